@@ -1,0 +1,173 @@
+"""Wiring: build the services, the Bolt AsyncApp and the aiohttp server; run in either mode.
+
+HTTP mode serves Slack on `POST /slack/events`; Socket Mode (SLACK_APP_TOKEN set) connects
+out with Bolt's aiohttp Socket Mode handler. The bot's own routes run on HOST:PORT in both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+from aiohttp import web
+from cryptography.fernet import Fernet
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cancel import CancelService
+from bot.linking import LinkingService
+from bot.router import CommandRouter
+from bot.services import ButtonService, Services
+from bot.settings import Settings
+from bot.slack_out import SlackOut, retry_handlers
+from bot.status import StatusService
+from bot.tiktok import TikTokClient
+from bot.tokens import TokenService
+from handlers import add_routes, register_actions, register_command
+from storage.db import Store
+from storage.links import Links
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def build_services(settings: Settings) -> Services:
+    """Every part, sharing one aiohttp session; call inside the running event loop."""
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+    store = Store(settings.database_path)
+    await store.open()
+    tiktok = TikTokClient(
+        session,
+        settings.tiktok_api_url,
+        settings.tiktok_client_key,
+        settings.tiktok_client_secret,
+        settings.tiktok_request_timeout,
+    )
+    tokens = TokenService(store, Links(Fernet(settings.token_encryption_key.encode())), tiktok)
+    linking = LinkingService(settings, store, tiktok, tokens)
+    cancels = CancelService(settings, store, tiktok, tokens, linking)
+    statuses = StatusService(cancels)
+    slack_client = AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        session=session,
+        retry_handlers=retry_handlers(),
+    )
+    slack = SlackOut(slack_client, session, settings.audit_channel)
+    cancels.listeners.append(slack.post_audit)
+    return Services(
+        settings=settings,
+        session=session,
+        store=store,
+        tiktok=tiktok,
+        tokens=tokens,
+        linking=linking,
+        cancels=cancels,
+        statuses=statuses,
+        router=CommandRouter(cancels, statuses, linking),
+        buttons=ButtonService(cancels),
+        slack=slack,
+    )
+
+
+class CachedAuthorize:
+    """Bolt's authorize: one `auth.test` for the bot token, remembered for the process."""
+
+    def __init__(self, client: AsyncWebClient):
+        self.client = client
+        self._result: AuthorizeResult | None = None
+        self._lock = asyncio.Lock()
+
+    async def result(self) -> AuthorizeResult:
+        if self._result is None:
+            async with self._lock:
+                if self._result is None:
+                    resp = await self.client.auth_test()
+                    self._result = AuthorizeResult.from_auth_test_response(
+                        auth_test_response=resp, bot_token=self.client.token
+                    )
+        return self._result
+
+    def for_bolt(self):
+        """A plain function: Bolt passes arguments by the names a function declares."""
+
+        async def authorize(team_id: str | None = None) -> AuthorizeResult:
+            return await self.result()
+
+        return authorize
+
+    async def warm(self) -> bool:
+        try:
+            await self.result()
+        except Exception as exc:
+            log.warning("slack.auth_test_failed", extra={"error": type(exc).__name__})
+            return False
+        return True
+
+
+def build_bolt(services: Services, authorize: CachedAuthorize) -> AsyncApp:
+    settings = services.settings
+    client = AsyncWebClient(
+        base_url=settings.slack_api_url, session=services.session, retry_handlers=retry_handlers()
+    )
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        authorize=authorize.for_bolt(),
+        logger=logging.getLogger("bolt"),
+    )
+    register_command(app, services)
+    register_actions(app, services)
+    return app
+
+
+class Bot:
+    """The running bot. `await start()` serves; `await stop()` drains in-flight work first."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.services: Services | None = None
+        self.bolt: AsyncApp | None = None
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        services = await build_services(settings)
+        self.services = services
+        authorize = CachedAuthorize(services.slack.client)
+        self.bolt = build_bolt(services, authorize)
+        await authorize.warm()
+        web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+        add_routes(web_app, services, None if settings.socket_mode else self.bolt)
+        self._runner = web.AppRunner(web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.host, settings.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        if settings.socket_mode:
+            self._socket = AsyncSocketModeHandler(
+                self.bolt, settings.slack_app_token, web_client=services.slack.client
+            )
+            await self._socket.connect_async()
+        log.info(
+            "bot.started",
+            extra={"mode": "socket" if settings.socket_mode else "http", "port": self.port},
+        )
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+        if self.services is not None:
+            await self.services.drain()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.services is not None:
+            await self.services.session.close()
+            self.services.store.close()
+        log.info("bot.stopped")

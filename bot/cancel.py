@@ -1,0 +1,189 @@
+"""The cancel: the one function the slash command and every button call.
+
+authorize (which link acts) → audit "started" → TikTok cancel with refresh-and-retry inside
+a deadline → audit "finished" → outcome. A second request for an upload whose cancel is in
+flight makes no TikTok call: it is told the first is under way. Listeners (the audit
+channel post, later the announcement thread) hear about every finished attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.acting import call_with_link, choose_link
+from bot.linking import LinkingNotConfigured, LinkingService
+from bot.outcome import Actor, Outcome
+from bot.settings import Settings
+from bot.tiktok import TikTokClient
+from bot.tokens import TokenService
+from storage import audit
+from storage.audit import AuditFinish, AuditStart
+from storage.db import Store
+from storage.states import PendingLink
+
+log = logging.getLogger(__name__)
+
+OutcomeListener = Callable[[Outcome], Awaitable[None]]
+
+
+class CancelService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        tiktok: TikTokClient,
+        tokens: TokenService,
+        linking: LinkingService,
+    ):
+        self.settings = settings
+        self.store = store
+        self.tiktok = tiktok
+        self.tokens = tokens
+        self.linking = linking
+        self.listeners: list[OutcomeListener] = []
+        self._in_flight: dict[tuple[str, str], asyncio.Task[Outcome]] = {}
+        self._background: set[asyncio.Task] = set()
+
+    async def connect_url(self, actor: Actor, publish_id: str = "", reason: str = "") -> str:
+        """A consent URL that, once used, offers to retry this cancel; "" if not configured."""
+        pending = PendingLink(
+            team_id=actor.team_id,
+            user_id=actor.user_id,
+            kind="user",
+            owner=actor.user_id,
+            channel_id=actor.channel_id,
+            retry_publish_id=publish_id,
+            retry_reason=reason,
+        )
+        try:
+            return await self.linking.start(pending)
+        except LinkingNotConfigured:
+            return ""
+
+    async def cancel(self, actor: Actor, publish_id: str, reason: str = "") -> Outcome:
+        key = (actor.team_id, publish_id)
+        if key in self._in_flight:
+            return await self._record_without_call(actor, publish_id, reason, "in_flight")
+        task = asyncio.create_task(self._cancel(actor, publish_id, reason))
+        self._in_flight[key] = task
+        task.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        outcome = await asyncio.shield(task)  # a dropped Slack request must not orphan the row
+        self._notify(outcome)
+        return outcome
+
+    async def drain(self) -> None:
+        """Wait for in-flight cancels and listener posts (used on shutdown)."""
+        pending = list(self._in_flight.values()) + list(self._background)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _record_without_call(
+        self, actor: Actor, publish_id: str, reason: str, code: str, account: str = ""
+    ) -> Outcome:
+        entry = AuditStart(
+            action="cancel",
+            team_id=actor.team_id,
+            user_id=actor.user_id,
+            channel_id=actor.channel_id,
+            publish_id=publish_id,
+            source=actor.source,
+            reason=reason,
+            account=account,
+        )
+        audit_id = await self.store.run(audit.record, entry, AuditFinish(outcome=code))
+        connect_url = ""
+        if code in ("not_linked", "link_unreadable", "link_expired"):
+            connect_url = await self.connect_url(actor, publish_id, reason)
+        return Outcome(
+            "cancel",
+            code,
+            publish_id,
+            actor,
+            audit_id=audit_id,
+            connect_url=connect_url,
+            account=account,
+        )
+
+    async def _cancel(self, actor: Actor, publish_id: str, reason: str) -> Outcome:
+        acting = await choose_link(self.tokens, actor.team_id, actor.user_id)
+        if acting.link is None:
+            return await self._record_without_call(actor, publish_id, reason, acting.problem)
+        link = acting.link
+        started = time.monotonic()
+        audit_id = await self.store.run(
+            audit.start,
+            AuditStart(
+                action="cancel",
+                team_id=actor.team_id,
+                user_id=actor.user_id,
+                channel_id=actor.channel_id,
+                publish_id=publish_id,
+                source=actor.source,
+                reason=reason,
+                account=link.display_name,
+                account_kind=link.kind,
+                open_id=link.open_id,
+            ),
+        )
+        call = await call_with_link(
+            self.tokens,
+            link,
+            lambda token: self.tiktok.cancel(token, publish_id),
+            deadline_s=self.settings.cancel_deadline,
+            base_delay=self.settings.retry_base_delay,
+        )
+        result = call.result
+        latency_ms = int((time.monotonic() - started) * 1000)
+        await self.store.run(
+            audit.finish,
+            audit_id,
+            AuditFinish(
+                outcome=result.code,
+                http_status=result.http_status,
+                log_id=result.log_id,
+                latency_ms=latency_ms,
+                attempts=call.attempts,
+            ),
+        )
+        log.info(
+            "cancel.finished",
+            extra={
+                "code": result.code,
+                "http_status": result.http_status,
+                "log_id": result.log_id,
+                "latency_ms": latency_ms,
+                "audit_id": audit_id,
+            },
+        )
+        connect_url = ""
+        if result.code in ("link_expired", "link_unreadable", "not_linked"):
+            connect_url = await self.connect_url(actor, publish_id, reason)
+        return Outcome(
+            action="cancel",
+            code=result.code,
+            publish_id=publish_id,
+            actor=actor,
+            account=call.link.display_name,
+            http_status=result.http_status,
+            log_id=result.log_id,
+            attempts=call.attempts,
+            latency_ms=latency_ms,
+            audit_id=audit_id,
+            connect_url=connect_url,
+        )
+
+    def _notify(self, outcome: Outcome) -> None:
+        for listener in self.listeners:
+            task = asyncio.create_task(self._safe(listener, outcome))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    @staticmethod
+    async def _safe(listener: OutcomeListener, outcome: Outcome) -> None:
+        try:
+            await listener(outcome)
+        except Exception:
+            log.exception("cancel.listener_failed", extra={"audit_id": outcome.audit_id})

@@ -1,0 +1,409 @@
+"""Every message a person reads, built in one place: Slack Block Kit and the OAuth pages.
+
+Outcomes are turned into the VOICE.md shape: headline, "Still running", next step, and a
+context line with the details support needs. Everything echoed back is escaped for mrkdwn,
+so no input can ping a channel, render a link or break a message.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.catalog import Explanation, Running, explain
+from bot.command_parser import MAX_VALUE_LENGTH, Parsed
+from bot.outcome import Outcome
+
+CMD = "/tiktok-cancel"
+Message = dict[str, Any]
+
+CONNECT_ACTION = "connect_tiktok"
+CANCEL_ACTION = "cancel_upload"
+RETRY_ACTION = "retry_cancel"
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(text: str) -> str:
+    """Inline code, safe for any input (backticks cannot close it early)."""
+    return "`" + escape(text).replace("`", "'") + "`"
+
+
+def upload_name(publish_id: str, title: str = "") -> str:
+    if title:
+        return "\u201c" + escape(title) + "\u201d"
+    return "upload " + code(publish_id)
+
+
+def when(epoch: float) -> str:
+    """A Slack date token, shown in the reader's own time zone."""
+    fallback = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def _section(text: str) -> dict:
+    return SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
+
+
+def _context(*parts: str) -> dict:
+    text = "  \u00b7  ".join(p for p in parts if p)
+    return ContextBlock(elements=[MarkdownTextObject(text=text)]).to_dict()
+
+
+def _button(
+    text: str,
+    action_id: str,
+    *,
+    url: str | None = None,
+    value: str | None = None,
+    style: str | None = None,
+    confirm: ConfirmObject | None = None,
+) -> ButtonElement:
+    return ButtonElement(
+        text=text, action_id=action_id, url=url, value=value, style=style, confirm=confirm
+    )
+
+
+def _message(text: str, blocks: list[dict]) -> Message:
+    return {"text": text, "blocks": blocks}
+
+
+def connect_button(url: str) -> ButtonElement:
+    return _button("Connect TikTok", CONNECT_ACTION, url=url, style="primary")
+
+
+def cancel_button(publish_id: str, title: str = "") -> ButtonElement:
+    name = f"\u201c{title}\u201d" if title else publish_id
+    confirm = ConfirmObject(
+        title="Cancel this upload?",
+        text=f"TikTok will stop fetching {name[:200]} if it still can. This can't be undone.",
+        confirm="Cancel upload",
+        deny="Keep it",
+    )
+    return _button(
+        "Cancel upload", CANCEL_ACTION, value=publish_id, style="danger", confirm=confirm
+    )
+
+
+def retry_button(publish_id: str, reason: str = "") -> ButtonElement:
+    value = json.dumps({"publish_id": publish_id, "reason": reason})
+    return _button("Cancel it now", RETRY_ACTION, value=value, style="danger")
+
+
+def fill(
+    template: str, publish_id: str, title: str = "", verb: str = "cancel", account: str = ""
+) -> str:
+    return template.format(
+        upload=upload_name(publish_id, title),
+        id=escape(publish_id).replace("`", "'"),  # the catalog puts it inside a code span
+        verb=verb,
+        account=escape(account) if account else "your TikTok account",
+        cmd=CMD,
+    )
+
+
+def running_line(entry: Explanation) -> str:
+    line = f"*Still running:* {entry.running.value}"
+    if entry.running_note:
+        line += " \u2014 " + entry.running_note
+    return line
+
+
+def explanation_blocks(
+    entry: Explanation, publish_id: str, title: str = "", verb: str = "cancel", account: str = ""
+) -> tuple[str, list[dict]]:
+    """The headline (plain fallback text) and the three sections of an explained outcome."""
+    headline = fill(entry.headline, publish_id, title, verb, account)
+    blocks = [
+        _section(f"*{headline}*\n{fill(entry.what, publish_id, title, verb, account)}"),
+        _section(running_line(entry)),
+        _section("*Next:* " + fill(entry.next_step, publish_id, title, verb, account)),
+    ]
+    return headline, blocks
+
+
+def context_line(outcome: Outcome) -> dict:
+    account = f"TikTok account: {escape(outcome.account)}" if outcome.account else ""
+    log_id = f"TikTok log ID: {code(outcome.log_id)}" if outcome.log_id else "TikTok log ID: none"
+    return _context(
+        f"Upload {code(outcome.publish_id)}",
+        account,
+        f"by <@{outcome.actor.user_id}>",
+        when(outcome.at),
+        log_id,
+    )
+
+
+def _status_details(outcome: Outcome) -> list[dict]:
+    if outcome.action != "status" or not outcome.data:
+        return []
+    blocks = []
+    reason = outcome.data.get("fail_reason")
+    if outcome.code == "FAILED" and isinstance(reason, str) and reason:
+        entry = explain(reason)
+        _, reason_blocks = explanation_blocks(
+            entry, outcome.publish_id, outcome.title, "check", outcome.account
+        )
+        blocks.append(_section(f"*Why it failed* ({code(reason)}):"))
+        blocks.extend(reason_blocks)
+    fetched = outcome.data.get("downloaded_bytes")
+    if isinstance(fetched, int) and fetched > 0 and outcome.code == "PROCESSING_DOWNLOAD":
+        blocks.append(_context(f"TikTok has fetched {fetched / 1_000_000:.1f} MB so far."))
+    post_ids = outcome.data.get("publicaly_available_post_id")
+    if isinstance(post_ids, list) and post_ids:
+        ids = ", ".join(code(str(p)) for p in post_ids[:5])
+        blocks.append(_context(f"Public post ID: {ids}"))
+    return blocks
+
+
+def outcome_message(outcome: Outcome) -> Message:
+    """A cancel or status outcome, explained."""
+    verb = "cancel" if outcome.action == "cancel" else "check"
+    entry = explain(outcome.code)
+    headline, blocks = explanation_blocks(
+        entry, outcome.publish_id, outcome.title, verb, outcome.account
+    )
+    blocks.extend(_status_details(outcome))
+    buttons = []
+    if outcome.connect_url:
+        buttons.append(connect_button(outcome.connect_url))
+    elif outcome.code in ("not_linked", "link_expired", "link_unreadable"):
+        blocks.append(_section(LINKING_NOT_CONFIGURED))
+    if outcome.action == "status" and outcome.code == "PROCESSING_DOWNLOAD":
+        buttons.append(cancel_button(outcome.publish_id, outcome.title))
+    if buttons:
+        blocks.append(ActionsBlock(elements=buttons).to_dict())
+    blocks.append(context_line(outcome))
+    return _message(headline, blocks)
+
+
+def audit_entry(outcome: Outcome) -> Message:
+    """The public audit line for one attempt (audit channel or the upload's thread)."""
+    entry = explain(outcome.code)
+    headline = fill(entry.headline, outcome.publish_id, outcome.title, "cancel", outcome.account)
+    source = "a button" if outcome.actor.source == "button" else CMD
+    text = f"<@{outcome.actor.user_id}> asked to cancel via {escape(source)}: {headline}"
+    blocks = [_section(text), _section(running_line(entry)), context_line(outcome)]
+    return _message(f"Cancel attempt: {headline}", blocks)
+
+
+LINKING_NOT_CONFIGURED = (
+    "Linking isn't set up on this bot yet: the person who installed tiktok-cancel needs to set "
+    "`TIKTOK_REDIRECT_URI` (see `.env.example`)."
+)
+
+HELP_TEXT = "\n".join(
+    [
+        "*tiktok-cancel* stops a TikTok upload that is still being fetched.",
+        f"\u2022 `{CMD} <publish_id> [reason]` \u2014 cancel that upload",
+        f"\u2022 `{CMD} status <publish_id>` \u2014 where the upload is now",
+        f"\u2022 `{CMD} connect` \u2014 link your TikTok account",
+        f"\u2022 `{CMD} disconnect` \u2014 unlink it (TikTok forgets the access too)",
+        f"\u2022 `{CMD} whoami` \u2014 which TikTok account you act as",
+        f"\u2022 `{CMD} explain <code>` \u2014 what a TikTok code or fail reason means",
+        f"\u2022 `{CMD} help` \u2014 this list",
+        "The publish_id is the one your upload pipeline got from TikTok, "
+        "like `v_pub_url~v2.123456789`.",
+    ]
+)
+
+PROBLEMS = {
+    "unknown_word": "I don't know the word {word}.",
+    "missing_id": "Which upload? Add its publish_id after {word}.",
+    "malformed_id": "{word} doesn't look like a TikTok publish_id, so nothing was sent to TikTok.",
+    "too_long": f"That value is longer than {MAX_VALUE_LENGTH} characters, so nothing was sent "
+    "to TikTok.",
+    "reason_too_long": f"The reason is longer than {MAX_VALUE_LENGTH} characters; please shorten "
+    "it. Nothing was sent to TikTok.",
+    "extra_words": "{word} takes no extra words here.",
+    "missing_code": "Which code? For example `" + CMD + " explain publish_not_cancellable`.",
+    "malformed_code": "{word} doesn't look like a TikTok code.",
+}
+
+
+def help_message() -> Message:
+    return _message("How to use /tiktok-cancel", [_section(HELP_TEXT)])
+
+
+def usage_message(parsed: Parsed) -> Message:
+    word = code(parsed.word[:80] + ("\u2026" if len(parsed.word) > 80 else ""))
+    problem = PROBLEMS.get(parsed.problem, "I didn't understand that.").format(word=word)
+    if parsed.suggestion:
+        problem += f" Did you mean `{CMD} {parsed.suggestion}`?"
+    return _message(problem, [_section(problem), _section(HELP_TEXT)])
+
+
+def connect_message(url: str) -> Message:
+    if not url:
+        return _message(LINKING_NOT_CONFIGURED, [_section(LINKING_NOT_CONFIGURED)])
+    text = (
+        "*Link your TikTok account* so you can cancel uploads from Slack.\n"
+        "The button opens TikTok's own consent page; the link it makes is yours alone "
+        "and works for 10 minutes."
+    )
+    blocks = [_section(text), ActionsBlock(elements=[connect_button(url)]).to_dict()]
+    return _message("Link your TikTok account", blocks)
+
+
+def whoami_message(
+    display_name: str, open_id: str, scope: str, expires_at: float, refresh_expires_at: float
+) -> Message:
+    text = f"You act as *{escape(display_name)}* on TikTok."
+    scopes = ", ".join(code(s) for s in scope.split(",") if s) or "none"
+    details = (
+        f"Account ID (open_id): {code(open_id)}\n"
+        f"Permissions: {scopes}\n"
+        f"Access renews automatically; current access ends {when(expires_at)}, "
+        f"the link itself lasts until {when(refresh_expires_at)}."
+    )
+    next_step = f"*Next:* `{CMD} disconnect` unlinks it; `{CMD} connect` links another account."
+    return _message(text, [_section(text), _section(details), _section(next_step)])
+
+
+def problem_message(code_: str, publish_id: str = "", connect_url: str = "") -> Message:
+    """A linking problem met outside a cancel (whoami/disconnect without a usable link)."""
+    entry = explain(code_)
+    headline, blocks = explanation_blocks(entry, publish_id or "-")
+    if connect_url:
+        blocks.append(ActionsBlock(elements=[connect_button(connect_url)]).to_dict())
+    return _message(headline, blocks)
+
+
+def not_linked_message(connect_url: str) -> Message:
+    text = "You haven't linked a TikTok account yet, so there is nothing to show."
+    blocks = [_section(text)]
+    if connect_url:
+        blocks.append(ActionsBlock(elements=[connect_button(connect_url)]).to_dict())
+    else:
+        blocks.append(_section(LINKING_NOT_CONFIGURED))
+    return _message(text, blocks)
+
+
+def disconnect_message(result_code: str, display_name: str) -> Message:
+    name = f"*{escape(display_name)}*" if display_name else "your TikTok account"
+    if result_code == "not_linked":
+        text = "You had no TikTok account linked, so there was nothing to unlink."
+    elif result_code == "revoke_failed":
+        text = (
+            f"Unlinked {name} here, but TikTok didn't confirm it forgot the access. "
+            "To be sure, remove tiktok-cancel under Settings \u2192 Security \u2192 Manage app "
+            "permissions in the TikTok app."
+        )
+    else:
+        text = f"Unlinked {name}. TikTok has forgotten this bot's access to it."
+    text += f"\n*Next:* `{CMD} connect` links an account again."
+    return _message(text.split("\n")[0], [_section(text)])
+
+
+def explain_message(requested: str) -> Message:
+    entry = explain(requested)
+    headline, blocks = explanation_blocks(entry, "v_pub_url~v2.123456789", verb="cancel")
+    intro = f"*What {code(requested)} means* (shown for an example upload):"
+    if entry.code != requested:
+        intro = (
+            f"{code(requested)} isn't a code this bot knows. This is what we say when TikTok "
+            "answers with something new:"
+        )
+    return _message(f"What {requested} means", [_section(intro), *blocks])
+
+
+def linked_dm(display_name: str, retry_publish_id: str = "", retry_reason: str = "") -> Message:
+    text = f"Your TikTok account *{escape(display_name)}* is linked. You can cancel uploads now."
+    blocks = [_section(text)]
+    if retry_publish_id:
+        ask = f"Still want to cancel {upload_name(retry_publish_id)}?"
+        blocks.append(_section(ask))
+        blocks.append(
+            ActionsBlock(elements=[retry_button(retry_publish_id, retry_reason)]).to_dict()
+        )
+    return _message(f"Your TikTok account {display_name} is linked.", blocks)
+
+
+def in_flight_ack() -> Message:
+    text = "Working on it\u2026"
+    return _message(text, [_section(text)])
+
+
+def stale_button_message() -> Message:
+    text = "That button no longer does anything. Type `/tiktok-cancel help` to see what you can do."
+    return _message(text, [_section(text)])
+
+
+def internal_problem_message() -> Message:
+    text = (
+        "Something went wrong inside tiktok-cancel before TikTok was asked, so nothing was "
+        f"cancelled. Try again in a moment; `{CMD} status <publish_id>` shows where an upload is."
+    )
+    return _message("Something went wrong inside tiktok-cancel", [_section(text)])
+
+
+# --- OAuth callback pages (HTML) -----------------------------------------------------------
+
+PAGE_PROBLEMS = {
+    "state_unknown": (
+        "This link isn't one we made",
+        "It may have been copied incompletely, or made by another bot. Nothing was linked.",
+    ),
+    "state_used": (
+        "This link was already used",
+        "Each link works once. Nothing new was linked.",
+    ),
+    "state_expired": (
+        "This link has expired",
+        "Links work for 10 minutes. Nothing was linked.",
+    ),
+    "access_denied": (
+        "TikTok access wasn't allowed",
+        "You chose not to let tiktok-cancel act for your TikTok account, so nothing was linked.",
+    ),
+}
+
+
+def oauth_page(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>{html.escape(title)} \u2014 tiktok-cancel</title>"
+        "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;"
+        "padding:0 1rem;color:#1d1c1d}h1{font-size:1.4rem}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(body)}</p></body></html>"
+    )
+
+
+def linked_page(display_name: str) -> str:
+    return oauth_page(
+        f"Linked as {display_name}",
+        "tiktok-cancel can now cancel uploads for this TikTok account. "
+        "You can close this tab and go back to Slack.",
+    )
+
+
+def link_failed_page(code_: str) -> str:
+    again = f"Go back to Slack and type {CMD} connect to get a fresh link."
+    if code_ in PAGE_PROBLEMS:
+        title, body = PAGE_PROBLEMS[code_]
+        return oauth_page(title, f"{body} {again}")
+    entry = explain(code_)
+    what = fill(entry.what, "-")
+    return oauth_page(
+        "TikTok didn't complete the link",
+        f"{strip_mrkdwn(what)} Nothing was linked. {again} (TikTok said: {code_[:60]})",
+    )
+
+
+def strip_mrkdwn(text: str) -> str:
+    return text.replace("`", "").replace("*", "")

@@ -1,0 +1,39 @@
+"""What a cancel or status request ended with: the facts a message is built from."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked, from where, and through which door."""
+
+    team_id: str
+    user_id: str
+    channel_id: str = ""
+    source: str = "command"  # "command" or "button"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str  # "cancel" or "status"
+    code: str  # catalog code: TikTok's error.code, a status value, or ours
+    publish_id: str
+    actor: Actor
+    title: str = ""
+    account: str = ""  # display name of the TikTok account that acted
+    http_status: int | None = None
+    log_id: str = ""
+    attempts: int = 0
+    latency_ms: int = 0
+    audit_id: int | None = None
+    connect_url: str = ""  # consent page to link an account, when one is needed
+    data: dict[str, Any] = field(default_factory=dict)  # status fields from TikTok
+    at: float = field(default_factory=time.time)
+
+    @property
+    def ok(self) -> bool:
+        return self.code == "ok"

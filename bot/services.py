@@ -1,0 +1,94 @@
+"""The bot's parts, built once and shared: what listeners and routes call into.
+
+`Services` holds the one aiohttp session, the store, the TikTok client and the use cases.
+`ButtonService` is the button's door to the one cancel function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from bot import messages
+from bot.cancel import CancelService
+from bot.command_parser import check_id
+from bot.linking import LinkingService, LinkResult
+from bot.outcome import Actor
+from bot.router import CommandRouter
+from bot.settings import Settings
+from bot.slack_out import SlackOut
+from bot.status import StatusService
+from bot.tiktok import TikTokClient
+from bot.tokens import TokenService
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+
+class ButtonService:
+    def __init__(self, cancels: CancelService):
+        self.cancels = cancels
+
+    @staticmethod
+    def read_value(value: str) -> tuple[str, str]:
+        """(publish_id, reason) from a button value: a bare id, or JSON from the retry button."""
+        if value.startswith("{"):
+            try:
+                data = json.loads(value)
+            except ValueError:
+                return "", ""
+            if isinstance(data, dict):
+                return str(data.get("publish_id") or ""), str(data.get("reason") or "")
+            return "", ""
+        return value, ""
+
+    async def cancel_clicked(self, actor: Actor, value: str) -> messages.Message:
+        publish_id, reason = self.read_value(value)
+        parsed = check_id("cancel", publish_id, reason)
+        if parsed.problem:
+            return messages.stale_button_message()
+        try:
+            outcome = await self.cancels.cancel(actor, parsed.publish_id, parsed.reason)
+        except Exception:
+            log.exception("button.failed")
+            return messages.internal_problem_message()
+        return messages.outcome_message(outcome)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    session: aiohttp.ClientSession
+    store: Store
+    tiktok: TikTokClient
+    tokens: TokenService
+    linking: LinkingService
+    cancels: CancelService
+    statuses: StatusService
+    router: CommandRouter
+    buttons: ButtonService
+    slack: SlackOut
+    _background: set[asyncio.Task] = field(default_factory=set)
+
+    def spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def after_link(self, result: LinkResult) -> None:
+        """Tell the person in Slack that the link worked, offering to retry their cancel."""
+        if result.pending is None or result.link is None:
+            return
+        message = messages.linked_dm(
+            result.link.display_name, result.pending.retry_publish_id, result.pending.retry_reason
+        )
+        self.spawn(self.slack.dm(result.pending.user_id, message))
+
+    async def drain(self) -> None:
+        await self.cancels.drain()
+        if self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)

@@ -1,0 +1,89 @@
+"""Talking back to Slack: ephemeral replies through `response_url`, audit posts, DMs.
+
+All of it goes through slack_sdk clients sharing the bot's one aiohttp session, with
+slack_sdk's retry handlers for rate limits, 5xx and dropped connections. A Slack failure
+here is logged (never the URL or a token) and never undoes what was already done.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot import messages
+from bot.outcome import Outcome
+
+log = logging.getLogger(__name__)
+
+
+def retry_handlers() -> list:
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+class SlackOut:
+    def __init__(
+        self, client: AsyncWebClient, session: aiohttp.ClientSession, audit_channel: str | None
+    ):
+        self.client = client
+        self.session = session
+        self.audit_channel = audit_channel
+
+    async def respond(
+        self, response_url: str | None, message: messages.Message, *, replace_original: bool = False
+    ) -> bool:
+        """An ephemeral answer to the person who asked; False if Slack did not take it."""
+        if not response_url:
+            return False
+        webhook = AsyncWebhookClient(
+            url=response_url, session=self.session, timeout=10, retry_handlers=retry_handlers()
+        )
+        body = {**message, "response_type": "ephemeral", "replace_original": replace_original}
+        try:
+            resp = await webhook.send_dict(body)
+        except Exception as exc:  # the person gets nothing; the audit row already exists
+            log.warning("slack.respond_failed", extra={"error": type(exc).__name__})
+            return False
+        if resp.status_code >= 400:
+            log.warning("slack.respond_failed", extra={"http_status": resp.status_code})
+            return False
+        return True
+
+    async def post(
+        self, channel: str, message: messages.Message, thread_ts: str | None = None
+    ) -> dict | None:
+        try:
+            resp = await self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                **message,
+            )
+        except SlackApiError as exc:
+            log.warning("slack.post_failed", extra={"error": exc.response.get("error")})
+            return None
+        except Exception as exc:
+            log.warning("slack.post_failed", extra={"error": type(exc).__name__})
+            return None
+        return resp.data if isinstance(resp.data, dict) else None
+
+    async def post_audit(self, outcome: Outcome) -> None:
+        """The public audit entry of one attempt, in AUDIT_CHANNEL when it is set."""
+        if self.audit_channel and outcome.code != "in_flight":
+            await self.post(self.audit_channel, messages.audit_entry(outcome))
+
+    async def dm(self, user_id: str, message: messages.Message) -> None:
+        await self.post(user_id, message)

@@ -1,0 +1,55 @@
+"""Fetching an upload's status from TikTok with the caller's link, as an `Outcome`.
+
+A successful fetch has the status value (`PROCESSING_DOWNLOAD`, `FAILED`, …) as its code,
+so the catalog explains it like any other outcome; `data` keeps TikTok's fields.
+"""
+
+from __future__ import annotations
+
+from bot.acting import call_with_link, choose_link
+from bot.cancel import CancelService
+from bot.outcome import Actor, Outcome
+
+STATUS_VALUES = frozenset(
+    {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX", "PUBLISH_COMPLETE", "FAILED"}
+)
+
+
+class StatusService:
+    def __init__(self, cancels: CancelService):
+        self.cancels = cancels
+
+    async def status(self, actor: Actor, publish_id: str) -> Outcome:
+        acting = await choose_link(self.cancels.tokens, actor.team_id, actor.user_id)
+        if acting.link is None:
+            url = await self.cancels.connect_url(actor)
+            return Outcome("status", acting.problem, publish_id, actor, connect_url=url)
+        settings = self.cancels.settings
+        call = await call_with_link(
+            self.cancels.tokens,
+            acting.link,
+            lambda token: self.cancels.tiktok.status(token, publish_id),
+            deadline_s=settings.cancel_deadline,
+            base_delay=settings.retry_base_delay,
+        )
+        result = call.result
+        code = result.code
+        if result.ok:
+            value = result.data.get("status")
+            code = value if value in STATUS_VALUES else "unknown"
+        connect_url = ""
+        if code in ("link_expired", "link_unreadable"):
+            connect_url = await self.cancels.connect_url(actor)
+        return Outcome(
+            action="status",
+            code=code,
+            publish_id=publish_id,
+            actor=actor,
+            account=call.link.display_name,
+            http_status=result.http_status,
+            log_id=result.log_id,
+            attempts=call.attempts,
+            latency_ms=result.latency_ms,
+            connect_url=connect_url,
+            data=result.data,
+        )

@@ -1,0 +1,24 @@
+"""The `/tiktok-cancel` slash command: ack at once, then route the text and reply ephemerally."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.outcome import Actor
+from bot.services import Services
+
+COMMAND = "/tiktok-cancel"
+
+
+def register_command(app: AsyncApp, services: Services) -> None:
+    @app.command(COMMAND)
+    async def tiktok_cancel(ack: AsyncAck, body: dict) -> None:
+        await ack()
+        actor = Actor(
+            team_id=body.get("team_id", ""),
+            user_id=body.get("user_id", ""),
+            channel_id=body.get("channel_id", ""),
+            source="command",
+        )
+        message = await services.router.handle(actor, body.get("text", ""))
+        await services.slack.respond(body.get("response_url"), message)

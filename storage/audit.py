@@ -1,0 +1,89 @@
+"""The audit trail: one row per attempt, written before TikTok is called and completed after.
+
+A row left in state "started" is an attempt whose process died mid-call: it stays visible.
+No column ever holds a token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlite_utils import Database
+
+from storage.timefmt import now_iso
+
+TABLE = "audit"
+EXPORT_COLUMNS = (
+    "id",
+    "started_at",
+    "finished_at",
+    "state",
+    "action",
+    "team_id",
+    "user_id",
+    "channel_id",
+    "publish_id",
+    "source",
+    "reason",
+    "account",
+    "account_kind",
+    "open_id",
+    "outcome",
+    "http_status",
+    "log_id",
+    "latency_ms",
+    "attempts",
+)
+
+
+@dataclass(frozen=True)
+class AuditStart:
+    action: str
+    team_id: str
+    user_id: str
+    channel_id: str = ""
+    publish_id: str = ""
+    source: str = ""
+    reason: str = ""
+    account: str = ""
+    account_kind: str = ""
+    open_id: str = ""
+
+
+@dataclass(frozen=True)
+class AuditFinish:
+    outcome: str
+    http_status: int | None = None
+    log_id: str = ""
+    latency_ms: int | None = None
+    attempts: int = 0
+
+
+def start(db: Database, entry: AuditStart) -> int:
+    table = db[TABLE]
+    table.insert({**asdict(entry), "started_at": now_iso(), "state": "started"})
+    return table.last_pk
+
+
+def finish(db: Database, row_id: int, result: AuditFinish) -> None:
+    db[TABLE].update(row_id, {**asdict(result), "finished_at": now_iso(), "state": "finished"})
+
+
+def record(db: Database, entry: AuditStart, result: AuditFinish) -> int:
+    """An attempt that made no TikTok call: written started and finished in one transaction."""
+    with db.atomic():
+        row_id = start(db, entry)
+        finish(db, row_id, result)
+    return row_id
+
+
+def get(db: Database, row_id: int) -> dict:
+    return db[TABLE].get(row_id)
+
+
+def rows_since(db: Database, since_iso: str | None = None) -> list[dict]:
+    columns = ", ".join(EXPORT_COLUMNS)
+    if since_iso:
+        sql = f"SELECT {columns} FROM {TABLE} WHERE started_at >= ? ORDER BY id"
+        return list(db.query(sql, [since_iso]))
+    return list(db.query(f"SELECT {columns} FROM {TABLE} ORDER BY id"))

@@ -1,0 +1,140 @@
+"""The SQLite file: opening it (WAL), creating and migrating the schema, running work off-loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from sqlite_utils import Database
+
+T = TypeVar("T")
+
+
+def _v1(db: Database) -> None:
+    db["links"].create(
+        {
+            "team_id": str,
+            "kind": str,  # "user" (a person's own link) or "team" (a shared team account)
+            "owner": str,  # Slack user ID, or the team account's short name
+            "open_id": str,
+            "display_name": str,
+            "scope": str,
+            "access_token": str,  # Fernet ciphertext, never the raw token
+            "access_expires_at": float,
+            "refresh_token": str,  # Fernet ciphertext
+            "refresh_expires_at": float,
+            "linked_by": str,
+            "linked_at": str,
+            "updated_at": str,
+        },
+        pk=("team_id", "kind", "owner"),
+        if_not_exists=True,
+    )
+    db["oauth_states"].create(
+        {
+            "state_hash": str,  # sha256 of the state; the state itself is never stored
+            "team_id": str,
+            "user_id": str,
+            "kind": str,
+            "owner": str,
+            "channel_id": str,
+            "retry_publish_id": str,
+            "retry_reason": str,
+            "created_at": float,
+            "expires_at": float,
+            "used_at": float,
+        },
+        pk="state_hash",
+        if_not_exists=True,
+    )
+    db["audit"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "state": str,  # "started" until the attempt is complete, then "finished"
+            "action": str,  # "cancel", "connect", "disconnect", ...
+            "team_id": str,
+            "user_id": str,
+            "channel_id": str,
+            "publish_id": str,
+            "source": str,  # "command" or "button"
+            "reason": str,
+            "account": str,  # which TikTok account acted: display name
+            "account_kind": str,  # "user" / "team" / "" when none
+            "open_id": str,
+            "outcome": str,  # the outcome code (TikTok's error.code or ours)
+            "http_status": int,
+            "log_id": str,
+            "latency_ms": int,
+            "attempts": int,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["audit"].create_index(["publish_id"], if_not_exists=True)
+    db["audit"].create_index(["started_at"], if_not_exists=True)
+
+
+# Each migration runs once, in order; PRAGMA user_version records how far a file has come.
+MIGRATIONS: list[Callable[[Database], None]] = [_v1]
+
+
+def migrate(db: Database) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.atomic():
+            step(db)
+        db.execute(f"PRAGMA user_version = {number}")
+
+
+def open_database(path: str) -> Database:
+    """Open (creating the folder and schema if needed) with WAL and a busy timeout."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
+    db = Database(conn)
+    if path != ":memory:":
+        db.enable_wal()
+    db.execute("PRAGMA synchronous = NORMAL")
+    migrate(db)
+    return db
+
+
+class Store:
+    """One connection used from one worker thread; `await store.run(fn, ...)` calls fn(db, ...)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._db: Database | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = open_database(self.path)
+        return self._db
+
+    async def open(self) -> None:
+        await self.run(lambda db: None)
+
+    async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(self._call, fn, *args, **kwargs))
+
+    def _call(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        return fn(self.db, *args, **kwargs)
+
+    def close(self) -> None:
+        def _close() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        self._executor.submit(_close).result()
+        self._executor.shutdown(wait=True)

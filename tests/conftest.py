@@ -1,0 +1,199 @@
+"""Starts the fake Slack, the fake TikTok and the real bot on loopback ports.
+
+`h` (a `Harness`) drives the bot the way Slack and a person would: signed slash commands and
+button clicks over HTTP, the OAuth consent round trip, and reads of what came back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from urllib.parse import parse_qs, urlparse
+
+import aiohttp
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.app import Bot
+from bot.settings import Settings
+from tests.fakes import FakeSlack, FakeTikTok
+from tests.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
+
+REDIRECT_URI = "https://bot.example.com/tiktok/oauth/callback"
+
+
+class Harness:
+    def __init__(
+        self,
+        slack: FakeSlack,
+        tiktok: FakeTikTok,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+    ):
+        self.slack = slack
+        self.tiktok = tiktok
+        self.settings = settings
+        self.session = session
+        self.bot: Bot | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def start(self, **overrides) -> Bot:
+        if overrides:
+            self.settings = replace(self.settings, **overrides)
+        self.bot = Bot(self.settings)
+        await self.bot.start()
+        return self.bot
+
+    async def restart(self, **overrides) -> Bot:
+        await self.stop()
+        return await self.start(**overrides)
+
+    async def stop(self) -> None:
+        if self.bot is not None:
+            await self.bot.stop()
+            self.bot = None
+
+    @property
+    def url(self) -> str:
+        assert self.bot is not None
+        return f"http://127.0.0.1:{self.bot.port}"
+
+    # --- Slack requests --------------------------------------------------------------
+    async def post_slack(self, body: str, **kwargs) -> tuple[int, str]:
+        return await post_signed(
+            self.session,
+            self.url + "/slack/events",
+            body,
+            self.settings.slack_signing_secret,
+            **kwargs,
+        )
+
+    async def command(self, text: str, *, user_id: str = "U1", wait: bool = True) -> dict:
+        """Type `/tiktok-cancel <text>`; returns the ephemeral answer."""
+        response_url = self.slack.new_response_url()
+        status, _ = await self.post_slack(
+            slash_command_body(text, response_url=response_url, user_id=user_id)
+        )
+        assert status == 200
+        if not wait:
+            return {"response_url": response_url}
+        (answer,) = await self.slack.wait_for_responses(response_url, 1, timeout=20)
+        return answer
+
+    async def click(self, action_id: str, value: str, *, user_id: str = "U1") -> dict:
+        response_url = self.slack.new_response_url()
+        status, _ = await self.post_slack(
+            block_actions_body(action_id, value, response_url=response_url, user_id=user_id)
+        )
+        assert status == 200
+        (answer,) = await self.slack.wait_for_responses(response_url, 1, timeout=20)
+        return answer
+
+    # --- linking ---------------------------------------------------------------------
+    async def connect_url(self, user_id: str = "U1") -> str:
+        answer = await self.command("connect", user_id=user_id)
+        return button_urls(answer)[0]
+
+    async def callback(self, params: dict[str, str]) -> tuple[int, str]:
+        async with self.session.get(self.url + "/tiktok/oauth/callback", params=params) as resp:
+            return resp.status, await resp.text()
+
+    async def link(
+        self, user_id: str = "U1", open_id: str = "open-1", display_name: str = "Brand Social"
+    ) -> str:
+        """Link `user_id` to a TikTok account through the real consent round trip."""
+        if open_id not in self.tiktok.users:
+            self.tiktok.add_user(open_id=open_id, display_name=display_name)
+        state = state_of(await self.connect_url(user_id))
+        code = self.tiktok.issue_code(open_id)
+        status, page = await self.callback({"code": code, "state": state, "scopes": "x"})
+        assert status == 200, page
+        return page
+
+    # --- reading back ----------------------------------------------------------------
+    def audit_rows(self) -> list[dict]:
+        conn = sqlite3.connect(self.settings.database_path)
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]
+        finally:
+            conn.close()
+
+    def last_audit(self) -> dict:
+        return self.audit_rows()[-1]
+
+
+def text_of(message: dict) -> str:
+    """Everything a person can read in a message: text, sections, contexts, button labels."""
+    parts = [message.get("text", "")]
+    for block in message.get("blocks", []):
+        if "text" in block and isinstance(block["text"], dict):
+            parts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), dict):
+                parts.append(element["text"]["text"])
+            elif isinstance(element.get("text"), str):
+                parts.append(element["text"])
+    return "\n".join(parts)
+
+
+def buttons(message: dict) -> list[dict]:
+    return [
+        element
+        for block in message.get("blocks", [])
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+    ]
+
+
+def button_urls(message: dict) -> list[str]:
+    return [b["url"] for b in buttons(message) if b.get("url")]
+
+
+def state_of(url: str) -> str:
+    return parse_qs(urlparse(url).query)["state"][0]
+
+
+@pytest.fixture
+async def slack():
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def tiktok():
+    fake = FakeTikTok()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def settings(tmp_path, slack, tiktok) -> Settings:
+    return Settings(
+        slack_bot_token=slack.bot_token,
+        slack_signing_secret=slack.signing_secret,
+        slack_api_url=slack.api_url,
+        tiktok_client_key=tiktok.client_key,
+        tiktok_client_secret=tiktok.client_secret,
+        tiktok_redirect_uri=REDIRECT_URI,
+        tiktok_api_url=tiktok.url,
+        token_encryption_key=Fernet.generate_key().decode(),
+        database_path=str(tmp_path / "data" / "bot.sqlite3"),
+        host="127.0.0.1",
+        port=0,
+        tiktok_request_timeout=1.0,
+        cancel_deadline=4.0,
+        retry_base_delay=0.05,
+    )
+
+
+@pytest.fixture
+async def h(slack, tiktok, settings):
+    async with aiohttp.ClientSession() as session:
+        harness = Harness(slack, tiktok, settings, session)
+        await harness.start()
+        yield harness
+        await harness.stop()

@@ -1,0 +1,16 @@
+"""Loopback fakes of Slack and TikTok for tests and the sandbox.
+
+Each fake is a small aiohttp server on 127.0.0.1 speaking the real wire format:
+
+- `FakeTikTok`: OAuth v2 token/revoke, user info, publish cancel and status fetch.
+- `FakeSlack`: Web API methods, response_url endpoints and a Socket Mode websocket.
+- `Reply`: a scripted answer (status, body, delay, hang, connection reset).
+
+Signed requests to the bot (HTTP mode) are built in `tests.fakes.slack_requests`.
+"""
+
+from .server import Reply
+from .slack import FakeSlack
+from .tiktok import FakeTikTok
+
+__all__ = ["FakeSlack", "FakeTikTok", "Reply"]

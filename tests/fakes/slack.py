@@ -1,0 +1,462 @@
+"""A fake Slack: Web API, response_url endpoints and a Socket Mode websocket, over HTTP.
+
+Point slack_sdk at `.api_url` (its `base_url`). Web API calls are recorded in `calls`;
+failures, rate limits, hangs and resets can be scripted per method. `new_response_url()`
+hands out response_urls whose posts land in `responses`. A Socket Mode client that calls
+`apps.connections.open` with the app token gets this fake's websocket URL; tests push
+envelopes with `send_envelope()` and read acks from `acks`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from .server import LoopbackServer, Reply, send_reply
+
+JSON_PARAMS = ("blocks", "attachments", "view", "metadata")
+ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
+
+
+@dataclass
+class ApiCall:
+    """One Web API call: method name, merged query/form/JSON params, bearer token."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    time: float = 0.0
+
+
+@dataclass
+class SlackUser:
+    """What users.info returns for one user."""
+
+    id: str
+    team_id: str
+    name: str
+    is_admin: bool = False
+    is_owner: bool = False
+    is_bot: bool = False
+    deleted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "team_id": self.team_id,
+            "name": self.name,
+            "real_name": self.name.title(),
+            "deleted": self.deleted,
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_primary_owner": self.is_owner,
+            "is_bot": self.is_bot,
+            "tz": "UTC",
+            "profile": {"real_name": self.name.title(), "display_name": self.name},
+        }
+
+
+class FakeSlack:
+    """Fake slack.com. `await start()`, then use `.api_url` as the bot's SLACK_API_URL."""
+
+    def __init__(
+        self,
+        bot_token: str = "xoxb-test-bot-token",
+        signing_secret: str = "test-signing-secret",
+        team_id: str = "T0001",
+        bot_user_id: str = "UBOT",
+        app_token: str = "xapp-test-app-token",
+    ) -> None:
+        self.bot_token = bot_token
+        self.signing_secret = signing_secret
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.bot_id = "BBOT"
+        self.app_id = "A1"
+        self.app_token = app_token
+        self.calls: list[ApiCall] = []
+        self.users: dict[str, SlackUser] = {}
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.sent_envelopes: list[dict[str, Any]] = []
+        self._scripts: defaultdict[str, deque[Reply]] = defaultdict(deque)
+        self._response_failures: deque[Reply] = deque()
+        self._response_count = 0
+        self._ts_seq = 0
+        self._sockets: list[web.WebSocketResponse] = []
+        self._changed: asyncio.Condition | None = None
+        self._server = LoopbackServer(self._make_app())
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Server root, e.g. ``http://127.0.0.1:54321``."""
+        return self._server.url
+
+    @property
+    def api_url(self) -> str:
+        """Web API base URL with trailing slash (slack_sdk `base_url`)."""
+        return self.url + "/api/"
+
+    @property
+    def socket_url(self) -> str:
+        """The websocket URL apps.connections.open hands out."""
+        return self.url.replace("http://", "ws://", 1) + "/socket"
+
+    async def start(self) -> str:
+        self._changed = asyncio.Condition()
+        return await self._server.start()
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ws.close(code=1001, message=b"server stopping"), 0.5)
+        await self._server.stop()
+
+    async def __aenter__(self) -> FakeSlack:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- setup and scripting ---------------------------------------------------------
+
+    def set_user(
+        self,
+        user_id: str,
+        *,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        name: str | None = None,
+        is_bot: bool = False,
+        deleted: bool = False,
+    ) -> SlackUser:
+        user = SlackUser(
+            user_id, self.team_id, name or user_id.lower(), is_admin, is_owner, is_bot, deleted
+        )
+        self.users[user_id] = user
+        return user
+
+    def script(self, method: str, *replies: Reply) -> None:
+        """Queue raw replies for a Web API method (hangs, resets, odd bodies)."""
+        self._scripts[method].extend(replies)
+
+    def fail(
+        self, method: str, error: str = "channel_not_found", status: int = 200, times: int = 1
+    ) -> None:
+        """Next `times` calls answer `{"ok": false, "error": error}` (HTTP 200 by default)."""
+        for _ in range(times):
+            self.script(method, Reply(status=status, json={"ok": False, "error": error}))
+
+    def fail_http(self, method: str, status: int = 500, times: int = 1) -> None:
+        """Next `times` calls answer a bare HTTP error with a non-JSON body."""
+        for _ in range(times):
+            self.script(
+                method,
+                Reply(status=status, body="Internal Server Error", content_type="text/plain"),
+            )
+
+    def ratelimit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """Next `times` calls answer HTTP 429 with `Retry-After`."""
+        for _ in range(times):
+            reply = Reply(
+                status=429,
+                json={"ok": False, "error": "ratelimited"},
+                headers={"Retry-After": str(retry_after)},
+            )
+            self.script(method, reply)
+
+    def fail_response(self, status: int = 500, times: int = 1) -> None:
+        """Next `times` posts to any response_url fail with `status` (not recorded)."""
+        for _ in range(times):
+            self._response_failures.append(
+                Reply(status=status, body="error", content_type="text/plain")
+            )
+
+    def new_response_url(self) -> str:
+        self._response_count += 1
+        return f"{self.url}/response/{self._response_count}"
+
+    # -- inspection and waiting ------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for_responses(
+        self, url: str, count: int = 1, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Wait until `count` bodies were posted to `url`; returns them all."""
+        await self._wait(
+            lambda: len(self.responses.get(url, [])) >= count,
+            timeout,
+            lambda: f"expected {count} response(s) at {url}, got {self.responses.get(url, [])}",
+        )
+        return list(self.responses[url])
+
+    async def wait_for_call(
+        self, method: str, count: int = 1, timeout: float = 5.0
+    ) -> list[ApiCall]:
+        """Wait until `method` was called `count` times; returns those calls."""
+        await self._wait(
+            lambda: len(self.calls_to(method)) >= count,
+            timeout,
+            lambda: f"expected {count} {method} call(s), got {self.calls_to(method)}",
+        )
+        return self.calls_to(method)
+
+    async def wait_for_socket(self, timeout: float = 5.0) -> None:
+        """Wait until a Socket Mode client is connected."""
+        await self._wait(lambda: bool(self._sockets), timeout, lambda: "no socket client connected")
+
+    async def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """Wait for the client's ack of `envelope_id`; returns the ack message."""
+        await self._wait(
+            lambda: envelope_id in self.acks,
+            timeout,
+            lambda: f"no ack for {envelope_id}; acks so far: {list(self.acks)}",
+        )
+        return self.acks[envelope_id]
+
+    async def _wait(
+        self, ready: Callable[[], bool], timeout: float, describe: Callable[[], str]
+    ) -> None:
+        cond = self._condition()
+        async with cond:
+            try:
+                await asyncio.wait_for(cond.wait_for(ready), timeout)
+            except TimeoutError:
+                raise AssertionError(f"timed out after {timeout}s: {describe()}") from None
+
+    async def _notify(self) -> None:
+        cond = self._condition()
+        async with cond:
+            cond.notify_all()
+
+    def _condition(self) -> asyncio.Condition:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        return self._changed
+
+    # -- Socket Mode -----------------------------------------------------------------
+
+    @property
+    def socket_connected(self) -> bool:
+        return bool(self._sockets)
+
+    async def send_envelope(
+        self, type: str, payload: dict[str, Any], accepts_response_payload: bool = True
+    ) -> str:
+        """Push an envelope to the newest connected client; returns its envelope_id."""
+        if type not in ENVELOPE_TYPES:
+            raise ValueError(f"unknown envelope type {type!r}; expected one of {ENVELOPE_TYPES}")
+        if not self._sockets:
+            raise RuntimeError("no Socket Mode client connected")
+        envelope: dict[str, Any] = {
+            "envelope_id": str(uuid.uuid4()),
+            "type": type,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if type == "events_api":
+            envelope.update(retry_attempt=0, retry_reason="")
+        self.sent_envelopes.append(envelope)
+        await self._sockets[-1].send_json(envelope)
+        return envelope["envelope_id"]
+
+    async def send_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Ask connected clients to reconnect, as Slack does before rotating hosts."""
+        message = {"type": "disconnect", "reason": reason, "debug_info": {"host": "fake-slack"}}
+        for ws in list(self._sockets):
+            await ws.send_json(message)
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await self._notify()
+        try:
+            await ws.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": len(self._sockets),
+                    "debug_info": {
+                        "host": "fake-slack",
+                        "build_number": 1,
+                        "approximate_connection_time": 3600,
+                    },
+                    "connection_info": {"app_id": self.app_id},
+                }
+            )
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                try:
+                    data = json.loads(msg.data)
+                except ValueError:
+                    continue
+                if isinstance(data, dict) and "envelope_id" in data:
+                    self.acks[str(data["envelope_id"])] = data
+                    await self._notify()
+        finally:
+            if ws in self._sockets:
+                self._sockets.remove(ws)
+        return ws
+
+    # -- Web API ---------------------------------------------------------------------
+
+    def _make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{n}", self._response_url)
+        app.router.add_get("/socket", self._socket)
+        return app
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        token = _bearer(request) or params.pop("token", None)
+        call = ApiCall(method, params, token, time.monotonic())
+        self.calls.append(call)
+        await self._notify()
+        queue = self._scripts[method]
+        reply = queue.popleft() if queue else Reply(json=self._default(method, params, token))
+        return await send_reply(request, reply)
+
+    def _default(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+        expected = self.app_token if method == "apps.connections.open" else self.bot_token
+        if token != expected:
+            return {"ok": False, "error": "invalid_auth"}
+        handler = self._methods().get(method)
+        return handler(params) if handler else {"ok": True}
+
+    def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral,
+            "views.publish": self._views_publish,
+            "users.info": self._users_info,
+            "conversations.open": self._conversations_open,
+            "apps.connections.open": self._connections_open,
+        }
+
+    def _next_ts(self) -> str:
+        self._ts_seq += 1
+        micros = self._ts_seq * 100
+        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake.slack.com/",
+            "team": "Fake",
+            "user": "tiktokcancel",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+        }
+
+    def _message(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        message = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id, "ts": ts}
+        message["text"] = params.get("text", "")
+        for key in ("blocks", "attachments", "thread_ts"):
+            if key in params:
+                message[key] = params[key]
+        return message
+
+    def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = params.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        ts = self._next_ts()
+        message = self._message(params, ts)
+        self.messages[(str(channel), ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        message = self._message(params, ts)
+        self.messages[(channel, ts)] = message
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "text": message["text"],
+            "message": message,
+        }
+
+    def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view") if isinstance(params.get("view"), dict) else {}
+        view_id = "V" + uuid.uuid4().hex[:10].upper()
+        return {"ok": True, "view": {"id": view_id, "team_id": self.team_id, **view}}
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(params.get("user", ""))
+        if not user_id:
+            return {"ok": False, "error": "user_not_found"}
+        user = self.users.get(user_id) or SlackUser(user_id, self.team_id, user_id.lower())
+        return {"ok": True, "user": user.to_json()}
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users", "")).split(",")
+        if not users[0]:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": "D" + users[0]}}
+
+    def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_url}
+
+    # -- response_url ----------------------------------------------------------------
+
+    async def _response_url(self, request: web.Request) -> web.StreamResponse:
+        if self._response_failures:
+            return await send_reply(request, self._response_failures.popleft())
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = {"_raw": raw.decode(errors="replace")}
+        url = f"{self.url}{request.path}"
+        self.responses[url].append(body)
+        await self._notify()
+        return web.Response(text="ok", content_type="text/html")
+
+
+def _bearer(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth[:7].lower() != "bearer ":
+        return None
+    return auth[7:].strip() or None
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Merge query string, form and JSON bodies; decode JSON-string block params."""
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        if isinstance(body, dict):
+            params.update(body)
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        params.update((await request.post()).items())
+    for key in JSON_PARAMS:
+        value = params.get(key)
+        if isinstance(value, str) and value.startswith(("[", "{")):
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(value)
+    return params
