@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.catalog import Explanation, Running, explain
+from bot.catalog import Explanation, explain
 from bot.command_parser import MAX_VALUE_LENGTH, Parsed
 from bot.outcome import Outcome
 

@@ -117,7 +117,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             Fernet(key.encode())
         except (ValueError, TypeError):
             problems.append(
-                "TOKEN_ENCRYPTION_KEY is not a valid Fernet key (make one with: python -m bot keygen)"
+                "TOKEN_ENCRYPTION_KEY is not a valid Fernet key "
+                "(make one with: python -m bot keygen)"
             )
 
     slack_api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL

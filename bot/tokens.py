@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.tiktok import OAuthResult, TikTokClient
 from storage.db import Store
-from storage.links import Link, LinkUnreadable, Links
+from storage.links import Link, Links, LinkUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,9 @@ class TokenService:
         if not link.expires_within(REFRESH_MARGIN_SECONDS):
             return link
         refreshed = await self.refresh(link)
-        if isinstance(refreshed, RefreshFailure) and refreshed.code != "link_expired":
-            # TikTok is unreachable right now but the current token still works a while.
-            if not link.expires_within(0):
-                return link
+        unreachable = isinstance(refreshed, RefreshFailure) and refreshed.code != "link_expired"
+        if unreachable and not link.expires_within(0):
+            return link  # TikTok is unreachable now, but the current token still works a while
         return refreshed
 
     async def refresh(self, stale: Link) -> Link | RefreshFailure:
