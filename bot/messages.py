@@ -206,19 +206,21 @@ LINKING_NOT_CONFIGURED = (
     "`TIKTOK_REDIRECT_URI` (see `.env.example`)."
 )
 
-HELP_TEXT = "\n".join(
-    [
-        "*tiktok-cancel* stops a TikTok upload that is still being fetched.",
-        f"\u2022 `{CMD} <publish_id> [reason]` \u2014 cancel that upload",
-        f"\u2022 `{CMD} status <publish_id>` \u2014 where the upload is now",
-        f"\u2022 `{CMD} connect` \u2014 link your TikTok account",
-        f"\u2022 `{CMD} disconnect` \u2014 unlink it (TikTok forgets the access too)",
-        f"\u2022 `{CMD} whoami` \u2014 which TikTok account you act as",
-        f"\u2022 `{CMD} explain <code>` \u2014 what a TikTok code or fail reason means",
-        f"\u2022 `{CMD} help` \u2014 this list",
-        "The publish_id is the one your upload pipeline got from TikTok, "
-        "like `v_pub_url~v2.123456789`.",
-    ]
+HELP_TEXT = escape(
+    "\n".join(
+        [
+            "*tiktok-cancel* stops a TikTok upload that is still being fetched.",
+            f"\u2022 `{CMD} <publish_id> [reason]` \u2014 cancel that upload",
+            f"\u2022 `{CMD} status <publish_id>` \u2014 where the upload is now",
+            f"\u2022 `{CMD} connect` \u2014 link your TikTok account",
+            f"\u2022 `{CMD} disconnect` \u2014 unlink it (TikTok forgets the access too)",
+            f"\u2022 `{CMD} whoami` \u2014 which TikTok account you act as",
+            f"\u2022 `{CMD} explain <code>` \u2014 what a TikTok code or fail reason means",
+            f"\u2022 `{CMD} help` \u2014 this list",
+            "The publish_id is the one your upload pipeline got from TikTok, "
+            "like `v_pub_url~v2.123456789`.",
+        ]
+    )
 )
 
 PROBLEMS = {
@@ -346,7 +348,8 @@ def stale_button_message() -> Message:
 def internal_problem_message() -> Message:
     text = (
         "Something went wrong inside tiktok-cancel before TikTok was asked, so nothing was "
-        f"cancelled. Try again in a moment; `{CMD} status <publish_id>` shows where an upload is."
+        f"cancelled. Try again in a moment; `{CMD} status &lt;publish_id&gt;` shows where an "
+        "upload is."
     )
     return _message("Something went wrong inside tiktok-cancel", [_section(text)])
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import time
+
+import pytest
+
+from bot.catalog import explain
 from tests.conftest import button_urls, text_of
+from tests.fakes import Reply
 
 PID = "v_pub_url~v2.123456789"
 
@@ -39,3 +47,217 @@ async def test_cancel_without_link_offers_connect_and_makes_no_call(h):
     urls = button_urls(answer)
     assert urls and urls[0].startswith(h.settings.tiktok_authorize_url)
     assert h.last_audit()["outcome"] == "not_linked"
+
+
+# --- every cancel code TikTok documents ---------------------------------------------------
+
+CODE_CASES = [
+    # (http status, code, words the person must see, still running)
+    (400, "invalid_publish_id", "doesn't know", "unknown"),
+    (400, "token_not_authorized_for_specified_publish_id", "didn't start", "yes"),
+    (400, "publish_not_cancellable", "already finished", "no"),
+    (403, "url_ownership_unverified", "", None),
+    (401, "scope_not_authorized", "", None),
+    (429, "rate_limit_exceeded", "", None),
+    (500, "internal_error", "", None),
+]
+
+
+@pytest.mark.parametrize(("http_status", "code", "words", "running"), CODE_CASES)
+async def test_each_cancel_code_is_explained_and_audited(h, http_status, code, words, running):
+    await h.link()
+    h.tiktok.add_upload(PID)
+    # retryable codes are retried: script enough answers for every attempt
+    h.tiktok.script_error("cancel", http_status, code, times=3)
+    answer = await h.command(PID)
+    text = text_of(answer)
+    entry = explain(code)
+    assert entry.code == code, "every documented code has its own catalog entry"
+    assert f"Still running:* {entry.running.value}" in text
+    if running:
+        assert entry.running.value == running
+    if words:
+        assert words in text
+    assert "*Next:*" in text
+    assert PID in text
+    calls = h.tiktok.calls_to("cancel")
+    log_id = calls[-1].response["error"]["log_id"]
+    assert log_id in text
+    row = h.last_audit()
+    assert (row["state"], row["outcome"], row["http_status"], row["log_id"]) == (
+        "finished",
+        code,
+        http_status,
+        log_id,
+    )
+    retryable = code in ("rate_limit_exceeded", "internal_error")
+    assert len(calls) == (3 if retryable else 1)
+    assert row["attempts"] == len(calls)
+
+
+async def test_unknown_code_gets_the_fallback_and_keeps_the_code(h):
+    await h.link()
+    h.tiktok.script_error("cancel", 400, "brand_new_code")
+    text = text_of(await h.command(PID))
+    assert "don't recognise" in text
+    assert "Still running:* unknown" in text
+    assert h.last_audit()["outcome"] == "brand_new_code"
+
+
+# --- faults on the way to TikTok ----------------------------------------------------------
+
+
+async def test_timeout_says_outcome_unknown_and_how_to_check(h):
+    await h.link()
+    h.tiktok.script("cancel", Reply(hang=True))
+    started = time.monotonic()
+    text = text_of(await h.command(PID))
+    assert time.monotonic() - started < h.settings.cancel_deadline + 2
+    assert "Still running:* unknown" in text
+    assert f"/tiktok-cancel status {PID}" in text
+    row = h.last_audit()
+    assert (row["state"], row["outcome"], row["http_status"]) == ("finished", "timeout", None)
+    assert len(h.tiktok.calls_to("cancel")) == 1, "a timeout is not retried: it may have worked"
+
+
+async def test_a_slow_tiktok_is_cut_off_by_the_whole_cancel_deadline(h):
+    await h.restart(tiktok_request_timeout=10.0, cancel_deadline=1.0)
+    await h.link()
+    h.tiktok.script("cancel", Reply(delay=5, json={"error": {"code": "ok", "log_id": "x"}}))
+    started = time.monotonic()
+    text = text_of(await h.command(PID))
+    assert time.monotonic() - started < 3
+    assert "Still running:* unknown" in text
+    assert h.last_audit()["outcome"] == "timeout"
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        (
+            Reply(
+                status=502, body="<html><body>Bad Gateway</body></html>", content_type="text/html"
+            ),
+            "server_error",
+        ),
+        (Reply(status=500, body=b""), "server_error"),
+        (Reply(status=200, body="{not json", content_type="application/json"), "bad_response"),
+        (Reply(status=200, body=b""), "bad_response"),
+        (Reply(status=200, json={"data": {}}), "bad_response"),
+        (Reply(status=200, json=["ok"]), "bad_response"),
+        (Reply(reset=True, json={"error": {"code": "ok", "log_id": "L" * 40}}), "bad_response"),
+    ],
+    ids=["html-502", "empty-500", "bad-json", "empty-200", "no-error-object", "json-list", "reset"],
+)
+async def test_broken_answers_are_explained_without_a_traceback(h, reply, code):
+    await h.link()
+    retries = 3 if code == "server_error" else 1
+    h.tiktok.script("cancel", *([reply] * retries))
+    answer = await h.command(PID)
+    text = text_of(answer)
+    assert "Traceback" not in text
+    assert "Still running:*" in text and "*Next:*" in text
+    assert explain(code).code == code
+    row = h.last_audit()
+    assert (row["state"], row["outcome"]) == ("finished", code)
+    assert len(h.tiktok.calls_to("cancel")) == retries
+
+
+async def test_429_then_ok_is_retried_quietly(h):
+    await h.link()
+    h.tiktok.add_upload(PID)
+    h.tiktok.script_error("cancel", 429, "rate_limit_exceeded")
+    text = text_of(await h.command(PID))
+    assert "Cancelled" in text
+    row = h.last_audit()
+    assert (row["outcome"], row["attempts"]) == ("ok", 2)
+
+
+async def test_connection_refused(h):
+    await h.link()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    await h.restart(tiktok_api_url=f"http://127.0.0.1:{closed_port}")
+    text = text_of(await h.command(PID))
+    assert "Traceback" not in text
+    assert "Still running:*" in text
+    row = h.last_audit()
+    assert (row["state"], row["outcome"], row["attempts"]) == ("finished", "connection_failed", 3)
+
+
+# --- one call for one upload --------------------------------------------------------------
+
+
+async def test_two_requests_for_one_upload_make_one_tiktok_call(h):
+    await h.link()
+    h.tiktok.add_upload(PID)
+    h.tiktok.script(
+        "cancel", Reply(delay=0.5, json={"error": {"code": "ok", "message": "", "log_id": "L1"}})
+    )
+    first, second = await asyncio.gather(h.command(PID), h.click("cancel_upload", PID))
+    assert len(h.tiktok.calls_to("cancel")) == 1
+    texts = sorted([text_of(first), text_of(second)], key=lambda t: "Cancelled" in t)
+    assert "already" in texts[0].lower() and "under way" in texts[0].lower()
+    assert "Cancelled" in texts[1]
+    outcomes = sorted(r["outcome"] for r in h.audit_rows() if r["action"] == "cancel")
+    assert outcomes == ["in_flight", "ok"]
+
+
+async def test_after_a_cancel_finishes_another_request_calls_again(h):
+    await h.link()
+    h.tiktok.add_upload(PID)
+    await h.command(PID)
+    text = text_of(await h.command(PID))
+    assert "already finished" in text
+    assert len(h.tiktok.calls_to("cancel")) == 2
+
+
+# --- input is checked before anything is sent ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "v_pub<@U123>",
+        "<!channel>",
+        "@channel",
+        "*bold*",
+        "<https://evil.example|click>",
+        "x" * 257,
+        f"{PID} " + "r" * 257,
+        "status",
+        "stauts v_pub_url~v2.1",
+    ],
+    ids=[
+        "mention",
+        "channel",
+        "at-channel",
+        "bold",
+        "link",
+        "long-id",
+        "long-reason",
+        "status-no-id",
+        "typo",
+    ],
+)
+async def test_bad_input_gets_usage_and_no_call(h, text):
+    await h.link()
+    answer = await h.command(text)
+    shown = text_of(answer)
+    assert "<!channel>" not in shown and "<@U123>" not in shown and "<https://evil" not in shown
+    assert "/tiktok-cancel status <publish_id>" not in shown  # the usage is escaped too
+    assert h.tiktok.calls_to("cancel") == []
+    assert not [r for r in h.audit_rows() if r["action"] == "cancel"]
+
+
+async def test_audit_row_is_written_before_tiktok_is_called(h):
+    await h.link()
+    h.tiktok.script("cancel", Reply(hang=True))
+    await h.command(PID, wait=False)
+    for _ in range(200):
+        if h.tiktok.calls_to("cancel"):
+            break
+        await asyncio.sleep(0.01)
+    row = h.last_audit()
+    assert (row["action"], row["state"], row["outcome"]) == ("cancel", "started", None)
