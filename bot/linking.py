@@ -140,7 +140,8 @@ class LinkingService:
             unreadable = False
         if link is None and not unreadable:
             return DisconnectResult("not_linked")
-        code = "ok"
+        # An unreadable link can't be revoked: say so, as for a failed revoke.
+        code = "revoke_failed" if unreadable else "ok"
         name = ""
         if link is not None:
             name = link.display_name

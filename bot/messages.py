@@ -21,9 +21,10 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.catalog import Explanation, explain
+from bot.catalog import Explanation, Running, explain
 from bot.command_parser import MAX_VALUE_LENGTH, Parsed
 from bot.outcome import Outcome
+from storage.announcements import Announcement
 
 CMD = "/tiktok-cancel"
 Message = dict[str, Any]
@@ -276,13 +277,16 @@ def whoami_message(
     return _message(text, [_section(text), _section(details), _section(next_step)])
 
 
-def problem_message(code_: str, publish_id: str = "", connect_url: str = "") -> Message:
-    """A linking problem met outside a cancel (whoami/disconnect without a usable link)."""
-    entry = explain(code_)
-    headline, blocks = explanation_blocks(entry, publish_id or "-")
+def link_unreadable_message(connect_url: str) -> Message:
+    """`whoami` when the stored link can't be decrypted (the key changed): no upload involved."""
+    text = (
+        "Your TikTok link needs to be made again: the bot's security key was changed, so the "
+        "link it stored for you can't be read any more."
+    )
+    blocks = [_section(text), _section(f"*Next:* link your account again with `{CMD} connect`.")]
     if connect_url:
         blocks.append(ActionsBlock(elements=[connect_button(connect_url)]).to_dict())
-    return _message(headline, blocks)
+    return _message(text, blocks)
 
 
 def not_linked_message(connect_url: str) -> Message:
@@ -320,7 +324,7 @@ def explain_message(requested: str) -> Message:
             f"{code(requested)} isn't a code this bot knows. This is what we say when TikTok "
             "answers with something new:"
         )
-    return _message(f"What {requested} means", [_section(intro), *blocks])
+    return _message(f"What {escape(requested)} means", [_section(intro), *blocks])
 
 
 def linked_dm(display_name: str, retry_publish_id: str = "", retry_reason: str = "") -> Message:
@@ -332,7 +336,7 @@ def linked_dm(display_name: str, retry_publish_id: str = "", retry_reason: str =
         blocks.append(
             ActionsBlock(elements=[retry_button(retry_publish_id, retry_reason)]).to_dict()
         )
-    return _message(f"Your TikTok account {display_name} is linked.", blocks)
+    return _message(f"Your TikTok account {escape(display_name)} is linked.", blocks)
 
 
 def in_flight_ack() -> Message:
@@ -410,3 +414,89 @@ def link_failed_page(code_: str) -> str:
 
 def strip_mrkdwn(text: str) -> str:
     return text.replace("`", "").replace("*", "")
+
+
+# --- announcements (POST /notifications, the Cancel button, status follow-up) -------------
+
+FINAL_STATUSES = frozenset({"PUBLISH_COMPLETE", "FAILED", "SEND_TO_USER_INBOX"})
+NO_RETRY_CODES = frozenset({"ok", "publish_not_cancellable", "invalid_publish_id"})
+
+
+def retry_makes_sense(code_: str) -> bool:
+    """After a failed cancel, is the button still worth pressing (by anyone)?"""
+    return code_ not in NO_RETRY_CODES and explain(code_).running is not Running.NO
+
+
+def shows_cancel_button(a: Announcement) -> bool:
+    if a.final:
+        return False
+    return not a.last_code or retry_makes_sense(a.last_code)
+
+
+def status_line(a: Announcement) -> str:
+    if not a.status:
+        return "*Status:* announced; waiting for TikTok's first word on it."
+    entry = explain(a.status)
+    line = "*Status:* " + fill(entry.headline, a.publish_id, a.title, "check")
+    if a.status == "FAILED" and a.fail_reason:
+        reason = explain(a.fail_reason)
+        line += "\n*Why:* " + fill(reason.headline, a.publish_id, a.title, "check")
+    return line
+
+
+def last_attempt_line(a: Announcement) -> str:
+    if not a.last_code:
+        return ""
+    who = f"<@{a.last_user_id}>" if a.last_user_id else "someone"
+    if a.last_code == "ok":
+        return f":no_entry_sign: Cancelled by {who} {when(a.last_at)}."
+    headline = fill(explain(a.last_code).headline, a.publish_id, a.title, "cancel")
+    return f"Last cancel attempt by {who} {when(a.last_at)}: {headline}"
+
+
+def announcement_message(a: Announcement) -> Message:
+    head = f"*TikTok upload:* {upload_name(a.publish_id, a.title)}"
+    if a.account:
+        head += f"\n*Account:* {escape(a.account)}"
+    if a.source_url:
+        head += f"\n*Source:* {code(a.source_url)}"
+    blocks = [_section(head), _section(status_line(a))]
+    if a.warnings and not a.final:
+        lines = "\n".join("\u2022 " + escape(w) for w in a.warnings)
+        blocks.append(_section(f":warning: *TikTok will likely reject this upload:*\n{lines}"))
+    attempt = last_attempt_line(a)
+    if attempt:
+        blocks.append(_section(attempt))
+    if shows_cancel_button(a):
+        blocks.append(ActionsBlock(elements=[cancel_button(a.publish_id, a.title)]).to_dict())
+    blocks.append(_context(f"Upload {code(a.publish_id)}", f"announced {when(a.created_at)}"))
+    fallback = f"TikTok upload {escape(a.title or a.publish_id)}"
+    return _message(fallback, blocks)
+
+
+def final_state_message(a: Announcement) -> Message:
+    """Posted in the thread when the upload reaches a final state."""
+    entry = explain(a.fail_reason if a.status == "FAILED" and a.fail_reason else a.status)
+    headline, blocks = explanation_blocks(entry, a.publish_id, a.title, "check", a.account)
+    blocks.append(_context(f"Upload {code(a.publish_id)}", f"TikTok status: {code(a.status)}"))
+    return _message(headline, blocks)
+
+
+def list_message(items: list[Announcement], now: float) -> Message:
+    if not items:
+        text = "No announced uploads are still running. Nothing to cancel."
+        return _message(text, [_section(text)])
+    blocks = [_section(f"*Uploads still running* ({len(items)}):")]
+    for a in items:
+        age_min = max(0, int((now - a.created_at) // 60))
+        age = f"{age_min} min ago" if age_min < 120 else f"{age_min // 60} h ago"
+        state = explain(a.status).headline if a.status else "waiting for TikTok's first word"
+        text = (
+            f"{upload_name(a.publish_id, a.title)} \u2014 announced {age}\n"
+            f"{fill(state, a.publish_id, a.title, 'check')}"
+        )
+        section = SectionBlock(
+            text=MarkdownTextObject(text=text), accessory=cancel_button(a.publish_id, a.title)
+        )
+        blocks.append(section.to_dict())
+    return _message(f"{len(items)} uploads still running", blocks[:50])

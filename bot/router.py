@@ -67,7 +67,7 @@ class CommandRouter:
             link = await self.cancels.tokens.load(actor.team_id, "user", actor.user_id)
         except LinkUnreadable:
             url = await self.cancels.connect_url(actor)
-            return messages.problem_message("link_unreadable", connect_url=url)
+            return messages.link_unreadable_message(url)
         if link is None:
             return messages.not_linked_message(await self.cancels.connect_url(actor))
         return messages.whoami_message(

@@ -12,13 +12,23 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot.tiktok import OAuthResult, TikTokClient
+from bot.tiktok import (
+    BAD_RESPONSE,
+    CONNECTION_FAILED,
+    SERVER_ERROR,
+    TIMEOUT,
+    OAuthResult,
+    TikTokClient,
+)
 from storage.db import Store
 from storage.links import Link, Links, LinkUnreadable
 
 log = logging.getLogger(__name__)
 
-REFRESH_MARGIN_SECONDS = 300  # refresh when the access token has less than this left
+REFRESH_MARGIN_SECONDS = 300
+FAULTS = frozenset(
+    {TIMEOUT, SERVER_ERROR, BAD_RESPONSE, CONNECTION_FAILED}
+)  # refresh when the access token has less than this left
 
 
 @dataclass(frozen=True)
@@ -82,9 +92,11 @@ class TokenService:
                         "log_id": result.log_id,
                     },
                 )
-                faults = {"timeout", "server_error", "bad_response", "connection_failed"}
-                code = result.code if result.code in faults else "link_expired"
-                return RefreshFailure(code, result.http_status, result.log_id)
+                if result.code in FAULTS:
+                    return RefreshFailure(result.code, result.http_status, result.log_id)
+                # TikTok refused the refresh token: the link is dead, so forget it.
+                await self.delete(current)
+                return RefreshFailure("link_expired", result.http_status, result.log_id)
             grant = result.grant
             now = time.time()
             renewed = current.with_tokens(

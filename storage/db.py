@@ -81,8 +81,44 @@ def _v1(db: Database) -> None:
     db["audit"].create_index(["started_at"], if_not_exists=True)
 
 
+def _v2(db: Database) -> None:
+    db["announcements"].create(
+        {
+            "publish_id": str,
+            "team_id": str,
+            "channel": str,
+            "ts": str,
+            "title": str,
+            "account": str,  # team account named by the pipeline, "" when none
+            "source_url": str,
+            "video": str,  # JSON of the metadata the pipeline sent
+            "warnings": str,  # JSON list of broken TikTok restrictions, in plain words
+            "status": str,  # TikTok's status value, "" until known
+            "fail_reason": str,
+            "post_ids": str,  # JSON list of public post IDs (big ints kept as strings)
+            "final": int,  # 1 once the upload reached a final state
+            "last_user_id": str,  # who last tried to cancel it
+            "last_code": str,  # how that attempt ended
+            "last_at": float,
+            "created_at": float,
+            "updated_at": float,
+            "next_poll_at": float,  # NULL: not followed by polling (final or given up)
+            "poll_count": int,
+        },
+        pk="publish_id",
+        if_not_exists=True,
+    )
+    db["announcements"].create_index(["team_id", "final"], if_not_exists=True)
+    db["announcements"].create_index(["next_poll_at"], if_not_exists=True)
+    db["webhook_events"].create(
+        {"event_key": str, "event": str, "received_at": float},
+        pk="event_key",
+        if_not_exists=True,
+    )
+
+
 # Each migration runs once, in order; PRAGMA user_version records how far a file has come.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
 
 
 def migrate(db: Database) -> None:

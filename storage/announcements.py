@@ -1,0 +1,146 @@
+"""Announced uploads: the Slack message that carries the Cancel button, and where the upload
+stands at TikTok. Also the webhook events already seen, so a redelivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
+
+TABLE = "announcements"
+EVENTS = "webhook_events"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    publish_id: str
+    team_id: str
+    channel: str
+    ts: str
+    title: str = ""
+    account: str = ""
+    source_url: str = ""
+    video: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    status: str = ""
+    fail_reason: str = ""
+    post_ids: list[str] = field(default_factory=list)
+    final: bool = False
+    last_user_id: str = ""
+    last_code: str = ""
+    last_at: float = 0.0
+    created_at: float = 0.0
+    next_poll_at: float | None = None
+    poll_count: int = 0
+
+
+def _from_row(row: dict) -> Announcement:
+    return Announcement(
+        publish_id=row["publish_id"],
+        team_id=row["team_id"] or "",
+        channel=row["channel"],
+        ts=row["ts"],
+        title=row["title"] or "",
+        account=row["account"] or "",
+        source_url=row["source_url"] or "",
+        video=json.loads(row["video"] or "{}"),
+        warnings=json.loads(row["warnings"] or "[]"),
+        status=row["status"] or "",
+        fail_reason=row["fail_reason"] or "",
+        post_ids=json.loads(row["post_ids"] or "[]"),
+        final=bool(row["final"]),
+        last_user_id=row["last_user_id"] or "",
+        last_code=row["last_code"] or "",
+        last_at=row["last_at"] or 0.0,
+        created_at=row["created_at"] or 0.0,
+        next_poll_at=row["next_poll_at"],
+        poll_count=row["poll_count"] or 0,
+    )
+
+
+def get(db: Database, publish_id: str) -> Announcement | None:
+    try:
+        return _from_row(db[TABLE].get(publish_id))
+    except NotFoundError:
+        return None
+
+
+def insert(db: Database, a: Announcement) -> None:
+    now = time.time()
+    db[TABLE].insert(
+        {
+            "publish_id": a.publish_id,
+            "team_id": a.team_id,
+            "channel": a.channel,
+            "ts": a.ts,
+            "title": a.title,
+            "account": a.account,
+            "source_url": a.source_url,
+            "video": json.dumps(a.video),
+            "warnings": json.dumps(a.warnings),
+            "status": a.status,
+            "fail_reason": a.fail_reason,
+            "post_ids": json.dumps(a.post_ids),
+            "final": int(a.final),
+            "last_user_id": a.last_user_id,
+            "last_code": a.last_code,
+            "last_at": a.last_at,
+            "created_at": a.created_at or now,
+            "updated_at": now,
+            "next_poll_at": a.next_poll_at,
+            "poll_count": a.poll_count,
+        },
+        pk="publish_id",
+    )
+
+
+def update(db: Database, publish_id: str, **changes) -> Announcement | None:
+    """Apply `changes` (column=value; lists and dicts stored as JSON) and return the new row."""
+    for name in ("video", "warnings", "post_ids"):
+        if name in changes:
+            changes[name] = json.dumps(changes[name])
+    if "final" in changes:
+        changes["final"] = int(changes["final"])
+    changes["updated_at"] = time.time()
+    try:
+        db[TABLE].update(publish_id, changes)
+    except NotFoundError:
+        return None
+    return get(db, publish_id)
+
+
+def in_flight(db: Database, team_id: str, limit: int = 50) -> list[Announcement]:
+    rows = db[TABLE].rows_where(
+        "team_id = ? AND final = 0", [team_id], order_by="created_at DESC", limit=limit
+    )
+    return [_from_row(r) for r in rows]
+
+
+def due_for_poll(db: Database, now: float, limit: int = 20) -> list[Announcement]:
+    rows = db[TABLE].rows_where(
+        "final = 0 AND next_poll_at IS NOT NULL AND next_poll_at <= ?",
+        [now],
+        order_by="next_poll_at",
+        limit=limit,
+    )
+    return [_from_row(r) for r in rows]
+
+
+def next_poll_time(db: Database) -> float | None:
+    row = db.execute(
+        f"SELECT MIN(next_poll_at) FROM {TABLE} WHERE final = 0 AND next_poll_at IS NOT NULL"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def remember_event(db: Database, event_key: str, event: str) -> bool:
+    """Record a webhook event; False if it was seen before (a redelivery)."""
+    with db.atomic():
+        if db.execute(f"SELECT 1 FROM {EVENTS} WHERE event_key = ?", [event_key]).fetchone():
+            return False
+        db[EVENTS].insert({"event_key": event_key, "event": event, "received_at": time.time()})
+    return True
