@@ -14,11 +14,13 @@ import json
 import signal
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cryptography.fernet import Fernet
 
 from bot.logs import setup_logging
 from bot.settings import DEFAULT_DATABASE_PATH, SettingsError, load_settings, read_environment
+from storage.timefmt import to_iso
 
 EXIT_SETTINGS = 2
 
@@ -45,8 +47,6 @@ def _since(value: str | None) -> str | None:
         raise SystemExit(f"--since: {value!r} is not a date like 2026-11-26") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    from storage.timefmt import to_iso
-
     return to_iso(moment)
 
 
@@ -56,6 +56,9 @@ def audit_export(since: str | None, fmt: str, out=None) -> int:
 
     out = out or sys.stdout
     path = read_environment().get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
+    if not Path(path).is_file():
+        print(f"tiktok-cancel: no database at {path} (set DATABASE_PATH)", file=sys.stderr)
+        return 1
     db = open_database(path)
     try:
         rows = audit.rows_since(db, _since(since))

@@ -1,8 +1,11 @@
 """Acting on TikTok for a Slack user: which link acts, and one call made with it.
 
-`choose_link` is the one rule for which TikTok account acts. `call_with_link` makes one
-TikTok call with refresh-ahead, one refresh-and-retry on `access_token_invalid`, retries
-with backoff on 429/5xx, all inside a deadline so a person always gets an answer.
+`choose_link` is the one rule for which TikTok account acts, used by the command, the
+button, `status` and `list`: `as <account>` if granted; else the announcement's account if
+the caller was granted it; else the caller's own link; else nothing (connect first).
+`call_with_link` makes one TikTok call with refresh-ahead, one refresh-and-retry on
+`access_token_invalid`, retries with backoff on 429/5xx, all inside a deadline so a person
+always gets an answer.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from dataclasses import dataclass
 
 from bot.tiktok import TIMEOUT, ApiResult, with_retries
 from bot.tokens import RefreshFailure, TokenService
+from storage import grants
+from storage.announcements import Announcement
 from storage.links import Link, LinkUnreadable
 
 
@@ -22,18 +27,50 @@ class Acting:
     """The link that will act for a person, or the catalog code saying why none can."""
 
     link: Link | None
-    problem: str = ""  # "not_linked" or "link_unreadable" when link is None
+    problem: str = ""  # not_linked, link_unreadable, not_granted, no_such_account
+    rule: str = ""  # why this link: "as", "announcement" or "own"
+    account: str = ""  # the team account concerned, if any
 
 
-async def choose_link(tokens: TokenService, team_id: str, user_id: str) -> Acting:
-    """The caller's own link; later rules (team accounts) slot in here."""
+async def _team_link(tokens: TokenService, team_id: str, account: str) -> Link | None:
+    return await tokens.load(team_id, "team", account)
+
+
+async def choose_link(
+    tokens: TokenService, team_id: str, user_id: str, requested: str = "", announced: str = ""
+) -> Acting:
     try:
+        if requested:
+            link = await _team_link(tokens, team_id, requested)
+            if link is None:
+                return Acting(None, "no_such_account", account=requested)
+            if not await tokens.store.run(grants.is_granted, team_id, requested, user_id):
+                return Acting(None, "not_granted", account=requested)
+            return Acting(link, rule="as", account=requested)
+        if announced and await tokens.store.run(grants.is_granted, team_id, announced, user_id):
+            link = await _team_link(tokens, team_id, announced)
+            if link is not None:
+                return Acting(link, rule="announcement", account=announced)
         link = await tokens.load(team_id, "user", user_id)
     except LinkUnreadable:
-        return Acting(None, "link_unreadable")
+        return Acting(None, "link_unreadable", account=requested)
     if link is None:
         return Acting(None, "not_linked")
-    return Acting(link)
+    return Acting(link, rule="own")
+
+
+async def poll_link(tokens: TokenService, a: Announcement) -> Link | None:
+    """The link that follows an announced upload: its team account, else the last actor's."""
+    try:
+        if a.account:
+            link = await _team_link(tokens, a.team_id, a.account)
+            if link is not None:
+                return link
+        if a.last_user_id:
+            return await tokens.load(a.team_id, "user", a.last_user_id)
+    except LinkUnreadable:
+        return None
+    return None
 
 
 @dataclass(frozen=True)

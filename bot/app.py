@@ -6,7 +6,6 @@ out with Bolt's aiohttp Socket Mode handler. The bot's own routes run on HOST:PO
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import aiohttp
@@ -75,22 +74,20 @@ async def build_services(settings: Settings) -> Services:
 
 
 class CachedAuthorize:
-    """Bolt's authorize: one `auth.test` for the bot token, remembered for the process."""
+    """Bolt's authorize: the bot's one `auth.test`, remembered for the process by SlackOut."""
 
-    def __init__(self, client: AsyncWebClient):
-        self.client = client
-        self._result: AuthorizeResult | None = None
-        self._lock = asyncio.Lock()
+    def __init__(self, slack: SlackOut):
+        self.slack = slack
 
     async def result(self) -> AuthorizeResult:
-        if self._result is None:
-            async with self._lock:
-                if self._result is None:
-                    resp = await self.client.auth_test()
-                    self._result = AuthorizeResult.from_auth_test_response(
-                        auth_test_response=resp, bot_token=self.client.token
-                    )
-        return self._result
+        identity = await self.slack.identity()
+        return AuthorizeResult(
+            enterprise_id=identity.get("enterprise_id"),
+            team_id=identity.get("team_id"),
+            bot_token=self.slack.client.token,
+            bot_id=identity.get("bot_id"),
+            bot_user_id=identity.get("user_id"),
+        )
 
     def for_bolt(self):
         """A plain function: Bolt passes arguments by the names a function declares."""
@@ -140,7 +137,7 @@ class Bot:
         settings = self.settings
         services = await build_services(settings)
         self.services = services
-        authorize = CachedAuthorize(services.slack.client)
+        authorize = CachedAuthorize(services.slack)
         self.bolt = build_bolt(services, authorize)
         await authorize.warm()
         web_app = web.Application(client_max_size=MAX_BODY_BYTES)

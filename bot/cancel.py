@@ -19,7 +19,7 @@ from bot.outcome import Actor, Outcome
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
-from storage import audit
+from storage import announcements, audit
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
 from storage.states import PendingLink
@@ -63,11 +63,14 @@ class CancelService:
         except LinkingNotConfigured:
             return ""
 
-    async def cancel(self, actor: Actor, publish_id: str, reason: str = "") -> Outcome:
+    async def cancel(
+        self, actor: Actor, publish_id: str, reason: str = "", account: str = ""
+    ) -> Outcome:
+        """Cancel `publish_id` for `actor`, with team account `account` if they asked for one."""
         key = (actor.team_id, publish_id)
         if key in self._in_flight:
             return await self._record_without_call(actor, publish_id, reason, "in_flight")
-        task = asyncio.create_task(self._cancel(actor, publish_id, reason))
+        task = asyncio.create_task(self._cancel(actor, publish_id, reason, account))
         self._in_flight[key] = task
         task.add_done_callback(lambda _: self._in_flight.pop(key, None))
         outcome = await asyncio.shield(task)  # a dropped Slack request must not orphan the row
@@ -81,7 +84,13 @@ class CancelService:
             await asyncio.gather(*pending, return_exceptions=True)
 
     async def _record_without_call(
-        self, actor: Actor, publish_id: str, reason: str, code: str, account: str = ""
+        self,
+        actor: Actor,
+        publish_id: str,
+        reason: str,
+        code: str,
+        account: str = "",
+        title: str = "",
     ) -> Outcome:
         entry = AuditStart(
             action="cancel",
@@ -97,20 +106,34 @@ class CancelService:
         connect_url = ""
         if code in ("not_linked", "link_unreadable", "link_expired"):
             connect_url = await self.connect_url(actor, publish_id, reason)
+        data = {"admins": sorted(self.settings.admin_users)} if account else {}
         return Outcome(
             "cancel",
             code,
             publish_id,
             actor,
+            title=title,
+            reason=reason,
             audit_id=audit_id,
             connect_url=connect_url,
             account=account,
+            data=data,
         )
 
-    async def _cancel(self, actor: Actor, publish_id: str, reason: str) -> Outcome:
-        acting = await choose_link(self.tokens, actor.team_id, actor.user_id)
+    async def _cancel(self, actor: Actor, publish_id: str, reason: str, account: str) -> Outcome:
+        announced = await self.store.run(announcements.get, publish_id)
+        title = announced.title if announced else ""
+        acting = await choose_link(
+            self.tokens,
+            actor.team_id,
+            actor.user_id,
+            requested=account,
+            announced=announced.account if announced else "",
+        )
         if acting.link is None:
-            return await self._record_without_call(actor, publish_id, reason, acting.problem)
+            return await self._record_without_call(
+                actor, publish_id, reason, acting.problem, acting.account, title
+            )
         link = acting.link
         started = time.monotonic()
         audit_id = await self.store.run(
@@ -125,6 +148,7 @@ class CancelService:
                 reason=reason,
                 account=link.display_name,
                 account_kind=link.kind,
+                account_rule=acting.rule,
                 open_id=link.open_id,
             ),
         )
@@ -166,6 +190,8 @@ class CancelService:
             code=result.code,
             publish_id=publish_id,
             actor=actor,
+            title=title,
+            reason=reason,
             account=call.link.display_name,
             http_status=result.http_status,
             log_id=result.log_id,

@@ -637,6 +637,28 @@ ENTRIES: tuple[Explanation, ...] = (
         "Wait a few seconds: its answer will appear here or in the upload's thread. No need to "
         "press again.",
     ),
+    E(
+        "not_granted",
+        "bot",
+        "Couldn't {verb} {upload}: you haven't been given the team account {account}.",
+        "Team accounts are shared TikTok accounts that an admin lets named people use. You "
+        "aren't on the list for this one, so nothing was sent to TikTok.",
+        R.YES,
+        "nothing was cancelled",
+        "Ask someone listed below to run `{cmd} team grant {account} @you`, or use your own "
+        "linked account with `{cmd} {id}`.",
+    ),
+    E(
+        "no_such_account",
+        "bot",
+        "Couldn't {verb} {upload}: there is no team account called {account}.",
+        "No team account with that name has been linked in this workspace, so nothing was sent "
+        "to TikTok.",
+        R.YES,
+        "nothing was cancelled",
+        "See the team accounts you may use with `{cmd} accounts`, or cancel with your own link: "
+        "`{cmd} {id}`.",
+    ),
 )
 
 FALLBACK = E(

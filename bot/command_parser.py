@@ -11,11 +11,26 @@ import re
 from dataclasses import dataclass
 
 MAX_VALUE_LENGTH = 256
-SUBCOMMANDS = ("status", "connect", "disconnect", "whoami", "explain", "help")
+SUBCOMMANDS = (
+    "status",
+    "list",
+    "connect",
+    "disconnect",
+    "whoami",
+    "explain",
+    "as",
+    "accounts",
+    "team",
+    "help",
+)
+TEAM_ACTIONS = ("connect", "grant", "revoke", "remove")
 # TikTok's ids look like v_pub_url~v2.123456789; treat them as opaque but printable.
 PUBLISH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~:+=/-]*")
 CODE = re.compile(r"[A-Za-z0-9_.-]+")
 WORD = re.compile(r"[A-Za-z]+")
+ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Slack escapes mentions as <@U123|name> (or <@U123>) when the command has escaping on.
+MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
 
 
 @dataclass(frozen=True)
@@ -24,9 +39,60 @@ class Parsed:
     publish_id: str = ""
     reason: str = ""
     code: str = ""
+    account: str = ""  # a team account's short name
+    action: str = ""  # for `team`: connect, grant, revoke, remove
+    users: tuple[str, ...] = ()  # Slack user IDs named in `team grant/revoke`
     problem: str = ""  # "", "unknown_word", "missing_id", "malformed_id", "too_long", …
     word: str = ""  # the word the problem is about (shown back, escaped)
     suggestion: str = ""  # a close subcommand for a typo
+
+
+def check_account(name: str, value: str) -> Parsed | None:
+    """A usage problem for a bad team account name, or None when it is fine."""
+    if not value:
+        return Parsed("usage", problem="missing_account", word=name)
+    if len(value) > MAX_VALUE_LENGTH:
+        return Parsed("usage", problem="too_long", word=name)
+    if not ACCOUNT.fullmatch(value):
+        return Parsed("usage", problem="malformed_account", word=value)
+    return None
+
+
+def _team(rest: str) -> Parsed:
+    action, _, rest = rest.partition(" ")
+    action = action.lower()
+    if action not in TEAM_ACTIONS:
+        return Parsed("usage", problem="team_usage", word=action or "team")
+    account, _, rest = rest.strip().partition(" ")
+    problem = check_account(f"team {action}", account)
+    if problem:
+        return problem
+    words = rest.split()
+    if action in ("connect", "remove"):
+        if words:
+            return Parsed("usage", problem="extra_words", word=f"team {action}")
+        return Parsed("team", action=action, account=account)
+    if not words:
+        return Parsed("usage", problem="missing_users", word=f"team {action}")
+    users = []
+    for word in words:
+        match = MENTION.fullmatch(word)
+        if not match:
+            return Parsed("usage", problem="bad_mention", word=word[:MAX_VALUE_LENGTH])
+        users.append(match.group(1))
+    return Parsed("team", action=action, account=account, users=tuple(dict.fromkeys(users)))
+
+
+def _as(rest: str) -> Parsed:
+    account, _, rest = rest.partition(" ")
+    problem = check_account("as", account)
+    if problem:
+        return problem
+    publish_id, _, reason = rest.strip().partition(" ")
+    parsed = check_id("cancel", publish_id, reason.strip())
+    if parsed.problem:
+        return parsed
+    return Parsed("cancel", publish_id=parsed.publish_id, reason=parsed.reason, account=account)
 
 
 def check_id(name: str, value: str, reason: str = "") -> Parsed:
@@ -50,7 +116,11 @@ def parse(text: str | None) -> Parsed:
     word = first.lower()
     if word == "help":
         return Parsed("help")
-    if word in ("connect", "disconnect", "whoami"):
+    if word == "team":
+        return _team(rest)
+    if word == "as":
+        return _as(rest)
+    if word in ("connect", "disconnect", "whoami", "list", "accounts"):
         if rest:
             return Parsed("usage", problem="extra_words", word=word)
         return Parsed(word)

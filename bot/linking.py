@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
-from storage import audit
+from storage import audit, grants
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
 from storage.links import Link, LinkUnreadable
@@ -112,10 +112,14 @@ class LinkingService:
             linked_at=now_iso(),
         )
         await self.tokens.save(link)
+        if link.kind == "team":  # the admin who links a team account may use it
+            await self.store.run(
+                grants.grant, link.team_id, link.owner, [pending.user_id], pending.user_id
+            )
         await self.store.run(
             audit.record,
             AuditStart(
-                action="connect",
+                action="team_connect" if link.kind == "team" else "connect",
                 team_id=pending.team_id,
                 user_id=pending.user_id,
                 channel_id=pending.channel_id,
@@ -152,10 +156,10 @@ class LinkingService:
         await self.store.run(
             audit.record,
             AuditStart(
-                action="disconnect",
+                action="team_remove" if kind == "team" else "disconnect",
                 team_id=team_id,
                 user_id=user_id,
-                account=name,
+                account=owner if kind == "team" else name,
                 account_kind=kind,
             ),
             AuditFinish(outcome=code),

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.catalog import Explanation, Running, explain
+from bot.catalog import Explanation, Running, explain, is_known
 from bot.command_parser import MAX_VALUE_LENGTH, Parsed
 from bot.outcome import Outcome
 from storage.announcements import Announcement
@@ -184,6 +184,8 @@ def outcome_message(outcome: Outcome) -> Message:
         buttons.append(connect_button(outcome.connect_url))
     elif outcome.code in ("not_linked", "link_expired", "link_unreadable"):
         blocks.append(_section(LINKING_NOT_CONFIGURED))
+    if outcome.code in ("not_granted", "no_such_account"):
+        blocks.append(grant_hint(outcome.data.get("admins", ())))
     if outcome.action == "status" and outcome.code == "PROCESSING_DOWNLOAD":
         buttons.append(cancel_button(outcome.publish_id, outcome.title))
     if buttons:
@@ -198,6 +200,8 @@ def audit_entry(outcome: Outcome) -> Message:
     headline = fill(entry.headline, outcome.publish_id, outcome.title, "cancel", outcome.account)
     source = "a button" if outcome.actor.source == "button" else CMD
     text = f"<@{outcome.actor.user_id}> asked to cancel via {escape(source)}: {headline}"
+    if outcome.reason:
+        text += f"\n*Reason given:* {escape(outcome.reason)}"
     blocks = [_section(text), _section(running_line(entry)), context_line(outcome)]
     return _message(f"Cancel attempt: {headline}", blocks)
 
@@ -213,11 +217,16 @@ HELP_TEXT = escape(
             "*tiktok-cancel* stops a TikTok upload that is still being fetched.",
             f"\u2022 `{CMD} <publish_id> [reason]` \u2014 cancel that upload",
             f"\u2022 `{CMD} status <publish_id>` \u2014 where the upload is now",
+            f"\u2022 `{CMD} list` \u2014 announced uploads still running, with Cancel buttons",
+            f"\u2022 `{CMD} as <account> <publish_id> [reason]` \u2014 cancel with a team account",
+            f"\u2022 `{CMD} accounts` \u2014 the team accounts you may use",
             f"\u2022 `{CMD} connect` \u2014 link your TikTok account",
             f"\u2022 `{CMD} disconnect` \u2014 unlink it (TikTok forgets the access too)",
             f"\u2022 `{CMD} whoami` \u2014 which TikTok account you act as",
             f"\u2022 `{CMD} explain <code>` \u2014 what a TikTok code or fail reason means",
             f"\u2022 `{CMD} help` \u2014 this list",
+            f"Admins: `{CMD} team connect <account>`, `{CMD} team grant <account> @someone`, "
+            f"`{CMD} team revoke <account> @someone`, `{CMD} team remove <account>`.",
             "The publish_id is the one your upload pipeline got from TikTok, "
             "like `v_pub_url~v2.123456789`.",
         ]
@@ -235,6 +244,13 @@ PROBLEMS = {
     "extra_words": "{word} takes no extra words here.",
     "missing_code": "Which code? For example `" + CMD + " explain publish_not_cancellable`.",
     "malformed_code": "{word} doesn't look like a TikTok code.",
+    "missing_account": "Which team account? Add its short name after {word}.",
+    "malformed_account": "{word} isn't a team account name: use letters, digits, - and _.",
+    "team_usage": "Use `" + CMD + " team connect|grant|revoke|remove &lt;account&gt; …`.",
+    "missing_users": "Whom? Mention them after the account, like `"
+    + CMD
+    + " team grant brand @alex`.",
+    "bad_mention": "{word} isn't a Slack mention. Mention people with @, like @alex.",
 }
 
 
@@ -319,7 +335,7 @@ def explain_message(requested: str) -> Message:
     entry = explain(requested)
     headline, blocks = explanation_blocks(entry, "v_pub_url~v2.123456789", verb="cancel")
     intro = f"*What {code(requested)} means* (shown for an example upload):"
-    if entry.code != requested:
+    if not is_known(entry.code):
         intro = (
             f"{code(requested)} isn't a code this bot knows. This is what we say when TikTok "
             "answers with something new:"
@@ -500,3 +516,104 @@ def list_message(items: list[Announcement], now: float) -> Message:
         )
         blocks.append(section.to_dict())
     return _message(f"{len(items)} uploads still running", blocks[:50])
+
+
+# --- team accounts --------------------------------------------------------------------------
+
+
+def who_can_grant(admins: list[str] | tuple[str, ...] | frozenset[str]) -> str:
+    named = ", ".join(f"<@{escape(a)}>" for a in sorted(admins))
+    if named:
+        return f"{named}, or any workspace admin or owner"
+    return "any workspace admin or owner (their profiles carry an Admin or Owner badge)"
+
+
+def grant_hint(admins) -> dict:
+    return _section(f"*Who can grant it:* {who_can_grant(admins)}.")
+
+
+def not_admin_message(admins) -> Message:
+    text = f"Only admins manage team accounts, so nothing changed. Admins: {who_can_grant(admins)}."
+    return _message("Only admins manage team accounts", [_section(text)])
+
+
+def team_connect_message(account: str, url: str) -> Message:
+    text = (
+        f"*Link a TikTok account as the team account {code(account)}.*\n"
+        "The button opens TikTok's consent page: sign in there as the shared account "
+        "(not your own). The link works once, for 10 minutes. Linking again replaces the "
+        "account's access."
+    )
+    blocks = [_section(text), ActionsBlock(elements=[connect_button(url)]).to_dict()]
+    return _message(f"Link the team account {escape(account)}", blocks)
+
+
+def mentions(users) -> str:
+    return ", ".join(f"<@{escape(u)}>" for u in users)
+
+
+def team_change_message(
+    action: str, code_: str, account: str, users=(), unchanged=(), admins=()
+) -> Message:
+    name = code(account)
+    if code_ == "not_admin":
+        return not_admin_message(admins)
+    if code_ == "no_such_account":
+        text = (
+            f"There is no team account {name}, so nothing changed. "
+            f"Link one first with `{CMD} team connect {escape(account)}`."
+        )
+    elif code_ == "linking_not_configured":
+        text = LINKING_NOT_CONFIGURED
+    elif action == "grant":
+        text = f"{mentions(users)} may now act with {name}." if users else ""
+        if unchanged:
+            text += f" {mentions(unchanged)} already could."
+    elif action == "revoke":
+        text = f"{mentions(users)} may no longer act with {name}." if users else ""
+        if unchanged:
+            text += f" {mentions(unchanged)} couldn't anyway."
+    elif action == "remove" and code_ == "revoke_failed":
+        text = (
+            f"Removed {name} and its grants here, but TikTok didn't confirm it forgot the "
+            "access. To be sure, remove tiktok-cancel in that account's TikTok app settings."
+        )
+    else:
+        text = f"Removed the team account {name} and everyone's grants to it."
+    text = text.strip()
+    return _message(text, [_section(text)])
+
+
+def accounts_message(is_admin: bool, views, admins=()) -> Message:
+    if not views:
+        text = (
+            "No team accounts are linked yet."
+            if is_admin
+            else "You haven't been given any team accounts."
+        )
+        if is_admin:
+            text += f" Link one with `{CMD} team connect &lt;account&gt;`."
+        else:
+            text += f" Who can give you one: {who_can_grant(admins)}."
+        return _message(text, [_section(text)])
+    title = "*Team accounts*" if is_admin else "*Team accounts you may use*"
+    lines = []
+    for v in views:
+        line = (
+            f"\u2022 {code(v.account)} \u2014 TikTok account *{escape(v.display_name)}*, "
+            f"link lasts until {when(v.refresh_expires_at)}"
+        )
+        if is_admin:
+            line += f"; may use it: {mentions(v.users) or 'nobody yet'}"
+        lines.append(line)
+    usage = f"Cancel with one: `{CMD} as &lt;account&gt; &lt;publish_id&gt;`."
+    text = f"{title}\n" + "\n".join(lines)
+    return _message("Team accounts", [_section(text), _context(usage)])
+
+
+def team_linked_dm(account: str, display_name: str) -> Message:
+    text = (
+        f"The team account {code(account)} is linked as *{escape(display_name)}*. "
+        f"Give people access with `{CMD} team grant {escape(account)} @someone`."
+    )
+    return _message(f"Team account {escape(account)} is linked", [_section(text)])

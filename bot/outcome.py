@@ -24,6 +24,7 @@ class Outcome:
     publish_id: str
     actor: Actor
     title: str = ""
+    reason: str = ""  # what the person gave as the reason, verbatim (escape to show)
     account: str = ""  # display name of the TikTok account that acted
     http_status: int | None = None
     log_id: str = ""

@@ -7,6 +7,7 @@ here is logged (never the URL or a token) and never undoes what was already done
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
@@ -40,6 +41,20 @@ class SlackOut:
         self.client = client
         self.session = session
         self.audit_channel = audit_channel
+        self._identity: dict | None = None
+        self._identity_lock = asyncio.Lock()
+
+    async def identity(self) -> dict:
+        """The bot's `auth.test` answer (team_id, user_id, bot_id), asked once per process."""
+        if self._identity is None:
+            async with self._identity_lock:
+                if self._identity is None:
+                    resp = await self.client.auth_test()
+                    self._identity = dict(resp.data) if isinstance(resp.data, dict) else {}
+        return self._identity
+
+    async def team_id(self) -> str:
+        return str((await self.identity()).get("team_id") or "")
 
     async def respond(
         self, response_url: str | None, message: messages.Message, *, replace_original: bool = False

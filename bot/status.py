@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.acting import call_with_link, choose_link
 from bot.cancel import CancelService
 from bot.outcome import Actor, Outcome
+from storage import announcements
 
 STATUS_VALUES = frozenset(
     {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX", "PUBLISH_COMPLETE", "FAILED"}
@@ -20,10 +21,19 @@ class StatusService:
         self.cancels = cancels
 
     async def status(self, actor: Actor, publish_id: str) -> Outcome:
-        acting = await choose_link(self.cancels.tokens, actor.team_id, actor.user_id)
+        announced = await self.cancels.store.run(announcements.get, publish_id)
+        title = announced.title if announced else ""
+        acting = await choose_link(
+            self.cancels.tokens,
+            actor.team_id,
+            actor.user_id,
+            announced=announced.account if announced else "",
+        )
         if acting.link is None:
             url = await self.cancels.connect_url(actor)
-            return Outcome("status", acting.problem, publish_id, actor, connect_url=url)
+            return Outcome(
+                "status", acting.problem, publish_id, actor, title=title, connect_url=url
+            )
         settings = self.cancels.settings
         call = await call_with_link(
             self.cancels.tokens,
@@ -45,6 +55,7 @@ class StatusService:
             code=code,
             publish_id=publish_id,
             actor=actor,
+            title=title,
             account=call.link.display_name,
             http_status=result.http_status,
             log_id=result.log_id,

@@ -57,6 +57,12 @@ class TokenService:
     async def delete(self, link: Link) -> None:
         await self.store.run(self.links.delete, *link.key)
 
+    async def forget_open_id(self, open_id: str) -> int:
+        """TikTok revoked this account's access: drop every link to it. Returns how many."""
+        if not open_id:
+            return 0
+        return len(await self.store.run(self.links.delete_open_id, open_id))
+
     async def fresh(self, link: Link) -> Link | RefreshFailure:
         """The link, refreshed first if its access token is about to expire."""
         if not link.expires_within(REFRESH_MARGIN_SECONDS):

@@ -137,10 +137,14 @@ def next_poll_time(db: Database) -> float | None:
     return row[0] if row else None
 
 
-def remember_event(db: Database, event_key: str, event: str) -> bool:
-    """Record a webhook event; False if it was seen before (a redelivery)."""
-    with db.atomic():
-        if db.execute(f"SELECT 1 FROM {EVENTS} WHERE event_key = ?", [event_key]).fetchone():
-            return False
-        db[EVENTS].insert({"event_key": event_key, "event": event, "received_at": time.time()})
-    return True
+def seen_event(db: Database, event_key: str) -> bool:
+    """Was this webhook delivery applied before?"""
+    sql = f"SELECT 1 FROM {EVENTS} WHERE event_key = ?"
+    return db.execute(sql, [event_key]).fetchone() is not None
+
+
+def remember_event(db: Database, event_key: str, event: str) -> None:
+    """Record a webhook delivery as applied, so a redelivery changes nothing."""
+    db[EVENTS].insert(
+        {"event_key": event_key, "event": event, "received_at": time.time()}, replace=True
+    )

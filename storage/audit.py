@@ -27,6 +27,7 @@ EXPORT_COLUMNS = (
     "reason",
     "account",
     "account_kind",
+    "account_rule",
     "open_id",
     "outcome",
     "http_status",
@@ -47,6 +48,7 @@ class AuditStart:
     reason: str = ""
     account: str = ""
     account_kind: str = ""
+    account_rule: str = ""
     open_id: str = ""
 
 

@@ -110,6 +110,12 @@ def _v2(db: Database) -> None:
     )
     db["announcements"].create_index(["team_id", "final"], if_not_exists=True)
     db["announcements"].create_index(["next_poll_at"], if_not_exists=True)
+    db["audit"].add_column("account_rule", str)  # why that account: own, as, announcement
+    db["grants"].create(
+        {"team_id": str, "account": str, "user_id": str, "granted_by": str, "granted_at": str},
+        pk=("team_id", "account", "user_id"),
+        if_not_exists=True,
+    )
     db["webhook_events"].create(
         {"event_key": str, "event": str, "received_at": float},
         pk="event_key",

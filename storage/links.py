@@ -117,6 +117,22 @@ class Links:
     def delete(self, db: Database, team_id: str, kind: str, owner: str) -> None:
         db[TABLE].delete_where("team_id = ? AND kind = ? AND owner = ?", [team_id, kind, owner])
 
+    def delete_open_id(self, db: Database, open_id: str) -> list[tuple[str, str, str]]:
+        """Forget every link to this TikTok account (TikTok said it was disconnected)."""
+        sql = f"SELECT team_id, kind, owner FROM {TABLE} WHERE open_id = ?"
+        keys = [tuple(row) for row in db.execute(sql, [open_id]).fetchall()]
+        if keys:
+            db[TABLE].delete_where("open_id = ?", [open_id])
+        return keys
+
+    def team_accounts(self, db: Database, team_id: str) -> list[dict]:
+        sql = (
+            f"SELECT owner AS account, display_name, open_id, access_expires_at, "
+            f"refresh_expires_at, linked_by FROM {TABLE} "
+            "WHERE team_id = ? AND kind = 'team' ORDER BY owner"
+        )
+        return list(db.query(sql, [team_id]))
+
     def rows_without_tokens(self, db: Database) -> list[dict]:
         columns = "team_id, kind, owner, open_id, display_name, scope, access_expires_at, "
         columns += "refresh_expires_at, linked_by, linked_at, updated_at"

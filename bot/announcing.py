@@ -1,0 +1,270 @@
+"""Upload announcements: post one with a Cancel button, keep it current, thread the history.
+
+`announce` is the one path for `POST /notifications` and `python -m bot announce`: checked
+input, one Slack post per publish_id (a repeat answers with the first message), nothing
+stored unless Slack took the post. `after_cancel` hears every cancel outcome: a reply in the
+announcement's thread (or the audit channel) and the announcement updated in place.
+`apply_status` moves an upload to what TikTok says, from a webhook or a poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot import messages
+from bot.command_parser import MAX_VALUE_LENGTH, PUBLISH_ID
+from bot.outcome import Outcome
+from bot.restrictions import broken_rules
+from bot.slack_out import SlackOut
+from storage import announcements as store_announcements
+from storage.announcements import Announcement
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+FINAL_STATUSES = messages.FINAL_STATUSES
+CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
+ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_TITLE = 200
+MAX_URL = 2048
+VIDEO_FIELDS: dict[str, tuple[type, ...]] = {
+    "format": (str,),
+    "codec": (str,),
+    "fps": (int, float),
+    "width": (int,),
+    "height": (int,),
+    "duration_s": (int, float),
+    "size_bytes": (int,),
+}
+FIRST_POLL_DELAY_S = 15.0
+# What the pipeline did wrong when Slack refuses the post, and the HTTP status we answer.
+SLACK_REFUSALS = {
+    "channel_not_found": (
+        404,
+        "Slack can't find channel {channel}. Check the channel ID; for a private channel, "
+        "invite the bot first (/invite @tiktok-cancel).",
+    ),
+    "not_in_channel": (
+        403,
+        "The bot isn't in channel {channel}. Invite it with /invite @tiktok-cancel and retry.",
+    ),
+    "is_archived": (409, "Channel {channel} is archived. Use another channel."),
+}
+
+
+class AnnounceError(Exception):
+    """The announcement was refused; `status` is the HTTP status the route answers."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AnnounceRequest:
+    publish_id: str
+    channel: str
+    title: str = ""
+    account: str = ""
+    source_url: str = ""
+    video: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnnounceResult:
+    created: bool
+    channel: str
+    ts: str
+
+
+def _text(
+    body: dict, name: str, limit: int, pattern: re.Pattern | None = None, required: bool = False
+) -> str:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise AnnounceError(400, f"{name} is required")
+        return ""
+    if not isinstance(value, str):
+        raise AnnounceError(400, f"{name} must be a string")
+    value = value.strip()
+    if required and not value:
+        raise AnnounceError(400, f"{name} must not be empty")
+    if len(value) > limit:
+        raise AnnounceError(400, f"{name} is longer than {limit} characters")
+    if value and pattern is not None and not pattern.fullmatch(value):
+        raise AnnounceError(400, f"{name} has characters it may not have")
+    return value
+
+
+def parse_request(body: Any) -> AnnounceRequest:
+    """Check a `POST /notifications` body; `AnnounceError(400, …)` names the bad field."""
+    if not isinstance(body, dict):
+        raise AnnounceError(400, "the body must be a JSON object")
+    source_url = _text(body, "source_url", MAX_URL)
+    if source_url and not source_url.startswith(("https://", "http://")):
+        raise AnnounceError(400, "source_url must start with https://")
+    video = body.get("video")
+    if video is None:
+        video = {}
+    if not isinstance(video, dict):
+        raise AnnounceError(400, "video must be an object")
+    checked: dict[str, Any] = {}
+    for name, types in VIDEO_FIELDS.items():
+        value = video.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, types):
+            kind = "a string" if types == (str,) else "a number"
+            raise AnnounceError(400, f"video.{name} must be {kind}")
+        if isinstance(value, str) and len(value) > 64:
+            raise AnnounceError(400, f"video.{name} is longer than 64 characters")
+        if not isinstance(value, str) and value < 0:
+            raise AnnounceError(400, f"video.{name} must not be negative")
+        checked[name] = value
+    return AnnounceRequest(
+        publish_id=_text(body, "publish_id", MAX_VALUE_LENGTH, PUBLISH_ID, required=True),
+        channel=_text(body, "channel", 80, CHANNEL, required=True),
+        title=_text(body, "title", MAX_TITLE),
+        account=_text(body, "account", 64, ACCOUNT),
+        source_url=source_url,
+        video=checked,
+    )
+
+
+class AnnouncementService:
+    def __init__(self, store: Store, slack: SlackOut):
+        self.store = store
+        self.slack = slack
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._changes = asyncio.Lock()  # one status change at a time: no double thread posts
+        self.on_new: list = []  # callbacks (no arguments) told when there is a new upload
+
+    async def get(self, publish_id: str) -> Announcement | None:
+        return await self.store.run(store_announcements.get, publish_id)
+
+    async def announce(self, request: AnnounceRequest) -> AnnounceResult:
+        lock = self._locks.setdefault(request.publish_id, asyncio.Lock())
+        async with lock:
+            existing = await self.get(request.publish_id)
+            if existing is not None:
+                return AnnounceResult(False, existing.channel, existing.ts)
+            now = time.time()
+            draft = Announcement(
+                publish_id=request.publish_id,
+                team_id=await self.slack.team_id(),
+                channel=request.channel,
+                ts="",
+                title=request.title,
+                account=request.account,
+                source_url=request.source_url,
+                video=request.video,
+                warnings=broken_rules(request.video),
+                created_at=now,
+                next_poll_at=now + FIRST_POLL_DELAY_S,
+            )
+            try:
+                posted = await self.slack.post_or_raise(
+                    request.channel, messages.announcement_message(draft)
+                )
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or "")
+                status, text = SLACK_REFUSALS.get(
+                    error, (502, "Slack refused the post ({error}). Try again in a minute.")
+                )
+                raise AnnounceError(
+                    status, text.format(channel=request.channel, error=error)
+                ) from None
+            except Exception as exc:
+                log.warning("announce.post_failed", extra={"error": type(exc).__name__})
+                raise AnnounceError(
+                    502, "Slack could not be reached. Try again in a minute."
+                ) from None
+            saved = replace(
+                draft,
+                channel=str(posted.get("channel") or request.channel),
+                ts=str(posted.get("ts") or ""),
+            )
+            await self.store.run(store_announcements.insert, saved)
+        self._locks.pop(request.publish_id, None)
+        for callback in self.on_new:
+            callback()
+        log.info("announce.posted", extra={"warnings": len(saved.warnings)})
+        return AnnounceResult(True, saved.channel, saved.ts)
+
+    async def after_cancel(self, outcome: Outcome) -> None:
+        """Thread the attempt under its announcement and update it; else the audit channel."""
+        if outcome.code == "in_flight":
+            return
+        async with self._changes:
+            a = await self.get(outcome.publish_id)
+            if a is None:
+                await self.slack.post_audit(outcome)
+                return
+            await self._record_attempt(a, outcome)
+
+    async def _record_attempt(self, a: Announcement, outcome: Outcome) -> None:
+        changes: dict[str, Any] = {
+            "last_user_id": outcome.actor.user_id,
+            "last_code": outcome.code,
+            "last_at": outcome.at,
+        }
+        if outcome.ok:
+            changes.update(
+                status="FAILED", fail_reason="publish_cancelled", final=True, next_poll_at=None
+            )
+        elif outcome.code == "publish_not_cancellable":
+            changes["next_poll_at"] = time.time()  # find out where it ended up
+        updated = await self.store.run(store_announcements.update, a.publish_id, **changes)
+        await self.slack.post(a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
+        if updated is not None:
+            await self.slack.update(a.channel, a.ts, messages.announcement_message(updated))
+        if outcome.code == "publish_not_cancellable":
+            for callback in self.on_new:
+                callback()
+
+    async def apply_status(
+        self, publish_id: str, status: str, fail_reason: str = "", post_ids: list[str] | None = None
+    ) -> bool:
+        """Move an upload to TikTok's status; True if anything changed (then Slack is told)."""
+        async with self._changes:
+            return await self._apply_status(publish_id, status, fail_reason, post_ids)
+
+    async def _apply_status(
+        self, publish_id: str, status: str, fail_reason: str, post_ids: list[str] | None
+    ) -> bool:
+        a = await self.get(publish_id)
+        if a is None:
+            return False
+        post_ids = post_ids if post_ids is not None else a.post_ids
+        if a.final and a.fail_reason == "publish_cancelled":
+            return False  # we cancelled it; TikTok's later word is the same news
+        if (status, fail_reason, post_ids) == (a.status, a.fail_reason, a.post_ids):
+            return False
+        final = status in FINAL_STATUSES
+        changes: dict[str, Any] = {
+            "status": status,
+            "fail_reason": fail_reason,
+            "post_ids": post_ids,
+            "final": final,
+        }
+        if final:
+            changes["next_poll_at"] = None
+        updated = await self.store.run(store_announcements.update, publish_id, **changes)
+        if updated is None:
+            return False
+        await self.slack.update(a.channel, a.ts, messages.announcement_message(updated))
+        if final and not a.final:
+            await self.slack.post(a.channel, messages.final_state_message(updated), thread_ts=a.ts)
+        return True
+
+    async def in_flight(self, team_id: str) -> list[Announcement]:
+        return await self.store.run(store_announcements.in_flight, team_id)

@@ -1,0 +1,224 @@
+"""Following announced uploads to a final state: TikTok webhooks, and polling as a backstop.
+
+Webhooks: the `TikTok-Signature` is checked (HMAC-SHA256 with the client secret over
+"<t>.<body>", timestamps older than 5 minutes refused), each event is applied once however
+often TikTok delivers it. Polling: due uploads are fetched with the status endpoint, at most
+20 fetches a minute per TikTok account (TikTok allows 30), backing off from 15 s to 5 min,
+and given up 2 hours after the announcement. The schedule lives in SQLite, so a restart
+picks it up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections import deque
+
+from bot.acting import call_with_link, poll_link
+from bot.announcing import AnnouncementService
+from bot.status import STATUS_VALUES
+from bot.tiktok import TikTokClient
+from bot.tokens import TokenService
+from storage import announcements as store_announcements
+from storage.announcements import Announcement
+from storage.db import Store
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_TOLERANCE_S = 300
+POLLS_PER_MINUTE_PER_ACCOUNT = 20
+FIRST_DELAY_S = 15.0
+MAX_DELAY_S = 300.0
+GIVE_UP_AFTER_S = 2 * 3600.0
+PUBLISH_EVENTS = {
+    "post.publish.failed": "FAILED",
+    "post.publish.complete": "PUBLISH_COMPLETE",
+    "post.publish.inbox_delivered": "SEND_TO_USER_INBOX",
+    "post.publish.publicly_available": "PUBLISH_COMPLETE",
+    "post.publish.no_longer_publicaly_available": "PUBLISH_COMPLETE",
+}
+
+
+def verify_signature(secret: str, header: str, body: bytes, now: float | None = None) -> bool:
+    """`TikTok-Signature: t=<ts>,s=<hex>`; constant-time compare, then reject a stale `t`."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    t, s = parts.get("t", "").strip(), parts.get("s", "").strip()
+    if not t.isdigit() or not s:
+        return False
+    expected = hmac.new(secret.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, s.lower()):
+        return False
+    return abs((now or time.time()) - int(t)) <= SIGNATURE_TOLERANCE_S
+
+
+class WebhookReceiver:
+    def __init__(
+        self,
+        client_secret: str,
+        store: Store,
+        announcements: AnnouncementService,
+        tokens: TokenService,
+    ):
+        self.client_secret = client_secret
+        self.store = store
+        self.announcements = announcements
+        self.tokens = tokens
+
+    async def receive(self, body: bytes, signature: str) -> int:
+        """Handle one delivery; returns the HTTP status to answer."""
+        if not signature or not verify_signature(self.client_secret, signature, body):
+            return 401
+        try:
+            event = json.loads(body)
+            name = str(event.get("event") or "")
+            content = event.get("content")
+            content = json.loads(content) if isinstance(content, str) else content
+        except (ValueError, AttributeError):
+            return 400
+        if not isinstance(content, dict):
+            content = {}
+        key = hashlib.sha256(body).hexdigest()
+        if await self.store.run(store_announcements.seen_event, key):
+            return 200  # a redelivery: already applied
+        if name in PUBLISH_EVENTS:
+            await self._publish_event(name, content)
+        elif name == "authorization.removed":
+            removed = await self.tokens.forget_open_id(str(event.get("user_openid") or ""))
+            log.info("webhook.authorization_removed", extra={"links_removed": removed})
+        else:
+            log.info("webhook.ignored", extra={"event": name[:64]})
+        await self.store.run(store_announcements.remember_event, key, name)
+        return 200
+
+    async def _publish_event(self, name: str, content: dict) -> None:
+        publish_id = str(content.get("publish_id") or "")
+        a = await self.announcements.get(publish_id)
+        if a is None:
+            return
+        status = PUBLISH_EVENTS[name]
+        reason = str(content.get("reason") or "") if status == "FAILED" else ""
+        post_ids = list(a.post_ids)
+        post_id = content.get("post_id")
+        if name == "post.publish.publicly_available" and post_id is not None:
+            post_ids = sorted(set(post_ids) | {str(post_id)})
+        elif name == "post.publish.no_longer_publicaly_available" and post_id is not None:
+            post_ids = [p for p in post_ids if p != str(post_id)]
+        await self.announcements.apply_status(publish_id, status, reason, post_ids)
+
+
+class StatusPoller:
+    """A background task that polls due announcements, within TikTok's status rate limit."""
+
+    def __init__(
+        self,
+        store: Store,
+        tiktok: TikTokClient,
+        tokens: TokenService,
+        announcements: AnnouncementService,
+        *,
+        request_deadline: float = 10.0,
+        base_delay: float = 0.5,
+    ):
+        self.store = store
+        self.tiktok = tiktok
+        self.tokens = tokens
+        self.announcements = announcements
+        self.request_deadline = request_deadline
+        self.base_delay = base_delay
+        self.first_delay = FIRST_DELAY_S
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._recent: dict[str, deque[float]] = {}
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.poll_due()
+                next_at = await self.store.run(store_announcements.next_poll_time)
+            except Exception:
+                log.exception("poller.failed")
+                next_at = None
+            wait = 60.0 if next_at is None else max(0.05, min(60.0, next_at - time.time()))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+
+    async def poll_due(self) -> int:
+        due = await self.store.run(store_announcements.due_for_poll, time.time())
+        for a in due:
+            await self.poll_one(a)
+        return len(due)
+
+    def _allowed(self, key: str, now: float) -> bool:
+        recent = self._recent.setdefault(key, deque())
+        while recent and now - recent[0] > 60:
+            recent.popleft()
+        if len(recent) >= POLLS_PER_MINUTE_PER_ACCOUNT:
+            return False
+        recent.append(now)
+        return True
+
+    async def _reschedule(self, a: Announcement, delay: float) -> None:
+        now = time.time()
+        if now - a.created_at > GIVE_UP_AFTER_S:
+            next_at = None
+            log.info("poller.gave_up", extra={"poll_count": a.poll_count})
+        else:
+            next_at = now + delay
+        await self.store.run(
+            store_announcements.update,
+            a.publish_id,
+            next_poll_at=next_at,
+            poll_count=a.poll_count + 1,
+        )
+
+    async def poll_one(self, a: Announcement) -> None:
+        backoff = min(MAX_DELAY_S, self.first_delay * 2 ** min(a.poll_count, 10))
+        link = await poll_link(self.tokens, a)
+        if link is None:  # nobody's link can see it yet; webhooks may still come
+            await self._reschedule(a, MAX_DELAY_S)
+            return
+        key = "|".join(link.key)
+        if not self._allowed(key, time.time()):
+            await self.store.run(
+                store_announcements.update, a.publish_id, next_poll_at=time.time() + 5
+            )
+            return
+        call = await call_with_link(
+            self.tokens,
+            link,
+            lambda token: self.tiktok.status(token, a.publish_id),
+            deadline_s=self.request_deadline,
+            base_delay=self.base_delay,
+        )
+        result = call.result
+        if result.ok and result.data.get("status") in STATUS_VALUES:
+            raw_ids = result.data.get("publicaly_available_post_id") or []
+            post_ids = [str(p) for p in raw_ids] if isinstance(raw_ids, list) else a.post_ids
+            await self.announcements.apply_status(
+                a.publish_id,
+                result.data["status"],
+                str(result.data.get("fail_reason") or ""),
+                post_ids,
+            )
+        fresh = await self.announcements.get(a.publish_id)
+        if fresh is not None and not fresh.final:
+            await self._reschedule(fresh, backoff)

@@ -1,0 +1,514 @@
+"""`python -m bot …` as an operator runs it: start-up errors, `.env`, keygen, audit export,
+serving until SIGTERM, and an attempt whose process died mid-call staying visible."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from cryptography.fernet import Fernet
+
+from tests.conftest import REDIRECT_URI, button_urls, state_of, text_of
+from tests.fakes.server import Reply
+from tests.fakes.slack_requests import post_signed, slash_command_body
+
+PID = "v_pub_url~v2.123456789"
+TIMEOUT_S = 20
+SETTING_NAMES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "TIKTOK_CLIENT_KEY",
+    "TIKTOK_CLIENT_SECRET",
+    "TIKTOK_REDIRECT_URI",
+    "TIKTOK_API_URL",
+    "TIKTOK_AUTHORIZE_URL",
+    "TOKEN_ENCRYPTION_KEY",
+    "DATABASE_PATH",
+    "NOTIFY_TOKEN",
+    "AUDIT_CHANNEL",
+    "ADMIN_USERS",
+    "HOST",
+    "PORT",
+    "LOG_LEVEL",
+)
+REQUIRED = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "TIKTOK_CLIENT_KEY",
+    "TIKTOK_CLIENT_SECRET",
+    "TOKEN_ENCRYPTION_KEY",
+)
+EXPORT_COLUMNS = (
+    "id",
+    "started_at",
+    "finished_at",
+    "state",
+    "team_id",
+    "user_id",
+    "channel_id",
+    "publish_id",
+    "source",
+    "reason",
+    "outcome",
+    "http_status",
+    "log_id",
+    "latency_ms",
+    "account",
+)
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """The test process's environment with no bot setting in it, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(settings)
+    return env
+
+
+def run_bot(
+    args: list[str], cwd: Path, timeout: float = TIMEOUT_S, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=clean_env(**settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def valid_settings(**overrides: str) -> dict[str, str]:
+    values = {
+        "SLACK_BOT_TOKEN": "xoxb-cli-test-token-0001",
+        "SLACK_SIGNING_SECRET": "cli-signing-secret-0002",
+        "TIKTOK_CLIENT_KEY": "ck_cli",
+        "TIKTOK_CLIENT_SECRET": "cli-client-secret-0003",
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    }
+    values.update(overrides)
+    return values
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- start-up errors -------------------------------------------------------------------
+
+
+def test_no_settings_names_every_missing_variable(tmp_path):
+    result = run_bot([], tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    for name in REQUIRED:
+        assert len([line for line in lines if name in line]) == 1, (name, lines)
+    assert any(".env.example" in line for line in lines)
+    assert "Traceback" not in result.stderr
+    assert len(lines) == len(REQUIRED) + 1
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("TOKEN_ENCRYPTION_KEY", "notakey-but-secret-0004"),
+        ("SLACK_BOT_TOKEN", "xoxp-user-token-secret-0005"),
+        ("PORT", "abc"),
+        ("PORT", "70000"),
+        ("SLACK_APP_TOKEN", "xoxb-wrong-kind-secret-0006"),
+        ("LOG_LEVEL", "LOUD"),
+        ("SLACK_API_URL", "ftp://slack.example"),
+    ],
+)
+def test_malformed_setting_is_named(tmp_path, name, value):
+    settings = valid_settings(**{name: value})
+    result = run_bot([], tmp_path, **settings)
+    assert result.returncode == 2, result.stderr
+    output = result.stdout + result.stderr
+    problems = [line for line in result.stderr.splitlines() if ".env.example" not in line]
+    assert len(problems) == 1, problems
+    assert name in problems[0]
+    assert ".env.example" in result.stderr
+    if name != "PORT":
+        assert value not in output
+    for key in ("SLACK_SIGNING_SECRET", "TIKTOK_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY"):
+        assert settings[key] not in output
+
+
+def test_several_problems_at_once_and_no_secret_printed(tmp_path):
+    settings = {
+        "SLACK_BOT_TOKEN": "xoxp-secret-user-token-0007",
+        "SLACK_SIGNING_SECRET": "signing-secret-value-0008",
+        "TIKTOK_CLIENT_SECRET": "client-secret-value-0009",
+        "TOKEN_ENCRYPTION_KEY": "notakey-secret-0010",
+        "PORT": "abc",
+    }
+    result = run_bot([], tmp_path, **settings)
+    assert result.returncode == 2
+    stderr = result.stderr
+    for name in ("SLACK_BOT_TOKEN", "TIKTOK_CLIENT_KEY", "TOKEN_ENCRYPTION_KEY", "PORT"):
+        assert name in stderr
+    for value in settings.values():
+        if value != "abc":
+            assert value not in result.stdout + stderr
+
+
+# --- .env ------------------------------------------------------------------------------
+
+
+def test_dotenv_is_read(tmp_path):
+    settings = valid_settings()
+    (tmp_path / ".env").write_text("PORT=abc\n")
+    result = run_bot([], tmp_path, **settings)
+    assert result.returncode == 2
+    assert "PORT" in result.stderr
+
+
+def test_dotenv_fills_missing_settings(tmp_path):
+    settings = valid_settings()
+    client_key = settings.pop("TIKTOK_CLIENT_KEY")
+    (tmp_path / ".env").write_text(f"TIKTOK_CLIENT_KEY={client_key}\nPORT=abc\n")
+    result = run_bot([], tmp_path, **settings)
+    assert result.returncode == 2
+    assert "TIKTOK_CLIENT_KEY" not in result.stderr
+    assert "PORT" in result.stderr
+
+
+def test_real_environment_wins_over_dotenv(tmp_path):
+    settings = valid_settings(PORT="abc", LOG_LEVEL="INFO")
+    (tmp_path / ".env").write_text("LOG_LEVEL=nonsense\nPORT=3000\n")
+    result = run_bot([], tmp_path, **settings)
+    assert result.returncode == 2
+    assert "PORT" in result.stderr
+    assert "LOG_LEVEL" not in result.stderr
+
+
+# --- keygen ----------------------------------------------------------------------------
+
+
+def test_keygen_prints_a_fernet_key(tmp_path):
+    result = run_bot(["keygen"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip()
+    assert len(result.stdout.strip().splitlines()) == 1
+    token = Fernet(key.encode()).encrypt(b"x")
+    assert Fernet(key.encode()).decrypt(token) == b"x"
+    assert run_bot(["keygen"], tmp_path).stdout.strip() != key
+
+
+# --- console script --------------------------------------------------------------------
+
+
+def test_console_script_exists_and_helps(tmp_path):
+    script = Path(sys.executable).parent / "tiktok-cancel-bot"
+    assert script.exists()
+    result = subprocess.run(
+        [str(script), "--help"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
+    assert result.returncode == 0, result.stderr
+    for word in ("keygen", "audit"):
+        assert word in result.stdout
+
+
+# --- audit export ----------------------------------------------------------------------
+
+
+async def export(h, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        run_bot, ["audit", "export", *args], tmp_path, DATABASE_PATH=h.settings.database_path
+    )
+
+
+async def two_cancels(h) -> None:
+    await h.link()
+    h.tiktok.add_upload(PID, open_id="open-1")
+    assert "Cancelled" in text_of(await h.command(f"{PID} wrong cut"))
+    assert "Couldn't cancel" in text_of(await h.command(f"{PID} again, to be sure"))
+
+
+def assert_no_secrets(h, text: str) -> None:
+    for secret in h.tiktok.all_secrets() + h.settings.secrets():
+        assert secret not in text
+
+
+async def test_audit_export_csv(h, tmp_path):
+    await two_cancels(h)
+    result = await export(h, tmp_path, "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert set(EXPORT_COLUMNS) <= set(rows[0])
+    cancels = [r for r in rows if r["publish_id"] == PID]
+    assert [r["outcome"] for r in cancels] == ["ok", "publish_not_cancellable"]
+    assert [r["reason"] for r in cancels] == ["wrong cut", "again, to be sure"]
+    first = cancels[0]
+    assert first["state"] == "finished"
+    assert first["team_id"] == "T0001"
+    assert first["user_id"] == "U1"
+    assert first["channel_id"] == "C1"
+    assert first["source"] == "command"
+    assert first["http_status"] == "200"
+    assert cancels[1]["http_status"] == "400"
+    assert first["log_id"] and first["log_id"] != cancels[1]["log_id"]
+    assert first["account"] == "Brand Social"
+    assert first["started_at"] <= first["finished_at"]
+    assert int(first["latency_ms"]) >= 0
+    assert_no_secrets(h, result.stdout + result.stderr)
+
+
+async def test_audit_export_csv_is_the_default(h, tmp_path):
+    await two_cancels(h)
+    result = await export(h, tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith("id,started_at")
+
+
+async def test_audit_export_json(h, tmp_path):
+    await two_cancels(h)
+    result = await export(h, tmp_path, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert all(set(EXPORT_COLUMNS) <= set(r) for r in rows)
+    cancels = [r for r in rows if r["publish_id"] == PID]
+    assert [r["outcome"] for r in cancels] == ["ok", "publish_not_cancellable"]
+    assert cancels[0]["http_status"] == 200
+    assert isinstance(cancels[0]["latency_ms"], int)
+    assert_no_secrets(h, result.stdout + result.stderr)
+
+
+async def test_audit_export_since(h, tmp_path):
+    await two_cancels(h)
+    everything = json.loads((await export(h, tmp_path, "--format", "json")).stdout)
+    old = await export(h, tmp_path, "--format", "json", "--since", "2000-01-01")
+    since_old = json.loads(old.stdout)
+    assert since_old == everything
+    future = await export(h, tmp_path, "--format", "json", "--since", "2999-01-01")
+    assert future.returncode == 0
+    assert json.loads(future.stdout) == []
+    future_csv = await export(h, tmp_path, "--since", "2999-01-01")
+    assert future_csv.stdout.strip().splitlines() == [",".join(everything[0])]
+    cut = everything[-1]["started_at"]
+    later = json.loads((await export(h, tmp_path, "--format", "json", "--since", cut)).stdout)
+    assert [r["id"] for r in later] == [everything[-1]["id"]]
+
+
+async def test_audit_export_bad_since(h, tmp_path):
+    result = await export(h, tmp_path, "--since", "last tuesday")
+    assert result.returncode != 0
+    assert "--since" in result.stderr
+    assert "last tuesday" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_audit_export_bad_format(h, tmp_path):
+    result = await export(h, tmp_path, "--format", "xml")
+    assert result.returncode != 0
+    assert "xml" in result.stderr
+
+
+# --- serving ---------------------------------------------------------------------------
+
+
+def bot_settings(slack, tiktok, db_path: Path, port: int) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": slack.signing_secret,
+        "SLACK_API_URL": slack.api_url,
+        "TIKTOK_CLIENT_KEY": tiktok.client_key,
+        "TIKTOK_CLIENT_SECRET": tiktok.client_secret,
+        "TIKTOK_API_URL": tiktok.url,
+        "TIKTOK_REDIRECT_URI": REDIRECT_URI,
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "DATABASE_PATH": str(db_path),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+    }
+
+
+class BotProcess:
+    """`python -m bot` in HTTP mode as a child process, driven over loopback."""
+
+    def __init__(self, settings: dict[str, str], cwd: Path):
+        self.settings = settings
+        self.cwd = cwd
+        self.url = f"http://127.0.0.1:{settings['PORT']}"
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=self.cwd,
+            env=clean_env(**self.settings),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.returncode is not None:
+                raise AssertionError(f"bot exited: {await self.proc.stderr.read()!r}")
+            try:
+                async with session.get(self.url + "/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+        raise AssertionError("bot never answered /healthz")
+
+    async def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        out, err = await asyncio.wait_for(self.proc.communicate(), TIMEOUT_S)
+        return self.proc.returncode, (out + err).decode()
+
+    async def kill_if_running(self) -> None:
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await asyncio.wait_for(self.proc.wait(), TIMEOUT_S)
+
+
+async def test_python_m_bot_serves_until_sigterm(slack, tiktok, tmp_path):
+    db_path = tmp_path / "nested" / "dir" / "db.sqlite3"
+    settings = bot_settings(slack, tiktok, db_path, free_port())
+    bot = BotProcess(settings, tmp_path)
+    async with aiohttp.ClientSession() as session:
+        try:
+            await bot.start(session)
+            async with session.get(bot.url + "/healthz") as resp:
+                assert (await resp.json())["mode"] == "http"
+            url = slack.new_response_url()
+            status, _ = await post_signed(
+                session,
+                bot.url + "/slack/events",
+                slash_command_body("help", response_url=url),
+                slack.signing_secret,
+            )
+            assert status == 200
+            await slack.wait_for_responses(url, 1)
+            code, output = await bot.stop(signal.SIGTERM)
+        finally:
+            await bot.kill_if_running()
+    assert code == 0, output
+    assert db_path.is_file()
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TIKTOK_CLIENT_SECRET"):
+        assert settings[name] not in output
+    assert settings["TOKEN_ENCRYPTION_KEY"] not in output
+
+
+async def link_over_http(session, bot: BotProcess, slack, tiktok, user_id: str = "U1") -> None:
+    """The Harness's consent round trip, against a bot in another process."""
+    tiktok.add_user(open_id="open-1", display_name="Brand Social")
+    url = slack.new_response_url()
+    body = slash_command_body("connect", response_url=url, user_id=user_id)
+    status, _ = await post_signed(session, bot.url + "/slack/events", body, slack.signing_secret)
+    assert status == 200
+    (answer,) = await slack.wait_for_responses(url, 1, timeout=10)
+    state = state_of(button_urls(answer)[0])
+    params = {"code": tiktok.issue_code("open-1"), "state": state, "scopes": "x"}
+    async with session.get(bot.url + "/tiktok/oauth/callback", params=params) as resp:
+        assert resp.status == 200, await resp.text()
+
+
+def audit_rows(db_path: Path) -> list[dict]:
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
+
+
+async def wait_for_started_row(db_path: Path) -> dict:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = [r for r in audit_rows(db_path) if r["action"] == "cancel"]
+        if rows and rows[-1]["state"] == "started":
+            return rows[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no started cancel row: {audit_rows(db_path)}")
+
+
+async def test_attempt_of_a_killed_process_stays_unfinished(slack, tiktok, tmp_path):
+    db_path = tmp_path / "db.sqlite3"
+    settings = bot_settings(slack, tiktok, db_path, free_port())
+    first = BotProcess(settings, tmp_path)
+    second = BotProcess(settings, tmp_path)
+    async with aiohttp.ClientSession() as session:
+        try:
+            await first.start(session)
+            await link_over_http(session, first, slack, tiktok)
+            tiktok.add_upload(PID, open_id="open-1")
+            tiktok.script("cancel", Reply(hang=True))
+            url = slack.new_response_url()
+            body = slash_command_body(f"{PID} mid-call", response_url=url)
+            status, _ = await post_signed(
+                session, first.url + "/slack/events", body, slack.signing_secret
+            )
+            assert status == 200
+            started = await wait_for_started_row(db_path)
+            await tiktok_saw_cancel(tiktok)
+            code, _ = await first.stop(signal.SIGKILL)
+            assert code == -signal.SIGKILL
+
+            await second.start(session)
+            result = await asyncio.to_thread(
+                run_bot,
+                ["audit", "export", "--format", "json"],
+                tmp_path,
+                DATABASE_PATH=str(db_path),
+            )
+            assert result.returncode == 0, result.stderr
+            (row,) = [r for r in json.loads(result.stdout) if r["id"] == started["id"]]
+            assert row["state"] == "started"
+            assert row["outcome"] in (None, "")
+            assert row["finished_at"] in (None, "")
+            assert row["publish_id"] == PID
+            assert row["reason"] == "mid-call"
+            csv_out = await asyncio.to_thread(
+                run_bot, ["audit", "export"], tmp_path, DATABASE_PATH=str(db_path)
+            )
+            (csv_row,) = [
+                r
+                for r in csv.DictReader(io.StringIO(csv_out.stdout))
+                if r["id"] == str(started["id"])
+            ]
+            assert csv_row["state"] == "started"
+            assert csv_row["outcome"] == ""
+            code, _ = await second.stop(signal.SIGTERM)
+            assert code == 0
+        finally:
+            await first.kill_if_running()
+            await second.kill_if_running()
+    assert slack.responses.get(url, []) == []  # the killed process never answered
+
+
+async def tiktok_saw_cancel(tiktok) -> None:
+    deadline = time.monotonic() + 5
+    while not tiktok.calls_to("cancel"):
+        assert time.monotonic() < deadline, "the cancel never reached TikTok"
+        await asyncio.sleep(0.02)

@@ -1,0 +1,166 @@
+"""No secret leaves the bot: a whole session at DEBUG, then every place a token could land is
+searched for every token (log, SQLite file and its WAL, every Slack message)."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.logs import ScrubbingFormatter, setup_logging
+from tests.conftest import text_of
+
+PID = "v_pub_url~v2.123456789"
+PID2 = "v_pub_url~v2.987654321"
+
+
+@pytest.fixture
+def captured_log(h):
+    """Root logging as the bot sets it up at DEBUG, into a StringIO; restored afterwards."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    saved_library = {
+        name: logging.getLogger(name).level
+        for name in ("slack_bolt", "slack_sdk", "bolt", "aiohttp.access")
+    }
+    stream = io.StringIO()
+    setup_logging("DEBUG", h.settings.secrets(), stream=stream)
+    yield stream
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in saved_handlers:
+        root.addHandler(handler)
+    root.setLevel(saved_level)
+    for name, level in saved_library.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def every_secret(h) -> list[str]:
+    secrets = h.tiktok.all_secrets() + h.settings.secrets() + [h.slack.bot_token]
+    assert all(len(s) >= 6 for s in secrets)
+    return sorted(set(secrets))
+
+
+def leaks(haystack: str | bytes, secrets: list[str]) -> list[str]:
+    if isinstance(haystack, bytes):
+        return [s for s in secrets if s.encode() in haystack]
+    return [s for s in secrets if s in haystack]
+
+
+async def whole_session(h) -> None:
+    await h.link()
+    assert "Brand Social" in text_of(await h.command("whoami"))
+    h.tiktok.add_upload(PID, open_id="open-1")
+    h.tiktok.add_upload(PID2, open_id="open-1")
+    assert "Cancelled" in text_of(await h.command(f"{PID} first"))
+    h.tiktok.expire_access_token(h.tiktok.grants[-1].access_token)
+    assert "Cancelled" in text_of(await h.command(f"{PID2} after refresh"))
+    assert h.tiktok.refresh_count == 1
+    assert "Unlinked" in text_of(await h.command("disconnect"))
+    assert h.tiktok.revoked
+
+
+async def test_no_secret_anywhere_after_a_debug_session(h, captured_log):
+    await whole_session(h)
+    await h.stop()  # drain background posts and close the database
+    secrets = every_secret(h)
+    assert len(h.tiktok.grants) >= 2  # a link and a refresh: two token pairs to look for
+
+    log = captured_log.getvalue()
+    assert "cancel.finished" in log  # the capture really saw the session
+    assert leaks(log, secrets) == []
+
+    db = Path(h.settings.database_path)
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-journal")):
+        if path.exists():
+            assert leaks(path.read_bytes(), secrets) == [], path
+
+    assert h.slack.calls, "the session posted nothing to Slack?"
+    for call in h.slack.calls:
+        assert leaks(json.dumps(call.params), secrets) == [], call.method
+    for url, bodies in h.slack.responses.items():
+        assert bodies
+        for body in bodies:
+            assert leaks(json.dumps(body), secrets) == [], url
+
+
+async def test_no_secret_in_the_database_while_linked(h):
+    """The tokens of a live link are on disk only encrypted (WAL included)."""
+    await h.link()
+    h.tiktok.add_upload(PID, open_id="open-1")
+    await h.command(PID)
+    secrets = every_secret(h)
+    db = Path(h.settings.database_path)
+    wal = db.with_name(db.name + "-wal")
+    assert wal.exists()
+    for path in (db, wal):
+        assert leaks(path.read_bytes(), secrets) == [], path
+
+
+# --- the formatter itself ----------------------------------------------------------------
+
+
+def format_with(secrets: list[str], msg: str, *args, **extra) -> str:
+    record = logging.LogRecord("bot.test", logging.INFO, __file__, 1, msg, args, None)
+    for key, value in extra.items():
+        setattr(record, key, value)
+    return ScrubbingFormatter(secrets).format(record)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "xoxb-1234-5678-abcdefABCDEF",
+        "xoxp-1234-abcdef",
+        "xapp-1-A1-123-abcdef",
+        "act.1a2B3c4D5e6F.g~h-i_j",
+        "rft.ZZ9yy8XX7ww6",
+        "https://hooks.slack.com/commands/T1/123/abc",
+    ],
+)
+def test_formatter_redacts_token_shapes(token):
+    line = format_with([], "got %s from TikTok", token)
+    assert token not in line
+    assert "[redacted]" in line
+    assert "from TikTok" in line
+
+
+def test_formatter_redacts_configured_secret_in_message_args_and_extras():
+    secret = "my-signing-secret-42"
+    line = format_with([secret], f"verifying with {secret} and %s", secret, detail=secret)
+    assert secret not in line
+    assert line.count("[redacted]") == 3
+
+
+def test_formatter_redacts_bearer_header_and_tokens_in_extras():
+    line = format_with(
+        [], "request", headers={"Authorization": "Bearer act.abcdef123"}, token="rft.zzz999"
+    )
+    assert "act.abcdef123" not in line
+    assert "rft.zzz999" not in line
+
+
+def test_formatter_keeps_ordinary_text():
+    line = format_with(["s3cr3t-value"], "cancel.finished", code="ok", log_id="2026ABC")
+    assert "cancel.finished" in line
+    assert "code='ok'" in line
+    assert "2026ABC" in line
+    assert "[redacted]" not in line
+
+
+def test_formatter_redacts_in_tracebacks():
+    secret = "traceback-secret-77"
+    try:
+        raise ValueError(f"bad token {secret} act.inside.exception")
+    except ValueError:
+        record = logging.LogRecord(
+            "bot.test", logging.ERROR, __file__, 1, "failed", (), sys.exc_info()
+        )
+    line = ScrubbingFormatter([secret]).format(record)
+    assert "ValueError" in line
+    assert secret not in line
+    assert "act.inside.exception" not in line
