@@ -3,6 +3,8 @@
 python -m bot                       run the bot (same as `run`)
 python -m bot keygen                print a new TOKEN_ENCRYPTION_KEY
 python -m bot audit export [--since DATE] [--format csv|json]
+python -m bot announce --channel C… <publish_id> [--title …] [--account …] [--source-url …]
+python -m bot accounts              list linked TikTok accounts and grants (never tokens)
 """
 
 from __future__ import annotations
@@ -35,7 +37,24 @@ def _parser() -> argparse.ArgumentParser:
     export = audit_sub.add_parser("export", help="write the audit trail to stdout")
     export.add_argument("--since", help="only attempts from this date (YYYY-MM-DD or ISO time)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
+    announce = sub.add_parser(
+        "announce", help="post an upload announcement, as POST /notifications does"
+    )
+    announce.add_argument("publish_id")
+    announce.add_argument("--channel", required=True, help="Slack channel ID, like C0123")
+    announce.add_argument("--title", default="")
+    announce.add_argument("--account", default="", help="team account that made the upload")
+    announce.add_argument("--source-url", default="", help="the video's https URL")
+    sub.add_parser("accounts", help="list linked TikTok accounts and grants (never tokens)")
     return parser
+
+
+def _database_path() -> str | None:
+    path = read_environment().get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
+    if not Path(path).is_file():
+        print(f"tiktok-cancel: no database at {path} (set DATABASE_PATH)", file=sys.stderr)
+        return None
+    return path
 
 
 def _since(value: str | None) -> str | None:
@@ -55,9 +74,8 @@ def audit_export(since: str | None, fmt: str, out=None) -> int:
     from storage.db import open_database
 
     out = out or sys.stdout
-    path = read_environment().get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
-    if not Path(path).is_file():
-        print(f"tiktok-cancel: no database at {path} (set DATABASE_PATH)", file=sys.stderr)
+    path = _database_path()
+    if path is None:
         return 1
     db = open_database(path)
     try:
@@ -72,6 +90,84 @@ def audit_export(since: str | None, fmt: str, out=None) -> int:
         writer.writeheader()
         writer.writerows(rows)
     return 0
+
+
+def list_accounts(out=None) -> int:
+    from storage import grants
+    from storage.db import open_database
+    from storage.links import Links
+    from storage.timefmt import epoch_to_iso
+
+    out = out or sys.stdout
+    path = _database_path()
+    if path is None:
+        return 1
+    db = open_database(path)
+    try:
+        links = Links.rows_without_tokens(db)
+        granted = grants.all_rows(db)
+    finally:
+        db.close()
+    out.write("Linked TikTok accounts:\n")
+    if not links:
+        out.write("  none\n")
+    for row in links:
+        who = f"team account {row['owner']}" if row["kind"] == "team" else f"user {row['owner']}"
+        out.write(
+            f"  {row['team_id']}  {who}: {row['display_name']} (open_id {row['open_id']}, "
+            f"scopes {row['scope']}, link lasts until "
+            f"{epoch_to_iso(row['refresh_expires_at'] or 0)}, linked by {row['linked_by']})\n"
+        )
+    out.write("Grants:\n")
+    if not granted:
+        out.write("  none\n")
+    for row in granted:
+        out.write(
+            f"  {row['team_id']}  {row['account']}: {row['user_id']} "
+            f"(granted by {row['granted_by']} at {row['granted_at']})\n"
+        )
+    return 0
+
+
+def _settings_or_exit():
+    try:
+        return load_settings()
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"tiktok-cancel: {problem}", file=sys.stderr)
+        print("tiktok-cancel: see .env.example for every setting.", file=sys.stderr)
+        raise SystemExit(EXIT_SETTINGS) from None
+
+
+async def _announce(settings, args) -> int:
+    from bot.announcing import AnnounceError, parse_request
+    from bot.app import build_services
+
+    services = await build_services(settings)
+    try:
+        body = {
+            "publish_id": args.publish_id,
+            "channel": args.channel,
+            "title": args.title or None,
+            "account": args.account or None,
+            "source_url": args.source_url or None,
+        }
+        try:
+            result = await services.announcements.announce(parse_request(body))
+        except AnnounceError as error:
+            print(f"tiktok-cancel: {error.message}", file=sys.stderr)
+            return 1
+        state = "posted" if result.created else "already announced"
+        print(json.dumps({"channel": result.channel, "ts": result.ts, "status": state}))
+        return 0
+    finally:
+        await services.close()
+
+
+def announce(args) -> int:
+    settings = _settings_or_exit()
+    setup_logging("WARNING", settings.secrets())
+    return asyncio.run(_announce(settings, args))
 
 
 async def serve(settings) -> None:
@@ -90,13 +186,7 @@ async def serve(settings) -> None:
 
 
 def run() -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        for problem in error.problems:
-            print(f"tiktok-cancel: {problem}", file=sys.stderr)
-        print("tiktok-cancel: see .env.example for every setting.", file=sys.stderr)
-        return EXIT_SETTINGS
+    settings = _settings_or_exit()
     setup_logging(settings.log_level, settings.secrets())
     asyncio.run(serve(settings))
     return 0
@@ -109,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "audit":
         return audit_export(args.since, args.format)
+    if args.command == "announce":
+        return announce(args)
+    if args.command == "accounts":
+        return list_accounts()
     return run()
 
 

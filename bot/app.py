@@ -16,16 +16,20 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.announcing import AnnouncementService
 from bot.cancel import CancelService
+from bot.following import StatusPoller, WebhookReceiver
+from bot.home import HomeService
 from bot.linking import LinkingService
 from bot.router import CommandRouter
 from bot.services import ButtonService, Services
 from bot.settings import Settings
 from bot.slack_out import SlackOut, retry_handlers
 from bot.status import StatusService
+from bot.team_accounts import AdminCheck, TeamAccounts
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
-from handlers import add_routes, register_actions, register_command
+from handlers import add_routes, register_actions, register_command, register_events
 from storage.db import Store
 from storage.links import Links
 
@@ -57,7 +61,18 @@ async def build_services(settings: Settings) -> Services:
         retry_handlers=retry_handlers(),
     )
     slack = SlackOut(slack_client, session, settings.audit_channel)
-    cancels.listeners.append(slack.post_audit)
+    announcements = AnnouncementService(store, slack)
+    cancels.listeners.append(announcements.after_cancel)
+    poller = StatusPoller(
+        store,
+        tiktok,
+        tokens,
+        announcements,
+        request_deadline=settings.cancel_deadline,
+        base_delay=settings.retry_base_delay,
+    )
+    announcements.on_new.append(poller.wake)
+    teams = TeamAccounts(store, tokens, linking, AdminCheck(settings.admin_users, slack))
     return Services(
         settings=settings,
         session=session,
@@ -67,9 +82,14 @@ async def build_services(settings: Settings) -> Services:
         linking=linking,
         cancels=cancels,
         statuses=statuses,
-        router=CommandRouter(cancels, statuses, linking),
+        router=CommandRouter(cancels, statuses, linking, announcements, teams),
         buttons=ButtonService(cancels),
         slack=slack,
+        announcements=announcements,
+        webhooks=WebhookReceiver(settings.tiktok_client_secret, store, announcements, tokens),
+        poller=poller,
+        teams=teams,
+        home=HomeService(cancels, teams, announcements, slack),
     )
 
 
@@ -119,6 +139,7 @@ def build_bolt(services: Services, authorize: CachedAuthorize) -> AsyncApp:
     )
     register_command(app, services)
     register_actions(app, services)
+    register_events(app, services)
     return app
 
 
@@ -140,6 +161,7 @@ class Bot:
         authorize = CachedAuthorize(services.slack)
         self.bolt = build_bolt(services, authorize)
         await authorize.warm()
+        services.poller.start()
         web_app = web.Application(client_max_size=MAX_BODY_BYTES)
         add_routes(web_app, services, None if settings.socket_mode else self.bolt)
         self._runner = web.AppRunner(web_app, access_log=None)
@@ -165,6 +187,5 @@ class Bot:
         if self._runner is not None:
             await self._runner.cleanup()
         if self.services is not None:
-            await self.services.session.close()
-            self.services.store.close()
+            await self.services.close()
         log.info("bot.stopped")

@@ -68,13 +68,19 @@ class WebhookReceiver:
         self.store = store
         self.announcements = announcements
         self.tokens = tokens
+        self._tasks: set[asyncio.Task] = set()
 
     async def receive(self, body: bytes, signature: str) -> int:
-        """Handle one delivery; returns the HTTP status to answer."""
+        """Check one delivery and apply it in the background; returns the status to answer.
+
+        TikTok wants a 200 at once, so Slack updates happen after the answer.
+        """
         if not signature or not verify_signature(self.client_secret, signature, body):
             return 401
         try:
             event = json.loads(body)
+            if not isinstance(event, dict):
+                return 400
             name = str(event.get("event") or "")
             content = event.get("content")
             content = json.loads(content) if isinstance(content, str) else content
@@ -82,9 +88,19 @@ class WebhookReceiver:
             return 400
         if not isinstance(content, dict):
             content = {}
+        task = asyncio.create_task(self._apply(body, name, event, content))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return 200
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _apply(self, body: bytes, name: str, event: dict, content: dict) -> None:
         key = hashlib.sha256(body).hexdigest()
         if await self.store.run(store_announcements.seen_event, key):
-            return 200  # a redelivery: already applied
+            return  # a redelivery: already applied
         if name in PUBLISH_EVENTS:
             await self._publish_event(name, content)
         elif name == "authorization.removed":
@@ -93,7 +109,6 @@ class WebhookReceiver:
         else:
             log.info("webhook.ignored", extra={"event": name[:64]})
         await self.store.run(store_announcements.remember_event, key, name)
-        return 200
 
     async def _publish_event(self, name: str, content: dict) -> None:
         publish_id = str(content.get("publish_id") or "")

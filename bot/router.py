@@ -5,24 +5,36 @@ and return the message to show. No match gives help; no traceback ever leaves he
 from __future__ import annotations
 
 import logging
+import time
 
 from bot import messages
+from bot.announcing import AnnouncementService
 from bot.cancel import CancelService
 from bot.catalog import CATALOG
-from bot.command_parser import parse
+from bot.command_parser import Parsed, parse
 from bot.linking import LinkingService
 from bot.outcome import Actor
 from bot.status import StatusService
+from bot.team_accounts import TeamAccounts
 from storage.links import LinkUnreadable
 
 log = logging.getLogger(__name__)
 
 
 class CommandRouter:
-    def __init__(self, cancels: CancelService, statuses: StatusService, linking: LinkingService):
+    def __init__(
+        self,
+        cancels: CancelService,
+        statuses: StatusService,
+        linking: LinkingService,
+        announcements: AnnouncementService,
+        teams: TeamAccounts,
+    ):
         self.cancels = cancels
         self.statuses = statuses
         self.linking = linking
+        self.announcements = announcements
+        self.teams = teams
 
     async def handle(self, actor: Actor, text: str) -> messages.Message:
         try:
@@ -39,8 +51,18 @@ class CommandRouter:
             case "usage":
                 return messages.usage_message(parsed)
             case "cancel":
-                outcome = await self.cancels.cancel(actor, parsed.publish_id, parsed.reason)
+                outcome = await self.cancels.cancel(
+                    actor, parsed.publish_id, parsed.reason, parsed.account
+                )
                 return messages.outcome_message(outcome)
+            case "list":
+                items = await self.announcements.in_flight(actor.team_id)
+                return messages.list_message(items, time.time())
+            case "accounts":
+                is_admin, views = await self.teams.visible_to(actor)
+                return messages.accounts_message(is_admin, views, self._admins)
+            case "team":
+                return await self._team(actor, parsed)
             case "status":
                 outcome = await self.statuses.status(actor, parsed.publish_id)
                 return messages.outcome_message(outcome)
@@ -54,6 +76,29 @@ class CommandRouter:
             case "explain":
                 return messages.explain_message(self._catalog_code(parsed.code))
         return messages.help_message()
+
+    @property
+    def _admins(self) -> frozenset[str]:
+        return self.cancels.settings.admin_users
+
+    async def _team(self, actor: Actor, parsed: Parsed) -> messages.Message:
+        if parsed.action == "connect":
+            change = await self.teams.connect(actor, parsed.account)
+            if change.code == "ok":
+                return messages.team_connect_message(parsed.account, change.connect_url)
+        elif parsed.action == "remove":
+            change = await self.teams.remove(actor, parsed.account)
+        else:
+            give = parsed.action == "grant"
+            change = await self.teams.change_grants(actor, parsed.account, parsed.users, give)
+        return messages.team_change_message(
+            parsed.action,
+            change.code,
+            parsed.account,
+            change.users,
+            change.unchanged,
+            self._admins,
+        )
 
     @staticmethod
     def _catalog_code(requested: str) -> str:

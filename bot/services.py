@@ -14,14 +14,18 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bot import messages
+from bot.announcing import AnnouncementService
 from bot.cancel import CancelService
 from bot.command_parser import check_id
+from bot.following import StatusPoller, WebhookReceiver
+from bot.home import HomeService
 from bot.linking import LinkingService, LinkResult
 from bot.outcome import Actor
 from bot.router import CommandRouter
 from bot.settings import Settings
 from bot.slack_out import SlackOut
 from bot.status import StatusService
+from bot.team_accounts import TeamAccounts
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
 from storage.db import Store
@@ -72,6 +76,11 @@ class Services:
     router: CommandRouter
     buttons: ButtonService
     slack: SlackOut
+    announcements: AnnouncementService
+    webhooks: WebhookReceiver
+    poller: StatusPoller
+    teams: TeamAccounts
+    home: HomeService
     _background: set[asyncio.Task] = field(default_factory=set)
 
     def spawn(self, coro) -> None:
@@ -83,12 +92,32 @@ class Services:
         """Tell the person in Slack that the link worked, offering to retry their cancel."""
         if result.pending is None or result.link is None:
             return
-        message = messages.linked_dm(
-            result.link.display_name, result.pending.retry_publish_id, result.pending.retry_reason
-        )
+        if result.link.kind == "team":
+            message = messages.team_linked_dm(result.link.owner, result.link.display_name)
+        else:
+            message = messages.linked_dm(
+                result.link.display_name,
+                result.pending.retry_publish_id,
+                result.pending.retry_reason,
+            )
         self.spawn(self.slack.dm(result.pending.user_id, message))
 
+    async def reply_to_click(self, body: dict, actor: Actor, message: messages.Message) -> None:
+        """Answer a click: ephemerally where Slack gave a response_url, else by DM (App Home)."""
+        if body.get("response_url"):
+            await self.slack.respond(body["response_url"], message)
+            return
+        await self.slack.dm(actor.user_id, message)
+        await self.home.publish(actor)
+
+    async def close(self) -> None:
+        """Release the shared session and the database (after `drain`)."""
+        await self.session.close()
+        self.store.close()
+
     async def drain(self) -> None:
+        await self.poller.stop()
+        await self.webhooks.drain()
         await self.cancels.drain()
         if self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)

@@ -95,6 +95,24 @@ class SlackOut:
             return None
         return resp.data if isinstance(resp.data, dict) else None
 
+    async def post_or_raise(self, channel: str, message: messages.Message) -> dict:
+        """Post a message; a Slack refusal raises `SlackApiError` for the caller to explain."""
+        resp = await self.client.chat_postMessage(
+            channel=channel, unfurl_links=False, unfurl_media=False, **message
+        )
+        return dict(resp.data) if isinstance(resp.data, dict) else {}
+
+    async def update(self, channel: str, ts: str, message: messages.Message) -> bool:
+        try:
+            await self.client.chat_update(channel=channel, ts=ts, **message)
+        except SlackApiError as exc:
+            log.warning("slack.update_failed", extra={"error": exc.response.get("error")})
+            return False
+        except Exception as exc:
+            log.warning("slack.update_failed", extra={"error": type(exc).__name__})
+            return False
+        return True
+
     async def post_audit(self, outcome: Outcome) -> None:
         """The public audit entry of one attempt, in AUDIT_CHANNEL when it is set."""
         if self.audit_channel and outcome.code != "in_flight":

@@ -31,14 +31,22 @@ def register_actions(app: AsyncApp, services: Services) -> None:
     @app.action(messages.RETRY_ACTION)
     async def cancel_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
-        message = await services.buttons.cancel_clicked(_actor(body), action.get("value", ""))
-        await services.slack.respond(body.get("response_url"), message)
+        actor = _actor(body)
+        message = await services.buttons.cancel_clicked(actor, action.get("value", ""))
+        await services.reply_to_click(body, actor, message)
 
     @app.action(messages.CONNECT_ACTION)
     async def connect_clicked(ack: AsyncAck) -> None:
         await ack()  # a URL button: the browser does the rest
 
+    @app.action(messages.DISCONNECT_ACTION)
+    async def disconnect_clicked(ack: AsyncAck, body: dict) -> None:
+        await ack()
+        actor = _actor(body)
+        message = await services.router.handle(actor, "disconnect")
+        await services.reply_to_click(body, actor, message)
+
     @app.action(re.compile(".*"))
     async def stale_button(ack: AsyncAck, body: dict) -> None:
         await ack()
-        await services.slack.respond(body.get("response_url"), messages.stale_button_message())
+        await services.reply_to_click(body, _actor(body), messages.stale_button_message())

@@ -1,15 +1,25 @@
-"""The bot's own HTTP routes: health, the TikTok OAuth callback, and Slack events (HTTP mode)."""
+"""The bot's own HTTP routes: health, the TikTok OAuth callback, upload announcements from the
+pipeline, TikTok webhooks, and Slack events (HTTP mode)."""
 
 from __future__ import annotations
+
+import hmac
+import json
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot import messages
+from bot.announcing import AnnounceError, parse_request
 from bot.services import Services
 
 HTML = "text/html"
+MAX_NOTIFICATION_BYTES = 64 * 1024
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
 
 
 def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | None) -> None:
@@ -30,8 +40,38 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         services.after_link(result)
         return web.Response(text=messages.linked_page(result.link.display_name), content_type=HTML)
 
+    async def notifications(request: web.Request) -> web.Response:
+        token = services.settings.notify_token
+        if not token:
+            return _error(404, "not found")
+        given = request.headers.get("Authorization", "").encode()
+        if not hmac.compare_digest(given, f"Bearer {token}".encode()):
+            return _error(401, "missing or wrong bearer token")
+        raw = await request.content.read(MAX_NOTIFICATION_BYTES + 1)
+        if len(raw) > MAX_NOTIFICATION_BYTES:
+            return _error(413, f"the body is larger than {MAX_NOTIFICATION_BYTES} bytes")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _error(400, "the body is not valid JSON")
+        try:
+            result = await services.announcements.announce(parse_request(body))
+        except AnnounceError as error:
+            return _error(error.status, error.message)
+        return web.json_response(
+            {"channel": result.channel, "ts": result.ts}, status=201 if result.created else 200
+        )
+
+    async def tiktok_webhook(request: web.Request) -> web.Response:
+        raw = await request.read()
+        signature = request.headers.get("TikTok-Signature", "")
+        status = await services.webhooks.receive(raw, signature)
+        return web.json_response({"ok": status == 200}, status=status)
+
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/tiktok/oauth/callback", oauth_callback)
+    web_app.router.add_post("/notifications", notifications)
+    web_app.router.add_post("/tiktok/webhook", tiktok_webhook)
 
     if bolt is not None:
 

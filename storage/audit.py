@@ -89,3 +89,11 @@ def rows_since(db: Database, since_iso: str | None = None) -> list[dict]:
         sql = f"SELECT {columns} FROM {TABLE} WHERE started_at >= ? ORDER BY id"
         return list(db.query(sql, [since_iso]))
     return list(db.query(f"SELECT {columns} FROM {TABLE} ORDER BY id"))
+
+
+def recent_for_user(db: Database, team_id: str, user_id: str, limit: int = 10) -> list[dict]:
+    columns = ", ".join(EXPORT_COLUMNS)
+    sql = (
+        f"SELECT {columns} FROM {TABLE} WHERE team_id = ? AND user_id = ? ORDER BY id DESC LIMIT ?"
+    )
+    return list(db.query(sql, [team_id, user_id, limit]))

@@ -133,7 +133,8 @@ class Links:
         )
         return list(db.query(sql, [team_id]))
 
-    def rows_without_tokens(self, db: Database) -> list[dict]:
+    @staticmethod
+    def rows_without_tokens(db: Database) -> list[dict]:
         columns = "team_id, kind, owner, open_id, display_name, scope, access_expires_at, "
         columns += "refresh_expires_at, linked_by, linked_at, updated_at"
         return list(db.query(f"SELECT {columns} FROM {TABLE} ORDER BY team_id, kind, owner"))

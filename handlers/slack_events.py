@@ -1,0 +1,17 @@
+"""Slack events: the App Home tab is (re)built when someone opens it."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.outcome import Actor
+from bot.services import Services
+
+
+def register_events(app: AsyncApp, services: Services) -> None:
+    @app.event("app_home_opened")
+    async def home_opened(event: dict, body: dict) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        actor = Actor(team_id=body.get("team_id", ""), user_id=event.get("user", ""))
+        await services.home.publish(actor)
