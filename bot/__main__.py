@@ -49,12 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _database_path() -> str | None:
+def _read_database(read):
+    """`read(db)` on DATABASE_PATH (no other setting needed); None if there is no file."""
+    from storage.db import open_database
+
     path = read_environment().get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
     if not Path(path).is_file():
         print(f"tiktok-cancel: no database at {path} (set DATABASE_PATH)", file=sys.stderr)
         return None
-    return path
+    db = open_database(path)
+    try:
+        return read(db)
+    finally:
+        db.close()
 
 
 def _since(value: str | None) -> str | None:
@@ -71,17 +78,12 @@ def _since(value: str | None) -> str | None:
 
 def audit_export(since: str | None, fmt: str, out=None) -> int:
     from storage import audit
-    from storage.db import open_database
 
     out = out or sys.stdout
-    path = _database_path()
-    if path is None:
+    since_iso = _since(since)
+    rows = _read_database(lambda db: audit.rows_since(db, since_iso))
+    if rows is None:
         return 1
-    db = open_database(path)
-    try:
-        rows = audit.rows_since(db, _since(since))
-    finally:
-        db.close()
     if fmt == "json":
         json.dump(rows, out, indent=2)
         out.write("\n")
@@ -94,20 +96,14 @@ def audit_export(since: str | None, fmt: str, out=None) -> int:
 
 def list_accounts(out=None) -> int:
     from storage import grants
-    from storage.db import open_database
     from storage.links import Links
     from storage.timefmt import epoch_to_iso
 
     out = out or sys.stdout
-    path = _database_path()
-    if path is None:
+    rows = _read_database(lambda db: (Links.rows_without_tokens(db), grants.all_rows(db)))
+    if rows is None:
         return 1
-    db = open_database(path)
-    try:
-        links = Links.rows_without_tokens(db)
-        granted = grants.all_rows(db)
-    finally:
-        db.close()
+    links, granted = rows
     out.write("Linked TikTok accounts:\n")
     if not links:
         out.write("  none\n")

@@ -29,6 +29,19 @@ log = logging.getLogger(__name__)
 OutcomeListener = Callable[[Outcome], Awaitable[None]]
 
 
+def _audit_start(actor: Actor, publish_id: str, reason: str, **account: str) -> AuditStart:
+    return AuditStart(
+        action="cancel",
+        team_id=actor.team_id,
+        user_id=actor.user_id,
+        channel_id=actor.channel_id,
+        publish_id=publish_id,
+        source=actor.source,
+        reason=reason,
+        **account,
+    )
+
+
 class CancelService:
     def __init__(
         self,
@@ -92,16 +105,7 @@ class CancelService:
         account: str = "",
         title: str = "",
     ) -> Outcome:
-        entry = AuditStart(
-            action="cancel",
-            team_id=actor.team_id,
-            user_id=actor.user_id,
-            channel_id=actor.channel_id,
-            publish_id=publish_id,
-            source=actor.source,
-            reason=reason,
-            account=account,
-        )
+        entry = _audit_start(actor, publish_id, reason, account=account)
         audit_id = await self.store.run(audit.record, entry, AuditFinish(outcome=code))
         connect_url = ""
         if code in ("not_linked", "link_unreadable", "link_expired"):
@@ -136,22 +140,16 @@ class CancelService:
             )
         link = acting.link
         started = time.monotonic()
-        audit_id = await self.store.run(
-            audit.start,
-            AuditStart(
-                action="cancel",
-                team_id=actor.team_id,
-                user_id=actor.user_id,
-                channel_id=actor.channel_id,
-                publish_id=publish_id,
-                source=actor.source,
-                reason=reason,
-                account=link.display_name,
-                account_kind=link.kind,
-                account_rule=acting.rule,
-                open_id=link.open_id,
-            ),
+        entry = _audit_start(
+            actor,
+            publish_id,
+            reason,
+            account=link.display_name,
+            account_kind=link.kind,
+            account_rule=acting.rule,
+            open_id=link.open_id,
         )
+        audit_id = await self.store.run(audit.start, entry)
         call = await call_with_link(
             self.tokens,
             link,

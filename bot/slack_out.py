@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -24,6 +26,7 @@ from bot import messages
 from bot.outcome import Outcome
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def retry_handlers() -> list:
@@ -76,42 +79,34 @@ class SlackOut:
             return False
         return True
 
-    async def post(
-        self, channel: str, message: messages.Message, thread_ts: str | None = None
-    ) -> dict | None:
+    @staticmethod
+    async def _quietly(what: str, call: Awaitable[T]) -> T | None:
+        """Await a Slack call; a failure is logged (never its payload) and gives None."""
         try:
-            resp = await self.client.chat_postMessage(
-                channel=channel,
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-                **message,
-            )
+            return await call
         except SlackApiError as exc:
-            log.warning("slack.post_failed", extra={"error": exc.response.get("error")})
-            return None
+            log.warning(f"slack.{what}_failed", extra={"error": exc.response.get("error")})
         except Exception as exc:
-            log.warning("slack.post_failed", extra={"error": type(exc).__name__})
-            return None
-        return resp.data if isinstance(resp.data, dict) else None
+            log.warning(f"slack.{what}_failed", extra={"error": type(exc).__name__})
+        return None
 
-    async def post_or_raise(self, channel: str, message: messages.Message) -> dict:
+    async def post_or_raise(
+        self, channel: str, message: messages.Message, thread_ts: str | None = None
+    ) -> dict:
         """Post a message; a Slack refusal raises `SlackApiError` for the caller to explain."""
         resp = await self.client.chat_postMessage(
-            channel=channel, unfurl_links=False, unfurl_media=False, **message
+            channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **message
         )
         return dict(resp.data) if isinstance(resp.data, dict) else {}
 
+    async def post(
+        self, channel: str, message: messages.Message, thread_ts: str | None = None
+    ) -> dict | None:
+        return await self._quietly("post", self.post_or_raise(channel, message, thread_ts))
+
     async def update(self, channel: str, ts: str, message: messages.Message) -> bool:
-        try:
-            await self.client.chat_update(channel=channel, ts=ts, **message)
-        except SlackApiError as exc:
-            log.warning("slack.update_failed", extra={"error": exc.response.get("error")})
-            return False
-        except Exception as exc:
-            log.warning("slack.update_failed", extra={"error": type(exc).__name__})
-            return False
-        return True
+        call = self.client.chat_update(channel=channel, ts=ts, **message)
+        return await self._quietly("update", call) is not None
 
     async def post_audit(self, outcome: Outcome) -> None:
         """The public audit entry of one attempt, in AUDIT_CHANNEL when it is set."""
