@@ -5,6 +5,8 @@ python -m bot keygen                print a new TOKEN_ENCRYPTION_KEY
 python -m bot audit export [--since DATE] [--format csv|json]
 python -m bot announce --channel C… <publish_id> [--title …] [--account …] [--source-url …]
 python -m bot accounts              list linked TikTok accounts and grants (never tokens)
+python -m bot check                 validate settings, call Slack and TikTok once
+python -m bot rotate-key            re-encrypt stored tokens (OLD_TOKEN_ENCRYPTION_KEY → new)
 """
 
 from __future__ import annotations
@@ -46,16 +48,30 @@ def _parser() -> argparse.ArgumentParser:
     announce.add_argument("--account", default="", help="team account that made the upload")
     announce.add_argument("--source-url", default="", help="the video's https URL")
     sub.add_parser("accounts", help="list linked TikTok accounts and grants (never tokens)")
+    sub.add_parser("check", help="validate the settings and call Slack and TikTok once")
+    sub.add_parser(
+        "rotate-key",
+        help="re-encrypt every stored token with TOKEN_ENCRYPTION_KEY, reading them with "
+        "OLD_TOKEN_ENCRYPTION_KEY",
+    )
     return parser
 
 
-def _read_database(read):
-    """`read(db)` on DATABASE_PATH (no other setting needed); None if there is no file."""
-    from storage.db import open_database
-
+def _database_file() -> str | None:
+    """DATABASE_PATH if that file exists (no other setting needed); else says so, None."""
     path = read_environment().get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
     if not Path(path).is_file():
         print(f"tiktok-cancel: no database at {path} (set DATABASE_PATH)", file=sys.stderr)
+        return None
+    return path
+
+
+def _read_database(read):
+    """`read(db)` on the database file; None if there is no file."""
+    from storage.db import open_database
+
+    path = _database_file()
+    if path is None:
         return None
     db = open_database(path)
     try:
@@ -166,6 +182,39 @@ def announce(args) -> int:
     return asyncio.run(_announce(settings, args))
 
 
+def run_check() -> int:
+    from bot.check import check
+
+    settings = _settings_or_exit()
+    problems = asyncio.run(check(settings))
+    print("all good" if not problems else f"{problems} problem(s): see the lines above")
+    return 1 if problems else 0
+
+
+def run_rotate_key() -> int:
+    from bot.check import rotate_key
+
+    env = read_environment()
+    keys = {}
+    for name in ("TOKEN_ENCRYPTION_KEY", "OLD_TOKEN_ENCRYPTION_KEY"):
+        value = (env.get(name) or "").strip()
+        try:
+            Fernet(value.encode())
+        except (ValueError, TypeError):
+            print(
+                f"tiktok-cancel: {name} must be set to a Fernet key "
+                "(the new key, and the old one it replaces)",
+                file=sys.stderr,
+            )
+            return EXIT_SETTINGS
+        keys[name] = value
+    path = _database_file()
+    if path is None:
+        return 1
+    unreadable = rotate_key(path, keys["TOKEN_ENCRYPTION_KEY"], keys["OLD_TOKEN_ENCRYPTION_KEY"])
+    return 1 if unreadable else 0
+
+
 async def serve(settings) -> None:
     from bot.app import Bot
 
@@ -199,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         return announce(args)
     if args.command == "accounts":
         return list_accounts()
+    if args.command == "check":
+        return run_check()
+    if args.command == "rotate-key":
+        return run_rotate_key()
     return run()
 
 

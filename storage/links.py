@@ -138,17 +138,3 @@ class Links:
         columns = "team_id, kind, owner, open_id, display_name, scope, access_expires_at, "
         columns += "refresh_expires_at, linked_by, linked_at, updated_at"
         return list(db.query(f"SELECT {columns} FROM {TABLE} ORDER BY team_id, kind, owner"))
-
-    def reencrypt_all(self, db: Database, old: Fernet) -> int:
-        """Re-encrypt every stored token from `old` to this key; returns rows changed."""
-        count = 0
-        with db.atomic():
-            for row in list(db[TABLE].rows):
-                pk = (row["team_id"], row["kind"], row["owner"])
-                updates = {
-                    name: self._encrypt(old.decrypt(row[name].encode()).decode())
-                    for name in ("access_token", "refresh_token")
-                }
-                db[TABLE].update(pk, updates)
-                count += 1
-        return count

@@ -1,0 +1,114 @@
+"""`python -m bot check` and `python -m bot rotate-key`: operator tools that touch the outside.
+
+`check` validates the settings, asks Slack `auth.test` and TikTok's token endpoint once, and
+prints what works and what does not. `rotate-key` re-encrypts every stored token with the
+new TOKEN_ENCRYPTION_KEY, reading them with OLD_TOKEN_ENCRYPTION_KEY.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import aiohttp
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from bot.tiktok import TikTokClient
+from storage.db import open_database
+
+Say = Callable[[str], None]
+CLIENT_PROBLEMS = {"invalid_client", "unauthorized_client"}
+
+
+async def check(settings: Settings, say: Say = print) -> int:
+    """Print one line per check ("ok" or "PROBLEM"); returns how many problems there were."""
+    problems = 0
+
+    def report(ok: bool, text: str) -> None:
+        nonlocal problems
+        problems += 0 if ok else 1
+        say(("ok       " if ok else "PROBLEM  ") + text)
+
+    report(True, "settings: every required setting is present and well formed")
+    try:
+        db = open_database(settings.database_path)
+        db.close()
+        report(True, f"database: {settings.database_path} opens and is up to date")
+    except Exception as exc:
+        report(False, f"database: {settings.database_path} can't be opened ({type(exc).__name__})")
+    async with aiohttp.ClientSession() as session:
+        slack = AsyncWebClient(
+            token=settings.slack_bot_token, base_url=settings.slack_api_url, session=session
+        )
+        try:
+            resp = await slack.auth_test()
+            report(True, f"slack: auth.test ok as {resp.get('user')} in team {resp.get('team')}")
+        except Exception as exc:
+            error = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error")
+            report(
+                False,
+                f"slack: auth.test failed ({error or type(exc).__name__}); "
+                "check SLACK_BOT_TOKEN and SLACK_API_URL",
+            )
+        tiktok = TikTokClient(
+            session,
+            settings.tiktok_api_url,
+            settings.tiktok_client_key,
+            settings.tiktok_client_secret,
+            settings.tiktok_request_timeout,
+        )
+        # A refresh with a token that can't exist: TikTok answers invalid_grant when it is
+        # reachable and accepts our client key and secret, invalid_client when it doesn't.
+        result = await tiktok.refresh("tiktok-cancel-check")
+        if result.code in CLIENT_PROBLEMS:
+            report(
+                False,
+                f"tiktok: reachable, but it refuses the client ({result.code}); "
+                "check TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET",
+            )
+        elif result.code in ("timeout", "connection_failed", "server_error", "bad_response"):
+            report(False, f"tiktok: not reachable at {settings.tiktok_api_url} ({result.code})")
+        else:
+            report(True, f"tiktok: reachable at {settings.tiktok_api_url}, client accepted")
+    report(
+        bool(settings.tiktok_redirect_uri),
+        "linking: TIKTOK_REDIRECT_URI "
+        + ("is set" if settings.tiktok_redirect_uri else "is not set, so nobody can connect"),
+    )
+    mode = "Socket Mode (SLACK_APP_TOKEN set)" if settings.socket_mode else "HTTP mode"
+    say(
+        f"info     mode: {mode}; notifications route "
+        + ("on" if settings.notify_token else "off (NOTIFY_TOKEN unset)")
+    )
+    return problems
+
+
+def rotate_key(database_path: str, new_key: str, old_key: str, say: Say = print) -> int:
+    """Re-encrypt every token to `new_key`; returns how many tokens could not be read."""
+    keys = MultiFernet([Fernet(new_key.encode()), Fernet(old_key.encode())])
+    db = open_database(database_path)
+    changed = unreadable = 0
+    try:
+        with db.atomic():
+            for row in list(db["links"].rows):
+                pk = (row["team_id"], row["kind"], row["owner"])
+                try:
+                    updates = {
+                        name: keys.rotate(row[name].encode()).decode()
+                        for name in ("access_token", "refresh_token")
+                    }
+                except InvalidToken:
+                    unreadable += 1
+                    continue
+                db["links"].update(pk, updates)
+                changed += 1
+    finally:
+        db.close()
+    say(f"re-encrypted {changed} linked account(s) with the new key")
+    if unreadable:
+        say(
+            f"{unreadable} linked account(s) could be read with neither key; "
+            "their owners will be asked to reconnect"
+        )
+    return unreadable

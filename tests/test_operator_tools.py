@@ -1,0 +1,126 @@
+"""Operator tools: `python -m bot check` and `python -m bot rotate-key`, run as a person would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import sys
+
+from cryptography.fernet import Fernet
+
+from tests.conftest import text_of
+
+SETTING_NAMES = (
+    "SLACK_BOT_TOKEN SLACK_SIGNING_SECRET SLACK_APP_TOKEN SLACK_API_URL TIKTOK_CLIENT_KEY "
+    "TIKTOK_CLIENT_SECRET TIKTOK_REDIRECT_URI TIKTOK_API_URL TIKTOK_AUTHORIZE_URL "
+    "TOKEN_ENCRYPTION_KEY OLD_TOKEN_ENCRYPTION_KEY DATABASE_PATH NOTIFY_TOKEN AUDIT_CHANNEL "
+    "ADMIN_USERS HOST PORT LOG_LEVEL"
+).split()
+
+
+def env_for(settings, **extra) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env.update(
+        SLACK_BOT_TOKEN=settings.slack_bot_token,
+        SLACK_SIGNING_SECRET=settings.slack_signing_secret,
+        SLACK_API_URL=settings.slack_api_url,
+        TIKTOK_CLIENT_KEY=settings.tiktok_client_key,
+        TIKTOK_CLIENT_SECRET=settings.tiktok_client_secret,
+        TIKTOK_REDIRECT_URI=settings.tiktok_redirect_uri or "",
+        TIKTOK_API_URL=settings.tiktok_api_url,
+        TOKEN_ENCRYPTION_KEY=settings.token_encryption_key,
+        DATABASE_PATH=settings.database_path,
+    )
+    env.update(extra)
+    return env
+
+
+async def run_cli(tmp_path, env, *args) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_check_reports_all_good_against_working_services(h, tmp_path):
+    code, out, _ = await run_cli(tmp_path, env_for(h.settings), "check")
+    assert code == 0, out
+    assert "slack: auth.test ok" in out
+    assert "tiktok: reachable" in out and "client accepted" in out
+    assert "all good" in out
+
+
+async def test_check_names_what_is_wrong_and_exits_non_zero(h, tmp_path):
+    env = env_for(h.settings, TIKTOK_CLIENT_SECRET="wrong-secret", SLACK_BOT_TOKEN="xoxb-wrong")
+    code, out, err = await run_cli(tmp_path, env, "check")
+    assert code == 1
+    assert "PROBLEM  slack: auth.test failed (invalid_auth)" in out
+    assert "PROBLEM  tiktok: reachable, but it refuses the client (invalid_client)" in out
+    assert "wrong-secret" not in out + err and "xoxb-wrong" not in out + err
+
+
+async def test_check_with_tiktok_unreachable(h, tmp_path):
+    env = env_for(h.settings, TIKTOK_API_URL="http://127.0.0.1:9")
+    code, out, _ = await run_cli(tmp_path, env, "check")
+    assert code == 1
+    assert "PROBLEM  tiktok: not reachable" in out
+
+
+async def test_check_with_bad_settings_exits_2(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    code, _, err = await run_cli(tmp_path, env, "check")
+    assert code == 2
+    assert "SLACK_BOT_TOKEN is not set" in err
+
+
+async def test_rotate_key_reencrypts_every_token_and_links_keep_working(h, tmp_path):
+    await h.link()
+    await h.link(user_id="U2", open_id="open-2", display_name="Second")
+    await h.stop()
+    old_key = h.settings.token_encryption_key
+    new_key = Fernet.generate_key().decode()
+    env = env_for(h.settings, TOKEN_ENCRYPTION_KEY=new_key, OLD_TOKEN_ENCRYPTION_KEY=old_key)
+    code, out, _ = await run_cli(tmp_path, env, "rotate-key")
+    assert code == 0, out
+    assert "re-encrypted 2 linked account(s)" in out
+    conn = sqlite3.connect(h.settings.database_path)
+    rows = conn.execute("SELECT access_token, refresh_token FROM links").fetchall()
+    conn.close()
+    for access, refresh in rows:
+        Fernet(new_key.encode()).decrypt(access.encode())
+        Fernet(new_key.encode()).decrypt(refresh.encode())
+    await h.start(token_encryption_key=new_key)
+    h.tiktok.add_upload("v_pub_url~v2.42")
+    assert "Cancelled" in text_of(await h.command("v_pub_url~v2.42"))
+    # running it again is harmless: everything is already under the new key
+    code, out, _ = await run_cli(tmp_path, env, "rotate-key")
+    assert code == 0 and "re-encrypted 2" in out
+
+
+async def test_rotate_key_needs_both_keys(h, tmp_path):
+    env = env_for(h.settings)
+    code, _, err = await run_cli(tmp_path, env, "rotate-key")
+    assert code == 2
+    assert "OLD_TOKEN_ENCRYPTION_KEY must be set" in err
+    assert h.settings.token_encryption_key not in err
+
+
+async def test_rotate_key_with_the_wrong_old_key_says_who_must_reconnect(h, tmp_path):
+    await h.link()
+    env = env_for(
+        h.settings,
+        TOKEN_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        OLD_TOKEN_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+    )
+    code, out, _ = await run_cli(tmp_path, env, "rotate-key")
+    assert code == 1
+    assert "1 linked account(s) could be read with neither key" in out
