@@ -180,17 +180,23 @@ class CancelService:
                 "audit_id": audit_id,
             },
         )
+        code, account, data = result.code, call.link.display_name, {}
         connect_url = ""
-        if result.code in ("link_expired", "link_unreadable", "not_linked"):
+        if link.kind == "team" and code in ("link_expired", "link_unreadable"):
+            # A shared account is relinked by an admin, not by whoever happened to use it.
+            code, account = "team_link_expired", link.owner
+            data = {"admins": sorted(self.settings.admin_users)}
+        elif code in ("link_expired", "link_unreadable", "not_linked"):
             connect_url = await self.connect_url(actor, publish_id, reason)
         return Outcome(
             action="cancel",
-            code=result.code,
+            code=code,
             publish_id=publish_id,
             actor=actor,
             title=title,
             reason=reason,
-            account=call.link.display_name,
+            account=account,
+            data=data,
             http_status=result.http_status,
             log_id=result.log_id,
             attempts=call.attempts,

@@ -638,6 +638,17 @@ ENTRIES: tuple[Explanation, ...] = (
         "press again.",
     ),
     E(
+        "team_link_expired",
+        "bot",
+        "Couldn't {verb} {upload}: the team account {account} needs to be linked again.",
+        "TikTok no longer accepts the bot's access to this shared account: it ran out or was "
+        "removed in the TikTok app. Nothing was cancelled.",
+        R.YES,
+        "nothing was cancelled",
+        "Ask someone listed below to run `{cmd} team connect {account}` (grants are kept), "
+        "or cancel with your own linked account: `{cmd} {id}`.",
+    ),
+    E(
         "not_granted",
         "bot",
         "Couldn't {verb} {upload}: you haven't been given the team account {account}.",

@@ -30,7 +30,7 @@ CODE = re.compile(r"[A-Za-z0-9_.-]+")
 WORD = re.compile(r"[A-Za-z]+")
 ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Slack escapes mentions as <@U123|name> (or <@U123>) when the command has escaping on.
-MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>")
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,7 @@ def outcome_message(outcome: Outcome) -> Message:
         buttons.append(connect_button(outcome.connect_url))
     elif outcome.code in ("not_linked", "link_expired", "link_unreadable"):
         blocks.append(_section(LINKING_NOT_CONFIGURED))
-    if outcome.code in ("not_granted", "no_such_account"):
+    if outcome.code in ("not_granted", "no_such_account", "team_link_expired"):
         blocks.append(grant_hint(outcome.data.get("admins", ())))
     if outcome.action == "status" and outcome.code == "PROCESSING_DOWNLOAD":
         buttons.append(cancel_button(outcome.publish_id, outcome.title))
@@ -635,21 +635,17 @@ ACTION_WORDS = {
 
 def _audit_line(row: dict) -> str:
     action = ACTION_WORDS.get(row.get("action") or "", escape(row.get("action") or ""))
-    started = row.get("started_at") or ""
-    outcome = row.get("outcome")
+    outcome = row.get("outcome") or ""
     if row.get("state") == "started":
         result = "unfinished (the bot stopped mid-call; check with status)"
-    elif outcome:
-        result = (
-            fill(explain(outcome).headline, row.get("publish_id") or "-")
-            if (row.get("action") == "cancel")
-            else escape(outcome)
-        )
+    elif row.get("action") == "cancel" and outcome:
+        headline = explain(outcome).headline
+        result = fill(headline, row.get("publish_id") or "-", account=row.get("account") or "")
     else:
-        result = ""
+        result = escape(outcome)
     subject = f" {code(row['publish_id'])}" if row.get("publish_id") else ""
     account = f" ({escape(row['account'])})" if row.get("account") else ""
-    moment = escape(started[:16].replace("T", " "))
+    moment = escape((row.get("started_at") or "")[:16].replace("T", " "))
     return f"\u2022 {moment} UTC \u2014 {action}{subject}{account}: {result}"
 
 

@@ -122,6 +122,29 @@ class Harness:
     def last_audit(self) -> dict:
         return self.audit_rows()[-1]
 
+    # --- team accounts ---------------------------------------------------------------
+    async def link_team(
+        self,
+        account: str = "brand",
+        admin: str = "UADMIN",
+        open_id: str = "open-brand",
+        display_name: str = "Brand Social",
+    ) -> str:
+        """As `admin`, link a TikTok account as the team account `account` (real round trip).
+
+        `admin` must be an admin to the bot: in ADMIN_USERS (restart with `admin_users=`) or
+        a workspace admin/owner on the fake Slack (`slack.set_user(..., is_admin=True)`).
+        """
+        if open_id not in self.tiktok.users:
+            self.tiktok.add_user(open_id=open_id, display_name=display_name)
+        answer = await self.command(f"team connect {account}", user_id=admin)
+        urls = button_urls(answer)
+        assert len(urls) == 1, answer
+        code = self.tiktok.issue_code(open_id)
+        status, page = await self.callback({"code": code, "state": state_of(urls[0])})
+        assert status == 200, page
+        return page
+
 
 def text_of(message: dict) -> str:
     """Everything a person can read in a message: text, sections, contexts, button labels."""

@@ -62,7 +62,15 @@ OAUTH = [
     "unsupported_grant_type",
     "unsupported_response_type",
 ]
-BOT = ["not_linked", "link_expired", "link_unreadable", "in_flight"]
+BOT = [
+    "not_linked",
+    "link_expired",
+    "link_unreadable",
+    "in_flight",
+    "not_granted",
+    "no_such_account",
+    "team_link_expired",
+]
 
 EXPECTED = (
     [(c, "cancel") for c in CANCEL]
