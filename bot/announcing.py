@@ -22,7 +22,7 @@ from bot import messages
 from bot.command_parser import MAX_VALUE_LENGTH, PUBLISH_ID
 from bot.outcome import Outcome
 from bot.restrictions import broken_rules
-from bot.slack_out import SlackOut
+from bot.slack_out import SlackOut, slack_error
 from storage import announcements as store_announcements
 from storage.announcements import Announcement
 from storage.db import Store
@@ -160,7 +160,7 @@ class AnnouncementService:
             now = time.time()
             draft = Announcement(
                 publish_id=request.publish_id,
-                team_id=await self.slack.team_id(),
+                team_id="",
                 channel=request.channel,
                 ts="",
                 title=request.title,
@@ -172,11 +172,12 @@ class AnnouncementService:
                 next_poll_at=now + FIRST_POLL_DELAY_S,
             )
             try:
+                draft = replace(draft, team_id=await self.slack.team_id())
                 posted = await self.slack.post_or_raise(
                     request.channel, messages.announcement_message(draft)
                 )
             except SlackApiError as exc:
-                error = str(exc.response.get("error") or "")
+                error = slack_error(exc)
                 status, text = SLACK_REFUSALS.get(
                     error, (502, "Slack refused the post ({error}). Try again in a minute.")
                 )

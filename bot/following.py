@@ -51,7 +51,7 @@ def verify_signature(secret: str, header: str, body: bytes, now: float | None = 
     if not t.isdigit() or not s:
         return False
     expected = hmac.new(secret.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, s.lower()):
+    if not hmac.compare_digest(expected.encode(), s.lower().encode()):
         return False
     return abs((now or time.time()) - int(t)) <= SIGNATURE_TOLERANCE_S
 
@@ -173,8 +173,11 @@ class StatusPoller:
                 next_at = None
             wait = 60.0 if next_at is None else max(0.05, min(60.0, next_at - time.time()))
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
+            # arrives together with a wake-up, and stop() would then wait forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def poll_due(self) -> int:
         due = await self.store.run(store_announcements.due_for_poll, time.time())

@@ -91,7 +91,8 @@ def cancel_button(publish_id: str, title: str = "") -> ButtonElement:
     name = f"\u201c{title}\u201d" if title else publish_id
     confirm = ConfirmObject(
         title="Cancel this upload?",
-        text=f"TikTok will stop fetching {name[:200]} if it still can. This can't be undone.",
+        text=f"TikTok will stop fetching {escape(name[:200])} if it still can. "
+        "This can't be undone.",
         confirm="Cancel upload",
         deny="Keep it",
     )

@@ -6,7 +6,7 @@ fails the upload. Missing fields are not judged.
 
 from __future__ import annotations
 
-FORMATS = {"mp4": "MP4", "webm": "WebM", "mov": "MOV"}
+FORMATS = {"mp4": "MP4", "webm": "WebM", "mov": "MOV", "quicktime": "MOV"}
 CODECS = {"h264": "H.264", "h265": "H.265", "hevc": "H.265", "vp8": "VP8", "vp9": "VP9"}
 MIN_FPS, MAX_FPS = 23, 60
 MIN_SIDE, MAX_SIDE = 360, 4096

@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def slack_error(exc: SlackApiError) -> str:
+    """Slack's error code, also when its answer was not JSON (a 5xx page): then `http_<status>`."""
+    data = getattr(exc.response, "data", None)
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])
+    return f"http_{getattr(exc.response, 'status_code', 'error')}"
+
+
 def retry_handlers() -> list:
     return [
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -85,7 +93,7 @@ class SlackOut:
         try:
             return await call
         except SlackApiError as exc:
-            log.warning(f"slack.{what}_failed", extra={"error": exc.response.get("error")})
+            log.warning(f"slack.{what}_failed", extra={"error": slack_error(exc)})
         except Exception as exc:
             log.warning(f"slack.{what}_failed", extra={"error": type(exc).__name__})
         return None

@@ -18,6 +18,18 @@ HTML = "text/html"
 MAX_NOTIFICATION_BYTES = 64 * 1024
 
 
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    """The body, or its first `limit` bytes when it is longer (however it arrives in pieces)."""
+    chunks, size = [], 0
+    while size < limit:
+        chunk = await request.content.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
@@ -47,7 +59,7 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, f"Bearer {token}".encode()):
             return _error(401, "missing or wrong bearer token")
-        raw = await request.content.read(MAX_NOTIFICATION_BYTES + 1)
+        raw = await _read_at_most(request, MAX_NOTIFICATION_BYTES + 1)
         if len(raw) > MAX_NOTIFICATION_BYTES:
             return _error(413, f"the body is larger than {MAX_NOTIFICATION_BYTES} bytes")
         try:

@@ -89,6 +89,11 @@ class FakeSlack:
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.acks: dict[str, dict[str, Any]] = {}
         self.sent_envelopes: list[dict[str, Any]] = []
+        # Arrival times (time.monotonic()) of response_url posts, and optional hooks called
+        # as each response_url post or Web API call is recorded (benchmarks time replies).
+        self.response_times: dict[str, list[float]] = defaultdict(list)
+        self.on_response: Callable[[str, dict[str, Any]], None] | None = None
+        self.on_call: Callable[[ApiCall], None] | None = None
         self._scripts: defaultdict[str, deque[Reply]] = defaultdict(deque)
         self._response_failures: deque[Reply] = deque()
         self._response_count = 0
@@ -329,6 +334,8 @@ class FakeSlack:
         token = _bearer(request) or params.pop("token", None)
         call = ApiCall(method, params, token, time.monotonic())
         self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         await self._notify()
         queue = self._scripts[method]
         reply = queue.popleft() if queue else Reply(json=self._default(method, params, token))
@@ -434,6 +441,9 @@ class FakeSlack:
             body = {"_raw": raw.decode(errors="replace")}
         url = f"{self.url}{request.path}"
         self.responses[url].append(body)
+        self.response_times[url].append(time.monotonic())
+        if self.on_response is not None:
+            self.on_response(url, body)
         await self._notify()
         return web.Response(text="ok", content_type="text/html")
 

@@ -157,6 +157,8 @@ class FakeTikTok:
         self.grants: list[Grant] = []
         self.revoked: list[str] = []
         self.refresh_count = 0
+        # Seconds every unscripted cancel answer waits first (benchmarks; 0 = answer at once).
+        self.cancel_latency_s = 0.0
         self._by_access: dict[str, Grant] = {}
         self._by_refresh: dict[str, Grant] = {}
         self._secrets: list[str] = [client_secret]
@@ -375,10 +377,13 @@ class FakeTikTok:
         async def handle(request: web.Request) -> web.StreamResponse:
             call = await self._record(name, request)
             queue = self._scripts[name]
+            scripted = bool(queue)
             try:
-                reply = queue.popleft() if queue else default(call)
+                reply = queue.popleft() if scripted else default(call)
             except Rejected as rejected:
                 reply = rejected.reply
+            if name == "cancel" and not scripted and self.cancel_latency_s:
+                reply.delay += self.cancel_latency_s
             call.status, call.response = reply.status, reply.json
             return await send_reply(request, reply)
 
