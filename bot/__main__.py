@@ -7,6 +7,7 @@ python -m bot announce --channel C… <publish_id> [--title …] [--account …]
 python -m bot accounts              list linked TikTok accounts and grants (never tokens)
 python -m bot check                 validate settings, call Slack and TikTok once
 python -m bot rotate-key            re-encrypt stored tokens (OLD_TOKEN_ENCRYPTION_KEY → new)
+python -m bot sandbox [--port N] [--db PATH]   try the bot with stand-ins of Slack and TikTok
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         help="re-encrypt every stored token with TOKEN_ENCRYPTION_KEY, reading them with "
         "OLD_TOKEN_ENCRYPTION_KEY",
     )
+    sandbox = sub.add_parser(
+        "sandbox", help="run the real bot against built-in stand-ins of Slack and TikTok"
+    )
+    sandbox.add_argument("--port", type=int, default=3000, help="the page's port (0: any)")
+    sandbox.add_argument("--db", default=None, help="SQLite file (default: a temporary one)")
     return parser
 
 
@@ -252,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_check()
     if args.command == "rotate-key":
         return run_rotate_key()
+    if args.command == "sandbox":
+        from sandbox.server import serve_sandbox
+
+        asyncio.run(serve_sandbox(args.port, args.db))
+        return 0
     return run()
 
 

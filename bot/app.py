@@ -180,8 +180,12 @@ class Bot:
         )
 
     async def stop(self) -> None:
+        """Stop taking new work, finish what is under way, then release everything."""
         if self._socket is not None:
             await self._socket.close_async()
+        if self._runner is not None:
+            for site in list(self._runner.sites):
+                await site.stop()
         if self.services is not None:
             await self.services.drain()
         if self._runner is not None:

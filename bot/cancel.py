@@ -90,11 +90,13 @@ class CancelService:
         self._notify(outcome)
         return outcome
 
+    def pending(self) -> list[asyncio.Task]:
+        """In-flight cancels and their listener posts (shutdown waits for them)."""
+        return [*self._in_flight.values(), *self._background]
+
     async def drain(self) -> None:
-        """Wait for in-flight cancels and listener posts (used on shutdown)."""
-        pending = list(self._in_flight.values()) + list(self._background)
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        """Wait for what `pending` lists."""
+        await asyncio.gather(*self.pending(), return_exceptions=True)
 
     async def _record_without_call(
         self,

@@ -93,9 +93,13 @@ class WebhookReceiver:
         task.add_done_callback(self._tasks.discard)
         return 200
 
+    def pending(self) -> list[asyncio.Task]:
+        """Deliveries still being applied (shutdown waits for them)."""
+        return list(self._tasks)
+
     async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait for what `pending` lists."""
+        await asyncio.gather(*self.pending(), return_exceptions=True)
 
     async def _apply(self, body: bytes, name: str, event: dict, content: dict) -> None:
         key = hashlib.sha256(body).hexdigest()

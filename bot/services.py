@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ class Services:
     teams: TeamAccounts
     home: HomeService
     _background: set[asyncio.Task] = field(default_factory=set)
+    _listeners: set[asyncio.Task] = field(default_factory=set)
 
     def spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -115,9 +117,30 @@ class Services:
         await self.session.close()
         self.store.close()
 
-    async def drain(self) -> None:
+    @contextlib.asynccontextmanager
+    async def working(self):
+        """Marks a listener's work after `ack()`, so shutdown waits for it to reach Slack."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._listeners.add(task)
+        try:
+            yield
+        finally:
+            self._listeners.discard(task)
+
+    def _pending(self) -> list[asyncio.Task]:
+        return [
+            *self._listeners,
+            *self._background,
+            *self.cancels.pending(),
+            *self.webhooks.pending(),
+        ]
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Finish what is under way: answers, audit posts, webhook updates. New work that
+        finishing work starts (an audit post after an answer) is waited for too."""
         await self.poller.stop()
-        await self.webhooks.drain()
-        await self.cancels.drain()
-        if self._background:
-            await asyncio.gather(*list(self._background), return_exceptions=True)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while pending := [t for t in self._pending() if t is not asyncio.current_task()]:
+                    await asyncio.gather(*pending, return_exceptions=True)

@@ -31,9 +31,10 @@ def register_actions(app: AsyncApp, services: Services) -> None:
     @app.action(messages.RETRY_ACTION)
     async def cancel_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
-        actor = _actor(body)
-        message = await services.buttons.cancel_clicked(actor, action.get("value", ""))
-        await services.reply_to_click(body, actor, message)
+        async with services.working():
+            actor = _actor(body)
+            message = await services.buttons.cancel_clicked(actor, action.get("value", ""))
+            await services.reply_to_click(body, actor, message)
 
     @app.action(messages.CONNECT_ACTION)
     async def connect_clicked(ack: AsyncAck) -> None:
@@ -42,11 +43,13 @@ def register_actions(app: AsyncApp, services: Services) -> None:
     @app.action(messages.DISCONNECT_ACTION)
     async def disconnect_clicked(ack: AsyncAck, body: dict) -> None:
         await ack()
-        actor = _actor(body)
-        message = await services.router.handle(actor, "disconnect")
-        await services.reply_to_click(body, actor, message)
+        async with services.working():
+            actor = _actor(body)
+            message = await services.router.handle(actor, "disconnect")
+            await services.reply_to_click(body, actor, message)
 
     @app.action(re.compile(".*"))
     async def stale_button(ack: AsyncAck, body: dict) -> None:
         await ack()
-        await services.reply_to_click(body, _actor(body), messages.stale_button_message())
+        async with services.working():
+            await services.reply_to_click(body, _actor(body), messages.stale_button_message())

@@ -14,11 +14,12 @@ def register_command(app: AsyncApp, services: Services) -> None:
     @app.command(COMMAND)
     async def tiktok_cancel(ack: AsyncAck, body: dict) -> None:
         await ack()
-        actor = Actor(
-            team_id=body.get("team_id", ""),
-            user_id=body.get("user_id", ""),
-            channel_id=body.get("channel_id", ""),
-            source="command",
-        )
-        message = await services.router.handle(actor, body.get("text", ""))
-        await services.slack.respond(body.get("response_url"), message)
+        async with services.working():
+            actor = Actor(
+                team_id=body.get("team_id", ""),
+                user_id=body.get("user_id", ""),
+                channel_id=body.get("channel_id", ""),
+                source="command",
+            )
+            message = await services.router.handle(actor, body.get("text", ""))
+            await services.slack.respond(body.get("response_url"), message)

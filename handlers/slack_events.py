@@ -14,4 +14,5 @@ def register_events(app: AsyncApp, services: Services) -> None:
         if event.get("tab", "home") != "home":
             return
         actor = Actor(team_id=body.get("team_id", ""), user_id=event.get("user", ""))
-        await services.home.publish(actor)
+        async with services.working():
+            await services.home.publish(actor)
