@@ -213,6 +213,9 @@ class AnnouncementService:
             await self._record_attempt(a, outcome)
 
     async def _record_attempt(self, a: Announcement, outcome: Outcome) -> None:
+        if messages.is_personal(outcome.code):  # about the person, not the upload: thread only
+            await self.slack.post(a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
+            return
         changes: dict[str, Any] = {
             "last_user_id": outcome.actor.user_id,
             "last_code": outcome.code,

@@ -195,12 +195,36 @@ def outcome_message(outcome: Outcome) -> Message:
     return _message(headline, blocks)
 
 
+# Why nothing reached TikTok, said about someone (the catalog speaks *to* the person).
+NOT_SENT = {
+    "not_linked": "they have no linked TikTok account yet",
+    "link_expired": "their TikTok link had expired",
+    "link_unreadable": "their TikTok link needs to be made again",
+    "not_granted": "they haven't been given the team account {account}",
+    "no_such_account": "there is no team account {account}",
+    "team_link_expired": "the team account {account} needs to be linked again",
+}
+
+
+def is_personal(code_: str) -> bool:
+    """An outcome about the person (no TikTok call), not about the upload."""
+    return code_ in NOT_SENT
+
+
 def audit_entry(outcome: Outcome) -> Message:
     """The public audit line for one attempt (audit channel or the upload's thread)."""
     entry = explain(outcome.code)
     headline = fill(entry.headline, outcome.publish_id, outcome.title, "cancel", outcome.account)
     source = "a button" if outcome.actor.source == "button" else CMD
     text = f"<@{outcome.actor.user_id}> asked to cancel via {escape(source)}: {headline}"
+    if is_personal(outcome.code):
+        why = NOT_SENT[outcome.code].format(account=code(outcome.account or "-"))
+        headline = f"nothing was sent to TikTok: {why}"
+        name = upload_name(outcome.publish_id, outcome.title)
+        text = (
+            f"<@{outcome.actor.user_id}> asked to cancel {name} via {escape(source)}, "
+            f"but {headline}."
+        )
     if outcome.reason:
         text += f"\n*Reason given:* {escape(outcome.reason)}"
     blocks = [_section(text), _section(running_line(entry)), context_line(outcome)]

@@ -16,8 +16,8 @@ from cryptography.fernet import Fernet
 
 from bot.app import Bot
 from bot.settings import Settings
-from tests.fakes import FakeSlack, FakeTikTok
-from tests.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
+from sandbox.fakes import FakeSlack, FakeTikTok
+from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
 
 REDIRECT_URI = "https://bot.example.com/tiktok/oauth/callback"
 

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
+from sandbox.fakes.server import Reply
 from tests.conftest import buttons, text_of
-from tests.fakes.server import Reply
 
 PID = "v_pub_url~v2.777"
 NOTIFY = "notify-secret-token"
@@ -1229,3 +1229,18 @@ async def test_cli_announce_with_slack_auth_down_exits_non_zero_without_a_traceb
     assert "Traceback" not in err, err
     assert "slack" in err.lower()
     assert stored(h) is None
+
+
+async def test_a_click_by_someone_without_a_link_stays_off_the_public_announcement(hn):
+    h = hn
+    status, body = await notify(h, {"publish_id": PID, "channel": "C1", "title": "Teaser"})
+    assert status == 201
+    answer = await h.click("cancel_upload", PID, user_id="U9")
+    assert "haven't linked" in text_of(answer)
+    await h.bot.services.cancels.drain()
+    assert updates(h, body["ts"]) == [], "a personal problem does not rewrite the announcement"
+    (reply,) = thread_posts(h, body["ts"])
+    text = text_of(reply.params)
+    assert "nothing was sent to TikTok: they have no linked TikTok account yet" in text
+    assert "you" not in text.lower().split("nothing was sent")[1]
+    assert h.tiktok.calls_to("cancel") == []

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from sandbox.fakes.slack_requests import block_actions_payload
 from tests.conftest import text_of
-from tests.fakes.slack_requests import block_actions_payload
 
 PID = "v_pub_url~v2.6001"
 PID2 = "v_pub_url~v2.6002"

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from bot.catalog import explain
+from sandbox.fakes import Reply
 from tests.conftest import button_urls, text_of
-from tests.fakes import Reply
 
 PID = "v_pub_url~v2.123456789"
 

@@ -20,9 +20,9 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
+from sandbox.fakes.server import Reply
+from sandbox.fakes.slack_requests import post_signed, slash_command_body
 from tests.conftest import REDIRECT_URI, button_urls, state_of, text_of
-from tests.fakes.server import Reply
-from tests.fakes.slack_requests import post_signed, slash_command_body
 
 PID = "v_pub_url~v2.123456789"
 TIMEOUT_S = 20

@@ -14,9 +14,9 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.fakes import FakeSlack, FakeTikTok, Reply
-from tests.fakes.server import LoopbackServer
-from tests.fakes.slack_requests import (
+from sandbox.fakes import FakeSlack, FakeTikTok, Reply
+from sandbox.fakes.server import LoopbackServer
+from sandbox.fakes.slack_requests import (
     block_actions_body,
     post_signed,
     slash_command_body,

@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from cryptography.fernet import Fernet
 
+from sandbox.fakes.server import Reply
 from tests.conftest import REDIRECT_URI, buttons, state_of, text_of
-from tests.fakes.server import Reply
 
 PID = "v_pub_url~v2.123456789"
 PID2 = "v_pub_url~v2.987654321"

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
+from sandbox.fakes.server import Reply
+from sandbox.fakes.slack_requests import block_actions_body, sign, slash_command_body
 from tests.conftest import button_urls, buttons, text_of
-from tests.fakes.server import Reply
-from tests.fakes.slack_requests import block_actions_body, sign, slash_command_body
 
 PID = "v_pub_url~v2.123456789"
 ACK_BUDGET_S = 3.0  # Slack's contract: an answer within 3 seconds or the user sees an error

@@ -3,9 +3,9 @@ answers through response_url, while its own HTTP server keeps serving everything
 
 from __future__ import annotations
 
+from sandbox.fakes.server import Reply
+from sandbox.fakes.slack_requests import block_actions_payload, slash_command_payload
 from tests.conftest import text_of
-from tests.fakes.server import Reply
-from tests.fakes.slack_requests import block_actions_payload, slash_command_payload
 
 PID = "v_pub_url~v2.123456789"
 

@@ -28,9 +28,9 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
+from sandbox.fakes import FakeSlack, FakeTikTok
+from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
 from tests.conftest import REDIRECT_URI, button_urls, state_of
-from tests.fakes import FakeSlack, FakeTikTok
-from tests.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 15.0

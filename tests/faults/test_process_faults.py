@@ -13,8 +13,8 @@ import signal
 import sqlite3
 import time
 
+from sandbox.fakes import Reply
 from tests.conftest import buttons, text_of
-from tests.fakes import Reply
 from tests.faults.conftest import AUDIT_CHANNEL, BotProcess, wait_until
 
 PID = "v_pub_url~v2.9000001"

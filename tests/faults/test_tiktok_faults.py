@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from sandbox.fakes import Reply
 from tests.conftest import buttons, text_of
-from tests.fakes import Reply
 from tests.faults.conftest import BotProcess, free_port
 
 PID = "v_pub_url~v2.7000001"

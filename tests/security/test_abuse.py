@@ -25,9 +25,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from sandbox.fakes import FakeSlack, FakeTikTok
+from sandbox.fakes.slack_requests import sign, slash_command_body
 from tests.conftest import button_urls, buttons, state_of, text_of
-from tests.fakes import FakeSlack, FakeTikTok
-from tests.fakes.slack_requests import sign, slash_command_body
 from tests.faults.conftest import ADMIN, AUDIT_CHANNEL, BotProcess
 
 PID = "v_pub_url~v2.6600001"

@@ -6,7 +6,7 @@ Each fake is a small aiohttp server on 127.0.0.1 speaking the real wire format:
 - `FakeSlack`: Web API methods, response_url endpoints and a Socket Mode websocket.
 - `Reply`: a scripted answer (status, body, delay, hang, connection reset).
 
-Signed requests to the bot (HTTP mode) are built in `tests.fakes.slack_requests`.
+Signed requests to the bot (HTTP mode) are built in `sandbox.fakes.slack_requests`.
 """
 
 from .server import Reply
