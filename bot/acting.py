@@ -15,11 +15,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlite_utils import Database
+
 from bot.tiktok import TIMEOUT, ApiResult, with_retries
 from bot.tokens import RefreshFailure, TokenService
 from storage import grants
 from storage.announcements import Announcement
-from storage.links import Link, LinkUnreadable
+from storage.links import Link, Links, LinkUnreadable
 
 
 @dataclass(frozen=True)
@@ -32,26 +34,23 @@ class Acting:
     account: str = ""  # the team account concerned, if any
 
 
-async def _team_link(tokens: TokenService, team_id: str, account: str) -> Link | None:
-    return await tokens.load(team_id, "team", account)
-
-
-async def choose_link(
-    tokens: TokenService, team_id: str, user_id: str, requested: str = "", announced: str = ""
+def resolve_link(
+    db: Database, links: Links, team_id: str, user_id: str, requested: str = "", announced: str = ""
 ) -> Acting:
+    """The rule itself, as one read of the database (runs on the storage thread)."""
     try:
         if requested:
-            link = await _team_link(tokens, team_id, requested)
+            link = links.get(db, team_id, "team", requested)
             if link is None:
                 return Acting(None, "no_such_account", account=requested)
-            if not await tokens.store.run(grants.is_granted, team_id, requested, user_id):
+            if not grants.is_granted(db, team_id, requested, user_id):
                 return Acting(None, "not_granted", account=requested)
             return Acting(link, rule="as", account=requested)
-        if announced and await tokens.store.run(grants.is_granted, team_id, announced, user_id):
-            link = await _team_link(tokens, team_id, announced)
+        if announced and grants.is_granted(db, team_id, announced, user_id):
+            link = links.get(db, team_id, "team", announced)
             if link is not None:
                 return Acting(link, rule="announcement", account=announced)
-        link = await tokens.load(team_id, "user", user_id)
+        link = links.get(db, team_id, "user", user_id)
     except LinkUnreadable:
         return Acting(None, "link_unreadable", account=requested)
     if link is None:
@@ -59,11 +58,19 @@ async def choose_link(
     return Acting(link, rule="own")
 
 
+async def choose_link(
+    tokens: TokenService, team_id: str, user_id: str, requested: str = "", announced: str = ""
+) -> Acting:
+    return await tokens.store.run(
+        resolve_link, tokens.links, team_id, user_id, requested, announced
+    )
+
+
 async def poll_link(tokens: TokenService, a: Announcement) -> Link | None:
     """The link that follows an announced upload: its team account, else the last actor's."""
     try:
         if a.account:
-            link = await _team_link(tokens, a.team_id, a.account)
+            link = await tokens.load(a.team_id, "team", a.account)
             if link is not None:
                 return link
         if a.last_user_id:

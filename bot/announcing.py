@@ -205,6 +205,9 @@ class AnnouncementService:
         """Thread the attempt under its announcement and update it; else the audit channel."""
         if outcome.code == "in_flight":
             return
+        if not outcome.announced:
+            await self.slack.post_audit(outcome)
+            return
         async with self._changes:
             a = await self.get(outcome.publish_id)
             if a is None:

@@ -12,14 +12,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from bot.acting import call_with_link, choose_link
+from bot.acting import Acting, call_with_link, resolve_link
 from bot.linking import LinkingNotConfigured, LinkingService
 from bot.outcome import Actor, Outcome
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
 from storage import announcements, audit
+from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
 from storage.states import PendingLink
@@ -126,22 +128,22 @@ class CancelService:
             data=data,
         )
 
-    async def _cancel(self, actor: Actor, publish_id: str, reason: str, account: str) -> Outcome:
-        announced = await self.store.run(announcements.get, publish_id)
-        title = announced.title if announced else ""
-        acting = await choose_link(
-            self.tokens,
+    def _prepare(
+        self, db, actor: Actor, publish_id: str, reason: str, account: str
+    ) -> tuple[Announcement | None, Acting, int | None]:
+        """One trip to the database: the announcement, which link acts, the "started" row."""
+        announced = announcements.get(db, publish_id)
+        acting = resolve_link(
+            db,
+            self.tokens.links,
             actor.team_id,
             actor.user_id,
             requested=account,
             announced=announced.account if announced else "",
         )
         if acting.link is None:
-            return await self._record_without_call(
-                actor, publish_id, reason, acting.problem, acting.account, title
-            )
+            return announced, acting, None
         link = acting.link
-        started = time.monotonic()
         entry = _audit_start(
             actor,
             publish_id,
@@ -151,7 +153,20 @@ class CancelService:
             account_rule=acting.rule,
             open_id=link.open_id,
         )
-        audit_id = await self.store.run(audit.start, entry)
+        return announced, acting, audit.start(db, entry)
+
+    async def _cancel(self, actor: Actor, publish_id: str, reason: str, account: str) -> Outcome:
+        started = time.monotonic()
+        announced, acting, audit_id = await self.store.run(
+            self._prepare, actor, publish_id, reason, account
+        )
+        title = announced.title if announced else ""
+        if acting.link is None or audit_id is None:
+            outcome = await self._record_without_call(
+                actor, publish_id, reason, acting.problem, acting.account, title
+            )
+            return replace(outcome, announced=announced is not None)
+        link = acting.link
         call = await call_with_link(
             self.tokens,
             link,
@@ -199,6 +214,7 @@ class CancelService:
             reason=reason,
             account=account,
             data=data,
+            announced=announced is not None,
             http_status=result.http_status,
             log_id=result.log_id,
             attempts=call.attempts,

@@ -32,6 +32,7 @@ class Outcome:
     latency_ms: int = 0
     audit_id: int | None = None
     connect_url: str = ""  # consent page to link an account, when one is needed
+    announced: bool = False  # the upload has an announcement (its thread gets the audit)
     data: dict[str, Any] = field(default_factory=dict)  # status fields from TikTok
     at: float = field(default_factory=time.time)
 

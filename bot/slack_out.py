@@ -52,6 +52,7 @@ class SlackOut:
         self.client = client
         self.session = session
         self.audit_channel = audit_channel
+        self._retry_handlers = retry_handlers()  # stateless, shared by every reply
         self._identity: dict | None = None
         self._identity_lock = asyncio.Lock()
 
@@ -74,7 +75,7 @@ class SlackOut:
         if not response_url:
             return False
         webhook = AsyncWebhookClient(
-            url=response_url, session=self.session, timeout=10, retry_handlers=retry_handlers()
+            url=response_url, session=self.session, timeout=10, retry_handlers=self._retry_handlers
         )
         body = {**message, "response_type": "ephemeral", "replace_original": replace_original}
         try:

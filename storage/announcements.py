@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
 
+from storage.db import fetch_one
+
 TABLE = "announcements"
 EVENTS = "webhook_events"
 
@@ -63,10 +65,8 @@ def _from_row(row: dict) -> Announcement:
 
 
 def get(db: Database, publish_id: str) -> Announcement | None:
-    try:
-        return _from_row(db[TABLE].get(publish_id))
-    except NotFoundError:
-        return None
+    row = fetch_one(db, f"SELECT * FROM {TABLE} WHERE publish_id = ?", (publish_id,))
+    return None if row is None else _from_row(row)
 
 
 def insert(db: Database, a: Announcement) -> None:

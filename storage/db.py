@@ -123,6 +123,15 @@ def _v2(db: Database) -> None:
     )
 
 
+def fetch_one(db: Database, sql: str, params: list | tuple) -> dict | None:
+    """One row as a dict, straight through sqlite3 (the hot path skips table introspection)."""
+    cursor = db.conn.execute(sql, params)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
 # Each migration runs once, in order; PRAGMA user_version records how far a file has come.
 MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
 

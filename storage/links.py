@@ -7,8 +7,8 @@ from dataclasses import dataclass, field, replace
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError
 
+from storage.db import fetch_one
 from storage.timefmt import now_iso
 
 TABLE = "links"
@@ -74,9 +74,9 @@ class Links:
             raise LinkUnreadable from exc
 
     def get(self, db: Database, team_id: str, kind: str, owner: str) -> Link | None:
-        try:
-            row = db[TABLE].get((team_id, kind, owner))
-        except NotFoundError:
+        sql = f"SELECT * FROM {TABLE} WHERE team_id = ? AND kind = ? AND owner = ?"
+        row = fetch_one(db, sql, (team_id, kind, owner))
+        if row is None:
             return None
         return Link(
             team_id=row["team_id"],
