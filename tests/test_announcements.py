@@ -6,14 +6,13 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
 import sqlite3
-import sys
 import time
 
 import pytest
 
 from sandbox.fakes.server import Reply
+from tests.cli_env import env_for, run_bot_cli
 from tests.conftest import buttons, text_of
 
 PID = "v_pub_url~v2.777"
@@ -1111,51 +1110,9 @@ async def test_list_shows_the_current_state_of_each_upload(hn):
 
 # --- python -m bot announce ------------------------------------------------------------------
 
-SETTING_NAMES = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_API_URL",
-    "TIKTOK_CLIENT_KEY",
-    "TIKTOK_CLIENT_SECRET",
-    "TIKTOK_REDIRECT_URI",
-    "TIKTOK_API_URL",
-    "TOKEN_ENCRYPTION_KEY",
-    "DATABASE_PATH",
-    "NOTIFY_TOKEN",
-    "AUDIT_CHANNEL",
-    "ADMIN_USERS",
-    "HOST",
-    "PORT",
-    "LOG_LEVEL",
-)
-
 
 async def run_announce(h, cwd, *args: str) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env.update(
-        SLACK_BOT_TOKEN=h.settings.slack_bot_token,
-        SLACK_SIGNING_SECRET=h.settings.slack_signing_secret,
-        SLACK_API_URL=h.settings.slack_api_url,
-        TIKTOK_CLIENT_KEY=h.settings.tiktok_client_key,
-        TIKTOK_CLIENT_SECRET=h.settings.tiktok_client_secret,
-        TIKTOK_API_URL=h.settings.tiktok_api_url,
-        TOKEN_ENCRYPTION_KEY=h.settings.token_encryption_key,
-        DATABASE_PATH=h.settings.database_path,
-    )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "announce",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=20)
-    return proc.returncode, out.decode(), err.decode()
+    return await run_bot_cli("announce", *args, env=env_for(h.settings), cwd=cwd, timeout=20)
 
 
 async def test_cli_announce_posts_and_prints_channel_and_ts_then_is_idempotent(hn, tmp_path):

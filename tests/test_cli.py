@@ -22,29 +22,11 @@ from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
 from sandbox.fakes.slack_requests import post_signed, slash_command_body
+from tests.cli_env import SETTING_NAMES
 from tests.conftest import REDIRECT_URI, button_urls, state_of, text_of
 
 PID = "v_pub_url~v2.123456789"
 TIMEOUT_S = 20
-SETTING_NAMES = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_API_URL",
-    "TIKTOK_CLIENT_KEY",
-    "TIKTOK_CLIENT_SECRET",
-    "TIKTOK_REDIRECT_URI",
-    "TIKTOK_API_URL",
-    "TIKTOK_AUTHORIZE_URL",
-    "TOKEN_ENCRYPTION_KEY",
-    "DATABASE_PATH",
-    "NOTIFY_TOKEN",
-    "AUDIT_CHANNEL",
-    "ADMIN_USERS",
-    "HOST",
-    "PORT",
-    "LOG_LEVEL",
-)
 REQUIRED = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",

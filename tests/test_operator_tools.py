@@ -2,67 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import sqlite3
-import sys
 
 from cryptography.fernet import Fernet
 
+from tests.cli_env import clean_env, env_for, run_bot_cli
 from tests.conftest import text_of
-
-SETTING_NAMES = [
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_API_URL",
-    "TIKTOK_CLIENT_KEY",
-    "TIKTOK_CLIENT_SECRET",
-    "TIKTOK_REDIRECT_URI",
-    "TIKTOK_API_URL",
-    "TIKTOK_AUTHORIZE_URL",
-    "TOKEN_ENCRYPTION_KEY",
-    "OLD_TOKEN_ENCRYPTION_KEY",
-    "DATABASE_PATH",
-    "NOTIFY_TOKEN",
-    "AUDIT_CHANNEL",
-    "ADMIN_USERS",
-    "HOST",
-    "PORT",
-    "LOG_LEVEL",
-]
-
-
-def env_for(settings, **extra) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env.update(
-        SLACK_BOT_TOKEN=settings.slack_bot_token,
-        SLACK_SIGNING_SECRET=settings.slack_signing_secret,
-        SLACK_API_URL=settings.slack_api_url,
-        TIKTOK_CLIENT_KEY=settings.tiktok_client_key,
-        TIKTOK_CLIENT_SECRET=settings.tiktok_client_secret,
-        TIKTOK_REDIRECT_URI=settings.tiktok_redirect_uri or "",
-        TIKTOK_API_URL=settings.tiktok_api_url,
-        TOKEN_ENCRYPTION_KEY=settings.token_encryption_key,
-        DATABASE_PATH=settings.database_path,
-    )
-    env.update(extra)
-    return env
 
 
 async def run_cli(tmp_path, env, *args) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
-    return proc.returncode, out.decode(), err.decode()
+    return await run_bot_cli(*args, env=env, cwd=tmp_path)
 
 
 async def test_check_reports_all_good_against_working_services(h, tmp_path):
@@ -90,7 +39,7 @@ async def test_check_with_tiktok_unreachable(h, tmp_path):
 
 
 async def test_check_with_bad_settings_exits_2(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env = clean_env()
     code, _, err = await run_cli(tmp_path, env, "check")
     assert code == 2
     assert "SLACK_BOT_TOKEN is not set" in err

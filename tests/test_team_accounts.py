@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.cli_env import clean_env
 from tests.conftest import button_urls, buttons, text_of
 
 PID = "v_pub_url~v2.5001"
@@ -597,29 +597,9 @@ async def test_accounts_for_someone_with_no_grants_says_so(ha):
 
 # --- CLI: accounts and audit export ----------------------------------------------------------
 
-SETTING_NAMES = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_APP_TOKEN",
-    "SLACK_API_URL",
-    "TIKTOK_CLIENT_KEY",
-    "TIKTOK_CLIENT_SECRET",
-    "TIKTOK_REDIRECT_URI",
-    "TIKTOK_API_URL",
-    "TIKTOK_AUTHORIZE_URL",
-    "TOKEN_ENCRYPTION_KEY",
-    "NOTIFY_TOKEN",
-    "AUDIT_CHANNEL",
-    "ADMIN_USERS",
-    "HOST",
-    "PORT",
-    "LOG_LEVEL",
-)
-
 
 async def run_cli(h, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env["DATABASE_PATH"] = h.settings.database_path
+    env = clean_env(DATABASE_PATH=h.settings.database_path)
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "bot", *args],

@@ -1,0 +1,75 @@
+"""Running `python -m bot …` as a subprocess with exactly the settings a test gives it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+# Every setting the bot reads: none may leak in from the developer's own environment.
+SETTING_NAMES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "TIKTOK_CLIENT_KEY",
+    "TIKTOK_CLIENT_SECRET",
+    "TIKTOK_REDIRECT_URI",
+    "TIKTOK_API_URL",
+    "TIKTOK_AUTHORIZE_URL",
+    "TOKEN_ENCRYPTION_KEY",
+    "OLD_TOKEN_ENCRYPTION_KEY",
+    "DATABASE_PATH",
+    "NOTIFY_TOKEN",
+    "AUDIT_CHANNEL",
+    "ADMIN_USERS",
+    "HOST",
+    "PORT",
+    "LOG_LEVEL",
+)
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    """The process environment without any bot setting, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env.update(settings)
+    return env
+
+
+def env_for(settings, **extra: str) -> dict[str, str]:
+    """A clean environment carrying a test's `Settings` (the fakes' URLs and secrets)."""
+    values = {
+        "SLACK_BOT_TOKEN": settings.slack_bot_token,
+        "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
+        "SLACK_API_URL": settings.slack_api_url,
+        "TIKTOK_CLIENT_KEY": settings.tiktok_client_key,
+        "TIKTOK_CLIENT_SECRET": settings.tiktok_client_secret,
+        "TIKTOK_REDIRECT_URI": settings.tiktok_redirect_uri or "",
+        "TIKTOK_API_URL": settings.tiktok_api_url,
+        "TOKEN_ENCRYPTION_KEY": settings.token_encryption_key,
+        "DATABASE_PATH": settings.database_path,
+    }
+    return clean_env(**{**values, **extra})
+
+
+async def run_bot_cli(
+    *args: str, env: dict[str, str], cwd, timeout: float = 30
+) -> tuple[int, str, str]:
+    """`python -m bot *args`; returns (exit status, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    return proc.returncode, out.decode(), err.decode()
