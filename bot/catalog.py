@@ -84,8 +84,8 @@ ENTRIES: tuple[Explanation, ...] = (
     E(
         "token_not_authorized_for_specified_publish_id",
         "cancel",
-        "Couldn't {verb} {upload}: your TikTok account ({account}) didn't start this upload, so "
-        "TikTok won't let it {verb} it.",
+        "Couldn't {verb} {upload}: {account} didn't start this upload, so TikTok won't let it "
+        "{verb} it.",
         "TikTok only lets the account that started an upload cancel it or look at it, and "
         "{account} is a different account.",
         R.YES,

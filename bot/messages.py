@@ -479,6 +479,8 @@ def shows_cancel_button(a: Announcement) -> bool:
 def status_line(a: Announcement) -> str:
     if not a.status:
         return "*Status:* announced; waiting for TikTok's first word on it."
+    if a.status == "FAILED" and a.fail_reason == "publish_cancelled":  # the reason says it all
+        return "*Status:* " + fill(explain(a.fail_reason).headline, a.publish_id, a.title)
     entry = explain(a.status)
     line = "*Status:* " + fill(entry.headline, a.publish_id, a.title, "check")
     if a.status == "FAILED" and a.fail_reason:
@@ -493,7 +495,9 @@ def last_attempt_line(a: Announcement) -> str:
     who = f"<@{a.last_user_id}>" if a.last_user_id else "someone"
     if a.last_code == "ok":
         return f":no_entry_sign: Cancelled by {who} {when(a.last_at)}."
-    headline = fill(explain(a.last_code).headline, a.publish_id, a.title, "cancel")
+    headline = fill(
+        explain(a.last_code).headline, a.publish_id, a.title, "cancel", "their TikTok account"
+    )
     return f"Last cancel attempt by {who} {when(a.last_at)}: {headline}"
 
 

@@ -10,6 +10,12 @@ from bot.services import Services
 COMMAND = "/tiktok-cancel"
 
 
+def unescape_slack(text: str) -> str:
+    """Slack sends &, < and > that a person typed as &amp;, &lt; and &gt; (its own mentions
+    stay <@U…|name>); undo that once, so a reason is stored as typed and escaped once."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def register_command(app: AsyncApp, services: Services) -> None:
     @app.command(COMMAND)
     async def tiktok_cancel(ack: AsyncAck, body: dict) -> None:
@@ -21,5 +27,6 @@ def register_command(app: AsyncApp, services: Services) -> None:
                 channel_id=body.get("channel_id", ""),
                 source="command",
             )
-            message = await services.router.handle(actor, body.get("text", ""))
+            text = unescape_slack(body.get("text", ""))
+            message = await services.router.handle(actor, text)
             await services.slack.respond(body.get("response_url"), message)

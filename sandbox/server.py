@@ -6,12 +6,29 @@ channel rendered from the bot's Block Kit. The page talks to the JSON endpoints 
 act as Slack would (signed slash commands, button clicks, events), as the upload pipeline
 would (`POST /notifications`) and as TikTok would (consent page, webhooks, scripted answers).
 No settings, no apps: a key, a temporary database and local secrets are made on the spot.
+
+JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):
+
+    GET  /api/state            everything the page shows
+    POST /api/command          {"user", "text", "channel"?}: a signed slash command
+    POST /api/click            {"user", "action_id", "value", "channel"?, "message_ts"?,
+                                "where"?: "message" | "home"}: a signed button click
+    POST /api/home             {"user"}: the App Home tab opened (app_home_opened)
+    POST /api/announce         the pipeline's POST /notifications body, plus "open_id"?
+                               (the TikTok account that started the upload) and
+                               "tiktok_status"? (where it is at TikTok; default downloading)
+    POST /api/tiktok/next      {"answer", "publish_id"?}: what TikTok answers the next cancel
+    POST /api/tiktok/status    {"publish_id", "status", "fail_reason"?}: move an upload and
+                               send the signed webhook TikTok would
+    GET  /tiktok/consent       TikTok's consent page (the bot's Connect button points here)
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
+import re
 import secrets
 import socket
 import tempfile
@@ -27,19 +44,25 @@ from cryptography.fernet import Fernet
 
 from bot.app import Bot
 from bot.catalog import CATALOG
+from bot.outcome import Outcome
 from bot.settings import Settings
 from sandbox.fakes import FakeSlack, FakeTikTok, Reply
-from sandbox.fakes.slack_requests import (
-    block_actions_payload,
-    sign,
-    slash_command_body,
-)
-from sandbox.fakes.tiktok import envelope_error
+from sandbox.fakes.slack_requests import block_actions_payload, sign, slash_command_body
+from sandbox.fakes.tiktok import Call, envelope_error
 
 STATIC = Path(__file__).parent / "static"
 CHANNEL = "C0LAUNCH"
 AUDIT_CHANNEL = "C0AUDIT"
 CHANNELS = {CHANNEL: "launches", AUDIT_CHANNEL: "tiktok-audit"}
+# Fixed local secrets: nothing here leaves the machine.
+SIGNING_SECRET = "sandbox-signing-secret"
+BOT_TOKEN = "xoxb-sandbox-bot-token"
+NOTIFY_TOKEN = "sandbox-notify-token"
+CLIENT_KEY = "sandbox_client_key"
+CLIENT_SECRET = "sandbox-client-secret"
+# How long an endpoint waits for the bot's answer to land before returning anyway (the page
+# polls /api/state, so a slow answer, e.g. a hang, still shows up when it comes).
+ANSWER_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -57,24 +80,133 @@ PEOPLE = (
     Person("U0RILEY", "riley", "open-riley", "Riley Park"),
 )
 BRAND = ("open-brand", "Brand Social")
-# What the TikTok stand-in can be told to answer to the next cancel.
-NEXT_ANSWERS = {
-    "ok": None,
-    "429": Reply(status=429, json=envelope_error("rate_limit_exceeded")),
-    "5xx": Reply(status=500, json=envelope_error("internal_error")),
-    "html": Reply(
-        status=502, body="<html><body>Bad Gateway</body></html>", content_type="text/html"
-    ),
-    "hang": Reply(hang=True),
-}
+ACCOUNTS = tuple((p.open_id, p.tiktok_name) for p in PEOPLE) + (BRAND,)
+
+# HTTP statuses TikTok uses with each error code (tiktok-api.md); anything else: 400.
 HTTP_STATUS = {
-    "invalid_publish_id": 400,
-    "token_not_authorized_for_specified_publish_id": 400,
-    "publish_not_cancellable": 400,
-    "url_ownership_unverified": 403,
     "access_token_invalid": 401,
     "scope_not_authorized": 401,
+    "rate_limit_exceeded": 429,
+    "internal_error": 500,
+    "url_ownership_unverified": 403,
+    "spam_risk_too_many_pending_share": 403,
+    "reached_active_user_cap": 403,
+    "unaudited_client_can_only_post_to_private_accounts": 403,
+    "privacy_level_option_mismatch": 403,
 }
+# Answers that are faults rather than a TikTok error code, with what the panel calls them.
+FAULTS = {
+    "429": "HTTP 429, rate limited",
+    "5xx": "HTTP 500, TikTok's server failed",
+    "html": "HTTP 502 with an HTML page (a proxy in the way)",
+    "hang": "no answer at all (the bot times out)",
+}
+NORMAL = "normal"
+STATUSES = {
+    "PUBLISH_COMPLETE": "post.publish.complete",
+    "SEND_TO_USER_INBOX": "post.publish.inbox_delivered",
+    "FAILED": "post.publish.failed",
+}
+# Where an upload can start at TikTok when the page announces it.
+UPLOAD_STATES = ("PROCESSING_DOWNLOAD", "PROCESSING_UPLOAD", *STATUSES)
+STATUS_ALIASES = {"complete": "PUBLISH_COMPLETE", "inbox": "SEND_TO_USER_INBOX", "failed": "FAILED"}
+
+
+def cancel_codes() -> list[str]:
+    """Every error code the catalog knows for TikTok's cancel endpoint."""
+    return sorted(c for c, e in CATALOG.items() if e.kind == "cancel" and c != "ok")
+
+
+def answer_choices() -> list[dict[str, str]]:
+    """What the "next answer" panel offers: normal, ok, each error code, then the faults."""
+    choices = [
+        {"value": NORMAL, "label": "as TikTok would (by the upload's state)", "group": ""},
+        {"value": "ok", "label": "ok: cancelled", "group": ""},
+    ]
+    for code in cancel_codes():
+        status = HTTP_STATUS.get(code, 400)
+        choices.append({"value": code, "label": f"{code} (HTTP {status})", "group": "error codes"})
+    for value, label in FAULTS.items():
+        choices.append({"value": value, "label": label, "group": "faults"})
+    return choices
+
+
+def scripted_reply(answer: str) -> Reply:
+    """A fresh reply for one scripted answer (each carries a new TikTok log ID)."""
+    if answer == "ok":
+        return Reply(status=200, json=envelope_error("ok", ""))
+    if answer == "429":
+        return Reply(
+            status=429, json=envelope_error("rate_limit_exceeded"), headers={"Retry-After": "1"}
+        )
+    if answer == "5xx":
+        return Reply(status=500, json=envelope_error("internal_error"))
+    if answer == "html":
+        return Reply(
+            status=502,
+            body="<html><body><h1>502 Bad Gateway</h1></body></html>",
+            content_type="text/html",
+        )
+    if answer == "hang":
+        return Reply(hang=True)
+    return Reply(status=HTTP_STATUS.get(answer, 400), json=envelope_error(answer))
+
+
+@dataclass
+class Scripted:
+    answer: str
+    used: bool = False
+
+
+class SandboxTikTok(FakeTikTok):
+    """The TikTok stand-in, told per upload what to answer the next cancel.
+
+    A scripted answer holds for every call of that one cancel (the bot's retries and its
+    refresh-and-retry included) and is dropped once the bot has finished it, so "429" shows
+    what the person reads when TikTok stays busy, not a silent retry that worked.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(client_key=CLIENT_KEY, client_secret=CLIENT_SECRET)
+        self.next_answers: dict[str, Scripted] = {}  # publish_id, or "" for any upload
+
+    def script_next(self, answer: str, publish_id: str = "") -> None:
+        if answer == NORMAL:
+            self.next_answers.pop(publish_id, None)
+        else:
+            self.next_answers[publish_id] = Scripted(answer)
+
+    def _cancel(self, call: Call) -> Reply:
+        publish_id = str(call.body.get("publish_id") or "")
+        scripted = self.next_answers.get(publish_id) or self.next_answers.get("")
+        if scripted is None:
+            return super()._cancel(call)
+        scripted.used = True
+        upload = self.uploads.get(publish_id)
+        if scripted.answer == "ok" and upload is not None:
+            upload.status, upload.fail_reason = "FAILED", "publish_cancelled"
+        return scripted_reply(scripted.answer)
+
+    def cancel_finished(self, publish_id: str) -> None:
+        """The bot finished a cancel of `publish_id`: the answer scripted for it is spent."""
+        for key in (publish_id, ""):
+            scripted = self.next_answers.get(key)
+            if scripted is not None and scripted.used:
+                del self.next_answers[key]
+                return
+
+
+def escape_mentions(text: str) -> str:
+    """`@sam` as Slack sends it to a command with `should_escape` on: `<@U0SAM|sam>`."""
+    names = {p.name: p.user_id for p in PEOPLE}
+
+    def mention(match: re.Match[str]) -> str:
+        user_id = names.get(match.group(2).lower())
+        if user_id is None:
+            return match.group(0)
+        return f"{match.group(1)}<@{user_id}|{match.group(2).lower()}>"
+
+    return re.sub(r"(^|\s)@([A-Za-z][\w.-]*)", mention, text)
 
 
 def free_port() -> int:
@@ -83,22 +215,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class BadRequest(Exception):
+    """A page request the sandbox can't act on; answered 400 (or `status`) with `message`."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
 class Sandbox:
-    def __init__(self, port: int = 3000, db_path: str | None = None):
+    def __init__(self, port: int = 3000, db_path: str | None = None, host: str = "127.0.0.1"):
+        self.host = host
         self.port = port
         self._tmp = None if db_path else tempfile.TemporaryDirectory(prefix="tiktok-cancel-")
         self.db_path = db_path or str(Path(self._tmp.name) / "sandbox.sqlite3")
-        self.slack = FakeSlack(team_id="T0SANDBOX")
-        self.tiktok = FakeTikTok()
+        self.slack = FakeSlack(
+            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, team_id="T0SANDBOX"
+        )
+        self.tiktok = SandboxTikTok()
         self.bot: Bot | None = None
-        self.notify_token = secrets.token_urlsafe(24)
+        self.notify_token = NOTIFY_TOKEN
         self.session: aiohttp.ClientSession | None = None
-        self.response_owner: dict[str, str] = {}  # response_url → user it answers
+        # response_url → (user it answers, channel it was asked in)
+        self.response_owner: dict[str, tuple[str, str]] = {}
+        # (response_url, index) → position: how many messages were posted before it came
+        self.response_seq: dict[tuple[str, int], int] = {}
         self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def bot_url(self) -> str:
@@ -106,15 +253,23 @@ class Sandbox:
         return f"http://127.0.0.1:{self.bot.port}"
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         await self.slack.start()
         await self.tiktok.start()
+        self.slack.on_response = self._response_arrived
         for person in PEOPLE:
             self.slack.set_user(person.user_id, is_admin=person.admin, name=person.name)
-            self.tiktok.add_user(open_id=person.open_id, display_name=person.tiktok_name)
-        self.tiktok.add_user(open_id=BRAND[0], display_name=BRAND[1])
+        for open_id, name in ACCOUNTS:
+            self.tiktok.add_user(open_id=open_id, display_name=name)
         self._runner = web.AppRunner(self.page_app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
         bot_port = free_port()
@@ -137,23 +292,37 @@ class Sandbox:
             )
         )
         await self.bot.start()
+        assert self.bot.services is not None
+        self.bot.services.cancels.listeners.append(self._cancel_finished)
         self.session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
         if self.session is not None:
             await self.session.close()
+            self.session = None
         if self.bot is not None:
             await self.bot.stop()
+            self.bot = None
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
         await self.tiktok.stop()
         await self.slack.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
+            self._tmp = None
+
+    async def _cancel_finished(self, outcome: Outcome) -> None:
+        self.tiktok.cancel_finished(outcome.publish_id)
+
+    def _response_arrived(self, url: str, body: dict[str, Any]) -> None:
+        index = len(self.slack.responses.get(url, [])) - 1
+        self.response_seq[(url, index)] = len(self.slack.messages)
 
     # --- acting as Slack ---------------------------------------------------------------
 
     async def _post_to_bot(self, body: str, content_type: str | None = None) -> int:
+        assert self.session is not None
         headers = sign(self.slack.signing_secret, body)
         if content_type:
             headers["Content-Type"] = content_type
@@ -162,21 +331,46 @@ class Sandbox:
         ) as resp:
             return resp.status
 
-    def _response_url(self, user_id: str) -> str:
+    def _response_url(self, user_id: str, channel: str) -> str:
         url = self.slack.new_response_url()
-        self.response_owner[url] = user_id
+        self.response_owner[url] = (user_id, channel)
         return url
 
-    async def command(self, user_id: str, text: str, channel: str = CHANNEL) -> int:
+    async def _answer_at(self, url: str, timeout: float) -> bool:
+        """Wait (at most `timeout`) for the bot's answer at `url`; True once it came."""
+        if timeout <= 0:
+            return bool(self.slack.responses.get(url))
+        try:
+            await self.slack.wait_for_responses(url, 1, timeout=timeout)
+        except AssertionError:
+            return False
+        return True
+
+    async def _call_made(self, method: str, before: int, timeout: float) -> bool:
+        """Wait (at most `timeout`) until Slack method `method` was called after `before`."""
+        if timeout <= 0:
+            return len(self.slack.calls_to(method)) > before
+        try:
+            await self.slack.wait_for_call(method, before + 1, timeout=timeout)
+        except AssertionError:
+            return False
+        return True
+
+    async def command(
+        self, user_id: str, text: str, channel: str = CHANNEL, wait: float = ANSWER_WAIT_S
+    ) -> dict[str, Any]:
+        person = self.person(user_id)
+        url = self._response_url(person.user_id, channel)
         body = slash_command_body(
-            text,
-            response_url=self._response_url(user_id),
-            user_id=user_id,
-            user_name=self._person(user_id).name,
+            escape_mentions(text),
+            response_url=url,
+            user_id=person.user_id,
+            user_name=person.name,
             team_id=self.slack.team_id,
             channel_id=channel,
         )
-        return await self._post_to_bot(body)
+        status = await self._post_to_bot(body)
+        return {"status": status, "answered": await self._answer_at(url, wait)}
 
     async def click(
         self,
@@ -186,83 +380,126 @@ class Sandbox:
         channel: str = CHANNEL,
         message_ts: str = "",
         where: str = "message",
-    ) -> int:
+        wait: float = ANSWER_WAIT_S,
+    ) -> dict[str, Any]:
+        person = self.person(user_id)
+        url = self._response_url(person.user_id, channel)
         payload = block_actions_payload(
             action_id,
             value,
-            response_url=self._response_url(user_id),
-            user_id=user_id,
-            user_name=self._person(user_id).name,
+            response_url=url,
+            user_id=person.user_id,
+            user_name=person.name,
             team_id=self.slack.team_id,
             channel_id=channel,
             message_ts=message_ts or "0",
         )
         if where == "home":  # Home-tab clicks carry no response_url and no channel
+            del self.response_owner[url]
             payload.pop("response_url", None)
             payload.pop("channel", None)
+            payload.pop("message", None)
             payload["container"] = {"type": "view", "view_id": "VHOME"}
-        return await self._post_to_bot("payload=" + quote_plus(json.dumps(payload)))
+            payload["view"] = {"id": "VHOME", "type": "home"}
+        published = len(self.slack.calls_to("views.publish"))
+        status = await self._post_to_bot("payload=" + quote_plus(json.dumps(payload)))
+        if where == "home":
+            answered = await self._call_made("views.publish", published, wait)
+        else:
+            answered = await self._answer_at(url, wait)
+        return {"status": status, "answered": answered}
 
-    async def open_home(self, user_id: str) -> int:
+    async def open_home(self, user_id: str, wait: float = ANSWER_WAIT_S) -> dict[str, Any]:
+        person = self.person(user_id)
         body = json.dumps(
             {
                 "token": "sandbox",
                 "team_id": self.slack.team_id,
-                "api_app_id": "A1",
+                "api_app_id": self.slack.app_id,
                 "type": "event_callback",
                 "event_id": "Ev" + secrets.token_hex(6).upper(),
                 "event_time": int(time.time()),
                 "event": {
                     "type": "app_home_opened",
-                    "user": user_id,
+                    "user": person.user_id,
                     "tab": "home",
-                    "channel": "D" + user_id,
+                    "channel": "D" + person.user_id,
                 },
             }
         )
-        return await self._post_to_bot(body, "application/json")
+        published = len(self.slack.calls_to("views.publish"))
+        status = await self._post_to_bot(body, "application/json")
+        return {
+            "status": status,
+            "answered": await self._call_made("views.publish", published, wait),
+        }
 
     # --- acting as the upload pipeline and as TikTok -----------------------------------
 
-    async def announce(self, fields: dict[str, Any]) -> tuple[int, dict]:
-        publish_id = str(fields.get("publish_id") or "")
-        if publish_id and publish_id not in self.tiktok.uploads:
-            owner = BRAND[0] if fields.get("account") else str(fields.get("open_id") or "")
-            self.tiktok.add_upload(publish_id, open_id=owner or BRAND[0])
-        body = {k: v for k, v in fields.items() if k != "open_id" and v not in ("", None)}
+    async def announce(self, fields: dict[str, Any], user_id: str = "") -> tuple[int, Any]:
+        """POST /notifications as the pipeline would, after TikTok took the upload.
+
+        The upload belongs to `open_id` if given, else to the brand account when a team
+        account is named, else to the TikTok account of `user_id` (who acts on the page). It
+        starts at TikTok in `tiktok_status` (default PROCESSING_DOWNLOAD: still cancellable).
+        """
+        assert self.session is not None
+        publish_id = fields.get("publish_id")
+        status = str(fields.get("tiktok_status") or "PROCESSING_DOWNLOAD")
+        if status not in UPLOAD_STATES:
+            raise BadRequest(f"tiktok_status must be one of {', '.join(UPLOAD_STATES)}")
+        if isinstance(publish_id, str) and publish_id and publish_id not in self.tiktok.uploads:
+            owner = str(fields.get("open_id") or "")
+            if owner not in self.tiktok.users:
+                owner = BRAND[0] if fields.get("account") else self.person(user_id).open_id
+            self.tiktok.add_upload(publish_id, open_id=owner, status=status)
+        body = {
+            k: v
+            for k, v in fields.items()
+            if k not in ("open_id", "user", "tiktok_status") and v not in ("", None)
+        }
+        if isinstance(body.get("video"), dict):
+            body["video"] = {k: v for k, v in body["video"].items() if v not in ("", None)}
+            if not body["video"]:
+                del body["video"]
         body.setdefault("channel", CHANNEL)
         async with self.session.post(
             self.bot_url + "/notifications",
             json=body,
             headers={"Authorization": f"Bearer {self.notify_token}"},
         ) as resp:
-            return resp.status, await resp.json()
+            try:
+                answer = await resp.json(content_type=None)
+            except ValueError:
+                answer = {"error": "the bot's answer was not JSON"}
+            return resp.status, answer
 
-    def script_next(self, answer: str) -> None:
-        """Script TikTok's answer to the next cancel: ok, a code, 429, 5xx, html or hang."""
-        if answer in NEXT_ANSWERS:
-            reply = NEXT_ANSWERS[answer]
-            if reply is not None:
-                self.tiktok.script("cancel", reply)
-            return
-        if answer not in CATALOG:
-            raise ValueError(answer)
-        self.tiktok.script_error("cancel", HTTP_STATUS.get(answer, 400), answer)
+    def script_next(self, answer: str, publish_id: str = "") -> None:
+        """Script TikTok's answer to the next cancel (of `publish_id`, or of any upload)."""
+        if answer not in {c["value"] for c in answer_choices()}:
+            raise BadRequest(f"unknown answer {answer!r}; /api/state lists the answers")
+        if publish_id and publish_id not in self.tiktok.uploads:
+            raise BadRequest(f"no upload {publish_id!r} at TikTok", 404)
+        self.tiktok.script_next(answer, publish_id)
 
-    async def set_upload_status(self, publish_id: str, status: str, fail_reason: str = "") -> int:
+    async def set_upload_status(
+        self, publish_id: str, status: str, fail_reason: str = "", wait: float = ANSWER_WAIT_S
+    ) -> dict[str, Any]:
         """Move an upload, and tell the bot through a signed webhook as TikTok would."""
-        if publish_id not in self.tiktok.uploads:
-            self.tiktok.add_upload(publish_id, open_id=BRAND[0])
-        self.tiktok.set_status(publish_id, status, fail_reason or None)
-        event, content = {
-            "FAILED": ("post.publish.failed", {"reason": fail_reason or "internal"}),
-            "PUBLISH_COMPLETE": ("post.publish.complete", {}),
-            "SEND_TO_USER_INBOX": ("post.publish.inbox_delivered", {}),
-        }.get(status, ("", {}))
-        if not event:
-            return 200
-        content = {"publish_id": publish_id, "publish_type": "DIRECT_POST", **content}
-        body = self.tiktok.webhook_body(event, content, user_openid=BRAND[0])
+        assert self.session is not None
+        status = STATUS_ALIASES.get(status, status)
+        if status not in STATUSES:
+            raise BadRequest(f"status must be one of {', '.join(STATUSES)}")
+        upload = self.tiktok.uploads.get(publish_id)
+        if upload is None:
+            raise BadRequest(f"no upload {publish_id!r} at TikTok", 404)
+        reason = (fail_reason or "internal")[:64] if status == "FAILED" else ""
+        self.tiktok.set_status(publish_id, status, reason or None)
+        content: dict[str, Any] = {"publish_id": publish_id, "publish_type": "DIRECT_POST"}
+        if reason:
+            content["reason"] = reason
+        body = self.tiktok.webhook_body(STATUSES[status], content, user_openid=upload.open_id)
+        updates = len(self.slack.calls_to("chat.update"))
         async with self.session.post(
             self.bot_url + "/tiktok/webhook",
             data=body,
@@ -271,20 +508,26 @@ class Sandbox:
                 "Content-Type": "application/json",
             },
         ) as resp:
-            return resp.status
+            webhook_status = resp.status
+        updated = await self._call_made("chat.update", updates, wait)
+        return {"status": webhook_status, "updated": updated}
 
     # --- what the page shows -----------------------------------------------------------
 
-    def _person(self, user_id: str) -> Person:
-        return next((p for p in PEOPLE if p.user_id == user_id), PEOPLE[0])
+    def person(self, user_id: str) -> Person:
+        for p in PEOPLE:
+            if user_id in (p.user_id, p.name):
+                return p
+        raise BadRequest(f"unknown user {user_id!r}; one of {', '.join(p.user_id for p in PEOPLE)}")
 
     def state(self) -> dict[str, Any]:
         channels: dict[str, list[dict]] = {c: [] for c in CHANNELS}
         dms: dict[str, list[dict]] = {p.user_id: [] for p in PEOPLE}
         threads: dict[tuple[str, str], list[dict]] = {}
-        for (channel, ts), message in self.slack.messages.items():
+        for seq, ((channel, ts), message) in enumerate(list(self.slack.messages.items())):
             entry = {
                 "ts": ts,
+                "seq": 2 * seq,
                 "text": message.get("text", ""),
                 "blocks": message.get("blocks", []),
                 "replies": [],
@@ -296,169 +539,262 @@ class Sandbox:
                 dms[channel].append(entry)
             else:
                 channels.setdefault(channel, []).append(entry)
-        for channel, messages in channels.items():
+        for channel, messages in [*channels.items(), *dms.items()]:
             for entry in messages:
                 entry["replies"] = threads.get((channel, entry["ts"]), [])
         ephemeral: dict[str, list[dict]] = {p.user_id: [] for p in PEOPLE}
-        for url, bodies in self.slack.responses.items():
-            owner = self.response_owner.get(url)
-            for body in bodies:
-                if owner:
-                    ephemeral.setdefault(owner, []).append(
-                        {"text": body.get("text", ""), "blocks": body.get("blocks", []), "at": url}
-                    )
+        for url, bodies in list(self.slack.responses.items()):
+            owner, channel = self.response_owner.get(url, ("", ""))
+            if not owner:
+                continue
+            for index, body in enumerate(bodies):
+                before = self.response_seq.get((url, index), len(self.slack.messages))
+                ephemeral.setdefault(owner, []).append(
+                    {
+                        "id": f"{url.rsplit('/', 1)[-1]}.{index}",
+                        "seq": 2 * before - 1,
+                        "channel": channel,
+                        "text": body.get("text", ""),
+                        "blocks": body.get("blocks", []),
+                    }
+                )
         homes: dict[str, Any] = {}
         for call in self.slack.calls_to("views.publish"):
             homes[str(call.params.get("user_id"))] = call.params.get("view")
+        names = dict(ACCOUNTS)
         uploads = [
-            {"publish_id": u.publish_id, "status": u.status, "fail_reason": u.fail_reason or ""}
+            {
+                "publish_id": u.publish_id,
+                "status": u.status,
+                "fail_reason": u.fail_reason or "",
+                "account": names.get(u.open_id, u.open_id),
+                "next_answer": self._scripted_for(u.publish_id),
+            }
             for u in self.tiktok.uploads.values()
         ]
         return {
             "people": [p.__dict__ for p in PEOPLE],
+            "accounts": [{"open_id": o, "name": n} for o, n in ACCOUNTS],
             "channels": [
-                {"id": c, "name": n, "messages": channels.get(c, [])} for c, n in CHANNELS.items()
+                {"id": c, "name": CHANNELS.get(c, c), "messages": m} for c, m in channels.items()
             ],
             "dms": dms,
             "ephemeral": ephemeral,
             "homes": homes,
             "uploads": uploads,
-            "answers": list(NEXT_ANSWERS)
-            + sorted(c for c, e in CATALOG.items() if e.kind == "cancel" and c != "ok"),
+            "next_answer_any": self._scripted_for(""),
+            "answers": answer_choices(),
             "fail_reasons": sorted(c for c, e in CATALOG.items() if e.kind == "fail_reason"),
+            "upload_states": list(UPLOAD_STATES),
+            "bot_url": self.bot_url if self.bot else "",
+            "notify_token": self.notify_token,
         }
+
+    def _scripted_for(self, key: str) -> str:
+        scripted = self.tiktok.next_answers.get(key)
+        return scripted.answer if scripted else ""
 
     # --- the page's HTTP app -------------------------------------------------------------
 
     def page_app(self) -> web.Application:
-        app = web.Application(client_max_size=256 * 1024)
+        app = web.Application(client_max_size=256 * 1024, middlewares=[json_errors])
         routes = web.RouteTableDef()
 
         @routes.get("/")
         async def index(_: web.Request) -> web.FileResponse:
-            return web.FileResponse(STATIC / "index.html")
+            return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
         @routes.get("/api/state")
         async def state(_: web.Request) -> web.Response:
-            return web.json_response(self.state())
-
-        async def body_of(request: web.Request) -> dict:
-            try:
-                data = await request.json()
-            except ValueError:
-                raise web.HTTPBadRequest(text="JSON body expected") from None
-            if not isinstance(data, dict):
-                raise web.HTTPBadRequest(text="JSON object expected")
-            return data
+            return web.json_response(self.state(), headers={"Cache-Control": "no-store"})
 
         @routes.post("/api/command")
         async def command(request: web.Request) -> web.Response:
             data = await body_of(request)
-            status = await self.command(
-                str(data.get("user")),
-                str(data.get("text", "")),
-                str(data.get("channel") or CHANNEL),
+            text = text_field(data, "text", required=False)
+            if text.startswith("/tiktok-cancel"):
+                text = text[len("/tiktok-cancel") :].strip()
+            result = await self.command(
+                text_field(data, "user"),
+                text,
+                text_field(data, "channel", required=False) or CHANNEL,
             )
-            return web.json_response({"status": status})
+            return web.json_response(result)
 
         @routes.post("/api/click")
         async def click(request: web.Request) -> web.Response:
             data = await body_of(request)
-            status = await self.click(
-                str(data.get("user")),
-                str(data.get("action_id")),
-                str(data.get("value", "")),
-                str(data.get("channel") or CHANNEL),
-                str(data.get("message_ts") or ""),
-                str(data.get("where") or "message"),
+            where = text_field(data, "where", required=False) or "message"
+            if where not in ("message", "home"):
+                raise BadRequest("where must be message or home")
+            result = await self.click(
+                text_field(data, "user"),
+                text_field(data, "action_id"),
+                text_field(data, "value", required=False),
+                text_field(data, "channel", required=False) or CHANNEL,
+                text_field(data, "message_ts", required=False),
+                where,
             )
-            return web.json_response({"status": status})
+            return web.json_response(result)
 
         @routes.post("/api/home")
         async def home(request: web.Request) -> web.Response:
             data = await body_of(request)
-            return web.json_response({"status": await self.open_home(str(data.get("user")))})
+            return web.json_response(await self.open_home(text_field(data, "user")))
 
         @routes.post("/api/announce")
         async def announce(request: web.Request) -> web.Response:
-            status, body = await self.announce(await body_of(request))
+            data = await body_of(request)
+            user = str(data.get("user") or PEOPLE[0].user_id)
+            status, body = await self.announce(data, user)
             return web.json_response({"status": status, "body": body})
 
         @routes.post("/api/tiktok/next")
         async def next_answer(request: web.Request) -> web.Response:
             data = await body_of(request)
-            try:
-                self.script_next(str(data.get("answer", "ok")))
-            except ValueError:
-                raise web.HTTPBadRequest(text="unknown answer") from None
-            return web.json_response({"ok": True})
+            answer = text_field(data, "answer")
+            publish_id = text_field(data, "publish_id", required=False)
+            self.script_next(answer, publish_id)
+            return web.json_response({"ok": True, "answer": answer, "publish_id": publish_id})
 
         @routes.post("/api/tiktok/status")
         async def upload_status(request: web.Request) -> web.Response:
             data = await body_of(request)
-            status = await self.set_upload_status(
-                str(data.get("publish_id")),
-                str(data.get("status")),
-                str(data.get("fail_reason") or ""),
+            result = await self.set_upload_status(
+                text_field(data, "publish_id"),
+                text_field(data, "status"),
+                text_field(data, "fail_reason", required=False),
             )
-            return web.json_response({"status": status})
+            return web.json_response(result)
 
         @routes.get("/tiktok/consent")
         async def consent(request: web.Request) -> web.Response:
-            return web.Response(text=consent_page(request.query), content_type="text/html")
+            problem = self._consent_problem(request.query)
+            return web.Response(
+                status=400 if problem else 200,
+                text=consent_page(request.query, problem),
+                content_type="text/html",
+            )
 
         @routes.get("/tiktok/consent/answer")
         async def consent_answer(request: web.Request) -> web.Response:
             query = request.query
-            redirect = query.get("redirect_uri", "")
-            if not redirect.startswith(self.bot_url):
-                raise web.HTTPBadRequest(text="unexpected redirect_uri")
-            if query.get("open_id") in self.tiktok.users:
+            problem = self._consent_problem(query)
+            if problem:
+                return web.Response(
+                    status=400, text=consent_page(query, problem), content_type="text/html"
+                )
+            open_id = query.get("open_id", "")
+            if open_id in self.tiktok.users:
                 params = {
-                    "code": self.tiktok.issue_code(query["open_id"]),
+                    "code": self.tiktok.issue_code(open_id, redirect_uri=query["redirect_uri"]),
+                    "scopes": query.get("scope", ""),
                     "state": query.get("state", ""),
                 }
             else:
-                params = {"error": "access_denied", "state": query.get("state", "")}
-            raise web.HTTPFound(f"{redirect}?{urlencode(params)}")
+                params = {
+                    "error": "access_denied",
+                    "error_description": "The user did not allow access.",
+                    "state": query.get("state", ""),
+                }
+            raise web.HTTPFound(f"{query['redirect_uri']}?{urlencode(params)}")
 
         app.add_routes(routes)
         app.router.add_static("/static/", STATIC)
         return app
 
+    def _consent_problem(self, query) -> str:
+        """Why TikTok would refuse to show the consent page; "" if it is fine."""
+        if query.get("client_key") != self.tiktok.client_key:
+            return "Unknown client_key: this app isn't registered with TikTok."
+        if self.bot is None or query.get("redirect_uri") != self.bot.settings.tiktok_redirect_uri:
+            return "The redirect_uri isn't one registered for this app."
+        if query.get("response_type", "code") != "code":
+            return "response_type must be code."
+        return ""
 
-def consent_page(query) -> str:
+
+@web.middleware
+async def json_errors(request: web.Request, handler) -> web.StreamResponse:
+    """The JSON endpoints answer every problem as `{"error": ...}` with a 4xx status."""
+    try:
+        return await handler(request)
+    except BadRequest as problem:
+        return web.json_response({"error": problem.message}, status=problem.status)
+
+
+async def body_of(request: web.Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.read() or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise BadRequest(f"{name} is required")
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise BadRequest(f"{name} must be a string")
+    return str(value)
+
+
+def consent_page(query, problem: str = "") -> str:
     """TikTok's consent page, played by the sandbox: pick the account that allows access."""
-    base = {k: query.get(k, "") for k in ("state", "redirect_uri")}
-    choices = [(p.open_id, p.tiktok_name) for p in PEOPLE] + [BRAND]
+    head = (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        "<title>TikTok (sandbox): authorize tiktok-cancel</title>"
+        "<link rel=icon href='data:,'><link rel=stylesheet href=/static/sandbox.css>"
+        "<main class=consent><h1>TikTok <small>sandbox</small></h1>"
+    )
+    if problem:
+        return f"{head}<p class=problem>{html.escape(problem)}</p></main></html>"
+    base = {k: query.get(k, "") for k in ("client_key", "state", "redirect_uri", "scope")}
     links = "".join(
         f'<li><a class="allow" href="/tiktok/consent/answer?'
         f'{html.escape(urlencode({**base, "open_id": open_id}))}">'
         f"Allow as {html.escape(name)}</a></li>"
-        for open_id, name in choices
+        for open_id, name in ACCOUNTS
     )
     deny = html.escape(urlencode({**base, "open_id": ""}))
-    scopes = html.escape(query.get("scope", ""))
+    scopes = "".join(
+        f"<li><code>{html.escape(s)}</code></li>" for s in query.get("scope", "").split(",") if s
+    )
     return (
-        "<!doctype html><meta charset=utf-8><title>TikTok (sandbox) — authorize</title>"
-        "<link rel=stylesheet href=/static/sandbox.css><main class=consent>"
-        "<h1>TikTok <small>(sandbox)</small></h1>"
-        f"<p><b>tiktok-cancel</b> would like to: <code>{scopes}</code></p>"
-        f"<ul>{links}</ul><p><a class=deny href='/tiktok/consent/answer?{deny}'>Don't allow</a>"
-        "</p></main>"
+        f"{head}<p><b>tiktok-cancel</b> would like to use your TikTok account:</p>"
+        f"<ul class=scopes>{scopes}</ul>"
+        "<p>Sign in as one of these sandbox accounts to allow it:</p>"
+        f"<ul class=accounts>{links}</ul>"
+        f'<p><a class="deny" href="/tiktok/consent/answer?{deny}">Don\'t allow</a></p>'
+        "<p class=hint>This page stands in for TikTok's own. Allowing sends you back to the "
+        "bot, which links the account and tells you in Slack.</p></main></html>"
     )
 
 
 async def serve_sandbox(port: int = 3000, db_path: str | None = None) -> None:
     """Run until SIGINT/SIGTERM, printing the one URL to open."""
-    import asyncio
     import signal
+    import sys
 
     from bot.logs import setup_logging
 
     setup_logging("WARNING", [])
     sandbox = Sandbox(port, db_path)
-    await sandbox.start()
+    try:
+        await sandbox.start()
+    except OSError as exc:
+        print(
+            f"tiktok-cancel sandbox: can't listen on port {port} ({exc.strerror or exc}); "
+            "try another with --port (0 picks a free one)",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
     print(f"tiktok-cancel sandbox: open {sandbox.url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

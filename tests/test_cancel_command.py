@@ -261,3 +261,17 @@ async def test_audit_row_is_written_before_tiktok_is_called(h):
         await asyncio.sleep(0.01)
     row = h.last_audit()
     assert (row["action"], row["state"], row["outcome"]) == ("cancel", "started", None)
+
+
+async def test_text_slack_escaped_is_stored_as_typed_and_shown_escaped_once(h):
+    await h.restart(audit_channel="CAUDIT")
+    await h.link()
+    h.tiktok.add_upload(PID)
+    # Slack sends what a person typed as "a & b <c>" like this:
+    await h.command(f"{PID} a &amp; b &lt;c&gt;")
+    assert h.last_audit()["reason"] == "a & b <c>"
+    await h.bot.services.cancels.drain()
+    (post,) = [c for c in h.slack.calls_to("chat.postMessage") if c.params["channel"] == "CAUDIT"]
+    shown = text_of(post.params)
+    assert "a &amp; b &lt;c&gt;" in shown
+    assert "&amp;amp;" not in shown

@@ -1,279 +1,498 @@
 // The sandbox page: renders the bot's Block Kit as a person sees it in Slack, and acts as
 // Slack (commands, clicks, Home), the upload pipeline (announce) and TikTok (answers, status).
+//
+// Safety: text from messages only ever reaches the DOM through escapeHtml() (mrkdwn()
+// escapes everything it does not itself turn into markup) or through textContent.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
+const CHANNEL = "C0LAUNCH";
 let state = null;
-let view = { kind: "channel", id: "C0LAUNCH" };
+let view = { kind: "channel", id: CHANNEL };
+let rendered = { messages: "", uploads: "", key: "" };
+const seenDms = {};
 
 async function api(path, body) {
-  const resp = await fetch(path, body === undefined ? {} : {
+  const init = body === undefined ? { cache: "no-store" } : {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
-  return resp.json();
+  };
+  const resp = await fetch(path, init);
+  let data = null;
+  try { data = await resp.json(); } catch (_) { data = { error: `HTTP ${resp.status}` }; }
+  if (!resp.ok && !data.error) data.error = `HTTP ${resp.status}`;
+  return data;
 }
 
 function me() { return $("#person").value; }
-function nameOf(userId) {
-  const p = state && state.people.find((x) => x.user_id === userId);
-  return p ? p.name : userId;
+function person(userId) { return state && state.people.find((p) => p.user_id === userId); }
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
 }
 
-// --- mrkdwn: the bot escapes &, <, >; everything else in <…> is a Slack construct ---------
+// --- mrkdwn ----------------------------------------------------------------------------------
+// The bot escapes &, < and > in everything it echoes; what is left inside <…> is a Slack
+// construct (mention, date, link). Everything else is escaped here before any markup is added.
+const EMOJI = {
+  warning: "\u26a0\ufe0f", no_entry_sign: "\ud83d\udeab", white_check_mark: "\u2705",
+  x: "\u274c", hourglass: "\u231b", hourglass_flowing_sand: "\u23f3", link: "\ud83d\udd17",
+  tada: "\ud83c\udf89", information_source: "\u2139\ufe0f", lock: "\ud83d\udd12",
+  bust_in_silhouette: "\ud83d\udc64", busts_in_silhouette: "\ud83d\udc65", inbox_tray: "\ud83d\udce5",
+  heavy_check_mark: "\u2714\ufe0f", stopwatch: "\u23f1\ufe0f", question: "\u2753",
+  rotating_light: "\ud83d\udea8", red_circle: "\ud83d\udd34", large_green_circle: "\ud83d\udfe2",
+  clapper: "\ud83c\udfac", movie_camera: "\ud83c\udfa5",
+};
 function escapeHtml(text) {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
+  return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
 }
 function decodeSlack(text) {
-  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  return String(text).replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+function emoji(html) {
+  return html.replace(/:([a-z0-9_+-]+):/g, (whole, name) => EMOJI[name] || whole);
 }
 function inline(text) {
   let html = escapeHtml(decodeSlack(text));
   const codes = [];
-  html = html.replace(/`([^`]*)`/g, (_, c) => { codes.push(c); return `\u0000${codes.length - 1}\u0000`; });
-  html = html.replace(/(^|[\s(])\*([^*\n]+)\*/g, "$1<b>$2</b>");
-  html = html.replace(/(^|[\s(])_([^_\n]+)_/g, "$1<i>$2</i>");
-  html = html.replace(/\u0000(\d+)\u0000/g, (_, i) => `<code>${codes[Number(i)]}</code>`);
-  return html;
+  html = html.replace(/`([^`\n]+)`/g, (_, c) => { codes.push(c); return `\u0000${codes.length - 1}\u0000`; });
+  html = html.replace(/(^|[^\w*])\*([^*\n]+?)\*(?![\w*])/g, "$1<b>$2</b>");
+  html = html.replace(/(^|[^\w])_([^_\n]+?)_(?!\w)/g, "$1<i>$2</i>");
+  html = html.replace(/(^|[^\w~])~([^~\n]+?)~(?![\w~])/g, "$1<s>$2</s>");
+  html = emoji(html);
+  return html.replace(/\u0000(\d+)\u0000/g, (_, i) => `<code>${codes[Number(i)]}</code>`);
+}
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+  "September", "October", "November", "December"];
+const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+function ordinal(n) {
+  const s = ["th", "st", "nd", "rd"], v = n % 100;
+  return n + (s[(v - 20) % 10] || s[v] || s[0]);
+}
+function slackDate(epoch, format) {
+  const d = new Date(epoch * 1000);
+  const today = new Date();
+  const yesterday = new Date(today.getTime() - 86400000);
+  const same = (a, b) => a.toDateString() === b.toDateString();
+  const relative = same(d, today) ? "Today" : same(d, yesterday) ? "Yesterday" : "";
+  const month = MONTHS[d.getMonth()];
+  const date = `${month} ${ordinal(d.getDate())}, ${d.getFullYear()}`;
+  const short = `${month.slice(0, 3)} ${d.getDate()}, ${d.getFullYear()}`;
+  const long = `${DAYS[d.getDay()]}, ${date}`;
+  const hours = d.getHours() % 12 || 12, ampm = d.getHours() < 12 ? "AM" : "PM";
+  const mm = String(d.getMinutes()).padStart(2, "0"), ss = String(d.getSeconds()).padStart(2, "0");
+  const tokens = {
+    date_num: `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`,
+    date, date_short: short, date_long: long,
+    date_pretty: relative || date, date_short_pretty: relative || short,
+    date_long_pretty: relative || long,
+    time: `${hours}:${mm} ${ampm}`, time_secs: `${hours}:${mm}:${ss} ${ampm}`,
+  };
+  return format.replace(/\{(\w+)\}/g, (whole, name) => tokens[name] || whole);
 }
 function construct(inner) {
-  if (inner.startsWith("@")) {
-    const id = inner.slice(1).split("|")[0];
-    return `<span class="mention">@${escapeHtml(nameOf(id))}</span>`;
+  const [main, ...rest] = inner.split("|");
+  const label = decodeSlack(rest.join("|"));
+  if (main.startsWith("@")) {
+    const p = person(main.slice(1));
+    return `<span class="mention">@${escapeHtml(p ? p.name : label || main.slice(1))}</span>`;
   }
-  if (inner.startsWith("!date^")) {
-    const [main, fallback] = inner.split("|");
-    const epoch = Number(main.split("^")[1]);
-    const when = Number.isFinite(epoch) ? new Date(epoch * 1000).toLocaleString() : fallback;
-    return `<time>${escapeHtml(when || "")}</time>`;
+  if (main.startsWith("#")) {
+    const c = state && state.channels.find((x) => x.id === main.slice(1));
+    return `<span class="mention">#${escapeHtml(c ? c.name : label || main.slice(1))}</span>`;
   }
-  if (inner.startsWith("!")) return `<span class="mention">@${escapeHtml(inner.slice(1))}</span>`;
-  const [url, label] = inner.split("|");
-  if (/^https?:\/\//.test(url)) {
-    return `<a href="${escapeHtml(url)}" target="_blank" rel="noopener">${escapeHtml(label || url)}</a>`;
+  if (main.startsWith("!date^")) {
+    const [, epoch, format] = main.split("^");
+    const when = Number.isFinite(Number(epoch)) && format ? slackDate(Number(epoch), format) : label;
+    return `<time title="${escapeHtml(label)}">${escapeHtml(when)}</time>`;
   }
-  return escapeHtml(inner);
+  if (main.startsWith("!subteam^")) return `<span class="mention">@${escapeHtml(label || "group")}</span>`;
+  if (main.startsWith("!")) return `<span class="mention">@${escapeHtml(main.slice(1))}</span>`;
+  const url = decodeSlack(main);
+  if (/^https?:\/\//i.test(url)) {
+    return `<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(label || url)}</a>`;
+  }
+  return escapeHtml(label || url);
 }
 function mrkdwn(text) {
+  text = String(text || "");
   const parts = [];
   let last = 0;
-  for (const m of (text || "").matchAll(/<([^<>]+)>/g)) {
+  for (const m of text.matchAll(/<([^<>\n]+)>/g)) {
     parts.push(inline(text.slice(last, m.index)));
     parts.push(construct(m[1]));
     last = m.index + m[0].length;
   }
-  parts.push(inline((text || "").slice(last)));
+  parts.push(inline(text.slice(last)));
   return parts.join("").replace(/\n/g, "<br>");
 }
 function textObject(obj) {
   if (!obj) return "";
-  return obj.type === "plain_text" ? escapeHtml(obj.text) : mrkdwn(obj.text);
+  if (obj.type === "plain_text") {
+    const html = escapeHtml(obj.text || "");
+    return obj.emoji === false ? html : emoji(html);
+  }
+  return mrkdwn(obj.text);
 }
+function setText(node, obj) { node.innerHTML = textObject(obj); return node; }
 
 // --- Block Kit -------------------------------------------------------------------------------
-function button(el, ctx) {
-  const b = document.createElement(el.url ? "a" : "button");
-  b.className = "btn" + (el.style ? " " + el.style : "");
-  b.textContent = el.text.text;
-  b.dataset.actionId = el.action_id || "";
-  if (el.url) {
-    b.href = el.url;
+function button(spec, ctx) {
+  const label = spec.text ? spec.text.text : "";
+  const safeUrl = spec.url && /^https?:\/\//i.test(spec.url);
+  const b = el(safeUrl ? "a" : "button", "btn" + (spec.style ? " " + spec.style : ""), label);
+  b.dataset.actionId = spec.action_id || "";
+  if (safeUrl) {
+    b.href = spec.url;
     b.target = "_blank";
     b.rel = "noopener";
-    b.addEventListener("click", () => setTimeout(refresh, 1500));
+    // Slack tells the app about a link button's click too; the bot only acknowledges it.
+    b.addEventListener("click", () => { api("/api/click", clickBody(spec, ctx)); });
   } else {
     b.type = "button";
-    b.addEventListener("click", () => press(el, ctx));
+    b.addEventListener("click", () => press(spec, ctx, b));
   }
   return b;
 }
-async function press(el, ctx) {
-  if (el.confirm) {
-    const ok = await confirmDialog(el.confirm);
-    if (!ok) return;
-  }
-  await api("/api/click", {
-    user: me(), action_id: el.action_id, value: el.value || "",
+function clickBody(spec, ctx) {
+  return {
+    user: me(), action_id: spec.action_id || "", value: spec.value || "",
     channel: ctx.channel, message_ts: ctx.ts, where: ctx.where,
-  });
-  setTimeout(refresh, 300);
+  };
+}
+async function press(spec, ctx, node) {
+  if (spec.confirm && !(await confirmDialog(spec.confirm))) return;
+  node.disabled = true;
+  node.classList.add("busy");
+  try {
+    const result = await api("/api/click", clickBody(spec, ctx));
+    if (result.error) flash(`The click failed: ${result.error}`);
+  } finally {
+    node.disabled = false;
+    node.classList.remove("busy");
+  }
+  await refresh();
 }
 function confirmDialog(confirm) {
   const dialog = $("#confirm");
-  $("#confirm-title").textContent = confirm.title.text;
-  $("#confirm-text").innerHTML = textObject(confirm.text);
-  $("#confirm-ok").textContent = confirm.confirm.text;
-  $("#confirm-deny").textContent = confirm.deny.text;
+  $("#confirm-title").textContent = confirm.title ? confirm.title.text : "Are you sure?";
+  setText($("#confirm-text"), confirm.text);
+  $("#confirm-ok").textContent = confirm.confirm ? confirm.confirm.text : "Yes";
+  $("#confirm-deny").textContent = confirm.deny ? confirm.deny.text : "Cancel";
+  $("#confirm-ok").className = confirm.style === "primary" ? "primary" : "danger";
+  dialog.returnValue = "";
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
     dialog.showModal();
   });
 }
 function renderBlocks(blocks, ctx) {
-  const box = document.createElement("div");
-  box.className = "blocks";
+  const box = el("div", "blocks");
   for (const block of blocks || []) {
-    const div = document.createElement("div");
-    div.className = "block " + block.type;
+    const div = el("div", "block " + block.type);
     if (block.type === "section") {
-      const text = document.createElement("div");
-      text.className = "text";
-      text.innerHTML = textObject(block.text);
-      div.appendChild(text);
+      const body = el("div", "body");
+      if (block.text) body.appendChild(setText(el("div", "text"), block.text));
       if (block.fields) {
-        const fields = document.createElement("div");
-        fields.className = "fields";
-        fields.innerHTML = block.fields.map((f) => `<div>${textObject(f)}</div>`).join("");
-        div.appendChild(fields);
+        const fields = el("div", "fields");
+        for (const f of block.fields) fields.appendChild(setText(el("div", "field"), f));
+        body.appendChild(fields);
       }
-      if (block.accessory && block.accessory.type === "button") {
-        div.appendChild(button(block.accessory, ctx));
-      }
+      div.appendChild(body);
+      if (block.accessory && block.accessory.type === "button") div.appendChild(button(block.accessory, ctx));
     } else if (block.type === "context") {
-      div.innerHTML = (block.elements || []).map((e) => textObject(e)).join(" ");
+      for (const e of block.elements || []) {
+        if (e.type === "image") div.appendChild(el("span", "image-alt", e.alt_text || ""));
+        else div.appendChild(setText(el("span"), e));
+      }
     } else if (block.type === "actions") {
-      for (const el of block.elements || []) if (el.type === "button") div.appendChild(button(el, ctx));
+      for (const e of block.elements || []) if (e.type === "button") div.appendChild(button(e, ctx));
     } else if (block.type === "header") {
-      div.innerHTML = `<h3>${textObject(block.text)}</h3>`;
+      div.appendChild(setText(el("h3"), block.text));
     } else if (block.type === "divider") {
-      div.innerHTML = "<hr>";
+      div.appendChild(el("hr"));
+    } else if (block.type === "image") {
+      div.appendChild(el("span", "image-alt", `[image: ${block.alt_text || ""}]`));
+    } else {
+      div.appendChild(el("span", "hint", `[${block.type} block]`));
     }
     box.appendChild(div);
   }
   return box;
 }
-function renderMessage(msg, ctx, label) {
-  const div = document.createElement("article");
-  div.className = "message" + (label ? " ephemeral" : "");
-  div.dataset.ts = msg.ts || "";
-  const head = document.createElement("header");
-  head.innerHTML = `<b>tiktok-cancel</b> <span class="app">APP</span>` +
-    (label ? ` <span class="only-you">${label}</span>` : "");
-  div.appendChild(head);
-  if (msg.blocks && msg.blocks.length) div.appendChild(renderBlocks(msg.blocks, ctx));
-  else div.insertAdjacentHTML("beforeend", `<div class="text">${mrkdwn(msg.text)}</div>`);
+function renderMessage(msg, ctx, ephemeral) {
+  const art = el("article", "message" + (ephemeral ? " ephemeral" : ""));
+  art.dataset.ts = msg.ts || "";
+  const head = el("header");
+  head.appendChild(el("span", "avatar", "tc"));
+  head.appendChild(el("b", "", "tiktok-cancel"));
+  head.appendChild(el("span", "app", "APP"));
+  if (ephemeral) head.appendChild(el("span", "only-you", "Only visible to you"));
+  art.appendChild(head);
+  if (msg.blocks && msg.blocks.length) art.appendChild(renderBlocks(msg.blocks, ctx));
+  else art.appendChild(el("div", "text")).innerHTML = mrkdwn(msg.text);
   if (msg.replies && msg.replies.length) {
-    const thread = document.createElement("div");
-    thread.className = "thread";
-    thread.insertAdjacentHTML("beforeend", `<div class="thread-head">${msg.replies.length} repl${msg.replies.length === 1 ? "y" : "ies"}</div>`);
-    for (const reply of msg.replies) thread.appendChild(renderMessage(reply, { ...ctx, ts: reply.ts }));
-    div.appendChild(thread);
+    const thread = el("div", "thread");
+    const n = msg.replies.length;
+    thread.appendChild(el("div", "thread-head", `${n} ${n === 1 ? "reply" : "replies"}`));
+    for (const reply of msg.replies) thread.appendChild(renderMessage(reply, { ...ctx, ts: reply.ts }, false));
+    art.appendChild(thread);
   }
-  return div;
+  return art;
 }
 
 // --- the views -------------------------------------------------------------------------------
-function render() {
-  if (!state) return;
+function currentItems() {
+  if (view.kind === "home") return { home: state.homes[me()] || null };
+  const channelId = view.kind === "dm" ? "D" + me() : view.id;
+  const messages = view.kind === "dm" ? state.dms[me()] || []
+    : (state.channels.find((c) => c.id === view.id) || { messages: [] }).messages;
+  const ephemeral = (state.ephemeral[me()] || []).filter((e) => e.channel === channelId);
+  return { channelId, messages, ephemeral };
+}
+function renderNav() {
   const channels = $("#channels");
-  channels.innerHTML = "";
+  channels.replaceChildren();
   for (const c of state.channels) {
-    const li = document.createElement("li");
-    li.innerHTML = `<a href="#" data-channel="${c.id}"># ${escapeHtml(c.name)}</a>`;
+    const li = el("li");
+    const a = el("a", "", "# " + c.name);
+    a.href = "#";
+    a.dataset.channel = c.id;
+    li.appendChild(a);
     if (view.kind === "channel" && view.id === c.id) li.className = "active";
     channels.appendChild(li);
   }
+  $("#li-home").className = view.kind === "home" ? "active" : "";
+  $("#li-dm").className = view.kind === "dm" ? "active" : "";
+  const dms = (state.dms[me()] || []).length;
+  if (view.kind === "dm") seenDms[me()] = dms;
+  const unseen = dms - (seenDms[me()] || 0);
+  $("#dm-badge").hidden = unseen <= 0;
+  $("#dm-badge").textContent = String(unseen);
+}
+function renderMessages(force) {
+  const items = currentItems();
+  const key = JSON.stringify([view, me(), items]);
+  if (!force && key === rendered.messages) return;
+  rendered.messages = key;
   const box = $("#messages");
-  box.innerHTML = "";
+  const atBottom = force || box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+  box.replaceChildren();
   $("#composer").hidden = view.kind === "home";
-  if (view.kind === "channel") {
-    const channel = state.channels.find((c) => c.id === view.id);
-    $("#title").textContent = "# " + channel.name;
-    for (const msg of channel.messages) box.appendChild(renderMessage(msg, { channel: channel.id, ts: msg.ts, where: "message" }));
-  } else if (view.kind === "dm") {
-    $("#title").textContent = "tiktok-cancel \u2014 messages";
-    for (const msg of state.dms[me()] || []) box.appendChild(renderMessage(msg, { channel: "D" + me(), ts: msg.ts, where: "message" }));
-  } else {
-    $("#title").textContent = "tiktok-cancel \u2014 Home";
-    const home = state.homes[me()];
-    if (home) box.appendChild(renderBlocks(home.blocks, { channel: "", ts: "", where: "home" }));
-    else box.insertAdjacentHTML("beforeend", '<p class="hint">Opening the Home tab\u2026</p>');
-  }
-  if (view.kind !== "home") {
-    for (const msg of state.ephemeral[me()] || []) {
-      box.appendChild(renderMessage(msg, { channel: view.id, ts: "", where: "message" }, "Only visible to you"));
+  if (view.kind === "home") {
+    $("#title").textContent = "tiktok-cancel \u00b7 Home";
+    if (items.home) {
+      const home = el("div", "home");
+      home.appendChild(renderBlocks(items.home.blocks, { channel: "", ts: "", where: "home" }));
+      box.appendChild(home);
+    } else {
+      box.appendChild(el("p", "hint", "Opening the Home tab\u2026"));
     }
+    return;
   }
-  const uploads = $("#uploads");
-  uploads.innerHTML = "";
+  $("#title").textContent = view.kind === "dm" ? "tiktok-cancel \u00b7 Messages"
+    : "# " + ((state.channels.find((c) => c.id === view.id) || {}).name || view.id);
+  const all = [
+    ...items.messages.map((m, i) => ({ m, seq: m.seq, n: i, eph: false })),
+    ...items.ephemeral.map((m, i) => ({ m, seq: m.seq, n: i, eph: true })),
+  ].sort((a, b) => a.seq - b.seq || a.n - b.n);
+  if (!all.length) {
+    box.appendChild(el("p", "hint empty", view.kind === "dm"
+      ? "The bot writes here when a link is made."
+      : "Nothing here yet. Type a command below, or announce an upload on the right."));
+  }
+  for (const { m, eph } of all) {
+    box.appendChild(renderMessage(m, { channel: items.channelId, ts: eph ? "" : m.ts, where: "message" }, eph));
+  }
+  if (atBottom) box.scrollTop = box.scrollHeight;
+}
+function renderPanels() {
+  const key = JSON.stringify([state.uploads, state.next_answer_any]);
+  if (key === rendered.uploads) return;
+  const first = !rendered.uploads;
+  const grew = !first && state.uploads.length > JSON.parse(rendered.uploads)[0].length;
+  rendered.uploads = key;
+  const select = $("#upload");
+  const chosen = select.value;
+  select.replaceChildren(new Option("any upload", ""));
+  for (const u of [...state.uploads].reverse()) select.add(new Option(u.publish_id, u.publish_id));
+  const newest = state.uploads.length ? state.uploads[state.uploads.length - 1].publish_id : "";
+  const known = chosen === "" || state.uploads.some((u) => u.publish_id === chosen);
+  select.value = first || grew || !known ? newest : chosen;
+  updateMoves();
+  const body = $("#uploads");
+  body.replaceChildren();
   for (const u of state.uploads) {
-    const tr = document.createElement("tr");
-    tr.innerHTML = `<td><code>${escapeHtml(u.publish_id)}</code><br><small>${escapeHtml(u.status)} ${escapeHtml(u.fail_reason)}</small></td>`;
-    const td = document.createElement("td");
-    const reason = document.createElement("select");
-    for (const r of state.fail_reasons) reason.add(new Option(r, r));
-    for (const [label, status] of [["Complete", "PUBLISH_COMPLETE"], ["Inbox", "SEND_TO_USER_INBOX"], ["Fail", "FAILED"]]) {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = label;
-      b.addEventListener("click", async () => {
-        await api("/api/tiktok/status", { publish_id: u.publish_id, status, fail_reason: status === "FAILED" ? reason.value : "" });
-        setTimeout(refresh, 300);
-      });
-      td.appendChild(b);
-    }
-    td.appendChild(reason);
-    tr.appendChild(td);
-    uploads.appendChild(tr);
+    const tr = el("tr");
+    tr.dataset.publishId = u.publish_id;
+    const id = el("td");
+    id.appendChild(el("code", "", u.publish_id));
+    tr.appendChild(id);
+    tr.appendChild(el("td", "", u.account));
+    const at = el("td");
+    const status = u.status + (u.fail_reason ? ` (${u.fail_reason})` : "");
+    // Let long codes wrap at their underscores.
+    at.appendChild(el("span", "status " + u.status.toLowerCase(), status.replace(/_/g, "_\u200b")));
+    if (u.next_answer) at.appendChild(el("div", "scripted", `next cancel: ${u.next_answer}`));
+    tr.appendChild(at);
+    tr.addEventListener("click", () => { select.value = u.publish_id; updateMoves(); });
+    body.appendChild(tr);
   }
+  if (state.next_answer_any) {
+    const tr = el("tr");
+    const td = el("td", "scripted", `any upload, next cancel: ${state.next_answer_any}`);
+    td.colSpan = 3;
+    tr.appendChild(td);
+    body.appendChild(tr);
+  }
+}
+function updateMoves() {
+  const none = !$("#upload").value;
+  for (const b of document.querySelectorAll(".moves button")) b.disabled = none;
+  for (const tr of document.querySelectorAll("#uploads tr")) {
+    tr.classList.toggle("chosen", tr.dataset.publishId === $("#upload").value);
+  }
+}
+function render(force) {
+  if (!state) return;
+  renderNav();
+  renderMessages(force);
+  renderPanels();
+}
+function setup() {
+  const people = $("#person");
+  for (const p of state.people) people.add(new Option(`${p.name}${p.admin ? " (admin)" : ""}`, p.user_id));
+  const owner = $("#owner");
+  owner.add(new Option("whoever is acting", ""));
+  for (const a of state.accounts) owner.add(new Option(a.name, a.open_id));
+  const names = { PROCESSING_DOWNLOAD: "downloading", PROCESSING_UPLOAD: "uploading" };
+  for (const s of state.upload_states) $("#tiktok-status").add(new Option(names[s] || s, s));
+  const answers = $("#next-answer");
+  const groups = {};
+  for (const a of state.answers) {
+    let parent = answers;
+    if (a.group) {
+      if (!groups[a.group]) {
+        groups[a.group] = document.createElement("optgroup");
+        groups[a.group].label = a.group;
+        answers.appendChild(groups[a.group]);
+      }
+      parent = groups[a.group];
+    }
+    parent.appendChild(new Option(a.label, a.value));
+  }
+  for (const r of state.fail_reasons) $("#fail-reason").add(new Option(r, r));
+  $("#fail-reason").value = state.fail_reasons.includes("file_format_check_failed")
+    ? "file_format_check_failed" : state.fail_reasons[0];
+  $("#curl").textContent = [
+    `curl -sS -X POST ${state.bot_url}/notifications \\`,
+    `  -H "Authorization: Bearer ${state.notify_token}" \\`,
+    `  -H "Content-Type: application/json" \\`,
+    `  -d '{"publish_id": "v_pub_url~v2.2001", "channel": "${CHANNEL}", "title": "From curl"}'`,
+    "",
+    "(TikTok only knows uploads announced from this page; others answer invalid_publish_id.)",
+  ].join("\n");
 }
 
-async function refresh() {
-  state = await api("/api/state");
-  const select = $("#person");
-  if (!select.options.length) {
-    for (const p of state.people) select.add(new Option(`${p.name}${p.admin ? " (admin)" : ""}`, p.user_id));
-    const answers = $("#next-answer");
-    for (const a of state.answers) answers.add(new Option(a, a));
-  }
-  render();
+let refreshing = null;
+async function refresh(force) {
+  if (refreshing) { await refreshing; if (!force) return; }
+  refreshing = (async () => {
+    try {
+      const next = await api("/api/state");
+      if (next.error) throw new Error(next.error);
+      const first = !state;
+      state = next;
+      if (first) setup();
+      render(force || first);
+      document.body.classList.remove("offline");
+    } catch (_) {
+      document.body.classList.add("offline");
+    }
+  })();
+  try { await refreshing; } finally { refreshing = null; }
 }
+function flash(text, where = "#tiktok-result") { $(where).textContent = text; }
 
 document.addEventListener("click", (event) => {
   const a = event.target.closest("a[data-channel], a[data-view]");
   if (!a) return;
   event.preventDefault();
-  if (a.dataset.channel) view = { kind: "channel", id: a.dataset.channel };
-  else view = { kind: a.dataset.view, id: "" };
-  if (view.kind === "home") api("/api/home", { user: me() }).then(() => setTimeout(refresh, 300));
-  render();
+  view = a.dataset.channel ? { kind: "channel", id: a.dataset.channel } : { kind: a.dataset.view, id: "" };
+  render(true);
+  if (view.kind === "home") api("/api/home", { user: me() }).then(() => refresh());
 });
 $("#person").addEventListener("change", () => {
-  if (view.kind === "home") api("/api/home", { user: me() });
-  setTimeout(refresh, 300);
+  render(true);
+  if (view.kind === "home") api("/api/home", { user: me() }).then(() => refresh());
 });
 $("#composer").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const raw = $("#command").value.trim();
+  const input = $("#command");
+  const raw = input.value.trim();
+  if (!raw) return;
+  if (raw.startsWith("/") && !/^\/tiktok-cancel(\s|$)/.test(raw)) {
+    input.setCustomValidity("Only /tiktok-cancel exists here.");
+    input.reportValidity();
+    return;
+  }
+  input.setCustomValidity("");
   const text = raw.replace(/^\/tiktok-cancel\s*/, "");
-  const channel = view.kind === "channel" ? view.id : "C0LAUNCH";
+  const channel = view.kind === "dm" ? "D" + me() : view.id;
+  input.value = "/tiktok-cancel ";
   await api("/api/command", { user: me(), text, channel });
-  $("#command").value = "/tiktok-cancel ";
-  setTimeout(refresh, 300);
+  await refresh(true);
 });
+$("#command").addEventListener("input", (event) => event.target.setCustomValidity(""));
 $("#announce").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   const video = {};
   for (const k of ["format", "codec"]) if (form.get(k)) video[k] = form.get(k);
   for (const k of ["fps", "width", "height", "duration_s", "size_bytes"]) {
-    if (form.get(k)) video[k] = Number(form.get(k));
+    if (form.get(k) !== "") video[k] = Number(form.get(k));
   }
   const body = {
-    publish_id: form.get("publish_id"), title: form.get("title"), account: form.get("account"),
-    source_url: form.get("source_url"), channel: "C0LAUNCH", video,
+    user: me(), publish_id: form.get("publish_id"), title: form.get("title"),
+    account: form.get("account"), open_id: form.get("open_id"), tiktok_status: form.get("tiktok_status"),
+    source_url: form.get("source_url"), channel: CHANNEL, video,
   };
   const result = await api("/api/announce", body);
-  $("#announce-result").textContent = `HTTP ${result.status} ${JSON.stringify(result.body)}`;
-  const next = form.get("publish_id").replace(/(\d+)$/, (d) => String(Number(d) + 1));
-  event.target.elements.publish_id.value = next;
-  setTimeout(refresh, 300);
+  const detail = result.error || (result.body && result.body.error) || "";
+  flash(result.error ? `Not sent: ${result.error}`
+    : `The bot answered HTTP ${result.status}${detail ? ": " + detail : ""}`, "#announce-result");
+  if (result.status === 201) {
+    const next = String(form.get("publish_id")).replace(/(\d+)$/, (d) => String(Number(d) + 1));
+    event.target.elements.publish_id.value = next;
+  }
+  if (view.kind !== "channel" || view.id !== CHANNEL) view = { kind: "channel", id: CHANNEL };
+  await refresh(true);
 });
+$("#upload").addEventListener("change", updateMoves);
 $("#script-next").addEventListener("click", async () => {
   const answer = $("#next-answer").value;
-  await api("/api/tiktok/next", { answer });
-  $("#script-result").textContent = `The next cancel will get: ${answer}`;
+  const publishId = $("#upload").value;
+  const result = await api("/api/tiktok/next", { answer, publish_id: publishId });
+  flash(result.error ? `Not scripted: ${result.error}`
+    : `The next cancel of ${publishId || "any upload"} gets: ${answer}`);
+  await refresh();
 });
+for (const b of document.querySelectorAll(".moves button")) {
+  b.addEventListener("click", async () => {
+    const status = b.dataset.status;
+    const body = { publish_id: $("#upload").value, status };
+    if (status === "FAILED") body.fail_reason = $("#fail-reason").value;
+    b.disabled = true;
+    const result = await api("/api/tiktok/status", body);
+    b.disabled = false;
+    flash(result.error ? `Not moved: ${result.error}`
+      : `${body.publish_id} is ${status}${body.fail_reason ? " (" + body.fail_reason + ")" : ""}; `
+        + `TikTok's webhook got HTTP ${result.status}.`);
+    await refresh();
+  });
+}
 
-refresh();
-setInterval(refresh, 1500);
+refresh(true);
+setInterval(refresh, 1000);

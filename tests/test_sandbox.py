@@ -1,0 +1,534 @@
+"""The sandbox (`python -m bot sandbox`): its JSON endpoints over HTTP, the consent page, the
+TikTok stand-in's scripted answers and status moves, and the command line.
+
+An in-process `Sandbox` on port 0 with a temporary database runs the real bot against the
+stand-ins; the tests talk to it as the page does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from sandbox.server import CHANNEL, PEOPLE, Sandbox, answer_choices, cancel_codes
+
+ROOT = Path(__file__).resolve().parent.parent
+ALEX, SAM = "U0ALEX", "U0SAM"
+
+
+# --- a sandbox in this process ------------------------------------------------------------
+
+
+@pytest.fixture
+async def sb(tmp_path):
+    sandbox = Sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite3"))
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+@pytest.fixture
+async def page(sb):
+    async with aiohttp.ClientSession(base_url=sb.url) as session:
+        yield Page(sb, session)
+
+
+class Page:
+    """What the page does: JSON calls to the sandbox, and reads of /api/state."""
+
+    def __init__(self, sb: Sandbox, session: aiohttp.ClientSession):
+        self.sb = sb
+        self.session = session
+
+    async def post(self, path: str, body: Any, expect: int = 200) -> dict:
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        async with self.session.post(
+            path, data=data, headers={"Content-Type": "application/json"}
+        ) as resp:
+            answer = await resp.json()
+            assert resp.status == expect, answer
+            return answer
+
+    async def state(self) -> dict:
+        async with self.session.get("/api/state") as resp:
+            assert resp.status == 200
+            return await resp.json()
+
+    async def until(self, check: Callable[[dict], Any], timeout: float = 10.0) -> Any:
+        """Poll /api/state until `check(state)` is truthy; returns that value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = await self.state()
+            found = check(state)
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; state: {json.dumps(state)[:3000]}")
+            await asyncio.sleep(0.05)
+
+    async def command(self, text: str, user: str = ALEX) -> dict:
+        """Type `/tiktok-cancel <text>`; returns the ephemeral answer it got."""
+        before = len((await self.state())["ephemeral"][user])
+        result = await self.post("/api/command", {"user": user, "text": text})
+        assert result["status"] == 200
+        return await self.until(
+            lambda s: len(s["ephemeral"][user]) > before and s["ephemeral"][user][-1]
+        )
+
+    async def link(self, user: str = ALEX, account: str = "Alex Rivera") -> None:
+        answer = await self.command("connect", user)
+        url = button(answer, "connect_tiktok")["url"]
+        async with self.session.get(url) as resp:
+            consent = await resp.text()
+        allow = allow_link(consent, account)
+        async with self.session.get(allow) as resp:  # redirected to the bot's callback
+            assert resp.status == 200
+            assert f"Linked as {account}" in await resp.text()
+        await self.until(lambda s: any("is linked" in m["text"] for m in s["dms"][user]))
+
+    async def announce(self, publish_id: str, **fields: Any) -> dict:
+        body = {"user": ALEX, "publish_id": publish_id, "title": "Spring teaser", **fields}
+        result = await self.post("/api/announce", body)
+        assert result["status"] == 201, result
+        return await self.until(lambda s: announcement(s, publish_id))
+
+    async def cancel_answer(self, publish_id: str, user: str = ALEX) -> dict:
+        return await self.command(publish_id, user)
+
+
+def blocks_text(message: dict) -> str:
+    parts = [message.get("text", "")]
+    for block in message.get("blocks", []):
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), str):
+                parts.append(element["text"])
+    return "\n".join(parts)
+
+
+def buttons(message: dict) -> list[dict]:
+    found = []
+    for block in message.get("blocks", []):
+        found += [e for e in block.get("elements", []) if e.get("type") == "button"]
+        if (block.get("accessory") or {}).get("type") == "button":
+            found.append(block["accessory"])
+    return found
+
+
+def button(message: dict, action_id: str) -> dict:
+    (found,) = [b for b in buttons(message) if b.get("action_id") == action_id]
+    return found
+
+
+def announcement(state: dict, publish_id: str) -> dict | None:
+    channel = next(c for c in state["channels"] if c["id"] == CHANNEL)
+    for message in channel["messages"]:
+        if publish_id in blocks_text(message) and "TikTok upload" in message["text"]:
+            return message
+    return None
+
+
+def allow_link(consent_page: str, account: str) -> str:
+    links = re.findall(r'<a class="allow" href="([^"]+)">Allow as ([^<]+)</a>', consent_page)
+    return next(html.unescape(href) for href, name in links if name == account)
+
+
+def upload(state: dict, publish_id: str) -> dict:
+    return next(u for u in state["uploads"] if u["publish_id"] == publish_id)
+
+
+# --- the page and its JSON endpoints ---------------------------------------------------------
+
+
+async def test_page_and_assets_are_served(page):
+    for path, kind in (
+        ("/", "text/html"),
+        ("/static/sandbox.js", "javascript"),
+        ("/static/sandbox.css", "text/css"),
+    ):
+        async with page.session.get(path) as resp:
+            assert resp.status == 200
+            assert kind in resp.headers["Content-Type"]
+    state = await page.state()
+    assert [p["user_id"] for p in state["people"]] == [p.user_id for p in PEOPLE]
+    assert [c["id"] for c in state["channels"]] == [CHANNEL, "C0AUDIT"]
+    assert state["uploads"] == [] and state["homes"] == {}
+
+
+async def test_a_command_is_answered_only_to_whoever_typed_it(page):
+    answer = await page.command("help")
+    assert "stops a TikTok upload" in blocks_text(answer)
+    assert answer["channel"] == CHANNEL
+    state = await page.state()
+    assert state["ephemeral"][SAM] == []
+    assert all(c["messages"] == [] for c in state["channels"])  # nothing public
+
+
+async def test_the_leading_slash_command_is_optional(page):
+    answer = await page.command("/tiktok-cancel explain publish_not_cancellable")
+    assert "already finished" in blocks_text(answer)
+
+
+async def test_connect_consent_callback_links_and_dms(page, sb):
+    answer = await page.command("connect")
+    url = button(answer, "connect_tiktok")["url"]
+    assert url.startswith(f"{sb.url}/tiktok/consent?")
+    async with page.session.get(url) as resp:
+        assert resp.status == 200
+        consent = await resp.text()
+    for person in PEOPLE:
+        assert f"Allow as {person.tiktok_name}" in consent
+    async with page.session.get(allow_link(consent, "Alex Rivera"), allow_redirects=False) as resp:
+        assert resp.status == 302
+        callback = resp.headers["Location"]
+    assert callback.startswith(f"{sb.bot_url}/tiktok/oauth/callback?code=")
+    async with page.session.get(callback) as resp:
+        assert resp.status == 200
+        assert "Linked as Alex Rivera" in await resp.text()
+    dm = await page.until(lambda s: s["dms"][ALEX] and s["dms"][ALEX][-1])
+    assert "Alex Rivera" in dm["text"]
+    whoami = await page.command("whoami")
+    assert "open-alex" in blocks_text(whoami)
+
+
+async def test_dont_allow_links_nothing(page):
+    answer = await page.command("connect")
+    async with page.session.get(button(answer, "connect_tiktok")["url"]) as resp:
+        consent = await resp.text()
+    deny = html.unescape(re.search(r'<a class="deny" href="([^"]+)"', consent).group(1))
+    async with page.session.get(deny) as resp:
+        assert resp.status == 400  # the bot's own "didn't complete the link" page
+        assert "nothing was linked" in (await resp.text()).lower()
+    assert (await page.state())["dms"][ALEX] == []
+
+
+async def test_consent_page_refuses_a_foreign_redirect(page, sb):
+    async with page.session.get(
+        "/tiktok/consent/answer",
+        params={
+            "client_key": sb.tiktok.client_key,
+            "redirect_uri": "https://evil.example/cb",
+            "state": "x",
+            "open_id": "open-alex",
+        },
+        allow_redirects=False,
+    ) as resp:
+        assert resp.status == 400
+        assert "redirect_uri" in await resp.text()
+
+
+async def test_announce_then_click_cancel(page, sb):
+    await page.link()
+    message = await page.announce(
+        "v_pub_url~v2.1001", video={"format": "mp4", "fps": 30, "width": 1080, "height": 1920}
+    )
+    cancel = button(message, "cancel_upload")
+    assert cancel["value"] == "v_pub_url~v2.1001"
+    assert cancel["confirm"]["title"]["text"] == "Cancel this upload?"
+    assert upload(await page.state(), "v_pub_url~v2.1001")["account"] == "Alex Rivera"
+
+    result = await page.post(
+        "/api/click",
+        {
+            "user": ALEX,
+            "action_id": "cancel_upload",
+            "value": cancel["value"],
+            "channel": CHANNEL,
+            "message_ts": message["ts"],
+        },
+    )
+    assert result == {"status": 200, "answered": True}
+    state = await page.until(
+        lambda s: (
+            "Cancelled by" in blocks_text(announcement(s, "v_pub_url~v2.1001"))
+            and announcement(s, "v_pub_url~v2.1001")["replies"]
+            and s
+        )
+    )
+    updated = announcement(state, "v_pub_url~v2.1001")
+    assert not [b for b in buttons(updated) if b["action_id"] == "cancel_upload"]
+    assert "asked to cancel" in blocks_text(updated["replies"][0])
+    assert "Cancelled" in state["ephemeral"][ALEX][-1]["text"]
+    assert upload(state, "v_pub_url~v2.1001")["status"] == "FAILED"
+    assert sb.tiktok.uploads["v_pub_url~v2.1001"].fail_reason == "publish_cancelled"
+
+
+async def test_the_warning_of_a_video_tiktok_will_refuse(page):
+    message = await page.announce("v_pub_url~v2.1002", video={"format": "avi", "fps": 120})
+    text = blocks_text(message)
+    assert "TikTok will likely reject this upload" in text and "120 FPS" in text
+
+
+async def test_an_upload_can_start_past_the_point_of_cancelling(page, sb):
+    await page.link()
+    await page.announce("v_pub_url~v2.1012", tiktok_status="PROCESSING_UPLOAD")
+    assert sb.tiktok.uploads["v_pub_url~v2.1012"].status == "PROCESSING_UPLOAD"
+    answer = await page.cancel_answer("v_pub_url~v2.1012")
+    assert "TikTok had already finished with it" in blocks_text(answer)
+
+
+async def test_a_title_with_html_is_escaped_by_the_bot(page):
+    message = await page.announce("v_pub_url~v2.1003", title="<img src=x onerror=alert(1)>")
+    text = blocks_text(message)
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+
+
+async def test_scripted_publish_not_cancellable_is_explained_once(page, sb):
+    await page.link()
+    await page.announce("v_pub_url~v2.1004")
+    await page.post(
+        "/api/tiktok/next",
+        {"answer": "publish_not_cancellable", "publish_id": "v_pub_url~v2.1004"},
+    )
+    assert upload(await page.state(), "v_pub_url~v2.1004")["next_answer"] == (
+        "publish_not_cancellable"
+    )
+    answer = await page.cancel_answer("v_pub_url~v2.1004")
+    assert "TikTok had already finished with it" in blocks_text(answer)
+    state = await page.until(lambda s: not upload(s, "v_pub_url~v2.1004")["next_answer"] and s)
+    assert upload(state, "v_pub_url~v2.1004")["status"] == "PROCESSING_DOWNLOAD"
+    # The script is spent: the next cancel is answered as TikTok would.
+    assert "Cancelled" in (await page.cancel_answer("v_pub_url~v2.1004"))["text"]
+
+
+async def test_scripted_429_holds_for_every_retry_of_that_cancel(page, sb):
+    await page.link()
+    await page.announce("v_pub_url~v2.1005")
+    await page.post("/api/tiktok/next", {"answer": "429", "publish_id": "v_pub_url~v2.1005"})
+    answer = await page.cancel_answer("v_pub_url~v2.1005")
+    assert "too many requests" in blocks_text(answer)
+    calls = sb.tiktok.calls_to("cancel")
+    assert len(calls) >= 2 and {c.status for c in calls} == {429}
+
+
+async def test_scripting_any_upload_and_back_to_normal(page, sb):
+    await page.link()
+    await page.announce("v_pub_url~v2.1006")
+    await page.post("/api/tiktok/next", {"answer": "invalid_publish_id"})
+    assert (await page.state())["next_answer_any"] == "invalid_publish_id"
+    await page.post("/api/tiktok/next", {"answer": "normal"})
+    assert (await page.state())["next_answer_any"] == ""
+    assert "Cancelled" in (await page.cancel_answer("v_pub_url~v2.1006"))["text"]
+
+
+async def test_every_answer_can_be_scripted(page):
+    await page.announce("v_pub_url~v2.1007")
+    values = [a["value"] for a in (await page.state())["answers"]]
+    assert {"normal", "ok", "429", "5xx", "html", "hang"} <= set(values)
+    assert set(cancel_codes()) <= set(values)
+    assert "publish_not_cancellable" in values and "url_ownership_unverified" in values
+    assert values == [a["value"] for a in answer_choices()]
+    for value in values:
+        result = await page.post(
+            "/api/tiktok/next", {"answer": value, "publish_id": "v_pub_url~v2.1007"}
+        )
+        assert result["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [("5xx", "on its side"), ("html", "on its side")],
+)
+async def test_scripted_server_faults_are_explained(page, answer, expected):
+    await page.link()
+    await page.announce("v_pub_url~v2.1008")
+    await page.post("/api/tiktok/next", {"answer": answer, "publish_id": "v_pub_url~v2.1008"})
+    assert expected in blocks_text(await page.cancel_answer("v_pub_url~v2.1008"))
+
+
+async def test_status_failed_with_a_reason_is_explained_in_the_thread(page, sb):
+    message = await page.announce("v_pub_url~v2.1009")
+    result = await page.post(
+        "/api/tiktok/status",
+        {
+            "publish_id": "v_pub_url~v2.1009",
+            "status": "FAILED",
+            "fail_reason": "file_format_check_failed",
+        },
+    )
+    assert result == {"status": 200, "updated": True}
+    state = await page.until(lambda s: announcement(s, "v_pub_url~v2.1009")["replies"] and s)
+    updated = announcement(state, "v_pub_url~v2.1009")
+    assert updated["ts"] == message["ts"]
+    assert "file format" in blocks_text(updated["replies"][-1])
+    assert not [b for b in buttons(updated) if b["action_id"] == "cancel_upload"]
+    assert upload(state, "v_pub_url~v2.1009")["fail_reason"] == "file_format_check_failed"
+
+
+async def test_status_complete_is_told_in_the_thread(page):
+    await page.announce("v_pub_url~v2.1010")
+    result = await page.post(
+        "/api/tiktok/status", {"publish_id": "v_pub_url~v2.1010", "status": "complete"}
+    )
+    assert result["status"] == 200
+    state = await page.until(lambda s: announcement(s, "v_pub_url~v2.1010")["replies"] and s)
+    assert "posted on TikTok" in blocks_text(
+        announcement(state, "v_pub_url~v2.1010")["replies"][-1]
+    )
+
+
+async def test_the_app_home_renders_and_its_buttons_work(page):
+    await page.link()
+    await page.announce("v_pub_url~v2.1011")
+    result = await page.post("/api/home", {"user": ALEX})
+    assert result == {"status": 200, "answered": True}
+    home = (await page.state())["homes"][ALEX]
+    assert home["type"] == "home"
+    text = blocks_text(home)
+    assert "Alex Rivera" in text and "Spring teaser" in text
+    disconnect = button(home, "disconnect_tiktok")
+    assert disconnect["confirm"]["confirm"]["text"] == "Disconnect"
+    result = await page.post(
+        "/api/click",
+        {"user": ALEX, "action_id": "disconnect_tiktok", "value": "me", "where": "home"},
+    )
+    assert result["answered"] is True
+    home = (await page.state())["homes"][ALEX]
+    assert button(home, "connect_tiktok")  # unlinked: Connect again
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/api/command", "{not json", 400),
+        ("/api/command", "[1, 2]", 400),
+        ("/api/command", {"text": "help"}, 400),
+        ("/api/command", {"user": "U0NOBODY", "text": "help"}, 400),
+        ("/api/click", {"user": ALEX}, 400),
+        ("/api/home", "", 400),
+        ("/api/announce", "nope", 400),
+        ("/api/announce", {"publish_id": "v_pub_url~v2.1", "tiktok_status": "DONE"}, 400),
+        ("/api/tiktok/next", {"answer": "no_such_code"}, 400),
+        ("/api/tiktok/next", {"answer": "ok", "publish_id": "v_pub_url~v2.404"}, 404),
+        ("/api/tiktok/status", {"publish_id": "v_pub_url~v2.404", "status": "FAILED"}, 404),
+        ("/api/tiktok/status", {"publish_id": "x", "status": "EXPLODED"}, 400),
+    ],
+)
+async def test_bad_requests_are_400_with_a_reason(page, path, body, status):
+    answer = await page.post(path, body, expect=status)
+    assert answer["error"]
+
+
+async def test_an_announcement_the_bot_refuses_is_passed_on(page):
+    result = await page.post("/api/announce", {"publish_id": "", "title": "x"})
+    assert result["status"] == 400 and result["body"]["error"]
+
+
+# --- production code never imports the sandbox ----------------------------------------------
+
+
+def test_production_modules_never_import_the_sandbox():
+    code = (
+        "import bot.app, bot.__main__, handlers, storage, bot.messages, bot.linking; "
+        "import sys; print('sandbox' in sys.modules, "
+        "any(m.startswith('sandbox.') for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_nothing_outside_sandbox_and_tests_mentions_it():
+    for package in ("bot", "handlers", "storage"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text()
+            for line in text.splitlines():
+                if re.match(r"\s*(from|import)\s+sandbox\b", line):
+                    # `python -m bot sandbox` imports it lazily, inside the command only.
+                    assert path.name == "__main__.py" and line.startswith(" "), (path, line)
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def running_sandbox(tmp_path: Path, timeout: float = 30.0) -> Iterator[str]:
+    """`python -m bot sandbox --port 0` as a subprocess; yields the one URL it prints."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TIKTOK_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--db", str(tmp_path / "sb.db")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
+    reader.start()
+    try:
+        try:
+            first = lines.get(timeout=timeout)
+        except queue.Empty:
+            proc.kill()
+            raise AssertionError(f"no URL printed; stderr: {proc.stderr.read()}") from None
+        match = re.fullmatch(r"tiktok-cancel sandbox: open (http://127\.0\.0\.1:\d+)\n", first)
+        assert match, first
+        yield match.group(1)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, proc.stderr.read()
+    reader.join(timeout=5)
+    rest = []
+    while not lines.empty():
+        rest.append(lines.get())
+    assert "".join(rest).strip() == "", rest
+
+
+def test_cli_prints_one_url_serves_the_page_and_stops_on_sigterm(tmp_path):
+    started = time.monotonic()
+    with running_sandbox(tmp_path) as url:
+        with urllib.request.urlopen(url + "/", timeout=10) as resp:
+            assert resp.status == 200
+            assert "tiktok-cancel sandbox" in resp.read().decode()
+        with urllib.request.urlopen(url + "/api/state", timeout=10) as resp:
+            assert json.load(resp)["channels"][0]["id"] == CHANNEL
+    assert (tmp_path / "sb.db").is_file()
+    assert time.monotonic() - started < 30
+
+
+def test_cli_says_when_the_port_is_taken(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+    assert out.returncode == 1
+    assert out.stdout == ""
+    assert f"can't listen on port {port}" in out.stderr and "Traceback" not in out.stderr

@@ -1,0 +1,204 @@
+"""End to end: `python -m bot sandbox` driven in a real headless Chromium.
+
+Links an account through the consent page, answers a typed command, announces an upload with
+the form, cancels it with its button and the confirm dialog, and sees the announcement change
+and its thread grow. Needs Debian's chromium and chromium-driver (.ci/run installs them):
+skipped without them, except under CI, where their absence is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.test_sandbox import running_sandbox
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT_S = 15
+
+
+def _browser_or_skip() -> tuple[str, str]:
+    chromium = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    driver = CHROMEDRIVER if Path(CHROMEDRIVER).exists() else shutil.which("chromedriver")
+    if chromium and driver:
+        return chromium, driver
+    missing = " and ".join(
+        n for n, p in (("chromium", chromium), ("chromedriver", driver)) if not p
+    )
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"CI must install chromium: {missing} not found "
+            "(apt-get install -y chromium chromium-driver)"
+        )
+    pytest.skip(f"{missing} not installed (apt-get install -y chromium chromium-driver)")
+
+
+@pytest.fixture
+def browser():
+    chromium, driver_path = _browser_or_skip()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="sandbox-chromium-")
+    options = Options()
+    options.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--window-size=1400,900",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    driver.set_page_load_timeout(WAIT_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_link_announce_cancel_in_a_real_browser(browser, tmp_path):
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    started = time.monotonic()
+    d = browser
+    wait = WebDriverWait(
+        d, WAIT_S, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    )
+
+    def css(selector):
+        return d.find_elements(By.CSS_SELECTOR, selector)
+
+    def ephemeral_with(text):
+        return [m for m in css("#messages article.ephemeral") if text in m.text]
+
+    def type_command(text):
+        box = d.find_element(By.ID, "command")
+        box.clear()
+        box.send_keys(text, Keys.ENTER)
+
+    with running_sandbox(tmp_path) as url:
+        try:
+            d.get(url)
+            wait.until(lambda _: len(css("#person option")) == 3)
+            assert d.find_element(By.ID, "person").get_attribute("value") == "U0ALEX"
+
+            # A typed command gets its answer, marked as only for the one who asked.
+            type_command("/tiktok-cancel help")
+            (help_answer,) = wait.until(lambda _: ephemeral_with("stops a TikTok upload"))
+            assert "Only visible to you" in help_answer.text
+
+            # Link through the consent page the Connect button opens.
+            type_command("/tiktok-cancel connect")
+            wait.until(lambda _: ephemeral_with("Link your TikTok account"))
+            sandbox_window = d.current_window_handle
+            before = set(d.window_handles)
+            connect = wait.until(
+                lambda _: [
+                    a
+                    for a in css("#messages article.ephemeral a.btn")
+                    if a.text == "Connect TikTok"
+                ]
+            )[-1]
+            connect.click()
+            wait.until(lambda _: len(d.window_handles) > len(before) or "/consent" in d.current_url)
+            new = set(d.window_handles) - before
+            if new:
+                d.switch_to.window(new.pop())
+            allow = wait.until(lambda _: d.find_elements(By.LINK_TEXT, "Allow as Alex Rivera"))[0]
+            allow.click()
+            wait.until(lambda _: "Linked as Alex Rivera" in d.find_element(By.TAG_NAME, "h1").text)
+            if d.current_window_handle != sandbox_window:
+                d.close()
+                d.switch_to.window(sandbox_window)
+            else:
+                d.get(url)
+            # The bot's message about the link arrives in the app's Messages.
+            d.find_element(By.ID, "nav-dm").click()
+            wait.until(lambda _: any("is linked" in m.text for m in css("#messages article")))
+            css("#channels a[data-channel=C0LAUNCH]")[0].click()
+
+            # Announce an upload with the form, as the pipeline would. Its title tries to
+            # inject HTML: it must show as text.
+            title = d.find_element(By.CSS_SELECTOR, "#announce input[name=title]")
+            title.clear()
+            title.send_keys("Spring teaser <img src=x onerror=alert(1)>")
+            d.find_element(By.ID, "announce-button").click()
+
+            def announcement(_=None):
+                found = [
+                    m
+                    for m in css("#messages > article.message:not(.ephemeral)")
+                    if "TikTok upload" in m.text
+                ]
+                return found[-1] if found else None
+
+            wait.until(
+                lambda _: (
+                    announcement()
+                    and "Cancel upload"
+                    in [b.text for b in announcement().find_elements(By.CSS_SELECTOR, "button.btn")]
+                )
+            )
+            assert "<img src=x onerror=alert(1)>" in announcement().text
+            assert not css("#messages img")
+            ts = announcement().get_attribute("data-ts")
+
+            # Cancel it: the button asks first, in a dialog.
+            def click_cancel(_):
+                buttons = [
+                    b
+                    for b in d.find_elements(
+                        By.CSS_SELECTOR, f'#messages article[data-ts="{ts}"] > .blocks button.btn'
+                    )
+                    if b.text == "Cancel upload"
+                ]
+                if not buttons:
+                    return False
+                buttons[0].click()
+                return True
+
+            wait.until(click_cancel)
+            dialog = wait.until(
+                lambda _: [x for x in css("dialog#confirm[open]") if x.is_displayed()]
+            )[0]
+            assert "Cancel this upload?" in dialog.text
+            d.find_element(By.ID, "confirm-ok").click()
+
+            def cancelled(_):
+                (art,) = css(f'#messages article[data-ts="{ts}"]')
+                own_buttons = art.find_elements(By.CSS_SELECTOR, ":scope > .blocks button")
+                replies = art.find_elements(By.CSS_SELECTOR, ".thread article.message")
+                return (
+                    "Cancelled by" in art.text
+                    and not [b for b in own_buttons if b.text == "Cancel upload"]
+                    and replies
+                    and "asked to cancel" in replies[0].text
+                )
+
+            wait.until(cancelled)
+            assert wait.until(lambda _: ephemeral_with("Cancelled \u201cSpring teaser"))
+            assert not css("#messages img")
+        except Exception:
+            messages = css("#messages")
+            print("page text:", messages[0].text if messages else d.page_source[:4000])
+            raise
+    assert time.monotonic() - started < 60
