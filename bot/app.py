@@ -43,13 +43,7 @@ async def build_services(settings: Settings) -> Services:
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
     store = Store(settings.database_path)
     await store.open()
-    tiktok = TikTokClient(
-        session,
-        settings.tiktok_api_url,
-        settings.tiktok_client_key,
-        settings.tiktok_client_secret,
-        settings.tiktok_request_timeout,
-    )
+    tiktok = TikTokClient.from_settings(session, settings)
     tokens = TokenService(store, Links(Fernet(settings.token_encryption_key.encode())), tiktok)
     linking = LinkingService(settings, store, tiktok, tokens)
     cancels = CancelService(settings, store, tiktok, tokens, linking)

@@ -51,13 +51,7 @@ async def check(settings: Settings, say: Say = print) -> int:
                 f"slack: auth.test failed ({error or type(exc).__name__}); "
                 "check SLACK_BOT_TOKEN and SLACK_API_URL",
             )
-        tiktok = TikTokClient(
-            session,
-            settings.tiktok_api_url,
-            settings.tiktok_client_key,
-            settings.tiktok_client_secret,
-            settings.tiktok_request_timeout,
-        )
+        tiktok = TikTokClient.from_settings(session, settings)
         # A refresh with a token that can't exist: TikTok answers invalid_grant when it is
         # reachable and accepts our client key and secret, invalid_client when it doesn't.
         result = await tiktok.refresh("tiktok-cancel-check")

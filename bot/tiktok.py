@@ -104,6 +104,17 @@ class TikTokClient:
         self.client_secret = client_secret
         self.timeout = aiohttp.ClientTimeout(total=request_timeout)
 
+    @classmethod
+    def from_settings(cls, session: aiohttp.ClientSession, settings) -> TikTokClient:
+        """The client for `bot.settings.Settings` (API base, app credentials, timeout)."""
+        return cls(
+            session,
+            settings.tiktok_api_url,
+            settings.tiktok_client_key,
+            settings.tiktok_client_secret,
+            settings.tiktok_request_timeout,
+        )
+
     async def _request(self, method: str, path: str, **kwargs: Any) -> _Raw:
         started = time.monotonic()
         status: int | None = None
