@@ -6,6 +6,7 @@ button clicks over HTTP, the OAuth consent round trip, and reads of what came ba
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import replace
 from urllib.parse import parse_qs, urlparse
@@ -20,6 +21,15 @@ from sandbox.fakes import FakeSlack, FakeTikTok
 from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
 
 REDIRECT_URI = "https://bot.example.com/tiktok/oauth/callback"
+NOTIFY = "notify-secret-token"  # NOTIFY_TOKEN in tests that announce uploads
+
+
+async def notify(h, body, token=NOTIFY, raw=None) -> tuple[int, dict]:
+    """POST /notifications as the upload pipeline does (`raw` sends bytes as they are)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    data = raw if raw is not None else json.dumps(body)
+    async with h.session.post(h.url + "/notifications", data=data, headers=headers) as resp:
+        return resp.status, await resp.json()
 
 
 class Harness:

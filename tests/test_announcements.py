@@ -13,23 +13,15 @@ import pytest
 
 from sandbox.fakes.server import Reply
 from tests.cli_env import env_for, run_bot_cli
-from tests.conftest import buttons, text_of
+from tests.conftest import NOTIFY, buttons, notify, text_of
 
 PID = "v_pub_url~v2.777"
-NOTIFY = "notify-secret-token"
 
 
 @pytest.fixture
 async def hn(h):
     await h.restart(notify_token=NOTIFY)
     return h
-
-
-async def notify(h, body, token=NOTIFY, raw=None):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    data = raw if raw is not None else json.dumps(body)
-    async with h.session.post(h.url + "/notifications", data=data, headers=headers) as resp:
-        return resp.status, await resp.json()
 
 
 async def test_announce_then_click_cancels_updates_and_threads(hn):

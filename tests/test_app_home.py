@@ -14,22 +14,13 @@ from urllib.parse import urlencode
 import pytest
 
 from sandbox.fakes.slack_requests import block_actions_payload
-from tests.conftest import text_of
+from tests.conftest import NOTIFY, notify, text_of
 
 PID = "v_pub_url~v2.6001"
 PID2 = "v_pub_url~v2.6002"
 PID_DONE = "v_pub_url~v2.6003"
 ADMIN = "UADMIN"
 BOB = "UBOB"
-
-NOTIFY = "notify-secret-token"
-
-
-async def notify(h, body: dict) -> tuple[int, dict]:
-    """POST /notifications as the upload pipeline does."""
-    headers = {"Authorization": f"Bearer {NOTIFY}"}
-    async with h.session.post(h.url + "/notifications", json=body, headers=headers) as resp:
-        return resp.status, await resp.json()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.cli_env import clean_env
-from tests.conftest import button_urls, buttons, text_of
+from tests.conftest import NOTIFY, button_urls, buttons, notify, text_of
 
 PID = "v_pub_url~v2.5001"
 PID2 = "v_pub_url~v2.5002"
@@ -28,15 +28,6 @@ BOB = "UBOB"  # granted the team account in most tests
 CAROL = "UCAROL"  # not granted; has her own link in some tests
 DAVE = "UDAVE"  # not granted, no link
 NOBODY = "UNOBODY"  # an ordinary workspace member
-
-NOTIFY = "notify-secret-token"
-
-
-async def notify(h, body: dict) -> tuple[int, dict]:
-    """POST /notifications as the upload pipeline does."""
-    headers = {"Authorization": f"Bearer {NOTIFY}"}
-    async with h.session.post(h.url + "/notifications", json=body, headers=headers) as resp:
-        return resp.status, await resp.json()
 
 
 @pytest.fixture
