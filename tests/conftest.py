@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
@@ -122,12 +123,7 @@ class Harness:
 
     # --- reading back ----------------------------------------------------------------
     def audit_rows(self) -> list[dict]:
-        conn = sqlite3.connect(self.settings.database_path)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute("SELECT * FROM audit ORDER BY id")]
-        finally:
-            conn.close()
+        return db_rows(self, "SELECT * FROM audit ORDER BY id")
 
     def last_audit(self) -> dict:
         return self.audit_rows()[-1]
@@ -154,6 +150,38 @@ class Harness:
         status, page = await self.callback({"code": code, "state": state_of(urls[0])})
         assert status == 200, page
         return page
+
+
+# --- reading the bot's SQLite file the way an operator would ------------------------------
+
+
+def db_rows(h, sql: str, *params) -> list[dict]:
+    conn = sqlite3.connect(h.settings.database_path, timeout=10)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def db_execute(h, sql: str, *params) -> None:
+    conn = sqlite3.connect(h.settings.database_path, timeout=10)
+    try:
+        with conn:
+            conn.execute(sql, params)
+    finally:
+        conn.close()
+
+
+def db_bytes(h) -> bytes:
+    """The SQLite file and its WAL (and shared-memory index), as they are on disk now."""
+    base = Path(h.settings.database_path)
+    data = b""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path = Path(str(base) + suffix)
+        if path.exists():
+            data += path.read_bytes()
+    return data
 
 
 def text_of(message: dict) -> str:

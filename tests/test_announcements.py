@@ -6,14 +6,13 @@ import asyncio
 import hashlib
 import hmac
 import json
-import sqlite3
 import time
 
 import pytest
 
 from sandbox.fakes.server import Reply
 from tests.cli_env import env_for, run_bot_cli
-from tests.conftest import NOTIFY, buttons, notify, text_of
+from tests.conftest import NOTIFY, buttons, db_execute, db_rows, notify, text_of
 
 PID = "v_pub_url~v2.777"
 
@@ -61,24 +60,6 @@ CLEAN_VIDEO = {
     "size_bytes": 73400320,
 }
 WARNING_HEAD = "TikTok will likely reject this upload"
-
-
-def db_rows(h, sql: str, *params) -> list[dict]:
-    conn = sqlite3.connect(h.settings.database_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
-
-
-def db_execute(h, sql: str, *params) -> None:
-    conn = sqlite3.connect(h.settings.database_path)
-    try:
-        conn.execute(sql, params)
-        conn.commit()
-    finally:
-        conn.close()
 
 
 def stored(h, publish_id: str = PID) -> dict | None:

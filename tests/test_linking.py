@@ -10,16 +10,22 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import html
-import sqlite3
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
-from tests.conftest import REDIRECT_URI, buttons, state_of, text_of
+from tests.conftest import (
+    REDIRECT_URI,
+    buttons,
+    db_bytes,
+    db_execute,
+    db_rows,
+    state_of,
+    text_of,
+)
 
 PID = "v_pub_url~v2.123456789"
 PID2 = "v_pub_url~v2.987654321"
@@ -29,51 +35,22 @@ CONNECT_AGAIN = "/tiktok-cancel connect"
 # --- reading and poking the database -------------------------------------------------------
 
 
-def rows(h, sql: str, *params) -> list[dict]:
-    conn = sqlite3.connect(h.settings.database_path, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
-
-
-def execute(h, sql: str, *params) -> None:
-    conn = sqlite3.connect(h.settings.database_path, timeout=10)
-    try:
-        with conn:
-            conn.execute(sql, params)
-    finally:
-        conn.close()
-
-
 def links(h) -> list[dict]:
-    return rows(h, "SELECT * FROM links ORDER BY owner")
+    return db_rows(h, "SELECT * FROM links ORDER BY owner")
 
 
 def states(h) -> list[dict]:
-    return rows(h, "SELECT * FROM oauth_states ORDER BY created_at")
+    return db_rows(h, "SELECT * FROM oauth_states ORDER BY created_at")
 
 
 def stored_tokens(h, user_id: str = "U1") -> tuple[str, str]:
     """The (access, refresh) pair stored for `user_id`, decrypted with the bot's key."""
-    (row,) = rows(h, "SELECT * FROM links WHERE kind = 'user' AND owner = ?", user_id)
+    (row,) = db_rows(h, "SELECT * FROM links WHERE kind = 'user' AND owner = ?", user_id)
     fernet = Fernet(h.settings.token_encryption_key.encode())
     return (
         fernet.decrypt(row["access_token"].encode()).decode(),
         fernet.decrypt(row["refresh_token"].encode()).decode(),
     )
-
-
-def db_bytes(h) -> bytes:
-    """The SQLite file and its WAL (and shared-memory index), as they are on disk now."""
-    base = Path(h.settings.database_path)
-    data = b""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path = Path(str(base) + suffix)
-        if path.exists():
-            data += path.read_bytes()
-    return data
 
 
 # --- reading TikTok's side ----------------------------------------------------------------
@@ -310,7 +287,7 @@ async def test_callback_with_reused_state_is_refused_and_keeps_the_first_link(h)
 
 async def test_callback_with_expired_state_is_refused_without_calling_tiktok(h):
     url = await h.connect_url("U1")
-    execute(h, "UPDATE oauth_states SET expires_at = ?", time.time() - 1)
+    db_execute(h, "UPDATE oauth_states SET expires_at = ?", time.time() - 1)
 
     status, page = await finish_consent(h, url)
 
@@ -583,7 +560,7 @@ async def test_refresh_refused_tells_the_person_to_reconnect(h):
 async def test_token_about_to_expire_is_refreshed_before_the_cancel(h):
     await h.link("U1", "open-1", "Brand Social")
     old = current_grant(h)
-    execute(h, "UPDATE links SET access_expires_at = ?", time.time() + 120)
+    db_execute(h, "UPDATE links SET access_expires_at = ?", time.time() + 120)
     h.tiktok.add_upload(PID, open_id="open-1")
 
     answer = await h.command(PID)

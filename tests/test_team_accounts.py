@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
 from tests.cli_env import clean_env
-from tests.conftest import NOTIFY, button_urls, buttons, notify, text_of
+from tests.conftest import (
+    NOTIFY,
+    button_urls,
+    buttons,
+    db_bytes,
+    db_rows,
+    notify,
+    text_of,
+)
 
 PID = "v_pub_url~v2.5001"
 PID2 = "v_pub_url~v2.5002"
@@ -40,42 +46,23 @@ async def ha(h):
 # --- reading SQLite and TikTok's side -------------------------------------------------------
 
 
-def rows(h, sql: str, *params) -> list[dict]:
-    conn = sqlite3.connect(h.settings.database_path, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
-
-
 def team_links(h) -> list[dict]:
-    return rows(h, "SELECT * FROM links WHERE kind = 'team' ORDER BY owner")
+    return db_rows(h, "SELECT * FROM links WHERE kind = 'team' ORDER BY owner")
 
 
 def grants_of(h, account: str = "brand") -> list[str]:
-    found = rows(h, "SELECT user_id FROM grants WHERE account = ? ORDER BY user_id", account)
+    found = db_rows(h, "SELECT user_id FROM grants WHERE account = ? ORDER BY user_id", account)
     return [r["user_id"] for r in found]
 
 
 def snapshot(h) -> dict:
     """Everything a team command could change, to compare before and after."""
     return {
-        "links": rows(h, "SELECT * FROM links ORDER BY kind, owner"),
-        "grants": rows(h, "SELECT * FROM grants ORDER BY account, user_id"),
-        "states": rows(h, "SELECT * FROM oauth_states ORDER BY created_at"),
-        "audit": rows(h, "SELECT * FROM audit ORDER BY id"),
+        "links": db_rows(h, "SELECT * FROM links ORDER BY kind, owner"),
+        "grants": db_rows(h, "SELECT * FROM grants ORDER BY account, user_id"),
+        "states": db_rows(h, "SELECT * FROM oauth_states ORDER BY created_at"),
+        "audit": db_rows(h, "SELECT * FROM audit ORDER BY id"),
     }
-
-
-def db_bytes(h) -> bytes:
-    base = Path(h.settings.database_path)
-    data = b""
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        path = Path(str(base) + suffix)
-        if path.exists():
-            data += path.read_bytes()
-    return data
 
 
 def decrypt(h, value: str) -> str:
@@ -102,7 +89,7 @@ def cancel_rows(h) -> list[dict]:
 def assert_no_secrets(h, text: str) -> None:
     for secret in h.tiktok.all_secrets() + h.settings.secrets():
         assert secret not in text
-    for row in rows(h, "SELECT access_token, refresh_token FROM links"):
+    for row in db_rows(h, "SELECT access_token, refresh_token FROM links"):
         assert row["access_token"] not in text
         assert row["refresh_token"] not in text
 
@@ -203,7 +190,7 @@ async def test_without_admin_users_the_refusal_points_at_workspace_admins(h):
     shown = text_of(answer)
     assert "Only admins manage team accounts" in shown
     assert "any workspace admin or owner" in shown
-    assert rows(h, "SELECT * FROM oauth_states") == []
+    assert db_rows(h, "SELECT * FROM oauth_states") == []
 
 
 # --- team connect ----------------------------------------------------------------------------
@@ -215,7 +202,7 @@ async def test_team_connect_offers_consent_bound_to_the_team_account(ha):
     assert "`brand`" in text_of(answer)
     (button,) = [b for b in buttons(answer) if b.get("action_id") == "connect_tiktok"]
     assert button["url"].startswith(h.settings.tiktok_authorize_url + "?")
-    (state,) = rows(h, "SELECT * FROM oauth_states")
+    (state,) = db_rows(h, "SELECT * FROM oauth_states")
     assert (state["user_id"], state["kind"], state["owner"]) == (ADMIN, "team", "brand")
     assert team_links(h) == []  # nothing linked until TikTok's consent comes back
 
@@ -238,7 +225,7 @@ async def test_team_connect_stores_an_encrypted_team_link_and_grants_the_admin(h
     raw = db_bytes(h)
     assert grant.access_token.encode() not in raw
     assert grant.refresh_token.encode() not in raw
-    assert rows(h, "SELECT * FROM links WHERE kind = 'user'") == []  # not the admin's own link
+    assert db_rows(h, "SELECT * FROM links WHERE kind = 'user'") == []  # not the admin's own link
 
     assert grants_of(h) == [ADMIN]
     (linked,) = [r for r in h.audit_rows() if r["action"] == "team_connect"]
@@ -248,7 +235,7 @@ async def test_team_connect_stores_an_encrypted_team_link_and_grants_the_admin(h
         "ok",
     )
     assert linked["open_id"] == "open-brand"
-    (used,) = rows(h, "SELECT used_at FROM oauth_states")
+    (used,) = db_rows(h, "SELECT used_at FROM oauth_states")
     assert used["used_at"]
 
     dms = await h.slack.wait_for_call("chat.postMessage")
@@ -283,7 +270,7 @@ async def test_team_connect_with_a_bad_account_name_is_a_usage_answer(ha):
     h = ha
     answer = await h.command("team connect br@nd!", user_id=ADMIN)
     assert "isn't a team account name" in text_of(answer)
-    assert rows(h, "SELECT * FROM oauth_states") == []
+    assert db_rows(h, "SELECT * FROM oauth_states") == []
 
 
 # --- team grant / revoke ---------------------------------------------------------------------
@@ -298,7 +285,7 @@ async def test_grant_and_revoke_with_escaped_and_plain_mentions_land_in_the_audi
     assert f"<@{BOB}>" in shown and f"<@{CAROL}>" in shown
     assert "may now act with" in shown
     assert grants_of(h) == sorted([ADMIN, BOB, CAROL])
-    (row,) = rows(h, "SELECT * FROM grants WHERE user_id = ?", BOB)
+    (row,) = db_rows(h, "SELECT * FROM grants WHERE user_id = ?", BOB)
     assert row["granted_by"] == ADMIN
 
     again = await h.command(f"team grant brand <@{BOB}|bob>", user_id=ADMIN)
@@ -514,7 +501,7 @@ async def test_a_dead_team_link_points_at_the_admins_not_at_the_users_own_connec
     assert [b for b in buttons(answer) if b.get("action_id") == "connect_tiktok"] == []
     assert "brand" in shown.replace("`", "")
     assert f"<@{ADMIN}>" in shown  # who can link it again
-    assert rows(h, "SELECT * FROM oauth_states WHERE user_id = ?", BOB) == []
+    assert db_rows(h, "SELECT * FROM oauth_states WHERE user_id = ?", BOB) == []
 
 
 # --- team remove -----------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import asyncio
 import json
 import secrets
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
@@ -27,22 +26,13 @@ import pytest
 
 from sandbox.fakes import FakeSlack, FakeTikTok
 from sandbox.fakes.slack_requests import sign, slash_command_body
-from tests.conftest import button_urls, buttons, state_of, text_of
+from tests.conftest import button_urls, buttons, db_rows, state_of, text_of
 from tests.faults.conftest import ADMIN, AUDIT_CHANNEL, BotProcess
 
 PID = "v_pub_url~v2.6600001"
 NOTIFY = "notify-token-for-abuse-tests"
 SIGNATURE_WINDOW_S = 300  # Slack: refuse a request whose timestamp is 5 minutes off
 OVER_1MB = 1024 * 1024 + 4096
-
-
-def db_rows(h, sql: str, *params) -> list[dict]:
-    conn = sqlite3.connect(h.settings.database_path, timeout=10)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def schema(h) -> list[tuple]:
