@@ -23,13 +23,13 @@ from bot.command_parser import MAX_VALUE_LENGTH, PUBLISH_ID
 from bot.outcome import Outcome
 from bot.restrictions import broken_rules
 from bot.slack_out import SlackOut, slack_error
+from bot.tiktok_rules import FINAL_STATUSES
 from storage import announcements as store_announcements
 from storage.announcements import Announcement
 from storage.db import Store
 
 log = logging.getLogger(__name__)
 
-FINAL_STATUSES = messages.FINAL_STATUSES
 CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_TITLE = 200

@@ -21,8 +21,8 @@ from collections import deque
 
 from bot.acting import call_with_link, poll_link
 from bot.announcing import AnnouncementService
-from bot.status import STATUS_VALUES
 from bot.tiktok import TikTokClient
+from bot.tiktok_rules import STATUS_VALUES
 from bot.tokens import TokenService
 from storage import announcements as store_announcements
 from storage.announcements import Announcement

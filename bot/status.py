@@ -9,11 +9,8 @@ from __future__ import annotations
 from bot.acting import call_with_link, choose_link
 from bot.cancel import CancelService
 from bot.outcome import Actor, Outcome
+from bot.tiktok_rules import STATUS_VALUES
 from storage import announcements
-
-STATUS_VALUES = frozenset(
-    {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX", "PUBLISH_COMPLETE", "FAILED"}
-)
 
 
 class StatusService:

@@ -1,0 +1,118 @@
+"""Every message a person reads in Slack, one module per family, plain dicts only.
+
+`blocks` holds the shared pieces (escaping, names, times, sections, buttons); `outcomes` the
+cancel and status answers and audit entries; `announcements` the channel message of an
+upload; `team`, `linking`, `help` and `home` the rest. Everything echoed back is escaped for
+mrkdwn, so no input can ping a channel, render a link or break a message. Callers use
+`from bot import messages` and the names re-exported here.
+"""
+
+from bot.messages.announcements import (
+    announcement_message,
+    final_state_message,
+    last_attempt_line,
+    list_message,
+    status_line,
+)
+from bot.messages.blocks import (
+    CANCEL_ACTION,
+    CMD,
+    CONNECT_ACTION,
+    LINKING_NOT_CONFIGURED,
+    RETRY_ACTION,
+    Message,
+    cancel_button,
+    code,
+    connect_button,
+    escape,
+    retry_button,
+    upload_name,
+    when,
+    who_can_grant,
+)
+from bot.messages.help import HELP_TEXT, PROBLEMS, help_message, usage_message
+from bot.messages.home import DISCONNECT_ACTION, home_view
+from bot.messages.linking import (
+    connect_message,
+    disconnect_message,
+    link_unreadable_message,
+    linked_dm,
+    not_linked_message,
+    whoami_message,
+)
+from bot.messages.outcomes import (
+    NOT_SENT,
+    audit_entry,
+    context_line,
+    explain_message,
+    explanation_blocks,
+    fill,
+    in_flight_ack,
+    internal_problem_message,
+    is_personal,
+    outcome_message,
+    running_line,
+    stale_button_message,
+)
+from bot.messages.pages import link_failed_page, linked_page, oauth_page
+from bot.messages.team import (
+    accounts_message,
+    not_admin_message,
+    team_change_message,
+    team_connect_message,
+    team_linked_dm,
+)
+
+__all__ = [
+    "CANCEL_ACTION",
+    "CMD",
+    "CONNECT_ACTION",
+    "DISCONNECT_ACTION",
+    "HELP_TEXT",
+    "LINKING_NOT_CONFIGURED",
+    "NOT_SENT",
+    "PROBLEMS",
+    "RETRY_ACTION",
+    "Message",
+    "accounts_message",
+    "announcement_message",
+    "audit_entry",
+    "cancel_button",
+    "code",
+    "connect_button",
+    "connect_message",
+    "context_line",
+    "disconnect_message",
+    "escape",
+    "explain_message",
+    "explanation_blocks",
+    "fill",
+    "final_state_message",
+    "help_message",
+    "home_view",
+    "in_flight_ack",
+    "internal_problem_message",
+    "is_personal",
+    "last_attempt_line",
+    "link_failed_page",
+    "link_unreadable_message",
+    "linked_dm",
+    "linked_page",
+    "list_message",
+    "not_admin_message",
+    "not_linked_message",
+    "oauth_page",
+    "outcome_message",
+    "retry_button",
+    "running_line",
+    "stale_button_message",
+    "usage_message",
+    "status_line",
+    "team_change_message",
+    "team_connect_message",
+    "team_linked_dm",
+    "upload_name",
+    "when",
+    "who_can_grant",
+    "whoami_message",
+]
