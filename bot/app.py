@@ -77,7 +77,7 @@ async def build_services(settings: Settings) -> Services:
         cancels=cancels,
         statuses=statuses,
         router=CommandRouter(cancels, statuses, linking, announcements, teams),
-        buttons=ButtonService(cancels),
+        buttons=ButtonService(cancels, settings.admin_users),
         slack=slack,
         announcements=announcements,
         webhooks=WebhookReceiver(settings.tiktok_client_secret, store, announcements, tokens),

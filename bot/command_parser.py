@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 MAX_VALUE_LENGTH = 256
 SUBCOMMANDS = (
+    "cancel",
     "status",
     "list",
     "connect",
@@ -120,6 +121,9 @@ def parse(text: str | None) -> Parsed:
         return _team(rest)
     if word == "as":
         return _as(rest)
+    if word == "cancel":
+        publish_id, _, reason = rest.partition(" ")
+        return check_id("cancel", publish_id, reason.strip())
     if word in ("connect", "disconnect", "whoami", "list", "accounts"):
         if rest:
             return Parsed("usage", problem="extra_words", word=word)

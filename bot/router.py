@@ -37,14 +37,15 @@ class CommandRouter:
         self.teams = teams
 
     async def handle(self, actor: Actor, text: str) -> messages.Message:
+        parsed = parse(text)
         try:
-            return await self._dispatch(actor, text)
+            return await self._dispatch(actor, parsed)
         except Exception:
             log.exception("command.failed")
-            return messages.internal_problem_message()
+            about = parsed.publish_id if parsed.name == "cancel" else ""
+            return messages.internal_problem_message(about, self._admins)
 
-    async def _dispatch(self, actor: Actor, text: str) -> messages.Message:
-        parsed = parse(text)
+    async def _dispatch(self, actor: Actor, parsed: Parsed) -> messages.Message:
         match parsed.name:
             case "help":
                 return messages.help_message()
@@ -54,7 +55,7 @@ class CommandRouter:
                 outcome = await self.cancels.cancel(
                     actor, parsed.publish_id, parsed.reason, parsed.account
                 )
-                return messages.outcome_message(outcome)
+                return messages.outcome_message(outcome, self._admins)
             case "list":
                 items = await self.announcements.in_flight(actor.team_id)
                 return messages.list_message(items, time.time())
@@ -65,7 +66,7 @@ class CommandRouter:
                 return await self._team(actor, parsed)
             case "status":
                 outcome = await self.statuses.status(actor, parsed.publish_id)
-                return messages.outcome_message(outcome)
+                return messages.outcome_message(outcome, self._admins)
             case "connect":
                 return messages.connect_message(await self.cancels.connect_url(actor))
             case "disconnect":
@@ -74,7 +75,7 @@ class CommandRouter:
             case "whoami":
                 return await self._whoami(actor)
             case "explain":
-                return messages.explain_message(self._catalog_code(parsed.code))
+                return messages.explain_message(self._catalog_code(parsed.code), self._admins)
         return messages.help_message()
 
     @property

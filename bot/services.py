@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 
 
 class ButtonService:
-    def __init__(self, cancels: CancelService):
+    def __init__(self, cancels: CancelService, admins: frozenset[str] = frozenset()):
         self.cancels = cancels
+        self._admins = admins
 
     @staticmethod
     def read_value(value: str) -> tuple[str, str]:
@@ -60,8 +61,8 @@ class ButtonService:
             outcome = await self.cancels.cancel(actor, parsed.publish_id, parsed.reason)
         except Exception:
             log.exception("button.failed")
-            return messages.internal_problem_message()
-        return messages.outcome_message(outcome)
+            return messages.internal_problem_message(parsed.publish_id, self._admins)
+        return messages.outcome_message(outcome, self._admins)
 
 
 @dataclass

@@ -9,6 +9,17 @@ from storage.announcements import Announcement
 STATUS_VALUES = frozenset(
     {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX", "PUBLISH_COMPLETE", "FAILED"}
 )
+# What the status endpoint answers besides a status (tiktok-api.md §3).
+STATUS_ERRORS = frozenset(
+    {
+        "invalid_publish_id",
+        "token_not_authorized_for_specified_publish_id",
+        "access_token_invalid",
+        "scope_not_authorized",
+        "rate_limit_exceeded",
+        "internal_error",
+    }
+)
 FINAL_STATUSES = frozenset({"PUBLISH_COMPLETE", "FAILED", "SEND_TO_USER_INBOX"})
 NO_RETRY_CODES = frozenset({"ok", "publish_not_cancellable", "invalid_publish_id"})
 

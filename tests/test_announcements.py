@@ -33,7 +33,7 @@ async def test_announce_then_click_cancels_updates_and_threads(hn):
     assert "Spring teaser" in text_of(post.params)
     assert [b["action_id"] for b in buttons(post.params)] == ["cancel_upload"]
     answer = await h.click("cancel_upload", PID)
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     assert len(h.tiktok.calls_to("cancel")) == 1
     update = (await h.slack.wait_for_call("chat.update"))[0]
     assert update.params["ts"] == body["ts"]
@@ -523,7 +523,7 @@ async def test_click_threads_who_when_outcome_and_log_id(hn):
     assert row["source"] == "button" and row["outcome"] == "ok" and row["state"] == "finished"
     assert "<@U1>" in text
     assert "<!date^" in text
-    assert "Cancelled" in text
+    assert "TikTok is stopping" in text
     assert row["log_id"] and row["log_id"] in text
     update = updates(h, first["ts"])[-1]
     assert buttons(update.params) == []
@@ -591,7 +591,7 @@ async def test_two_concurrent_clicks_make_one_tiktok_call(hn):
     assert len(h.tiktok.calls_to("cancel")) == 1
     texts = sorted(text_of(a) for a in answers)
     assert any("under way" in t for t in texts)
-    assert any("Cancelled" in t for t in texts)
+    assert any("TikTok is stopping" in t for t in texts)
     await settle(h)
     assert sorted(r["outcome"] for r in cancel_rows(h)) == ["in_flight", "ok"]
     assert len(thread_posts(h, first["ts"])) >= 1
@@ -630,7 +630,7 @@ async def test_slack_failure_on_the_thread_reply_keeps_the_audit_row_finished(hn
     first = await announce(h)
     h.slack.fail("chat.postMessage", error="internal_error")
     answer = await h.click("cancel_upload", PID)
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     await settle(h)
     (row,) = cancel_rows(h)
     assert (row["state"], row["outcome"], row["publish_id"]) == ("finished", "ok", PID)
@@ -646,7 +646,7 @@ async def test_slack_5xx_on_the_thread_reply_still_updates_the_announcement(hn):
     first = await announce(h)
     h.slack.fail_http("chat.postMessage", status=502)  # non-JSON, as a proxy answers
     answer = await h.click("cancel_upload", PID)
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     await settle(h)
     (row,) = cancel_rows(h)
     assert (row["state"], row["outcome"]) == ("finished", "ok")
@@ -1056,7 +1056,7 @@ async def test_list_shows_only_unfinished_announced_uploads_with_a_cancel_button
     assert "Still going" in text
     assert "Went live" not in text and "Cancelled one" not in text
     assert "min ago" in text
-    assert "waiting for TikTok" in text
+    assert "Waiting for TikTok" in text
     (button,) = accessory_buttons(answer) + buttons(answer)
     assert (button["action_id"], button["value"]) == ("cancel_upload", PID)
 

@@ -20,9 +20,12 @@ CANCEL = [
     "rate_limit_exceeded",
     "internal_error",
     "invalid_params",
+    "scope_permission_missed",
+]
+# TikTok answers these when it refuses to *start* an upload (§10, §11 init errors).
+START = [
     "invalid_param",
     "invalid_file_upload",
-    "scope_permission_missed",
     "app_version_check_failed",
     "spam_risk_too_many_pending_share",
     "reached_active_user_cap",
@@ -70,10 +73,12 @@ BOT = [
     "not_granted",
     "no_such_account",
     "team_link_expired",
+    "bot_error",
 ]
 
 EXPECTED = (
     [(c, "cancel") for c in CANCEL]
+    + [(c, "start") for c in START]
     + [(c, "fault") for c in FAULT]
     + [(c, "status") for c in STATUS]
     + [(c, "fail_reason") for c in FAIL_REASON]
@@ -82,13 +87,17 @@ EXPECTED = (
 )
 ALL = [*ENTRIES, FALLBACK]
 TEXT_FIELDS = ("headline", "what", "running_note", "next_step")
-PLACEHOLDERS = {"upload", "id", "verb", "account", "cmd"}
+PLACEHOLDERS = {"upload", "id", "verb", "account", "cmd", "admins", "support", "confirm", "code"}
 VALUES = {
     "upload": '"Spring teaser"',
     "id": "`v_pub_url~v2.123`",
     "verb": "cancel",
     "account": "@brand_social",
     "cmd": "/tiktok-cancel",
+    "admins": "an admin (<@U0ADMIN>)",
+    "support": "the TikTok log ID below",
+    "confirm": "we'll confirm here",
+    "code": "brand_new_code_2027",
 }
 JARGON = re.compile(r"\b(token|scope|401|429|publish_id|api)\b", re.IGNORECASE)
 
@@ -115,7 +124,7 @@ def test_codes_are_unique() -> None:
 
 
 def test_every_entry_kind_is_known() -> None:
-    kinds = {"cancel", "fault", "status", "fail_reason", "oauth", "bot"}
+    kinds = {"cancel", "start", "fault", "status", "fail_reason", "oauth", "bot"}
     for entry in ALL:
         assert entry.kind in kinds, entry.code
 
@@ -178,7 +187,7 @@ def test_fail_reasons_are_not_running() -> None:
 
 
 def test_shared_codes_read_for_cancel_and_check() -> None:
-    for code in CANCEL:
+    for code in CANCEL + START:
         headline = explain(code).headline
         for verb in ("cancel", "check"):
             filled = headline.format(**{**VALUES, "verb": verb})

@@ -268,7 +268,7 @@ async def test_announce_then_click_cancel(page, sb):
     updated = announcement(state, "v_pub_url~v2.1001")
     assert not [b for b in buttons(updated) if b["action_id"] == "cancel_upload"]
     assert "asked to cancel" in blocks_text(updated["replies"][0])
-    assert "Cancelled" in state["ephemeral"][ALEX][-1]["text"]
+    assert "TikTok is stopping" in state["ephemeral"][ALEX][-1]["text"]
     assert upload(state, "v_pub_url~v2.1001")["status"] == "FAILED"
     assert sb.tiktok.uploads["v_pub_url~v2.1001"].fail_reason == "publish_cancelled"
 
@@ -308,7 +308,7 @@ async def test_scripted_publish_not_cancellable_is_explained_once(page, sb):
     state = await page.until(lambda s: not upload(s, "v_pub_url~v2.1004")["next_answer"] and s)
     assert upload(state, "v_pub_url~v2.1004")["status"] == "PROCESSING_DOWNLOAD"
     # The script is spent: the next cancel is answered as TikTok would.
-    assert "Cancelled" in (await page.cancel_answer("v_pub_url~v2.1004"))["text"]
+    assert "TikTok is stopping" in (await page.cancel_answer("v_pub_url~v2.1004"))["text"]
 
 
 async def test_scripted_429_holds_for_every_retry_of_that_cancel(page, sb):
@@ -328,7 +328,7 @@ async def test_scripting_any_upload_and_back_to_normal(page, sb):
     assert (await page.state())["next_answer_any"] == "invalid_publish_id"
     await page.post("/api/tiktok/next", {"answer": "normal"})
     assert (await page.state())["next_answer_any"] == ""
-    assert "Cancelled" in (await page.cancel_answer("v_pub_url~v2.1006"))["text"]
+    assert "TikTok is stopping" in (await page.cancel_answer("v_pub_url~v2.1006"))["text"]
 
 
 async def test_every_answer_can_be_scripted(page):
@@ -347,7 +347,7 @@ async def test_every_answer_can_be_scripted(page):
 
 @pytest.mark.parametrize(
     ("answer", "expected"),
-    [("5xx", "on its side"), ("html", "on its side")],
+    [("5xx", "reported an error on its side"), ("html", "servers kept failing")],
 )
 async def test_scripted_server_faults_are_explained(page, answer, expected):
     await page.link()

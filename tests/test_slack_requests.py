@@ -259,7 +259,7 @@ async def test_hostile_reason_is_kept_in_audit_but_never_echoed_raw(h):
     await linked_with_upload(h)
     reason = "<!channel> & <https://x|y>"
     answer = await h.command(f"{PID} {reason}")
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     assert_no_raw_markup(text_of(answer), reason)
     row = h.last_audit()
     assert row["reason"] == reason
@@ -297,23 +297,24 @@ async def test_explain_status_value_is_case_insensitive(h, typed):
     assert_explained(text)
     assert "still downloading" in text
     assert "Still running:* yes" in text
-    assert "isn't a code this bot knows" not in text
+    assert "isn't a code we know yet" not in text
 
 
 async def test_explain_oauth_error(h):
     text = text_of(await h.command("explain invalid_grant"))
-    assert_explained(text)
-    assert "TikTok link has expired" in text
+    assert "*Next:*" in text
+    assert "Still running" not in text, "linking involves no upload"
+    assert "TikTok no longer accepts this link" in text
 
 
 async def test_explain_unknown_code_uses_the_fallback(h):
     text = text_of(await h.command("explain something_new"))
     assert_explained(text)
-    assert "something we don't recognise" in text
+    assert "TikTok answered `something_new`, which we don't know yet" in text
     assert "Still running:* unknown" in text
     assert "something_new" in text
     # the intro must not claim the bot knows what the code means
-    assert "isn't a code this bot knows" in text
+    assert "isn't a code we know yet" in text
 
 
 async def test_explain_without_a_code_asks_for_one(h):
@@ -349,10 +350,11 @@ async def test_status_processing_download_offers_cancel(h):
 async def test_status_failed_explains_the_reason(h):
     answer = await status_of(h, "FAILED", fail_reason="frame_rate_check_failed")
     text = text_of(answer)
-    assert "failed at TikTok" in text
-    assert "frame_rate_check_failed" in text
-    assert "Why it failed" in text
-    assert "frame rate" in text.lower()
+    # one headline and one explanation: the fail reason's, not FAILED's as well
+    assert text.count("failed: the video's frame rate isn't one TikTok accepts.") == 2  # + fallback
+    assert "failed at TikTok" not in text and "Why it failed" not in text
+    assert "Still running:* no" in text
+    assert "TikTok status: `FAILED`, reason `frame_rate_check_failed`" in text
     assert not [b for b in buttons(answer) if b["action_id"] == "cancel_upload"]
 
 
@@ -400,18 +402,18 @@ async def test_cancel_is_posted_to_the_audit_channel(h):
     assert len(audit_posts) == 1
     post = audit_posts[0]
     posted = post.params.get("text", "") + json.dumps(post.params.get("blocks", []))
-    assert "Cancelled" in posted
+    assert "TikTok is stopping" in posted
     assert log_id in posted
     assert PID in posted
     assert "<@U1>" in posted
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
 
 
 async def test_audit_channel_failure_does_not_undo_the_cancel(h):
     await link_for_audit(h)
     h.slack.fail("chat.postMessage", "channel_not_found")
     answer = await h.command(PID)
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     await h.slack.wait_for_call("chat.postMessage", 2)
     row = h.last_audit()
     assert row["state"] == "finished"

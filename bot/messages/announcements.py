@@ -17,22 +17,28 @@ from bot.messages.blocks import (
     upload_name,
     when,
 )
-from bot.messages.outcomes import explanation_blocks, fill
+from bot.messages.outcomes import CONFIRM_HERE, Words, explanation_blocks
 from bot.tiktok_rules import shows_cancel_button
 from storage.announcements import Announcement
+
+WAITING = "Waiting for TikTok's first word."
+
+
+def _words(a: Announcement, code_: str, verb: str = "check", name: str = "this upload") -> Words:
+    """Catalog words about an announced upload, inside a message that already names it."""
+    return Words(publish_id=a.publish_id, title=a.title, verb=verb, code=code_, name=name)
+
+
+def _headline(a: Announcement, code_: str, verb: str = "check", name: str = "this upload") -> str:
+    return _words(a, code_, verb, name).fill(explain(code_).headline)
 
 
 def status_line(a: Announcement) -> str:
     if not a.status:
         return "*Status:* announced; waiting for TikTok's first word on it."
-    if a.status == "FAILED" and a.fail_reason == "publish_cancelled":  # the reason says it all
-        return "*Status:* " + fill(explain(a.fail_reason).headline, a.publish_id, a.title)
-    entry = explain(a.status)
-    line = "*Status:* " + fill(entry.headline, a.publish_id, a.title, "check")
-    if a.status == "FAILED" and a.fail_reason:
-        reason = explain(a.fail_reason)
-        line += "\n*Why:* " + fill(reason.headline, a.publish_id, a.title, "check")
-    return line
+    if a.status == "FAILED" and a.fail_reason:  # the reason says it all
+        return "*Status:* " + _headline(a, a.fail_reason)
+    return "*Status:* " + _headline(a, a.status)
 
 
 def last_attempt_line(a: Announcement) -> str:
@@ -41,9 +47,14 @@ def last_attempt_line(a: Announcement) -> str:
     who = f"<@{a.last_user_id}>" if a.last_user_id else "someone"
     if a.last_code == "ok":
         return f":no_entry_sign: Cancelled by {who} {when(a.last_at)}."
-    headline = fill(
-        explain(a.last_code).headline, a.publish_id, a.title, "cancel", "their TikTok account"
+    words = Words(
+        publish_id=a.publish_id,
+        verb="cancel",
+        account="their TikTok account",
+        code=a.last_code,
+        name="this upload",
     )
+    headline = words.fill(explain(a.last_code).headline)
     return f"Last cancel attempt by {who} {when(a.last_at)}: {headline}"
 
 
@@ -69,8 +80,9 @@ def announcement_message(a: Announcement) -> Message:
 
 def final_state_message(a: Announcement) -> Message:
     """Posted in the thread when the upload reaches a final state."""
-    entry = explain(a.fail_reason if a.status == "FAILED" and a.fail_reason else a.status)
-    headline, blocks = explanation_blocks(entry, a.publish_id, a.title, "check", a.account)
+    shown = a.fail_reason if a.status == "FAILED" and a.fail_reason else a.status
+    words = Words(a.publish_id, a.title, "check", a.account, code=shown, confirm=CONFIRM_HERE)
+    headline, blocks = explanation_blocks(explain(shown), words)
     blocks.append(context(f"Upload {code(a.publish_id)}", f"TikTok status: {code(a.status)}"))
     return message(headline, blocks)
 
@@ -83,11 +95,8 @@ def list_message(items: list[Announcement], now: float) -> Message:
     for a in items:
         age_min = max(0, int((now - a.created_at) // 60))
         age = f"{age_min} min ago" if age_min < 120 else f"{age_min // 60} h ago"
-        state = explain(a.status).headline if a.status else "waiting for TikTok's first word"
-        text = (
-            f"{upload_name(a.publish_id, a.title)} \u2014 announced {age}\n"
-            f"{fill(state, a.publish_id, a.title, 'check')}"
-        )
+        state = _headline(a, a.status, name="it") if a.status else WAITING
+        text = f"{upload_name(a.publish_id, a.title)} \u2014 announced {age}\n{state}"
         item = SectionBlock(
             text=MarkdownTextObject(text=text), accessory=cancel_button(a.publish_id, a.title)
         )

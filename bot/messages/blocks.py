@@ -42,13 +42,32 @@ def when(epoch: float) -> str:
 # Sections and contexts are the bulk of every message and their shape is fixed, so they are
 # written as dicts; slack_sdk's models (with their validation) build the interactive parts.
 # (Building these two through the models cost ~0.1 ms a message on the cancel path.)
+# `verbatim` stops Slack from turning bare URLs and #names in echoed text into links; the
+# mentions and date tokens we write ourselves are explicit, so they still work.
 def section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000], "verbatim": True}}
 
 
 def context(*parts: str) -> dict:
     text = "  \u00b7  ".join(p for p in parts if p)
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    element = {"type": "mrkdwn", "text": text[:3000], "verbatim": True}
+    return {"type": "context", "elements": [element]}
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` escaped for mrkdwn in at most `limit` characters, cut with an ellipsis (never
+    inside an escape such as `&amp;`)."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    out, size = [], 0
+    for char in text:
+        piece = escape(char)
+        if size + len(piece) > limit - 1:
+            break
+        out.append(piece)
+        size += len(piece)
+    return "".join(out) + "\u2026"
 
 
 def button(
@@ -73,16 +92,27 @@ def connect_button(url: str) -> ButtonElement:
     return button("Connect TikTok", CONNECT_ACTION, url=url, style="primary")
 
 
-def cancel_button(publish_id: str, title: str = "") -> ButtonElement:
-    name = f"\u201c{title}\u201d" if title else publish_id
-    confirm = ConfirmObject(
+def cancel_confirm(name: str = "the video") -> ConfirmObject:
+    """The confirm dialog of every button that asks TikTok to cancel; `name` is mrkdwn, at
+    most ~125 characters, so the text stays under Slack's 300."""
+    return ConfirmObject(
         title="Cancel this upload?",
-        text=f"TikTok will stop fetching {escape(name[:200])} if it still can. "
+        text=f"TikTok will try to stop fetching {name}; one nearly done may still be posted. "
         "This can't be undone.",
         confirm="Cancel upload",
         deny="Keep it",
     )
-    return button("Cancel upload", CANCEL_ACTION, value=publish_id, style="danger", confirm=confirm)
+
+
+def cancel_button(publish_id: str, title: str = "") -> ButtonElement:
+    name = "\u201c" + clip(title, 120) + "\u201d" if title else code(publish_id[:120])
+    return button(
+        "Cancel upload",
+        CANCEL_ACTION,
+        value=publish_id,
+        style="danger",
+        confirm=cancel_confirm(name),
+    )
 
 
 def retry_button(publish_id: str, reason: str = "") -> ButtonElement:
@@ -90,10 +120,20 @@ def retry_button(publish_id: str, reason: str = "") -> ButtonElement:
     return button("Cancel it now", RETRY_ACTION, value=value, style="danger")
 
 
-LINKING_NOT_CONFIGURED = (
-    "Linking isn't set up on this bot yet: the person who installed tiktok-cancel needs to set "
-    "`TIKTOK_REDIRECT_URI` (see `.env.example`)."
-)
+def admins_phrase(admins=()) -> str:
+    """Who administers the bot here, as a noun phrase: named admins as Slack mentions."""
+    named = ", ".join(f"<@{escape(a)}>" for a in sorted(admins))
+    return f"an admin ({named})" if named else "a workspace admin or owner"
+
+
+def linking_not_configured(admins=()) -> str:
+    return (
+        "Linking isn't set up on this bot yet: it needs `TIKTOK_REDIRECT_URI` (see "
+        f"`.env.example`). Ask {admins_phrase(admins)} to set it."
+    )
+
+
+LINKING_NOT_CONFIGURED = linking_not_configured()
 
 
 def who_can_grant(admins: list[str] | tuple[str, ...] | frozenset[str]) -> str:

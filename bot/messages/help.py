@@ -1,15 +1,22 @@
-"""Help and usage answers: what the command does, and what was wrong with what was typed."""
+"""Help and usage answers: what the command does, and what was wrong with what was typed.
+
+A usage problem gets one sentence about what was typed (echoed, escaped), the nearest command
+when it looks like a typo, and one example line; the full list stays behind `help`.
+"""
 
 from __future__ import annotations
 
 from bot.command_parser import MAX_VALUE_LENGTH, Parsed
 from bot.messages.blocks import CMD, Message, code, escape, message, section
 
+SAMPLE_ID = "v_pub_url~v2.123456789"
+
 HELP_TEXT = escape(
     "\n".join(
         [
             "*tiktok-cancel* stops a TikTok upload that is still being fetched.",
-            f"\u2022 `{CMD} <publish_id> [reason]` \u2014 cancel that upload",
+            f"\u2022 `{CMD} <publish_id> [reason]` \u2014 cancel that upload "
+            f"(`{CMD} cancel <publish_id>` works too)",
             f"\u2022 `{CMD} status <publish_id>` \u2014 where the upload is now",
             f"\u2022 `{CMD} list` \u2014 announced uploads still running, with Cancel buttons",
             f"\u2022 `{CMD} as <account> <publish_id> [reason]` \u2014 cancel with a team account",
@@ -21,29 +28,42 @@ HELP_TEXT = escape(
             f"\u2022 `{CMD} help` \u2014 this list",
             f"Admins: `{CMD} team connect <account>`, `{CMD} team grant <account> @someone`, "
             f"`{CMD} team revoke <account> @someone`, `{CMD} team remove <account>`.",
-            "The publish_id is the one your upload pipeline got from TikTok, "
-            "like `v_pub_url~v2.123456789`.",
+            f"The publish_id is the one your upload pipeline got from TikTok, like `{SAMPLE_ID}`.",
         ]
     )
 )
 
+# One example line per command, shown with a usage problem about it.
+EXAMPLES = {
+    "cancel": f"{CMD} {SAMPLE_ID} wrong thumbnail",
+    "status": f"{CMD} status {SAMPLE_ID}",
+    "list": f"{CMD} list",
+    "connect": f"{CMD} connect",
+    "disconnect": f"{CMD} disconnect",
+    "whoami": f"{CMD} whoami",
+    "explain": f"{CMD} explain publish_not_cancellable",
+    "as": f"{CMD} as brand {SAMPLE_ID}",
+    "accounts": f"{CMD} accounts",
+    "team": f"{CMD} team grant brand @alex",
+    "help": f"{CMD} help",
+}
+
 PROBLEMS = {
-    "unknown_word": "I don't know the word {word}.",
+    "unknown_word": "We don't know the word {word}.",
     "missing_id": "Which upload? Add its publish_id after {word}.",
     "malformed_id": "{word} doesn't look like a TikTok publish_id, so nothing was sent to TikTok.",
     "too_long": f"That value is longer than {MAX_VALUE_LENGTH} characters, so nothing was sent "
     "to TikTok.",
     "reason_too_long": f"The reason is longer than {MAX_VALUE_LENGTH} characters; please shorten "
     "it. Nothing was sent to TikTok.",
-    "extra_words": "{word} takes no extra words here.",
-    "missing_code": "Which code? For example `" + CMD + " explain publish_not_cancellable`.",
+    "extra_words": "{word} takes no extra words.",
+    "missing_code": "Which code? Add it after {word}.",
     "malformed_code": "{word} doesn't look like a TikTok code.",
     "missing_account": "Which team account? Add its short name after {word}.",
     "malformed_account": "{word} isn't a team account name: use letters, digits, - and _.",
-    "team_usage": "Use `" + CMD + " team connect|grant|revoke|remove &lt;account&gt; …`.",
-    "missing_users": "Whom? Mention them after the account, like `"
-    + CMD
-    + " team grant brand @alex`.",
+    "team_usage": "{word} isn't something `" + CMD + " team` does: it takes connect, grant, "
+    "revoke or remove.",
+    "missing_users": "Whom? Mention them after the account.",
     "bad_mention": "{word} isn't a Slack mention. Mention people with @, like @alex.",
 }
 
@@ -52,9 +72,20 @@ def help_message() -> Message:
     return message("How to use /tiktok-cancel", [section(HELP_TEXT)])
 
 
+def _example_for(parsed: Parsed) -> str:
+    if parsed.suggestion:
+        return EXAMPLES.get(parsed.suggestion, EXAMPLES["cancel"])
+    first = parsed.word.split(" ", 1)[0].lower()
+    if parsed.problem in ("unknown_word", "malformed_id", "too_long", "reason_too_long"):
+        first = first if first in EXAMPLES and parsed.problem != "unknown_word" else "cancel"
+    return EXAMPLES.get(first, EXAMPLES["cancel"])
+
+
 def usage_message(parsed: Parsed) -> Message:
     word = code(parsed.word[:80] + ("\u2026" if len(parsed.word) > 80 else ""))
-    problem = PROBLEMS.get(parsed.problem, "I didn't understand that.").format(word=word)
+    problem = PROBLEMS.get(parsed.problem, "We didn't understand that.").format(word=word)
     if parsed.suggestion:
         problem += f" Did you mean `{CMD} {parsed.suggestion}`?"
-    return message(problem, [section(problem), section(HELP_TEXT)])
+    example = f"For example: {code(_example_for(parsed))}"
+    more = f"`{CMD} help` lists everything it can do."
+    return message(problem, [section(f"{problem}\n{example}\n{more}")])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject, SectionBlock
 
 from bot.catalog import explain
+from bot.messages.announcements import WAITING
 from bot.messages.blocks import (
     LINKING_NOT_CONFIGURED,
     button,
@@ -16,34 +19,65 @@ from bot.messages.blocks import (
     upload_name,
     when,
 )
-from bot.messages.outcomes import fill
+from bot.messages.outcomes import Words
 
 DISCONNECT_ACTION = "disconnect_tiktok"
 ACTION_WORDS = {
-    "cancel": "cancel",
-    "connect": "linked TikTok",
-    "disconnect": "unlinked TikTok",
-    "team_connect": "linked team account",
-    "team_remove": "removed team account",
-    "grant": "granted",
-    "revoke": "revoked",
+    "cancel": "Asked to cancel",
+    "connect": "Linked your TikTok account",
+    "disconnect": "Unlinked your TikTok account",
+    "team_connect": "Linked the team account",
+    "team_remove": "Removed the team account",
+    "grant": "Granted the team account",
+    "revoke": "Took back the team account",
+}
+# How a non-cancel action ended, in plain words ("ok" says nothing more).
+RESULT_WORDS = {
+    "ok": "",
+    "revoke_failed": "done here, but TikTok didn't confirm it forgot the access",
+    "not_linked": "there was nothing to unlink",
 }
 
 
+def _moment(started_at: str) -> str:
+    """A stored UTC timestamp as a Slack date token (the reader's own time zone)."""
+    try:
+        epoch = datetime.strptime(started_at[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return ""
+    return when(epoch.timestamp())
+
+
 def _audit_line(row: dict) -> str:
-    action = ACTION_WORDS.get(row.get("action") or "", escape(row.get("action") or ""))
+    action_code = row.get("action") or ""
+    action = ACTION_WORDS.get(action_code, "Did something")
     outcome = row.get("outcome") or ""
     if row.get("state") == "started":
-        result = "unfinished (the bot stopped mid-call; check with status)"
-    elif row.get("action") == "cancel" and outcome:
-        headline = explain(outcome).headline
-        result = fill(headline, row.get("publish_id") or "-", account=row.get("account") or "")
+        result = "unfinished: the bot stopped while waiting for TikTok; check with status"
+    elif action_code == "cancel" and outcome:
+        words = Words(
+            publish_id=row.get("publish_id") or "-",
+            account=row.get("account") or "",
+            code=outcome,
+            name="it",
+        )
+        result = words.fill(explain(outcome).headline)
     else:
-        result = escape(outcome)
+        result = RESULT_WORDS.get(outcome, "it didn't work")
     subject = f" {code(row['publish_id'])}" if row.get("publish_id") else ""
-    account = f" ({escape(row['account'])})" if row.get("account") else ""
-    moment = escape((row.get("started_at") or "")[:16].replace("T", " "))
-    return f"\u2022 {moment} UTC \u2014 {action}{subject}{account}: {result}"
+    account = f" {escape(row['account'])}" if row.get("account") else ""
+    if action_code == "cancel" and row.get("account"):
+        account = f" as {escape(row['account'])}"
+    moment = _moment(row.get("started_at") or "")
+    line = f"\u2022 {moment} \u2014 {action}{subject}{account}"
+    return f"{line}: {result}" if result else line + "."
+
+
+def _upload_state(a) -> str:
+    if not a.status:
+        return WAITING
+    words = Words(publish_id=a.publish_id, verb="check", code=a.status, name="it")
+    return words.fill(explain(a.status).headline)
 
 
 def home_view(
@@ -88,8 +122,7 @@ def home_view(
     if uploads:
         blocks.append(section(f"*Uploads still running* ({len(uploads)}):"))
         for a in uploads[:20]:
-            state = explain(a.status).headline if a.status else "waiting for TikTok's first word"
-            where = fill(state, a.publish_id, a.title, "check")
+            where = _upload_state(a)
             text = f"{upload_name(a.publish_id, a.title)}\n{where}"
             blocks.append(
                 SectionBlock(

@@ -75,8 +75,8 @@ def disconnect_message(result_code: str, display_name: str) -> Message:
     elif result_code == "revoke_failed":
         text = (
             f"Unlinked {name} here, but TikTok didn't confirm it forgot the access. "
-            "To be sure, remove tiktok-cancel under Settings \u2192 Security \u2192 Manage app "
-            "permissions in the TikTok app."
+            "To be sure, remove tiktok-cancel from the apps allowed to use the account, in the "
+            "TikTok app's settings."
         )
     else:
         text = f"Unlinked {name}. TikTok has forgotten this bot's access to it."

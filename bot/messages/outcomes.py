@@ -1,21 +1,28 @@
 """Outcomes of a cancel or status request: the VOICE.md shape (headline, still running?,
-next step, context line), the public audit entry, `explain`, and the bot's own short answers."""
+next step, context line), the public audit entry, `explain`, and the bot's own short answers.
+
+The words come from the catalog (`bot/catalog.toml`); `Words` fills its placeholders for one
+message, escaping everything it echoes.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from slack_sdk.models.blocks import ActionsBlock
 
-from bot.catalog import Explanation, explain, is_known
+from bot.catalog import Explanation, Running, explain, is_known
 from bot.messages.blocks import (
     CMD,
-    LINKING_NOT_CONFIGURED,
     Message,
+    admins_phrase,
     cancel_button,
     code,
     connect_button,
     context,
     escape,
     grant_hint,
+    linking_not_configured,
     message,
     section,
     upload_name,
@@ -23,42 +30,82 @@ from bot.messages.blocks import (
 )
 from bot.outcome import Outcome
 
+SAMPLE_ID = "v_pub_url~v2.123456789"
+SAMPLE_ACCOUNT = "brand"  # what `explain` shows where a message names a team account
+CONFIRM_HERE = "we'll confirm here"
+CONFIRM_ON_ANNOUNCEMENT = "we'll confirm on the upload's announcement"
+
+
+@dataclass(frozen=True)
+class Words:
+    """What fills a catalog template for one message."""
+
+    publish_id: str = SAMPLE_ID
+    title: str = ""
+    verb: str = "cancel"  # "cancel" or "check"
+    account: str = ""
+    admins: tuple[str, ...] | frozenset[str] = ()
+    log_id: str = ""
+    confirm: str = ""  # where TikTok's final word will show; "" = ask `status`
+    code: str = ""  # the code itself, for ones we don't know
+    name: str = ""  # how to call the upload instead of its title ("this upload")
+
+    def fill(self, template: str) -> str:
+        quoted_id = escape(self.publish_id).replace("`", "'")  # templates put it in backticks
+        confirm = self.confirm or (
+            f"run `{CMD} status {quoted_id}` in a minute to see whether it stopped"
+        )
+        support = "the TikTok log ID below" if self.log_id else f"the upload ID `{quoted_id}`"
+        text = template.format(
+            upload=self.name or upload_name(self.publish_id, self.title),
+            id=quoted_id,
+            verb=self.verb,
+            account=escape(self.account) if self.account else "your TikTok account",
+            admins=admins_phrase(self.admins),
+            support=support,
+            confirm=confirm,
+            code=escape(self.code).replace("`", "'"),
+            cmd=CMD,
+        )
+        return text[:1].upper() + text[1:] if template.startswith("{upload}") else text
+
 
 def fill(
     template: str, publish_id: str, title: str = "", verb: str = "cancel", account: str = ""
 ) -> str:
-    return template.format(
-        upload=upload_name(publish_id, title),
-        id=escape(publish_id).replace("`", "'"),  # the catalog puts it inside a code span
-        verb=verb,
-        account=escape(account) if account else "your TikTok account",
-        cmd=CMD,
-    )
+    return Words(publish_id, title, verb, account).fill(template)
 
 
-def running_line(entry: Explanation) -> str:
-    line = f"*Still running:* {entry.running.value}"
-    if entry.running_note:
-        line += " \u2014 " + entry.running_note
+def running_line(entry: Explanation, words: Words) -> str:
+    """ "*Still running:* …" for what was asked, or "" where no upload is involved."""
+    value, note = entry.still_running(words.verb)
+    if value is Running.NONE:
+        return ""
+    line = f"*Still running:* {value.value}"
+    if note:
+        line += " \u2014 " + words.fill(note)
     return line
 
 
-def explanation_blocks(
-    entry: Explanation, publish_id: str, title: str = "", verb: str = "cancel", account: str = ""
-) -> tuple[str, list[dict]]:
-    """The headline (plain fallback text) and the three sections of an explained outcome."""
-    headline = fill(entry.headline, publish_id, title, verb, account)
-    blocks = [
-        section(f"*{headline}*\n{fill(entry.what, publish_id, title, verb, account)}"),
-        section(running_line(entry)),
-        section("*Next:* " + fill(entry.next_step, publish_id, title, verb, account)),
-    ]
+def explanation_blocks(entry: Explanation, words: Words) -> tuple[str, list[dict]]:
+    """The headline (plain fallback text) and the sections of an explained outcome."""
+    words = words if is_known(entry.code) else _with_code(words, entry.code)
+    headline = words.fill(entry.headline)
+    blocks = [section(f"*{headline}*\n{words.fill(entry.what)}")]
+    running = running_line(entry, words)
+    if running:
+        blocks.append(section(running))
+    blocks.append(section("*Next:* " + words.fill(entry.next_step)))
     return headline, blocks
+
+
+def _with_code(words: Words, code_: str) -> Words:
+    return Words(**{**words.__dict__, "code": code_})
 
 
 def context_line(outcome: Outcome) -> dict:
     account = f"TikTok account: {escape(outcome.account)}" if outcome.account else ""
-    log_id = f"TikTok log ID: {code(outcome.log_id)}" if outcome.log_id else "TikTok log ID: none"
+    log_id = f"TikTok log ID: {code(outcome.log_id)}" if outcome.log_id else ""
     return context(
         f"Upload {code(outcome.publish_id)}",
         account,
@@ -68,18 +115,29 @@ def context_line(outcome: Outcome) -> dict:
     )
 
 
-def _status_details(outcome: Outcome) -> list[dict]:
+def _entry_for(outcome: Outcome) -> tuple[Explanation, str]:
+    """The catalog entry that explains `outcome`, and the code shown for an unknown one.
+
+    A FAILED status is explained by its fail reason alone: one headline, one explanation.
+    """
+    reason = outcome.data.get("fail_reason") if outcome.action == "status" else None
+    if outcome.code == "FAILED" and isinstance(reason, str) and reason:
+        if is_known(reason):
+            return explain(reason), reason
+        return explain("FAILED"), reason
+    return explain(outcome.code), outcome.code
+
+
+def _status_details(outcome: Outcome, shown_code: str) -> list[dict]:
     if outcome.action != "status" or not outcome.data:
         return []
     blocks = []
-    reason = outcome.data.get("fail_reason")
-    if outcome.code == "FAILED" and isinstance(reason, str) and reason:
-        entry = explain(reason)
-        _, reason_blocks = explanation_blocks(
-            entry, outcome.publish_id, outcome.title, "check", outcome.account
-        )
-        blocks.append(section(f"*Why it failed* ({code(reason)}):"))
-        blocks.extend(reason_blocks)
+    if outcome.code == "FAILED" and shown_code != "FAILED":
+        if not is_known(shown_code):
+            blocks.append(
+                section(f"TikTok gave the reason {code(shown_code)}, which we don't know yet.")
+            )
+        blocks.append(context(f"TikTok status: `FAILED`, reason {code(shown_code)}"))
     fetched = outcome.data.get("downloaded_bytes")
     if isinstance(fetched, int) and fetched > 0 and outcome.code == "PROCESSING_DOWNLOAD":
         blocks.append(context(f"TikTok has fetched {fetched / 1_000_000:.1f} MB so far."))
@@ -90,21 +148,32 @@ def _status_details(outcome: Outcome) -> list[dict]:
     return blocks
 
 
-def outcome_message(outcome: Outcome) -> Message:
-    """A cancel or status outcome, explained."""
-    verb = "cancel" if outcome.action == "cancel" else "check"
-    entry = explain(outcome.code)
-    headline, blocks = explanation_blocks(
-        entry, outcome.publish_id, outcome.title, verb, outcome.account
+def outcome_words(outcome: Outcome, admins=(), confirm: str = "") -> Words:
+    return Words(
+        publish_id=outcome.publish_id,
+        title=outcome.title,
+        verb="cancel" if outcome.action == "cancel" else "check",
+        account=outcome.account,
+        admins=tuple(admins or outcome.data.get("admins", ())),
+        log_id=outcome.log_id,
+        confirm=confirm or (CONFIRM_ON_ANNOUNCEMENT if outcome.announced else ""),
+        code=outcome.code,
     )
-    blocks.extend(_status_details(outcome))
+
+
+def outcome_message(outcome: Outcome, admins=()) -> Message:
+    """A cancel or status outcome, explained, for the person who asked."""
+    entry, shown_code = _entry_for(outcome)
+    words = _with_code(outcome_words(outcome, admins), shown_code)
+    headline, blocks = explanation_blocks(entry, words)
+    blocks.extend(_status_details(outcome, shown_code))
     buttons = []
     if outcome.connect_url:
         buttons.append(connect_button(outcome.connect_url))
     elif outcome.code in ("not_linked", "link_expired", "link_unreadable"):
-        blocks.append(section(LINKING_NOT_CONFIGURED))
+        blocks.append(section(linking_not_configured(words.admins)))
     if outcome.code in ("not_granted", "no_such_account", "team_link_expired"):
-        blocks.append(grant_hint(outcome.data.get("admins", ())))
+        blocks.append(grant_hint(words.admins))
     if outcome.action == "status" and outcome.code == "PROCESSING_DOWNLOAD":
         buttons.append(cancel_button(outcome.publish_id, outcome.title))
     if buttons:
@@ -116,7 +185,7 @@ def outcome_message(outcome: Outcome) -> Message:
 # Why nothing reached TikTok, said about someone (the catalog speaks *to* the person).
 NOT_SENT = {
     "not_linked": "they have no linked TikTok account yet",
-    "link_expired": "their TikTok link had expired",
+    "link_expired": "their TikTok link had stopped working",
     "link_unreadable": "their TikTok link needs to be made again",
     "not_granted": "they haven't been given the team account {account}",
     "no_such_account": "there is no team account {account}",
@@ -132,31 +201,38 @@ def is_personal(code_: str) -> bool:
 def audit_entry(outcome: Outcome) -> Message:
     """The public audit line for one attempt (audit channel or the upload's thread)."""
     entry = explain(outcome.code)
-    headline = fill(entry.headline, outcome.publish_id, outcome.title, "cancel", outcome.account)
+    words = outcome_words(outcome, confirm=CONFIRM_HERE if outcome.announced else "")
+    headline = words.fill(entry.headline)
     source = "a button" if outcome.actor.source == "button" else CMD
     text = f"<@{outcome.actor.user_id}> asked to cancel via {escape(source)}: {headline}"
+    fallback = f"Cancel attempt: {headline}"
     if is_personal(outcome.code):
         why = NOT_SENT[outcome.code].format(account=code(outcome.account or "-"))
-        headline = f"nothing was sent to TikTok: {why}"
         name = upload_name(outcome.publish_id, outcome.title)
         text = (
             f"<@{outcome.actor.user_id}> asked to cancel {name} via {escape(source)}, "
-            f"but {headline}."
+            f"but nothing was sent to TikTok: {why}."
         )
+        fallback = f"Cancel attempt: nothing was sent to TikTok, {why}"
     if outcome.reason:
         text += f"\n*Reason given:* {escape(outcome.reason)}"
-    blocks = [section(text), section(running_line(entry)), context_line(outcome)]
-    return message(f"Cancel attempt: {headline}", blocks)
+    blocks = [section(text)]
+    running = running_line(entry, words)
+    if running:
+        blocks.append(section(running))
+    blocks.append(context_line(outcome))
+    return message(fallback, blocks)
 
 
-def explain_message(requested: str) -> Message:
+def explain_message(requested: str, admins=()) -> Message:
     entry = explain(requested)
-    headline, blocks = explanation_blocks(entry, "v_pub_url~v2.123456789", verb="cancel")
+    words = Words(account=SAMPLE_ACCOUNT, admins=tuple(admins), code=requested)
+    headline, blocks = explanation_blocks(entry, words)
     intro = f"*What {code(requested)} means* (shown for an example upload):"
     if not is_known(entry.code):
         intro = (
-            f"{code(requested)} isn't a code this bot knows. This is what we say when TikTok "
-            "answers with something new:"
+            f"{code(requested)} isn't a code we know yet. This is what we say when TikTok "
+            "answers with it:"
         )
     return message(f"What {escape(requested)} means", [section(intro), *blocks])
 
@@ -167,14 +243,18 @@ def in_flight_ack() -> Message:
 
 
 def stale_button_message() -> Message:
-    text = "That button no longer does anything. Type `/tiktok-cancel help` to see what you can do."
+    text = f"That button no longer does anything. Type `{CMD} help` to see what you can do."
     return message(text, [section(text)])
 
 
-def internal_problem_message() -> Message:
+def internal_problem_message(publish_id: str = "", admins=()) -> Message:
+    """Our own failure. About a cancel, we can't tell whether TikTok was asked."""
+    if publish_id:
+        words = Words(publish_id=publish_id, admins=tuple(admins))
+        _, blocks = explanation_blocks(explain("bot_error"), words)
+        return message("Something went wrong inside tiktok-cancel", blocks)
     text = (
-        "Something went wrong inside tiktok-cancel before TikTok was asked, so nothing was "
-        f"cancelled. Try again in a moment; `{CMD} status &lt;publish_id&gt;` shows where an "
-        "upload is."
+        "Something went wrong inside tiktok-cancel while answering. Try again in a moment; "
+        f"if it keeps happening, tell {admins_phrase(admins)}."
     )
     return message("Something went wrong inside tiktok-cancel", [section(text)])

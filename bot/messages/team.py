@@ -60,7 +60,8 @@ def team_change_message(
     elif action == "remove" and code_ == "revoke_failed":
         text = (
             f"Removed {name} and its grants here, but TikTok didn't confirm it forgot the "
-            "access. To be sure, remove tiktok-cancel in that account's TikTok app settings."
+            "access. To be sure, remove tiktok-cancel from the apps allowed to use that account, "
+            "in the TikTok app's settings."
         )
     else:
         text = f"Removed the team account {name} and everyone's grants to it."

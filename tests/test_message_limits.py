@@ -1,0 +1,220 @@
+"""Every message family, built with inputs at their limits, passes slack_sdk's own Block Kit
+models deeply: 200-character titles full of `& < >`, emoji, 256-character publish_ids and
+reasons, every catalog code. A message Slack would refuse never leaves the bot."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot import messages
+from bot.catalog import CATALOG
+from bot.command_parser import parse
+from bot.outcome import Actor, Outcome
+from storage.announcements import Announcement
+from storage.links import Link
+
+NOW = 1_796_000_000.0
+HOSTILE_TITLE = ("&<>" * 40 + "\U0001f389 <!channel> https://evil.example/login ")[:200]
+LONG_ID = "v_pub_url~v2." + "9" * 243  # 256 characters
+LONG_REASON = ("\U0001f4a5&<>`*_~" * 40)[:256]
+ADMINS = frozenset({"U0ADMIN1", "U0ADMIN2"})
+CODES = [*CATALOG, "brand_new_code_2027", "x" * 256]
+
+
+def assert_valid(message: dict) -> None:
+    """Every block through slack_sdk's models, with their length and shape checks."""
+    assert 0 < len(message["text"]) <= 3000 or message["blocks"]
+    assert len(message["blocks"]) <= 50
+    for raw in message["blocks"]:
+        block = Block.parse(raw)
+        assert block is not None, raw
+        block.validate_json()
+        _check_lengths(raw)
+
+
+def _check_lengths(raw: dict) -> None:
+    """Limits the models don't check themselves: confirm text and button values."""
+    for element in [*raw.get("elements", []), raw.get("accessory") or {}]:
+        confirm = element.get("confirm") or {}
+        if confirm:
+            assert len(confirm["text"]["text"]) <= 300, confirm["text"]["text"]
+        if "value" in element:
+            assert len(element["value"]) <= 2000
+
+
+def outcome(code: str, action: str = "cancel", **fields) -> Outcome:
+    return Outcome(
+        action=action,
+        code=code,
+        publish_id=LONG_ID,
+        actor=Actor("T1", "U1", "C1"),
+        title=HOSTILE_TITLE,
+        reason=LONG_REASON,
+        account=HOSTILE_TITLE[:64],
+        log_id="L" * 64,
+        announced=True,
+        at=NOW,
+        **fields,
+    )
+
+
+@pytest.mark.parametrize("code", CODES)
+@pytest.mark.parametrize("action", ["cancel", "status"])
+def test_every_outcome_at_its_limits_is_valid(code, action):
+    assert_valid(messages.outcome_message(outcome(code, action), ADMINS))
+    assert_valid(messages.audit_entry(outcome(code, action)))
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_explain_of_every_code_is_valid(code):
+    assert_valid(messages.explain_message(code, ADMINS))
+
+
+def announcement(**changes) -> Announcement:
+    base = Announcement(
+        publish_id=LONG_ID,
+        team_id="T1",
+        channel="C1",
+        ts="1.2",
+        title=HOSTILE_TITLE,
+        account="brand",
+        source_url="https://cdn.example.com/" + "&<>" * 600,
+        warnings=["&<> " * 50] * 7,
+        created_at=NOW,
+    )
+    return Announcement(**{**base.__dict__, **changes})
+
+
+STATES = [
+    {},
+    {"status": "PROCESSING_DOWNLOAD"},
+    {"status": "PROCESSING_UPLOAD"},
+    {"status": "FAILED", "fail_reason": "publish_cancelled", "final": True},
+    {"status": "FAILED", "fail_reason": "brand_new_reason", "final": True},
+    {"status": "PUBLISH_COMPLETE", "final": True},
+    {"status": "WEIRD_NEW_STATUS"},
+    {"last_code": "ok", "last_user_id": "U1", "last_at": NOW},
+    {"last_code": "rate_limit_exceeded", "last_user_id": "U1", "last_at": NOW},
+    {"last_code": "brand_new_code_2027", "last_user_id": "U1", "last_at": NOW},
+]
+
+
+@pytest.mark.parametrize("state", STATES, ids=str)
+def test_announcements_in_every_state_are_valid(state):
+    a = announcement(**state)
+    assert_valid(messages.announcement_message(a))
+    if a.status:
+        assert_valid(messages.final_state_message(a))
+    assert_valid(messages.list_message([a] * 60, NOW))
+
+
+def test_the_cancel_confirm_stays_under_slacks_limit_for_a_title_of_ampersands():
+    """A 189-character title of `&` made the confirm text exceed 300 characters."""
+    button = messages.cancel_button(LONG_ID, "&" * 189).to_dict()
+    text = button["confirm"]["text"]["text"]
+    assert len(text) <= 300
+    assert "&amp;" in text and not text.rstrip("\u201d;…").endswith("&am")
+
+
+USAGE_INPUTS = [
+    "",
+    "stauts " + LONG_ID,
+    "cancle",
+    "status",
+    "status " + "x" * 300,
+    "<!channel> " * 30,
+    "explain " + "&" * 300,
+    "team " + "&<>" * 100,
+    "team grant brand <!here>",
+    "as",
+    LONG_ID + " " + "x" * 300,
+]
+
+
+@pytest.mark.parametrize("text", USAGE_INPUTS)
+def test_usage_and_help_are_valid(text):
+    parsed = parse(text)
+    if parsed.name == "usage":
+        assert_valid(messages.usage_message(parsed))
+    assert_valid(messages.help_message())
+
+
+def link(**changes) -> Link:
+    base = Link(
+        team_id="T1",
+        kind="user",
+        owner="U1",
+        open_id="o" * 256,
+        display_name=HOSTILE_TITLE,
+        scope="user.info.basic,video.upload," + "x" * 200,
+        access_token="secret",
+        access_expires_at=NOW,
+        refresh_token="secret",
+        refresh_expires_at=NOW,
+    )
+    return Link(**{**base.__dict__, **changes})
+
+
+def test_linking_and_team_messages_are_valid():
+    assert_valid(messages.connect_message("https://www.tiktok.com/v2/auth/?" + "x" * 2000))
+    assert_valid(messages.connect_message(""))
+    assert_valid(messages.whoami_message(HOSTILE_TITLE, "o" * 256, "a," * 100, NOW, NOW))
+    assert_valid(messages.link_unreadable_message("https://example.com/x"))
+    assert_valid(messages.not_linked_message(""))
+    for code in ("ok", "revoke_failed", "not_linked"):
+        assert_valid(messages.disconnect_message(code, HOSTILE_TITLE))
+    assert_valid(messages.linked_dm(HOSTILE_TITLE, LONG_ID, ""))
+    views = [
+        SimpleNamespace(
+            account="a" * 64,
+            display_name=HOSTILE_TITLE,
+            refresh_expires_at=NOW,
+            users=[f"U{i:08d}" for i in range(40)],
+        )
+    ] * 30
+    for is_admin in (True, False):
+        assert_valid(messages.accounts_message(is_admin, views, ADMINS))
+        assert_valid(messages.accounts_message(is_admin, [], ADMINS))
+    for action in ("grant", "revoke", "remove", "connect"):
+        for code in ("ok", "not_admin", "no_such_account", "revoke_failed"):
+            users = [f"U{i:08d}" for i in range(40)]
+            assert_valid(messages.team_change_message(action, code, "a" * 64, users, users))
+    assert_valid(messages.team_connect_message("a" * 64, "https://example.com/" + "x" * 2000))
+    assert_valid(messages.team_linked_dm("a" * 64, HOSTILE_TITLE))
+    assert_valid(messages.internal_problem_message(LONG_ID, ADMINS))
+    assert_valid(messages.internal_problem_message())
+    assert_valid(messages.stale_button_message())
+    assert_valid(messages.in_flight_ack())
+
+
+def test_the_home_tab_at_its_limits_is_a_valid_view():
+    rows = [
+        {
+            "action": action,
+            "outcome": outcome_code,
+            "state": "finished",
+            "publish_id": LONG_ID,
+            "account": HOSTILE_TITLE[:64],
+            "started_at": "2026-11-30T01:02:03.000Z",
+        }
+        for action, outcome_code in [
+            ("cancel", "ok"),
+            ("cancel", "brand_new_code_2027"),
+            ("disconnect", "revoke_failed"),
+            ("grant", "ok"),
+            ("weird_action", "weird_outcome"),
+        ]
+    ] * 2
+    teams = [SimpleNamespace(account="a" * 64, display_name=HOSTILE_TITLE)] * 30
+    uploads = [announcement(status="PROCESSING_DOWNLOAD")] * 30
+    for user_link, url in ((link(), ""), (None, "https://example.com/c"), (None, "")):
+        view = messages.home_view(user_link, url, True, teams, uploads, rows, time.time())
+        View(**view).validate_json()
+        for raw in view["blocks"]:
+            Block.parse(raw).validate_json()
+            _check_lengths(raw)
