@@ -5,8 +5,10 @@ a Slack or TikTok token, a response_url (plain or URL-encoded), a `token` field,
 configured secret is replaced before output. Every record is one line: a carriage return or
 line feed inside a message, an extra or a traceback is written as `\r` / `\n`, so no value
 can start a forged line. A library message known to carry a request body (Bolt's "Invalid
-request signature detected (… body: …)") is cut before its body. slack_bolt and slack_sdk
-stay at INFO or above even under DEBUG, because at DEBUG they print raw request bodies.
+request signature detected (… body: …)") is cut before its body, and aiohttp's traceback for
+a request it cannot parse (which quotes the request line) becomes one `http.bad_request`
+line. slack_bolt and slack_sdk stay at INFO or above even under DEBUG, because at DEBUG they
+print raw request bodies.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+
+from aiohttp.http_exceptions import HttpProcessingError
 
 TOKEN_SHAPES = re.compile(
     r"(xox[abposr]-[\w-]+|xapp-[\w-]+|act\.[\w.~-]+|rft\.[\w.~-]+"
@@ -44,6 +48,20 @@ class ScrubbingFormatter(logging.Formatter):
         return FIELD_SHAPES.sub(r"\1[redacted]", text)
 
     def format(self, record: logging.LogRecord) -> str:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):  # aiohttp quotes the bad request line
+            record = logging.makeLogRecord(
+                {
+                    **record.__dict__,
+                    "msg": "http.bad_request (the request is not logged)",
+                    "args": (),
+                    "exc_info": None,
+                    "exc_text": None,
+                    "levelno": logging.INFO,
+                    "levelname": "INFO",
+                    "status": error.code,
+                }
+            )
         message = record.getMessage()
         for carrier in BODY_CARRIERS:
             if message.startswith(carrier):

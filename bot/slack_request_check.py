@@ -30,6 +30,8 @@ def checked_body(signing_secret: str, headers, raw: bytes) -> str:
         raise _refused(400, "body_not_utf8", raw) from None
     timestamp = headers.get("X-Slack-Request-Timestamp", "")
     signature = headers.get("X-Slack-Signature", "")
+    if not timestamp and not signature:
+        raise _refused(401, "unsigned", raw)
     if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise _refused(401, "timestamp_not_a_number", raw)
     if not signature.isascii():
