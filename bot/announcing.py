@@ -186,7 +186,7 @@ class AnnouncementService:
     def __init__(self, store: Store, slack: SlackOut):
         self.store = store
         self.slack = slack
-        self._locks = KeyedLocks()
+        self.locks = KeyedLocks()  # per publish_id; empty when nothing is being announced
         self._changes = asyncio.Lock()  # one status change at a time: no double thread posts
         self.on_new: list = []  # callbacks (no arguments) told when there is a new upload
 
@@ -194,7 +194,7 @@ class AnnouncementService:
         return await self.store.run(store_announcements.get, publish_id)
 
     async def announce(self, request: AnnounceRequest) -> AnnounceResult:
-        async with self._locks.hold(request.publish_id):
+        async with self.locks.hold(request.publish_id):
             existing = await self.get(request.publish_id)
             if existing is not None:
                 return AnnounceResult(False, existing.channel, existing.ts)
