@@ -201,3 +201,31 @@ def test_line_breaks_in_a_message_or_a_traceback_stay_on_one_line():
     assert len(lines) == 2, lines
     assert "a\\r\\n2026-01-01" in lines[0]
     assert "Traceback" in lines[1] and "x\\n2026-01-01" in lines[1]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        f"response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0001%2F1%2F{LEGACY_TOKEN}",
+        f"body: token={LEGACY_TOKEN}&team_id=T0001",
+        f"{{'token': '{LEGACY_TOKEN}', 'team_id': 'T0001'}}",
+        f'{{"token": "{LEGACY_TOKEN}"}}',
+        f"HTTPS://HOOKS.SLACK.COM/actions/{LEGACY_TOKEN}",
+        f"Invalid request signature detected (signature: v0=1, timestamp: 1, body: {LEGACY_TOKEN})",
+    ],
+)
+def test_the_scrubber_catches_encoded_urls_token_fields_and_bolts_body_line(message):
+    """The last line of defence, should any library log a request after all."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ScrubbingFormatter([]))
+    logger = logging.getLogger("tests.scrubber")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.info(message)
+    finally:
+        logger.removeHandler(handler)
+    assert LEGACY_TOKEN not in stream.getvalue()
+    assert "team_id" in stream.getvalue() or "team_id" not in message
