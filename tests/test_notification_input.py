@@ -178,3 +178,11 @@ async def test_our_own_failure_is_never_called_slacks(hn):
         assert "not Slack" in body["error"]
         assert "could not be reached" not in body["error"]
         nothing_happened(hn)
+
+
+async def test_a_signed_webhook_body_that_is_not_utf8_is_400(hn):
+    body = b'{"event": "post.publish.failed", "content": "\xff\xfe"}'
+    headers = {"TikTok-Signature": hn.tiktok.sign_webhook(body)}
+    async with hn.session.post(hn.url + "/tiktok/webhook", data=body, headers=headers) as resp:
+        assert resp.status == 400
+        assert await resp.json() == {"ok": False}
