@@ -11,13 +11,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=3000
 
 WORKDIR /app
+# Dependencies first, from the lock file (exact versions): this layer is rebuilt only when
+# requirements.lock changes, not on every code change.
+COPY requirements.lock ./
+RUN pip install -r requirements.lock \
+    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin tiktokcancel \
+    && mkdir -p /data && chown tiktokcancel /data && chmod 0700 /data
+# Then the code (sandbox/ included: `python -m bot sandbox` runs in the image too).
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
-RUN pip install . \
-    && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin tiktokcancel \
-    && mkdir -p /data && chown tiktokcancel /data
+COPY sandbox ./sandbox
+RUN pip install --no-deps .
 
 USER tiktokcancel
 VOLUME ["/data"]

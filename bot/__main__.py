@@ -99,6 +99,7 @@ def _since(value: str | None) -> str | None:
 
 
 def audit_export(since: str | None, fmt: str, out=None) -> int:
+    from bot.csv_safe import safe_row
     from storage import audit
 
     out = out or sys.stdout
@@ -112,7 +113,7 @@ def audit_export(since: str | None, fmt: str, out=None) -> int:
     else:
         writer = csv.DictWriter(out, fieldnames=list(audit.EXPORT_COLUMNS))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(safe_row(row) for row in rows)  # JSON keeps values as they are
     return 0
 
 

@@ -10,12 +10,15 @@ announcement's thread (or the audit channel) and the announcement updated in pla
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
@@ -43,7 +46,10 @@ VIDEO_FIELDS: dict[str, tuple[type, ...]] = {
     "duration_s": (int, float),
     "size_bytes": (int,),
 }
+MAX_VIDEO_NUMBER = 10**15  # far above any real size in bytes; keeps numbers plain
 FIRST_POLL_DELAY_S = 15.0
+# What "Slack could not be reached" means: the network, not our own code.
+NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, ConnectionError)
 # What the pipeline did wrong when Slack refuses the post, and the HTTP status we answer.
 SLACK_REFUSALS = {
     "channel_not_found": (
@@ -57,6 +63,38 @@ SLACK_REFUSALS = {
     ),
     "is_archived": (409, "Channel {channel} is archived. Use another channel."),
 }
+
+
+INTERNAL_ERROR = (
+    "The bot failed on its own (not Slack) and posted nothing. Try again; if it happens "
+    "again, tell the bot's operator (log event announce.internal_error)."
+)
+
+
+class KeyedLocks:
+    """One asyncio.Lock per key, dropped as soon as nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str):
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
 class AnnounceError(Exception):
@@ -110,8 +148,8 @@ def parse_request(body: Any) -> AnnounceRequest:
     if not isinstance(body, dict):
         raise AnnounceError(400, "the body must be a JSON object")
     source_url = _text(body, "source_url", MAX_URL)
-    if source_url and not source_url.startswith(("https://", "http://")):
-        raise AnnounceError(400, "source_url must start with https://")
+    if source_url and not source_url.startswith("https://"):
+        raise AnnounceError(400, "source_url must start with https:// (TikTok pulls HTTPS only)")
     video = body.get("video")
     if video is None:
         video = {}
@@ -127,8 +165,12 @@ def parse_request(body: Any) -> AnnounceRequest:
             raise AnnounceError(400, f"video.{name} must be {kind}")
         if isinstance(value, str) and len(value) > 64:
             raise AnnounceError(400, f"video.{name} is longer than 64 characters")
-        if not isinstance(value, str) and value < 0:
-            raise AnnounceError(400, f"video.{name} must not be negative")
+        if not isinstance(value, str) and not (
+            math.isfinite(value) and 0 <= value <= MAX_VIDEO_NUMBER
+        ):
+            raise AnnounceError(
+                400, f"video.{name} must be a number from 0 to {MAX_VIDEO_NUMBER:.0e}"
+            )
         checked[name] = value
     return AnnounceRequest(
         publish_id=_text(body, "publish_id", MAX_VALUE_LENGTH, PUBLISH_ID, required=True),
@@ -144,7 +186,7 @@ class AnnouncementService:
     def __init__(self, store: Store, slack: SlackOut):
         self.store = store
         self.slack = slack
-        self._locks: dict[str, asyncio.Lock] = {}
+        self.locks = KeyedLocks()  # per publish_id; empty when nothing is being announced
         self._changes = asyncio.Lock()  # one status change at a time: no double thread posts
         self.on_new: list = []  # callbacks (no arguments) told when there is a new upload
 
@@ -152,8 +194,7 @@ class AnnouncementService:
         return await self.store.run(store_announcements.get, publish_id)
 
     async def announce(self, request: AnnounceRequest) -> AnnounceResult:
-        lock = self._locks.setdefault(request.publish_id, asyncio.Lock())
-        async with lock:
+        async with self.locks.hold(request.publish_id):
             existing = await self.get(request.publish_id)
             if existing is not None:
                 return AnnounceResult(False, existing.channel, existing.ts)
@@ -184,18 +225,20 @@ class AnnouncementService:
                 raise AnnounceError(
                     status, text.format(channel=request.channel, error=error)
                 ) from None
-            except Exception as exc:
+            except NETWORK_ERRORS as exc:
                 log.warning("announce.post_failed", extra={"error": type(exc).__name__})
                 raise AnnounceError(
                     502, "Slack could not be reached. Try again in a minute."
                 ) from None
+            except Exception as exc:  # our own bug, not Slack's: say so
+                log.error("announce.internal_error", extra={"error": type(exc).__name__})
+                raise AnnounceError(500, INTERNAL_ERROR) from None
             saved = replace(
                 draft,
                 channel=str(posted.get("channel") or request.channel),
                 ts=str(posted.get("ts") or ""),
             )
             await self.store.run(store_announcements.insert, saved)
-        self._locks.pop(request.publish_id, None)
         for callback in self.on_new:
             callback()
         log.info("announce.posted", extra={"warnings": len(saved.warnings)})

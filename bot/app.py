@@ -20,6 +20,7 @@ from bot.announcing import AnnouncementService
 from bot.cancel import CancelService
 from bot.following import StatusPoller, WebhookReceiver
 from bot.home import HomeService
+from bot.http_guard import MAX_BODY_BYTES, body_guard, server_options
 from bot.linking import LinkingService
 from bot.router import CommandRouter
 from bot.services import ButtonService, Services
@@ -34,8 +35,6 @@ from storage.db import Store
 from storage.links import Links
 
 log = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 1024 * 1024
 
 
 async def build_services(settings: Settings) -> Services:
@@ -156,9 +155,13 @@ class Bot:
         self.bolt = build_bolt(services, authorize)
         await authorize.warm()
         services.poller.start()
-        web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+        web_app = web.Application(
+            client_max_size=MAX_BODY_BYTES + 1, middlewares=[body_guard(settings.body_timeout)]
+        )
         add_routes(web_app, services, None if settings.socket_mode else self.bolt)
-        self._runner = web.AppRunner(web_app, access_log=None)
+        self._runner = web.AppRunner(
+            web_app, access_log=None, **server_options(settings.header_timeout)
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.host, settings.port)
         await site.start()

@@ -52,6 +52,10 @@ class Settings:
     tiktok_request_timeout: float = 5.0
     cancel_deadline: float = 12.0
     retry_base_delay: float = 0.5
+    # The bot's own HTTP server: a client must finish its request headers, and then its body,
+    # within these many seconds, or it is disconnected (slow-client protection).
+    header_timeout: float = 10.0
+    body_timeout: float = 10.0
 
     @property
     def socket_mode(self) -> bool:

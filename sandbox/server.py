@@ -57,7 +57,6 @@ CHANNELS = {CHANNEL: "launches", AUDIT_CHANNEL: "tiktok-audit"}
 # Fixed local secrets: nothing here leaves the machine.
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox-bot-token"
-NOTIFY_TOKEN = "sandbox-notify-token"
 CLIENT_KEY = "sandbox_client_key"
 CLIENT_SECRET = "sandbox-client-secret"
 # How long an endpoint waits for the bot's answer to land before returning anyway (the page
@@ -235,7 +234,9 @@ class Sandbox:
         )
         self.tiktok = SandboxTikTok()
         self.bot: Bot | None = None
-        self.notify_token = NOTIFY_TOKEN
+        # Made per run: the bot's own port has no Host check, so a fixed, published token
+        # would let a DNS-rebinding page announce uploads.
+        self.notify_token = "sandbox-notify-" + secrets.token_urlsafe(12)
         self.session: aiohttp.ClientSession | None = None
         # response_url → (user it answers, channel it was asked in)
         self.response_owner: dict[str, tuple[str, str]] = {}
@@ -596,8 +597,14 @@ class Sandbox:
 
     # --- the page's HTTP app -------------------------------------------------------------
 
+    def own_hosts(self) -> set[str]:
+        """The Host values of this page: its loopback address and port, also as localhost."""
+        return {f"{name}:{self.port}" for name in (self.host, "127.0.0.1", "localhost")}
+
     def page_app(self) -> web.Application:
-        app = web.Application(client_max_size=256 * 1024, middlewares=[json_errors])
+        app = web.Application(
+            client_max_size=256 * 1024, middlewares=[only_own_pages(self.own_hosts), json_errors]
+        )
         routes = web.RouteTableDef()
 
         @routes.get("/")
@@ -712,6 +719,30 @@ class Sandbox:
         if query.get("response_type", "code") != "code":
             return "response_type must be code."
         return ""
+
+
+FOREIGN = (
+    "Refused: the sandbox only answers its own page at http://127.0.0.1:<port> "
+    "(this request's Host or Origin is another site)."
+)
+
+
+def only_own_pages(own_hosts):
+    """A middleware: 403 for a request whose Host, or Origin when sent, is not this page's
+    (a cross-site POST from another tab, or a DNS-rebinding name pointed at 127.0.0.1)."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler) -> web.StreamResponse:
+        hosts = own_hosts()
+        origin = request.headers.get("Origin")
+        allowed = request.headers.get("Host", "").lower() in hosts and (
+            origin is None or origin.lower() in {f"http://{h}" for h in hosts}
+        )
+        if not allowed:
+            return web.Response(status=403, text=FOREIGN)
+        return await handler(request)
+
+    return guard
 
 
 @web.middleware

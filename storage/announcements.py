@@ -15,6 +15,7 @@ from storage.db import fetch_one
 
 TABLE = "announcements"
 EVENTS = "webhook_events"
+EVENT_MEMORY_S = 7 * 24 * 3600.0  # how long a webhook delivery is remembered
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,12 @@ def seen_event(db: Database, event_key: str) -> bool:
 
 
 def remember_event(db: Database, event_key: str, event: str) -> None:
-    """Record a webhook delivery as applied, so a redelivery changes nothing."""
-    db[EVENTS].insert(
-        {"event_key": event_key, "event": event, "received_at": time.time()}, replace=True
-    )
+    """Record a webhook delivery as applied, so a redelivery changes nothing; deliveries
+    older than EVENT_MEMORY_S are forgotten (TikTok's signature is stale after 5 minutes,
+    so they could not be accepted again anyway)."""
+    now = time.time()
+    with db.atomic():
+        db.execute(f"DELETE FROM {EVENTS} WHERE received_at < ?", [now - EVENT_MEMORY_S])
+        db[EVENTS].insert(
+            {"event_key": event_key, "event": event, "received_at": now}, replace=True
+        )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -137,17 +139,30 @@ MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
 
 
 def migrate(db: Database) -> None:
+    """Run the missing steps; each step and its version number commit together (PRAGMA
+    user_version is part of the transaction), so a crash never re-runs a finished step."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
     for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
         with db.atomic():
             step(db)
-        db.execute(f"PRAGMA user_version = {number}")
+            db.execute(f"PRAGMA user_version = {number}")
+
+
+def _create_private(path: str) -> None:
+    """Make the folder (0700) and an empty file (0600) when they don't exist yet; SQLite
+    gives its -wal and -shm files the database file's mode. Existing ones are left as they are."""
+    folder = Path(path).parent
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def open_database(path: str) -> Database:
     """Open (creating the folder and schema if needed) with WAL and a busy timeout."""
     if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
     conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
     db = Database(conn)
     if path != ":memory:":

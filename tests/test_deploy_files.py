@@ -53,3 +53,61 @@ def test_operator_guide_covers_what_an_operator_needs():
         "Logs",
     ):
         assert topic in guide, topic
+
+
+# --- the image: dependencies from the lock file, in their own layer; sandbox/ shipped ----------
+
+
+def dockerfile_steps() -> list[str]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines() if re.match(r"^(COPY|RUN) ", line)]
+
+
+def test_dockerfile_installs_the_lock_file_before_copying_the_code():
+    steps = dockerfile_steps()
+    lock_copy = steps.index("COPY requirements.lock ./")
+    install = next(i for i, s in enumerate(steps) if "pip install -r requirements.lock" in s)
+    code = next(i for i, s in enumerate(steps) if s.startswith("COPY bot "))
+    assert lock_copy < install < code, steps
+    assert all(not s.startswith("COPY . ") for s in steps)  # no copy of everything early
+    # the project itself adds no unpinned dependency
+    (project,) = [s for s in steps if s.startswith("RUN pip install") and "-r " not in s]
+    assert "--no-deps" in project
+
+
+def test_dockerfile_ships_the_sandbox_and_every_package():
+    steps = dockerfile_steps()
+    for package in ("bot", "handlers", "storage", "sandbox"):
+        assert f"COPY {package} ./{package}" in steps, package
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "sandbox" not in ignored
+
+
+def test_the_lock_file_pins_every_dependency_exactly_and_satisfies_pyproject():
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lines = [
+        line.strip()
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    pins = {}
+    for line in lines:
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)==([A-Za-z0-9_.+!-]+)", line)
+        assert match, f"not an exact pin: {line}"
+        pins[canonicalize_name(match.group(1))] = match.group(2)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for dependency in project["dependencies"]:
+        requirement = Requirement(dependency)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in requirements.lock"
+        assert requirement.specifier.contains(pins[name]), (dependency, pins[name])
+
+
+def test_pyproject_asks_for_sqlite_utils_4():
+    """storage/db.py uses Database.atomic(); sqlite-utils 4 is the floor."""
+    text = (ROOT / "pyproject.toml").read_text()
+    assert '"sqlite-utils>=4"' in text

@@ -1,0 +1,138 @@
+"""The SQLite file and the bot's memory over time: a private file and folder, webhook
+deliveries and per-upload locks pruned, and a schema step that commits with its version."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from tests.conftest import NOTIFY, db_execute, db_rows, notify
+
+PID = "v_pub_url~v2.9900001"
+DAY = 24 * 3600.0
+REPO = Path(__file__).resolve().parent.parent
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+async def test_the_database_file_is_0600_and_its_folder_0700(h):
+    db = Path(h.settings.database_path)
+    assert db.parent.name == "data"  # a folder the bot created, inside pytest's tmp_path
+    assert mode(db.parent) == 0o700
+    assert mode(db) == 0o600
+    for suffix in ("-wal", "-shm"):
+        side = db.with_name(db.name + suffix)
+        if side.exists():
+            assert mode(side) == 0o600, side
+
+
+async def test_an_existing_folder_keeps_its_mode_and_the_new_file_is_0600(h, tmp_path):
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o750)
+    folder.chmod(0o750)
+    await h.restart(database_path=str(folder / "bot.sqlite3"))
+    assert mode(folder) == 0o750
+    assert mode(folder / "bot.sqlite3") == 0o600
+
+
+async def test_webhook_deliveries_older_than_7_days_are_forgotten(h):
+    now = time.time()
+    old = ("old-key", "post.publish.complete", now - 8 * DAY)
+    recent = ("recent-key", "post.publish.complete", now - 1 * DAY)
+    for row in (old, recent):
+        db_execute(h, "INSERT INTO webhook_events VALUES (?, ?, ?)", *row)
+    body = h.tiktok.webhook_body("post.publish.failed", {"publish_id": PID})
+    headers = {"TikTok-Signature": h.tiktok.sign_webhook(body)}
+    async with h.session.post(h.url + "/tiktok/webhook", data=body, headers=headers) as resp:
+        assert resp.status == 200
+
+    def keys() -> set[str]:
+        return {r["event_key"] for r in db_rows(h, "SELECT event_key FROM webhook_events")}
+
+    deadline = time.monotonic() + 5
+    while not keys() - {"old-key", "recent-key"} and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)  # until this delivery is remembered
+    remembered = keys()
+    assert "old-key" not in remembered
+    assert "recent-key" in remembered and len(remembered) == 2
+
+
+async def test_no_per_upload_lock_is_left_after_a_failed_or_a_good_announcement(h):
+    await h.restart(notify_token=NOTIFY)
+    announcements = h.bot.services.announcements
+    h.slack.fail("chat.postMessage", error="channel_not_found")
+    status, _ = await notify(h, {"publish_id": PID, "channel": "C404"})
+    assert status == 404
+    assert len(announcements.locks) == 0  # was one entry per failed publish_id, forever
+    results = await asyncio.gather(
+        *[notify(h, {"publish_id": PID, "channel": "C1"}) for _ in range(5)]
+    )
+    assert sorted(s for s, _ in results) == [200, 200, 200, 200, 201]
+    assert len(h.slack.calls_to("chat.postMessage")) == 2  # the refused one and one post
+    assert len(announcements.locks) == 0
+
+
+CRASH_AT_VERSION_WRITE = textwrap.dedent(
+    """
+    import os, sqlite3, sys
+    from sqlite_utils import Database
+    from storage.db import migrate
+
+    conn = sqlite3.connect(sys.argv[1])
+    def crash(sql):
+        if sql.startswith("PRAGMA user_version ="):
+            os._exit(9)  # the process dies as the version of a finished step is written
+    conn.set_trace_callback(crash)
+    migrate(Database(conn))
+    """
+)
+
+
+def test_a_crash_while_writing_the_schema_version_never_reruns_a_finished_step(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH_AT_VERSION_WRITE, str(path)], cwd=REPO, timeout=60
+    )
+    assert crashed.returncode == 9
+    # the step and its version were one transaction: both or neither
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+    finally:
+        conn.close()
+    reopened = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from storage.db import open_database as o; "
+            "print(o(sys.argv[1]).execute('PRAGMA user_version').fetchone()[0])",
+            str(path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert reopened.returncode == 0, reopened.stderr
+    assert reopened.stdout.strip() == "2"
+
+
+def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
+    from storage.db import MIGRATIONS, open_database
+
+    path = str(tmp_path / "old.sqlite3")
+    db = open_database(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    db.close()
+    again = open_database(path)  # nothing re-runs (add_column would fail if it did)
+    assert again.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    again.close()
