@@ -30,7 +30,7 @@ async def cancel_with_hostile_reasons(h) -> None:
     await h.link()
     for publish_id, reason in REASONS.items():
         h.tiktok.add_upload(publish_id, open_id="open-1")
-        assert "Cancelled" in text_of(await h.command(f"{publish_id} {reason}"))
+        assert "TikTok is stopping" in text_of(await h.command(f"{publish_id} {reason}"))
 
 
 async def export(h, tmp_path, fmt: str) -> str:
