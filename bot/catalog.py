@@ -11,6 +11,7 @@ Placeholders, filled by `bot.messages` (already mrkdwn-escaped there):
   {verb}    what we tried: "cancel" or "check"
   {account} the TikTok account that acted, e.g. "@brand_social"
   {cmd}     the slash command, "/tiktok-cancel"
+  {by}      who asked to cancel, as a Slack mention (or "Someone")
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Running(Enum):
     NO = "no"
     YES = "yes"
     UNKNOWN = "unknown"
+    STOPPING = "stopping"  # TikTok said it would try to cancel it and hasn't said how it ended
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,13 @@ ENTRIES: tuple[Explanation, ...] = (
     E(
         "ok",
         "cancel",
-        "Cancelled {upload}.",
-        "TikTok stopped fetching the video before it finished, so it will not be posted.",
-        R.NO,
+        "TikTok is stopping {upload}.",
+        "TikTok accepted the cancel and is trying to stop fetching the video. It usually can, but "
+        "a video that is nearly done may still go through; TikTok tells us later which it was.",
+        R.STOPPING,
         "",
-        "Nothing more to do. To double-check, run `{cmd} status {id}` in a minute; it should show "
-        "as cancelled.",
+        "Nothing to do now. `{cmd} status {id}` shows whether TikTok has stopped it yet (it "
+        "shows as cancelled once it has).",
     ),
     E(
         "publish_not_cancellable",
@@ -630,12 +633,12 @@ ENTRIES: tuple[Explanation, ...] = (
         "in_flight",
         "bot",
         "A cancel for {upload} is already under way.",
-        "You or someone else asked to cancel this upload a moment ago, and TikTok hasn't answered "
-        "that request yet. We didn't send a second one.",
+        "{by} asked to cancel it a moment ago and TikTok hasn't answered yet, so we didn't send "
+        "a second request.",
         R.UNKNOWN,
-        "the cancel under way will tell",
-        "Wait a few seconds: its answer will appear here or in the upload's thread. No need to "
-        "press again.",
+        "TikTok hasn't answered the first request yet",
+        "No need to press again. If the upload was announced, the outcome will show on the "
+        "announcement and in its thread; either way `{cmd} status {id}` shows where it is.",
     ),
     E(
         "team_link_expired",
@@ -669,6 +672,49 @@ ENTRIES: tuple[Explanation, ...] = (
         "nothing was cancelled",
         "See the team accounts you may use with `{cmd} accounts`, or cancel with your own link: "
         "`{cmd} {id}`.",
+    ),
+    # --- added by besteffort ---
+    E(
+        "already_final",
+        "bot",
+        "Nothing to cancel: {upload} had already finished at TikTok.",
+        "TikTok told us earlier how this upload ended (below), and a finished upload can't be "
+        "stopped, so we didn't send TikTok a request.",
+        R.NO,
+        "",
+        "To ask TikTok again where it is, run `{cmd} status {id}`. If it went live and "
+        "shouldn't have, delete the post in the TikTok app.",
+    ),
+    E(
+        "already_stopping",
+        "bot",
+        "TikTok is already stopping {upload}.",
+        "{by} asked TikTok to cancel it and TikTok said it would try, so we didn't send a "
+        "second request.",
+        R.STOPPING,
+        "",
+        "Nothing to do now. `{cmd} status {id}` shows whether TikTok has stopped it yet.",
+    ),
+    E(
+        "posted_despite_cancel",
+        "status",
+        "{upload} was posted on TikTok even though {by} asked to cancel it.",
+        "TikTok said it would try to stop it, but the upload had already got too far: TikTok "
+        "finished it and posted it.",
+        R.NO,
+        "it is posted",
+        "If it shouldn't be live, delete the post in the TikTok app, signed in as {account}.",
+    ),
+    E(
+        "inbox_despite_cancel",
+        "status",
+        "{upload} was sent to the creator's TikTok inbox even though {by} asked to cancel it.",
+        "TikTok said it would try to stop it, but the upload had already got too far: the video "
+        "is waiting as a draft in the account's inbox. It isn't posted.",
+        R.NO,
+        "it won't post unless someone posts it from the TikTok app",
+        "If it shouldn't go out, delete the draft from the TikTok app's inbox, signed in as "
+        "{account}.",
     ),
 )
 

@@ -265,7 +265,7 @@ async def test_home_cancel_click_cancels_once_dms_the_answer_and_republishes(ha)
     assert h.tiktok.uploads[PID].status == "FAILED"
     dms = dms_to(h, "U1")
     assert len(dms) == dms_before + 1
-    assert "Cancelled" in text_of(dms[-1].params)
+    assert "TikTok is stopping" in text_of(dms[-1].params)
     assert buttons_named(republished, "cancel_upload") == []  # no longer in flight
     (row,) = [r for r in h.audit_rows() if r["action"] == "cancel"]
     assert (row["user_id"], row["source"], row["outcome"]) == ("U1", "button", "ok")
@@ -284,7 +284,7 @@ async def test_home_cancel_click_on_a_team_upload_by_a_granted_user_uses_the_tea
     (call,) = h.tiktok.calls_to("cancel")
     team_grant = [g for g in h.tiktok.grants if g.open_id == "open-brand"][-1]
     assert call.token == team_grant.access_token
-    assert "Cancelled" in text_of(dms_to(h, BOB)[-1].params)
+    assert "TikTok is stopping" in text_of(dms_to(h, BOB)[-1].params)
     (row,) = [r for r in h.audit_rows() if r["action"] == "cancel"]
     assert (row["account_kind"], row["account_rule"]) == ("team", "announcement")
 

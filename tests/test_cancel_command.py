@@ -20,8 +20,8 @@ async def test_cancel_with_linked_account(h):
     h.tiktok.add_upload(PID, open_id="open-1")
     answer = await h.command(f"{PID} wrong video")
     text = text_of(answer)
-    assert "Cancelled" in text
-    assert "Still running:* no" in text
+    assert "TikTok is stopping" in text
+    assert "Still running:* stopping" in text
     cancel_calls = h.tiktok.calls_to("cancel")
     assert len(cancel_calls) == 1
     assert cancel_calls[0].body == {"publish_id": PID}
@@ -168,7 +168,7 @@ async def test_429_then_ok_is_retried_quietly(h):
     h.tiktok.add_upload(PID)
     h.tiktok.script_error("cancel", 429, "rate_limit_exceeded")
     text = text_of(await h.command(PID))
-    assert "Cancelled" in text
+    assert "TikTok is stopping" in text
     row = h.last_audit()
     assert (row["outcome"], row["attempts"]) == ("ok", 2)
 
@@ -197,9 +197,9 @@ async def test_two_requests_for_one_upload_make_one_tiktok_call(h):
     )
     first, second = await asyncio.gather(h.command(PID), h.click("cancel_upload", PID))
     assert len(h.tiktok.calls_to("cancel")) == 1
-    texts = sorted([text_of(first), text_of(second)], key=lambda t: "Cancelled" in t)
+    texts = sorted([text_of(first), text_of(second)], key=lambda t: "TikTok is stopping" in t)
     assert "already" in texts[0].lower() and "under way" in texts[0].lower()
-    assert "Cancelled" in texts[1]
+    assert "TikTok is stopping" in texts[1]
     outcomes = sorted(r["outcome"] for r in h.audit_rows() if r["action"] == "cancel")
     assert outcomes == ["in_flight", "ok"]
 

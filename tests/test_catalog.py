@@ -36,6 +36,8 @@ STATUS = [
     "SEND_TO_USER_INBOX",
     "PUBLISH_COMPLETE",
     "FAILED",
+    "posted_despite_cancel",
+    "inbox_despite_cancel",
 ]
 FAIL_REASON = [
     "file_format_check_failed",
@@ -70,6 +72,8 @@ BOT = [
     "not_granted",
     "no_such_account",
     "team_link_expired",
+    "already_final",
+    "already_stopping",
 ]
 
 EXPECTED = (
@@ -82,13 +86,14 @@ EXPECTED = (
 )
 ALL = [*ENTRIES, FALLBACK]
 TEXT_FIELDS = ("headline", "what", "running_note", "next_step")
-PLACEHOLDERS = {"upload", "id", "verb", "account", "cmd"}
+PLACEHOLDERS = {"upload", "id", "verb", "account", "cmd", "by"}
 VALUES = {
     "upload": '"Spring teaser"',
     "id": "`v_pub_url~v2.123`",
     "verb": "cancel",
     "account": "@brand_social",
     "cmd": "/tiktok-cancel",
+    "by": "<@U0SAM>",
 }
 JARGON = re.compile(r"\b(token|scope|401|429|publish_id|api)\b", re.IGNORECASE)
 

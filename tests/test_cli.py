@@ -225,7 +225,7 @@ async def export(h, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
 async def two_cancels(h) -> None:
     await h.link()
     h.tiktok.add_upload(PID, open_id="open-1")
-    assert "Cancelled" in text_of(await h.command(f"{PID} wrong cut"))
+    assert "TikTok is stopping" in text_of(await h.command(f"{PID} wrong cut"))
     assert "Couldn't cancel" in text_of(await h.command(f"{PID} again, to be sure"))
 
 

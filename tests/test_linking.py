@@ -230,8 +230,8 @@ async def test_cancel_before_linking_then_retry_button_in_the_dm_cancels(h):
 
     clicked = await h.click("retry_cancel", retry["value"])
 
-    assert "Cancelled" in text_of(clicked)
-    assert "Still running:* no" in text_of(clicked)
+    assert "TikTok is stopping" in text_of(clicked)
+    assert "Still running:* stopping" in text_of(clicked)
     (cancel,) = h.tiktok.calls_to("cancel")
     assert cancel.body == {"publish_id": PID}
     assert cancel.status == 200
@@ -426,7 +426,7 @@ async def test_restart_with_the_same_database_and_key_keeps_the_link(h):
 
     assert "Brand Social" in text_of(await h.command("whoami"))
     answer = await h.command(PID)
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     (cancel,) = h.tiktok.calls_to("cancel")
     assert cancel.status == 200
     assert refresh_calls(h) == []
@@ -461,7 +461,7 @@ async def test_wrong_key_after_restart_asks_to_reconnect_and_makes_no_tiktok_cal
     status, _ = await finish_consent(h, url)
     assert status == 200
     assert "Brand Social" in text_of(await h.command("whoami"))
-    assert "Cancelled" in text_of(await h.command(PID))
+    assert "TikTok is stopping" in text_of(await h.command(PID))
 
 
 async def test_wrong_key_whoami_talks_about_the_link_not_a_cancel_of_upload_dash(h):
@@ -510,7 +510,7 @@ async def test_access_token_invalid_refreshes_once_retries_and_stores_the_rotate
 
     answer = await h.command(PID)
 
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     flow = [c for c in h.tiktok.calls if c.name == "cancel" or c in refresh_calls(h)]
     assert [(c.name, c.status) for c in flow] == [("cancel", 401), ("token", 200), ("cancel", 200)]
     assert flow[0].response["error"]["code"] == "access_token_invalid"
@@ -527,7 +527,7 @@ async def test_access_token_invalid_refreshes_once_retries_and_stores_the_rotate
 
     second = await h.command(PID2)
 
-    assert "Cancelled" in text_of(second)
+    assert "TikTok is stopping" in text_of(second)
     assert h.tiktok.refresh_count == 1
     last_cancel = h.tiktok.calls_to("cancel")[-1]
     assert (last_cancel.token, last_cancel.status) == (new.access_token, 200)
@@ -565,7 +565,7 @@ async def test_token_about_to_expire_is_refreshed_before_the_cancel(h):
 
     answer = await h.command(PID)
 
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     flow = [c for c in h.tiktok.calls if c.name == "cancel" or c in refresh_calls(h)]
     assert [(c.name, c.status) for c in flow] == [("token", 200), ("cancel", 200)]
     assert flow[0].body["refresh_token"] == old.refresh_token
@@ -584,8 +584,8 @@ async def test_concurrent_cancels_of_one_user_share_a_single_refresh(h):
 
     first, second = await asyncio.gather(h.command(PID), h.command(PID2))
 
-    assert "Cancelled" in text_of(first)
-    assert "Cancelled" in text_of(second)
+    assert "TikTok is stopping" in text_of(first)
+    assert "TikTok is stopping" in text_of(second)
     assert h.tiktok.refresh_count == 1
     assert len(refresh_calls(h)) == 1
     new = current_grant(h)

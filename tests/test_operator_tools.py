@@ -63,7 +63,7 @@ async def test_rotate_key_reencrypts_every_token_and_links_keep_working(h, tmp_p
         Fernet(new_key.encode()).decrypt(refresh.encode())
     await h.start(token_encryption_key=new_key)
     h.tiktok.add_upload("v_pub_url~v2.42")
-    assert "Cancelled" in text_of(await h.command("v_pub_url~v2.42"))
+    assert "TikTok is stopping" in text_of(await h.command("v_pub_url~v2.42"))
     # running it again is harmless: everything is already under the new key
     code, out, _ = await run_cli(tmp_path, env, "rotate-key")
     assert code == 0 and "re-encrypted 2" in out

@@ -238,6 +238,7 @@ async def test_consent_page_refuses_a_foreign_redirect(page, sb):
 
 
 async def test_announce_then_click_cancel(page, sb):
+    sb.settle_after_s = 0.5  # TikTok's word on the cancel (5 s on the page)
     await page.link()
     message = await page.announce(
         "v_pub_url~v2.1001", video={"format": "mp4", "fps": 30, "width": 1080, "height": 1920}
@@ -260,7 +261,8 @@ async def test_announce_then_click_cancel(page, sb):
     assert result == {"status": 200, "answered": True}
     state = await page.until(
         lambda s: (
-            "Cancelled by" in blocks_text(announcement(s, "v_pub_url~v2.1001"))
+            "*Stopping* \u2014 <@U0ALEX> asked TikTok to cancel it"
+            in blocks_text(announcement(s, "v_pub_url~v2.1001"))
             and announcement(s, "v_pub_url~v2.1001")["replies"]
             and s
         )
@@ -268,7 +270,18 @@ async def test_announce_then_click_cancel(page, sb):
     updated = announcement(state, "v_pub_url~v2.1001")
     assert not [b for b in buttons(updated) if b["action_id"] == "cancel_upload"]
     assert "asked to cancel" in blocks_text(updated["replies"][0])
-    assert "Cancelled" in state["ephemeral"][ALEX][-1]["text"]
+    assert "TikTok is stopping" in state["ephemeral"][ALEX][-1]["text"]
+    # TikTok's word comes later, by webhook: then the announcement says it is cancelled.
+    state = await page.until(
+        lambda s: (
+            "*Cancelled, won't be posted* \u2014 <@U0ALEX> asked TikTok to cancel it"
+            in blocks_text(announcement(s, "v_pub_url~v2.1001"))
+            and s
+        ),
+        timeout=15,
+    )
+    replies = announcement(state, "v_pub_url~v2.1001")["replies"]
+    assert "was cancelled, so it won't be posted." in blocks_text(replies[-1])
     assert upload(state, "v_pub_url~v2.1001")["status"] == "FAILED"
     assert sb.tiktok.uploads["v_pub_url~v2.1001"].fail_reason == "publish_cancelled"
 
@@ -308,7 +321,7 @@ async def test_scripted_publish_not_cancellable_is_explained_once(page, sb):
     state = await page.until(lambda s: not upload(s, "v_pub_url~v2.1004")["next_answer"] and s)
     assert upload(state, "v_pub_url~v2.1004")["status"] == "PROCESSING_DOWNLOAD"
     # The script is spent: the next cancel is answered as TikTok would.
-    assert "Cancelled" in (await page.cancel_answer("v_pub_url~v2.1004"))["text"]
+    assert "TikTok is stopping" in (await page.cancel_answer("v_pub_url~v2.1004"))["text"]
 
 
 async def test_scripted_429_holds_for_every_retry_of_that_cancel(page, sb):
@@ -328,7 +341,7 @@ async def test_scripting_any_upload_and_back_to_normal(page, sb):
     assert (await page.state())["next_answer_any"] == "invalid_publish_id"
     await page.post("/api/tiktok/next", {"answer": "normal"})
     assert (await page.state())["next_answer_any"] == ""
-    assert "Cancelled" in (await page.cancel_answer("v_pub_url~v2.1006"))["text"]
+    assert "TikTok is stopping" in (await page.cancel_answer("v_pub_url~v2.1006"))["text"]
 
 
 async def test_every_answer_can_be_scripted(page):

@@ -56,9 +56,9 @@ async def whole_session(h) -> None:
     assert "Brand Social" in text_of(await h.command("whoami"))
     h.tiktok.add_upload(PID, open_id="open-1")
     h.tiktok.add_upload(PID2, open_id="open-1")
-    assert "Cancelled" in text_of(await h.command(f"{PID} first"))
+    assert "TikTok is stopping" in text_of(await h.command(f"{PID} first"))
     h.tiktok.expire_access_token(h.tiktok.grants[-1].access_token)
-    assert "Cancelled" in text_of(await h.command(f"{PID2} after refresh"))
+    assert "TikTok is stopping" in text_of(await h.command(f"{PID2} after refresh"))
     assert h.tiktok.refresh_count == 1
     assert "Unlinked" in text_of(await h.command("disconnect"))
     assert h.tiktok.revoked

@@ -259,7 +259,7 @@ async def test_hostile_reason_is_kept_in_audit_but_never_echoed_raw(h):
     await linked_with_upload(h)
     reason = "<!channel> & <https://x|y>"
     answer = await h.command(f"{PID} {reason}")
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     assert_no_raw_markup(text_of(answer), reason)
     row = h.last_audit()
     assert row["reason"] == reason
@@ -400,18 +400,18 @@ async def test_cancel_is_posted_to_the_audit_channel(h):
     assert len(audit_posts) == 1
     post = audit_posts[0]
     posted = post.params.get("text", "") + json.dumps(post.params.get("blocks", []))
-    assert "Cancelled" in posted
+    assert "TikTok is stopping" in posted
     assert log_id in posted
     assert PID in posted
     assert "<@U1>" in posted
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
 
 
 async def test_audit_channel_failure_does_not_undo_the_cancel(h):
     await link_for_audit(h)
     h.slack.fail("chat.postMessage", "channel_not_found")
     answer = await h.command(PID)
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     await h.slack.wait_for_call("chat.postMessage", 2)
     row = h.last_audit()
     assert row["state"] == "finished"

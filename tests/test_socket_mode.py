@@ -39,7 +39,7 @@ async def test_cancel_click_over_the_socket(h):
     )
     await h.slack.wait_for_ack(envelope_id)
     (answer,) = await h.slack.wait_for_responses(url, 1, timeout=10)
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     assert len(h.tiktok.calls_to("cancel")) == 1
     row = h.last_audit()
     assert row["source"] == "button"

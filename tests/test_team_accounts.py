@@ -261,7 +261,7 @@ async def test_team_connect_again_replaces_the_tokens(ha):
 
     h.tiktok.add_upload(PID, open_id="open-brand-2")
     answer = await h.command(f"as brand {PID}", user_id=BOB)
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     (call,) = cancel_calls(h)
     assert call.token == second.access_token
 
@@ -341,7 +341,7 @@ async def test_as_account_granted_cancels_with_the_team_token(ha):
 
     answer = await h.command(f"as brand {PID} wrong cut", user_id=BOB)
 
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     (call,) = cancel_calls(h)
     assert call.token == grant_of(h, "open-brand").access_token
     (row,) = cancel_rows(h)
@@ -393,7 +393,7 @@ async def test_announced_account_acts_for_a_granted_clicker(ha):
 
     answer = await h.click("cancel_upload", PID, user_id=BOB)
 
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     (call,) = cancel_calls(h)
     assert call.token == grant_of(h, "open-brand").access_token
     (row,) = cancel_rows(h)
@@ -413,7 +413,7 @@ async def test_announced_account_not_granted_falls_back_to_the_clickers_own_link
 
     answer = await h.click("cancel_upload", PID, user_id=CAROL)
 
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     (call,) = cancel_calls(h)
     assert call.token == grant_of(h, "open-carol").access_token
     (row,) = cancel_rows(h)
@@ -470,8 +470,8 @@ async def test_two_people_using_one_stale_team_token_share_one_refresh(ha):
         h.command(f"as brand {PID2}", user_id=CAROL),
     )
 
-    assert "Cancelled" in text_of(first)
-    assert "Cancelled" in text_of(second)
+    assert "TikTok is stopping" in text_of(first)
+    assert "TikTok is stopping" in text_of(second)
     assert h.tiktok.refresh_count == 1
     assert len(refresh_calls(h)) == 1
     fresh = grant_of(h, "open-brand")

@@ -1,5 +1,9 @@
 """Announced uploads: the channel message with its Cancel button, the final-state reply in its
-thread, and `list`."""
+thread, and `list`.
+
+A cancel TikTok accepted is only a promise to try, so the announcement says "Stopping" (and
+offers no button) until TikTok's word: then "Cancelled, won't be posted", or that it was
+posted (or sent to the inbox) despite the request, naming who asked."""
 
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ from bot.messages.blocks import (
     upload_name,
     when,
 )
-from bot.messages.outcomes import explanation_blocks, fill
-from bot.tiktok_rules import shows_cancel_button
+from bot.messages.outcomes import explanation_blocks, fill, mention
+from bot.tiktok_rules import ending_code, shows_cancel_button
 from storage.announcements import Announcement
 
 
@@ -35,12 +39,44 @@ def status_line(a: Announcement) -> str:
     return line
 
 
+def asked_at(a: Announcement) -> str:
+    return f"{mention(a.cancel_by)} asked TikTok to cancel it {when(a.cancel_at)}"
+
+
+def cancel_request_line(a: Announcement) -> str:
+    """Where a cancel TikTok accepted stands: stopping, or how TikTok says it ended."""
+    if not a.cancel_by:
+        return ""
+    if not a.final:
+        return f":hourglass_flowing_sand: *Stopping* — {asked_at(a)}; we'll confirm here."
+    confirmed = when(a.final_at) if a.final_at else "later"
+    if a.status == "FAILED" and a.fail_reason == "publish_cancelled":
+        return (
+            f":no_entry_sign: *Cancelled, won't be posted* — {asked_at(a)}; "
+            f"TikTok confirmed it {confirmed}."
+        )
+    if a.status == "PUBLISH_COMPLETE":
+        return (
+            f":warning: *Posted despite the cancel request* — {asked_at(a)}, but TikTok "
+            f"posted it {confirmed}. If it shouldn't be live, delete the post in the TikTok app."
+        )
+    if a.status == "SEND_TO_USER_INBOX":
+        return (
+            f":warning: *Sent to the inbox despite the cancel request* — {asked_at(a)}, "
+            f"but TikTok sent it to the account's inbox {confirmed}. It isn't posted; if it "
+            "shouldn't go out, delete the draft from the TikTok app's inbox."
+        )
+    return f"{asked_at(a)}; TikTok ended it another way {confirmed} (see *Status*)."
+
+
 def last_attempt_line(a: Announcement) -> str:
+    if a.cancel_by:
+        return cancel_request_line(a)
     if not a.last_code:
         return ""
-    who = f"<@{a.last_user_id}>" if a.last_user_id else "someone"
+    who = mention(a.last_user_id)
     if a.last_code == "ok":
-        return f":no_entry_sign: Cancelled by {who} {when(a.last_at)}."
+        return f"{who} asked TikTok to cancel it {when(a.last_at)}."
     headline = fill(
         explain(a.last_code).headline, a.publish_id, a.title, "cancel", "their TikTok account"
     )
@@ -68,11 +104,29 @@ def announcement_message(a: Announcement) -> Message:
 
 
 def final_state_message(a: Announcement) -> Message:
-    """Posted in the thread when the upload reaches a final state."""
-    entry = explain(a.fail_reason if a.status == "FAILED" and a.fail_reason else a.status)
-    headline, blocks = explanation_blocks(entry, a.publish_id, a.title, "check", a.account)
+    """Posted in the thread when the upload reaches a (new) final state.
+
+    After a cancel TikTok accepted, it names who asked; a post or inbox draft instead mentions
+    them in the headline, so they hear of it."""
+    entry = explain(ending_code(a.status, a.fail_reason, a.cancel_by))
+    headline, blocks = explanation_blocks(
+        entry, a.publish_id, a.title, "check", a.account, by=mention(a.cancel_by)
+    )
+    if a.cancel_by and entry.code not in ("posted_despite_cancel", "inbox_despite_cancel"):
+        verb = "confirmed it" if entry.code == "publish_cancelled" else "ended it this way"
+        confirmed = f"; TikTok {verb} {when(a.final_at)}" if a.final_at else ""
+        blocks.insert(1, section(f"{asked_at(a)}{confirmed}."))
     blocks.append(context(f"Upload {code(a.publish_id)}", f"TikTok status: {code(a.status)}"))
     return message(headline, blocks)
+
+
+def state_line(a: Announcement) -> str:
+    """Where an unfinished upload stands, for `list` and App Home."""
+    if a.stopping:
+        return f"Stopping: {asked_at(a)}; TikTok hasn't confirmed yet."
+    if not a.status:
+        return "waiting for TikTok's first word"
+    return fill(explain(a.status).headline, a.publish_id, a.title, "check")
 
 
 def list_message(items: list[Announcement], now: float) -> Message:
@@ -83,13 +137,8 @@ def list_message(items: list[Announcement], now: float) -> Message:
     for a in items:
         age_min = max(0, int((now - a.created_at) // 60))
         age = f"{age_min} min ago" if age_min < 120 else f"{age_min // 60} h ago"
-        state = explain(a.status).headline if a.status else "waiting for TikTok's first word"
-        text = (
-            f"{upload_name(a.publish_id, a.title)} \u2014 announced {age}\n"
-            f"{fill(state, a.publish_id, a.title, 'check')}"
-        )
-        item = SectionBlock(
-            text=MarkdownTextObject(text=text), accessory=cancel_button(a.publish_id, a.title)
-        )
+        text = f"{upload_name(a.publish_id, a.title)} \u2014 announced {age}\n{state_line(a)}"
+        button = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
+        item = SectionBlock(text=MarkdownTextObject(text=text), accessory=button)
         blocks.append(item.to_dict())
     return message(f"{len(items)} uploads still running", blocks[:50])

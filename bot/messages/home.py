@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject, SectionBlock
 
 from bot.catalog import explain
+from bot.messages.announcements import state_line
 from bot.messages.blocks import (
     LINKING_NOT_CONFIGURED,
     button,
@@ -17,6 +18,7 @@ from bot.messages.blocks import (
     when,
 )
 from bot.messages.outcomes import fill
+from bot.tiktok_rules import shows_cancel_button
 
 DISCONNECT_ACTION = "disconnect_tiktok"
 ACTION_WORDS = {
@@ -88,15 +90,10 @@ def home_view(
     if uploads:
         blocks.append(section(f"*Uploads still running* ({len(uploads)}):"))
         for a in uploads[:20]:
-            state = explain(a.status).headline if a.status else "waiting for TikTok's first word"
-            where = fill(state, a.publish_id, a.title, "check")
-            text = f"{upload_name(a.publish_id, a.title)}\n{where}"
-            blocks.append(
-                SectionBlock(
-                    text=MarkdownTextObject(text=text),
-                    accessory=cancel_button(a.publish_id, a.title),
-                ).to_dict()
-            )
+            text = f"{upload_name(a.publish_id, a.title)}\n{state_line(a)}"
+            cancel = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
+            item = SectionBlock(text=MarkdownTextObject(text=text), accessory=cancel)
+            blocks.append(item.to_dict())
     else:
         blocks.append(section("*Uploads still running:* none."))
     if audit_rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock
 
-from bot.catalog import Explanation, explain, is_known
+from bot.catalog import Explanation, Running, explain, is_known
 from bot.messages.blocks import (
     CMD,
     LINKING_NOT_CONFIGURED,
@@ -22,36 +22,67 @@ from bot.messages.blocks import (
     when,
 )
 from bot.outcome import Outcome
+from bot.tiktok_rules import ending_code
 
 
 def fill(
-    template: str, publish_id: str, title: str = "", verb: str = "cancel", account: str = ""
+    template: str,
+    publish_id: str,
+    title: str = "",
+    verb: str = "cancel",
+    account: str = "",
+    by: str = "Someone",
 ) -> str:
+    """A catalog text with its placeholders; `by` is who asked to cancel, as a mention."""
     return template.format(
         upload=upload_name(publish_id, title),
         id=escape(publish_id).replace("`", "'"),  # the catalog puts it inside a code span
         verb=verb,
         account=escape(account) if account else "your TikTok account",
         cmd=CMD,
+        by=by,
     )
 
 
-def running_line(entry: Explanation) -> str:
+def mention(user_id: object) -> str:
+    """`<@U…>` for a Slack user ID we hold, "Someone" when we don't know who."""
+    return f"<@{escape(user_id)}>" if isinstance(user_id, str) and user_id else "Someone"
+
+
+# "Still running: stopping" — where the person will hear how it ended.
+STOPPING_FOLLOWED = "we'll confirm on the announcement and in its thread when TikTok does"
+STOPPING_HERE = "we'll confirm here when TikTok does"
+STOPPING_NOT_FOLLOWED = (
+    "this upload wasn't announced, so nobody here will be told; check with "
+    "`{cmd} status {id}` in a minute"
+)
+
+
+def running_line(entry: Explanation, follow_up: str = "") -> str:
     line = f"*Still running:* {entry.running.value}"
-    if entry.running_note:
-        line += " \u2014 " + entry.running_note
+    note = entry.running_note
+    if entry.running is Running.STOPPING and follow_up:
+        note = f"{note}; {follow_up}" if note else follow_up
+    if note:
+        line += " \u2014 " + note
     return line
 
 
 def explanation_blocks(
-    entry: Explanation, publish_id: str, title: str = "", verb: str = "cancel", account: str = ""
+    entry: Explanation,
+    publish_id: str,
+    title: str = "",
+    verb: str = "cancel",
+    account: str = "",
+    by: str = "Someone",
+    follow_up: str = "",
 ) -> tuple[str, list[dict]]:
     """The headline (plain fallback text) and the three sections of an explained outcome."""
-    headline = fill(entry.headline, publish_id, title, verb, account)
+    headline = fill(entry.headline, publish_id, title, verb, account, by)
     blocks = [
-        section(f"*{headline}*\n{fill(entry.what, publish_id, title, verb, account)}"),
-        section(running_line(entry)),
-        section("*Next:* " + fill(entry.next_step, publish_id, title, verb, account)),
+        section(f"*{headline}*\n{fill(entry.what, publish_id, title, verb, account, by)}"),
+        section(running_line(entry, fill(follow_up, publish_id))),
+        section("*Next:* " + fill(entry.next_step, publish_id, title, verb, account, by)),
     ]
     return headline, blocks
 
@@ -90,13 +121,37 @@ def _status_details(outcome: Outcome) -> list[dict]:
     return blocks
 
 
+def _known_ending(outcome: Outcome) -> list[dict]:
+    """For an answer given from what we know (`already_final`): how TikTok said it ended."""
+    if outcome.code != "already_final":
+        return []
+    data = outcome.data
+    status, reason = str(data.get("status") or ""), str(data.get("fail_reason") or "")
+    by = str(data.get("by") or "")
+    entry = explain(ending_code(status, reason, by))
+    ended = fill(entry.headline, outcome.publish_id, outcome.title, "check", "", mention(by))
+    blocks = [section(f"*What TikTok told us:* {ended}")]
+    at = data.get("at")
+    if by and isinstance(at, int | float) and at:
+        blocks.append(context(f"{mention(by)} asked TikTok to cancel it {when(at)}"))
+    return blocks
+
+
 def outcome_message(outcome: Outcome) -> Message:
     """A cancel or status outcome, explained."""
     verb = "cancel" if outcome.action == "cancel" else "check"
     entry = explain(outcome.code)
+    follow_up = STOPPING_FOLLOWED if outcome.announced else STOPPING_NOT_FOLLOWED
     headline, blocks = explanation_blocks(
-        entry, outcome.publish_id, outcome.title, verb, outcome.account
+        entry,
+        outcome.publish_id,
+        outcome.title,
+        verb,
+        outcome.account,
+        by=mention(outcome.data.get("by")),
+        follow_up=follow_up,
     )
+    blocks.extend(_known_ending(outcome))
     blocks.extend(_status_details(outcome))
     buttons = []
     if outcome.connect_url:
@@ -132,7 +187,10 @@ def is_personal(code_: str) -> bool:
 def audit_entry(outcome: Outcome) -> Message:
     """The public audit line for one attempt (audit channel or the upload's thread)."""
     entry = explain(outcome.code)
-    headline = fill(entry.headline, outcome.publish_id, outcome.title, "cancel", outcome.account)
+    by = mention(outcome.data.get("by"))
+    headline = fill(
+        entry.headline, outcome.publish_id, outcome.title, "cancel", outcome.account, by
+    )
     source = "a button" if outcome.actor.source == "button" else CMD
     text = f"<@{outcome.actor.user_id}> asked to cancel via {escape(source)}: {headline}"
     if is_personal(outcome.code):
@@ -145,7 +203,9 @@ def audit_entry(outcome: Outcome) -> Message:
         )
     if outcome.reason:
         text += f"\n*Reason given:* {escape(outcome.reason)}"
-    blocks = [section(text), section(running_line(entry)), context_line(outcome)]
+    follow_up = STOPPING_HERE if outcome.announced else STOPPING_NOT_FOLLOWED
+    running = running_line(entry, fill(follow_up, outcome.publish_id))
+    blocks = [section(text), section(running), context_line(outcome)]
     return message(f"Cancel attempt: {headline}", blocks)
 
 

@@ -77,7 +77,7 @@ async def test_sigterm_waits_for_the_cancel_in_flight(bot):
     assert (row["state"], row["outcome"]) == ("finished", "ok")
     answers = bot.slack.responses.get(url, [])
     assert len(answers) == 1, f"no answer reached Slack before exit:\n{bot.log_tail(15)}"
-    assert "Cancelled" in text_of(answers[0])
+    assert "TikTok is stopping" in text_of(answers[0])
     assert [m for (c, _), m in bot.slack.messages.items() if c == AUDIT_CHANNEL], (
         f"the public audit entry was dropped on shutdown:\n{bot.log_tail(15)}"
     )
@@ -97,7 +97,7 @@ async def test_sigterm_waits_until_the_answer_has_reached_slack(bot):
     assert (row["state"], row["outcome"]) == ("finished", "ok")
     answers = bot.slack.responses.get(url, [])
     assert len(answers) == 1, f"the answer was dropped on shutdown:\n{bot.log_tail(12)}"
-    assert "Cancelled" in text_of(answers[0])
+    assert "TikTok is stopping" in text_of(answers[0])
 
 
 # --- SIGKILL mid-cancel, then a restart ------------------------------------------------------
@@ -127,7 +127,7 @@ async def test_after_sigkill_mid_cancel_the_person_can_ask_status_and_cancel_aga
     assert "still downloading" in text_of(answer)
     assert [b["value"] for b in buttons(answer) if b["action_id"] == "cancel_upload"] == [PID]
     # a new cancel works and gets its own row; the unfinished one stays as it was
-    assert "Cancelled" in text_of(await bot.command(PID))
+    assert "TikTok is stopping" in text_of(await bot.command(PID))
     rows = bot.cancel_rows(PID)
     assert [(r["state"], r["outcome"]) for r in rows] == [("started", None), ("finished", "ok")]
     assert rows[0] == unfinished
@@ -155,7 +155,7 @@ async def test_db_locked_by_another_writer_for_two_seconds(bot):
     finally:
         other.close()
     answer = await bot.answer(url, timeout=15)
-    assert "Cancelled" in text_of(answer), text_of(answer)
+    assert "TikTok is stopping" in text_of(answer), text_of(answer)
     (call,) = bot.tiktok.calls_to("cancel")
     assert call.time >= released_at - 0.05
     (row,) = bot.cancel_rows(PID)
@@ -163,4 +163,4 @@ async def test_db_locked_by_another_writer_for_two_seconds(bot):
     assert "database is locked" not in bot.log_text()
     # and the bot carries on
     bot.tiktok.add_upload(NEXT_PID, open_id="open-1")
-    assert "Cancelled" in text_of(await bot.command(NEXT_PID))
+    assert "TikTok is stopping" in text_of(await bot.command(NEXT_PID))

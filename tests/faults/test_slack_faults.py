@@ -39,7 +39,7 @@ async def test_response_url_failing_once_is_retried_and_answered_once(bot):
     bot.slack.fail_response(500, times=1)
     url = await bot.send_command(PID)
     answer = await bot.answer(url)
-    assert "Cancelled" in text_of(answer)
+    assert "TikTok is stopping" in text_of(answer)
     await asyncio.sleep(0.3)
     assert len(bot.slack.responses[url]) == 1
     assert len(bot.tiktok.calls_to("cancel")) == 1
@@ -62,7 +62,7 @@ async def test_response_url_failing_for_good_keeps_the_row_and_the_bot_serves(bo
     assert "Traceback" not in bot.log_text()
     # the same process keeps serving
     assert "/tiktok-cancel status" in text_of(await bot.command("help"))
-    assert "Cancelled" in text_of(await bot.command(NEXT_PID))
+    assert "TikTok is stopping" in text_of(await bot.command(NEXT_PID))
 
 
 # --- chat.postMessage to AUDIT_CHANNEL ----------------------------------------------------------
@@ -71,7 +71,7 @@ async def test_response_url_failing_for_good_keeps_the_row_and_the_bot_serves(bo
 async def test_audit_post_ratelimited_waits_retry_after_and_posts_once(bot):
     await linked_with_upload(bot)
     bot.slack.ratelimit("chat.postMessage", retry_after=1, times=1)
-    assert "Cancelled" in text_of(await bot.command(PID))
+    assert "TikTok is stopping" in text_of(await bot.command(PID))
     await wait_until(lambda: len(bot.posts_to(AUDIT_CHANNEL)) >= 2, 10, "no retry of the post")
     limited, retried = bot.posts_to(AUDIT_CHANNEL)[:2]
     assert retried.time - limited.time >= 0.95, "Retry-After: 1 was not honoured"
@@ -85,7 +85,7 @@ async def test_audit_post_ratelimited_waits_retry_after_and_posts_once(bot):
 async def test_audit_post_failing_with_500_keeps_the_row_and_later_posts_work(bot):
     await linked_with_upload(bot, PID, NEXT_PID)
     bot.slack.fail_http("chat.postMessage", 500, times=3)  # the first try and both retries
-    assert "Cancelled" in text_of(await bot.command(PID))
+    assert "TikTok is stopping" in text_of(await bot.command(PID))
     await wait_until(lambda: len(bot.posts_to(AUDIT_CHANNEL)) >= 3, 15, "post not retried")
     await wait_until(
         lambda: "slack.post_failed" in bot.log_text() or "listener_failed" in bot.log_text(),
@@ -95,7 +95,7 @@ async def test_audit_post_failing_with_500_keeps_the_row_and_later_posts_work(bo
     assert audit_messages(bot) == []
     assert_finished_ok(bot)
     # the next attempt is posted as usual
-    assert "Cancelled" in text_of(await bot.command(NEXT_PID))
+    assert "TikTok is stopping" in text_of(await bot.command(NEXT_PID))
     await wait_until(lambda: len(audit_messages(bot)) == 1, 10, "no later audit post")
     assert NEXT_PID in text_of(audit_messages(bot)[0])
     assert_finished_ok(bot, NEXT_PID)
@@ -117,7 +117,7 @@ async def test_thread_reply_failing_with_500_still_updates_the_announcement(bot)
         assert resp.status == 201
         announced = await resp.json()
     bot.slack.fail_http("chat.postMessage", 500, times=3)
-    assert "Cancelled" in text_of(await bot.click("cancel_upload", PID))
+    assert "TikTok is stopping" in text_of(await bot.click("cancel_upload", PID))
     assert_finished_ok(bot)
     await wait_until(lambda: len(bot.posts_to("C1")) >= 4, 15, "thread reply not retried")
     await wait_until(
@@ -127,5 +127,5 @@ async def test_thread_reply_failing_with_500_still_updates_the_announcement(bot)
     )
     (update,) = bot.slack.calls_to("chat.update")
     assert update.params["ts"] == announced["ts"]
-    assert "Cancelled by <@U1>" in text_of(update.params)
+    assert "*Stopping* \u2014 <@U1> asked TikTok to cancel it" in text_of(update.params)
     assert not [b for b in update.params.get("blocks", []) if b.get("type") == "actions"]

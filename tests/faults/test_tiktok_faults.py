@@ -44,7 +44,7 @@ async def assert_keeps_serving(bot: BotProcess, publish_id: str = NEXT_PID) -> N
     if publish_id not in bot.tiktok.uploads:
         bot.tiktok.add_upload(publish_id, open_id="open-1")
     answer = await bot.command(f"{publish_id} after the fault")
-    assert "Cancelled" in text_of(answer), text_of(answer)
+    assert "TikTok is stopping" in text_of(answer), text_of(answer)
     (row,) = bot.cancel_rows(publish_id)
     assert (row["state"], row["outcome"], row["attempts"]) == ("finished", "ok", 1)
 
@@ -81,7 +81,7 @@ async def test_hang_is_an_unknown_outcome_with_a_status_hint_and_status_works(bo
     assert [b["value"] for b in buttons(status) if b["action_id"] == "cancel_upload"] == [PID]
     # and asking to cancel again is safe: this time TikTok answers
     again = await bot.command(PID)
-    assert "Cancelled" in text_of(again)
+    assert "TikTok is stopping" in text_of(again)
     assert [r["outcome"] for r in bot.cancel_rows(PID)] == ["timeout", "ok"]
     await assert_keeps_serving(bot)
 
@@ -95,8 +95,8 @@ async def test_slow_answer_under_the_timeout_is_a_normal_cancel(bot):
     answer = await bot.command(PID)
     bot.tiktok.cancel_latency_s = 0
     text = text_of(answer)
-    assert "Cancelled" in text
-    assert "Still running:* no" in text
+    assert "TikTok is stopping" in text
+    assert "Still running:* stopping" in text
     (row,) = bot.cancel_rows(PID)
     assert (row["state"], row["outcome"], row["http_status"], row["attempts"]) == (
         "finished",
@@ -210,6 +210,6 @@ async def test_connection_refused_is_explained_and_the_bot_recovers_when_tiktok_
     assert "Brand Social" in text_of(await bot.command("whoami"))
     # TikTok is back: the same upload can be cancelled, and every attempt has its row
     await bot.restart(TIKTOK_API_URL=bot.tiktok.url)
-    assert "Cancelled" in text_of(await bot.command(PID))
+    assert "TikTok is stopping" in text_of(await bot.command(PID))
     assert [r["outcome"] for r in bot.cancel_rows(PID)] == ["connection_failed", "ok"]
     await assert_keeps_serving(bot)

@@ -66,7 +66,7 @@ async def test_replayed_cancel_calls_tiktok_once_in_the_window_and_is_refused_af
     assert await send() == 200  # the replay, while the first cancel is in flight
     answers = [text_of(a) for a in await h.slack.wait_for_responses(url, 2, timeout=10)]
     assert len(h.tiktok.calls_to("cancel")) == 1
-    assert sum("Cancelled" in a for a in answers) == 1
+    assert sum("TikTok is stopping" in a for a in answers) == 1
     assert sum("already under way" in a for a in answers) == 1
     rows = cancel_rows(h)
     assert sorted(r["outcome"] for r in rows) == ["in_flight", "ok"]  # every attempt has a row
@@ -208,7 +208,7 @@ async def test_path_and_sql_looking_input_is_refused_or_kept_verbatim(h, value):
     assert db_rows(h, "SELECT * FROM links WHERE kind = 'team'") == []
 
     # as a reason: a normal cancel, the reason stored exactly as typed
-    assert "Cancelled" in text_of(await h.command(f"{PID} {value}"))
+    assert "TikTok is stopping" in text_of(await h.command(f"{PID} {value}"))
     (row,) = cancel_rows(h)
     assert (row["outcome"], row["reason"], row["publish_id"]) == ("ok", value, PID)
 
@@ -364,7 +364,7 @@ async def test_reason_cannot_rewrite_the_json_value_of_the_retry_button(h):
     (dm,) = await h.slack.wait_for_call("chat.postMessage")
     (retry,) = [b for b in buttons(dm.params) if b["action_id"] == "retry_cancel"]
     assert json.loads(retry["value"]) == {"publish_id": PID, "reason": reason}
-    assert "Cancelled" in text_of(await h.click("retry_cancel", retry["value"]))
+    assert "TikTok is stopping" in text_of(await h.click("retry_cancel", retry["value"]))
     (call,) = h.tiktok.calls_to("cancel")
     assert call.body == {"publish_id": PID}
     assert h.tiktok.uploads[decoy].status == "PROCESSING_DOWNLOAD"
@@ -433,19 +433,19 @@ async def test_no_secret_anywhere_after_a_whole_run_of_the_process(
             headers={"Authorization": f"Bearer {bot.env['NOTIFY_TOKEN']}"},
         ) as resp:
             assert resp.status == 201
-        assert "Cancelled" in text_of(await bot.click("cancel_upload", PID))
+        assert "TikTok is stopping" in text_of(await bot.click("cancel_upload", PID))
         tiktok.add_upload("v_pub_url~v2.6630001", open_id="open-1")
-        assert "Cancelled" in text_of(await bot.command("v_pub_url~v2.6630001 wrong cut"))
+        assert "TikTok is stopping" in text_of(await bot.command("v_pub_url~v2.6630001 wrong cut"))
         # an expired access token: refreshed once, new tokens issued
         tiktok.expire_access_token(tiktok.grants[-1].access_token)
         tiktok.add_upload("v_pub_url~v2.6630002", open_id="open-1")
-        assert "Cancelled" in text_of(await bot.command("v_pub_url~v2.6630002"))
+        assert "TikTok is stopping" in text_of(await bot.command("v_pub_url~v2.6630002"))
         assert tiktok.refresh_count == 1
         # TikTok rate-limits once; Slack's response_url fails once
         tiktok.script_error("cancel", 429, "rate_limit_exceeded")
         slack.fail_response(500)
         tiktok.add_upload("v_pub_url~v2.6630003", open_id="open-1")
-        assert "Cancelled" in text_of(await bot.command("v_pub_url~v2.6630003"))
+        assert "TikTok is stopping" in text_of(await bot.command("v_pub_url~v2.6630003"))
         # a team account, granted and used
         tiktok.add_user("open-brand", "Brand Team")
         team_consent = button_urls(await bot.command("team connect brand", user_id=ADMIN))[0]
@@ -458,7 +458,7 @@ async def test_no_secret_anywhere_after_a_whole_run_of_the_process(
         await bot.command("team grant brand <@U2|bob>", user_id=ADMIN)
         tiktok.add_upload("v_pub_url~v2.6630004", open_id="open-brand")
         answer = await bot.command("as brand v_pub_url~v2.6630004", user_id="U2")
-        assert "Cancelled" in text_of(answer)
+        assert "TikTok is stopping" in text_of(answer)
         # a signed TikTok webhook, and one with a wrong signature
         hook = tiktok.webhook_body("post.publish.complete", {"publish_id": PID})
         for signature in (tiktok.sign_webhook(hook), "t=1,s=00"):
