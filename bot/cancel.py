@@ -88,8 +88,13 @@ class CancelService:
         """Cancel `publish_id` for `actor`, with team account `account` if they asked for one."""
         key = (actor.team_id, publish_id)
         if key in self._in_flight:
+            announced = await self.store.run(announcements.get, publish_id)
             by = {"by": self._in_flight_by.get(key, "")}
-            return await self._record_without_call(actor, publish_id, reason, "in_flight", data=by)
+            title = announced.title if announced else ""
+            outcome = await self._record_without_call(
+                actor, publish_id, reason, "in_flight", title=title, data=by
+            )
+            return replace(outcome, announced=announced is not None)
         task = asyncio.create_task(self._cancel(actor, publish_id, reason, account))
         self._in_flight[key] = task
         self._in_flight_by[key] = actor.user_id
