@@ -608,6 +608,7 @@ class Sandbox:
                 "fail_reason": u.fail_reason or "",
                 "account": names.get(u.open_id, u.open_id),
                 "next_answer": self._scripted_for(u.publish_id),
+                "stopping": u.cancel_requested and u.status == "PROCESSING_DOWNLOAD",
             }
             for u in self.tiktok.uploads.values()
         ]

@@ -479,3 +479,22 @@ async def test_every_cancel_row_of_the_flow_is_finished(hb):
         {"outcome": "already_final", "state": "finished"},
     ]
     assert len(h.tiktok.calls_to("cancel")) == 1
+
+
+async def test_a_later_webhook_moves_a_final_state_on_and_says_so(hb):
+    # Inbox draft first (despite the cancel), then the creator posts it from the inbox: news.
+    h = hb
+    first = await announced_and_stopping(h)
+    h.tiktok.cancel_outcome(PID, "SEND_TO_USER_INBOX")
+    inbox = {"publish_id": PID, "publish_type": "INBOX_SHARE"}
+    assert await signed_webhook(h, "post.publish.inbox_delivered", inbox) == 200
+    assert "inbox even though <@U1>" in text_of(thread_posts(h, first["ts"])[-1].params)
+    h.tiktok.cancel_outcome(PID, "PUBLISH_COMPLETE")
+    assert await signed_webhook(h, "post.publish.complete", inbox) == 200
+    replies = thread_posts(h, first["ts"])
+    assert len(replies) == 3
+    said = text_of(replies[-1].params)
+    assert f"{NAME} was posted on TikTok even though <@U1> asked to cancel it." in said
+    shown = text_of(updates(h, first["ts"])[-1].params)
+    assert "*Posted despite the cancel request* \u2014 <@U1>" in shown
+    assert stored(h)["status"] == "PUBLISH_COMPLETE"

@@ -545,3 +545,45 @@ def test_cli_says_when_the_port_is_taken(tmp_path):
     assert out.returncode == 1
     assert out.stdout == ""
     assert f"can't listen on port {port}" in out.stderr and "Traceback" not in out.stderr
+
+
+async def test_an_accepted_cancel_that_gets_posted_anyway_tells_the_asker(page, sb):
+    sb.settle_after_s = 0.3
+    await page.link()
+    await page.announce("v_pub_url~v2.1020")
+    await page.post("/api/tiktok/next", {"answer": "ok_posted", "publish_id": "v_pub_url~v2.1020"})
+    answer = await page.cancel_answer("v_pub_url~v2.1020")
+    assert "TikTok is stopping" in blocks_text(answer)
+    state = await page.until(
+        lambda s: (
+            "*Posted despite the cancel request* \u2014 <@U0ALEX>"
+            in blocks_text(announcement(s, "v_pub_url~v2.1020"))
+            and s
+        )
+    )
+    replies = announcement(state, "v_pub_url~v2.1020")["replies"]
+    said = blocks_text(replies[-1])
+    assert "was posted on TikTok even though <@U0ALEX> asked to cancel it." in said
+    assert "delete the post in the TikTok app" in said
+    assert upload(state, "v_pub_url~v2.1020")["status"] == "PUBLISH_COMPLETE"
+
+
+async def test_an_accepted_cancel_shows_stopping_until_tiktok_has_its_word(page, sb):
+    sb.settle_after_s = 60  # the page's TikTok panel decides instead
+    await page.link()
+    await page.announce("v_pub_url~v2.1021")
+    await page.cancel_answer("v_pub_url~v2.1021")
+    state = await page.until(lambda s: upload(s, "v_pub_url~v2.1021")["stopping"] and s)
+    assert upload(state, "v_pub_url~v2.1021")["status"] == "PROCESSING_DOWNLOAD"
+    result = await page.post(
+        "/api/tiktok/status", {"publish_id": "v_pub_url~v2.1021", "status": "complete"}
+    )
+    assert result["status"] == 200
+    state = await page.until(
+        lambda s: (
+            "*Posted despite the cancel request*"
+            in blocks_text(announcement(s, "v_pub_url~v2.1021"))
+            and s
+        )
+    )
+    assert not upload(state, "v_pub_url~v2.1021")["stopping"]
