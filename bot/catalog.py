@@ -703,7 +703,8 @@ ENTRIES: tuple[Explanation, ...] = (
         "finished it and posted it.",
         R.NO,
         "it is posted",
-        "If it shouldn't be live, delete the post in the TikTok app, signed in as {account}.",
+        "If it shouldn't be live, delete the post in the TikTok app, signed in as the account "
+        "that posted it.",
     ),
     E(
         "inbox_despite_cancel",
@@ -713,8 +714,8 @@ ENTRIES: tuple[Explanation, ...] = (
         "is waiting as a draft in the account's inbox. It isn't posted.",
         R.NO,
         "it won't post unless someone posts it from the TikTok app",
-        "If it shouldn't go out, delete the draft from the TikTok app's inbox, signed in as "
-        "{account}.",
+        "If it shouldn't go out, delete the draft from the inbox in the TikTok app, signed in "
+        "as the account it was sent to.",
     ),
 )
 

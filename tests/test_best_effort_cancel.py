@@ -281,13 +281,13 @@ async def test_sent_to_the_inbox_despite_the_cancel_found_by_polling(hb):
     assert await h.bot.services.poller.poll_due() == 1
     shown = text_of(updates(h, first["ts"])[-1].params)
     assert "*Sent to the inbox despite the cancel request* \u2014 <@U1>" in shown
-    assert "delete the draft from the TikTok app's inbox" in shown
+    assert "delete the draft from the inbox in the TikTok app" in shown
     said = text_of(thread_posts(h, first["ts"])[-1].params)
     assert (
         f"{NAME} was sent to the creator's TikTok inbox even though <@U1> asked to cancel it."
     ) in said
     assert "It isn't posted." in said
-    assert "delete the draft from the TikTok app's inbox" in said
+    assert "delete the draft from the inbox in the TikTok app" in said
     assert stored(h)["final"] == 1
 
 

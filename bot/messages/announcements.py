@@ -64,7 +64,7 @@ def cancel_request_line(a: Announcement) -> str:
         return (
             f":warning: *Sent to the inbox despite the cancel request* — {asked_at(a)}, "
             f"but TikTok sent it to the account's inbox {confirmed}. It isn't posted; if it "
-            "shouldn't go out, delete the draft from the TikTok app's inbox."
+            "shouldn't go out, delete the draft from the inbox in the TikTok app."
         )
     return f"{asked_at(a)}; TikTok ended it another way {confirmed} (see *Status*)."
 

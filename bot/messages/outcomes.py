@@ -132,7 +132,7 @@ def _known_ending(outcome: Outcome) -> list[dict]:
     ended = fill(entry.headline, outcome.publish_id, outcome.title, "check", "", mention(by))
     blocks = [section(f"*What TikTok told us:* {ended}")]
     at = data.get("at")
-    if by and isinstance(at, int | float) and at:
+    if "{by}" not in entry.headline and by and isinstance(at, int | float) and at:
         blocks.append(context(f"{mention(by)} asked TikTok to cancel it {when(at)}"))
     return blocks
 
