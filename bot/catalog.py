@@ -637,8 +637,8 @@ ENTRIES: tuple[Explanation, ...] = (
         "a second request.",
         R.UNKNOWN,
         "TikTok hasn't answered the first request yet",
-        "No need to press again. If the upload was announced, the outcome will show on the "
-        "announcement and in its thread; either way `{cmd} status {id}` shows where it is.",
+        "No need to press again. If the upload was announced, the outcome will show in the "
+        "announcement's thread; either way `{cmd} status {id}` shows where it is.",
     ),
     E(
         "team_link_expired",

@@ -36,6 +36,7 @@ PID = "v_pub_url~v2.8100001"
 PID2 = "v_pub_url~v2.8100002"
 TITLE = "Spring teaser"
 NAME = "\u201cSpring teaser\u201d"  # how the bot names the upload
+CMD = "/tiktok-cancel"
 CMD_STATUS = f"`/tiktok-cancel status {PID}`"
 
 
@@ -383,8 +384,7 @@ async def test_a_new_request_while_stopping_makes_no_tiktok_call_and_names_who_a
 @pytest.mark.parametrize("announced", [True, False])
 async def test_in_flight_names_the_first_person_and_promises_nothing_false(hb, announced):
     h = hb
-    if announced:
-        await announce(h, title=TITLE)
+    first_post = await announce(h, title=TITLE) if announced else None
     slow_ok = {"error": {"code": "ok", "message": "", "log_id": "L1"}}
     h.tiktok.script("cancel", Reply(delay=0.6, json=slow_ok))
     first = asyncio.create_task(h.command(PID, user_id="U1"))
@@ -400,14 +400,19 @@ async def test_in_flight_names_the_first_person_and_promises_nothing_false(hb, a
         "send a second request."
     ) in text
     assert (
-        "If the upload was announced, the outcome will show on the announcement and in its "
-        f"thread; either way {CMD_STATUS} shows where it is."
+        "If the upload was announced, the outcome will show in the announcement's thread; "
+        f"either way {CMD_STATUS} shows where it is."
     ) in text
     assert "will appear here" not in text
     assert_valid_blocks(second)
     await settle(h)
     outcomes = sorted((r["user_id"], r["outcome"]) for r in cancel_rows(h))
     assert outcomes == [("U1", "ok"), ("U2", "in_flight")]
+    if first_post is not None:  # what the answer promised: the outcome in the thread
+        (reply,) = thread_posts(h, first_post["ts"])
+        assert f"<@U1> asked to cancel via {CMD}: TikTok is stopping {NAME}." in text_of(
+            reply.params
+        )
 
 
 # --- PROCESSING_UPLOAD: TikTok can't stop it, so no Cancel button -----------------------------
