@@ -5,6 +5,12 @@ input, one Slack post per publish_id (a repeat answers with the first message), 
 stored unless Slack took the post. `after_cancel` hears every cancel outcome: a reply in the
 announcement's thread (or the audit channel) and the announcement updated in place.
 `apply_status` moves an upload to what TikTok says, from a webhook or a poll.
+
+A cancel is best effort: TikTok's `ok` means it will try. So `ok` records who asked and
+when (the upload is "stopping"), polls soon, and the announcement becomes final only on
+TikTok's word: `publish_cancelled` confirms it; a post or inbox draft instead is said as
+such, mentioning who asked. Every later word from TikTok moves the state on or is the
+same news (then nothing is posted).
 """
 
 from __future__ import annotations
@@ -50,6 +56,9 @@ MAX_VIDEO_NUMBER = 10**15  # far above any real size in bytes; keeps numbers pla
 FIRST_POLL_DELAY_S = 15.0
 # What "Slack could not be reached" means: the network, not our own code.
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, ConnectionError)
+STOPPING_POLL_DELAY_S = 15.0  # after TikTok's `ok`, ask soon how the cancel ended
+# Answered from what the announcement already says: nothing about the upload changes.
+ANSWERED_FROM_RECORD = frozenset({"already_final", "already_stopping"})
 # What the pipeline did wrong when Slack refuses the post, and the HTTP status we answer.
 SLACK_REFUSALS = {
     "channel_not_found": (
@@ -259,7 +268,8 @@ class AnnouncementService:
             await self._record_attempt(a, outcome)
 
     async def _record_attempt(self, a: Announcement, outcome: Outcome) -> None:
-        if messages.is_personal(outcome.code):  # about the person, not the upload: thread only
+        if messages.is_personal(outcome.code) or outcome.code in ANSWERED_FROM_RECORD:
+            # About the person, or nothing new about the upload: a thread reply only.
             await self.slack.post(a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
             return
         changes: dict[str, Any] = {
@@ -267,17 +277,25 @@ class AnnouncementService:
             "last_code": outcome.code,
             "last_at": outcome.at,
         }
+        follow_now = outcome.code == "publish_not_cancellable"
         if outcome.ok:
-            changes.update(
-                status="FAILED", fail_reason="publish_cancelled", final=True, next_poll_at=None
-            )
-        elif outcome.code == "publish_not_cancellable":
+            # TikTok will try: stopping until its word (webhook or poll) says how it ended.
+            changes.update(cancel_by=outcome.actor.user_id, cancel_at=outcome.at)
+            if not a.final:
+                changes.update(next_poll_at=time.time() + STOPPING_POLL_DELAY_S, poll_count=0)
+                follow_now = True
+        elif follow_now:
             changes["next_poll_at"] = time.time()  # find out where it ended up
-        updated = await self.store.run(store_announcements.update, a.publish_id, **changes)
+        expected = {"final": a.final, "status": a.status, "cancel_by": a.cancel_by}
+        updated = await self.store.run(
+            store_announcements.update_if, a.publish_id, expected, **changes
+        )
+        if updated is None:
+            log.warning("announce.changed_meanwhile", extra={"code": outcome.code})
         await self.slack.post(a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
         if updated is not None:
             await self.slack.update(a.channel, a.ts, messages.announcement_message(updated))
-        if outcome.code == "publish_not_cancellable":
+        if follow_now:
             for callback in self.on_new:
                 callback()
 
@@ -295,11 +313,10 @@ class AnnouncementService:
         if a is None:
             return False
         post_ids = post_ids if post_ids is not None else a.post_ids
-        if a.final and a.fail_reason == "publish_cancelled":
-            return False  # we cancelled it; TikTok's later word is the same news
         if (status, fail_reason, post_ids) == (a.status, a.fail_reason, a.post_ids):
-            return False
+            return False  # the same news again
         final = status in FINAL_STATUSES
+        moved = (status, fail_reason) != (a.status, a.fail_reason)
         changes: dict[str, Any] = {
             "status": status,
             "fail_reason": fail_reason,
@@ -308,11 +325,16 @@ class AnnouncementService:
         }
         if final:
             changes["next_poll_at"] = None
-        updated = await self.store.run(store_announcements.update, publish_id, **changes)
+            if moved:
+                changes["final_at"] = time.time()
+        expected = {"status": a.status, "fail_reason": a.fail_reason, "final": a.final}
+        updated = await self.store.run(
+            store_announcements.update_if, publish_id, expected, **changes
+        )
         if updated is None:
             return False
         await self.slack.update(a.channel, a.ts, messages.announcement_message(updated))
-        if final and not a.final:
+        if final and moved:
             await self.slack.post(a.channel, messages.final_state_message(updated), thread_ts=a.ts)
         return True
 

@@ -2,8 +2,11 @@
 
 authorize (which link acts) → audit "started" → TikTok cancel with refresh-and-retry inside
 a deadline → audit "finished" → outcome. A second request for an upload whose cancel is in
-flight makes no TikTok call: it is told the first is under way. Listeners (the audit
-channel post, later the announcement thread) hear about every finished attempt.
+flight makes no TikTok call: it is told the first is under way, and by whom. Nor does a
+request for an announced upload the bot already knows is final (`already_final`) or that
+TikTok is already stopping (`already_stopping`): it is answered from what we know. Every
+attempt lands in the audit trail. Listeners (the audit channel post, the announcement
+thread) hear about every finished attempt.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class CancelService:
         self.linking = linking
         self.listeners: list[OutcomeListener] = []
         self._in_flight: dict[tuple[str, str], asyncio.Task[Outcome]] = {}
+        self._in_flight_by: dict[tuple[str, str], str] = {}  # whose cancel it is
         self._background: set[asyncio.Task] = set()
 
     async def connect_url(self, actor: Actor, publish_id: str = "", reason: str = "") -> str:
@@ -84,13 +88,24 @@ class CancelService:
         """Cancel `publish_id` for `actor`, with team account `account` if they asked for one."""
         key = (actor.team_id, publish_id)
         if key in self._in_flight:
-            return await self._record_without_call(actor, publish_id, reason, "in_flight")
+            announced = await self.store.run(announcements.get, publish_id)
+            by = {"by": self._in_flight_by.get(key, "")}
+            title = announced.title if announced else ""
+            outcome = await self._record_without_call(
+                actor, publish_id, reason, "in_flight", title=title, data=by
+            )
+            return replace(outcome, announced=announced is not None)
         task = asyncio.create_task(self._cancel(actor, publish_id, reason, account))
         self._in_flight[key] = task
-        task.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        self._in_flight_by[key] = actor.user_id
+        task.add_done_callback(lambda _: self._forget(key))
         outcome = await asyncio.shield(task)  # a dropped Slack request must not orphan the row
         self._notify(outcome)
         return outcome
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        self._in_flight.pop(key, None)
+        self._in_flight_by.pop(key, None)
 
     def pending(self) -> list[asyncio.Task]:
         """In-flight cancels and their listener posts (shutdown waits for them)."""
@@ -108,13 +123,16 @@ class CancelService:
         code: str,
         account: str = "",
         title: str = "",
+        data: dict | None = None,
     ) -> Outcome:
         entry = _audit_start(actor, publish_id, reason, account=account)
         audit_id = await self.store.run(audit.record, entry, AuditFinish(outcome=code))
         connect_url = ""
         if code in ("not_linked", "link_unreadable", "link_expired"):
             connect_url = await self.connect_url(actor, publish_id, reason)
-        data = {"admins": sorted(self.settings.admin_users)} if account else {}
+        data = dict(data or {})
+        if account:
+            data["admins"] = sorted(self.settings.admin_users)
         return Outcome(
             "cancel",
             code,
@@ -130,9 +148,15 @@ class CancelService:
 
     def _prepare(
         self, db, actor: Actor, publish_id: str, reason: str, account: str
-    ) -> tuple[Announcement | None, Acting, int | None]:
-        """One trip to the database: the announcement, which link acts, the "started" row."""
+    ) -> tuple[Announcement | None, Acting | None, int | None]:
+        """One trip to the database: the announcement, which link acts, the "started" row.
+
+        No link and no row when the announcement already says how the cancel ends (final, or
+        TikTok is stopping it): that request is answered from what we know.
+        """
         announced = announcements.get(db, publish_id)
+        if announced is not None and (announced.final or announced.stopping):
+            return announced, None, None
         acting = resolve_link(
             db,
             self.tokens.links,
@@ -161,6 +185,9 @@ class CancelService:
             self._prepare, actor, publish_id, reason, account
         )
         title = announced.title if announced else ""
+        if acting is None:  # _prepare found the answer in the announcement
+            assert announced is not None
+            return await self._answer_from_record(actor, reason, account, announced)
         if acting.link is None or audit_id is None:
             outcome = await self._record_without_call(
                 actor, publish_id, reason, acting.problem, acting.account, title
@@ -222,6 +249,23 @@ class CancelService:
             audit_id=audit_id,
             connect_url=connect_url,
         )
+
+    async def _answer_from_record(
+        self, actor: Actor, reason: str, account: str, a: Announcement
+    ) -> Outcome:
+        """No TikTok call: the upload is final, or TikTok already said it would stop it."""
+        code = "already_final" if a.final else "already_stopping"
+        known = {
+            "status": a.status,
+            "fail_reason": a.fail_reason,
+            "by": a.cancel_by,
+            "at": a.cancel_at,
+            "final_at": a.final_at,
+        }
+        outcome = await self._record_without_call(
+            actor, a.publish_id, reason, code, account, a.title, data=known
+        )
+        return replace(outcome, announced=True, account="")
 
     def _notify(self, outcome: Outcome) -> None:
         for listener in self.listeners:

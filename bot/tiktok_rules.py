@@ -1,5 +1,9 @@
 """TikTok's rules the bot acts on, kept apart from how they are worded: which upload states
-are final, which status values exist, and when pressing Cancel again can still help."""
+are final, which status values exist, and when pressing Cancel can (still) help.
+
+A cancel is best effort (tiktok-api.md §2): TikTok's `ok` means it will try, and only
+`PULL_FROM_URL` downloads can be stopped at all, so an upload in `PROCESSING_UPLOAD` (a file
+being sent in pieces) offers no Cancel button, nor does one TikTok is already stopping."""
 
 from __future__ import annotations
 
@@ -29,7 +33,27 @@ def retry_makes_sense(code: str) -> bool:
     return code not in NO_RETRY_CODES and explain(code).running is not Running.NO
 
 
+# TikTok's cancel stops pull-from-URL downloads only; a file upload can't be stopped.
+NOT_CANCELLABLE_STATUSES = frozenset({"PROCESSING_UPLOAD"})
+
+
 def shows_cancel_button(a: Announcement) -> bool:
-    if a.final:
+    """Is pressing Cancel on this announced upload worth offering (announcement, list, Home)?"""
+    if a.final or a.stopping or a.status in NOT_CANCELLABLE_STATUSES:
         return False
     return not a.last_code or retry_makes_sense(a.last_code)
+
+
+def ending_code(status: str, fail_reason: str = "", cancel_by: str = "") -> str:
+    """The catalog code that explains where a final upload ended up.
+
+    A failure is explained by its reason; a post or inbox draft after a cancel TikTok said it
+    would try is the cancel that didn't make it, said as such.
+    """
+    if status == "FAILED" and fail_reason:
+        return fail_reason
+    if cancel_by and status == "PUBLISH_COMPLETE":
+        return "posted_despite_cancel"
+    if cancel_by and status == "SEND_TO_USER_INBOX":
+        return "inbox_despite_cancel"
+    return status

@@ -18,6 +18,9 @@ JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):
                                (the TikTok account that started the upload) and
                                "tiktok_status"? (where it is at TikTok; default downloading)
     POST /api/tiktok/next      {"answer", "publish_id"?}: what TikTok answers the next cancel
+                               ("ok": TikTok stops it a few seconds later and sends the
+                               `post.publish.failed` webhook; "ok_posted": it says ok but
+                               posts it anyway; meanwhile /api/tiktok/status can move it)
     POST /api/tiktok/status    {"publish_id", "status", "fail_reason"?}: move an upload and
                                send the signed webhook TikTok would
     GET  /tiktok/consent       TikTok's consent page (the bot's Connect button points here)
@@ -26,6 +29,7 @@ JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import re
@@ -48,7 +52,7 @@ from bot.outcome import Outcome
 from bot.settings import Settings
 from sandbox.fakes import FakeSlack, FakeTikTok, Reply
 from sandbox.fakes.slack_requests import block_actions_payload, sign, slash_command_body
-from sandbox.fakes.tiktok import Call, envelope_error
+from sandbox.fakes.tiktok import envelope_error
 
 STATIC = Path(__file__).parent / "static"
 CHANNEL = "C0LAUNCH"
@@ -101,6 +105,10 @@ FAULTS = {
     "hang": "no answer at all (the bot times out)",
 }
 NORMAL = "normal"
+# A cancel TikTok accepted ends this many seconds later, with the webhook TikTok would send.
+CANCEL_SETTLE_S = 5.0
+# Accepted-cancel answers, and where each leaves the upload once TikTok has had its go.
+ACCEPTED = {"ok": "FAILED", "ok_posted": "PUBLISH_COMPLETE"}
 STATUSES = {
     "PUBLISH_COMPLETE": "post.publish.complete",
     "SEND_TO_USER_INBOX": "post.publish.inbox_delivered",
@@ -120,7 +128,12 @@ def answer_choices() -> list[dict[str, str]]:
     """What the "next answer" panel offers: normal, ok, each error code, then the faults."""
     choices = [
         {"value": NORMAL, "label": "as TikTok would (by the upload's state)", "group": ""},
-        {"value": "ok", "label": "ok: cancelled", "group": ""},
+        {
+            "value": "ok",
+            "label": "ok: TikTok stops it (confirmed a few seconds later)",
+            "group": "",
+        },
+        {"value": "ok_posted", "label": "ok, but it gets posted anyway", "group": ""},
     ]
     for code in cancel_codes():
         status = HTTP_STATUS.get(code, 400)
@@ -132,7 +145,7 @@ def answer_choices() -> list[dict[str, str]]:
 
 def scripted_reply(answer: str) -> Reply:
     """A fresh reply for one scripted answer (each carries a new TikTok log ID)."""
-    if answer == "ok":
+    if answer in ACCEPTED:
         return Reply(status=200, json=envelope_error("ok", ""))
     if answer == "429":
         return Reply(
@@ -162,12 +175,17 @@ class SandboxTikTok(FakeTikTok):
 
     A scripted answer holds for every call of that one cancel (the bot's retries and its
     refresh-and-retry included) and is dropped once the bot has finished it, so "429" shows
-    what the person reads when TikTok stays busy, not a silent retry that worked.
+    what the person reads when TikTok stays busy, not a silent retry that worked. An accepted
+    cancel doesn't end the upload at once: TikTok's word comes later (see `Sandbox`), as in
+    production, so the page shows "stopping" first.
     """
 
     def __init__(self) -> None:
         super().__init__(client_key=CLIENT_KEY, client_secret=CLIENT_SECRET)
         self.next_answers: dict[str, Scripted] = {}  # publish_id, or "" for any upload
+        self.endings: dict[str, str] = {}  # publish_id → where its accepted cancel ends
+        self.settle_cancels = False
+        self.cancel_answer = self._scripted_answer
 
     def script_next(self, answer: str, publish_id: str = "") -> None:
         if answer == NORMAL:
@@ -175,15 +193,14 @@ class SandboxTikTok(FakeTikTok):
         else:
             self.next_answers[publish_id] = Scripted(answer)
 
-    def _cancel(self, call: Call) -> Reply:
-        publish_id = str(call.body.get("publish_id") or "")
+    def _scripted_answer(self, publish_id: str) -> Reply | None:
         scripted = self.next_answers.get(publish_id) or self.next_answers.get("")
         if scripted is None:
-            return super()._cancel(call)
+            self.endings.pop(publish_id, None)
+            return None  # as TikTok would, by the upload's state
         scripted.used = True
-        upload = self.uploads.get(publish_id)
-        if scripted.answer == "ok" and upload is not None:
-            upload.status, upload.fail_reason = "FAILED", "publish_cancelled"
+        if scripted.answer in ACCEPTED:
+            self.endings[publish_id] = ACCEPTED[scripted.answer]
         return scripted_reply(scripted.answer)
 
     def cancel_finished(self, publish_id: str) -> None:
@@ -243,6 +260,9 @@ class Sandbox:
         # (response_url, index) → position: how many messages were posted before it came
         self.response_seq: dict[tuple[str, int], int] = {}
         self._runner: web.AppRunner | None = None
+        self.settle_after_s = CANCEL_SETTLE_S
+        self._settling: set[asyncio.Task] = set()
+        self.tiktok.on_cancel.append(self._cancel_accepted)
 
     @property
     def url(self) -> str:
@@ -298,6 +318,9 @@ class Sandbox:
         self.session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
+        for task in list(self._settling):
+            task.cancel()
+        await asyncio.gather(*self._settling, return_exceptions=True)
         if self.session is not None:
             await self.session.close()
             self.session = None
@@ -315,6 +338,22 @@ class Sandbox:
 
     async def _cancel_finished(self, outcome: Outcome) -> None:
         self.tiktok.cancel_finished(outcome.publish_id)
+
+    def _cancel_accepted(self, upload) -> None:
+        """TikTok said `ok`: a few seconds later it has its word, unless the page moved it."""
+        ending = self.tiktok.endings.pop(upload.publish_id, "FAILED")
+        task = asyncio.get_running_loop().create_task(self._settle(upload.publish_id, ending))
+        self._settling.add(task)
+        task.add_done_callback(self._settling.discard)
+
+    async def _settle(self, publish_id: str, ending: str) -> None:
+        await asyncio.sleep(self.settle_after_s)
+        upload = self.tiktok.uploads.get(publish_id)
+        if upload is None or upload.status != "PROCESSING_DOWNLOAD" or self.session is None:
+            return  # the page moved it meanwhile: that was TikTok's word
+        with contextlib.suppress(aiohttp.ClientError, BadRequest, AssertionError):
+            # (the sandbox may be stopping meanwhile)
+            await self.set_upload_status(publish_id, ending, "publish_cancelled", wait=0)
 
     def _response_arrived(self, url: str, body: dict[str, Any]) -> None:
         index = len(self.slack.responses.get(url, [])) - 1
@@ -570,6 +609,7 @@ class Sandbox:
                 "fail_reason": u.fail_reason or "",
                 "account": names.get(u.open_id, u.open_id),
                 "next_answer": self._scripted_for(u.publish_id),
+                "stopping": u.cancel_requested and u.status == "PROCESSING_DOWNLOAD",
             }
             for u in self.tiktok.uploads.values()
         ]

@@ -39,6 +39,14 @@ class Announcement:
     created_at: float = 0.0
     next_poll_at: float | None = None
     poll_count: int = 0
+    cancel_by: str = ""  # who asked, once TikTok said it would try to cancel
+    cancel_at: float = 0.0
+    final_at: float = 0.0  # when TikTok's word made it final
+
+    @property
+    def stopping(self) -> bool:
+        """TikTok said it would try to cancel it and hasn't said how that ended."""
+        return bool(self.cancel_by) and not self.final
 
 
 def _from_row(row: dict) -> Announcement:
@@ -62,6 +70,9 @@ def _from_row(row: dict) -> Announcement:
         created_at=row["created_at"] or 0.0,
         next_poll_at=row["next_poll_at"],
         poll_count=row["poll_count"] or 0,
+        cancel_by=row.get("cancel_by") or "",
+        cancel_at=row.get("cancel_at") or 0.0,
+        final_at=row.get("final_at") or 0.0,
     )
 
 
@@ -94,24 +105,45 @@ def insert(db: Database, a: Announcement) -> None:
             "updated_at": now,
             "next_poll_at": a.next_poll_at,
             "poll_count": a.poll_count,
+            "cancel_by": a.cancel_by,
+            "cancel_at": a.cancel_at,
+            "final_at": a.final_at,
         },
         pk="publish_id",
     )
 
 
-def update(db: Database, publish_id: str, **changes) -> Announcement | None:
-    """Apply `changes` (column=value; lists and dicts stored as JSON) and return the new row."""
+def _encode(changes: dict) -> dict:
     for name in ("video", "warnings", "post_ids"):
         if name in changes:
             changes[name] = json.dumps(changes[name])
     if "final" in changes:
         changes["final"] = int(changes["final"])
+    return changes
+
+
+def update(db: Database, publish_id: str, **changes) -> Announcement | None:
+    """Apply `changes` (column=value; lists and dicts stored as JSON) and return the new row."""
+    changes = _encode(changes)
     changes["updated_at"] = time.time()
     try:
         db[TABLE].update(publish_id, changes)
     except NotFoundError:
         return None
     return get(db, publish_id)
+
+
+def update_if(db: Database, publish_id: str, expected: dict, **changes) -> Announcement | None:
+    """Apply `changes` only while the row still holds the `expected` values (compare-and-write);
+    the new row, or None when it changed in between (or is gone)."""
+    expected, changes = _encode(dict(expected)), _encode(changes)
+    changes["updated_at"] = time.time()
+    sets = ", ".join(f"[{name}] = ?" for name in changes)
+    checks = " AND ".join(f"[{name}] IS ?" for name in expected) or "1"
+    sql = f"UPDATE {TABLE} SET {sets} WHERE publish_id = ? AND {checks}"
+    with db.conn:
+        cursor = db.conn.execute(sql, [*changes.values(), publish_id, *expected.values()])
+    return get(db, publish_id) if cursor.rowcount == 1 else None
 
 
 def in_flight(db: Database, team_id: str, limit: int = 50) -> list[Announcement]:

@@ -125,6 +125,14 @@ def _v2(db: Database) -> None:
     )
 
 
+def _v3(db: Database) -> None:
+    # A cancel TikTok accepted is best effort: who asked and when, until TikTok's word.
+    table = db["announcements"]
+    table.add_column("cancel_by", str, not_null_default="")  # whose cancel TikTok took
+    table.add_column("cancel_at", float, not_null_default=0.0)
+    table.add_column("final_at", float, not_null_default=0.0)  # when TikTok's word came
+
+
 def fetch_one(db: Database, sql: str, params: list | tuple) -> dict | None:
     """One row as a dict, straight through sqlite3 (the hot path skips table introspection)."""
     cursor = db.conn.execute(sql, params)
@@ -135,7 +143,7 @@ def fetch_one(db: Database, sql: str, params: list | tuple) -> dict | None:
 
 
 # Each migration runs once, in order; PRAGMA user_version records how far a file has come.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
 
 
 def migrate(db: Database) -> None:

@@ -33,12 +33,12 @@ async def test_announce_then_click_cancels_updates_and_threads(hn):
     assert "Spring teaser" in text_of(post.params)
     assert [b["action_id"] for b in buttons(post.params)] == ["cancel_upload"]
     answer = await h.click("cancel_upload", PID)
-    assert "TikTok is stopping" in text_of(answer)
+    assert "TikTok is stopping \u201cSpring teaser\u201d." in text_of(answer)
     assert len(h.tiktok.calls_to("cancel")) == 1
     update = (await h.slack.wait_for_call("chat.update"))[0]
     assert update.params["ts"] == body["ts"]
     assert buttons(update.params) == []
-    assert "Cancelled by <@U1>" in text_of(update.params)
+    assert "*Stopping* \u2014 <@U1> asked TikTok to cancel it" in text_of(update.params)
     replies = [c for c in h.slack.calls_to("chat.postMessage") if c.params.get("thread_ts")]
     assert replies and replies[0].params["thread_ts"] == body["ts"]
     again_status, again = await notify(h, {"publish_id": PID, "channel": "C1"})
@@ -523,13 +523,15 @@ async def test_click_threads_who_when_outcome_and_log_id(hn):
     assert row["source"] == "button" and row["outcome"] == "ok" and row["state"] == "finished"
     assert "<@U1>" in text
     assert "<!date^" in text
-    assert "TikTok is stopping" in text
+    assert "TikTok is stopping \u201cSpring teaser\u201d." in text
+    assert "*Still running:* stopping \u2014 we'll confirm here when TikTok does" in text
     assert row["log_id"] and row["log_id"] in text
     update = updates(h, first["ts"])[-1]
     assert buttons(update.params) == []
-    assert "Cancelled by <@U1>" in text_of(update.params)
-    assert "<!date^" in text_of(update.params)
-    assert stored(h)["final"] == 1
+    assert "*Stopping* \u2014 <@U1> asked TikTok to cancel it <!date^" in text_of(update.params)
+    assert "we'll confirm here." in text_of(update.params)
+    row = stored(h)
+    assert (row["final"], row["cancel_by"]) == (0, "U1"), "TikTok's ok is not its final word"
 
 
 async def test_failed_click_keeps_the_button_and_tells_the_clicker(hn):
@@ -635,7 +637,7 @@ async def test_slack_failure_on_the_thread_reply_keeps_the_audit_row_finished(hn
     (row,) = cancel_rows(h)
     assert (row["state"], row["outcome"], row["publish_id"]) == ("finished", "ok", PID)
     assert row["finished_at"]
-    assert stored(h)["final"] == 1
+    assert (stored(h)["final"], stored(h)["cancel_by"]) == (0, "U1")
     await wait_until(lambda: updates(h, first["ts"]), what="the announcement update")
 
 
@@ -839,7 +841,8 @@ async def test_the_same_delivery_twice_at_once_posts_once(hn):
     assert len(updates(h, first["ts"])) == 1
 
 
-async def test_cancelled_upload_ignores_tiktoks_later_publish_cancelled_event(hn):
+async def test_tiktoks_publish_cancelled_event_confirms_a_cancel_once(hn):
+    # TikTok's ok was a promise to try; its publish_cancelled event is the news, said once.
     h = hn
     await h.link()
     h.tiktok.add_upload(PID)
@@ -849,7 +852,9 @@ async def test_cancelled_upload_ignores_tiktoks_later_publish_cancelled_event(hn
     posts = len(thread_posts(h, first["ts"]))
     content = {"publish_id": PID, "reason": "publish_cancelled"}
     assert await signed_webhook(h, "post.publish.failed", content) == 200
-    assert len(thread_posts(h, first["ts"])) == posts
+    assert len(thread_posts(h, first["ts"])) == posts + 1
+    assert await signed_webhook(h, "post.publish.failed", {**content, "publish_type": "X"}) == 200
+    assert len(thread_posts(h, first["ts"])) == posts + 1
 
 
 async def test_authorization_removed_forgets_the_link(hn):
@@ -1051,6 +1056,8 @@ async def test_list_shows_only_unfinished_announced_uploads_with_a_cancel_button
     await signed_webhook(h, "post.publish.complete", {"publish_id": PID2})
     await h.click("cancel_upload", PID3)
     await settle(h)
+    cancelled = {"publish_id": PID3, "reason": "publish_cancelled"}
+    await signed_webhook(h, "post.publish.failed", cancelled)
     answer = await h.command("list")
     text = text_of(answer)
     assert "Still going" in text

@@ -187,7 +187,7 @@ async def test_home_lists_announced_uploads_in_flight_with_cancel_buttons(ha):
     await announce(h, PID, title="Spring teaser")
     await announce(h, PID2)
     await announce(h, PID_DONE)
-    await h.command(PID_DONE)  # cancelled: final, so no longer in flight
+    await h.command(PID_DONE)  # TikTok is stopping it: listed, but no Cancel button
     await h.slack.wait_for_call("chat.update")
 
     view = await open_home(h, "U1")

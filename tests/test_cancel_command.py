@@ -20,7 +20,7 @@ async def test_cancel_with_linked_account(h):
     answer = await h.command(f"{PID} wrong video")
     text = text_of(answer)
     assert "TikTok is stopping upload" in text
-    assert "Still running:* stopping \u2014 run `/tiktok-cancel status" in text
+    assert "Still running:* stopping \u2014 this upload wasn't announced, so nobody here" in text
     assert "Cancelled" not in text and "won't be posted" not in text
     cancel_calls = h.tiktok.calls_to("cancel")
     assert len(cancel_calls) == 1

@@ -39,6 +39,8 @@ STATUS = [
     "SEND_TO_USER_INBOX",
     "PUBLISH_COMPLETE",
     "FAILED",
+    "posted_despite_cancel",
+    "inbox_despite_cancel",
 ]
 FAIL_REASON = [
     "file_format_check_failed",
@@ -74,6 +76,8 @@ BOT = [
     "no_such_account",
     "team_link_expired",
     "bot_error",
+    "already_final",
+    "already_stopping",
 ]
 
 EXPECTED = (
@@ -87,7 +91,18 @@ EXPECTED = (
 )
 ALL = [*ENTRIES, FALLBACK]
 TEXT_FIELDS = ("headline", "what", "running_note", "next_step")
-PLACEHOLDERS = {"upload", "id", "verb", "account", "cmd", "admins", "support", "confirm", "code"}
+PLACEHOLDERS = {
+    "upload",
+    "id",
+    "verb",
+    "account",
+    "cmd",
+    "admins",
+    "support",
+    "confirm",
+    "code",
+    "by",
+}
 VALUES = {
     "upload": '"Spring teaser"',
     "id": "`v_pub_url~v2.123`",
@@ -98,6 +113,7 @@ VALUES = {
     "support": "the TikTok log ID below",
     "confirm": "we'll confirm here",
     "code": "brand_new_code_2027",
+    "by": "<@U0SAM>",
 }
 JARGON = re.compile(r"\b(token|scope|401|429|publish_id|api)\b", re.IGNORECASE)
 

@@ -151,6 +151,48 @@ async def test_cancel_default_paths(tiktok: FakeTikTok, http: aiohttp.ClientSess
     assert tiktok.calls_to("cancel")[0].token == token
 
 
+async def test_an_accepted_cancel_can_wait_for_tiktoks_word(
+    tiktok: FakeTikTok, http: aiohttp.ClientSession
+):
+    token = tiktok.issue_token("open-1").access_token
+    tiktok.add_upload("v_pub_url~v2.1", open_id="open-1")
+    tiktok.settle_cancels = False
+    heard: list[str] = []
+    tiktok.on_cancel.append(lambda upload: heard.append(upload.publish_id))
+
+    status, body = await api(http, tiktok, "cancel", token, "v_pub_url~v2.1")
+    assert (status, body["error"]["code"]) == (200, "ok")
+    assert heard == ["v_pub_url~v2.1"]
+    upload = tiktok.uploads["v_pub_url~v2.1"]
+    assert (upload.status, upload.cancel_requested) == ("PROCESSING_DOWNLOAD", True)
+    _, body = await api(http, tiktok, "status", token, "v_pub_url~v2.1")
+    assert body["data"]["status"] == "PROCESSING_DOWNLOAD"
+
+    tiktok.cancel_outcome("v_pub_url~v2.1", "PUBLISH_COMPLETE", post_ids=[7])
+    _, body = await api(http, tiktok, "status", token, "v_pub_url~v2.1")
+    assert body["data"]["status"] == "PUBLISH_COMPLETE"
+    assert body["data"]["publicaly_available_post_id"] == [7]
+
+
+async def test_cancel_answer_hook_answers_first_and_ok_counts_as_accepted(
+    tiktok: FakeTikTok, http: aiohttp.ClientSession
+):
+    token = tiktok.issue_token("open-1").access_token
+    tiktok.add_upload("v_pub_url~v2.1", open_id="open-1", status="PUBLISH_COMPLETE")
+    heard: list[str] = []
+    tiktok.on_cancel.append(lambda upload: heard.append(upload.publish_id))
+    answers = {"v_pub_url~v2.1": Reply(status=200, json={"error": {"code": "ok"}})}
+    tiktok.cancel_answer = answers.get
+    status, _ = await api(http, tiktok, "cancel", token, "v_pub_url~v2.1")
+    assert status == 200 and heard == ["v_pub_url~v2.1"]
+    assert tiktok.uploads["v_pub_url~v2.1"].fail_reason == "publish_cancelled"
+    tiktok.cancel_answer = lambda publish_id: None  # back to the default
+    tiktok.add_upload("v_pub_url~v2.2", open_id="open-1", status="PUBLISH_COMPLETE")
+    status, body = await api(http, tiktok, "cancel", token, "v_pub_url~v2.2")
+    assert (status, body["error"]["code"]) == (400, "publish_not_cancellable")
+    assert heard == ["v_pub_url~v2.1"]
+
+
 async def test_scripted_replies(tiktok: FakeTikTok, http: aiohttp.ClientSession):
     tiktok.script_error("cancel", 429, "rate_limit_exceeded")
     tiktok.script(

@@ -238,6 +238,7 @@ async def test_consent_page_refuses_a_foreign_redirect(page, sb):
 
 
 async def test_announce_then_click_cancel(page, sb):
+    sb.settle_after_s = 0.5  # TikTok's word on the cancel (5 s on the page)
     await page.link()
     message = await page.announce(
         "v_pub_url~v2.1001", video={"format": "mp4", "fps": 30, "width": 1080, "height": 1920}
@@ -260,7 +261,8 @@ async def test_announce_then_click_cancel(page, sb):
     assert result == {"status": 200, "answered": True}
     state = await page.until(
         lambda s: (
-            "Cancelled by" in blocks_text(announcement(s, "v_pub_url~v2.1001"))
+            "*Stopping* \u2014 <@U0ALEX> asked TikTok to cancel it"
+            in blocks_text(announcement(s, "v_pub_url~v2.1001"))
             and announcement(s, "v_pub_url~v2.1001")["replies"]
             and s
         )
@@ -269,6 +271,17 @@ async def test_announce_then_click_cancel(page, sb):
     assert not [b for b in buttons(updated) if b["action_id"] == "cancel_upload"]
     assert "asked to cancel" in blocks_text(updated["replies"][0])
     assert "TikTok is stopping" in state["ephemeral"][ALEX][-1]["text"]
+    # TikTok's word comes later, by webhook: then the announcement says it is cancelled.
+    state = await page.until(
+        lambda s: (
+            "*Cancelled, won't be posted* \u2014 <@U0ALEX> asked TikTok to cancel it"
+            in blocks_text(announcement(s, "v_pub_url~v2.1001"))
+            and s
+        ),
+        timeout=15,
+    )
+    replies = announcement(state, "v_pub_url~v2.1001")["replies"]
+    assert "was cancelled, so it won't be posted." in blocks_text(replies[-1])
     assert upload(state, "v_pub_url~v2.1001")["status"] == "FAILED"
     assert sb.tiktok.uploads["v_pub_url~v2.1001"].fail_reason == "publish_cancelled"
 
@@ -532,3 +545,45 @@ def test_cli_says_when_the_port_is_taken(tmp_path):
     assert out.returncode == 1
     assert out.stdout == ""
     assert f"can't listen on port {port}" in out.stderr and "Traceback" not in out.stderr
+
+
+async def test_an_accepted_cancel_that_gets_posted_anyway_tells_the_asker(page, sb):
+    sb.settle_after_s = 0.3
+    await page.link()
+    await page.announce("v_pub_url~v2.1020")
+    await page.post("/api/tiktok/next", {"answer": "ok_posted", "publish_id": "v_pub_url~v2.1020"})
+    answer = await page.cancel_answer("v_pub_url~v2.1020")
+    assert "TikTok is stopping" in blocks_text(answer)
+    state = await page.until(
+        lambda s: (
+            "*Posted despite the cancel request* \u2014 <@U0ALEX>"
+            in blocks_text(announcement(s, "v_pub_url~v2.1020"))
+            and s
+        )
+    )
+    replies = announcement(state, "v_pub_url~v2.1020")["replies"]
+    said = blocks_text(replies[-1])
+    assert "was posted on TikTok even though <@U0ALEX> asked to cancel it." in said
+    assert "delete the post in the TikTok app" in said
+    assert upload(state, "v_pub_url~v2.1020")["status"] == "PUBLISH_COMPLETE"
+
+
+async def test_an_accepted_cancel_shows_stopping_until_tiktok_has_its_word(page, sb):
+    sb.settle_after_s = 60  # the page's TikTok panel decides instead
+    await page.link()
+    await page.announce("v_pub_url~v2.1021")
+    await page.cancel_answer("v_pub_url~v2.1021")
+    state = await page.until(lambda s: upload(s, "v_pub_url~v2.1021")["stopping"] and s)
+    assert upload(state, "v_pub_url~v2.1021")["status"] == "PROCESSING_DOWNLOAD"
+    result = await page.post(
+        "/api/tiktok/status", {"publish_id": "v_pub_url~v2.1021", "status": "complete"}
+    )
+    assert result["status"] == 200
+    state = await page.until(
+        lambda s: (
+            "*Posted despite the cancel request*"
+            in blocks_text(announcement(s, "v_pub_url~v2.1021"))
+            and s
+        )
+    )
+    assert not upload(state, "v_pub_url~v2.1021")["stopping"]

@@ -188,14 +188,14 @@ def test_link_announce_cancel_in_a_real_browser(browser, tmp_path):
                 own_buttons = art.find_elements(By.CSS_SELECTOR, ":scope > .blocks button")
                 replies = art.find_elements(By.CSS_SELECTOR, ".thread article.message")
                 return (
-                    "Cancelled by" in art.text
+                    "Stopping \u2014" in art.text
                     and not [b for b in own_buttons if b.text == "Cancel upload"]
                     and replies
                     and "asked to cancel" in replies[0].text
                 )
 
             wait.until(cancelled)
-            assert wait.until(lambda _: ephemeral_with("Cancelled \u201cSpring teaser"))
+            assert wait.until(lambda _: ephemeral_with("TikTok is stopping \u201cSpring teaser"))
             assert not css("#messages img")
         except Exception:
             messages = css("#messages")

@@ -1,5 +1,9 @@
 """Announced uploads: the channel message with its Cancel button, the final-state reply in its
-thread, and `list`."""
+thread, and `list`.
+
+A cancel TikTok accepted is only a promise to try, so the announcement says "Stopping" (and
+offers no button) until TikTok's word: then "Cancelled, won't be posted", or that it was
+posted (or sent to the inbox) despite the request, naming who asked."""
 
 from __future__ import annotations
 
@@ -17,8 +21,8 @@ from bot.messages.blocks import (
     upload_name,
     when,
 )
-from bot.messages.outcomes import CONFIRM_HERE, Words, explanation_blocks
-from bot.tiktok_rules import shows_cancel_button
+from bot.messages.outcomes import CONFIRM_HERE, Words, explanation_blocks, mention
+from bot.tiktok_rules import ending_code, shows_cancel_button
 from storage.announcements import Announcement
 
 WAITING = "Waiting for TikTok's first word."
@@ -41,12 +45,42 @@ def status_line(a: Announcement) -> str:
     return "*Status:* " + _headline(a, a.status)
 
 
+def asked_at(a: Announcement) -> str:
+    return f"{mention(a.cancel_by)} asked TikTok to cancel it {when(a.cancel_at)}"
+
+
+def cancel_request_line(a: Announcement) -> str:
+    """Where a cancel TikTok accepted stands: stopping, or how TikTok says it ended."""
+    if not a.final:
+        return f":hourglass_flowing_sand: *Stopping* \u2014 {asked_at(a)}; we'll confirm here."
+    confirmed = when(a.final_at) if a.final_at else "later"
+    if a.status == "FAILED" and a.fail_reason == "publish_cancelled":
+        return (
+            f":no_entry_sign: *Cancelled, won't be posted* \u2014 {asked_at(a)}; "
+            f"TikTok confirmed it {confirmed}."
+        )
+    if a.status == "PUBLISH_COMPLETE":
+        return (
+            f":warning: *Posted despite the cancel request* \u2014 {asked_at(a)}, but TikTok "
+            f"posted it {confirmed}. If it shouldn't be live, delete the post in the TikTok app."
+        )
+    if a.status == "SEND_TO_USER_INBOX":
+        return (
+            f":warning: *Sent to the inbox despite the cancel request* \u2014 {asked_at(a)}, "
+            f"but TikTok sent it to the account's inbox {confirmed}. It isn't posted; if it "
+            "shouldn't go out, delete the draft from the inbox in the TikTok app."
+        )
+    return f"{asked_at(a)}; TikTok ended it another way {confirmed} (see *Status*)."
+
+
 def last_attempt_line(a: Announcement) -> str:
+    if a.cancel_by:
+        return cancel_request_line(a)
     if not a.last_code:
         return ""
-    who = f"<@{a.last_user_id}>" if a.last_user_id else "someone"
+    who = mention(a.last_user_id)
     if a.last_code == "ok":
-        return f":no_entry_sign: Cancelled by {who} {when(a.last_at)}."
+        return f"{who} asked TikTok to cancel it {when(a.last_at)}."
     words = Words(
         publish_id=a.publish_id,
         verb="cancel",
@@ -79,12 +113,36 @@ def announcement_message(a: Announcement) -> Message:
 
 
 def final_state_message(a: Announcement) -> Message:
-    """Posted in the thread when the upload reaches a final state."""
-    shown = a.fail_reason if a.status == "FAILED" and a.fail_reason else a.status
-    words = Words(a.publish_id, a.title, "check", a.account, code=shown, confirm=CONFIRM_HERE)
+    """Posted in the thread when the upload reaches a (new) final state.
+
+    After a cancel TikTok accepted, it names who asked; a post or inbox draft instead mentions
+    them in the headline, so they hear of it."""
+    shown = ending_code(a.status, a.fail_reason, a.cancel_by)
+    words = Words(
+        a.publish_id,
+        a.title,
+        "check",
+        a.account,
+        code=shown,
+        confirm=CONFIRM_HERE,
+        by=mention(a.cancel_by),
+    )
     headline, blocks = explanation_blocks(explain(shown), words)
+    if a.cancel_by and shown not in ("posted_despite_cancel", "inbox_despite_cancel"):
+        verb = "confirmed it" if shown == "publish_cancelled" else "ended it this way"
+        confirmed = f"; TikTok {verb} {when(a.final_at)}" if a.final_at else ""
+        blocks.insert(1, section(f"{asked_at(a)}{confirmed}."))
     blocks.append(context(f"Upload {code(a.publish_id)}", f"TikTok status: {code(a.status)}"))
     return message(headline, blocks)
+
+
+def state_line(a: Announcement) -> str:
+    """Where an unfinished upload stands, for `list` and App Home."""
+    if a.stopping:
+        return f"Stopping: {asked_at(a)}; TikTok hasn't confirmed yet."
+    if not a.status:
+        return WAITING
+    return _headline(a, a.status, name="it")
 
 
 def list_message(items: list[Announcement], now: float) -> Message:
@@ -95,10 +153,8 @@ def list_message(items: list[Announcement], now: float) -> Message:
     for a in items:
         age_min = max(0, int((now - a.created_at) // 60))
         age = f"{age_min} min ago" if age_min < 120 else f"{age_min // 60} h ago"
-        state = _headline(a, a.status, name="it") if a.status else WAITING
-        text = f"{upload_name(a.publish_id, a.title)} \u2014 announced {age}\n{state}"
-        item = SectionBlock(
-            text=MarkdownTextObject(text=text), accessory=cancel_button(a.publish_id, a.title)
-        )
+        text = f"{upload_name(a.publish_id, a.title)} \u2014 announced {age}\n{state_line(a)}"
+        button = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
+        item = SectionBlock(text=MarkdownTextObject(text=text), accessory=button)
         blocks.append(item.to_dict())
     return message(f"{len(items)} uploads still running", blocks[:50])

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject, SectionBlock
 
 from bot.catalog import explain
-from bot.messages.announcements import WAITING
+from bot.messages.announcements import state_line
 from bot.messages.blocks import (
     LINKING_NOT_CONFIGURED,
     button,
@@ -20,6 +20,7 @@ from bot.messages.blocks import (
     when,
 )
 from bot.messages.outcomes import Words
+from bot.tiktok_rules import shows_cancel_button
 
 DISCONNECT_ACTION = "disconnect_tiktok"
 ACTION_WORDS = {
@@ -73,13 +74,6 @@ def _audit_line(row: dict) -> str:
     return f"{line}: {result}" if result else line + "."
 
 
-def _upload_state(a) -> str:
-    if not a.status:
-        return WAITING
-    words = Words(publish_id=a.publish_id, verb="check", code=a.status, name="it")
-    return words.fill(explain(a.status).headline)
-
-
 def home_view(
     link, connect_url: str, is_admin: bool, teams, uploads, audit_rows, now: float
 ) -> dict:
@@ -122,14 +116,10 @@ def home_view(
     if uploads:
         blocks.append(section(f"*Uploads still running* ({len(uploads)}):"))
         for a in uploads[:20]:
-            where = _upload_state(a)
-            text = f"{upload_name(a.publish_id, a.title)}\n{where}"
-            blocks.append(
-                SectionBlock(
-                    text=MarkdownTextObject(text=text),
-                    accessory=cancel_button(a.publish_id, a.title),
-                ).to_dict()
-            )
+            text = f"{upload_name(a.publish_id, a.title)}\n{state_line(a)}"
+            cancel = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
+            item = SectionBlock(text=MarkdownTextObject(text=text), accessory=cancel)
+            blocks.append(item.to_dict())
     else:
         blocks.append(section("*Uploads still running:* none."))
     if audit_rows:

@@ -29,11 +29,13 @@ from bot.messages.blocks import (
     when,
 )
 from bot.outcome import Outcome
+from bot.tiktok_rules import ending_code
 
 SAMPLE_ID = "v_pub_url~v2.123456789"
 SAMPLE_ACCOUNT = "brand"  # what `explain` shows where a message names a team account
-CONFIRM_HERE = "we'll confirm here"
-CONFIRM_ON_ANNOUNCEMENT = "we'll confirm on the upload's announcement"
+# "Still running: stopping" — where the person will hear how it ended ({confirm}).
+CONFIRM_HERE = "we'll confirm here when TikTok does"
+CONFIRM_ON_ANNOUNCEMENT = "we'll confirm on the announcement and in its thread when TikTok does"
 
 
 @dataclass(frozen=True)
@@ -49,11 +51,13 @@ class Words:
     confirm: str = ""  # where TikTok's final word will show; "" = ask `status`
     code: str = ""  # the code itself, for ones we don't know
     name: str = ""  # how to call the upload instead of its title ("this upload")
+    by: str = "Someone"  # who asked to cancel, as a Slack mention
 
     def fill(self, template: str) -> str:
         quoted_id = escape(self.publish_id).replace("`", "'")  # templates put it in backticks
         confirm = self.confirm or (
-            f"run `{CMD} status {quoted_id}` in a minute to see whether it stopped"
+            "this upload wasn't announced, so nobody here will be told; check with "
+            f"`{CMD} status {quoted_id}` in a minute"
         )
         support = "the TikTok log ID below" if self.log_id else f"the upload ID `{quoted_id}`"
         text = template.format(
@@ -66,6 +70,7 @@ class Words:
             confirm=confirm,
             code=escape(self.code).replace("`", "'"),
             cmd=CMD,
+            by=self.by,
         )
         return text[:1].upper() + text[1:] if template.startswith("{upload}") else text
 
@@ -74,6 +79,11 @@ def fill(
     template: str, publish_id: str, title: str = "", verb: str = "cancel", account: str = ""
 ) -> str:
     return Words(publish_id, title, verb, account).fill(template)
+
+
+def mention(user_id: object) -> str:
+    """`<@U…>` for a Slack user ID we hold, "Someone" when we don't know who."""
+    return f"<@{escape(user_id)}>" if isinstance(user_id, str) and user_id else "Someone"
 
 
 def running_line(entry: Explanation, words: Words) -> str:
@@ -148,6 +158,22 @@ def _status_details(outcome: Outcome, shown_code: str) -> list[dict]:
     return blocks
 
 
+def _known_ending(outcome: Outcome) -> list[dict]:
+    """For an answer given from what we know (`already_final`): how TikTok said it ended."""
+    if outcome.code != "already_final":
+        return []
+    data = outcome.data
+    status, reason = str(data.get("status") or ""), str(data.get("fail_reason") or "")
+    by = str(data.get("by") or "")
+    ending = ending_code(status, reason, by)
+    words = Words(outcome.publish_id, outcome.title, "check", code=ending, by=mention(by))
+    blocks = [section(f"*What TikTok told us:* {words.fill(explain(ending).headline)}")]
+    at = data.get("at")
+    if "{by}" not in explain(ending).headline and by and isinstance(at, int | float) and at:
+        blocks.append(context(f"{mention(by)} asked TikTok to cancel it {when(at)}"))
+    return blocks
+
+
 def outcome_words(outcome: Outcome, admins=(), confirm: str = "") -> Words:
     return Words(
         publish_id=outcome.publish_id,
@@ -158,6 +184,7 @@ def outcome_words(outcome: Outcome, admins=(), confirm: str = "") -> Words:
         log_id=outcome.log_id,
         confirm=confirm or (CONFIRM_ON_ANNOUNCEMENT if outcome.announced else ""),
         code=outcome.code,
+        by=mention(outcome.data.get("by")),
     )
 
 
@@ -166,6 +193,7 @@ def outcome_message(outcome: Outcome, admins=()) -> Message:
     entry, shown_code = _entry_for(outcome)
     words = _with_code(outcome_words(outcome, admins), shown_code)
     headline, blocks = explanation_blocks(entry, words)
+    blocks.extend(_known_ending(outcome))
     blocks.extend(_status_details(outcome, shown_code))
     buttons = []
     if outcome.connect_url:

@@ -4,6 +4,12 @@ Speaks the wire formats in /work/shared/tiktok-api.md: the `{"data", "error"}` e
 for API endpoints, the flat OAuth token JSON and the `{"error", "error_description"}`
 OAuth error shape. State lives in plain attributes so tests (and the sandbox) can set
 it up and inspect it; any endpoint can be scripted with `Reply` objects instead.
+
+A cancel is best effort at TikTok: `ok` means it will try. By default an accepted cancel
+ends the upload at once (FAILED, `publish_cancelled`); with `settle_cancels = False` it keeps
+downloading (`cancel_requested`) until `cancel_outcome()` says how it ended. Public hooks:
+`cancel_answer` decides the answer to a cancel before the default, `on_cancel` hears every
+accepted cancel (the sandbox uses both to play TikTok's later word).
 """
 
 from __future__ import annotations
@@ -139,6 +145,7 @@ class Upload:
     downloaded_bytes: int = 0
     cancellable: bool = True
     post_ids: list[int] = field(default_factory=list)
+    cancel_requested: bool = False  # TikTok said `ok` to a cancel and is trying
 
 
 class FakeTikTok:
@@ -159,6 +166,12 @@ class FakeTikTok:
         self.refresh_count = 0
         # Seconds every unscripted cancel answer waits first (benchmarks; 0 = answer at once).
         self.cancel_latency_s = 0.0
+        # An accepted cancel ends the upload at once; False: it waits for cancel_outcome().
+        self.settle_cancels = True
+        # Decides the answer to a cancel of a publish_id before the default (None: default).
+        self.cancel_answer: Callable[[str], Reply | None] | None = None
+        # Told (with the upload) after every cancel TikTok accepted, i.e. answered `ok`.
+        self.on_cancel: list[Callable[[Upload], None]] = []
         self._by_access: dict[str, Grant] = {}
         self._by_refresh: dict[str, Grant] = {}
         self._secrets: list[str] = [client_secret]
@@ -249,6 +262,22 @@ class FakeTikTok:
         upload = self.uploads[publish_id]
         upload.status = status
         upload.fail_reason = fail_reason
+
+    def cancel_outcome(
+        self,
+        publish_id: str,
+        status: str = "FAILED",
+        fail_reason: str | None = "publish_cancelled",
+        post_ids: list[int] | None = None,
+    ) -> Upload:
+        """How a cancel TikTok accepted ended: stopped (the default), or posted (`status=
+        "PUBLISH_COMPLETE"`) or sent to the inbox (`"SEND_TO_USER_INBOX"`) anyway."""
+        upload = self.uploads[publish_id]
+        upload.status = status
+        upload.fail_reason = fail_reason if status == "FAILED" else None
+        if post_ids is not None:
+            upload.post_ids = list(post_ids)
+        return upload
 
     # -- scripting -------------------------------------------------------------------
 
@@ -497,11 +526,27 @@ class FakeTikTok:
         return Reply(200, {"data": {"user": user}, **envelope_error("ok", "")})
 
     def _cancel(self, call: Call) -> Reply:
+        publish_id = str(call.body.get("publish_id") or "")
+        if self.cancel_answer is not None:
+            reply = self.cancel_answer(publish_id)
+            if reply is not None:
+                accepted = reply.status == 200 and isinstance(reply.json, dict)
+                accepted = accepted and (reply.json.get("error") or {}).get("code") == "ok"
+                if accepted and publish_id in self.uploads:
+                    self._accept_cancel(self.uploads[publish_id])
+                return reply
         upload = self._find_upload(call)
         if upload.status != "PROCESSING_DOWNLOAD" or not upload.cancellable:
             return Reply(400, envelope_error("publish_not_cancellable"))
-        upload.status, upload.fail_reason = "FAILED", "publish_cancelled"
+        self._accept_cancel(upload)
         return Reply(200, envelope_error("ok", ""))
+
+    def _accept_cancel(self, upload: Upload) -> None:
+        upload.cancel_requested = True
+        if self.settle_cancels:
+            self.cancel_outcome(upload.publish_id)
+        for hook in self.on_cancel:
+            hook(upload)
 
     def _status(self, call: Call) -> Reply:
         upload = self._find_upload(call)

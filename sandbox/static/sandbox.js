@@ -335,6 +335,7 @@ function renderPanels() {
     const status = u.status + (u.fail_reason ? ` (${u.fail_reason})` : "");
     // Let long codes wrap at their underscores.
     at.appendChild(el("span", "status " + u.status.toLowerCase(), status.replace(/_/g, "_\u200b")));
+    if (u.stopping) at.appendChild(el("div", "scripted", "cancel accepted: TikTok is stopping it"));
     if (u.next_answer) at.appendChild(el("div", "scripted", `next cancel: ${u.next_answer}`));
     tr.appendChild(at);
     tr.addEventListener("click", () => { select.value = u.publish_id; updateMoves(); });

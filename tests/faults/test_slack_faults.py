@@ -127,5 +127,5 @@ async def test_thread_reply_failing_with_500_still_updates_the_announcement(bot)
     )
     (update,) = bot.slack.calls_to("chat.update")
     assert update.params["ts"] == announced["ts"]
-    assert "Cancelled by <@U1>" in text_of(update.params)
+    assert "*Stopping* \u2014 <@U1> asked TikTok to cancel it" in text_of(update.params)
     assert not [b for b in update.params.get("blocks", []) if b.get("type") == "actions"]
