@@ -20,8 +20,9 @@ from bot.announcing import AnnouncementService
 from bot.cancel import CancelService
 from bot.following import StatusPoller, WebhookReceiver
 from bot.home import HomeService
+from bot.link_notices import LinkNotices
+from bot.link_router import LinkAwareRouter
 from bot.linking import LinkingService
-from bot.router import CommandRouter
 from bot.services import ButtonService, Services
 from bot.settings import Settings
 from bot.slack_out import SlackOut, retry_handlers
@@ -76,11 +77,17 @@ async def build_services(settings: Settings) -> Services:
         linking=linking,
         cancels=cancels,
         statuses=statuses,
-        router=CommandRouter(cancels, statuses, linking, announcements, teams),
+        router=LinkAwareRouter(cancels, statuses, linking, announcements, teams),
         buttons=ButtonService(cancels),
         slack=slack,
         announcements=announcements,
-        webhooks=WebhookReceiver(settings.tiktok_client_secret, store, announcements, tokens),
+        webhooks=WebhookReceiver(
+            settings.tiktok_client_secret,
+            store,
+            announcements,
+            tokens,
+            LinkNotices(store, slack, settings.admin_users),
+        ),
         poller=poller,
         teams=teams,
         home=HomeService(cancels, teams, announcements, slack),

@@ -670,6 +670,33 @@ ENTRIES: tuple[Explanation, ...] = (
         "See the team accounts you may use with `{cmd} accounts`, or cancel with your own link: "
         "`{cmd} {id}`.",
     ),
+    # --- added by links ---
+    E(
+        "refresh_unavailable",
+        "fault",
+        "Couldn't {verb} {upload}: TikTok is having trouble renewing our access to {account}.",
+        "We renew the access to {account} with TikTok when it runs out, and TikTok's sign-in "
+        "service didn't answer properly (it was busy, failing or too slow), so TikTok didn't act "
+        "on this request. Your link is kept: nothing is wrong with it.",
+        R.YES,
+        "nothing was stopped, so it carries on unless TikTok has already finished it",
+        "Try again in a minute with `{cmd} {id}`; asking again is safe. `{cmd} status {id}` shows "
+        "where the upload is.",
+    ),
+    E(
+        "refresh_misconfigured",
+        "bot",
+        "Couldn't {verb} {upload}: TikTok refused this bot's own app settings when we renewed our "
+        "access to {account}.",
+        "TikTok didn't accept the client key or secret this bot identifies itself with. That is "
+        "our configuration, not your account: your link is kept and works again once the "
+        "settings are fixed. TikTok didn't act on this request.",
+        R.YES,
+        "nothing was stopped, so it carries on unless TikTok has already finished it",
+        "Ask an admin listed below to check TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET against "
+        "the app in the TikTok developer portal; then `{cmd} {id}` works again, no need to link "
+        "again.",
+    ),
 )
 
 FALLBACK = E(

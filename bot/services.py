@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from bot import messages
+from bot import link_messages, messages
 from bot.announcing import AnnouncementService
 from bot.cancel import CancelService
 from bot.command_parser import check_id
@@ -61,7 +61,7 @@ class ButtonService:
         except Exception:
             log.exception("button.failed")
             return messages.internal_problem_message()
-        return messages.outcome_message(outcome)
+        return link_messages.outcome_message(outcome)
 
 
 @dataclass

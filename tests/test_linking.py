@@ -619,5 +619,10 @@ async def test_a_refused_refresh_forgets_the_dead_link(h):
     h.tiktok.expire_access_token(grant.access_token)
     h.tiktok.script_error("token", 400, "invalid_grant")
     await h.command("v_pub_url~v2.1")
+    assert links(h) == []
     answer = await h.command("whoami")
-    assert "haven't linked" in text_of(answer)
+    text = text_of(answer)
+    assert "haven't linked" not in text  # the bot forgot it: it stopped working
+    assert "Your TikTok link to *Brand Social* stopped working" in text
+    assert "TikTok refused to renew it" in text
+    assert_connect_button(h, answer)

@@ -8,6 +8,7 @@ it up and inspect it; any endpoint can be scripted with `Reply` objects instead.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -141,6 +142,32 @@ class Upload:
     post_ids: list[int] = field(default_factory=list)
 
 
+@dataclass
+class Hold:
+    """Requests to one endpoint held back until `release()`: to script races.
+
+    `match` keeps only requests whose body has those fields (e.g. a refresh, not a code
+    exchange, on the token endpoint). A held request answers as usual once released, with
+    whatever is scripted by then.
+    """
+
+    name: str
+    match: dict[str, str]
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    held: int = 0
+
+    def matches(self, name: str, body: dict[str, Any]) -> bool:
+        return name == self.name and all(body.get(k) == v for k, v in self.match.items())
+
+    async def wait_arrived(self, timeout: float = 5.0) -> None:
+        """Until a matching request is being held."""
+        await asyncio.wait_for(self.arrived.wait(), timeout)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class FakeTikTok:
     """Fake `open.tiktokapis.com`. `await start()`, then point the bot at `.url`."""
 
@@ -163,6 +190,7 @@ class FakeTikTok:
         self._by_refresh: dict[str, Grant] = {}
         self._secrets: list[str] = [client_secret]
         self._scripts: defaultdict[str, deque[Reply]] = defaultdict(deque)
+        self._holds: list[Hold] = []
         self._server = LoopbackServer(self._make_app())
 
     # -- lifecycle -------------------------------------------------------------------
@@ -268,6 +296,18 @@ class FakeTikTok:
             else:
                 body = envelope_error(code, message or None)
             self.script(name, Reply(status=http_status, json=body))
+
+    def hold(self, name: str, **match: str) -> Hold:
+        """Hold requests to `name` (whose body has `match`'s fields) until `release()`.
+
+        `hold("token", grant_type="refresh_token")` parks refreshes but lets a code exchange
+        through, so a test can relink or disconnect while a refresh is on its way.
+        """
+        if name not in PATHS:
+            raise ValueError(f"unknown endpoint {name!r}; expected one of {sorted(PATHS)}")
+        held = Hold(name, dict(match))
+        self._holds.append(held)
+        return held
 
     def pending_scripts(self, name: str) -> int:
         """How many scripted replies are still queued for `name`."""
@@ -376,6 +416,11 @@ class FakeTikTok:
     ) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> web.StreamResponse:
             call = await self._record(name, request)
+            for held in [h for h in self._holds if h.matches(name, call.body)]:
+                if not held.released.is_set():
+                    held.held += 1
+                    held.arrived.set()
+                    await held.released.wait()
             queue = self._scripts[name]
             scripted = bool(queue)
             try:
