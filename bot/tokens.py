@@ -91,8 +91,11 @@ class TokenService:
             return link
         refreshed = await self.refresh(link)
         failed = isinstance(refreshed, RefreshFailure)
-        if failed and refreshed.keeps_link and not link.expires_within(0):
-            return link  # TikTok can't renew it now, but the current token still works
+        usable = failed and (refreshed.keeps_link or refreshed.code == LINK_EXPIRED)
+        if usable and not link.expires_within(0):
+            # TikTok can't (or won't) renew it, but the current access still works: use it for
+            # this one request. A refused link is forgotten all the same.
+            return link
         return refreshed
 
     async def refresh(self, stale: Link) -> Link | RefreshFailure:

@@ -249,6 +249,10 @@ class FakeTikTok:
         account = self.users[open_id]
         return self._new_grant(open_id, scope or account.scope)
 
+    def token_reply(self, open_id: str = "open-1") -> Reply:
+        """A token endpoint success for a freshly issued grant, to script a refresh's answer."""
+        return Reply(200, self._token_json(self.issue_token(open_id)))
+
     def expire_access_token(self, token: str) -> None:
         """Make an access token invalid; its refresh token keeps working."""
         self._by_access[token].access_expires_at = 0
