@@ -103,8 +103,8 @@ def linked_dm(
     """The DM after a person linked their own account, naming the TikTok account."""
     name = escape(display_name)
     text = (
-        f"Your Slack account is now linked to the TikTok account *{name}* "
-        f"(open_id `{escape(open_id)}`). You can cancel uploads with it now."
+        f"The TikTok account *{name}* (open_id `{escape(open_id)}`) is linked to your Slack "
+        "account. You can cancel uploads with it now."
     )
     blocks = [_section(text)]
     if retry_key and publish_id:
@@ -116,13 +116,13 @@ def linked_dm(
             f"`{CMD} whoami` shows what is linked."
         )
     )
-    return _message(f"Your Slack account is now linked to the TikTok account {name}.", blocks)
+    return _message(f"The TikTok account {name} is linked to your Slack account.", blocks)
 
 
 def team_linked_dm(account: str, display_name: str, open_id: str) -> Message:
     """The DM to the admin who linked a team account, naming the TikTok account."""
     text = (
-        f"The team account `{escape(account)}` is now linked to the TikTok account "
+        f"The team account `{escape(account)}` is linked to the TikTok account "
         f"*{escape(display_name)}* (open_id `{escape(open_id)}`). "
         f"Give people access with `{CMD} team grant {escape(account)} @someone`."
     )

@@ -29,6 +29,7 @@ from bot.status import StatusService
 from bot.team_accounts import TeamAccounts
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
+from storage import retries
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,22 @@ class ButtonService:
                 return str(data.get("publish_id") or ""), str(data.get("reason") or "")
             return "", ""
         return value, ""
+
+    async def retry_clicked(self, actor: Actor, key: str) -> messages.Message:
+        """ "Cancel it now" after linking: the key names a cancel this person asked for."""
+        found = await self.cancels.store.run(retries.recall, key, actor.team_id, actor.user_id)
+        if found is None:
+            return link_messages.retry_gone_message()
+        publish_id, reason = found
+        parsed = check_id("cancel", publish_id, reason)
+        if parsed.problem:
+            return messages.stale_button_message()
+        try:
+            outcome = await self.cancels.cancel(actor, parsed.publish_id, parsed.reason)
+        except Exception:
+            log.exception("button.failed")
+            return messages.internal_problem_message()
+        return link_messages.outcome_message(outcome)
 
     async def cancel_clicked(self, actor: Actor, value: str) -> messages.Message:
         publish_id, reason = self.read_value(value)
@@ -91,16 +108,18 @@ class Services:
         task.add_done_callback(self._background.discard)
 
     def after_link(self, result: LinkResult) -> None:
-        """Tell the person in Slack that the link worked, offering to retry their cancel."""
+        """Tell the person in Slack which TikTok account is linked; offer to retry a cancel."""
         if result.pending is None or result.link is None:
             return
-        if result.link.kind == "team":
-            message = messages.team_linked_dm(result.link.owner, result.link.display_name)
+        link = result.link
+        if link.kind == "team":
+            message = link_messages.team_linked_dm(link.owner, link.display_name, link.open_id)
         else:
-            message = messages.linked_dm(
-                result.link.display_name,
+            message = link_messages.linked_dm(
+                link.display_name,
+                link.open_id,
+                result.retry_key,
                 result.pending.retry_publish_id,
-                result.pending.retry_reason,
             )
         self.spawn(self.slack.dm(result.pending.user_id, message))
 

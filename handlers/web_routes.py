@@ -5,17 +5,30 @@ from __future__ import annotations
 
 import hmac
 import json
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bot import messages
+from bot import slack_names
 from bot.announcing import AnnounceError, parse_request
 from bot.services import Services
+from handlers import oauth_pages
 
 HTML = "text/html"
 MAX_NOTIFICATION_BYTES = 64 * 1024
+MAX_CONFIRM_BYTES = 4 * 1024
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 async def _read_at_most(request: web.Request, limit: int) -> bytes:
@@ -28,6 +41,16 @@ async def _read_at_most(request: web.Request, limit: int) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
+
+
+def _field(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    return values[0]
+
+
+def _page(text: str, status: int = 200) -> web.Response:
+    """An OAuth page: never cached, never framed (so its button can't be clickjacked)."""
+    return web.Response(status=status, text=text, content_type=HTML, headers=PAGE_HEADERS)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -45,12 +68,37 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         result = await services.linking.complete(
             query.get("state", ""), query.get("code", ""), query.get("error", "")
         )
+        if result.code != "confirm" or result.pending is None:
+            return _page(oauth_pages.link_failed_page(result.code), 400)
+        pending = result.pending
+        page = oauth_pages.confirm_page(
+            kind=pending.kind,
+            slack_user=await slack_names.user_label(services.slack, pending.user_id),
+            workspace=await slack_names.workspace_label(services.slack, pending.team_id),
+            tiktok_name=result.display_name,
+            open_id=result.open_id,
+            team_account=pending.owner if pending.kind == "team" else "",
+            state=query.get("state", ""),
+            token=result.confirm_token,
+        )
+        return _page(page)
+
+    async def oauth_confirm(request: web.Request) -> web.Response:
+        raw = await _read_at_most(request, MAX_CONFIRM_BYTES + 1)
+        if len(raw) > MAX_CONFIRM_BYTES:
+            return _page(oauth_pages.link_failed_page("state_unknown"), 413)
+        form = parse_qs(raw.decode("utf-8", errors="replace"), max_num_fields=10)
+        state, token = _field(form, "state"), _field(form, "confirm")
+        if _field(form, "choice") == "decline":
+            declined = await services.linking.decline(state, token)
+            if declined.code != "declined":
+                return _page(oauth_pages.link_failed_page(declined.code), 400)
+            return _page(oauth_pages.declined_page(declined.display_name))
+        result = await services.linking.confirm(state, token)
         if not result.ok or result.link is None:
-            return web.Response(
-                status=400, text=messages.link_failed_page(result.code), content_type=HTML
-            )
+            return _page(oauth_pages.link_failed_page(result.code), 400)
         services.after_link(result)
-        return web.Response(text=messages.linked_page(result.link.display_name), content_type=HTML)
+        return _page(oauth_pages.linked_page(result.link.display_name))
 
     async def notifications(request: web.Request) -> web.Response:
         token = services.settings.notify_token
@@ -82,6 +130,7 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
 
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/tiktok/oauth/callback", oauth_callback)
+    web_app.router.add_post("/tiktok/oauth/confirm", oauth_confirm)
     web_app.router.add_post("/notifications", notifications)
     web_app.router.add_post("/tiktok/webhook", tiktok_webhook)
 
