@@ -205,8 +205,6 @@ class CancelService:
             data = {"admins": sorted(self.settings.admin_users)}
         elif code in ("link_expired", "link_unreadable", "not_linked"):
             connect_url = await self.connect_url(actor, publish_id, reason)
-        elif code == "refresh_misconfigured":  # our settings: the admins fix it
-            data = {"admins": sorted(self.settings.admin_users)}
         return Outcome(
             action="cancel",
             code=code,

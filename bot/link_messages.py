@@ -46,6 +46,11 @@ def _message(text: str, blocks: list[dict]) -> Message:
     return {"text": text, "blocks": blocks}
 
 
+def _code(text: str) -> str:
+    """Inline code, safe for any input (a backtick can't close it early)."""
+    return "`" + escape(text).replace("`", "'") + "`"
+
+
 def who_can_fix(admins) -> str:
     """The admins as Slack mentions, and the workspace's own admins."""
     named = ", ".join(f"<@{escape(a)}>" for a in sorted(admins))
@@ -68,13 +73,13 @@ def _linked_when(linked_at: str) -> str:
 # --- outcomes (cancel, status) --------------------------------------------------------------
 
 
-def outcome_message(outcome: Outcome) -> Message:
+def outcome_message(outcome: Outcome, admins=()) -> Message:
     """`messages.outcome_message`, naming the admins where our own settings are at fault."""
     message = messages.outcome_message(outcome)
     if outcome.code not in ADMIN_CODES:
         return message
     blocks = list(message["blocks"])
-    hint = _section(f"*Who can fix it:* {who_can_fix(outcome.data.get('admins', ()))}.")
+    hint = _section(f"*Who can fix it:* {who_can_fix(admins)}.")
     blocks.insert(max(0, len(blocks) - 1), hint)  # before the context line
     return {**message, "blocks": blocks}
 
@@ -103,7 +108,7 @@ def linked_dm(
     """The DM after a person linked their own account, naming the TikTok account."""
     name = escape(display_name)
     text = (
-        f"The TikTok account *{name}* (open_id `{escape(open_id)}`) is linked to your Slack "
+        f"The TikTok account *{name}* (open_id {_code(open_id)}) is linked to your Slack "
         "account. You can cancel uploads with it now."
     )
     blocks = [_section(text)]
@@ -122,8 +127,8 @@ def linked_dm(
 def team_linked_dm(account: str, display_name: str, open_id: str) -> Message:
     """The DM to the admin who linked a team account, naming the TikTok account."""
     text = (
-        f"The team account `{escape(account)}` is linked to the TikTok account "
-        f"*{escape(display_name)}* (open_id `{escape(open_id)}`). "
+        f"The team account {_code(account)} is linked to the TikTok account "
+        f"*{escape(display_name)}* (open_id {_code(open_id)}). "
         f"Give people access with `{CMD} team grant {escape(account)} @someone`."
     )
     blocks = [
@@ -173,7 +178,7 @@ def team_authorization_removed_dm(
 ) -> Message:
     """To the admins: TikTok removed a team account's access."""
     name = escape(display_name)
-    label = f"`{escape(account)}`"
+    label = _code(account)
     headline = (
         f"The team account {label} (TikTok account *{name}*) stopped working: "
         "TikTok says access was removed."
@@ -195,10 +200,25 @@ def team_authorization_removed_dm(
 # --- whoami -----------------------------------------------------------------------------------
 
 
-def whoami_message(link) -> Message:
+def team_lines(rows: list[dict]) -> str:
+    """The team accounts a person may use, each with who linked it and when."""
+    lines = []
+    for row in rows[:20]:
+        linked = _linked_when(row.get("linked_at") or "")
+        by = f"<@{escape(row['linked_by'])}>" if row.get("linked_by") else "an admin"
+        detail = f"linked {linked} by {by}" if linked else f"linked by {by}"
+        if row.get("linked_via") == "confirmed":
+            detail += ", confirmed on our page"
+        lines.append(
+            f"• {_code(row['account'])} — *{escape(row.get('display_name') or '')}*, {detail}"
+        )
+    return "\n".join(lines)
+
+
+def whoami_message(link, team_rows: list[dict] | None = None) -> Message:
     """Which TikTok account you act as, and when and how it was linked."""
     text = f"You act as *{escape(link.display_name)}* on TikTok."
-    scopes = ", ".join(f"`{escape(s)}`" for s in link.scope.split(",") if s) or "none"
+    scopes = ", ".join(_code(s) for s in link.scope.split(",") if s) or "none"
     linked = _linked_when(link.linked_at)
     if link.linked_via == "confirmed":
         how = "by you: you allowed it on TikTok's page and confirmed it on ours"
@@ -206,7 +226,7 @@ def whoami_message(link) -> Message:
         how = "by you on TikTok's page (before the bot asked to confirm links)"
     history = f"Linked {linked} {how}." if linked else f"Linked {how}."
     details = (
-        f"Account ID (open_id): `{escape(link.open_id)}`\n"
+        f"Account ID (open_id): {_code(link.open_id)}\n"
         f"Permissions: {scopes}\n"
         f"{history}\n"
         f"Access renews automatically; current access ends {when(link.access_expires_at)}, "
@@ -216,7 +236,11 @@ def whoami_message(link) -> Message:
         f"*Next:* `{CMD} disconnect` unlinks it; `{CMD} connect` links another account. "
         "Not yours? Disconnect it now."
     )
-    return _message(text, [_section(text), _section(details), _section(next_step)])
+    blocks = [_section(text), _section(details)]
+    if team_rows:
+        blocks.append(_section("*Team accounts you may use*\n" + team_lines(team_rows)))
+    blocks.append(_section(next_step))
+    return _message(text, blocks)
 
 
 def link_forgotten_message(forgotten, connect_url: str) -> Message:

@@ -22,10 +22,10 @@ class LinkAwareRouter(CommandRouter):
                 outcome = await self.cancels.cancel(
                     actor, parsed.publish_id, parsed.reason, parsed.account
                 )
-                return link_messages.outcome_message(outcome)
+                return link_messages.outcome_message(outcome, self._admins)
             case "status":
                 outcome = await self.statuses.status(actor, parsed.publish_id)
-                return link_messages.outcome_message(outcome)
+                return link_messages.outcome_message(outcome, self._admins)
             case "whoami":
                 return await self._whoami_linked(actor)
         return await super()._dispatch(actor, text)
@@ -37,7 +37,10 @@ class LinkAwareRouter(CommandRouter):
         except LinkUnreadable:
             return messages.link_unreadable_message(await self.cancels.connect_url(actor))
         if link is not None:
-            return link_messages.whoami_message(link)
+            teams = await tokens.store.run(
+                tokens.links.team_links_granted_to, actor.team_id, actor.user_id
+            )
+            return link_messages.whoami_message(link, teams)
         forgotten = await tokens.forgotten(actor.team_id, "user", actor.user_id)
         url = await self.cancels.connect_url(actor)
         if forgotten is not None:

@@ -66,7 +66,7 @@ class ButtonService:
         except Exception:
             log.exception("button.failed")
             return messages.internal_problem_message()
-        return link_messages.outcome_message(outcome)
+        return link_messages.outcome_message(outcome, self.cancels.settings.admin_users)
 
     async def cancel_clicked(self, actor: Actor, value: str) -> messages.Message:
         publish_id, reason = self.read_value(value)
@@ -78,7 +78,7 @@ class ButtonService:
         except Exception:
             log.exception("button.failed")
             return messages.internal_problem_message()
-        return link_messages.outcome_message(outcome)
+        return link_messages.outcome_message(outcome, self.cancels.settings.admin_users)
 
 
 @dataclass

@@ -281,6 +281,15 @@ class Links:
         )
         return list(db.query(sql, [team_id]))
 
+    def team_links_granted_to(self, db: Database, team_id: str, user_id: str) -> list[dict]:
+        """The team accounts `user_id` may use: name, TikTok account, who linked it and when."""
+        sql = (
+            f"SELECT l.owner AS account, l.display_name, l.linked_by, l.linked_at, l.linked_via "
+            f"FROM {TABLE} l JOIN grants g ON g.team_id = l.team_id AND g.account = l.owner "
+            "WHERE l.team_id = ? AND l.kind = 'team' AND g.user_id = ? ORDER BY l.owner"
+        )
+        return list(db.query(sql, [team_id, user_id]))
+
     @staticmethod
     def rows_without_tokens(db: Database) -> list[dict]:
         columns = "team_id, kind, owner, open_id, display_name, scope, access_expires_at, "

@@ -288,6 +288,14 @@ async def test_team_connect_page_names_the_admin_and_the_team_account(h):
     assert_valid_blocks(dm.params)
     assert [r["action"] for r in connects(h)] == ["team_connect"]
 
+    await h.link(ADMIN, "open-ada", "Ada's Own")  # whoami lists team accounts with their own
+    whoami = await h.command("whoami", user_id=ADMIN)
+    text = text_of(whoami)
+    assert "*Team accounts you may use*" in text
+    assert "`brand` \u2014 *Brand Team*, linked <!date^" in text
+    assert f"by <@{ADMIN}>, confirmed on our page" in text
+    assert_valid_blocks(whoami)
+
 
 # --- the retry button after linking ------------------------------------------------------------
 

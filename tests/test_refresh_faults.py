@@ -8,10 +8,12 @@ Each test reads what the person sees, the audit row, and the `links` table.
 
 from __future__ import annotations
 
+import socket
 import time
 
 import pytest
 from cryptography.fernet import Fernet
+from slack_sdk.models.blocks import Block
 
 from sandbox.fakes.server import Reply
 from sandbox.fakes.tiktok import oauth_error
@@ -173,11 +175,55 @@ async def test_invalid_client_keeps_the_link_and_names_the_admins(linked):
     assert f"*Who can fix it:* <@{ADMIN}>, or any workspace admin or owner." in text
     assert STILL_RUNNING_YES in text
     assert "the person who installed" not in text
+    for block in answer["blocks"]:
+        Block.parse(block).validate_json()
     assert h.tiktok.calls_to("cancel") == []
     assert cancels(h)[-1]["outcome"] == "refresh_misconfigured"
     assert len(links(h)) == 1
     assert stored_refresh_token(h) == refresh_token
     assert tombstones(h) == []
+
+
+async def test_invalid_client_on_a_status_check_names_the_admins_too(linked):
+    h = linked
+    age_access_token(h, "expired")
+    h.tiktok.script_error("token", 401, "invalid_client")
+
+    answer = await h.command(f"status {PID}")
+
+    text = text_of(answer)
+    assert f"Couldn't check upload `{PID}`: {MISCONFIGURED} Brand Social." in text
+    assert f"*Who can fix it:* <@{ADMIN}>, or any workspace admin or owner." in text
+    assert h.tiktok.calls_to("status") == []
+    assert len(links(h)) == 1
+
+
+async def test_status_check_during_a_refresh_outage_keeps_the_link(linked):
+    h = linked
+    age_access_token(h, "expired")
+    h.tiktok.script("token", Reply(502, body="Bad Gateway", content_type="text/html"))
+
+    answer = await h.command(f"status {PID}")
+
+    assert f"Couldn't check upload `{PID}`: {UNAVAILABLE}" in text_of(answer)
+    assert h.tiktok.calls_to("status") == []
+    assert len(links(h)) == 1 and tombstones(h) == []
+
+
+async def test_tiktok_unreachable_keeps_the_link(linked):
+    h = linked
+    with socket.socket() as probe:  # a port nobody listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    await h.restart(tiktok_api_url=closed, admin_users=frozenset({ADMIN}))
+    age_access_token(h, "expired")
+
+    answer = await h.command(PID)
+
+    text = text_of(answer)
+    assert UNAVAILABLE in text and STILL_RUNNING_YES in text
+    assert cancels(h)[-1]["outcome"] == "refresh_unavailable"
+    assert len(links(h)) == 1 and tombstones(h) == []
 
 
 # --- invalid_grant: the one definite refusal -------------------------------------------------
