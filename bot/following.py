@@ -19,6 +19,7 @@ import logging
 import time
 from collections import deque
 
+from bot import link_messages
 from bot.acting import call_with_link, poll_link
 from bot.announcing import AnnouncementService
 from bot.link_notices import LinkNotices
@@ -119,7 +120,8 @@ class WebhookReceiver:
     async def _authorization_removed(self, event: dict, content: dict) -> None:
         """TikTok removed an account's access: forget its links and tell their owners."""
         reason = content.get("reason")
-        detail = str(reason) if isinstance(reason, int) and not isinstance(reason, bool) else ""
+        number = link_messages.reason_number(reason)
+        detail = "" if number is None else str(number)
         forgotten = await self.tokens.forget_open_id(str(event.get("user_openid") or ""), detail)
         log.info("webhook.authorization_removed", extra={"links_removed": len(forgotten)})
         if self.notices is not None and forgotten:

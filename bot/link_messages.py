@@ -151,10 +151,17 @@ def retry_gone_message() -> Message:
 # --- TikTok removed the access (webhook) ------------------------------------------------------
 
 
+def reason_number(reason: object) -> int | None:
+    """TikTok's reason as a number (an int, or digits in a string), else None."""
+    if isinstance(reason, int) and not isinstance(reason, bool):
+        return reason
+    if isinstance(reason, str) and reason.isdigit() and len(reason) < 4:
+        return int(reason)
+    return None
+
+
 def removed_reason(reason: object) -> str:
-    if isinstance(reason, int) and not isinstance(reason, bool) and reason in REMOVED_REASONS:
-        return REMOVED_REASONS[reason]
-    return REMOVED_REASONS[0]
+    return REMOVED_REASONS.get(reason_number(reason), REMOVED_REASONS[0])
 
 
 def authorization_removed_dm(display_name: str, reason: object) -> Message:
@@ -247,7 +254,7 @@ def link_forgotten_message(forgotten, connect_url: str) -> Message:
     """`whoami` after the bot forgot a link TikTok refused: it stopped working, not "never"."""
     name = escape(forgotten.display_name) if forgotten.display_name else "your TikTok account"
     if forgotten.reason == "authorization_removed":
-        why = f"TikTok says access was removed ({removed_reason(_int(forgotten.detail))})"
+        why = f"TikTok says access was removed ({removed_reason(forgotten.detail)})"
     else:
         why = "TikTok refused to renew it (it ran out, or access was removed in the TikTok app)"
     moment = _linked_when(forgotten.forgotten_at)
@@ -262,10 +269,3 @@ def link_forgotten_message(forgotten, connect_url: str) -> Message:
     return _message(
         f"Your TikTok link to {name} stopped working, so it needs to be made again.", blocks
     )
-
-
-def _int(text: str) -> int | None:
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        return None

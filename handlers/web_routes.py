@@ -87,7 +87,10 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         raw = await _read_at_most(request, MAX_CONFIRM_BYTES + 1)
         if len(raw) > MAX_CONFIRM_BYTES:
             return _page(oauth_pages.link_failed_page("state_unknown"), 413)
-        form = parse_qs(raw.decode("utf-8", errors="replace"), max_num_fields=10)
+        try:
+            form = parse_qs(raw.decode("utf-8", errors="replace"), max_num_fields=10)
+        except ValueError:  # more fields than the page's form has
+            return _page(oauth_pages.link_failed_page("state_unknown"), 400)
         state, token = _field(form, "state"), _field(form, "confirm")
         if _field(form, "choice") == "decline":
             declined = await services.linking.decline(state, token)

@@ -57,7 +57,9 @@ def assert_valid(message: dict) -> None:
         (5, "the TikTok app behind this bot had its access revoked by its developer"),
         (0, "TikTok didn't say why"),
         (99, "TikTok didn't say why"),
-        ("1", "TikTok didn't say why"),
+        ("4", "the TikTok account was banned"),
+        ("x", "TikTok didn't say why"),
+        (True, "TikTok didn't say why"),
         (None, "TikTok didn't say why"),
     ],
 )

@@ -185,6 +185,25 @@ async def test_a_confirm_without_the_pages_token_links_nothing(h, tamper):
     assert len(links(h)) == 1
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("&".join(f"f{i}=x" for i in range(50)), id="many-fields"),
+        pytest.param(b"\xff\xfe\x00state=\x80", id="not-utf8"),
+        pytest.param("x" * 10_000, id="too-big"),
+        pytest.param("%%%=%%%", id="bad-escapes"),
+    ],
+)
+async def test_a_garbled_confirm_post_is_a_4xx_page(h, body):
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    async with h.session.post(h.url + "/tiktok/oauth/confirm", data=body, headers=headers) as r:
+        status, page = r.status, await r.text()
+    assert 400 <= status < 500
+    assert "Nothing" in page or "nothing" in page
+    assert "Traceback" not in page
+    assert links(h) == []
+
+
 async def test_a_token_from_another_consent_does_not_confirm_this_one(h):
     _, first, _ = await consent_page(h, "U1", "open-1")
     _, second, _ = await consent_page(h, "U2", "open-2")
