@@ -88,7 +88,7 @@ def outcome_message(outcome: Outcome, admins=()) -> Message:
 
 
 def retry_button(key: str, publish_id: str, title: str = "") -> ButtonElement:
-    """ "Cancel it now": the value is a short key to the stored retry, never the reason."""
+    """The "Cancel it now" button: its value is a short key to the stored retry, not the reason."""
     name = f"\u201c{title}\u201d" if title else publish_id
     confirm = ConfirmObject(
         title="Cancel this upload?",

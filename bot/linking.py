@@ -213,7 +213,7 @@ class LinkingService:
         return LinkResult(True, "ok", pending, link, log_id, retry_key=retry_key)
 
     async def decline(self, state: str, token: str) -> LinkResult:
-        """ "Don't link" on the confirm page: drop the parked tokens and revoke them at TikTok."""
+        """The confirm page's "Don't link": drop the parked tokens, revoke them at TikTok."""
         try:
             confirmation = await self.store.run(take_confirmation, state, token)
         except StateProblem as problem:
@@ -251,6 +251,8 @@ class LinkingService:
         else:
             unreadable = False
         if link is None and not unreadable:
+            # Nothing to revoke; a link the bot had forgotten is let go of for good.
+            await self.store.run(self.tokens.links.delete, team_id, kind, owner)
             return DisconnectResult("not_linked")
         # An unreadable link can't be revoked: say so, as for a failed revoke.
         code = "revoke_failed" if unreadable else "ok"

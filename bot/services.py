@@ -53,7 +53,7 @@ class ButtonService:
         return value, ""
 
     async def retry_clicked(self, actor: Actor, key: str) -> messages.Message:
-        """ "Cancel it now" after linking: the key names a cancel this person asked for."""
+        """The "Cancel it now" button after linking: its key names a cancel this person asked."""
         found = await self.cancels.store.run(retries.recall, key, actor.team_id, actor.user_id)
         if found is None:
             return link_messages.retry_gone_message()

@@ -17,7 +17,7 @@ DEADLINE_S = 3.0
 
 
 async def user_label(slack: SlackOut, user_id: str) -> str:
-    """ "Alex Rivera (U123)", or just "U123" when Slack gives no name."""
+    """A label like "Alex Rivera (U123)", or just "U123" when Slack gives no name."""
     try:
         async with asyncio.timeout(DEADLINE_S):
             resp = await slack.client.users_info(user=user_id)

@@ -183,3 +183,14 @@ async def test_relinking_after_removal_works_and_clears_the_notice(h):
 
     assert db_rows(h, "SELECT * FROM forgotten_links") == []
     assert "You act as *Brand Social*" in text_of(await h.command("whoami"))
+
+
+async def test_disconnect_after_removal_lets_go_of_the_forgotten_link(h):
+    await linked(h, "U1", "open-1", "Brand Social")
+    await removed(h, "open-1", {"reason": 2})
+
+    answer = text_of(await h.command("disconnect"))
+
+    assert "nothing to unlink" in answer
+    assert db_rows(h, "SELECT * FROM forgotten_links") == []
+    assert "haven't linked" in text_of(await h.command("whoami"))
