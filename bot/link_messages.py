@@ -29,13 +29,18 @@ REMOVED_REASONS = {
 }
 
 
+# `verbatim`: Slack must not turn echoed text (a TikTok name like https://evil.example) into a
+# link; our own <@U…> mentions and <!date…> tokens still render.
+def _mrkdwn(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text[:3000], "verbatim": True}
+
+
 def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+    return {"type": "section", "text": _mrkdwn(text)}
 
 
 def _context(*parts: str) -> dict:
-    text = "  \u00b7  ".join(p for p in parts if p)
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+    return {"type": "context", "elements": [_mrkdwn("  \u00b7  ".join(p for p in parts if p))]}
 
 
 def _actions(*elements: ButtonElement) -> dict:
@@ -49,6 +54,15 @@ def _message(text: str, blocks: list[dict]) -> Message:
 def _code(text: str) -> str:
     """Inline code, safe for any input (a backtick can't close it early)."""
     return "`" + escape(text).replace("`", "'") + "`"
+
+
+def _fit(text: str, limit: int) -> str:
+    """`text` escaped for mrkdwn and no longer than `limit` (cut, with an ellipsis, if needed)."""
+    shown = escape(text)
+    while len(shown) > limit and text:
+        text = text[: max(0, min(len(text) - 1, limit - 1))]
+        shown = escape(text) + "\u2026"
+    return shown
 
 
 def who_can_fix(admins) -> str:
@@ -92,8 +106,7 @@ def retry_button(key: str, publish_id: str, title: str = "") -> ButtonElement:
     name = f"\u201c{title}\u201d" if title else publish_id
     confirm = ConfirmObject(
         title="Cancel this upload?",
-        text=f"TikTok will stop fetching {escape(name[:200])} if it still can. "
-        "This can't be undone.",
+        text=f"TikTok will stop fetching {_fit(name, 200)} if it still can. This can't be undone.",
         confirm="Cancel upload",
         deny="Keep it",
     )

@@ -368,3 +368,69 @@ def test_the_v3_migration_can_run_twice(tmp_path):
     assert "pending_grant" in db["oauth_states"].columns_dict
     assert db["forgotten_links"].exists() and db["pending_retries"].exists()
     db.close()
+
+
+# --- every link message is valid Block Kit, whatever it echoes -------------------------------
+
+
+HOSTILE = ("&<>" * 90)[:256]
+HOSTILE_NAMES = [HOSTILE, "\U0001f525" * 256, "`<!channel>` *bold* https://evil.example/login"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_link_messages_are_valid_block_kit_with_hostile_inputs(name):
+    from bot import link_messages as lm
+    from bot.outcome import Actor, Outcome
+    from storage.links import Forgotten, Link
+
+    link = Link(
+        team_id="T1",
+        kind="user",
+        owner="U1",
+        open_id=name,
+        display_name=name,
+        scope=name,
+        access_token="a",
+        access_expires_at=time.time(),
+        refresh_token="r",
+        refresh_expires_at=time.time(),
+        linked_by="U1",
+        linked_at="2026-11-30T01:00:00.000Z",
+        linked_via="confirmed",
+    )
+    team_rows = [
+        {"account": "brand", "display_name": name, "linked_by": "U2", "linked_at": "x"}
+    ] * 30
+    forgotten = Forgotten("T1", "user", "U1", name, name, "authorization_removed", "9", "")
+    outcome = Outcome(
+        "cancel", "refresh_misconfigured", "v_pub_url~v2." + "9" * 240, Actor("T1", "U1")
+    )
+    messages = [
+        lm.linked_dm(name, name, "k" * 22, "v_pub_url~v2." + "&" * 243),
+        lm.team_linked_dm("brand", name, name),
+        lm.authorization_removed_dm(name, 3),
+        lm.team_authorization_removed_dm("brand", name, "x", ["U1", "U2"]),
+        lm.whoami_message(link, team_rows),
+        lm.link_forgotten_message(forgotten, "https://example.com/consent"),
+        lm.retry_gone_message(),
+        lm.outcome_message(outcome, ["U1"]),  # messages.outcome_message plus who can fix it
+    ]
+    for number, message in enumerate(messages):
+        assert message["text"]
+        for block in message["blocks"]:
+            Block.parse(block).validate_json()
+            if block.get("text"):
+                assert len(block["text"]["text"]) <= 3000
+            for element in block.get("elements", []):
+                if element.get("confirm"):
+                    assert len(element["confirm"]["text"]["text"]) <= 300
+                if element.get("value"):
+                    assert len(element["value"]) <= 2000
+        assert "<!channel>" not in str(message)
+        if number == len(messages) - 1:
+            continue  # bot.messages builds the rest of an outcome; its own rules apply there
+        for block in message["blocks"]:  # echoed URLs must not become links
+            texts = [block.get("text")] + [e for e in block.get("elements", []) if "type" in e]
+            for text in texts:
+                if isinstance(text, dict) and text.get("type") == "mrkdwn":
+                    assert text["verbatim"] is True
