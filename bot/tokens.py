@@ -7,9 +7,11 @@ token we refreshed with. So a refresh that returns after `disconnect`, `team rem
 re-link never brings the old link back or overwrites the new one, whichever replica ran it.
 
 A link is forgotten only when TikTok definitely refused its refresh token (`invalid_grant`),
-and only if that token is still the stored one (compare-and-delete): a refresh that lost a
-race to a newer token never deletes the winner. Anything else (5xx, 429, a page that is not
-JSON, a timeout, a refused connection, `invalid_client`, a code we don't know) keeps the link.
+and only if that token is still the stored one (compare-and-delete), checked a moment after
+the refusal: a refresh that lost a race to a newer token (a relink, or another replica's
+refresh that is storing its pair) never deletes the winner. Anything else (5xx, 429, a page
+that is not JSON, a timeout, a refused connection, `invalid_client`, a code we don't know)
+keeps the link.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_MARGIN_SECONDS = 300  # refresh when the access token has less than this left
 REFUSED = "invalid_grant"  # TikTok's definite "this refresh token is dead"
+REFUSAL_GRACE_S = 1.0  # after a refusal, how long a racing replica has to store its new pair
 # Codes that mean TikTok refused *us* (our client key/secret or app), not the person's link.
 MISCONFIGURED = frozenset({"invalid_client", "unauthorized_client"})
 
@@ -62,6 +65,7 @@ class TokenService:
         self.links = links
         self.tiktok = tiktok
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self.refusal_grace_s = REFUSAL_GRACE_S
 
     async def load(self, team_id: str, kind: str, owner: str) -> Link | None:
         """The stored link, or None; raises `LinkUnreadable` when the key cannot decrypt it."""
@@ -134,6 +138,9 @@ class TokenService:
                 )
                 if result.code != REFUSED:
                     return failure_for(result)  # the link is kept
+                # Another replica may have refreshed with the same token a moment ago (so
+                # TikTok refused ours) and be about to store its new pair: give it a moment.
+                await asyncio.sleep(self.refusal_grace_s)
                 forgot = await self.store.run(
                     self.links.forget_if_current, current, "refresh_refused"
                 )

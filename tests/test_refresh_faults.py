@@ -8,6 +8,7 @@ Each test reads what the person sees, the audit row, and the `links` table.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 
@@ -377,6 +378,34 @@ async def test_a_refused_refresh_that_lost_to_a_relink_never_deletes_the_winner(
     assert stored_refresh_token(h) == newer
     assert tombstones(h) == []
     assert cancels(h)[-1]["outcome"] == "ok"
+
+
+async def test_a_refusal_never_deletes_the_pair_another_replica_is_storing(racing):
+    """Two replicas refresh the same token: TikTok renews one and refuses the other. The
+    refused one must not delete the link while the winner is still storing its new pair."""
+    h = racing
+    age_access_token(h, "expired")
+    hold, url = await held_cancel(h, PID)
+    winner = h.tiktok.issue_token("open-1")  # what the other replica's refresh got
+    h.tiktok.script_error("token", 400, "invalid_grant")
+
+    hold.release()
+    await asyncio.sleep(0.2)  # our refusal is in; the other replica stores its pair now
+    fernet = Fernet(h.settings.token_encryption_key.encode())
+    db_execute(
+        h,
+        "UPDATE links SET access_token = ?, refresh_token = ?, access_expires_at = ? "
+        "WHERE kind = 'user' AND owner = 'U1'",
+        fernet.encrypt(winner.access_token.encode()).decode(),
+        fernet.encrypt(winner.refresh_token.encode()).decode(),
+        time.time() + 86400,
+    )
+    answer = await answer_of(h, url)
+
+    assert "Cancelled" in text_of(answer)  # with the winner's token
+    assert h.tiktok.calls_to("cancel")[-1].token == winner.access_token
+    assert stored_refresh_token(h) == winner.refresh_token
+    assert tombstones(h) == []
 
 
 async def test_a_refresh_that_returns_after_disconnect_never_brings_the_link_back(racing):
