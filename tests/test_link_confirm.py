@@ -434,3 +434,48 @@ def test_link_messages_are_valid_block_kit_with_hostile_inputs(name):
             for text in texts:
                 if isinstance(text, dict) and text.get("type") == "mrkdwn":
                     assert text["verbatim"] is True
+
+
+def test_a_v2_database_is_migrated_and_its_links_still_read(tmp_path):
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from bot import link_messages
+    from storage.db import _v1, _v2
+    from storage.links import Links
+
+    path = str(tmp_path / "old.sqlite3")
+    fernet = Fernet(Fernet.generate_key())
+    old = Database(sqlite3.connect(path))
+    _v1(old)
+    _v2(old)
+    old.execute("PRAGMA user_version = 2")
+    old["links"].insert(
+        {
+            "team_id": "T1",
+            "kind": "user",
+            "owner": "U1",
+            "open_id": "open-1",
+            "display_name": "Brand Social",
+            "scope": "video.upload",
+            "access_token": fernet.encrypt(b"a").decode(),
+            "access_expires_at": time.time() + 3600,
+            "refresh_token": fernet.encrypt(b"r").decode(),
+            "refresh_expires_at": time.time() + 86400,
+            "linked_by": "U1",
+            "linked_at": "2026-01-02T03:04:05.000Z",
+            "updated_at": "2026-01-02T03:04:05.000Z",
+        }
+    )
+    old.conn.commit()
+    old.close()
+
+    db = open_database(path)
+    link = Links(fernet).get(db, "T1", "user", "U1")
+    assert db.execute("PRAGMA user_version").fetchone()[0] >= 3
+    db.close()
+
+    assert link is not None and link.linked_via == "" and link.refresh_token == "r"
+    text = " ".join(b["text"]["text"] for b in link_messages.whoami_message(link)["blocks"])
+    assert "before the bot asked to confirm links" in text
