@@ -29,7 +29,8 @@ class Acting:
     """The link that will act for a person, or the catalog code saying why none can."""
 
     link: Link | None
-    problem: str = ""  # not_linked, link_unreadable, not_granted, no_such_account
+    problem: str = ""  # not_linked, link_expired, link_unreadable, not_granted, no_such_account,
+    # team_link_expired
     rule: str = ""  # why this link: "as", "announcement" or "own"
     account: str = ""  # the team account concerned, if any
 
@@ -42,6 +43,11 @@ def resolve_link(
         if requested:
             link = links.get(db, team_id, "team", requested)
             if link is None:
+                # A team account the bot forgot (TikTok refused it) still exists for people.
+                if links.forgotten(db, team_id, "team", requested) is not None:
+                    if not grants.is_granted(db, team_id, requested, user_id):
+                        return Acting(None, "not_granted", account=requested)
+                    return Acting(None, "team_link_expired", account=requested)
                 return Acting(None, "no_such_account", account=requested)
             if not grants.is_granted(db, team_id, requested, user_id):
                 return Acting(None, "not_granted", account=requested)
@@ -54,6 +60,8 @@ def resolve_link(
     except LinkUnreadable:
         return Acting(None, "link_unreadable", account=requested)
     if link is None:
+        if links.forgotten(db, team_id, "user", user_id) is not None:
+            return Acting(None, "link_expired")  # the bot forgot a dead link: not "never linked"
         return Acting(None, "not_linked")
     return Acting(link, rule="own")
 

@@ -21,6 +21,7 @@ from bot.cancel import CancelService
 from bot.following import StatusPoller, WebhookReceiver
 from bot.home import HomeService
 from bot.http_guard import MAX_BODY_BYTES, body_guard, server_options
+from bot.link_notices import LinkNotices
 from bot.linking import LinkingService
 from bot.router import CommandRouter
 from bot.services import ButtonService, Services
@@ -79,7 +80,13 @@ async def build_services(settings: Settings) -> Services:
         buttons=ButtonService(cancels, settings.admin_users),
         slack=slack,
         announcements=announcements,
-        webhooks=WebhookReceiver(settings.tiktok_client_secret, store, announcements, tokens),
+        webhooks=WebhookReceiver(
+            settings.tiktok_client_secret,
+            store,
+            announcements,
+            tokens,
+            LinkNotices(store, slack, settings.admin_users),
+        ),
         poller=poller,
         teams=teams,
         home=HomeService(cancels, teams, announcements, slack),

@@ -19,8 +19,10 @@ import logging
 import time
 from collections import deque
 
+from bot import messages
 from bot.acting import call_with_link, poll_link
 from bot.announcing import AnnouncementService
+from bot.link_notices import LinkNotices
 from bot.tiktok import TikTokClient
 from bot.tiktok_rules import STATUS_VALUES
 from bot.tokens import TokenService
@@ -63,11 +65,13 @@ class WebhookReceiver:
         store: Store,
         announcements: AnnouncementService,
         tokens: TokenService,
+        notices: LinkNotices | None = None,
     ):
         self.client_secret = client_secret
         self.store = store
         self.announcements = announcements
         self.tokens = tokens
+        self.notices = notices
         self._tasks: set[asyncio.Task] = set()
 
     async def receive(self, body: bytes, signature: str) -> int:
@@ -108,11 +112,20 @@ class WebhookReceiver:
         if name in PUBLISH_EVENTS:
             await self._publish_event(name, content)
         elif name == "authorization.removed":
-            removed = await self.tokens.forget_open_id(str(event.get("user_openid") or ""))
-            log.info("webhook.authorization_removed", extra={"links_removed": removed})
+            await self._authorization_removed(event, content)
         else:
             log.info("webhook.ignored", extra={"event": name[:64]})
         await self.store.run(store_announcements.remember_event, key, name)
+
+    async def _authorization_removed(self, event: dict, content: dict) -> None:
+        """TikTok removed an account's access: forget its links and tell their owners."""
+        reason = content.get("reason")
+        number = messages.reason_number(reason)
+        detail = "" if number is None else str(number)
+        forgotten = await self.tokens.forget_open_id(str(event.get("user_openid") or ""), detail)
+        log.info("webhook.authorization_removed", extra={"links_removed": len(forgotten)})
+        if self.notices is not None and forgotten:
+            await self.notices.authorization_removed(forgotten, reason)
 
     async def _publish_event(self, name: str, content: dict) -> None:
         publish_id = str(content.get("publish_id") or "")

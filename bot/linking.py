@@ -1,25 +1,42 @@
-"""Linking a TikTok account to a Slack user (OAuth v2): start, complete, disconnect.
+"""Linking a TikTok account to a Slack user (OAuth v2): start, complete, confirm, disconnect.
 
-`start` makes a single-use state and the consent URL; `complete` checks the state, trades
-the code for tokens, names the account and stores it encrypted; `disconnect` revokes at
-TikTok and deletes the row.
+`start` makes a single-use state and the consent URL; `complete` (TikTok's redirect) checks
+the state, trades the code for tokens and names the account, but does not link: it parks the
+tokens encrypted on the state's row and returns a confirm token for the bot's confirm page.
+`confirm` (the POST from that page) links; `decline` drops the parked tokens and revokes them
+at TikTok. So opening someone else's Connect link cannot quietly link your TikTok account to
+them: the page names whom it would be linked to. `disconnect` revokes and deletes the row.
+
+The code can't be traded twice (TikTok's codes are single-use), so the tokens are parked
+rather than exchanged again after the confirm.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from cryptography.fernet import InvalidToken
+
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
-from storage import audit, grants
+from storage import audit, grants, retries
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
 from storage.links import Link, LinkUnreadable
-from storage.states import PendingLink, StateProblem, consume_state, create_state
+from storage.states import (
+    Confirmation,
+    PendingLink,
+    StateProblem,
+    consume_state,
+    create_state,
+    park_for_confirm,
+    take_confirmation,
+)
 from storage.timefmt import now_iso
 
 log = logging.getLogger(__name__)
@@ -36,10 +53,14 @@ class LinkResult:
     """What the OAuth callback ends with: a stored link, or a code saying why not."""
 
     ok: bool
-    code: str  # "ok", a state problem ("state_unknown", …) or a TikTok OAuth/fault code
+    code: str  # "ok", "confirm", a state problem ("state_unknown", …) or a TikTok code
     pending: PendingLink | None = None
     link: Link | None = None
     log_id: str = ""
+    confirm_token: str = ""  # "confirm": the single-use secret the confirm page posts back
+    open_id: str = ""  # "confirm": the TikTok account that consented
+    display_name: str = ""
+    retry_key: str = ""  # "ok" with a cancel to retry: the key the retry button carries
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,7 @@ class LinkingService:
         return f"{self.settings.tiktok_authorize_url}?{query}"
 
     async def complete(self, state: str, code: str, error: str) -> LinkResult:
+        """TikTok's redirect: trade the code, park the tokens, ask the person to confirm."""
         try:
             pending = await self.store.run(consume_state, state)
         except StateProblem as problem:
@@ -96,26 +118,83 @@ class LinkingService:
         display_name = ""
         if isinstance(user, dict):
             display_name = str(user.get("display_name") or "")
+        display_name = display_name or grant.open_id
         now = time.time()
+        parked = json.dumps(
+            {
+                "open_id": grant.open_id,
+                "scope": grant.scope,
+                "access_token": grant.access_token,
+                "access_expires_at": now + grant.expires_in,
+                "refresh_token": grant.refresh_token,
+                "refresh_expires_at": now + grant.refresh_expires_in,
+                "log_id": exchanged.log_id,
+                "http_status": exchanged.http_status,
+            }
+        )
+        ciphertext = self.tokens.links.fernet.encrypt(parked.encode()).decode()
+        token = await self.store.run(
+            park_for_confirm, state, ciphertext, grant.open_id, display_name
+        )
+        return LinkResult(
+            True,
+            "confirm",
+            pending,
+            log_id=exchanged.log_id,
+            confirm_token=token,
+            open_id=grant.open_id,
+            display_name=display_name,
+        )
+
+    def _parked(self, confirmation: Confirmation) -> dict | None:
+        try:
+            raw = self.tokens.links.fernet.decrypt(confirmation.pending_grant.encode())
+            parked = json.loads(raw)
+        except (InvalidToken, ValueError):
+            return None
+        return parked if isinstance(parked, dict) else None
+
+    async def confirm(self, state: str, token: str) -> LinkResult:
+        """The POST from the confirm page: link, once."""
+        try:
+            confirmation = await self.store.run(take_confirmation, state, token)
+        except StateProblem as problem:
+            return LinkResult(False, f"state_{problem.why}")
+        pending = confirmation.pending
+        parked = self._parked(confirmation)
+        if parked is None:  # the key changed since the page was shown
+            return LinkResult(False, "state_expired", pending)
         link = Link(
             team_id=pending.team_id,
             kind=pending.kind,
             owner=pending.owner,
-            open_id=grant.open_id,
-            display_name=display_name or grant.open_id,
-            scope=grant.scope,
-            access_token=grant.access_token,
-            access_expires_at=now + grant.expires_in,
-            refresh_token=grant.refresh_token,
-            refresh_expires_at=now + grant.refresh_expires_in,
+            open_id=str(parked.get("open_id") or ""),
+            display_name=confirmation.display_name or str(parked.get("open_id") or ""),
+            scope=str(parked.get("scope") or ""),
+            access_token=str(parked.get("access_token") or ""),
+            access_expires_at=float(parked.get("access_expires_at") or 0),
+            refresh_token=str(parked.get("refresh_token") or ""),
+            refresh_expires_at=float(parked.get("refresh_expires_at") or 0),
             linked_by=pending.user_id,
             linked_at=now_iso(),
+            linked_via="confirmed",
         )
         await self.tokens.save(link)
         if link.kind == "team":  # the admin who links a team account may use it
             await self.store.run(
                 grants.grant, link.team_id, link.owner, [pending.user_id], pending.user_id
             )
+        retry_key = ""
+        if link.kind == "user" and pending.retry_publish_id:
+            retry_key = await self.store.run(
+                retries.remember,
+                pending.team_id,
+                pending.user_id,
+                pending.retry_publish_id,
+                pending.retry_reason,
+            )
+        log_id = str(parked.get("log_id") or "")
+        status = parked.get("http_status")
         await self.store.run(
             audit.record,
             AuditStart(
@@ -127,9 +206,38 @@ class LinkingService:
                 account_kind=link.kind,
                 open_id=link.open_id,
             ),
-            AuditFinish(outcome="ok", http_status=exchanged.http_status, log_id=exchanged.log_id),
+            AuditFinish(
+                outcome="ok", http_status=status if isinstance(status, int) else None, log_id=log_id
+            ),
         )
-        return LinkResult(True, "ok", pending, link, exchanged.log_id)
+        return LinkResult(True, "ok", pending, link, log_id, retry_key=retry_key)
+
+    async def decline(self, state: str, token: str) -> LinkResult:
+        """The confirm page's "Don't link": drop the parked tokens, revoke them at TikTok."""
+        try:
+            confirmation = await self.store.run(take_confirmation, state, token)
+        except StateProblem as problem:
+            return LinkResult(False, f"state_{problem.why}")
+        parked = self._parked(confirmation)
+        if parked is not None and parked.get("access_token"):
+            revoked = await self.tiktok.revoke(str(parked["access_token"]))
+            if not revoked.ok:
+                log.warning("oauth.decline_revoke_failed", extra={"code": revoked.code})
+        pending = confirmation.pending
+        await self.store.run(
+            audit.record,
+            AuditStart(
+                action="team_connect" if pending.kind == "team" else "connect",
+                team_id=pending.team_id,
+                user_id=pending.user_id,
+                channel_id=pending.channel_id,
+                account=confirmation.display_name,
+                account_kind=pending.kind,
+                open_id=confirmation.open_id,
+            ),
+            AuditFinish(outcome="declined"),
+        )
+        return LinkResult(False, "declined", pending, display_name=confirmation.display_name)
 
     async def disconnect(
         self, team_id: str, user_id: str, kind: str = "user", owner: str | None = None
@@ -143,6 +251,8 @@ class LinkingService:
         else:
             unreadable = False
         if link is None and not unreadable:
+            # Nothing to revoke; a link the bot had forgotten is let go of for good.
+            await self.store.run(self.tokens.links.delete, team_id, kind, owner)
             return DisconnectResult("not_linked")
         # An unreadable link can't be revoked: say so, as for a failed revoke.
         code = "revoke_failed" if unreadable else "ok"

@@ -109,17 +109,19 @@ class CommandRouter:
         return requested
 
     async def _whoami(self, actor: Actor) -> messages.Message:
+        """Which account acts, when and how it was linked; or that a link stopped working."""
+        tokens = self.cancels.tokens
         try:
-            link = await self.cancels.tokens.load(actor.team_id, "user", actor.user_id)
+            link = await tokens.load(actor.team_id, "user", actor.user_id)
         except LinkUnreadable:
-            url = await self.cancels.connect_url(actor)
-            return messages.link_unreadable_message(url)
-        if link is None:
-            return messages.not_linked_message(await self.cancels.connect_url(actor))
-        return messages.whoami_message(
-            link.display_name,
-            link.open_id,
-            link.scope,
-            link.access_expires_at,
-            link.refresh_expires_at,
-        )
+            return messages.link_unreadable_message(await self.cancels.connect_url(actor))
+        if link is not None:
+            teams = await tokens.store.run(
+                tokens.links.team_links_granted_to, actor.team_id, actor.user_id
+            )
+            return messages.whoami_message(link, teams)
+        forgotten = await tokens.forgotten(actor.team_id, "user", actor.user_id)
+        url = await self.cancels.connect_url(actor)
+        if forgotten is not None:
+            return messages.link_forgotten_message(forgotten, url)
+        return messages.not_linked_message(url)

@@ -29,6 +29,7 @@ from bot.status import StatusService
 from bot.team_accounts import TeamAccounts
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
+from storage import retries
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,17 @@ class ButtonService:
             return "", ""
         return value, ""
 
+    async def retry_clicked(self, actor: Actor, key: str) -> messages.Message:
+        """The "Cancel it now" button after linking: its key names a cancel this person asked."""
+        found = await self.cancels.store.run(retries.recall, key, actor.team_id, actor.user_id)
+        if found is None:
+            return messages.retry_gone_message()
+        return await self._cancel(actor, *found)
+
     async def cancel_clicked(self, actor: Actor, value: str) -> messages.Message:
-        publish_id, reason = self.read_value(value)
+        return await self._cancel(actor, *self.read_value(value))
+
+    async def _cancel(self, actor: Actor, publish_id: str, reason: str) -> messages.Message:
         parsed = check_id("cancel", publish_id, reason)
         if parsed.problem:
             return messages.stale_button_message()
@@ -92,16 +102,18 @@ class Services:
         task.add_done_callback(self._background.discard)
 
     def after_link(self, result: LinkResult) -> None:
-        """Tell the person in Slack that the link worked, offering to retry their cancel."""
+        """Tell the person in Slack which TikTok account is linked; offer to retry a cancel."""
         if result.pending is None or result.link is None:
             return
-        if result.link.kind == "team":
-            message = messages.team_linked_dm(result.link.owner, result.link.display_name)
+        link = result.link
+        if link.kind == "team":
+            message = messages.team_linked_dm(link.owner, link.display_name, link.open_id)
         else:
             message = messages.linked_dm(
-                result.link.display_name,
+                link.display_name,
+                link.open_id,
+                result.retry_key,
                 result.pending.retry_publish_id,
-                result.pending.retry_reason,
             )
         self.spawn(self.slack.dm(result.pending.user_id, message))
 

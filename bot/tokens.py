@@ -1,8 +1,17 @@
 """Usable TikTok tokens: load a link, refresh it ahead of expiry or when TikTok refuses it.
 
-TikTok rotates refresh tokens (the old one dies), so a refresh must happen once per link at
-a time and its new pair must be stored before anyone else reads the link: one lock per
-link, and the refresh is shielded from the caller's deadline so a rotated pair is never lost.
+TikTok rotates refresh tokens (the old one dies), so a refresh happens once per link at a time
+in this process (one lock per link), is shielded from the caller's deadline so a rotated pair
+is never lost, and is stored with a conditional write: only if the row still holds the refresh
+token we refreshed with. So a refresh that returns after `disconnect`, `team remove` or a
+re-link never brings the old link back or overwrites the new one, whichever replica ran it.
+
+A link is forgotten only when TikTok definitely refused its refresh token (`invalid_grant`),
+and only if that token is still the stored one (compare-and-delete), checked a moment after
+the refusal: a refresh that lost a race to a newer token (a relink, or another replica's
+refresh that is storing its pair) never deletes the winner. Anything else (5xx, 429, a page
+that is not JSON, a timeout, a refused connection, `invalid_client`, a code we don't know)
+keeps the link.
 """
 
 from __future__ import annotations
@@ -10,34 +19,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.tiktok import (
-    BAD_RESPONSE,
-    CONNECTION_FAILED,
-    SERVER_ERROR,
-    TIMEOUT,
-    OAuthResult,
-    TikTokClient,
-)
+from bot.tiktok import OAuthResult, TikTokClient
 from storage.db import Store
-from storage.links import Link, Links, LinkUnreadable
+from storage.links import Forgotten, Link, Links, LinkUnreadable
 
 log = logging.getLogger(__name__)
 
-REFRESH_MARGIN_SECONDS = 300
-FAULTS = frozenset(
-    {TIMEOUT, SERVER_ERROR, BAD_RESPONSE, CONNECTION_FAILED}
-)  # refresh when the access token has less than this left
+REFRESH_MARGIN_SECONDS = 300  # refresh when the access token has less than this left
+REFUSED = "invalid_grant"  # TikTok's definite "this refresh token is dead"
+REFUSAL_GRACE_S = 1.0  # after a refusal, how long a racing replica has to store its new pair
+# Codes that mean TikTok refused *us* (our client key/secret or app), not the person's link.
+MISCONFIGURED = frozenset({"invalid_client", "unauthorized_client"})
+
+LINK_EXPIRED = "link_expired"  # TikTok refused the refresh token; the link is forgotten
+REFRESH_UNAVAILABLE = "refresh_unavailable"  # TikTok had trouble; the link is kept
+REFRESH_MISCONFIGURED = "refresh_misconfigured"  # TikTok refused our app; the link is kept
+KEEPS_LINK = frozenset({REFRESH_UNAVAILABLE, REFRESH_MISCONFIGURED})
 
 
 @dataclass(frozen=True)
 class RefreshFailure:
     """Why a link could not be refreshed: a catalog code and what TikTok said."""
 
-    code: str  # "link_expired" when TikTok refused the refresh token; else the fault code
+    code: str  # link_expired, refresh_unavailable, refresh_misconfigured, not_linked, …
     http_status: int | None = None
     log_id: str = ""
+    tiktok_code: str = ""  # what the token endpoint answered (`invalid_client`, `timeout`, …)
+
+    @property
+    def keeps_link(self) -> bool:
+        return self.code in KEEPS_LINK
+
+
+def failure_for(result: OAuthResult) -> RefreshFailure:
+    """A refresh TikTok did not refuse outright: which kind of trouble it was."""
+    code = REFRESH_MISCONFIGURED if result.code in MISCONFIGURED else REFRESH_UNAVAILABLE
+    return RefreshFailure(code, result.http_status, result.log_id, result.code)
 
 
 class TokenService:
@@ -46,10 +65,15 @@ class TokenService:
         self.links = links
         self.tiktok = tiktok
         self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self.refusal_grace_s = REFUSAL_GRACE_S
 
     async def load(self, team_id: str, kind: str, owner: str) -> Link | None:
         """The stored link, or None; raises `LinkUnreadable` when the key cannot decrypt it."""
         return await self.store.run(self.links.get, team_id, kind, owner)
+
+    async def forgotten(self, team_id: str, kind: str, owner: str) -> Forgotten | None:
+        """The tombstone of a link the bot forgot because TikTok refused it, or None."""
+        return await self.store.run(self.links.forgotten, team_id, kind, owner)
 
     async def save(self, link: Link) -> None:
         await self.store.run(self.links.save, link)
@@ -57,37 +81,51 @@ class TokenService:
     async def delete(self, link: Link) -> None:
         await self.store.run(self.links.delete, *link.key)
 
-    async def forget_open_id(self, open_id: str) -> int:
-        """TikTok revoked this account's access: drop every link to it. Returns how many."""
+    async def forget_open_id(self, open_id: str, detail: str = "") -> list[Forgotten]:
+        """TikTok removed this account's access: forget every link to it, leaving tombstones."""
         if not open_id:
-            return 0
-        return len(await self.store.run(self.links.delete_open_id, open_id))
+            return []
+        return await self.store.run(
+            self.links.delete_open_id, open_id, "authorization_removed", detail
+        )
 
     async def fresh(self, link: Link) -> Link | RefreshFailure:
         """The link, refreshed first if its access token is about to expire."""
         if not link.expires_within(REFRESH_MARGIN_SECONDS):
             return link
         refreshed = await self.refresh(link)
-        unreachable = isinstance(refreshed, RefreshFailure) and refreshed.code != "link_expired"
-        if unreachable and not link.expires_within(0):
-            return link  # TikTok is unreachable now, but the current token still works a while
+        failed = isinstance(refreshed, RefreshFailure)
+        usable = failed and (refreshed.keeps_link or refreshed.code == LINK_EXPIRED)
+        if usable and not link.expires_within(0):
+            # TikTok can't (or won't) renew it, but the current access still works: use it for
+            # this one request. A refused link is forgotten all the same.
+            return link
         return refreshed
 
     async def refresh(self, stale: Link) -> Link | RefreshFailure:
         """Refresh `stale` once, shared by everyone who holds the same stale token."""
         return await asyncio.shield(self._refresh_locked(stale))
 
+    async def _now_stored(self, key: tuple[str, str, str]) -> Link | RefreshFailure:
+        """After losing a race: the link that won, or why there is none."""
+        try:
+            current = await self.load(*key)
+        except LinkUnreadable:
+            return RefreshFailure("link_unreadable")
+        if current is not None:
+            return current
+        if await self.forgotten(*key) is not None:
+            return RefreshFailure(LINK_EXPIRED)
+        return RefreshFailure("not_linked")
+
     async def _refresh_locked(self, stale: Link) -> Link | RefreshFailure:
         lock = self._locks.setdefault(stale.key, asyncio.Lock())
         async with lock:
-            try:
-                current = await self.load(*stale.key)
-            except LinkUnreadable:
-                return RefreshFailure("link_unreadable")
-            if current is None:
-                return RefreshFailure("not_linked")
-            if current.access_token != stale.access_token:
-                return current  # someone refreshed while we waited for the lock
+            current = await self._now_stored(stale.key)
+            if isinstance(current, RefreshFailure):
+                return current
+            if current.refresh_token != stale.refresh_token:
+                return current  # refreshed or relinked while we waited
             result: OAuthResult = await self.tiktok.refresh(current.refresh_token)
             if not result.ok or result.grant is None:
                 log.warning(
@@ -98,11 +136,18 @@ class TokenService:
                         "log_id": result.log_id,
                     },
                 )
-                if result.code in FAULTS:
-                    return RefreshFailure(result.code, result.http_status, result.log_id)
-                # TikTok refused the refresh token: the link is dead, so forget it.
-                await self.delete(current)
-                return RefreshFailure("link_expired", result.http_status, result.log_id)
+                if result.code != REFUSED:
+                    return failure_for(result)  # the link is kept
+                # Another replica may have refreshed with the same token a moment ago (so
+                # TikTok refused ours) and be about to store its new pair: give it a moment.
+                await asyncio.sleep(self.refusal_grace_s)
+                forgot = await self.store.run(
+                    self.links.forget_if_current, current, "refresh_refused"
+                )
+                if forgot:
+                    log.info("tiktok.link_forgotten", extra={"kind": current.kind})
+                    return RefreshFailure(LINK_EXPIRED, result.http_status, result.log_id, REFUSED)
+                return await self._now_stored(stale.key)  # a newer link won: keep it
             grant = result.grant
             now = time.time()
             renewed = current.with_tokens(
@@ -116,6 +161,10 @@ class TokenService:
                 ),
                 scope=grant.scope or None,
             )
-            await self.save(renewed)
+            stored = await self.store.run(self.links.replace_tokens, current, renewed)
+            if stored is None:
+                # Disconnected, removed or relinked while TikTok answered: don't write.
+                log.info("tiktok.refresh_discarded", extra={"kind": current.kind})
+                return await self._now_stored(stale.key)
             log.info("tiktok.refreshed", extra={"kind": current.kind})
-            return renewed
+            return replace(renewed, stored_refresh=stored)

@@ -1,4 +1,4 @@
-"""Buttons: Cancel upload (and its retry after linking), Connect TikTok, and any stale button.
+"""Buttons: Cancel upload, its retry after linking (by key), Connect TikTok, any stale button.
 
 Every click is acknowledged at once; a button we no longer know gets a quiet ephemeral word.
 """
@@ -34,6 +34,14 @@ def register_actions(app: AsyncApp, services: Services) -> None:
         async with services.working():
             actor = _actor(body)
             message = await services.buttons.cancel_clicked(actor, action.get("value", ""))
+            await services.reply_to_click(body, actor, message)
+
+    @app.action(messages.RETRY_KEY_ACTION)
+    async def retry_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        async with services.working():
+            actor = _actor(body)
+            message = await services.buttons.retry_clicked(actor, action.get("value", ""))
             await services.reply_to_click(body, actor, message)
 
     @app.action(messages.CONNECT_ACTION)

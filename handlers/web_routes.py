@@ -6,24 +6,38 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot import messages
+from bot import slack_names
 from bot.announcing import AnnounceError, parse_request
 from bot.services import Services
 from bot.slack_request_check import SlackRequestRefused, checked_body
+from handlers import oauth_pages
 
 log = logging.getLogger(__name__)
 
 HTML = "text/html"
+MAX_CONFIRM_BYTES = 4 * 1024  # the confirm page's form is a few hundred bytes
 UNKNOWN_INTERNAL_ERROR = (
     "The bot failed on its own (not Slack); we don't know whether the announcement was "
     "posted. Send the same request again: a repeat never posts twice."
 )
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 # The body was already read (and its size limited) by bot.http_guard before any route runs.
 
 
@@ -35,6 +49,16 @@ def _bearer_token(header: str) -> bytes:
     if scheme.lower() != "bearer":
         return b""
     return token.strip().encode("utf-8", "surrogateescape")
+
+
+def _field(form: dict[str, list[str]], name: str) -> str:
+    values = form.get(name) or [""]
+    return values[0]
+
+
+def _page(text: str, status: int = 200) -> web.Response:
+    """An OAuth page: never cached, never framed (so its button can't be clickjacked)."""
+    return web.Response(status=status, text=text, content_type=HTML, headers=PAGE_HEADERS)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -52,12 +76,40 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         result = await services.linking.complete(
             query.get("state", ""), query.get("code", ""), query.get("error", "")
         )
+        if result.code != "confirm" or result.pending is None:
+            return _page(oauth_pages.link_failed_page(result.code), 400)
+        pending = result.pending
+        page = oauth_pages.confirm_page(
+            kind=pending.kind,
+            slack_user=await slack_names.user_label(services.slack, pending.user_id),
+            workspace=await slack_names.workspace_label(services.slack, pending.team_id),
+            tiktok_name=result.display_name,
+            open_id=result.open_id,
+            team_account=pending.owner if pending.kind == "team" else "",
+            state=query.get("state", ""),
+            token=result.confirm_token,
+        )
+        return _page(page)
+
+    async def oauth_confirm(request: web.Request) -> web.Response:
+        raw = await request.read()  # bot.http_guard already refused anything over 16 KiB
+        if len(raw) > MAX_CONFIRM_BYTES:
+            return _page(oauth_pages.link_failed_page("state_unknown"), 413)
+        try:
+            form = parse_qs(raw.decode("utf-8", errors="replace"), max_num_fields=10)
+        except ValueError:  # more fields than the page's form has
+            return _page(oauth_pages.link_failed_page("state_unknown"), 400)
+        state, token = _field(form, "state"), _field(form, "confirm")
+        if _field(form, "choice") == "decline":
+            declined = await services.linking.decline(state, token)
+            if declined.code != "declined":
+                return _page(oauth_pages.link_failed_page(declined.code), 400)
+            return _page(oauth_pages.declined_page(declined.display_name))
+        result = await services.linking.confirm(state, token)
         if not result.ok or result.link is None:
-            return web.Response(
-                status=400, text=messages.link_failed_page(result.code), content_type=HTML
-            )
+            return _page(oauth_pages.link_failed_page(result.code), 400)
         services.after_link(result)
-        return web.Response(text=messages.linked_page(result.link.display_name), content_type=HTML)
+        return _page(oauth_pages.linked_page(result.link.display_name))
 
     async def notifications(request: web.Request) -> web.Response:
         token = services.settings.notify_token
@@ -92,6 +144,7 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
 
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/tiktok/oauth/callback", oauth_callback)
+    web_app.router.add_post("/tiktok/oauth/confirm", oauth_confirm)
     web_app.router.add_post("/notifications", notifications)
     web_app.router.add_post("/tiktok/webhook", tiktok_webhook)
 

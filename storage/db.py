@@ -133,6 +133,58 @@ def _v3(db: Database) -> None:
     table.add_column("final_at", float, not_null_default=0.0)  # when TikTok's word came
 
 
+def _add_missing_columns(db: Database, table: str, columns: dict[str, type]) -> None:
+    """Add the columns `table` lacks (so a step can run twice without harm)."""
+    have = db[table].columns_dict
+    for name, kind in columns.items():
+        if name not in have:
+            db[table].add_column(name, kind)
+
+
+def _v4(db: Database) -> None:
+    """Links confirmed on the bot's page, tombstones of forgotten links, small retry keys."""
+    _add_missing_columns(db, "links", {"linked_via": str})  # "confirmed"; "" before v3
+    _add_missing_columns(
+        db,
+        "oauth_states",
+        {
+            "confirm_hash": str,  # sha256 of the single-use confirm token on the page
+            "confirm_expires_at": float,
+            "confirmed_at": float,
+            "pending_grant": str,  # Fernet ciphertext of the exchanged tokens, until confirmed
+            "open_id": str,
+            "display_name": str,
+        },
+    )
+    db["forgotten_links"].create(
+        {
+            "team_id": str,
+            "kind": str,
+            "owner": str,
+            "open_id": str,
+            "display_name": str,
+            "reason": str,  # "refresh_refused" or "authorization_removed"
+            "detail": str,  # TikTok's reason number for authorization_removed
+            "forgotten_at": str,
+            "linked_by": str,
+        },
+        pk=("team_id", "kind", "owner"),
+        if_not_exists=True,
+    )
+    db["pending_retries"].create(
+        {
+            "retry_key": str,  # the value of the "Cancel it now" button after linking
+            "team_id": str,
+            "user_id": str,
+            "publish_id": str,
+            "reason": str,
+            "created_at": float,
+        },
+        pk="retry_key",
+        if_not_exists=True,
+    )
+
+
 def fetch_one(db: Database, sql: str, params: list | tuple) -> dict | None:
     """One row as a dict, straight through sqlite3 (the hot path skips table introspection)."""
     cursor = db.conn.execute(sql, params)
@@ -143,7 +195,7 @@ def fetch_one(db: Database, sql: str, params: list | tuple) -> dict | None:
 
 
 # Each migration runs once, in order; PRAGMA user_version records how far a file has come.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 def migrate(db: Database) -> None:

@@ -1,11 +1,18 @@
 """OAuth `state` values: random, single-use, bound to a Slack team and user, short-lived.
 
-Only a SHA-256 of each state is stored, so the database never holds a usable state.
+After TikTok's consent the callback does not link yet: it parks the exchanged tokens
+(Fernet ciphertext) on the state's row with a second single-use secret, the confirm token,
+shown only on the bot's confirm page. Only a POST carrying both the state and that token,
+before it expires, links (`take_confirmation`, a conditional update: it works once).
+
+Only SHA-256 hashes of the state and the confirm token are stored, so the database never
+holds a usable one; parked tokens are dropped once used, declined or expired.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -15,6 +22,7 @@ from sqlite_utils.db import NotFoundError
 
 TABLE = "oauth_states"
 STATE_TTL_SECONDS = 600
+CONFIRM_TTL_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,12 @@ def create_state(db: Database, pending: PendingLink, now: float | None = None) -
     state = secrets.token_urlsafe(32)
     with db.atomic():
         db[TABLE].delete_where("expires_at < ?", [now - 86400])
+        # Parked tokens nobody confirmed in time are dropped, not kept until the row goes.
+        db.execute(
+            f"UPDATE {TABLE} SET pending_grant = NULL "
+            "WHERE pending_grant IS NOT NULL AND confirm_expires_at < ?",
+            [now],
+        )
         db[TABLE].insert(
             {
                 "state_hash": _hash(state),
@@ -79,6 +93,10 @@ def consume_state(db: Database, state: str, now: float | None = None) -> Pending
         db[TABLE].update(key, {"used_at": now})
     if row["expires_at"] < now:
         raise StateProblem("expired")
+    return _pending(row)
+
+
+def _pending(row: dict) -> PendingLink:
     return PendingLink(
         team_id=row["team_id"],
         user_id=row["user_id"],
@@ -87,4 +105,79 @@ def consume_state(db: Database, state: str, now: float | None = None) -> Pending
         channel_id=row["channel_id"] or "",
         retry_publish_id=row["retry_publish_id"] or "",
         retry_reason=row["retry_reason"] or "",
+    )
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A consent waiting on the bot's confirm page: what it links, and the parked tokens."""
+
+    pending: PendingLink
+    open_id: str
+    display_name: str
+    pending_grant: str  # Fernet ciphertext of the exchanged tokens (JSON)
+
+
+def park_for_confirm(
+    db: Database,
+    state: str,
+    pending_grant: str,
+    open_id: str,
+    display_name: str,
+    now: float | None = None,
+) -> str:
+    """Park the exchanged tokens on the (used) state's row; returns the confirm token."""
+    now = now or time.time()
+    token = secrets.token_urlsafe(32)
+    db[TABLE].update(
+        _hash(state),
+        {
+            "confirm_hash": _hash(token),
+            "confirm_expires_at": now + CONFIRM_TTL_SECONDS,
+            "confirmed_at": None,
+            "pending_grant": pending_grant,
+            "open_id": open_id,
+            "display_name": display_name,
+        },
+    )
+    return token
+
+
+def take_confirmation(
+    db: Database, state: str, token: str, now: float | None = None
+) -> Confirmation:
+    """Use the confirm token once: returns what to link, or raises `StateProblem`.
+
+    The update is conditional (not confirmed yet, same token hash), so two POSTs racing, on
+    one replica or several, link once.
+    """
+    now = now or time.time()
+    if not state or not token or len(state) > 200 or len(token) > 200:
+        raise StateProblem("unknown")
+    key = _hash(state)
+    with db.atomic():
+        try:
+            row = db[TABLE].get(key)
+        except NotFoundError:
+            raise StateProblem("unknown") from None
+        if not row.get("confirm_hash") or not hmac.compare_digest(
+            row["confirm_hash"], _hash(token)
+        ):
+            raise StateProblem("unknown")
+        if row["confirmed_at"] or not row["pending_grant"]:
+            raise StateProblem("used")
+        if (row["confirm_expires_at"] or 0) < now:
+            raise StateProblem("expired")
+        taken = db.execute(
+            f"UPDATE {TABLE} SET confirmed_at = ?, pending_grant = NULL "
+            "WHERE state_hash = ? AND confirm_hash = ? AND confirmed_at IS NULL",
+            [now, key, row["confirm_hash"]],
+        ).rowcount
+    if taken != 1:
+        raise StateProblem("used")
+    return Confirmation(
+        pending=_pending(row),
+        open_id=row["open_id"] or "",
+        display_name=row["display_name"] or "",
+        pending_grant=row["pending_grant"],
     )

@@ -6,7 +6,9 @@ button clicks over HTTP, the OAuth consent round trip, and reads of what came ba
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -106,8 +108,24 @@ class Harness:
         return button_urls(answer)[0]
 
     async def callback(self, params: dict[str, str]) -> tuple[int, str]:
+        """The browser's visit to the OAuth callback: the confirm page (nothing linked yet)."""
         async with self.session.get(self.url + "/tiktok/oauth/callback", params=params) as resp:
             return resp.status, await resp.text()
+
+    async def confirm(self, page: str, choice: str = "link") -> tuple[int, str]:
+        """Press "Link it" (or "Don't link") on the confirm page: POST its form back."""
+        form = confirm_form(page)
+        async with self.session.post(
+            self.url + "/tiktok/oauth/confirm", data={**form, "choice": choice}
+        ) as resp:
+            return resp.status, await resp.text()
+
+    async def consent(self, params: dict[str, str], choice: str = "link") -> tuple[int, str]:
+        """The callback, then the confirm page's button: what linking a person does."""
+        status, page = await self.callback(params)
+        if status != 200:
+            return status, page
+        return await self.confirm(page, choice)
 
     async def link(
         self, user_id: str = "U1", open_id: str = "open-1", display_name: str = "Brand Social"
@@ -117,7 +135,7 @@ class Harness:
             self.tiktok.add_user(open_id=open_id, display_name=display_name)
         state = state_of(await self.connect_url(user_id))
         code = self.tiktok.issue_code(open_id)
-        status, page = await self.callback({"code": code, "state": state, "scopes": "x"})
+        status, page = await self.consent({"code": code, "state": state, "scopes": "x"})
         assert status == 200, page
         return page
 
@@ -147,7 +165,7 @@ class Harness:
         urls = button_urls(answer)
         assert len(urls) == 1, answer
         code = self.tiktok.issue_code(open_id)
-        status, page = await self.callback({"code": code, "state": state_of(urls[0])})
+        status, page = await self.consent({"code": code, "state": state_of(urls[0])})
         assert status == 200, page
         return page
 
@@ -209,6 +227,13 @@ def buttons(message: dict) -> list[dict]:
 
 def button_urls(message: dict) -> list[str]:
     return [b["url"] for b in buttons(message) if b.get("url")]
+
+
+def confirm_form(page: str) -> dict[str, str]:
+    """The hidden fields of the confirm page's form (state and the confirm token)."""
+    fields = re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page)
+    assert fields, page
+    return {name: html.unescape(value) for name, value in fields}
 
 
 def state_of(url: str) -> str:

@@ -863,7 +863,9 @@ async def test_authorization_removed_forgets_the_link(hn):
     assert "Brand Social" in text_of(await h.command("whoami"))
     assert await signed_webhook(h, "authorization.removed", {"reason": 1}, "open-1") == 200
     assert db_rows(h, "SELECT * FROM links WHERE open_id = ?", "open-1") == []
-    assert "haven't linked" in text_of(await h.command("whoami"))
+    whoami = text_of(await h.command("whoami"))
+    assert "haven't linked" not in whoami
+    assert "stopped working" in whoami and "TikTok says access was removed" in whoami
 
 
 async def test_authorization_removed_for_another_open_id_keeps_the_link(hn):

@@ -23,7 +23,7 @@ from cryptography.fernet import Fernet
 from sandbox.fakes.server import Reply
 from sandbox.fakes.slack_requests import post_signed, slash_command_body
 from tests.cli_env import SETTING_NAMES
-from tests.conftest import REDIRECT_URI, button_urls, state_of, text_of
+from tests.conftest import REDIRECT_URI, button_urls, confirm_form, state_of, text_of
 
 PID = "v_pub_url~v2.123456789"
 TIMEOUT_S = 20
@@ -411,6 +411,10 @@ async def link_over_http(session, bot: BotProcess, slack, tiktok, user_id: str =
     state = state_of(button_urls(answer)[0])
     params = {"code": tiktok.issue_code("open-1"), "state": state, "scopes": "x"}
     async with session.get(bot.url + "/tiktok/oauth/callback", params=params) as resp:
+        page = await resp.text()
+        assert resp.status == 200, page
+    data = {**confirm_form(page), "choice": "link"}
+    async with session.post(bot.url + "/tiktok/oauth/confirm", data=data) as resp:
         assert resp.status == 200, await resp.text()
 
 

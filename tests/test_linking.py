@@ -86,7 +86,7 @@ async def finish_consent(h, url: str, open_id: str = "open-1") -> tuple[int, str
     if open_id not in h.tiktok.users:
         h.tiktok.add_user(open_id=open_id, display_name="Brand Social")
     code = h.tiktok.issue_code(open_id)
-    return await h.callback({"code": code, "state": state_of(url), "scopes": "x"})
+    return await h.consent({"code": code, "state": state_of(url), "scopes": "x"})
 
 
 # --- 1. connect ---------------------------------------------------------------------------
@@ -156,7 +156,7 @@ async def test_callback_links_the_account_stores_tokens_encrypted_and_dms_the_pe
     (dm,) = await h.slack.wait_for_call("chat.postMessage")
     assert dm.params["channel"] == "U1"
     assert "Brand Social" in dm.params["text"] and "linked" in dm.params["text"]
-    assert not [b for b in buttons(dm.params) if b.get("action_id") == "retry_cancel"]
+    assert not [b for b in buttons(dm.params) if b.get("action_id") == "retry_cancel_key"]
 
     answer = await h.command("whoami")
     text = text_of(answer)
@@ -226,9 +226,11 @@ async def test_cancel_before_linking_then_retry_button_in_the_dm_cancels(h):
     (dm,) = await h.slack.wait_for_call("chat.postMessage")
     assert dm.params["channel"] == "U1"
     assert PID in text_of(dm.params)
-    (retry,) = [b for b in buttons(dm.params) if b.get("action_id") == "retry_cancel"]
+    (retry,) = [b for b in buttons(dm.params) if b.get("action_id") == "retry_cancel_key"]
+    assert retry["confirm"]["confirm"]["text"] == "Cancel upload"  # same dialog as Cancel
+    assert PID not in retry["value"] and "wrong video" not in retry["value"]
 
-    clicked = await h.click("retry_cancel", retry["value"])
+    clicked = await h.click("retry_cancel_key", retry["value"])
 
     assert "TikTok is stopping" in text_of(clicked)
     assert "Still running:* stopping" in text_of(clicked)
@@ -619,5 +621,10 @@ async def test_a_refused_refresh_forgets_the_dead_link(h):
     h.tiktok.expire_access_token(grant.access_token)
     h.tiktok.script_error("token", 400, "invalid_grant")
     await h.command("v_pub_url~v2.1")
+    assert links(h) == []
     answer = await h.command("whoami")
-    assert "haven't linked" in text_of(answer)
+    text = text_of(answer)
+    assert "haven't linked" not in text  # the bot forgot it: it stopped working
+    assert "Your TikTok link to *Brand Social* stopped working" in text
+    assert "TikTok refused to renew it" in text
+    assert_connect_button(h, answer)

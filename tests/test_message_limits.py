@@ -163,12 +163,16 @@ def link(**changes) -> Link:
 def test_linking_and_team_messages_are_valid():
     assert_valid(messages.connect_message("https://www.tiktok.com/v2/auth/?" + "x" * 2000))
     assert_valid(messages.connect_message(""))
-    assert_valid(messages.whoami_message(HOSTILE_TITLE, "o" * 256, "a," * 100, NOW, NOW))
+    assert_valid(messages.whoami_message(link(), [{"account": "a" * 64, "linked_by": "U2"}] * 30))
     assert_valid(messages.link_unreadable_message("https://example.com/x"))
     assert_valid(messages.not_linked_message(""))
     for code in ("ok", "revoke_failed", "not_linked"):
         assert_valid(messages.disconnect_message(code, HOSTILE_TITLE))
-    assert_valid(messages.linked_dm(HOSTILE_TITLE, LONG_ID, ""))
+    assert_valid(messages.linked_dm(HOSTILE_TITLE, "o" * 256, "k" * 22, LONG_ID))
+    assert_valid(messages.team_linked_dm("a" * 64, HOSTILE_TITLE, "o" * 256))
+    assert_valid(messages.authorization_removed_dm(HOSTILE_TITLE, 9))
+    assert_valid(messages.team_authorization_removed_dm("a" * 64, HOSTILE_TITLE, "x", ADMINS))
+    assert_valid(messages.retry_gone_message())
     views = [
         SimpleNamespace(
             account="a" * 64,
@@ -185,7 +189,6 @@ def test_linking_and_team_messages_are_valid():
             users = [f"U{i:08d}" for i in range(40)]
             assert_valid(messages.team_change_message(action, code, "a" * 64, users, users))
     assert_valid(messages.team_connect_message("a" * 64, "https://example.com/" + "x" * 2000))
-    assert_valid(messages.team_linked_dm("a" * 64, HOSTILE_TITLE))
     assert_valid(messages.internal_problem_message(LONG_ID, ADMINS))
     assert_valid(messages.internal_problem_message())
     assert_valid(messages.stale_button_message())

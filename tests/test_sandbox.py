@@ -23,11 +23,13 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import aiohttp
 import pytest
 
 from sandbox.server import CHANNEL, PEOPLE, Sandbox, answer_choices, cancel_codes
+from tests.conftest import confirm_form
 
 ROOT = Path(__file__).resolve().parent.parent
 ALEX, SAM = "U0ALEX", "U0SAM"
@@ -102,7 +104,10 @@ class Page:
         allow = allow_link(consent, account)
         async with self.session.get(allow) as resp:  # redirected to the bot's callback
             assert resp.status == 200
-            assert f"Linked as {account}" in await resp.text()
+            page, callback = await resp.text(), str(resp.url)
+        assert f"<b>{account}</b>" in page  # the confirm page: nothing linked yet
+        status, done = await confirm_on_page(self.session, callback, page)
+        assert status == 200 and f"Linked as {account}" in done
         await self.until(lambda s: any("is linked" in m["text"] for m in s["dms"][user]))
 
     async def announce(self, publish_id: str, **fields: Any) -> dict:
@@ -146,6 +151,13 @@ def announcement(state: dict, publish_id: str) -> dict | None:
         if publish_id in blocks_text(message) and "TikTok upload" in message["text"]:
             return message
     return None
+
+
+async def confirm_on_page(session, callback_url: str, page: str) -> tuple[int, str]:
+    """Press "Link it" on the bot's confirm page (its form posts to `confirm`, relative)."""
+    data = {**confirm_form(page), "choice": "link"}
+    async with session.post(urljoin(callback_url, "confirm"), data=data) as resp:
+        return resp.status, await resp.text()
 
 
 def allow_link(consent_page: str, account: str) -> str:
@@ -204,7 +216,11 @@ async def test_connect_consent_callback_links_and_dms(page, sb):
     assert callback.startswith(f"{sb.bot_url}/tiktok/oauth/callback?code=")
     async with page.session.get(callback) as resp:
         assert resp.status == 200
-        assert "Linked as Alex Rivera" in await resp.text()
+        confirm = await resp.text()
+    assert "Link this TikTok account to this Slack account?" in confirm
+    assert (await page.state())["dms"][ALEX] == []  # nothing linked before the confirm
+    status, done = await confirm_on_page(page.session, callback, confirm)
+    assert status == 200 and "Linked as Alex Rivera" in done
     dm = await page.until(lambda s: s["dms"][ALEX] and s["dms"][ALEX][-1])
     assert "Alex Rivera" in dm["text"]
     whoami = await page.command("whoami")

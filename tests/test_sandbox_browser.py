@@ -125,6 +125,11 @@ def test_link_announce_cancel_in_a_real_browser(browser, tmp_path):
                 d.switch_to.window(new.pop())
             allow = wait.until(lambda _: d.find_elements(By.LINK_TEXT, "Allow as Alex Rivera"))[0]
             allow.click()
+            # The bot's confirm page names whom it links to; nothing is linked until "Link it".
+            wait.until(
+                lambda _: "Link this TikTok account" in d.find_element(By.TAG_NAME, "h1").text
+            )
+            d.find_element(By.CSS_SELECTOR, "button[value=link]").click()
             wait.until(lambda _: "Linked as Alex Rivera" in d.find_element(By.TAG_NAME, "h1").text)
             if d.current_window_handle != sandbox_window:
                 d.close()

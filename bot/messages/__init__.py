@@ -25,7 +25,6 @@ from bot.messages.blocks import (
     code,
     connect_button,
     escape,
-    retry_button,
     upload_name,
     when,
     who_can_grant,
@@ -33,11 +32,20 @@ from bot.messages.blocks import (
 from bot.messages.help import HELP_TEXT, PROBLEMS, help_message, usage_message
 from bot.messages.home import DISCONNECT_ACTION, home_view
 from bot.messages.linking import (
+    RETRY_KEY_ACTION,
+    authorization_removed_dm,
     connect_message,
     disconnect_message,
+    link_forgotten_message,
     link_unreadable_message,
     linked_dm,
     not_linked_message,
+    reason_number,
+    removed_reason,
+    retry_button,
+    retry_gone_message,
+    team_authorization_removed_dm,
+    team_linked_dm,
     whoami_message,
 )
 from bot.messages.outcomes import (
@@ -54,13 +62,11 @@ from bot.messages.outcomes import (
     running_line,
     stale_button_message,
 )
-from bot.messages.pages import link_failed_page, linked_page, oauth_page
 from bot.messages.team import (
     accounts_message,
     not_admin_message,
     team_change_message,
     team_connect_message,
-    team_linked_dm,
 )
 
 __all__ = [
@@ -73,6 +79,13 @@ __all__ = [
     "NOT_SENT",
     "PROBLEMS",
     "RETRY_ACTION",
+    "RETRY_KEY_ACTION",
+    "authorization_removed_dm",
+    "link_forgotten_message",
+    "reason_number",
+    "removed_reason",
+    "retry_gone_message",
+    "team_authorization_removed_dm",
     "Message",
     "accounts_message",
     "announcement_message",
@@ -94,14 +107,11 @@ __all__ = [
     "internal_problem_message",
     "is_personal",
     "last_attempt_line",
-    "link_failed_page",
     "link_unreadable_message",
     "linked_dm",
-    "linked_page",
     "list_message",
     "not_admin_message",
     "not_linked_message",
-    "oauth_page",
     "outcome_message",
     "retry_button",
     "running_line",

@@ -3,7 +3,6 @@ buttons. Plain dicts for the fixed shapes; slack_sdk models for the interactive 
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,6 +91,13 @@ def connect_button(url: str) -> ButtonElement:
     return button("Connect TikTok", CONNECT_ACTION, url=url, style="primary")
 
 
+def confirm_name(publish_id: str, title: str = "") -> str:
+    """How a confirm dialog names an upload: its title in quotes or its id, ≤ 125 characters."""
+    if title:
+        return "\u201c" + clip(title, 120) + "\u201d"
+    return "`" + clip(publish_id, 120).replace("`", "'") + "`"
+
+
 def cancel_confirm(name: str = "the video") -> ConfirmObject:
     """The confirm dialog of every button that asks TikTok to cancel; `name` is mrkdwn, at
     most ~125 characters, so the text stays under Slack's 300."""
@@ -105,19 +111,13 @@ def cancel_confirm(name: str = "the video") -> ConfirmObject:
 
 
 def cancel_button(publish_id: str, title: str = "") -> ButtonElement:
-    name = "\u201c" + clip(title, 120) + "\u201d" if title else code(publish_id[:120])
     return button(
         "Cancel upload",
         CANCEL_ACTION,
         value=publish_id,
         style="danger",
-        confirm=cancel_confirm(name),
+        confirm=cancel_confirm(confirm_name(publish_id, title)),
     )
-
-
-def retry_button(publish_id: str, reason: str = "") -> ButtonElement:
-    value = json.dumps({"publish_id": publish_id, "reason": reason})
-    return button("Cancel it now", RETRY_ACTION, value=value, style="danger")
 
 
 def admins_phrase(admins=()) -> str:

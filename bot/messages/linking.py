@@ -1,22 +1,34 @@
-"""Linking a person's own TikTok account: connect, whoami, disconnect, the DM after linking."""
+"""A person's TikTok link: connect, whoami, disconnect, the DM after linking (naming the
+account, with a retry button whose value is a short key), and the notices when TikTok removes
+access or a link stops working."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock
+from datetime import datetime
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.messages.blocks import (
     CMD,
     LINKING_NOT_CONFIGURED,
     Message,
+    button,
+    cancel_confirm,
     code,
+    confirm_name,
     connect_button,
+    context,
     escape,
     message,
-    retry_button,
     section,
     upload_name,
     when,
+    who_can_grant,
 )
+
+
+def actions(*elements: ButtonElement) -> dict:
+    return ActionsBlock(elements=list(elements)).to_dict()
 
 
 def connect_message(url: str) -> Message:
@@ -29,21 +41,6 @@ def connect_message(url: str) -> Message:
     )
     blocks = [section(text), ActionsBlock(elements=[connect_button(url)]).to_dict()]
     return message("Link your TikTok account", blocks)
-
-
-def whoami_message(
-    display_name: str, open_id: str, scope: str, expires_at: float, refresh_expires_at: float
-) -> Message:
-    text = f"You act as *{escape(display_name)}* on TikTok."
-    scopes = ", ".join(code(s) for s in scope.split(",") if s) or "none"
-    details = (
-        f"Account ID (open_id): {code(open_id)}\n"
-        f"Permissions: {scopes}\n"
-        f"Access renews automatically; current access ends {when(expires_at)}, "
-        f"the link itself lasts until {when(refresh_expires_at)}."
-    )
-    next_step = f"*Next:* `{CMD} disconnect` unlinks it; `{CMD} connect` links another account."
-    return message(text, [section(text), section(details), section(next_step)])
 
 
 def link_unreadable_message(connect_url: str) -> Message:
@@ -84,13 +81,208 @@ def disconnect_message(result_code: str, display_name: str) -> Message:
     return message(text.split("\n")[0], [section(text)])
 
 
-def linked_dm(display_name: str, retry_publish_id: str = "", retry_reason: str = "") -> Message:
-    text = f"Your TikTok account *{escape(display_name)}* is linked. You can cancel uploads now."
+RETRY_KEY_ACTION = "retry_cancel_key"  # the "Cancel it now" button after linking (value: a key)
+
+# TikTok's `authorization.removed` reasons (tiktok-api.md §7).
+REMOVED_REASONS = {
+    0: "TikTok didn't say why",
+    1: "the account's owner disconnected tiktok-cancel in the TikTok app",
+    2: "the TikTok account was deleted",
+    3: "the account's age setting changed",
+    4: "the TikTok account was banned",
+    5: "the TikTok app behind this bot had its access revoked by its developer",
+}
+
+
+def _linked_when(linked_at: str) -> str:
+    """A stored ISO time as a Slack date token; "" when there is none or it can't be read."""
+    if not linked_at:
+        return ""
+    try:
+        moment = datetime.fromisoformat(linked_at.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return when(moment.timestamp())
+
+
+# --- after linking --------------------------------------------------------------------------
+
+
+def retry_button(key: str, publish_id: str, title: str = "") -> ButtonElement:
+    """The "Cancel it now" button: its value is a short key to the stored retry, not the reason."""
+    return button(
+        "Cancel it now",
+        RETRY_KEY_ACTION,
+        value=key,
+        style="danger",
+        confirm=cancel_confirm(confirm_name(publish_id, title)),
+    )
+
+
+def linked_dm(
+    display_name: str, open_id: str, retry_key: str = "", publish_id: str = ""
+) -> Message:
+    """The DM after a person linked their own account, naming the TikTok account."""
+    name = escape(display_name)
+    text = (
+        f"The TikTok account *{name}* (open_id {code(open_id)}) is linked to your Slack "
+        "account. You can cancel uploads with it now."
+    )
     blocks = [section(text)]
-    if retry_publish_id:
-        ask = f"Still want to cancel {upload_name(retry_publish_id)}?"
-        blocks.append(section(ask))
-        blocks.append(
-            ActionsBlock(elements=[retry_button(retry_publish_id, retry_reason)]).to_dict()
+    if retry_key and publish_id:
+        blocks.append(section(f"Still want to cancel {upload_name(publish_id)}?"))
+        blocks.append(actions(retry_button(retry_key, publish_id)))
+    blocks.append(
+        context(
+            f"Not your TikTok account? `{CMD} disconnect` unlinks it at once; "
+            f"`{CMD} whoami` shows what is linked."
         )
-    return message(f"Your TikTok account {escape(display_name)} is linked.", blocks)
+    )
+    return message(f"The TikTok account {name} is linked to your Slack account.", blocks)
+
+
+def team_linked_dm(account: str, display_name: str, open_id: str) -> Message:
+    """The DM to the admin who linked a team account, naming the TikTok account."""
+    text = (
+        f"The team account {code(account)} is linked to the TikTok account "
+        f"*{escape(display_name)}* (open_id {code(open_id)}). "
+        f"Give people access with `{CMD} team grant {escape(account)} @someone`."
+    )
+    blocks = [
+        section(text),
+        context(f"Wrong account? `{CMD} team remove {escape(account)}` unlinks it."),
+    ]
+    return message(f"The team account {escape(account)} is linked", blocks)
+
+
+def retry_gone_message() -> Message:
+    """The retry button's key is unknown, used, or belongs to someone else."""
+    text = (
+        "That button no longer does anything: it was used already, or it was made for "
+        f"someone else. Cancel with `{CMD} <publish_id>`."
+    )
+    text = text.replace("<publish_id>", "&lt;publish_id&gt;")
+    return message(text, [section(text)])
+
+
+# --- TikTok removed the access (webhook) ------------------------------------------------------
+
+
+def reason_number(reason: object) -> int | None:
+    """TikTok's reason as a number (an int, or digits in a string), else None."""
+    if isinstance(reason, int) and not isinstance(reason, bool):
+        return reason
+    if isinstance(reason, str) and reason.isdigit() and len(reason) < 4:
+        return int(reason)
+    return None
+
+
+def removed_reason(reason: object) -> str:
+    return REMOVED_REASONS.get(reason_number(reason), REMOVED_REASONS[0])
+
+
+def authorization_removed_dm(display_name: str, reason: object) -> Message:
+    """To the person whose own link TikTok removed."""
+    name = escape(display_name)
+    headline = f"Your TikTok link to *{name}* stopped working: TikTok says access was removed."
+    blocks = [
+        section(f"{headline}\n*Why:* {removed_reason(reason)}."),
+        section(
+            f"*Next:* link your account again with `{CMD} connect` if you still want to cancel "
+            "uploads from Slack. Until then nothing can be cancelled with it."
+        ),
+    ]
+    return message(
+        f"Your TikTok link to {name} stopped working: TikTok says access was removed.", blocks
+    )
+
+
+def team_authorization_removed_dm(
+    account: str, display_name: str, reason: object, admins
+) -> Message:
+    """To the admins: TikTok removed a team account's access."""
+    name = escape(display_name)
+    label = code(account)
+    headline = (
+        f"The team account {label} (TikTok account *{name}*) stopped working: "
+        "TikTok says access was removed."
+    )
+    blocks = [
+        section(f"{headline}\n*Why:* {removed_reason(reason)}."),
+        section(
+            f"*Next:* link it again with `{CMD} team connect {escape(account)}` (its grants are "
+            "kept). Until then nobody can cancel with it. "
+            f"Who can do that: {who_can_grant(admins)}."
+        ),
+    ]
+    return message(
+        f"The team account {escape(account)} stopped working: TikTok says access was removed.",
+        blocks,
+    )
+
+
+# --- whoami -----------------------------------------------------------------------------------
+
+
+def team_lines(rows: list[dict]) -> str:
+    """The team accounts a person may use, each with who linked it and when."""
+    lines = []
+    for row in rows[:20]:
+        linked = _linked_when(row.get("linked_at") or "")
+        by = f"<@{escape(row['linked_by'])}>" if row.get("linked_by") else "an admin"
+        detail = f"linked {linked} by {by}" if linked else f"linked by {by}"
+        if row.get("linked_via") == "confirmed":
+            detail += ", confirmed on our page"
+        lines.append(
+            f"• {code(row['account'])} — *{escape(row.get('display_name') or '')}*, {detail}"
+        )
+    return "\n".join(lines)
+
+
+def whoami_message(link, team_rows: list[dict] | None = None) -> Message:
+    """Which TikTok account you act as, and when and how it was linked."""
+    text = f"You act as *{escape(link.display_name)}* on TikTok."
+    scopes = ", ".join(code(s) for s in link.scope.split(",") if s) or "none"
+    linked = _linked_when(link.linked_at)
+    if link.linked_via == "confirmed":
+        how = "by you: you allowed it on TikTok's page and confirmed it on ours"
+    else:
+        how = "by you on TikTok's page (before the bot asked to confirm links)"
+    history = f"Linked {linked} {how}." if linked else f"Linked {how}."
+    details = (
+        f"Account ID (open_id): {code(link.open_id)}\n"
+        f"Permissions: {scopes}\n"
+        f"{history}\n"
+        f"Access renews automatically; current access ends {when(link.access_expires_at)}, "
+        f"the link itself lasts until {when(link.refresh_expires_at)}."
+    )
+    next_step = (
+        f"*Next:* `{CMD} disconnect` unlinks it; `{CMD} connect` links another account. "
+        "Not yours? Disconnect it now."
+    )
+    blocks = [section(text), section(details)]
+    if team_rows:
+        blocks.append(section("*Team accounts you may use*\n" + team_lines(team_rows)))
+    blocks.append(section(next_step))
+    return message(text, blocks)
+
+
+def link_forgotten_message(forgotten, connect_url: str) -> Message:
+    """`whoami` after the bot forgot a link TikTok refused: it stopped working, not "never"."""
+    name = escape(forgotten.display_name) if forgotten.display_name else "your TikTok account"
+    if forgotten.reason == "authorization_removed":
+        why = f"TikTok says access was removed ({removed_reason(forgotten.detail)})"
+    else:
+        why = "TikTok refused to renew it (it ran out, or access was removed in the TikTok app)"
+    moment = _linked_when(forgotten.forgotten_at)
+    text = f"Your TikTok link to *{name}* stopped working, so it needs to be made again."
+    detail = f"{why}, so we forgot it{' ' + moment if moment else ''}."
+    blocks = [
+        section(f"{text}\n{detail}"),
+        section(f"*Next:* link your account again with `{CMD} connect`."),
+    ]
+    if connect_url:
+        blocks.append(actions(connect_button(connect_url)))
+    return message(
+        f"Your TikTok link to {name} stopped working, so it needs to be made again.", blocks
+    )

@@ -94,11 +94,3 @@ def accounts_message(is_admin: bool, views, admins=()) -> Message:
     usage = f"Cancel with one: `{CMD} as &lt;account&gt; &lt;publish_id&gt;`."
     text = f"{title}\n" + "\n".join(lines)
     return message("Team accounts", [section(text), context(usage)])
-
-
-def team_linked_dm(account: str, display_name: str) -> Message:
-    text = (
-        f"The team account {code(account)} is linked as *{escape(display_name)}*. "
-        f"Give people access with `{CMD} team grant {escape(account)} @someone`."
-    )
-    return message(f"Team account {escape(account)} is linked", [section(text)])

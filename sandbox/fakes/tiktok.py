@@ -14,6 +14,7 @@ accepted cancel (the sandbox uses both to play TikTok's later word).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -148,6 +149,32 @@ class Upload:
     cancel_requested: bool = False  # TikTok said `ok` to a cancel and is trying
 
 
+@dataclass
+class Hold:
+    """Requests to one endpoint held back until `release()`: to script races.
+
+    `match` keeps only requests whose body has those fields (e.g. a refresh, not a code
+    exchange, on the token endpoint). A held request answers as usual once released, with
+    whatever is scripted by then.
+    """
+
+    name: str
+    match: dict[str, str]
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    held: int = 0
+
+    def matches(self, name: str, body: dict[str, Any]) -> bool:
+        return name == self.name and all(body.get(k) == v for k, v in self.match.items())
+
+    async def wait_arrived(self, timeout: float = 5.0) -> None:
+        """Until a matching request is being held."""
+        await asyncio.wait_for(self.arrived.wait(), timeout)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class FakeTikTok:
     """Fake `open.tiktokapis.com`. `await start()`, then point the bot at `.url`."""
 
@@ -176,6 +203,7 @@ class FakeTikTok:
         self._by_refresh: dict[str, Grant] = {}
         self._secrets: list[str] = [client_secret]
         self._scripts: defaultdict[str, deque[Reply]] = defaultdict(deque)
+        self._holds: list[Hold] = []
         self._server = LoopbackServer(self._make_app())
 
     # -- lifecycle -------------------------------------------------------------------
@@ -233,6 +261,10 @@ class FakeTikTok:
         """Issue tokens directly, as if the user had gone through consent."""
         account = self.users[open_id]
         return self._new_grant(open_id, scope or account.scope)
+
+    def token_reply(self, open_id: str = "open-1") -> Reply:
+        """A token endpoint success for a freshly issued grant, to script a refresh's answer."""
+        return Reply(200, self._token_json(self.issue_token(open_id)))
 
     def expire_access_token(self, token: str) -> None:
         """Make an access token invalid; its refresh token keeps working."""
@@ -297,6 +329,18 @@ class FakeTikTok:
             else:
                 body = envelope_error(code, message or None)
             self.script(name, Reply(status=http_status, json=body))
+
+    def hold(self, name: str, **match: str) -> Hold:
+        """Hold requests to `name` (whose body has `match`'s fields) until `release()`.
+
+        `hold("token", grant_type="refresh_token")` parks refreshes but lets a code exchange
+        through, so a test can relink or disconnect while a refresh is on its way.
+        """
+        if name not in PATHS:
+            raise ValueError(f"unknown endpoint {name!r}; expected one of {sorted(PATHS)}")
+        held = Hold(name, dict(match))
+        self._holds.append(held)
+        return held
 
     def pending_scripts(self, name: str) -> int:
         """How many scripted replies are still queued for `name`."""
@@ -405,6 +449,11 @@ class FakeTikTok:
     ) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> web.StreamResponse:
             call = await self._record(name, request)
+            for held in [h for h in self._holds if h.matches(name, call.body)]:
+                if not held.released.is_set():
+                    held.held += 1
+                    held.arrived.set()
+                    await held.released.wait()
             queue = self._scripts[name]
             scripted = bool(queue)
             try:

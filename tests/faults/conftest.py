@@ -30,7 +30,7 @@ from cryptography.fernet import Fernet
 
 from sandbox.fakes import FakeSlack, FakeTikTok
 from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
-from tests.conftest import REDIRECT_URI, button_urls, state_of
+from tests.conftest import REDIRECT_URI, button_urls, confirm_form, state_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 15.0
@@ -244,7 +244,7 @@ class BotProcess:
         answer = await self.command("connect", user_id=user_id)
         state = state_of(button_urls(answer)[0])
         code = self.tiktok.issue_code(open_id)
-        status, page = await self.callback({"code": code, "state": state, "scopes": "x"})
+        status, page = await self.consent({"code": code, "state": state, "scopes": "x"})
         assert status == 200, page
         await wait_until(
             lambda: len(self.posts_to(user_id)) > dms_before, 10, f"no linked DM to {user_id}"
@@ -254,6 +254,19 @@ class BotProcess:
     async def callback(self, params: dict[str, str]) -> tuple[int, str]:
         async with self.session.get(self.url + "/tiktok/oauth/callback", params=params) as resp:
             return resp.status, await resp.text()
+
+    async def confirm(self, page: str, choice: str = "link") -> tuple[int, str]:
+        """Press a button on the confirm page the callback showed: POST its form back."""
+        data = {**confirm_form(page), "choice": choice}
+        async with self.session.post(self.url + "/tiktok/oauth/confirm", data=data) as resp:
+            return resp.status, await resp.text()
+
+    async def consent(self, params: dict[str, str]) -> tuple[int, str]:
+        """The callback, then "Link it" on its confirm page."""
+        status, page = await self.callback(params)
+        if status != 200:
+            return status, page
+        return await self.confirm(page)
 
     # --- reading back ------------------------------------------------------------------
     def rows(self, sql: str, *params) -> list[dict]:

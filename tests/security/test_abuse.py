@@ -347,9 +347,9 @@ async def test_title_and_reason_shaped_like_block_kit_stay_text(h):
 
 
 async def test_reason_cannot_rewrite_the_json_value_of_the_retry_button(h):
-    """A cancel before linking offers to retry after linking: the button's value is JSON with
-    the publish_id and the reason. A reason written to close that JSON and name another upload
-    stays a reason."""
+    """A cancel before linking offers to retry after linking: the button's value is a short key
+    to the stored retry, not the reason. A reason written to close JSON and name another
+    upload stays a reason."""
     decoy = "v_pub_url~v2.6620666"
     h.tiktok.add_user("open-1", "Brand Social")
     h.tiktok.add_upload(PID, open_id="open-1")
@@ -359,12 +359,13 @@ async def test_reason_cannot_rewrite_the_json_value_of_the_retry_button(h):
     assert "haven't linked" in text_of(answer)
     (consent,) = button_urls(answer)
     code = h.tiktok.issue_code("open-1")
-    status, _ = await h.callback({"code": code, "state": state_of(consent)})
+    status, _ = await h.consent({"code": code, "state": state_of(consent)})
     assert status == 200
     (dm,) = await h.slack.wait_for_call("chat.postMessage")
-    (retry,) = [b for b in buttons(dm.params) if b["action_id"] == "retry_cancel"]
-    assert json.loads(retry["value"]) == {"publish_id": PID, "reason": reason}
-    assert "TikTok is stopping" in text_of(await h.click("retry_cancel", retry["value"]))
+    (retry,) = [b for b in buttons(dm.params) if b["action_id"] == "retry_cancel_key"]
+    assert decoy not in retry["value"] and "reason" not in retry["value"]
+    assert len(retry["value"]) <= 64
+    assert "TikTok is stopping" in text_of(await h.click("retry_cancel_key", retry["value"]))
     (call,) = h.tiktok.calls_to("cancel")
     assert call.body == {"publish_id": PID}
     assert h.tiktok.uploads[decoy].status == "PROCESSING_DOWNLOAD"
@@ -415,6 +416,7 @@ async def test_no_secret_anywhere_after_a_whole_run_of_the_process(
     bot = BotProcess(slack, tiktok, tmp_path / "bot", session)
     states: list[str] = []
     pages: list[str] = []
+    confirm_pages: list[tuple[str, str]] = []  # a confirm page carries its own state back
     try:
         await bot.start()
         # link, and a consent link used twice (the second visit is refused)
@@ -422,8 +424,10 @@ async def test_no_secret_anywhere_after_a_whole_run_of_the_process(
         consent = button_urls(await bot.command("connect"))[0]
         states.append(state_of(consent))
         code = tiktok.issue_code("open-1")
-        for _ in range(2):
-            pages.append((await bot.callback({"code": code, "state": states[-1]}))[1])
+        _, confirm_page = await bot.callback({"code": code, "state": states[-1]})
+        confirm_pages.append((confirm_page, states[-1]))
+        pages.append((await bot.confirm(confirm_page))[1])
+        pages.append((await bot.callback({"code": code, "state": states[-1]}))[1])
         assert "Brand Social" in text_of(await bot.command("whoami"))
         # an announced upload cancelled by its button; a cancel by command with a reason
         tiktok.add_upload(PID, open_id="open-1")
@@ -450,7 +454,7 @@ async def test_no_secret_anywhere_after_a_whole_run_of_the_process(
         tiktok.add_user("open-brand", "Brand Team")
         team_consent = button_urls(await bot.command("team connect brand", user_id=ADMIN))[0]
         states.append(state_of(team_consent))
-        status, page = await bot.callback(
+        status, page = await bot.consent(
             {"code": tiktok.issue_code("open-brand"), "state": states[-1]}
         )
         assert status == 200, page
@@ -502,3 +506,5 @@ async def test_no_secret_anywhere_after_a_whole_run_of_the_process(
         assert leaks(sent.encode(), [n for n in needles if n not in states]) == [], sent[:200]
     for page in pages:  # the OAuth pages a browser was shown
         assert leaks(page.encode(), needles) == []
+    for page, own_state in confirm_pages:
+        assert leaks(page.encode(), [n for n in needles if n != own_state]) == []

@@ -1,0 +1,58 @@
+"""Telling people when TikTok removed a link's access (the `authorization.removed` webhook).
+
+The owner of a personal link gets a DM; for a team account the admins (ADMIN_USERS) and the
+admin who linked it do. Each forgotten link is audited. The link itself was already forgotten
+(with a tombstone) by `TokenService.forget_open_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot import messages
+from bot.slack_out import SlackOut
+from storage import audit
+from storage.audit import AuditFinish, AuditStart
+from storage.db import Store
+from storage.links import Forgotten
+
+log = logging.getLogger(__name__)
+
+
+class LinkNotices:
+    def __init__(self, store: Store, slack: SlackOut, admin_users: frozenset[str]):
+        self.store = store
+        self.slack = slack
+        self.admin_users = admin_users
+
+    def recipients(self, forgotten: Forgotten) -> list[str]:
+        if forgotten.kind == "user":
+            return [forgotten.owner]
+        return sorted({*self.admin_users, forgotten.linked_by} - {""})
+
+    async def authorization_removed(self, forgotten: list[Forgotten], reason: object) -> None:
+        for entry in forgotten:
+            if entry.kind == "user":
+                message = messages.authorization_removed_dm(entry.display_name, reason)
+            else:
+                message = messages.team_authorization_removed_dm(
+                    entry.owner, entry.display_name, reason, self.admin_users
+                )
+            told = self.recipients(entry)
+            for user_id in told:
+                await self.slack.dm(user_id, message)
+            explained = messages.removed_reason(reason)
+            await self.store.run(
+                audit.record,
+                AuditStart(
+                    action="authorization_removed",
+                    team_id=entry.team_id,
+                    user_id=entry.owner if entry.kind == "user" else "",
+                    reason=f"TikTok's reason {entry.detail or '?'}: {explained}",
+                    account=entry.display_name if entry.kind == "user" else entry.owner,
+                    account_kind=entry.kind,
+                    open_id=entry.open_id,
+                ),
+                AuditFinish(outcome="link_forgotten"),
+            )
+            log.info("link.authorization_removed", extra={"kind": entry.kind, "told": len(told)})
