@@ -31,12 +31,15 @@ ACTION_WORDS = {
     "team_remove": "Removed the team account",
     "grant": "Granted the team account",
     "revoke": "Took back the team account",
+    "authorization_removed": "TikTok removed this bot's access to",
 }
 # How a non-cancel action ended, in plain words ("ok" says nothing more).
 RESULT_WORDS = {
     "ok": "",
     "revoke_failed": "done here, but TikTok didn't confirm it forgot the access",
     "not_linked": "there was nothing to unlink",
+    "declined": "you chose not to link it on our confirm page",
+    "link_forgotten": "we forgot the link, so it needs to be made again",
 }
 
 
