@@ -57,13 +57,20 @@ def cancel_values(message: dict) -> list[str]:
 
 def assert_valid_message(message: dict) -> None:
     for block in message["blocks"]:
-        Block.parse(block).validate_json()
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.validate_json()
+        parsed.to_dict()  # validates nested elements too (confirm text, button value)
 
 
 def assert_valid_view(view: dict) -> None:
     View(**view).validate_json()
+    View(**view).to_dict()
     for block in view["blocks"]:
-        Block.parse(block).validate_json()
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.validate_json()
+        parsed.to_dict()  # validates nested elements too (confirm text, button value)
 
 
 def visibility_calls(h) -> list:
