@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import re
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -14,8 +16,11 @@ from bot import messages
 from bot.announcing import AnnounceError, parse_request
 from bot.services import Services
 
+log = logging.getLogger(__name__)
+
 HTML = "text/html"
 MAX_NOTIFICATION_BYTES = 64 * 1024
+SLACK_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 async def _read_at_most(request: web.Request, limit: int) -> bytes:
@@ -88,8 +93,16 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
     if bolt is not None:
 
         async def slack_events(request: web.Request) -> web.Response:
-            return await to_aiohttp_response(
-                await bolt.async_dispatch(await to_bolt_request(request))
-            )
+            timestamp = request.headers.get("X-Slack-Request-Timestamp", "0")
+            if not SLACK_TIMESTAMP.fullmatch(timestamp):  # Bolt would raise on int("abc")
+                return _error(401, "invalid request")
+            try:  # Bolt raises on bodies it cannot read (not UTF-8, a non-numeric timestamp,
+                # a payload that is not a JSON object): that is a bad request, not our 500
+                bolt_request = await to_bolt_request(request)
+                bolt_response = await bolt.async_dispatch(bolt_request)
+            except Exception as exc:
+                log.warning("slack.request_unreadable", extra={"error": type(exc).__name__})
+                return _error(400, "invalid request")
+            return await to_aiohttp_response(bolt_response)
 
         web_app.router.add_post("/slack/events", slack_events)

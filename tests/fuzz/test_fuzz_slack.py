@@ -8,7 +8,10 @@ the Slack stand-in valid by slack_sdk's Block Kit models.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from urllib.parse import urlencode
 
 from hypothesis import given, settings
@@ -85,3 +88,61 @@ def test_any_button_click_gets_a_valid_answer(live, action_id, value, user, from
     assert live.new_problems() == []
     if user == LINKED and action_id == "disconnect_tiktok":
         live.relink()
+
+
+# --- requests to /slack/events that are not what Slack sends ---------------------------------
+
+TIMESTAMPS = st.one_of(
+    st.none(),
+    st.just("now"),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=20),
+    st.integers(-(10**15), 10**15).map(str),
+)
+CONTENT_TYPES = st.sampled_from(
+    ["application/x-www-form-urlencoded", "application/json", "text/plain", "multipart/form-data"]
+)
+RAW_SLACK_BODIES = st.one_of(
+    st.binary(max_size=300),
+    st.text(max_size=300).map(str.encode),
+    st.builds(
+        lambda text: urlencode({"payload": text}).encode(),
+        st.text(max_size=100) | st.builds(json.dumps, st.lists(st.integers(), max_size=3)),
+    ),
+    st.builds(
+        lambda text: urlencode({"command": "/tiktok-cancel", "text": text}).encode() + b"\xff",
+        st.text(max_size=40),
+    ),
+)
+
+
+async def _raw_slack(h, body: bytes, timestamp: str | None, signed: bool, content_type: str):
+    ts = str(int(time.time())) if timestamp in (None, "now") else timestamp
+    headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts}
+    if timestamp is None:
+        del headers["X-Slack-Request-Timestamp"]
+    base = b"v0:" + ts.encode() + b":" + body
+    secret = h.settings.slack_signing_secret if signed else "not-the-secret"
+    headers["X-Slack-Signature"] = (
+        "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    )
+    async with h.session.post(h.url + "/slack/events", data=body, headers=headers) as resp:
+        return resp.status, (await resp.read()).decode(errors="replace")
+
+
+@settings(max_examples=examples(80))
+@given(
+    body=RAW_SLACK_BODIES,
+    timestamp=TIMESTAMPS,
+    signed=st.booleans(),
+    content_type=CONTENT_TYPES,
+)
+def test_any_request_body_to_slack_events_gets_a_4xx_or_an_answer(
+    live, body, timestamp, signed, content_type
+):
+    count_case()
+    status, text = live.call(_raw_slack(live.h, body, timestamp, signed, content_type))
+    assert_clean(status, text)
+    if not signed:
+        assert status in (400, 401), (status, text)
+    live.settle()
+    assert live.new_problems() == []
