@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.fakes import Reply
 from tests.conftest import NOTIFY, notify, text_of
@@ -253,3 +254,35 @@ def test_the_manifest_asks_for_the_scopes_visibility_needs():
     manifest = (Path(__file__).resolve().parents[1] / "manifest.yml").read_text()
     for scope in ("channels:read", "groups:read", "mpim:read", "im:read"):
         assert f"- {scope} " in manifest, scope
+
+
+# --- the Slack stand-in's conversations, through slack_sdk ------------------------------------
+
+
+async def test_the_fake_slack_describes_and_pages_conversations_as_slack_does(slack):
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    slack.set_channel("GPRIV", members=["UA", "UB", "UC"])
+    slack.set_channel("GMP", type="mpim", members=["UA", "UD"])
+
+    public = (await client.conversations_info(channel="CANY"))["channel"]
+    private = (await client.conversations_info(channel="GPRIV"))["channel"]
+    dm = (await client.conversations_info(channel="DUA"))["channel"]
+    assert (public["is_private"], public["is_im"], public["is_mpim"]) == (False, False, False)
+    assert (private["is_private"], private["is_channel"]) == (True, True)
+    assert (dm["is_im"], dm["user"]) == (True, "UA")
+
+    first = await client.conversations_members(channel="GPRIV", limit=2)
+    assert first["members"] == ["UBOT", "UA"]
+    cursor = first["response_metadata"]["next_cursor"]
+    second = await client.conversations_members(channel="GPRIV", limit=2, cursor=cursor)
+    assert second["members"] == ["UB", "UC"]
+    assert second["response_metadata"]["next_cursor"] == ""
+
+    slack.remove_member("GPRIV", "UB")
+    slack.add_member("GPRIV", "UE")
+    again = await client.conversations_members(channel="GPRIV")
+    assert again["members"] == ["UBOT", "UA", "UC", "UE"]
+
+    mine = await client.users_conversations(user="UA", types="private_channel,mpim")
+    assert sorted(c["id"] for c in mine["channels"]) == ["GMP", "GPRIV"]
+    assert [c.method for c in slack.calls][-1] == "users.conversations"
