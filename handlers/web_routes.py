@@ -100,6 +100,8 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
                 # a payload that is not a JSON object): that is a bad request, not our 500
                 bolt_request = await to_bolt_request(request)
                 bolt_response = await bolt.async_dispatch(bolt_request)
+            except web.HTTPException:  # e.g. 413 for a body over the limit: as it is
+                raise
             except Exception as exc:
                 log.warning("slack.request_unreadable", extra={"error": type(exc).__name__})
                 return _error(400, "invalid request")
