@@ -286,3 +286,21 @@ async def test_the_fake_slack_describes_and_pages_conversations_as_slack_does(sl
     mine = await client.users_conversations(user="UA", types="private_channel,mpim")
     assert sorted(c["id"] for c in mine["channels"]) == ["GMP", "GPRIV"]
     assert [c.method for c in slack.calls][-1] == "users.conversations"
+
+
+async def test_with_nothing_visible_list_and_home_say_none_in_channels_you_can_see(h):
+    await h.restart(notify_token=NOTIFY)
+    h.slack.set_channel(PRIVATE, private=True, members=[MEMBER])
+    await announce(h, PRIVATE_PID, PRIVATE, "Secret launch")
+
+    answer = await h.command("list", user_id=OUTSIDER)
+    view = await open_home(h, OUTSIDER)
+
+    assert text_of(answer) == (
+        "No announced uploads are still running in channels you can see. Nothing to cancel.\n"
+        "No announced uploads are still running in channels you can see. Nothing to cancel."
+    )  # the notification text, then the section
+    assert "*Uploads still running:* none in channels you can see." in text_of(view)
+    assert "Secret launch" not in text_of(view)
+    assert_valid_message(answer)
+    assert_valid_view(view)
