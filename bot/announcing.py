@@ -174,8 +174,9 @@ def parse_request(body: Any) -> AnnounceRequest:
             raise AnnounceError(400, f"video.{name} must be {kind}")
         if isinstance(value, str) and len(value) > 64:
             raise AnnounceError(400, f"video.{name} is longer than 64 characters")
+        # compare before isfinite: an int too big for a float (10**400) makes isfinite raise
         if not isinstance(value, str) and not (
-            math.isfinite(value) and 0 <= value <= MAX_VIDEO_NUMBER
+            0 <= value <= MAX_VIDEO_NUMBER and math.isfinite(value)
         ):
             raise AnnounceError(
                 400, f"video.{name} must be a number from 0 to {MAX_VIDEO_NUMBER:.0e}"

@@ -31,6 +31,7 @@ from bot.status import StatusService
 from bot.team_accounts import AdminCheck, TeamAccounts
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
+from bot.visibility import ChannelVisibility
 from handlers import add_routes, register_actions, register_command, register_events
 from storage.db import Store
 from storage.links import Links
@@ -67,6 +68,7 @@ async def build_services(settings: Settings) -> Services:
     )
     announcements.on_new.append(poller.wake)
     teams = TeamAccounts(store, tokens, linking, AdminCheck(settings.admin_users, slack))
+    visibility = ChannelVisibility(slack_client)  # one memory for `list` and the Home tab
     return Services(
         settings=settings,
         session=session,
@@ -76,7 +78,7 @@ async def build_services(settings: Settings) -> Services:
         linking=linking,
         cancels=cancels,
         statuses=statuses,
-        router=CommandRouter(cancels, statuses, linking, announcements, teams),
+        router=CommandRouter(cancels, statuses, linking, announcements, teams, visibility),
         buttons=ButtonService(cancels, settings.admin_users),
         slack=slack,
         announcements=announcements,
@@ -89,7 +91,7 @@ async def build_services(settings: Settings) -> Services:
         ),
         poller=poller,
         teams=teams,
-        home=HomeService(cancels, teams, announcements, slack),
+        home=HomeService(cancels, teams, announcements, slack, visibility),
     )
 
 

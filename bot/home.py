@@ -11,6 +11,8 @@ from bot.cancel import CancelService
 from bot.outcome import Actor
 from bot.slack_out import SlackOut
 from bot.team_accounts import TeamAccounts
+from bot.visibility import ChannelVisibility
+from bot.visibility_messages import home_with_note
 from storage import audit
 from storage.links import LinkUnreadable
 
@@ -24,11 +26,13 @@ class HomeService:
         teams: TeamAccounts,
         announcements: AnnouncementService,
         slack: SlackOut,
+        visibility: ChannelVisibility,
     ):
         self.cancels = cancels
         self.teams = teams
         self.announcements = announcements
         self.slack = slack
+        self.visibility = visibility
 
     async def view(self, actor: Actor) -> dict:
         try:
@@ -38,8 +42,12 @@ class HomeService:
         connect_url = "" if link else await self.cancels.connect_url(actor)
         is_admin, teams = await self.teams.visible_to(actor)
         uploads = await self.announcements.in_flight(actor.team_id)
+        visible = await self.visibility.visible(actor.user_id, uploads)
         rows = await self.cancels.store.run(audit.recent_for_user, actor.team_id, actor.user_id)
-        return messages.home_view(link, connect_url, is_admin, teams, uploads, rows, time.time())
+        view = messages.home_view(
+            link, connect_url, is_admin, teams, visible.items, rows, time.time()
+        )
+        return home_with_note(view, visible)
 
     async def publish(self, actor: Actor) -> None:
         try:

@@ -16,6 +16,8 @@ from bot.linking import LinkingService
 from bot.outcome import Actor
 from bot.status import StatusService
 from bot.team_accounts import TeamAccounts
+from bot.visibility import ChannelVisibility
+from bot.visibility_messages import list_answer
 from storage.links import LinkUnreadable
 
 log = logging.getLogger(__name__)
@@ -29,12 +31,14 @@ class CommandRouter:
         linking: LinkingService,
         announcements: AnnouncementService,
         teams: TeamAccounts,
+        visibility: ChannelVisibility,
     ):
         self.cancels = cancels
         self.statuses = statuses
         self.linking = linking
         self.announcements = announcements
         self.teams = teams
+        self.visibility = visibility
 
     async def handle(self, actor: Actor, text: str) -> messages.Message:
         parsed = parse(text)
@@ -58,7 +62,8 @@ class CommandRouter:
                 return messages.outcome_message(outcome, self._admins)
             case "list":
                 items = await self.announcements.in_flight(actor.team_id)
-                return messages.list_message(items, time.time())
+                visible = await self.visibility.visible(actor.user_id, items)
+                return list_answer(visible, time.time())
             case "accounts":
                 is_admin, views = await self.teams.visible_to(actor)
                 return messages.accounts_message(is_admin, views, self._admins)

@@ -21,6 +21,8 @@ from handlers import oauth_pages
 
 log = logging.getLogger(__name__)
 
+log = logging.getLogger(__name__)
+
 HTML = "text/html"
 MAX_CONFIRM_BYTES = 4 * 1024  # the confirm page's form is a few hundred bytes
 UNKNOWN_INTERNAL_ERROR = (
@@ -157,9 +159,14 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
                 text = checked_body(secret, request.headers, raw)
             except SlackRequestRefused as refused:
                 return _error(refused.status, "invalid request")
-            bolt_request = AsyncBoltRequest(
-                body=text, query=request.query_string, headers=request.headers
-            )
-            return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+            try:  # a signed payload Bolt cannot read (not a JSON object, …) is a bad request
+                bolt_request = AsyncBoltRequest(
+                    body=text, query=request.query_string, headers=request.headers
+                )
+                bolt_response = await bolt.async_dispatch(bolt_request)
+            except Exception as exc:
+                log.warning("slack.request_unreadable", extra={"error": type(exc).__name__})
+                return _error(400, "invalid request")
+            return await to_aiohttp_response(bolt_response)
 
         web_app.router.add_post("/slack/events", slack_events)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_sdk.models.blocks import ButtonElement, ConfirmObject
+from slack_sdk.models.blocks import ButtonElement, ConfirmObject, MarkdownTextObject
 
 CMD = "/tiktok-cancel"
 Message = dict[str, Any]
@@ -101,10 +101,13 @@ def confirm_name(publish_id: str, title: str = "") -> str:
 def cancel_confirm(name: str = "the video") -> ConfirmObject:
     """The confirm dialog of every button that asks TikTok to cancel; `name` is mrkdwn, at
     most ~125 characters, so the text stays under Slack's 300."""
+    text = (
+        f"TikTok will try to stop fetching {name}; one nearly done may still be posted. "
+        "This can't be undone."
+    )
     return ConfirmObject(
         title="Cancel this upload?",
-        text=f"TikTok will try to stop fetching {name}; one nearly done may still be posted. "
-        "This can't be undone.",
+        text=MarkdownTextObject(text=text, verbatim=True),
         confirm="Cancel upload",
         deny="Keep it",
     )

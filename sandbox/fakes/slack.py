@@ -5,6 +5,11 @@ failures, rate limits, hangs and resets can be scripted per method. `new_respons
 hands out response_urls whose posts land in `responses`. A Socket Mode client that calls
 `apps.connections.open` with the app token gets this fake's websocket URL; tests push
 envelopes with `send_envelope()` and read acks from `acks`.
+
+Conversations: a channel nobody declared is a public channel; a `D…` id is the DM with the
+user after the `D`. `set_channel()` declares one private (or a group DM / DM) with its members,
+`set_members()` / `add_member()` / `remove_member()` change who is in it; `conversations.info`,
+`conversations.members` (paginated) and `users.conversations` answer from that.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import time
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -65,6 +70,38 @@ class SlackUser:
         }
 
 
+CONVERSATION_TYPES = ("public_channel", "private_channel", "mpim", "im")
+
+
+@dataclass
+class SlackChannel:
+    """One conversation as conversations.info describes it, with its members."""
+
+    id: str
+    type: str = "public_channel"  # one of CONVERSATION_TYPES
+    members: list[str] = field(default_factory=list)
+    name: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "id": self.id,
+            "created": 1700000000,
+            "is_archived": False,
+            "is_channel": self.type in ("public_channel", "private_channel"),
+            "is_group": False,
+            "is_im": self.type == "im",
+            "is_mpim": self.type == "mpim",
+            "is_private": self.type != "public_channel",
+        }
+        if self.type == "im":
+            others = [m for m in self.members if m != "UBOT"]
+            info["user"] = others[0] if others else ""
+        else:
+            info["name"] = self.name or self.id.lower()
+            info["is_member"] = True
+        return info
+
+
 class FakeSlack:
     """Fake slack.com. `await start()`, then use `.api_url` as the bot's SLACK_API_URL."""
 
@@ -85,6 +122,7 @@ class FakeSlack:
         self.app_token = app_token
         self.calls: list[ApiCall] = []
         self.users: dict[str, SlackUser] = {}
+        self.channels: dict[str, SlackChannel] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.acks: dict[str, dict[str, Any]] = {}
@@ -153,6 +191,43 @@ class FakeSlack:
         )
         self.users[user_id] = user
         return user
+
+    def set_channel(
+        self, channel_id: str, *, private: bool = True, members=(), type: str | None = None
+    ) -> SlackChannel:
+        """Declare a conversation: private (default) or public, or `type` (`mpim`, `im`,
+        …) with these members. The bot is always a member."""
+        kind = type or ("private_channel" if private else "public_channel")
+        if kind not in CONVERSATION_TYPES:
+            raise ValueError(f"unknown conversation type {kind!r}; one of {CONVERSATION_TYPES}")
+        channel = SlackChannel(channel_id, kind)
+        self.channels[channel_id] = channel
+        self.set_members(channel_id, members)
+        return channel
+
+    def set_members(self, channel_id: str, members) -> None:
+        """Who is in `channel_id` now (the bot stays in)."""
+        channel = self.channel(channel_id)
+        channel.members = [self.bot_user_id, *(m for m in members if m != self.bot_user_id)]
+
+    def add_member(self, channel_id: str, user_id: str) -> None:
+        channel = self.channel(channel_id)
+        if user_id not in channel.members:
+            channel.members.append(user_id)
+
+    def remove_member(self, channel_id: str, user_id: str) -> None:
+        channel = self.channel(channel_id)
+        if user_id != self.bot_user_id and user_id in channel.members:
+            channel.members.remove(user_id)
+
+    def channel(self, channel_id: str) -> SlackChannel:
+        """The conversation as this fake sees it (declared, or the default for the id)."""
+        if channel_id in self.channels:
+            return self.channels[channel_id]
+        if channel_id.startswith("D") and len(channel_id) > 1:
+            return SlackChannel(channel_id, "im", [self.bot_user_id, channel_id[1:]])
+        members = [self.bot_user_id, *(u for u in self.users if u != self.bot_user_id)]
+        return SlackChannel(channel_id, "public_channel", members)
 
     def script(self, method: str, *replies: Reply) -> None:
         """Queue raw replies for a Web API method (hangs, resets, odd bodies)."""
@@ -357,6 +432,9 @@ class FakeSlack:
             "views.publish": self._views_publish,
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
+            "users.conversations": self._users_conversations,
             "apps.connections.open": self._connections_open,
         }
 
@@ -426,6 +504,29 @@ class FakeSlack:
             return {"ok": False, "error": "users_list_not_supplied"}
         return {"ok": True, "channel": {"id": "D" + users[0]}}
 
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(params.get("channel", ""))
+        if not channel_id:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": self.channel(channel_id).to_json()}
+
+    def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(params.get("channel", ""))
+        if not channel_id:
+            return {"ok": False, "error": "channel_not_found"}
+        members = self.channel(channel_id).members
+        page, cursor = _page(members, params)
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
+    def _users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(params.get("user") or self.bot_user_id)
+        types = str(params.get("types") or "public_channel").split(",")
+        found = [
+            c.to_json() for c in self.channels.values() if c.type in types and user_id in c.members
+        ]
+        page, cursor = _page(found, params)
+        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}}
+
     def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_url}
 
@@ -446,6 +547,17 @@ class FakeSlack:
             self.on_response(url, body)
         await self._notify()
         return web.Response(text="ok", content_type="text/html")
+
+
+def _page(items: list, params: dict[str, Any]) -> tuple[list, str]:
+    """One page of `items` by Slack's `limit` and `cursor` (here, an offset); next cursor."""
+    try:
+        limit = max(1, min(1000, int(params.get("limit") or 100)))
+        start = max(0, int(params.get("cursor") or 0))
+    except ValueError:
+        return items[:100], ""
+    end = start + limit
+    return items[start:end], (str(end) if end < len(items) else "")
 
 
 def _bearer(request: web.Request) -> str | None:

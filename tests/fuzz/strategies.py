@@ -1,0 +1,265 @@
+"""Generated input for the fuzz suite: hostile text, ids, JSON values and bodies."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import strategies as st
+
+from tests.fuzz.conftest import SEEDED
+
+# Things that have broken chat bots: mrkdwn control characters, mentions, links, formatting,
+# line breaks, bidi overrides, NUL, emoji (one is two UTF-16 units, one family is eleven).
+HOSTILE_PIECES = [
+    "&",
+    "<",
+    ">",
+    "&amp;",
+    "&lt;",
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<@U1>",
+    "<@UADMIN|admin>",
+    "<#C1|general>",
+    "https://evil.example/login",
+    "<https://evil.example/login|Log in>",
+    "evil.example",
+    "*bold*",
+    "_it_",
+    "~s~",
+    "`",
+    "```",
+    ">quote",
+    "\n",
+    "\r\n",
+    "\t",
+    "\u202e",
+    "\u200b",
+    "\x00",
+    "\x1b[31m",
+    "\ufffd",
+    "🚀",
+    "👩\u200d👩\u200d👧\u200d👦",
+    "%s",
+    "{publish_id}",
+    "{0}",
+    "\\",
+    '"',
+    "'",
+    "=cmd|' /C calc'!A0",
+    "../../etc/passwd",
+    "' OR 1=1 --",
+    "null",
+    "NaN",
+]
+REPEATABLE = ["&", "<", ">", "🚀", "a", " ", "`", "\n", "é", "👩\u200d👩\u200d👧\u200d👦"]
+
+
+LIMITS = [1, 2, 50, 60, 61, 100, 150, 189, 199, 200, 201, 255, 256, 257, 300, 301, 1000, 2001]
+
+
+def long_runs(max_size: int = 3000) -> st.SearchStrategy[str]:
+    """One character repeated, often to a length at or near a limit: escaping and emoji that
+    grow past a limit after the input passed it."""
+    sizes = st.one_of(
+        st.sampled_from([n for n in LIMITS if n <= max_size] or [max_size]),
+        st.integers(0, max_size),
+    )
+    return st.builds(lambda c, n: c * n, st.sampled_from(REPEATABLE), sizes)
+
+
+def hostile_text(max_size: int = 40) -> st.SearchStrategy[str]:
+    pieces = st.one_of(st.sampled_from(HOSTILE_PIECES), st.text(max_size=8))
+    return st.one_of(
+        st.text(max_size=max_size),
+        st.sampled_from(HOSTILE_PIECES),
+        st.lists(pieces, max_size=max_size).map("".join),
+        long_runs(max_size),
+        long_runs(),
+    )
+
+
+def publish_ids() -> st.SearchStrategy[str]:
+    well_formed = st.builds(
+        "v_pub_url~v2.{}".format, st.integers(0, 10**12).map(str)
+    ) | st.sampled_from(SEEDED)
+    odd = st.from_regex(r"[A-Za-z0-9_.~-]{1,300}", fullmatch=True)
+    return st.one_of(well_formed, well_formed, odd, hostile_text(20))
+
+
+SUBCOMMANDS = [
+    "",
+    "help",
+    "list",
+    "status",
+    "connect",
+    "disconnect",
+    "whoami",
+    "accounts",
+    "explain",
+    "as brand",
+    "as",
+    "team connect",
+    "team grant brand",
+    "team revoke brand",
+    "team remove",
+    "team",
+    "cancel",
+]
+
+
+def command_texts() -> st.SearchStrategy[str]:
+    """What someone might type after /tiktok-cancel (as typed, before Slack escapes it)."""
+    return st.one_of(
+        hostile_text(60),
+        st.builds(
+            lambda sub, rest: f"{sub} {rest}".strip(" "),
+            st.sampled_from(SUBCOMMANDS),
+            hostile_text(30),
+        ),
+        st.builds(
+            lambda sub, pid, reason: f"{sub} {pid} {reason}".strip(" "),
+            st.sampled_from(["", "status", "as brand", "as nobody", "cancel"]),
+            publish_ids(),
+            hostile_text(),
+        ),
+    )
+
+
+def slack_escaped(text: str) -> str:
+    """What Slack sends for text a person typed (should_escape: & < > become entities)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+ACTION_IDS = ["cancel_upload", "retry_cancel", "connect_tiktok", "disconnect_tiktok"]
+
+
+def action_ids() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(ACTION_IDS),
+        st.sampled_from(ACTION_IDS),
+        st.text(min_size=1, max_size=40),
+    )
+
+
+def button_values() -> st.SearchStrategy[str]:
+    retry_json = st.builds(
+        lambda pid, reason: json.dumps({"publish_id": pid, "reason": reason}),
+        publish_ids(),
+        hostile_text(),
+    )
+    odd_json = st.builds(json.dumps, json_values())
+    return st.one_of(publish_ids(), retry_json, odd_json, hostile_text(), st.just("me"))
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+NUMBERS = st.one_of(
+    st.integers(),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, -1, -0.0, 1e308, 2**63, 2**64, 10**400]),
+)
+SCALARS = st.one_of(st.none(), st.booleans(), NUMBERS, hostile_text())
+
+
+def json_values() -> st.SearchStrategy:
+    """Any JSON value, nested junk included."""
+    return st.recursive(
+        SCALARS,
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=12,
+    )
+
+
+def maybe(value: st.SearchStrategy) -> st.SearchStrategy:
+    """Usually a value of the right shape, sometimes anything JSON can hold."""
+    return st.one_of(value, value, value, json_values())
+
+
+VIDEO = st.fixed_dictionaries(
+    {},
+    optional={
+        "format": maybe(st.sampled_from(["mp4", "mov", "webm", "avi"]) | hostile_text(70)),
+        "codec": maybe(st.sampled_from(["h264", "h265", "vp8", "prores"]) | hostile_text(70)),
+        "fps": maybe(NUMBERS),
+        "width": maybe(NUMBERS),
+        "height": maybe(NUMBERS),
+        "duration_s": maybe(NUMBERS),
+        "size_bytes": maybe(NUMBERS),
+        "extra": json_values(),
+    },
+)
+
+
+def mostly(good: st.SearchStrategy, bad: st.SearchStrategy) -> st.SearchStrategy:
+    """`good` four times in five, so the other fields are reached; else `bad`."""
+    return st.one_of(good, good, good, good, bad)
+
+
+def notification_bodies() -> st.SearchStrategy:
+    """`POST /notifications` bodies: valid-shaped JSON objects with hostile values (right
+    types, hostile content, mostly within the limits, so messages get built), objects with
+    wrong types and junk anywhere, and any JSON at all."""
+    well_formed_id = st.integers(0, 10**12).map("v_pub_url~v2.{}".format)
+    channels = st.sampled_from(["C1", "C2", "GPRIVATE", "DU1"])
+    urls = st.sampled_from(["https://cdn.example/a.mp4", "https://evil.example/login"]) | st.builds(
+        "https://cdn.example/{}".format, hostile_text(60)
+    )
+    typed_video = st.fixed_dictionaries(
+        {},
+        optional={
+            "format": st.sampled_from(["mp4", "mov", "webm", "avi"]) | hostile_text(64),
+            "codec": st.sampled_from(["h264", "h265", "vp8", "prores"]) | hostile_text(64),
+            "fps": NUMBERS,
+            "width": NUMBERS,
+            "height": NUMBERS,
+            "duration_s": NUMBERS,
+            "size_bytes": NUMBERS,
+        },
+    )
+    typed = st.fixed_dictionaries(
+        {"publish_id": well_formed_id, "channel": channels},
+        optional={
+            "title": hostile_text(200),
+            "account": st.sampled_from(["brand", "nobody", "a" * 64]),
+            "source_url": urls,
+            "video": typed_video,
+        },
+    )
+    junk = st.fixed_dictionaries(
+        {
+            "publish_id": maybe(publish_ids()),
+            "channel": maybe(channels | hostile_text(90)),
+        },
+        optional={
+            "title": maybe(hostile_text(210)),
+            "account": maybe(hostile_text(70)),
+            "source_url": maybe(urls | hostile_text(60)),
+            "video": maybe(VIDEO),
+            "junk": json_values(),
+        },
+    )
+    return st.one_of(typed, typed, typed, junk, json_values())
+
+
+def json_bytes(value) -> bytes:
+    """JSON as Python writes it (NaN and Infinity included, as some clients send them)."""
+    return json.dumps(value, allow_nan=True).encode()
+
+
+RAW_BODIES = st.one_of(
+    st.binary(max_size=200),
+    st.sampled_from(
+        [
+            b"\xff\xfe{}",
+            b'{"publish_id": "\xff", "channel": "C1"}',
+            b"",
+            b"[",
+            b"{" * 5000,
+            b'{"publish_id": "v_pub_url~v2.77", "channel": "C1", "video": {"fps": 1e400}}',
+            b'{"publish_id": "v_pub_url~v2.78", "channel": "C1", "video": {"width": -1e400}}',
+        ]
+    ),
+)
