@@ -12,7 +12,6 @@ from bot.outcome import Actor
 from bot.slack_out import SlackOut
 from bot.team_accounts import TeamAccounts
 from bot.visibility import ChannelVisibility
-from bot.visibility_messages import home_with_note
 from storage import audit
 from storage.links import LinkUnreadable
 
@@ -35,19 +34,30 @@ class HomeService:
         self.visibility = visibility
 
     async def view(self, actor: Actor) -> dict:
+        tokens = self.cancels.tokens
         try:
-            link = await self.cancels.tokens.load(actor.team_id, "user", actor.user_id)
+            link = await tokens.load(actor.team_id, "user", actor.user_id)
         except LinkUnreadable:
             link = None
+        forgotten = link is None and (
+            await tokens.forgotten(actor.team_id, "user", actor.user_id) is not None
+        )
         connect_url = "" if link else await self.cancels.connect_url(actor)
         is_admin, teams = await self.teams.visible_to(actor)
         uploads = await self.announcements.in_flight(actor.team_id)
         visible = await self.visibility.visible(actor.user_id, uploads)
         rows = await self.cancels.store.run(audit.recent_for_user, actor.team_id, actor.user_id)
-        view = messages.home_view(
-            link, connect_url, is_admin, teams, visible.items, rows, time.time()
+        return messages.home_view(
+            link,
+            connect_url,
+            is_admin,
+            teams,
+            visible.items,
+            rows,
+            time.time(),
+            uploads_unknown=visible.unknown > 0,
+            link_forgotten=forgotten,
         )
-        return home_with_note(view, visible)
 
     async def publish(self, actor: Actor) -> None:
         try:

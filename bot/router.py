@@ -17,7 +17,6 @@ from bot.outcome import Actor
 from bot.status import StatusService
 from bot.team_accounts import TeamAccounts
 from bot.visibility import ChannelVisibility
-from bot.visibility_messages import list_answer
 from storage.links import LinkUnreadable
 
 log = logging.getLogger(__name__)
@@ -63,7 +62,7 @@ class CommandRouter:
             case "list":
                 items = await self.announcements.in_flight(actor.team_id)
                 visible = await self.visibility.visible(actor.user_id, items)
-                return list_answer(visible, time.time())
+                return messages.list_message(visible.items, time.time(), visible.unknown > 0)
             case "accounts":
                 is_admin, views = await self.teams.visible_to(actor)
                 return messages.accounts_message(is_admin, views, self._admins)

@@ -233,3 +233,12 @@ def test_home_history_is_plain_words_and_date_tokens():
     assert "revoke_failed" not in text and " UTC \u2014" not in text
     assert "TikTok didn't confirm it forgot the access" in text
     assert "<!date^1796000523^" in text
+
+
+def test_home_after_a_forgotten_link_says_it_stopped_working():
+    view = messages.home_view(
+        None, "https://example.com/c", False, [], [], [], 0, link_forgotten=True
+    )
+    text = "\n".join(b["text"]["text"] for b in view["blocks"] if "text" in b)
+    assert "it stopped working, so it needs to be made again" in text
+    assert "none yet" not in text

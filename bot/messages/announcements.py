@@ -145,16 +145,36 @@ def state_line(a: Announcement) -> str:
     return _headline(a, a.status, name="it")
 
 
-def list_message(items: list[Announcement], now: float) -> Message:
+HIDDEN_NOTE = (
+    "Some uploads may be hidden: we couldn't ask Slack who can see the channels they were "
+    "announced in. Try again in a minute."
+)
+NONE_SHOWN = (
+    "We couldn't ask Slack who can see the channels uploads were announced in, so none are "
+    "shown. Try again in a minute."
+)
+
+
+def list_message(items: list[Announcement], now: float, hidden_unknown: bool = False) -> Message:
+    """`list`: the uploads in flight in channels the person can see. `hidden_unknown`: some
+    were hidden because Slack couldn't be asked who may see their channel."""
     if not items:
-        text = "No announced uploads are still running. Nothing to cancel."
+        text = (
+            NONE_SHOWN
+            if hidden_unknown
+            else "No announced uploads are still running in channels you can see. "
+            "Nothing to cancel."
+        )
         return message(text, [section(text)])
+    count = "1 upload" if len(items) == 1 else f"{len(items)} uploads"
     blocks = [section(f"*Uploads still running* ({len(items)}):")]
-    for a in items:
+    for a in items[:48]:
         age_min = max(0, int((now - a.created_at) // 60))
         age = f"{age_min} min ago" if age_min < 120 else f"{age_min // 60} h ago"
         text = f"{upload_name(a.publish_id, a.title)} \u2014 announced {age}\n{state_line(a)}"
         button = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
         item = SectionBlock(text=MarkdownTextObject(text=text), accessory=button)
         blocks.append(item.to_dict())
-    return message(f"{len(items)} uploads still running", blocks[:50])
+    if hidden_unknown:
+        blocks.append(context(HIDDEN_NOTE))
+    return message(f"{count} still running", blocks)

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject, SectionBlock
 
 from bot.catalog import explain
-from bot.messages.announcements import state_line
+from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, state_line
 from bot.messages.blocks import (
     LINKING_NOT_CONFIGURED,
     button,
     cancel_button,
     code,
     connect_button,
+    context,
     escape,
     section,
     upload_name,
@@ -78,7 +79,16 @@ def _audit_line(row: dict) -> str:
 
 
 def home_view(
-    link, connect_url: str, is_admin: bool, teams, uploads, audit_rows, now: float
+    link,
+    connect_url: str,
+    is_admin: bool,
+    teams,
+    uploads,
+    audit_rows,
+    now: float,
+    *,
+    uploads_unknown: bool = False,
+    link_forgotten: bool = False,
 ) -> dict:
     """The Home tab: your link, team accounts you may use, uploads in flight, your history."""
     blocks: list[dict] = [section("*tiktok-cancel* \u2014 stop a TikTok upload from Slack.")]
@@ -101,15 +111,19 @@ def home_view(
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=text), accessory=disconnect).to_dict()
         )
-    elif connect_url:
-        text = "*Your TikTok link:* none yet. Link your account to cancel uploads."
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=text), accessory=connect_button(connect_url)
-            ).to_dict()
-        )
     else:
-        blocks.append(section("*Your TikTok link:* none yet. " + LINKING_NOT_CONFIGURED))
+        if link_forgotten:
+            text = "*Your TikTok link:* it stopped working, so it needs to be made again."
+        else:
+            text = "*Your TikTok link:* none yet. Link your account to cancel uploads."
+        if connect_url:
+            blocks.append(
+                SectionBlock(
+                    text=MarkdownTextObject(text=text), accessory=connect_button(connect_url)
+                ).to_dict()
+            )
+        else:
+            blocks.append(section(f"{text} {LINKING_NOT_CONFIGURED}"))
     if teams:
         lines = "\n".join(
             f"\u2022 {code(v.account)} \u2014 *{escape(v.display_name)}*" for v in teams
@@ -123,8 +137,12 @@ def home_view(
             cancel = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
             item = SectionBlock(text=MarkdownTextObject(text=text), accessory=cancel)
             blocks.append(item.to_dict())
+        if uploads_unknown:
+            blocks.append(context(HIDDEN_NOTE))
+    elif uploads_unknown:
+        blocks.append(section(f"*Uploads still running:* unknown. {NONE_SHOWN}"))
     else:
-        blocks.append(section("*Uploads still running:* none."))
+        blocks.append(section("*Uploads still running:* none in channels you can see."))
     if audit_rows:
         lines = "\n".join(_audit_line(r) for r in audit_rows[:10])
         blocks.append(section(f"*Your last {min(10, len(audit_rows))} actions*\n{lines}"))
