@@ -63,27 +63,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _database_file() -> str | None:
-    """DATABASE_PATH if that file exists (no other setting needed); else says so, None."""
-    path = read_environment().get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
+def _database() -> str | None:
+    """The database the CLI reads: DATABASE_URL, else DATABASE_PATH if that file exists (no
+    other setting needed); else says so, None."""
+    env = read_environment()
+    from storage.db import database_url
+
+    if env.get("DATABASE_URL"):
+        return database_url(env["DATABASE_URL"])
+    path = env.get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
     if not Path(path).is_file():
         print(f"tiktok-cancel: no database at {path} (set DATABASE_PATH)", file=sys.stderr)
         return None
-    return path
+    return database_url(path=path)
 
 
 def _read_database(read):
-    """`read(db)` on the database file; None if there is no file."""
-    from storage.db import open_database
+    """`read(db)` in one transaction; None if there is no database."""
+    from storage.db import Store
 
-    path = _database_file()
-    if path is None:
+    url = _database()
+    if url is None:
         return None
-    db = open_database(path)
+    store = Store(url)
     try:
-        return read(db)
+        return store.call(read)
     finally:
-        db.close()
+        store.close()
 
 
 def _since(value: str | None) -> str | None:
@@ -215,7 +221,7 @@ def run_rotate_key() -> int:
             )
             return EXIT_SETTINGS
         keys[name] = value
-    path = _database_file()
+    path = _database()
     if path is None:
         return 1
     unreadable = rotate_key(path, keys["TOKEN_ENCRYPTION_KEY"], keys["OLD_TOKEN_ENCRYPTION_KEY"])

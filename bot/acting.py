@@ -15,13 +15,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from bot.tiktok import TIMEOUT, ApiResult, with_retries
 from bot.tokens import RefreshFailure, TokenService
 from storage import grants
 from storage.announcements import Announcement
 from storage.links import Link, Links, LinkUnreadable
+from storage.sql import Db as Database
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -23,7 +24,7 @@ from bot.outcome import Actor, Outcome
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
-from storage import announcements, audit
+from storage import announcements, audit, leases
 from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
@@ -32,6 +33,17 @@ from storage.states import PendingLink
 log = logging.getLogger(__name__)
 
 OutcomeListener = Callable[[Outcome], Awaitable[None]]
+
+
+def claim_name(team_id: str, publish_id: str) -> str:
+    """The lease that makes one cancel per upload at a time, across replicas."""
+    return f"cancel:{team_id}:{publish_id}"
+
+
+def _finish_and_release(db, audit_id: int, finished: AuditFinish, name: str, claim: str) -> None:
+    """One trip after the TikTok call: the "finished" row, and the claim given back."""
+    audit.finish(db, audit_id, finished)
+    leases.give_back(db, name, claim)
 
 
 def _audit_start(actor: Actor, publish_id: str, reason: str, **account: str) -> AuditStart:
@@ -62,8 +74,10 @@ class CancelService:
         self.tokens = tokens
         self.linking = linking
         self.listeners: list[OutcomeListener] = []
-        self._in_flight: dict[tuple[str, str], asyncio.Task[Outcome]] = {}
-        self._in_flight_by: dict[tuple[str, str], str] = {}  # whose cancel it is
+        # A cancel's claim on its upload outlives the whole attempt (the deadline), so a live
+        # holder never loses it; a dead replica's claim frees itself after this long.
+        self.claim_seconds = settings.cancel_deadline + 30.0
+        self._in_flight: set[asyncio.Task[Outcome]] = set()  # for shutdown, not for deciding
         self._background: set[asyncio.Task] = set()
 
     async def connect_url(self, actor: Actor, publish_id: str = "", reason: str = "") -> str:
@@ -86,30 +100,17 @@ class CancelService:
         self, actor: Actor, publish_id: str, reason: str = "", account: str = ""
     ) -> Outcome:
         """Cancel `publish_id` for `actor`, with team account `account` if they asked for one."""
-        key = (actor.team_id, publish_id)
-        if key in self._in_flight:
-            announced = await self.store.run(announcements.get, publish_id)
-            by = {"by": self._in_flight_by.get(key, "")}
-            title = announced.title if announced else ""
-            outcome = await self._record_without_call(
-                actor, publish_id, reason, "in_flight", title=title, data=by
-            )
-            return replace(outcome, announced=announced is not None)
         task = asyncio.create_task(self._cancel(actor, publish_id, reason, account))
-        self._in_flight[key] = task
-        self._in_flight_by[key] = actor.user_id
-        task.add_done_callback(lambda _: self._forget(key))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
         outcome = await asyncio.shield(task)  # a dropped Slack request must not orphan the row
-        self._notify(outcome)
+        if outcome.code != "in_flight":
+            self._notify(outcome)
         return outcome
-
-    def _forget(self, key: tuple[str, str]) -> None:
-        self._in_flight.pop(key, None)
-        self._in_flight_by.pop(key, None)
 
     def pending(self) -> list[asyncio.Task]:
         """In-flight cancels and their listener posts (shutdown waits for them)."""
-        return [*self._in_flight.values(), *self._background]
+        return [*self._in_flight, *self._background]
 
     async def drain(self) -> None:
         """Wait for what `pending` lists."""
@@ -147,16 +148,19 @@ class CancelService:
         )
 
     def _prepare(
-        self, db, actor: Actor, publish_id: str, reason: str, account: str
-    ) -> tuple[Announcement | None, Acting | None, int | None]:
-        """One trip to the database: the announcement, which link acts, the "started" row.
+        self, db, actor: Actor, publish_id: str, reason: str, account: str, claim: str
+    ) -> tuple[Announcement | None, Acting | None, int | None, str]:
+        """One trip to the database: the announcement, which link acts, the claim on the
+        upload, the "started" row.
 
         No link and no row when the announcement already says how the cancel ends (final, or
-        TikTok is stopping it): that request is answered from what we know.
+        TikTok is stopping it): that request is answered from what we know. When another
+        cancel of the upload holds the claim (on any replica), the last value names whose it
+        is and nothing is started.
         """
         announced = announcements.get(db, publish_id)
         if announced is not None and (announced.final or announced.stopping):
-            return announced, None, None
+            return announced, None, None, ""
         acting = resolve_link(
             db,
             self.tokens.links,
@@ -166,7 +170,11 @@ class CancelService:
             announced=announced.account if announced else "",
         )
         if acting.link is None:
-            return announced, acting, None
+            return announced, acting, None, ""
+        name = claim_name(actor.team_id, publish_id)
+        if not leases.take(db, name, claim, self.claim_seconds, detail=actor.user_id):
+            current = leases.holder(db, name)
+            return announced, acting, None, current.detail if current else ""
         link = acting.link
         entry = _audit_start(
             actor,
@@ -177,17 +185,23 @@ class CancelService:
             account_rule=acting.rule,
             open_id=link.open_id,
         )
-        return announced, acting, audit.start(db, entry)
+        return announced, acting, audit.start(db, entry), ""
 
     async def _cancel(self, actor: Actor, publish_id: str, reason: str, account: str) -> Outcome:
         started = time.monotonic()
-        announced, acting, audit_id = await self.store.run(
-            self._prepare, actor, publish_id, reason, account
+        claim = uuid.uuid4().hex
+        announced, acting, audit_id, busy_by = await self.store.run(
+            self._prepare, actor, publish_id, reason, account, claim
         )
         title = announced.title if announced else ""
         if acting is None:  # _prepare found the answer in the announcement
             assert announced is not None
             return await self._answer_from_record(actor, reason, account, announced)
+        if acting.link is not None and audit_id is None:  # another cancel holds the claim
+            outcome = await self._record_without_call(
+                actor, publish_id, reason, "in_flight", title=title, data={"by": busy_by}
+            )
+            return replace(outcome, announced=announced is not None)
         if acting.link is None or audit_id is None:
             outcome = await self._record_without_call(
                 actor, publish_id, reason, acting.problem, acting.account, title
@@ -203,16 +217,15 @@ class CancelService:
         )
         result = call.result
         latency_ms = int((time.monotonic() - started) * 1000)
+        finished = AuditFinish(
+            outcome=result.code,
+            http_status=result.http_status,
+            log_id=result.log_id,
+            latency_ms=latency_ms,
+            attempts=call.attempts,
+        )
         await self.store.run(
-            audit.finish,
-            audit_id,
-            AuditFinish(
-                outcome=result.code,
-                http_status=result.http_status,
-                log_id=result.log_id,
-                latency_ms=latency_ms,
-                attempts=call.attempts,
-            ),
+            _finish_and_release, audit_id, finished, claim_name(actor.team_id, publish_id), claim
         )
         log.info(
             "cancel.finished",

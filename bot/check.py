@@ -12,10 +12,11 @@ from collections.abc import Callable
 import aiohttp
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import make_url
 
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
-from storage.db import open_database
+from storage.db import Store
 
 Say = Callable[[str], None]
 CLIENT_PROBLEMS = {"invalid_client", "unauthorized_client"}
@@ -31,12 +32,15 @@ async def check(settings: Settings, say: Say = print) -> int:
         say(("ok       " if ok else "PROBLEM  ") + text)
 
     report(True, "settings: every required setting is present and well formed")
+    where = describe_database(settings.store_url)
+    store = Store(settings.store_url)
     try:
-        db = open_database(settings.database_path)
-        db.close()
-        report(True, f"database: {settings.database_path} opens and is up to date")
+        store.call(lambda db: db.execute("SELECT 1").scalar())
+        report(True, f"database: {where}: reachable and up to date")
     except Exception as exc:
-        report(False, f"database: {settings.database_path} can't be opened ({type(exc).__name__})")
+        report(False, f"database: {where}: can't be used ({type(exc).__name__})")
+    finally:
+        store.close()
     async with aiohttp.ClientSession() as session:
         slack = AsyncWebClient(
             token=settings.slack_bot_token, base_url=settings.slack_api_url, session=session
@@ -78,27 +82,42 @@ async def check(settings: Settings, say: Say = print) -> int:
     return problems
 
 
-def rotate_key(database_path: str, new_key: str, old_key: str, say: Say = print) -> int:
+def describe_database(url: str) -> str:
+    """Which database, for a person: "SQLite file …" or "PostgreSQL …" (never a password)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database}"
+    host = parsed.host or parsed.query.get("host") or "local socket"
+    return f"PostgreSQL {parsed.database or ''} on {host}" + (
+        f":{parsed.port}" if parsed.port else ""
+    )
+
+
+def rotate_key(url: str, new_key: str, old_key: str, say: Say = print) -> int:
     """Re-encrypt every token to `new_key`; returns how many tokens could not be read."""
     keys = MultiFernet([Fernet(new_key.encode()), Fernet(old_key.encode())])
-    db = open_database(database_path)
-    changed = unreadable = 0
+
+    def rotate(db) -> tuple[int, int]:
+        changed = unreadable = 0
+        for row in db.query("SELECT * FROM links"):
+            pk = (row["team_id"], row["kind"], row["owner"])
+            try:
+                updates = {
+                    name: keys.rotate(row[name].encode()).decode()
+                    for name in ("access_token", "refresh_token")
+                }
+            except InvalidToken:
+                unreadable += 1
+                continue
+            db["links"].update(pk, updates)
+            changed += 1
+        return changed, unreadable
+
+    store = Store(url)
     try:
-        with db.atomic():
-            for row in list(db["links"].rows):
-                pk = (row["team_id"], row["kind"], row["owner"])
-                try:
-                    updates = {
-                        name: keys.rotate(row[name].encode()).decode()
-                        for name in ("access_token", "refresh_token")
-                    }
-                except InvalidToken:
-                    unreadable += 1
-                    continue
-                db["links"].update(pk, updates)
-                changed += 1
+        changed, unreadable = store.call(rotate)
     finally:
-        db.close()
+        store.close()
     say(f"re-encrypted {changed} linked account(s) with the new key")
     if unreadable:
         say(

@@ -42,6 +42,7 @@ class Settings:
     tiktok_api_url: str = DEFAULT_TIKTOK_API_URL
     tiktok_authorize_url: str = DEFAULT_TIKTOK_AUTHORIZE_URL
     database_path: str = DEFAULT_DATABASE_PATH
+    database_url: str = field(default="", repr=False)  # PostgreSQL (libpq form); "" = SQLite
     notify_token: str | None = field(default=None, repr=False)
     audit_channel: str | None = None
     admin_users: frozenset[str] = frozenset()
@@ -56,6 +57,13 @@ class Settings:
     # within these many seconds, or it is disconnected (slow-client protection).
     header_timeout: float = 10.0
     body_timeout: float = 10.0
+
+    @property
+    def store_url(self) -> str:
+        """The database as SQLAlchemy names it: DATABASE_URL if set, else the SQLite file."""
+        from storage.db import database_url
+
+        return database_url(self.database_url, self.database_path)
 
     @property
     def socket_mode(self) -> bool:
@@ -151,6 +159,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     audit_channel = get("AUDIT_CHANNEL")
     admins = frozenset(u.strip() for u in (get("ADMIN_USERS") or "").split(",") if u.strip())
 
+    database = get("DATABASE_URL") or ""
+    if database and not database.startswith(("postgresql://", "postgres://")):
+        problems.append(
+            "DATABASE_URL must look like postgresql://USER:PASSWORD@HOST:PORT/DB "
+            "(or be left unset for SQLite at DATABASE_PATH)"
+        )
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -165,6 +179,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tiktok_authorize_url=authorize_url,
         token_encryption_key=key,
         database_path=get("DATABASE_PATH") or DEFAULT_DATABASE_PATH,
+        database_url=database,
         notify_token=get("NOTIFY_TOKEN"),
         audit_channel=audit_channel,
         admin_users=admins,

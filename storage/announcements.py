@@ -8,10 +8,8 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError
-
-from storage.db import fetch_one
+from storage.sql import Db as Database
+from storage.sql import NotFoundError, fetch_one
 
 TABLE = "announcements"
 EVENTS = "webhook_events"
@@ -141,8 +139,7 @@ def update_if(db: Database, publish_id: str, expected: dict, **changes) -> Annou
     sets = ", ".join(f"[{name}] = ?" for name in changes)
     checks = " AND ".join(f"[{name}] IS ?" for name in expected) or "1"
     sql = f"UPDATE {TABLE} SET {sets} WHERE publish_id = ? AND {checks}"
-    with db.conn:
-        cursor = db.conn.execute(sql, [*changes.values(), publish_id, *expected.values()])
+    cursor = db.execute(sql, [*changes.values(), publish_id, *expected.values()])
     return get(db, publish_id) if cursor.rowcount == 1 else None
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlite_utils import Database
-
+from storage.sql import Db as Database
 from storage.timefmt import now_iso
 
 TABLE = "audit"
@@ -61,18 +60,11 @@ class AuditFinish:
     attempts: int = 0
 
 
-# These run on every cancel, so they are plain SQL (one statement, committed at once)
-# rather than sqlite-utils calls that look the table up each time.
+# These run on every cancel: one statement each, in the caller's transaction.
 
 
 def _insert(db: Database, values: dict) -> int:
-    columns = ", ".join(values)
-    marks = ", ".join("?" * len(values))
-    with db.conn:
-        cursor = db.conn.execute(
-            f"INSERT INTO {TABLE} ({columns}) VALUES ({marks})", list(values.values())
-        )
-    return cursor.lastrowid
+    return db[TABLE].insert_returning_id(values)
 
 
 def start(db: Database, entry: AuditStart) -> int:
@@ -82,10 +74,7 @@ def start(db: Database, entry: AuditStart) -> int:
 def finish(db: Database, row_id: int, result: AuditFinish) -> None:
     values = {**asdict(result), "finished_at": now_iso(), "state": "finished"}
     assignments = ", ".join(f"{name} = ?" for name in values)
-    with db.conn:
-        db.conn.execute(
-            f"UPDATE {TABLE} SET {assignments} WHERE id = ?", [*values.values(), row_id]
-        )
+    db.execute(f"UPDATE {TABLE} SET {assignments} WHERE id = ?", [*values.values(), row_id])
 
 
 def record(db: Database, entry: AuditStart, result: AuditFinish) -> int:

@@ -1,211 +1,47 @@
-"""The SQLite file: opening it (WAL), creating and migrating the schema, running work off-loop."""
+"""The database: SQLite (a file, the default) or PostgreSQL (`DATABASE_URL`), opened and
+migrated through SQLAlchemy, and work run off the event loop.
+
+`await store.run(fn, *args)` calls `fn(db, *args)` on a worker thread inside one transaction
+(`db` is a `storage.sql.Db`), committed when `fn` returns: short transactions, never on the
+event loop. SQLite gets one worker (one writer, WAL); PostgreSQL a few, sharing a pool.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from sqlite_utils import Database
+from sqlalchemy import Engine, create_engine, event, make_url
+
+from storage.migrations import migrate
+from storage.sql import Db, fetch_one
 
 T = TypeVar("T")
+POSTGRES_WORKERS = 4
+
+__all__ = ["Db", "Store", "database_url", "fetch_one", "open_engine", "redacted"]
 
 
-def _v1(db: Database) -> None:
-    db["links"].create(
-        {
-            "team_id": str,
-            "kind": str,  # "user" (a person's own link) or "team" (a shared team account)
-            "owner": str,  # Slack user ID, or the team account's short name
-            "open_id": str,
-            "display_name": str,
-            "scope": str,
-            "access_token": str,  # Fernet ciphertext, never the raw token
-            "access_expires_at": float,
-            "refresh_token": str,  # Fernet ciphertext
-            "refresh_expires_at": float,
-            "linked_by": str,
-            "linked_at": str,
-            "updated_at": str,
-        },
-        pk=("team_id", "kind", "owner"),
-        if_not_exists=True,
-    )
-    db["oauth_states"].create(
-        {
-            "state_hash": str,  # sha256 of the state; the state itself is never stored
-            "team_id": str,
-            "user_id": str,
-            "kind": str,
-            "owner": str,
-            "channel_id": str,
-            "retry_publish_id": str,
-            "retry_reason": str,
-            "created_at": float,
-            "expires_at": float,
-            "used_at": float,
-        },
-        pk="state_hash",
-        if_not_exists=True,
-    )
-    db["audit"].create(
-        {
-            "id": int,
-            "started_at": str,
-            "finished_at": str,
-            "state": str,  # "started" until the attempt is complete, then "finished"
-            "action": str,  # "cancel", "connect", "disconnect", ...
-            "team_id": str,
-            "user_id": str,
-            "channel_id": str,
-            "publish_id": str,
-            "source": str,  # "command" or "button"
-            "reason": str,
-            "account": str,  # which TikTok account acted: display name
-            "account_kind": str,  # "user" / "team" / "" when none
-            "open_id": str,
-            "outcome": str,  # the outcome code (TikTok's error.code or ours)
-            "http_status": int,
-            "log_id": str,
-            "latency_ms": int,
-            "attempts": int,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
-    db["audit"].create_index(["publish_id"], if_not_exists=True)
-    db["audit"].create_index(["started_at"], if_not_exists=True)
+def database_url(url: str = "", path: str = "") -> str:
+    """The SQLAlchemy URL: `DATABASE_URL` (libpq form, driven by psycopg) if set, else the
+    SQLite file at `path`."""
+    if url:
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    return "sqlite://" if path == ":memory:" else f"sqlite:///{path}"
 
 
-def _v2(db: Database) -> None:
-    db["announcements"].create(
-        {
-            "publish_id": str,
-            "team_id": str,
-            "channel": str,
-            "ts": str,
-            "title": str,
-            "account": str,  # team account named by the pipeline, "" when none
-            "source_url": str,
-            "video": str,  # JSON of the metadata the pipeline sent
-            "warnings": str,  # JSON list of broken TikTok restrictions, in plain words
-            "status": str,  # TikTok's status value, "" until known
-            "fail_reason": str,
-            "post_ids": str,  # JSON list of public post IDs (big ints kept as strings)
-            "final": int,  # 1 once the upload reached a final state
-            "last_user_id": str,  # who last tried to cancel it
-            "last_code": str,  # how that attempt ended
-            "last_at": float,
-            "created_at": float,
-            "updated_at": float,
-            "next_poll_at": float,  # NULL: not followed by polling (final or given up)
-            "poll_count": int,
-        },
-        pk="publish_id",
-        if_not_exists=True,
-    )
-    db["announcements"].create_index(["team_id", "final"], if_not_exists=True)
-    db["announcements"].create_index(["next_poll_at"], if_not_exists=True)
-    db["audit"].add_column("account_rule", str)  # why that account: own, as, announcement
-    db["grants"].create(
-        {"team_id": str, "account": str, "user_id": str, "granted_by": str, "granted_at": str},
-        pk=("team_id", "account", "user_id"),
-        if_not_exists=True,
-    )
-    db["webhook_events"].create(
-        {"event_key": str, "event": str, "received_at": float},
-        pk="event_key",
-        if_not_exists=True,
-    )
-
-
-def _v3(db: Database) -> None:
-    # A cancel TikTok accepted is best effort: who asked and when, until TikTok's word.
-    table = db["announcements"]
-    table.add_column("cancel_by", str, not_null_default="")  # whose cancel TikTok took
-    table.add_column("cancel_at", float, not_null_default=0.0)
-    table.add_column("final_at", float, not_null_default=0.0)  # when TikTok's word came
-
-
-def _add_missing_columns(db: Database, table: str, columns: dict[str, type]) -> None:
-    """Add the columns `table` lacks (so a step can run twice without harm)."""
-    have = db[table].columns_dict
-    for name, kind in columns.items():
-        if name not in have:
-            db[table].add_column(name, kind)
-
-
-def _v4(db: Database) -> None:
-    """Links confirmed on the bot's page, tombstones of forgotten links, small retry keys."""
-    _add_missing_columns(db, "links", {"linked_via": str})  # "confirmed"; "" before v3
-    _add_missing_columns(
-        db,
-        "oauth_states",
-        {
-            "confirm_hash": str,  # sha256 of the single-use confirm token on the page
-            "confirm_expires_at": float,
-            "confirmed_at": float,
-            "pending_grant": str,  # Fernet ciphertext of the exchanged tokens, until confirmed
-            "open_id": str,
-            "display_name": str,
-        },
-    )
-    db["forgotten_links"].create(
-        {
-            "team_id": str,
-            "kind": str,
-            "owner": str,
-            "open_id": str,
-            "display_name": str,
-            "reason": str,  # "refresh_refused" or "authorization_removed"
-            "detail": str,  # TikTok's reason number for authorization_removed
-            "forgotten_at": str,
-            "linked_by": str,
-        },
-        pk=("team_id", "kind", "owner"),
-        if_not_exists=True,
-    )
-    db["pending_retries"].create(
-        {
-            "retry_key": str,  # the value of the "Cancel it now" button after linking
-            "team_id": str,
-            "user_id": str,
-            "publish_id": str,
-            "reason": str,
-            "created_at": float,
-        },
-        pk="retry_key",
-        if_not_exists=True,
-    )
-
-
-def fetch_one(db: Database, sql: str, params: list | tuple) -> dict | None:
-    """One row as a dict, straight through sqlite3 (the hot path skips table introspection)."""
-    cursor = db.conn.execute(sql, params)
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip([d[0] for d in cursor.description], row, strict=True))
-
-
-# Each migration runs once, in order; PRAGMA user_version records how far a file has come.
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
-
-
-def migrate(db: Database) -> None:
-    """Run the missing steps; each step and its version number commit together (PRAGMA
-    user_version is part of the transaction), so a crash never re-runs a finished step."""
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-        with db.atomic():
-            step(db)
-            db.execute(f"PRAGMA user_version = {number}")
+def redacted(url: str) -> str:
+    """The URL without its password, for logs and `check`."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _create_private(path: str) -> None:
@@ -219,48 +55,67 @@ def _create_private(path: str) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def open_database(path: str) -> Database:
-    """Open (creating the folder and schema if needed) with WAL and a busy timeout."""
-    if path != ":memory:":
-        _create_private(path)
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
-    db = Database(conn)
-    if path != ":memory:":
-        db.enable_wal()
-    db.execute("PRAGMA synchronous = NORMAL")
-    migrate(db)
-    return db
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def open_engine(url: str) -> Engine:
+    """Connect (creating a SQLite file and its folder privately), migrate, return the engine."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ":memory:"
+        if path != ":memory:":
+            _create_private(path)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=1
+        )
+        if path != ":memory:":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        migrate(engine, sqlite_path=path)
+        return engine
+    engine = create_engine(url, pool_size=POSTGRES_WORKERS, pool_pre_ping=True)
+    migrate(engine)
+    return engine
 
 
 class Store:
-    """One connection used from one worker thread; `await store.run(fn, ...)` calls fn(db, ...)."""
+    """The database as the bot uses it: `await store.run(fn, ...)` runs fn(db, ...) off-loop."""
 
-    def __init__(self, path: str):
-        self.path = path
-        self._db: Database | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+    def __init__(self, url: str):
+        self.url = url
+        self.dialect = make_url(url).get_backend_name()
+        self._engine: Engine | None = None
+        workers = 1 if self.dialect == "sqlite" else POSTGRES_WORKERS
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
 
     @property
-    def db(self) -> Database:
-        if self._db is None:
-            self._db = open_database(self.path)
-        return self._db
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_engine(self.url)
+        return self._engine
 
     async def open(self) -> None:
-        await self.run(lambda db: None)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, lambda: self.engine)
 
     async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(self._call, fn, *args, **kwargs))
+        return await loop.run_in_executor(self._executor, partial(self.call, fn, *args, **kwargs))
 
-    def _call(self, fn: Callable[..., T], *args, **kwargs) -> T:
-        return fn(self.db, *args, **kwargs)
+    def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """fn(db, ...) in one transaction, on the calling thread (for the CLI and workers)."""
+        with self.engine.begin() as conn:
+            return fn(Db(conn), *args, **kwargs)
 
     def close(self) -> None:
         def _close() -> None:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
 
-        self._executor.submit(_close).result()
+        with contextlib.suppress(RuntimeError):
+            self._executor.submit(_close).result()
         self._executor.shutdown(wait=True)

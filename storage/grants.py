@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
+from storage.sql import Db as Database
 from storage.timefmt import now_iso
 
 TABLE = "grants"

@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field, replace
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlite_utils import Database
 
-from storage.db import fetch_one
+from storage.sql import Db as Database
+from storage.sql import fetch_one
 from storage.timefmt import now_iso
 
 TABLE = "links"

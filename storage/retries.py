@@ -10,9 +10,8 @@ from __future__ import annotations
 import secrets
 import time
 
-from sqlite_utils import Database
-
-from storage.db import fetch_one
+from storage.sql import Db as Database
+from storage.sql import fetch_one
 
 TABLE = "pending_retries"
 KEEP_SECONDS = 7 * 86400

@@ -17,8 +17,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-from sqlite_utils.db import NotFoundError
+from storage.sql import Db as Database
+from storage.sql import NotFoundError
 
 TABLE = "oauth_states"
 STATE_TTL_SECONDS = 600

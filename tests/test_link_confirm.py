@@ -16,8 +16,10 @@ import time
 import pytest
 from cryptography.fernet import Fernet
 from slack_sdk.models.blocks import Block
+from sqlite_utils import Database
 
-from storage.db import _v4, open_database
+from storage.db import Store, database_url
+from storage.legacy_sqlite import _v4
 from tests.conftest import (
     button_urls,
     buttons,
@@ -361,9 +363,11 @@ async def test_an_unknown_retry_key_answers_plainly(h):
 # --- the migration -----------------------------------------------------------------------------
 
 
-def test_the_v4_migration_can_run_twice(tmp_path):
-    db = open_database(str(tmp_path / "x.sqlite3"))
-    _v4(db)  # already applied by open_database: running it again changes nothing
+def test_the_legacy_v4_step_can_run_twice(tmp_path):
+    path = str(tmp_path / "x.sqlite3")
+    Store(database_url(path=path)).call(lambda db: None)  # the current schema
+    db = Database(path)
+    _v4(db)  # the 0.1 step on a file that already has its columns: changes nothing
     assert "linked_via" in db["links"].columns_dict
     assert "pending_grant" in db["oauth_states"].columns_dict
     assert db["forgotten_links"].exists() and db["pending_retries"].exists()
@@ -442,7 +446,7 @@ def test_a_v2_database_is_migrated_and_its_links_still_read(tmp_path):
     from sqlite_utils import Database
 
     from bot import messages
-    from storage.db import _v1, _v2
+    from storage.legacy_sqlite import _v1, _v2
     from storage.links import Links
 
     path = str(tmp_path / "old.sqlite3")
@@ -471,10 +475,10 @@ def test_a_v2_database_is_migrated_and_its_links_still_read(tmp_path):
     old.conn.commit()
     old.close()
 
-    db = open_database(path)
-    link = Links(fernet).get(db, "T1", "user", "U1")
-    assert db.execute("PRAGMA user_version").fetchone()[0] >= 3
-    db.close()
+    store = Store(database_url(path=path))
+    link = store.call(Links(fernet).get, "T1", "user", "U1")
+    store.close()
+    assert Database(path).execute("PRAGMA user_version").fetchone()[0] == 4
 
     assert link is not None and link.linked_via == "" and link.refresh_token == "r"
     text = " ".join(b["text"]["text"] for b in messages.whoami_message(link)["blocks"])

@@ -1,0 +1,55 @@
+"""Leases: who holds a named piece of work until when, decided by the database.
+
+One cancel per upload in flight, one token refresh per link, one status poll per upload, one
+change to an announcement at a time: whichever replica takes the lease does the work. Taking
+is one conditional statement (insert, or take over a lease whose time ran out because its
+holder died), so two replicas can never both win. A holder gives the lease back when done.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from storage.sql import Db
+
+TABLE = "leases"
+
+
+@dataclass(frozen=True)
+class Lease:
+    name: str
+    holder: str
+    detail: str
+    expires_at: float
+
+
+def take(db: Db, name: str, holder: str, seconds: float, detail: str = "") -> bool:
+    """Take `name` for `seconds` if it is free or expired; True if `holder` has it now."""
+    now = time.time()
+    sql = (
+        f"INSERT INTO {TABLE} (name, holder, detail, expires_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, detail = excluded.detail, "
+        f"expires_at = excluded.expires_at WHERE {TABLE}.expires_at < ?"
+    )
+    return db.execute(sql, [name, holder, detail, now + seconds, now]).rowcount == 1
+
+
+def holder(db: Db, name: str) -> Lease | None:
+    """The lease on `name` while it runs, or None."""
+    row = db.one(f"SELECT * FROM {TABLE} WHERE name = ? AND expires_at >= ?", [name, time.time()])
+    if row is None:
+        return None
+    return Lease(row["name"], row["holder"], row["detail"] or "", row["expires_at"])
+
+
+def give_back(db: Db, name: str, holder_id: str) -> None:
+    """Release `name` if `holder_id` still holds it (never someone else's later lease)."""
+    db.execute(f"DELETE FROM {TABLE} WHERE name = ? AND holder = ?", [name, holder_id])
+
+
+def prune(db: Db, older_than_s: float = 3600.0) -> int:
+    """Forget leases that ran out long ago."""
+    return db.execute(
+        f"DELETE FROM {TABLE} WHERE expires_at < ?", [time.time() - older_than_s]
+    ).rowcount

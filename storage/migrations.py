@@ -1,0 +1,53 @@
+"""Bringing a database to the current schema, the same way on SQLite and PostgreSQL.
+
+Each step runs once, in order, in one transaction together with its row in
+`schema_migrations`, so a crash never leaves a step half done or re-runs a finished one. On
+PostgreSQL the whole run holds an advisory lock: replicas starting at once wait for the first
+one, then find nothing left to do. A SQLite file from release 0.1 first finishes its own old
+steps (`storage.legacy_sqlite`); its tables then already are the baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine, func, insert, select, text
+
+from storage import legacy_sqlite
+from storage.schema import BASELINE, leases, schema_migrations
+from storage.timefmt import now_iso
+
+MIGRATION_LOCK = 7_301_984_215  # any fixed number: pg_advisory_xact_lock's key for this app
+
+
+def _baseline(conn: Connection) -> None:
+    for table in BASELINE:
+        table.create(conn, checkfirst=True)
+
+
+def _leases(conn: Connection) -> None:
+    leases.create(conn, checkfirst=True)
+
+
+STEPS: list[Callable[[Connection], None]] = [_baseline, _leases]
+
+
+def current_version(conn: Connection) -> int:
+    if not conn.dialect.has_table(conn, schema_migrations.name):
+        return 0
+    return conn.execute(select(func.max(schema_migrations.c.version))).scalar() or 0
+
+
+def migrate(engine: Engine, sqlite_path: str | None = None) -> int:
+    """Run the missing steps; returns the version the database is at."""
+    if sqlite_path and sqlite_path != ":memory:":
+        legacy_sqlite.upgrade(sqlite_path)
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        schema_migrations.create(conn, checkfirst=True)
+        done = current_version(conn)
+        for number, step in enumerate(STEPS[done:], start=done + 1):
+            step(conn)
+            conn.execute(insert(schema_migrations).values(version=number, applied_at=now_iso()))
+        return max(done, len(STEPS))

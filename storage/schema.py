@@ -1,0 +1,200 @@
+"""The one schema: every table as SQLAlchemy Core, for SQLite and PostgreSQL alike.
+
+Columns keep the names and kinds the SQLite file had since the first releases (text, float
+seconds since the epoch, integers), so a file made by an older release is already this schema
+(see `storage.migrations`). Tables that only coordinate replicas (`leases`) come last.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Index, Integer, MetaData, PrimaryKeyConstraint, Table, Text
+
+metadata = MetaData()
+
+
+def _text(name: str, **kw) -> Column:
+    return Column(name, Text, **kw)
+
+
+def _float(name: str, **kw) -> Column:
+    return Column(name, Float, **kw)
+
+
+def _int(name: str, **kw) -> Column:
+    return Column(name, Integer, **kw)
+
+
+links = Table(
+    "links",
+    metadata,
+    _text("team_id"),
+    _text("kind"),  # "user" (a person's own link) or "team" (a shared team account)
+    _text("owner"),  # Slack user ID, or the team account's short name
+    _text("open_id"),
+    _text("display_name"),
+    _text("scope"),
+    _text("access_token"),  # Fernet ciphertext, never the raw token
+    _float("access_expires_at"),
+    _text("refresh_token"),  # Fernet ciphertext
+    _float("refresh_expires_at"),
+    _text("linked_by"),
+    _text("linked_at"),
+    _text("updated_at"),
+    _text("linked_via"),  # "confirmed" once the person confirmed on the bot's page
+    PrimaryKeyConstraint("team_id", "kind", "owner"),
+)
+
+oauth_states = Table(
+    "oauth_states",
+    metadata,
+    _text("state_hash", primary_key=True),  # sha256 of the state; the state is never stored
+    _text("team_id"),
+    _text("user_id"),
+    _text("kind"),
+    _text("owner"),
+    _text("channel_id"),
+    _text("retry_publish_id"),
+    _text("retry_reason"),
+    _float("created_at"),
+    _float("expires_at"),
+    _float("used_at"),
+    _text("confirm_hash"),  # sha256 of the single-use confirm token on the page
+    _float("confirm_expires_at"),
+    _float("confirmed_at"),
+    _text("pending_grant"),  # Fernet ciphertext of the exchanged tokens, until confirmed
+    _text("open_id"),
+    _text("display_name"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    _int("id", primary_key=True, autoincrement=True),
+    _text("started_at"),
+    _text("finished_at"),
+    _text("state"),  # "started" until the attempt is complete, then "finished"
+    _text("action"),  # "cancel", "connect", "disconnect", ...
+    _text("team_id"),
+    _text("user_id"),
+    _text("channel_id"),
+    _text("publish_id"),
+    _text("source"),  # "command" or "button"
+    _text("reason"),
+    _text("account"),  # which TikTok account acted: display name
+    _text("account_kind"),  # "user" / "team" / "" when none
+    _text("open_id"),
+    _text("outcome"),  # the outcome code (TikTok's error.code or ours)
+    _int("http_status"),
+    _text("log_id"),
+    _int("latency_ms"),
+    _int("attempts"),
+    _text("account_rule"),  # why that account: own, as, announcement
+    Index("idx_audit_publish_id", "publish_id"),
+    Index("idx_audit_started_at", "started_at"),
+)
+
+announcements = Table(
+    "announcements",
+    metadata,
+    _text("publish_id", primary_key=True),
+    _text("team_id"),
+    _text("channel"),
+    _text("ts"),
+    _text("title"),
+    _text("account"),  # team account named by the pipeline, "" when none
+    _text("source_url"),
+    _text("video"),  # JSON of the metadata the pipeline sent
+    _text("warnings"),  # JSON list of broken TikTok restrictions, in plain words
+    _text("status"),  # TikTok's status value, "" until known
+    _text("fail_reason"),
+    _text("post_ids"),  # JSON list of public post IDs (big ints kept as strings)
+    _int("final"),  # 1 once the upload reached a final state
+    _text("last_user_id"),  # who last tried to cancel it
+    _text("last_code"),  # how that attempt ended
+    _float("last_at"),
+    _float("created_at"),
+    _float("updated_at"),
+    _float("next_poll_at"),  # NULL: not followed by polling (final or given up)
+    _int("poll_count"),
+    _text("cancel_by", nullable=False, server_default=""),  # whose cancel TikTok accepted
+    _float("cancel_at", nullable=False, server_default="0"),
+    _float("final_at", nullable=False, server_default="0"),  # when TikTok's word came
+    Index("idx_announcements_team_id_final", "team_id", "final"),
+    Index("idx_announcements_next_poll_at", "next_poll_at"),
+)
+
+grants = Table(
+    "grants",
+    metadata,
+    _text("team_id"),
+    _text("account"),
+    _text("user_id"),
+    _text("granted_by"),
+    _text("granted_at"),
+    PrimaryKeyConstraint("team_id", "account", "user_id"),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    _text("event_key", primary_key=True),
+    _text("event"),
+    _float("received_at"),
+)
+
+forgotten_links = Table(
+    "forgotten_links",
+    metadata,
+    _text("team_id"),
+    _text("kind"),
+    _text("owner"),
+    _text("open_id"),
+    _text("display_name"),
+    _text("reason"),  # "refresh_refused" or "authorization_removed"
+    _text("detail"),  # TikTok's reason number for authorization_removed
+    _text("forgotten_at"),
+    _text("linked_by"),
+    PrimaryKeyConstraint("team_id", "kind", "owner"),
+)
+
+pending_retries = Table(
+    "pending_retries",
+    metadata,
+    _text("retry_key", primary_key=True),  # the value of the "Cancel it now" button
+    _text("team_id"),
+    _text("user_id"),
+    _text("publish_id"),
+    _text("reason"),
+    _float("created_at"),
+)
+
+# Everything above is the schema as of release 0.1 (SQLite files at PRAGMA user_version 4).
+BASELINE = (
+    links,
+    oauth_states,
+    audit,
+    announcements,
+    grants,
+    webhook_events,
+    forgotten_links,
+    pending_retries,
+)
+
+# A lease: who holds a named piece of work until when (one cancel per upload in flight, one
+# token refresh per link, one status poll, one announcement change at a time). Any replica
+# may take a lease that expired: its holder died.
+leases = Table(
+    "leases",
+    metadata,
+    _text("name", primary_key=True),
+    _text("holder", nullable=False),
+    _text("detail", nullable=False, server_default=""),  # e.g. the Slack user who asked
+    _float("expires_at", nullable=False),
+)
+
+schema_migrations = Table(
+    "schema_migrations",
+    metadata,
+    _int("version", primary_key=True, autoincrement=False),
+    _text("applied_at"),
+)

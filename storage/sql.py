@@ -1,0 +1,150 @@
+"""The small query surface the storage modules use, the same on SQLite and PostgreSQL.
+
+`Db` wraps one SQLAlchemy connection inside one transaction (`Store.run` opens it, commits it
+when the function returns). Queries are portable SQL written once, with `?` placeholders
+(turned into SQLAlchemy bind parameters here); `db["table"]` gives the few row operations the
+modules need, keyed by the primary key `storage.schema` declares. Upserts are
+`INSERT … ON CONFLICT … DO UPDATE`, which both databases speak.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import CursorResult
+
+from storage.schema import metadata
+
+QMARK = re.compile(r"\?")
+
+
+class NotFoundError(LookupError):
+    """No row with that primary key."""
+
+
+def _bind(sql: str, params: Sequence[Any] | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    if isinstance(params, Mapping):
+        return sql, dict(params)
+    values = list(params)
+    counter = iter(range(len(values)))
+    named = QMARK.sub(lambda _: f":p{next(counter)}", sql)
+    return named, {f"p{i}": v for i, v in enumerate(values)}
+
+
+class Db:
+    """One connection in one transaction: what every storage function gets as `db`."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect.name
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> CursorResult:
+        named, values = _bind(sql, params)
+        return self.conn.execute(text(named), values)
+
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict]:
+        return [dict(row) for row in self.execute(sql, params).mappings()]
+
+    def one(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> dict | None:
+        row = self.execute(sql, params).mappings().first()
+        return None if row is None else dict(row)
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Already atomic: the whole `Store.run` call is one transaction."""
+        yield
+
+    def __getitem__(self, name: str) -> TableOps:
+        return TableOps(self, name)
+
+
+class TableOps:
+    """Row operations on one table, keyed by its primary key."""
+
+    def __init__(self, db: Db, name: str):
+        self.db = db
+        self.name = name
+        self.table = metadata.tables[name]
+        self.pk = [c.name for c in self.table.primary_key.columns]
+
+    def _where_pk(self, key: Any) -> tuple[str, list[Any]]:
+        values = list(key) if isinstance(key, tuple | list) else [key]
+        return " AND ".join(f"{c} = ?" for c in self.pk), values
+
+    def insert(self, row: Mapping[str, Any], pk: Any = None, replace: bool = False) -> None:
+        if replace:
+            self.upsert(row)
+            return
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        self.db.execute(f"INSERT INTO {self.name} ({columns}) VALUES ({marks})", list(row.values()))
+
+    def insert_returning_id(self, row: Mapping[str, Any]) -> int:
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        sql = f"INSERT INTO {self.name} ({columns}) VALUES ({marks}) RETURNING {self.pk[0]}"
+        return int(self.db.execute(sql, list(row.values())).scalar_one())
+
+    def insert_if_absent(self, row: Mapping[str, Any]) -> bool:
+        """Insert unless a row with this primary key exists; True if this call inserted it."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        keys = ", ".join(self.pk)
+        sql = (
+            f"INSERT INTO {self.name} ({columns}) VALUES ({marks}) ON CONFLICT ({keys}) DO NOTHING"
+        )
+        return self.db.execute(sql, list(row.values())).rowcount == 1
+
+    def upsert(self, row: Mapping[str, Any], pk: Any = None) -> None:
+        """Insert, or update the row with the same primary key (`pk` is accepted and unused:
+        the schema knows the key)."""
+        columns = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        keys = ", ".join(self.pk)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in row if c not in self.pk)
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        sql = f"INSERT INTO {self.name} ({columns}) VALUES ({marks}) ON CONFLICT ({keys}) {action}"
+        self.db.execute(sql, list(row.values()))
+
+    def update(self, key: Any, changes: Mapping[str, Any]) -> None:
+        where, values = self._where_pk(key)
+        assignments = ", ".join(f"{c} = ?" for c in changes)
+        sql = f"UPDATE {self.name} SET {assignments} WHERE {where}"
+        if self.db.execute(sql, [*changes.values(), *values]).rowcount == 0:
+            raise NotFoundError(self.name)
+
+    def get(self, key: Any) -> dict:
+        where, values = self._where_pk(key)
+        row = self.db.one(f"SELECT * FROM {self.name} WHERE {where}", values)
+        if row is None:
+            raise NotFoundError(self.name)
+        return row
+
+    def delete_where(self, where: str, params: Sequence[Any] = ()) -> int:
+        return self.db.execute(f"DELETE FROM {self.name} WHERE {where}", params).rowcount
+
+    def rows_where(
+        self,
+        where: str,
+        params: Sequence[Any] = (),
+        order_by: str = "",
+        limit: int | None = None,
+    ) -> list[dict]:
+        sql = f"SELECT * FROM {self.name} WHERE {where}"
+        if order_by:
+            sql += f" ORDER BY {order_by}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return self.db.query(sql, params)
+
+
+def fetch_one(db: Db, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> dict | None:
+    """One row as a dict, or None."""
+    return db.one(sql, params)
