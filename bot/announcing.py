@@ -15,8 +15,6 @@ same news (then nothing is posted).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import math
 import re
@@ -28,7 +26,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
+from bot.claims import held
 from bot.command_parser import MAX_VALUE_LENGTH, PUBLISH_ID
+from bot.keyed_locks import KeyedLocks
 from bot.outcome import Outcome
 from bot.restrictions import broken_rules
 from bot.slack_out import SlackOut, slack_error
@@ -78,32 +78,6 @@ INTERNAL_ERROR = (
     "The bot failed on its own (not Slack) and posted nothing. Try again; if it happens "
     "again, tell the bot's operator (log event announce.internal_error)."
 )
-
-
-class KeyedLocks:
-    """One asyncio.Lock per key, dropped as soon as nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str):
-        lock, users = self._locks.get(key, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
 
 class AnnounceError(Exception):
@@ -196,15 +170,16 @@ class AnnouncementService:
     def __init__(self, store: Store, slack: SlackOut):
         self.store = store
         self.slack = slack
-        self.locks = KeyedLocks()  # per publish_id; empty when nothing is being announced
-        self._changes = asyncio.Lock()  # one status change at a time: no double thread posts
+        # One announce and one change per upload at a time, across replicas (a lease in the
+        # database); in-process waiters queue on `locks`, empty when nothing is going on.
+        self.locks = KeyedLocks()
         self.on_new: list = []  # callbacks (no arguments) told when there is a new upload
 
     async def get(self, publish_id: str) -> Announcement | None:
         return await self.store.run(store_announcements.get, publish_id)
 
     async def announce(self, request: AnnounceRequest) -> AnnounceResult:
-        async with self.locks.hold(request.publish_id):
+        async with held(self.store, self.locks, f"announce:{request.publish_id}"):
             existing = await self.get(request.publish_id)
             if existing is not None:
                 return AnnounceResult(False, existing.channel, existing.ts)
@@ -261,7 +236,7 @@ class AnnouncementService:
         if not outcome.announced:
             await self.slack.post_audit(outcome)
             return
-        async with self._changes:
+        async with held(self.store, self.locks, f"announcement:{outcome.publish_id}"):
             a = await self.get(outcome.publish_id)
             if a is None:
                 await self.slack.post_audit(outcome)
@@ -304,7 +279,7 @@ class AnnouncementService:
         self, publish_id: str, status: str, fail_reason: str = "", post_ids: list[str] | None = None
     ) -> bool:
         """Move an upload to TikTok's status; True if anything changed (then Slack is told)."""
-        async with self._changes:
+        async with held(self.store, self.locks, f"announcement:{publish_id}"):
             return await self._apply_status(publish_id, status, fail_reason, post_ids)
 
     async def _apply_status(

@@ -33,6 +33,7 @@ from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
 from bot.visibility import ChannelVisibility
 from handlers import add_routes, register_actions, register_command, register_events
+from storage import leases
 from storage.db import Store
 from storage.links import Links
 
@@ -160,6 +161,8 @@ class Bot:
         settings = self.settings
         services = await build_services(settings)
         self.services = services
+        if services.store.dialect == "sqlite":  # one process owns a SQLite file: whatever
+            await services.store.run(leases.clear)  # it held before a restart is dead work
         authorize = CachedAuthorize(services.slack)
         self.bolt = build_bolt(services, authorize)
         await authorize.warm()

@@ -75,8 +75,8 @@ class CancelService:
         self.linking = linking
         self.listeners: list[OutcomeListener] = []
         # A cancel's claim on its upload outlives the whole attempt (the deadline), so a live
-        # holder never loses it; a dead replica's claim frees itself after this long.
-        self.claim_seconds = settings.cancel_deadline + 30.0
+        # holder never loses it; a dead replica's claim frees itself soon after.
+        self.claim_seconds = settings.cancel_deadline + 5.0
         self._in_flight: set[asyncio.Task[Outcome]] = set()  # for shutdown, not for deciding
         self._background: set[asyncio.Task] = set()
 
@@ -149,18 +149,22 @@ class CancelService:
 
     def _prepare(
         self, db, actor: Actor, publish_id: str, reason: str, account: str, claim: str
-    ) -> tuple[Announcement | None, Acting | None, int | None, str]:
+    ) -> tuple[Announcement | None, Acting | None, int | None, str | None]:
         """One trip to the database: the announcement, which link acts, the claim on the
         upload, the "started" row.
 
         No link and no row when the announcement already says how the cancel ends (final, or
         TikTok is stopping it): that request is answered from what we know. When another
-        cancel of the upload holds the claim (on any replica), the last value names whose it
-        is and nothing is started.
+        cancel of the upload holds the claim (on any replica), the last value is whose it is
+        (a Slack user ID, "" if unknown) and nothing is started; otherwise it is None.
         """
         announced = announcements.get(db, publish_id)
         if announced is not None and (announced.final or announced.stopping):
-            return announced, None, None, ""
+            return announced, None, None, None
+        name = claim_name(actor.team_id, publish_id)
+        if not leases.take(db, name, claim, self.claim_seconds, detail=actor.user_id):
+            current = leases.holder(db, name)
+            return announced, None, None, current.detail if current else ""
         acting = resolve_link(
             db,
             self.tokens.links,
@@ -170,11 +174,8 @@ class CancelService:
             announced=announced.account if announced else "",
         )
         if acting.link is None:
-            return announced, acting, None, ""
-        name = claim_name(actor.team_id, publish_id)
-        if not leases.take(db, name, claim, self.claim_seconds, detail=actor.user_id):
-            current = leases.holder(db, name)
-            return announced, acting, None, current.detail if current else ""
+            leases.give_back(db, name, claim)  # nothing will be sent
+            return announced, acting, None, None
         link = acting.link
         entry = _audit_start(
             actor,
@@ -185,7 +186,7 @@ class CancelService:
             account_rule=acting.rule,
             open_id=link.open_id,
         )
-        return announced, acting, audit.start(db, entry), ""
+        return announced, acting, audit.start(db, entry), None
 
     async def _cancel(self, actor: Actor, publish_id: str, reason: str, account: str) -> Outcome:
         started = time.monotonic()
@@ -194,14 +195,14 @@ class CancelService:
             self._prepare, actor, publish_id, reason, account, claim
         )
         title = announced.title if announced else ""
-        if acting is None:  # _prepare found the answer in the announcement
-            assert announced is not None
-            return await self._answer_from_record(actor, reason, account, announced)
-        if acting.link is not None and audit_id is None:  # another cancel holds the claim
+        if busy_by is not None:  # another cancel of this upload holds the claim, on some replica
             outcome = await self._record_without_call(
                 actor, publish_id, reason, "in_flight", title=title, data={"by": busy_by}
             )
             return replace(outcome, announced=announced is not None)
+        if acting is None:  # _prepare found the answer in the announcement
+            assert announced is not None
+            return await self._answer_from_record(actor, reason, account, announced)
         if acting.link is None or audit_id is None:
             outcome = await self._record_without_call(
                 actor, publish_id, reason, acting.problem, acting.account, title

@@ -107,7 +107,7 @@ class WebhookReceiver:
 
     async def _apply(self, body: bytes, name: str, event: dict, content: dict) -> None:
         key = hashlib.sha256(body).hexdigest()
-        if await self.store.run(store_announcements.seen_event, key):
+        if not await self.store.run(store_announcements.claim_event, key, name[:64]):
             return  # a redelivery: already applied
         if name in PUBLISH_EVENTS:
             await self._publish_event(name, content)
@@ -115,7 +115,6 @@ class WebhookReceiver:
             await self._authorization_removed(event, content)
         else:
             log.info("webhook.ignored", extra={"event": name[:64]})
-        await self.store.run(store_announcements.remember_event, key, name)
 
     async def _authorization_removed(self, event: dict, content: dict) -> None:
         """TikTok removed an account's access: forget its links and tell their owners."""

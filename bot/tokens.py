@@ -19,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from dataclasses import dataclass, replace
 
 from bot.tiktok import OAuthResult, TikTokClient
+from storage import leases
 from storage.db import Store
 from storage.links import Forgotten, Link, Links, LinkUnreadable
 
@@ -29,6 +31,10 @@ log = logging.getLogger(__name__)
 
 REFRESH_MARGIN_SECONDS = 300  # refresh when the access token has less than this left
 REFUSED = "invalid_grant"  # TikTok's definite "this refresh token is dead"
+# One refresh per link across replicas: a lease held while TikTok answers (its timeout and
+# the grace after a refusal fit well inside); others wait for it, polling the database.
+REFRESH_LEASE_S = 20.0
+LEASE_POLL_S = 0.2
 REFUSAL_GRACE_S = 1.0  # after a refusal, how long a racing replica has to store its new pair
 # Codes that mean TikTok refused *us* (our client key/secret or app), not the person's link.
 MISCONFIGURED = frozenset({"invalid_client", "unauthorized_client"})
@@ -37,6 +43,11 @@ LINK_EXPIRED = "link_expired"  # TikTok refused the refresh token; the link is f
 REFRESH_UNAVAILABLE = "refresh_unavailable"  # TikTok had trouble; the link is kept
 REFRESH_MISCONFIGURED = "refresh_misconfigured"  # TikTok refused our app; the link is kept
 KEEPS_LINK = frozenset({REFRESH_UNAVAILABLE, REFRESH_MISCONFIGURED})
+
+
+def refresh_lease(key: tuple[str, str, str]) -> str:
+    """The lease that makes one refresh per link at a time, across replicas."""
+    return "refresh:" + ":".join(key)
 
 
 @dataclass(frozen=True)
@@ -126,45 +137,63 @@ class TokenService:
                 return current
             if current.refresh_token != stale.refresh_token:
                 return current  # refreshed or relinked while we waited
-            result: OAuthResult = await self.tiktok.refresh(current.refresh_token)
-            if not result.ok or result.grant is None:
-                log.warning(
-                    "tiktok.refresh_failed",
-                    extra={
-                        "code": result.code,
-                        "http_status": result.http_status,
-                        "log_id": result.log_id,
-                    },
-                )
-                if result.code != REFUSED:
-                    return failure_for(result)  # the link is kept
-                # Another replica may have refreshed with the same token a moment ago (so
-                # TikTok refused ours) and be about to store its new pair: give it a moment.
-                await asyncio.sleep(self.refusal_grace_s)
-                forgot = await self.store.run(
-                    self.links.forget_if_current, current, "refresh_refused"
-                )
-                if forgot:
-                    log.info("tiktok.link_forgotten", extra={"kind": current.kind})
-                    return RefreshFailure(LINK_EXPIRED, result.http_status, result.log_id, REFUSED)
-                return await self._now_stored(stale.key)  # a newer link won: keep it
-            grant = result.grant
-            now = time.time()
-            renewed = current.with_tokens(
-                access=grant.access_token,
-                access_expires_at=now + grant.expires_in,
-                refresh=grant.refresh_token or current.refresh_token,
-                refresh_expires_at=(
-                    now + grant.refresh_expires_in
-                    if grant.refresh_expires_in
-                    else current.refresh_expires_at
-                ),
-                scope=grant.scope or None,
+            lease, holder = refresh_lease(stale.key), uuid.uuid4().hex
+            if not await self.store.run(leases.take, lease, holder, REFRESH_LEASE_S):
+                return await self._after_other_refresh(stale, lease)
+            try:
+                return await self._refresh_with_tiktok(current)
+            finally:
+                await self.store.run(leases.give_back, lease, holder)
+
+    async def _after_other_refresh(self, stale: Link, lease: str) -> Link | RefreshFailure:
+        """Another replica is refreshing this link (TikTok rotates refresh tokens, so two at
+        once would leave one invalid): wait for its lease to end, then use what it stored."""
+        deadline = time.monotonic() + REFRESH_LEASE_S
+        while time.monotonic() < deadline:
+            await asyncio.sleep(LEASE_POLL_S)
+            if await self.store.run(leases.holder, lease) is None:
+                break
+        return await self._now_stored(stale.key)
+
+    async def _refresh_with_tiktok(self, current: Link) -> Link | RefreshFailure:
+        """Ask TikTok for a new pair and store it if the link is still the one refreshed."""
+        result: OAuthResult = await self.tiktok.refresh(current.refresh_token)
+        if not result.ok or result.grant is None:
+            log.warning(
+                "tiktok.refresh_failed",
+                extra={
+                    "code": result.code,
+                    "http_status": result.http_status,
+                    "log_id": result.log_id,
+                },
             )
-            stored = await self.store.run(self.links.replace_tokens, current, renewed)
-            if stored is None:
-                # Disconnected, removed or relinked while TikTok answered: don't write.
-                log.info("tiktok.refresh_discarded", extra={"kind": current.kind})
-                return await self._now_stored(stale.key)
-            log.info("tiktok.refreshed", extra={"kind": current.kind})
-            return replace(renewed, stored_refresh=stored)
+            if result.code != REFUSED:
+                return failure_for(result)  # the link is kept
+            # Another replica may have refreshed with the same token a moment ago (so
+            # TikTok refused ours) and be about to store its new pair: give it a moment.
+            await asyncio.sleep(self.refusal_grace_s)
+            forgot = await self.store.run(self.links.forget_if_current, current, "refresh_refused")
+            if forgot:
+                log.info("tiktok.link_forgotten", extra={"kind": current.kind})
+                return RefreshFailure(LINK_EXPIRED, result.http_status, result.log_id, REFUSED)
+            return await self._now_stored(current.key)  # a newer link won: keep it
+        grant = result.grant
+        now = time.time()
+        renewed = current.with_tokens(
+            access=grant.access_token,
+            access_expires_at=now + grant.expires_in,
+            refresh=grant.refresh_token or current.refresh_token,
+            refresh_expires_at=(
+                now + grant.refresh_expires_in
+                if grant.refresh_expires_in
+                else current.refresh_expires_at
+            ),
+            scope=grant.scope or None,
+        )
+        stored = await self.store.run(self.links.replace_tokens, current, renewed)
+        if stored is None:
+            # Disconnected, removed or relinked while TikTok answered: don't write.
+            log.info("tiktok.refresh_discarded", extra={"kind": current.kind})
+            return await self._now_stored(current.key)
+        log.info("tiktok.refreshed", extra={"kind": current.kind})
+        return replace(renewed, stored_refresh=stored)

@@ -150,14 +150,26 @@ def in_flight(db: Database, team_id: str, limit: int = 50) -> list[Announcement]
     return [_from_row(r) for r in rows]
 
 
+POLL_CLAIM_S = 60.0  # a claimed poll not done by then (its replica died) is due again
+
+
 def due_for_poll(db: Database, now: float, limit: int = 20) -> list[Announcement]:
+    """The due polls this caller claimed: each moved POLL_CLAIM_S ahead by a conditional
+    update, so of several replicas asking at once exactly one gets each (`poll_one` then
+    sets the real next time)."""
     rows = db[TABLE].rows_where(
         "final = 0 AND next_poll_at IS NOT NULL AND next_poll_at <= ?",
         [now],
         order_by="next_poll_at",
         limit=limit,
     )
-    return [_from_row(r) for r in rows]
+    claimed = []
+    for row in rows:
+        sql = f"UPDATE {TABLE} SET next_poll_at = ? WHERE publish_id = ? AND next_poll_at = ?"
+        params = [now + POLL_CLAIM_S, row["publish_id"], row["next_poll_at"]]
+        if db.execute(sql, params).rowcount == 1:
+            claimed.append(_from_row(row))
+    return claimed
 
 
 def next_poll_time(db: Database) -> float | None:
@@ -167,19 +179,12 @@ def next_poll_time(db: Database) -> float | None:
     return row[0] if row else None
 
 
-def seen_event(db: Database, event_key: str) -> bool:
-    """Was this webhook delivery applied before?"""
-    sql = f"SELECT 1 FROM {EVENTS} WHERE event_key = ?"
-    return db.execute(sql, [event_key]).fetchone() is not None
-
-
-def remember_event(db: Database, event_key: str, event: str) -> None:
-    """Record a webhook delivery as applied, so a redelivery changes nothing; deliveries
-    older than EVENT_MEMORY_S are forgotten (TikTok's signature is stale after 5 minutes,
-    so they could not be accepted again anyway)."""
+def claim_event(db: Database, event_key: str, event: str) -> bool:
+    """Record a webhook delivery before applying it; False if it was recorded before (a
+    redelivery, on this replica or another: the unique key decides). Deliveries older than
+    EVENT_MEMORY_S are forgotten (TikTok's signature is stale after 5 minutes, so they could
+    not be accepted again anyway)."""
     now = time.time()
-    with db.atomic():
-        db.execute(f"DELETE FROM {EVENTS} WHERE received_at < ?", [now - EVENT_MEMORY_S])
-        db[EVENTS].insert(
-            {"event_key": event_key, "event": event, "received_at": now}, replace=True
-        )
+    db.execute(f"DELETE FROM {EVENTS} WHERE received_at < ?", [now - EVENT_MEMORY_S])
+    row = {"event_key": event_key, "event": event, "received_at": now}
+    return db[EVENTS].insert_if_absent(row)

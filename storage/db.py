@@ -55,29 +55,44 @@ def _create_private(path: str) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_connected(dbapi_connection, _record) -> None:
+    # The driver's own transaction handling leaves DDL outside transactions; take it over, so
+    # a migration step and its version commit together, like every other unit of work.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
 
 
-def open_engine(url: str) -> Engine:
-    """Connect (creating a SQLite file and its folder privately), migrate, return the engine."""
+def _sqlite_begin(conn) -> None:
+    # IMMEDIATE: take the write lock at the start (waiting up to the busy timeout), so a
+    # transaction that read never fails later when it writes.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create(url: str) -> Engine:
+    """The engine for `url`, configured but not migrated (a SQLite file and its folder are
+    created privately)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database or ":memory:"
-        if path != ":memory:":
-            _create_private(path)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=1
-        )
-        if path != ":memory:":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        migrate(engine, sqlite_path=path)
-        return engine
-    engine = create_engine(url, pool_size=POSTGRES_WORKERS, pool_pre_ping=True)
-    migrate(engine)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_size=POSTGRES_WORKERS, pool_pre_ping=True)
+    path = parsed.database or ":memory:"
+    if path != ":memory:":
+        _create_private(path)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=1
+    )
+    event.listen(engine, "connect", _sqlite_connected)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def open_engine(url: str) -> Engine:
+    """Connect, migrate, return the engine."""
+    engine = create(url)
+    parsed = make_url(url)
+    migrate(engine, sqlite_path=parsed.database if parsed.get_backend_name() == "sqlite" else None)
     return engine
 
 

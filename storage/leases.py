@@ -53,3 +53,8 @@ def prune(db: Db, older_than_s: float = 3600.0) -> int:
     return db.execute(
         f"DELETE FROM {TABLE} WHERE expires_at < ?", [time.time() - older_than_s]
     ).rowcount
+
+
+def clear(db: Db) -> int:
+    """Drop every lease: for a SQLite file at start-up, when this process is the only one."""
+    return db.execute(f"DELETE FROM {TABLE}").rowcount

@@ -82,17 +82,26 @@ async def test_no_per_upload_lock_is_left_after_a_failed_or_a_good_announcement(
 
 CRASH_AT_VERSION_WRITE = textwrap.dedent(
     """
-    import os, sqlite3, sys
-    from sqlite_utils import Database
-    from storage.db import migrate
+    import os, sys
+    from sqlalchemy import event
+    from storage.db import create
+    from storage.migrations import migrate
 
-    conn = sqlite3.connect(sys.argv[1])
-    def crash(sql):
-        if sql.startswith("PRAGMA user_version ="):
+    engine = create("sqlite:///" + sys.argv[1])
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def crash(conn, cursor, statement, *args):
+        if statement.startswith("INSERT INTO schema_migrations"):
             os._exit(9)  # the process dies as the version of a finished step is written
-    conn.set_trace_callback(crash)
-    migrate(Database(conn))
+
+    migrate(engine)
     """
+)
+
+VERSION = (
+    "import sys; from storage.db import Store, database_url; "
+    "s = Store(database_url(path=sys.argv[1])); "
+    "print(s.call(lambda db: db.execute('SELECT MAX(version) FROM schema_migrations').scalar()))"
 )
 
 
@@ -105,34 +114,31 @@ def test_a_crash_while_writing_the_schema_version_never_reruns_a_finished_step(t
     # the step and its version were one transaction: both or neither
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
     finally:
         conn.close()
     reopened = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from storage.db import open_database as o; "
-            "print(o(sys.argv[1]).execute('PRAGMA user_version').fetchone()[0])",
-            str(path),
-        ],
+        [sys.executable, "-c", VERSION, str(path)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert reopened.returncode == 0, reopened.stderr
-    assert reopened.stdout.strip() == "4"  # every step of storage.db.MIGRATIONS
+    assert reopened.stdout.strip() == "2"  # the baseline and the leases
 
 
 def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
-    from storage.db import MIGRATIONS, open_database
-
     path = str(tmp_path / "old.sqlite3")
-    db = open_database(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    db.close()
-    again = open_database(path)  # nothing re-runs (add_column would fail if it did)
-    assert again.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    again.close()
+    for _ in range(2):  # the second run finds nothing to do (a step that re-ran would fail)
+        run = subprocess.run(
+            [sys.executable, "-c", VERSION, path], cwd=REPO, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip() == "2"
+    conn = sqlite3.connect(path)
+    try:
+        versions = conn.execute("SELECT version FROM schema_migrations ORDER BY version")
+        assert [v for (v,) in versions] == [1, 2]
+    finally:
+        conn.close()
