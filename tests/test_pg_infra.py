@@ -10,7 +10,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from tests import pg
+pytest.register_assert_rewrite("tests.pg")  # before the import below, as pytest_plugins wants
+
+from tests import pg  # noqa: E402
 
 # Until tests/conftest.py loads the plugin for the whole suite.
 pytest_plugins = ["tests.pg"]
