@@ -9,19 +9,26 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from sqlalchemy.pool import NullPool
 
 from bot.app import Bot
 from bot.settings import Settings
 from sandbox.fakes import FakeSlack, FakeTikTok
 from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
+from storage.schema import metadata
+from storage.sql import _bind
+
+pytest.register_assert_rewrite("tests.pg")
+pytest_plugins = ["tests.pg"]
+from tests import pg  # noqa: E402  (after the rewrite hook, as pytest_plugins wants)
 
 REDIRECT_URI = "https://bot.example.com/tiktok/oauth/callback"
 NOTIFY = "notify-secret-token"  # NOTIFY_TOKEN in tests that announce uploads
@@ -170,29 +177,40 @@ class Harness:
         return page
 
 
-# --- reading the bot's SQLite file the way an operator would ------------------------------
+# --- reading the bot's database the way an operator would ---------------------------------
+
+
+def _engine(h) -> sa.Engine:
+    return sa.create_engine(h.settings.store_url, poolclass=NullPool)
 
 
 def db_rows(h, sql: str, *params) -> list[dict]:
-    conn = sqlite3.connect(h.settings.database_path, timeout=10)
-    conn.row_factory = sqlite3.Row
+    """Rows of a query (`?` placeholders) on the bot's database, SQLite or PostgreSQL."""
+    named, values = _bind(sql, params)
+    engine = _engine(h)
     try:
-        return [dict(r) for r in conn.execute(sql, params)]
+        with engine.connect() as conn:
+            return [dict(r) for r in conn.execute(sa.text(named), values).mappings()]
     finally:
-        conn.close()
+        engine.dispose()
 
 
 def db_execute(h, sql: str, *params) -> None:
-    conn = sqlite3.connect(h.settings.database_path, timeout=10)
+    named, values = _bind(sql, params)
+    engine = _engine(h)
     try:
-        with conn:
-            conn.execute(sql, params)
+        with engine.begin() as conn:
+            conn.execute(sa.text(named), values)
     finally:
-        conn.close()
+        engine.dispose()
 
 
 def db_bytes(h) -> bytes:
-    """The SQLite file and its WAL (and shared-memory index), as they are on disk now."""
+    """What the database holds, as bytes to search: the SQLite file and its WAL (and
+    shared-memory index) as they are on disk now; on PostgreSQL, every row of every table."""
+    if h.settings.database_url:
+        dump = [repr(db_rows(h, f"SELECT * FROM {name}")) for name in metadata.tables]
+        return "\n".join(dump).encode()
     base = Path(h.settings.database_path)
     data = b""
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -257,7 +275,7 @@ async def tiktok():
 
 
 @pytest.fixture
-def settings(tmp_path, slack, tiktok) -> Settings:
+def settings(request, tmp_path, slack, tiktok) -> Settings:
     return Settings(
         slack_bot_token=slack.bot_token,
         slack_signing_secret=slack.signing_secret,
@@ -268,6 +286,7 @@ def settings(tmp_path, slack, tiktok) -> Settings:
         tiktok_api_url=tiktok.url,
         token_encryption_key=Fernet.generate_key().decode(),
         database_path=str(tmp_path / "data" / "bot.sqlite3"),
+        database_url=pg.database_url_for_test(request),  # "" = SQLite, unless TEST_DATABASE_URL
         host="127.0.0.1",
         port=0,
         tiktok_request_timeout=1.0,

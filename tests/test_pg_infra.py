@@ -10,12 +10,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-pytest.register_assert_rewrite("tests.pg")  # before the import below, as pytest_plugins wants
-
-from tests import pg  # noqa: E402
-
-# Until tests/conftest.py loads the plugin for the whole suite.
-pytest_plugins = ["tests.pg"]
+from tests import pg
 
 
 class FakeRequest:
