@@ -12,6 +12,7 @@ thread) hear about every finished attempt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -111,6 +112,14 @@ class CancelService:
     def pending(self) -> list[asyncio.Task]:
         """In-flight cancels and their listener posts (shutdown waits for them)."""
         return [*self._in_flight, *self._background]
+
+    async def listeners_done(self, timeout_s: float = 5.0) -> None:
+        """Wait (a little) for the listeners told of finished cancels, e.g. the announcement
+        update, so what is shown next reflects them."""
+        if self._background:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    await asyncio.gather(*self._background, return_exceptions=True)
 
     async def drain(self) -> None:
         """Wait for what `pending` lists."""

@@ -123,6 +123,7 @@ class Services:
             await self.slack.respond(body["response_url"], message)
             return
         await self.slack.dm(actor.user_id, message)
+        await self.cancels.listeners_done()  # the Home shows the announcement as updated
         await self.home.publish(actor)
 
     async def close(self) -> None:
