@@ -180,6 +180,7 @@ class StatusPoller:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before looking: a wake-up during the look is not lost
             try:
                 await self.poll_due()
                 next_at = await self.store.run(store_announcements.next_poll_time)
@@ -187,7 +188,6 @@ class StatusPoller:
                 log.exception("poller.failed")
                 next_at = None
             wait = 60.0 if next_at is None else max(0.05, min(60.0, next_at - time.time()))
-            self._wake.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
             # arrives together with a wake-up, and stop() would then wait forever.
             with contextlib.suppress(TimeoutError):

@@ -296,6 +296,13 @@ def settings(request, tmp_path, slack, tiktok) -> Settings:
 
 
 @pytest.fixture
+async def hn(h):
+    """The bot with NOTIFY_TOKEN set: POST /notifications works."""
+    await h.restart(notify_token=NOTIFY)
+    return h
+
+
+@pytest.fixture
 async def h(slack, tiktok, settings):
     async with aiohttp.ClientSession() as session:
         harness = Harness(slack, tiktok, settings, session)

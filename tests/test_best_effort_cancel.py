@@ -17,8 +17,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from sandbox.fakes.server import Reply
-from tests.conftest import NOTIFY, buttons, db_rows, text_of
-from tests.test_announcements import (
+from tests.announcing import (
     accessory_buttons,
     settle,
     signed_webhook,
@@ -27,9 +26,10 @@ from tests.test_announcements import (
     wait_until,
     webhook,
 )
-from tests.test_announcements import announce as announce_upload
-from tests.test_announcements import make_due as make_due_of
-from tests.test_announcements import stored as stored_of
+from tests.announcing import announce as announce_upload
+from tests.announcing import make_due as make_due_of
+from tests.announcing import stored as stored_of
+from tests.conftest import NOTIFY, buttons, db_rows, text_of
 from tests.test_app_home import buttons_named, open_home, view_text
 
 PID = "v_pub_url~v2.8100001"

@@ -15,12 +15,6 @@ from tests.conftest import NOTIFY, db_rows, notify
 PID = "v_pub_url~v2.5500001"
 
 
-@pytest.fixture
-async def hn(h):
-    await h.restart(notify_token=NOTIFY)
-    return h
-
-
 def nothing_happened(h) -> None:
     assert h.slack.calls_to("chat.postMessage") == []
     assert db_rows(h, "SELECT * FROM announcements") == []

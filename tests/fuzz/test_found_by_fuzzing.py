@@ -8,16 +8,10 @@ import json
 
 import pytest
 
-from tests.conftest import NOTIFY, button_urls, notify, state_of
+from tests.conftest import button_urls, notify, state_of
 from tests.fuzz.blockkit import problems_in
 
 PID = "v_pub_url~v2.880001"
-
-
-@pytest.fixture
-async def hn(h):
-    await h.restart(notify_token=NOTIFY)
-    return h
 
 
 def sent_problems(h) -> list[str]:

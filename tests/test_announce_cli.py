@@ -1,0 +1,110 @@
+"""`python -m bot announce`: the same announcement from a shell step."""
+
+from __future__ import annotations
+
+import json
+
+from tests.announcing import (
+    PID,
+    announce,
+    stored,
+    thread_posts,
+    top_posts,
+    updates,
+)
+from tests.cli_env import env_for, run_bot_cli
+from tests.conftest import buttons, notify, text_of
+
+# --- python -m bot announce ------------------------------------------------------------------
+
+
+async def run_announce(h, cwd, *args: str) -> tuple[int, str, str]:
+    return await run_bot_cli("announce", *args, env=env_for(h.settings), cwd=cwd, timeout=20)
+
+
+async def test_cli_announce_posts_and_prints_channel_and_ts_then_is_idempotent(hn, tmp_path):
+    h = hn
+    code, out, err = await run_announce(
+        h, tmp_path, "--channel", "C1", PID, "--title", "CLI teaser", "--account", "brand"
+    )
+    assert code == 0, err
+    printed = json.loads(out)
+    (post,) = top_posts(h)
+    assert printed["channel"] == "C1" and ("C1", printed["ts"]) in h.slack.messages
+    assert printed["status"] == "posted"
+    assert "CLI teaser" in text_of(post.params) and "brand" in text_of(post.params)
+    assert [b["action_id"] for b in buttons(post.params)] == ["cancel_upload"]
+    row = stored(h)
+    assert (row["channel"], row["ts"]) == ("C1", printed["ts"])
+
+    code, out, err = await run_announce(h, tmp_path, "--channel", "C1", PID)
+    assert code == 0, err
+    again = json.loads(out)
+    assert (again["channel"], again["ts"]) == (printed["channel"], printed["ts"])
+    assert "already announced" in out
+    assert len(top_posts(h)) == 1
+    status, body = await notify(h, {"publish_id": PID, "channel": "C1"})
+    assert (status, body) == (200, {"channel": "C1", "ts": printed["ts"]})
+
+
+async def test_cli_announce_after_the_route_says_already_announced(hn, tmp_path):
+    h = hn
+    first = await announce(h)
+    code, out, err = await run_announce(h, tmp_path, "--channel", "C1", PID)
+    assert code == 0, err
+    assert "already announced" in out and first["ts"] in out
+    assert len(top_posts(h)) == 1
+
+
+async def test_cli_announce_channel_not_found_exits_non_zero_with_invite_advice(hn, tmp_path):
+    h = hn
+    h.slack.fail("chat.postMessage", error="channel_not_found")
+    code, out, err = await run_announce(h, tmp_path, "--channel", "C404", PID)
+    assert code != 0
+    assert "invite" in err.lower()
+    assert "Traceback" not in err
+    assert stored(h) is None
+
+
+async def test_cli_announce_bad_publish_id_exits_non_zero_and_names_it(hn, tmp_path):
+    h = hn
+    calls = len(h.slack.calls_to("chat.postMessage"))
+    code, out, err = await run_announce(h, tmp_path, "--channel", "C1", "bad id")
+    assert code != 0
+    assert "publish_id" in err
+    assert len(h.slack.calls_to("chat.postMessage")) == calls
+
+
+async def test_cli_announce_with_slack_5xx_exits_non_zero_without_a_traceback(hn, tmp_path):
+    h = hn
+    h.slack.fail_http("chat.postMessage", status=502)
+    code, out, err = await run_announce(h, tmp_path, "--channel", "C1", PID)
+    assert code != 0
+    assert "Traceback" not in err, err
+    assert "slack" in err.lower()
+    assert stored(h) is None
+
+
+async def test_cli_announce_with_slack_auth_down_exits_non_zero_without_a_traceback(hn, tmp_path):
+    h = hn
+    h.slack.fail_http("auth.test", status=502)
+    code, out, err = await run_announce(h, tmp_path, "--channel", "C1", PID)
+    assert code != 0
+    assert "Traceback" not in err, err
+    assert "slack" in err.lower()
+    assert stored(h) is None
+
+
+async def test_a_click_by_someone_without_a_link_stays_off_the_public_announcement(hn):
+    h = hn
+    status, body = await notify(h, {"publish_id": PID, "channel": "C1", "title": "Teaser"})
+    assert status == 201
+    answer = await h.click("cancel_upload", PID, user_id="U9")
+    assert "haven't linked" in text_of(answer)
+    await h.bot.services.cancels.drain()
+    assert updates(h, body["ts"]) == [], "a personal problem does not rewrite the announcement"
+    (reply,) = thread_posts(h, body["ts"])
+    text = text_of(reply.params)
+    assert "nothing was sent to TikTok: they have no linked TikTok account yet" in text
+    assert "you" not in text.lower().split("nothing was sent")[1]
+    assert h.tiktok.calls_to("cancel") == []

@@ -1,0 +1,194 @@
+"""The Cancel upload button on an announcement: one cancel, the update in place, the thread."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sandbox.fakes.server import Reply
+from tests.announcing import (
+    PID,
+    PID2,
+    announce,
+    cancel_rows,
+    settle,
+    stored,
+    thread_posts,
+    top_posts,
+    updates,
+    wait_until,
+)
+from tests.conftest import NOTIFY, buttons, text_of
+
+# --- the Cancel upload button ----------------------------------------------------------------
+
+
+async def test_click_threads_who_when_outcome_and_log_id(hn):
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID)
+    first = await announce(h, title="Spring teaser")
+    answer = await h.click("cancel_upload", PID)
+    assert answer.get("response_type") == "ephemeral"
+    await wait_until(lambda: thread_posts(h, first["ts"]) and updates(h, first["ts"]))
+    (reply,) = thread_posts(h, first["ts"])
+    assert reply.params["channel"] == "C1"
+    text = text_of(reply.params)
+    (row,) = cancel_rows(h)
+    assert row["source"] == "button" and row["outcome"] == "ok" and row["state"] == "finished"
+    assert "<@U1>" in text
+    assert "<!date^" in text
+    assert "TikTok is stopping \u201cSpring teaser\u201d." in text
+    assert "*Still running:* stopping \u2014 we'll confirm here when TikTok does" in text
+    assert row["log_id"] and row["log_id"] in text
+    update = updates(h, first["ts"])[-1]
+    assert buttons(update.params) == []
+    assert "*Stopping* \u2014 <@U1> asked TikTok to cancel it <!date^" in text_of(update.params)
+    assert "we'll confirm here." in text_of(update.params)
+    row = stored(h)
+    assert (row["final"], row["cancel_by"]) == (0, "U1"), "TikTok's ok is not its final word"
+
+
+async def test_failed_click_keeps_the_button_and_tells_the_clicker(hn):
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID)
+    first = await announce(h)
+    h.tiktok.script_error("cancel", 500, "internal_error", times=3)
+    answer = await h.click("cancel_upload", PID)
+    assert answer.get("response_type") == "ephemeral"
+    assert "Couldn't cancel" in text_of(answer)
+    await wait_until(lambda: updates(h, first["ts"]) and thread_posts(h, first["ts"]))
+    update = updates(h, first["ts"])[-1].params
+    assert [b["action_id"] for b in buttons(update)] == ["cancel_upload"]
+    assert "<@U1>" in text_of(update) and "Couldn't cancel" in text_of(update)
+    assert "Couldn't cancel" in text_of(thread_posts(h, first["ts"])[0].params)
+    assert h.last_audit()["outcome"] == "internal_error"
+    assert stored(h)["final"] == 0
+
+
+async def test_click_with_an_account_that_did_not_start_it_keeps_the_button(hn):
+    h = hn
+    await h.link()
+    h.tiktok.add_user("open-2", "Other")
+    h.tiktok.add_upload(PID, open_id="open-2")
+    first = await announce(h)
+    answer = await h.click("cancel_upload", PID)
+    assert "didn't start this upload" in text_of(answer)
+    await wait_until(lambda: updates(h, first["ts"]))
+    update = updates(h, first["ts"])[-1].params
+    assert [b["action_id"] for b in buttons(update)] == ["cancel_upload"]
+    assert h.last_audit()["outcome"] == "token_not_authorized_for_specified_publish_id"
+
+
+async def test_publish_not_cancellable_removes_the_button(hn):
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID, cancellable=False)
+    first = await announce(h)
+    answer = await h.click("cancel_upload", PID)
+    assert "already finished" in text_of(answer)
+    await wait_until(lambda: updates(h, first["ts"]))
+    assert buttons(updates(h, first["ts"])[0].params) == []
+    await settle(h)
+    for update in updates(h, first["ts"]):
+        assert buttons(update.params) == []
+
+
+async def test_two_concurrent_clicks_make_one_tiktok_call(hn):
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID)
+    first = await announce(h)
+    ok = {"error": {"code": "ok", "message": "", "log_id": "L1"}}
+    h.tiktok.script("cancel", Reply(delay=0.5, json=ok))
+    answers = await asyncio.gather(
+        h.click("cancel_upload", PID), h.click("cancel_upload", PID, user_id="U2")
+    )
+    assert len(h.tiktok.calls_to("cancel")) == 1
+    texts = sorted(text_of(a) for a in answers)
+    assert any("under way" in t for t in texts)
+    assert any("TikTok is stopping" in t for t in texts)
+    await settle(h)
+    assert sorted(r["outcome"] for r in cancel_rows(h)) == ["in_flight", "ok"]
+    assert len(thread_posts(h, first["ts"])) >= 1
+    assert buttons(updates(h, first["ts"])[-1].params) == []
+
+
+async def test_click_and_command_together_make_one_tiktok_call(hn):
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID)
+    await announce(h)
+    ok = {"error": {"code": "ok", "message": "", "log_id": "L1"}}
+    h.tiktok.script("cancel", Reply(delay=0.5, json=ok))
+    await asyncio.gather(h.click("cancel_upload", PID), h.command(PID))
+    assert len(h.tiktok.calls_to("cancel")) == 1
+    await settle(h)
+    assert sorted(r["outcome"] for r in cancel_rows(h)) == ["in_flight", "ok"]
+
+
+async def test_command_on_an_announced_upload_threads_and_updates_too(hn):
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID)
+    first = await announce(h)
+    await h.command(f"{PID} wrong video")
+    await wait_until(lambda: thread_posts(h, first["ts"]) and updates(h, first["ts"]))
+    reply = text_of(thread_posts(h, first["ts"])[0].params)
+    assert "wrong video" in reply and "<@U1>" in reply
+    assert buttons(updates(h, first["ts"])[-1].params) == []
+
+
+async def test_slack_failure_on_the_thread_reply_keeps_the_audit_row_finished(hn):
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID)
+    first = await announce(h)
+    h.slack.fail("chat.postMessage", error="internal_error")
+    answer = await h.click("cancel_upload", PID)
+    assert "TikTok is stopping" in text_of(answer)
+    await settle(h)
+    (row,) = cancel_rows(h)
+    assert (row["state"], row["outcome"], row["publish_id"]) == ("finished", "ok", PID)
+    assert row["finished_at"]
+    assert (stored(h)["final"], stored(h)["cancel_by"]) == (0, "U1")
+    await wait_until(lambda: updates(h, first["ts"]), what="the announcement update")
+
+
+async def test_slack_5xx_on_the_thread_reply_still_updates_the_announcement(hn):
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID)
+    first = await announce(h)
+    h.slack.fail_http("chat.postMessage", status=502)  # non-JSON, as a proxy answers
+    answer = await h.click("cancel_upload", PID)
+    assert "TikTok is stopping" in text_of(answer)
+    await settle(h)
+    (row,) = cancel_rows(h)
+    assert (row["state"], row["outcome"]) == ("finished", "ok")
+    assert updates(h, first["ts"]), "the announcement kept its Cancel button after a cancel"
+    assert buttons(updates(h, first["ts"])[-1].params) == []
+
+
+async def test_unannounced_upload_goes_to_the_audit_channel_not_a_thread(h):
+    await h.restart(notify_token=NOTIFY, audit_channel="CAUDIT")
+    await h.link()
+    h.tiktok.add_upload(PID2)
+    await h.command(PID2)
+    await wait_until(lambda: top_posts(h, "CAUDIT"), what="audit channel post")
+    (post,) = top_posts(h, "CAUDIT")
+    assert not post.params.get("thread_ts")
+    assert PID2 in text_of(post.params) and "<@U1>" in text_of(post.params)
+    assert thread_posts(h) == []
+    assert h.slack.calls_to("chat.update") == []
+
+
+async def test_announced_upload_with_audit_channel_goes_to_the_thread_only(h):
+    await h.restart(notify_token=NOTIFY, audit_channel="CAUDIT")
+    await h.link()
+    h.tiktok.add_upload(PID)
+    first = await announce(h)
+    await h.click("cancel_upload", PID)
+    await settle(h)
+    assert len(thread_posts(h, first["ts"])) == 1
+    assert top_posts(h, "CAUDIT") == []

@@ -1,0 +1,188 @@
+"""Polling TikTok's status for announced uploads: schedule, backoff, rate limit, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.announcing import (
+    PID,
+    announce,
+    make_due,
+    settle,
+    stored,
+    thread_posts,
+    updates,
+    wait_until,
+)
+from tests.conftest import buttons, db_execute, db_rows, text_of
+
+# --- polling ---------------------------------------------------------------------------------
+
+
+async def _announce_with_a_poll_link(h) -> dict:
+    """Announce PID and leave U1 as its last actor (a cancel TikTok failed), so polls can run."""
+    await h.link()
+    h.tiktok.add_upload(PID)
+    first = await announce(h)
+    await asyncio.sleep(0.2)  # let the poller take the wake-up first (see the shutdown test)
+    await h.bot.services.poller.stop()  # drive polls by hand: no timing races
+    h.tiktok.script_error("cancel", 500, "internal_error", times=3)
+    await h.command(PID)
+    await settle(h)
+    return first
+
+
+async def test_polling_follows_download_then_failure_and_stops(hn):
+    h = hn
+    first = await _announce_with_a_poll_link(h)
+    poller = h.bot.services.poller
+    threads_before = len(thread_posts(h, first["ts"]))
+    make_due(h)
+    assert await poller.poll_due() == 1
+    row = stored(h)
+    assert row["status"] == "PROCESSING_DOWNLOAD" and row["final"] == 0
+    assert row["next_poll_at"] > time.time() and row["poll_count"] == 1
+    assert "downloading" in text_of(updates(h, first["ts"])[-1].params)
+    assert len(thread_posts(h, first["ts"])) == threads_before
+
+    h.tiktok.set_status(PID, "FAILED", "frame_rate_check_failed")
+    make_due(h)
+    assert await poller.poll_due() == 1
+    row = stored(h)
+    assert (row["status"], row["fail_reason"], row["final"]) == (
+        "FAILED",
+        "frame_rate_check_failed",
+        1,
+    )
+    assert row["next_poll_at"] is None
+    reply = thread_posts(h, first["ts"])[-1]
+    assert "frame rate" in text_of(reply.params).lower()
+    assert buttons(updates(h, first["ts"])[-1].params) == []
+
+    fetches = len(h.tiktok.calls_to("status"))
+    db_execute(h, "UPDATE announcements SET next_poll_at = ?", time.time() - 1)
+    assert await poller.poll_due() == 0
+    assert len(h.tiktok.calls_to("status")) == fetches
+
+
+async def test_polling_uses_the_announcements_team_account(hn):
+    h = hn
+    h.slack.set_user("UADMIN", is_admin=True)
+    await h.link_team("brand", admin="UADMIN", open_id="open-brand")
+    h.tiktok.add_upload(PID, open_id="open-brand", status="SEND_TO_USER_INBOX")
+    first = await announce(h, account="brand")
+    await asyncio.sleep(0.2)  # let the poller take the wake-up first
+    await h.bot.services.poller.stop()
+    make_due(h)
+    assert await h.bot.services.poller.poll_due() == 1
+    (call,) = h.tiktok.calls_to("status")
+    assert h.tiktok.grant_for(call.token).open_id == "open-brand"
+    row = stored(h)
+    assert (row["status"], row["final"]) == ("SEND_TO_USER_INBOX", 1)
+    assert "inbox" in text_of(thread_posts(h, first["ts"])[-1].params)
+
+
+async def test_not_cancellable_click_makes_the_poller_find_where_it_ended(hn):
+    # The real background poller, woken by the publish_not_cancellable answer.
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID, status="PUBLISH_COMPLETE")
+    first = await announce(h)
+    await h.click("cancel_upload", PID)
+    await wait_until(
+        lambda: stored(h)["final"] == 1 and len(thread_posts(h, first["ts"])) >= 2,
+        what="the poller to reach the final state",
+    )
+    assert stored(h)["status"] == "PUBLISH_COMPLETE"
+    assert "posted" in text_of(thread_posts(h, first["ts"])[-1].params)
+    assert buttons(updates(h, first["ts"])[-1].params) == []
+
+
+async def test_polling_backs_off_between_polls(hn):
+    h = hn
+    await _announce_with_a_poll_link(h)
+    poller = h.bot.services.poller
+    gaps = []
+    for _ in range(3):
+        make_due(h)
+        await poller.poll_due()
+        gaps.append(stored(h)["next_poll_at"] - time.time())
+    assert gaps[0] < gaps[1] < gaps[2]
+    assert all(g <= 300 + 1 for g in gaps)
+
+
+async def test_polling_without_any_link_makes_no_call_and_reschedules(hn):
+    h = hn
+    await announce(h)
+    await asyncio.sleep(0.2)  # let the poller take the wake-up first (see the shutdown test)
+    await h.bot.services.poller.stop()
+    make_due(h)
+    assert await h.bot.services.poller.poll_due() == 1
+    assert h.tiktok.calls_to("status") == []
+    assert stored(h)["next_poll_at"] > time.time()
+
+
+async def test_polling_keeps_within_20_status_fetches_a_minute_per_account(hn):
+    h = hn
+    await h.link()
+    ids = [f"v_pub_url~v2.5{n:02d}" for n in range(25)]
+    for pid in ids:
+        h.tiktok.add_upload(pid)
+        await announce(h, publish_id=pid)
+    await asyncio.sleep(0.2)  # let the poller take the wake-ups first
+    await h.bot.services.poller.stop()
+    # U1 tried (and failed) to cancel each, so U1's link is the one that follows them.
+    db_execute(h, "UPDATE announcements SET last_user_id = 'U1', next_poll_at = ?", 0)
+    poller = h.bot.services.poller
+    await poller.poll_due()
+    await poller.poll_due()
+    assert len(h.tiktok.calls_to("status")) == 20
+    waiting = db_rows(h, "SELECT * FROM announcements WHERE status = ''")
+    assert len(waiting) == 5
+    assert all(r["next_poll_at"] > time.time() for r in waiting)
+
+
+async def test_polling_gives_up_two_hours_after_the_announcement(hn):
+    h = hn
+    await _announce_with_a_poll_link(h)
+    db_execute(h, "UPDATE announcements SET created_at = ?", time.time() - 3 * 3600)
+    make_due(h)
+    await h.bot.services.poller.poll_due()
+    row = stored(h)
+    assert row["final"] == 0 and row["next_poll_at"] is None
+
+
+async def test_poller_stops_promptly_when_woken_just_before_shutdown(hn):
+    # An announcement (or a publish_not_cancellable answer) wakes the poller; shutdown
+    # (SIGTERM -> Bot.stop -> poller.stop) in the same instant must still finish.
+    h = hn
+    await announce(h)
+    await asyncio.sleep(0.2)  # the poller is idle, waiting for the next due time
+    poller = h.bot.services.poller
+    poller.wake()  # what AnnouncementService.announce does through on_new
+    try:
+        await asyncio.wait_for(poller.stop(), timeout=3)
+    except TimeoutError:
+        pytest.fail("StatusPoller.stop() hung: the wake-up swallowed the cancel")
+
+
+async def test_polling_state_survives_a_restart(hn):
+    h = hn
+    first = await _announce_with_a_poll_link(h)
+    make_due(h)
+    await h.bot.services.poller.poll_due()
+    assert stored(h)["poll_count"] == 1
+    await h.stop()
+    h.tiktok.set_status(PID, "PUBLISH_COMPLETE")
+    make_due(h)
+    await h.start()  # the new bot's own background poller picks it up
+    await wait_until(
+        lambda: len(thread_posts(h, first["ts"])) >= 2, timeout=10, what="final state post"
+    )
+    row = stored(h)
+    assert (row["status"], row["final"], row["next_poll_at"]) == ("PUBLISH_COMPLETE", 1, None)
+    assert row["poll_count"] >= 1
+    assert "posted" in text_of(thread_posts(h, first["ts"])[-1].params)
