@@ -20,6 +20,7 @@ SETTING_NAMES = (
     "TOKEN_ENCRYPTION_KEY",
     "OLD_TOKEN_ENCRYPTION_KEY",
     "DATABASE_PATH",
+    "DATABASE_URL",
     "NOTIFY_TOKEN",
     "AUDIT_CHANNEL",
     "ADMIN_USERS",
@@ -49,6 +50,8 @@ def env_for(settings, **extra: str) -> dict[str, str]:
         "TOKEN_ENCRYPTION_KEY": settings.token_encryption_key,
         "DATABASE_PATH": settings.database_path,
     }
+    if settings.database_url:  # the harness runs on PostgreSQL: so does the CLI
+        values["DATABASE_URL"] = settings.database_url
     return clean_env(**{**values, **extra})
 
 
