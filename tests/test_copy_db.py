@@ -210,6 +210,8 @@ async def test_a_row_in_any_table_makes_the_target_non_empty(h, tmp_path, postgr
 
 @pytest.mark.needs_postgres
 async def test_a_wrong_password_is_one_line_without_it(h, tmp_path, needs_postgres):
+    await h.restart(database_url="")  # a SQLite file to copy
+    await h.stop()
     parts = urlsplit(needs_postgres)
     wrong = needs_postgres.replace(f":{parts.password}@", ":not-the-password-4711@")
     code, out, err = await cli(h, tmp_path, "copy-db", "--to", wrong)
