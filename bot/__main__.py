@@ -7,6 +7,11 @@ python -m bot announce --channel C… <publish_id> [--title …] [--account …]
 python -m bot accounts              list linked TikTok accounts and grants (never tokens)
 python -m bot check                 validate settings, call Slack and TikTok once
 python -m bot rotate-key            re-encrypt stored tokens (OLD_TOKEN_ENCRYPTION_KEY → new)
+python -m bot copy-db --to postgresql://…   copy the SQLite database (DATABASE_PATH) into an
+                                    empty PostgreSQL one, then set DATABASE_URL to it
+
+Every tool reads the database the bot uses: PostgreSQL at DATABASE_URL when it is set, else
+the SQLite file at DATABASE_PATH.
 python -m bot sandbox [--port N] [--db PATH]   try the bot with stand-ins of Slack and TikTok
 """
 
@@ -55,6 +60,17 @@ def _parser() -> argparse.ArgumentParser:
         help="re-encrypt every stored token with TOKEN_ENCRYPTION_KEY, reading them with "
         "OLD_TOKEN_ENCRYPTION_KEY",
     )
+    copy = sub.add_parser(
+        "copy-db",
+        help="copy the SQLite database at DATABASE_PATH into an empty PostgreSQL database "
+        "(all or nothing; tokens stay encrypted); then set DATABASE_URL to it",
+    )
+    copy.add_argument(
+        "--to",
+        required=True,
+        metavar="postgresql://USER:PASSWORD@HOST:PORT/DB",
+        help="the target, in DATABASE_URL's form; it must hold no data yet",
+    )
     sandbox = sub.add_parser(
         "sandbox", help="run the real bot against built-in stand-ins of Slack and TikTok"
     )
@@ -79,7 +95,12 @@ def _database() -> str | None:
 
 
 def _read_database(read):
-    """`read(db)` in one transaction; None if there is no database."""
+    """`read(db)` in one transaction; None if there is no database or it can't be reached
+    (said in one line, without the password)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.check import describe_database
+    from bot.copy_db import one_line
     from storage.db import Store
 
     url = _database()
@@ -88,6 +109,13 @@ def _read_database(read):
     store = Store(url)
     try:
         return store.call(read)
+    except SQLAlchemyError as error:
+        where = describe_database(url)
+        print(
+            f"tiktok-cancel: can't use the database ({where}): {one_line(error, url)}",
+            file=sys.stderr,
+        )
+        return None
     finally:
         store.close()
 
@@ -228,6 +256,14 @@ def run_rotate_key() -> int:
     return 1 if unreadable else 0
 
 
+def run_copy_db(to: str) -> int:
+    from bot.copy_db import copy_db
+
+    env = read_environment()
+    path = env.get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
+    return copy_db(path, to, complain=lambda line: print(line, file=sys.stderr))
+
+
 async def serve(settings) -> None:
     from bot.app import Bot
 
@@ -265,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_check()
     if args.command == "rotate-key":
         return run_rotate_key()
+    if args.command == "copy-db":
+        return run_copy_db(args.to)
     if args.command == "sandbox":
         from sandbox.server import serve_sandbox
 

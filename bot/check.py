@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import make_url
 
+from bot.copy_db import one_line
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
 from storage.db import Store
@@ -37,8 +38,8 @@ async def check(settings: Settings, say: Say = print) -> int:
     try:
         store.call(lambda db: db.execute("SELECT 1").scalar())
         report(True, f"database: {where}: reachable and up to date")
-    except Exception as exc:
-        report(False, f"database: {where}: can't be used ({type(exc).__name__})")
+    except Exception as exc:  # any failure means "not usable"; the line says which
+        report(False, f"database: {where}: can't be used: {one_line(exc, settings.store_url)}")
     finally:
         store.close()
     async with aiohttp.ClientSession() as session:

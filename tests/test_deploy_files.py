@@ -51,6 +51,12 @@ def test_operator_guide_covers_what_an_operator_needs():
         ".backup",
         "rotate-key",
         "Logs",
+        "load balancer",
+        "up to 10 connections",
+        "DATABASE_URL",
+        "?host=/run/postgresql",
+        "pg_dump",
+        "copy-db --to",
     ):
         assert topic in guide, topic
 
