@@ -111,7 +111,7 @@ async def test_the_same_cancel_on_both_replicas_makes_one_tiktok_call(replicas):
     await a.link(user_id="U1", open_id="open-1")
     await b.link(user_id="U2", open_id="open-1")
     a.tiktok.add_upload(PID, open_id="open-1")
-    a.tiktok.cancel_latency_s = 1.5  # TikTok is slow: the first cancel is still in flight
+    a.tiktok.cancel_latency_s = 2.0  # TikTok is slow: the first cancel is still in flight
 
     url_a, url_b = await asyncio.gather(
         a.send_command(f"{PID} from A", user_id="U1"),
