@@ -181,6 +181,9 @@ class StatusPoller:
 
     async def _run(self) -> None:
         while True:
+            # Cleared before the schedule is read: a wake-up that comes while it is being read
+            # (a new upload, a poll made due now) is kept, not lost until the next timeout.
+            self._wake.clear()
             try:
                 await self.poll_due()
                 next_at = await self.store.run(store_announcements.next_poll_time)
@@ -188,7 +191,6 @@ class StatusPoller:
                 log.exception("poller.failed")
                 next_at = None
             wait = 60.0 if next_at is None else max(0.05, min(60.0, next_at - time.time()))
-            self._wake.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
             # arrives together with a wake-up, and stop() would then wait forever.
             with contextlib.suppress(TimeoutError):
