@@ -2,10 +2,13 @@
 
 `BotProcess` starts it with an environment built from scratch (settings pointing at the
 `FakeSlack` and `FakeTikTok` running in the test process, a free loopback port, the SQLite
-file in `tmp_path`, `LOG_LEVEL=DEBUG`), drives it over loopback as Slack and a person would,
-and reads back what it left: audit rows, its stderr log. It can be stopped with any signal
-and started again on the same database. Every wait is bounded, and teardown SIGKILLs a
-process that is still running.
+file in `tmp_path` or `DATABASE_URL=<PostgreSQL URL>` as an override, `LOG_LEVEL=DEBUG`),
+drives it over loopback as Slack and a person would, and reads back what it left (audit
+rows, read through SQLAlchemy from whichever database it uses; its stderr log). It can be
+stopped with any signal and started again on the same database. `replica()` makes a second
+process with the same settings and database (its own port and log), for replica tests; both
+talk to the same fakes. Every wait is bounded, and teardown SIGKILLs a process that is
+still running.
 
 The bot's TikTok budgets are `Settings` defaults (5 s per request, 12 s per cancel), which
 no environment variable changes: the tests here run with the budgets a person would get.
@@ -16,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -26,11 +29,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from sqlalchemy.pool import NullPool
 
 from sandbox.fakes import FakeSlack, FakeTikTok
 from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
 from tests.conftest import REDIRECT_URI, button_urls, confirm_form, state_of
+from tests.pg import sqlalchemy_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 15.0
@@ -80,6 +86,18 @@ class BotProcess:
         self.env = self._environment(overrides)
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
+        self._reader: sa.Engine | None = None
+
+    def replica(self, workdir: Path) -> BotProcess:
+        """Another process with this one's settings (keys, tokens, database), its own port,
+        home and log: a second replica of the same deployment. Not started."""
+        shared = {k: v for k, v in self.env.items() if k not in ("PORT", "HOME")}
+        return BotProcess(self.slack, self.tiktok, workdir, self.session, **shared)
+
+    @property
+    def database_url(self) -> str:
+        """The PostgreSQL URL it runs on (libpq form), "" when it uses the SQLite file."""
+        return self.env.get("DATABASE_URL", "")
 
     def _environment(self, overrides: dict[str, str]) -> dict[str, str]:
         env = {
@@ -178,12 +196,15 @@ class BotProcess:
         await self.start(**overrides)
 
     async def close(self) -> None:
-        """Teardown: SIGKILL whatever still runs."""
+        """Teardown: SIGKILL whatever still runs; close the reading engine."""
         if self.running:
             assert self.proc is not None
             self.proc.kill()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.proc.wait(), 10)
+        if self._reader is not None:
+            self._reader.dispose()
+            self._reader = None
 
     # --- Slack's side ------------------------------------------------------------------
     async def post_slack(
@@ -269,13 +290,26 @@ class BotProcess:
         return await self.confirm(page)
 
     # --- reading back ------------------------------------------------------------------
+    def _engine(self) -> sa.Engine:
+        # No pool: nothing stays open between reads (the SQLite file, or a PostgreSQL schema
+        # that is dropped when the test ends).
+        if self._reader is None:
+            if self.database_url:
+                url = sqlalchemy_url(self.database_url)
+                self._reader = sa.create_engine(url, poolclass=NullPool)
+            else:
+                self._reader = sa.create_engine(
+                    f"sqlite:///{self.db_path}", poolclass=NullPool, connect_args={"timeout": 10}
+                )
+        return self._reader
+
     def rows(self, sql: str, *params) -> list[dict]:
-        conn = sqlite3.connect(self.db_path, timeout=10)
-        conn.row_factory = sqlite3.Row
-        try:
-            return [dict(r) for r in conn.execute(sql, params)]
-        finally:
-            conn.close()
+        """Rows of one SELECT (`?` placeholders, as in sqlite3), on whichever database."""
+        names = iter(range(len(params)))
+        text = re.sub(r"\?", lambda _: f":p{next(names)}", sql)
+        with self._engine().connect() as conn:
+            result = conn.execute(sa.text(text), {f"p{i}": v for i, v in enumerate(params)})
+            return [dict(r._mapping) for r in result]
 
     def cancel_rows(self, publish_id: str | None = None) -> list[dict]:
         rows = self.rows("SELECT * FROM audit WHERE action = 'cancel' ORDER BY id")
