@@ -4,7 +4,7 @@ Webhooks: the `TikTok-Signature` is checked (HMAC-SHA256 with the client secret 
 "<t>.<body>", timestamps older than 5 minutes refused), each event is applied once however
 often TikTok delivers it. Polling: due uploads are fetched with the status endpoint, at most
 20 fetches a minute per TikTok account (TikTok allows 30), backing off from 15 s to 5 min,
-and given up 2 hours after the announcement. The schedule lives in SQLite, so a restart
+and given up 2 hours after the announcement. The schedule lives in the database, so a restart
 picks it up.
 """
 

@@ -100,7 +100,7 @@ async def test_two_concurrent_clicks_make_one_tiktok_call(hn):
     h.tiktok.add_upload(PID)
     first = await announce(h)
     ok = {"error": {"code": "ok", "message": "", "log_id": "L1"}}
-    h.tiktok.script("cancel", Reply(delay=0.5, json=ok))
+    h.tiktok.script("cancel", Reply(delay=2.0, json=ok))  # long enough to overlap under load
     answers = await asyncio.gather(
         h.click("cancel_upload", PID), h.click("cancel_upload", PID, user_id="U2")
     )
@@ -120,7 +120,7 @@ async def test_click_and_command_together_make_one_tiktok_call(hn):
     h.tiktok.add_upload(PID)
     await announce(h)
     ok = {"error": {"code": "ok", "message": "", "log_id": "L1"}}
-    h.tiktok.script("cancel", Reply(delay=0.5, json=ok))
+    h.tiktok.script("cancel", Reply(delay=2.0, json=ok))  # long enough to overlap under load
     await asyncio.gather(h.click("cancel_upload", PID), h.command(PID))
     assert len(h.tiktok.calls_to("cancel")) == 1
     await settle(h)
