@@ -49,7 +49,7 @@ async def build_services(settings: Settings) -> Services:
     tokens = TokenService(store, Links(Fernet(settings.token_encryption_key.encode())), tiktok)
     linking = LinkingService(settings, store, tiktok, tokens)
     cancels = CancelService(settings, store, tiktok, tokens, linking)
-    statuses = StatusService(cancels)
+    statuses = StatusService(settings, store, tiktok, tokens, linking)
     slack_client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
@@ -79,8 +79,17 @@ async def build_services(settings: Settings) -> Services:
         linking=linking,
         cancels=cancels,
         statuses=statuses,
-        router=CommandRouter(cancels, statuses, linking, announcements, teams, visibility),
-        buttons=ButtonService(cancels, settings.admin_users),
+        router=CommandRouter(
+            cancels,
+            statuses,
+            linking,
+            tokens,
+            settings.admin_users,
+            announcements,
+            teams,
+            visibility,
+        ),
+        buttons=ButtonService(cancels, store, settings.admin_users),
         slack=slack,
         announcements=announcements,
         webhooks=WebhookReceiver(
@@ -92,7 +101,7 @@ async def build_services(settings: Settings) -> Services:
         ),
         poller=poller,
         teams=teams,
-        home=HomeService(cancels, teams, announcements, slack, visibility),
+        home=HomeService(store, tokens, linking, teams, announcements, slack, visibility),
     )
 
 

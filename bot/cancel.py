@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.acting import Acting, call_with_link, resolve_link
-from bot.linking import LinkingNotConfigured, LinkingService
+from bot.background import Background
+from bot.linking import LinkingService
 from bot.outcome import Actor, Outcome
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
@@ -28,7 +29,6 @@ from storage import announcements, audit, leases
 from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
-from storage.states import PendingLink
 
 log = logging.getLogger(__name__)
 
@@ -77,32 +77,15 @@ class CancelService:
         # A cancel's claim on its upload outlives the whole attempt (the deadline), so a live
         # holder never loses it; a dead replica's claim frees itself soon after.
         self.claim_seconds = settings.cancel_deadline + 5.0
-        self._in_flight: set[asyncio.Task[Outcome]] = set()  # for shutdown, not for deciding
-        self._background: set[asyncio.Task] = set()
-
-    async def connect_url(self, actor: Actor, publish_id: str = "", reason: str = "") -> str:
-        """A consent URL that, once used, offers to retry this cancel; "" if not configured."""
-        pending = PendingLink(
-            team_id=actor.team_id,
-            user_id=actor.user_id,
-            kind="user",
-            owner=actor.user_id,
-            channel_id=actor.channel_id,
-            retry_publish_id=publish_id,
-            retry_reason=reason,
-        )
-        try:
-            return await self.linking.start(pending)
-        except LinkingNotConfigured:
-            return ""
+        self._in_flight = Background("cancel")  # for shutdown, not for deciding
+        self._told = Background("cancel.listener")  # listeners told of finished cancels
 
     async def cancel(
         self, actor: Actor, publish_id: str, reason: str = "", account: str = ""
     ) -> Outcome:
         """Cancel `publish_id` for `actor`, with team account `account` if they asked for one."""
         task = asyncio.create_task(self._cancel(actor, publish_id, reason, account))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        self._in_flight.track(task)
         outcome = await asyncio.shield(task)  # a dropped Slack request must not orphan the row
         if outcome.code != "in_flight":
             self._notify(outcome)
@@ -110,7 +93,12 @@ class CancelService:
 
     def pending(self) -> list[asyncio.Task]:
         """In-flight cancels and their listener posts (shutdown waits for them)."""
-        return [*self._in_flight, *self._background]
+        return [*self._in_flight.pending(), *self._told.pending()]
+
+    async def listeners_done(self, timeout_s: float = 5.0) -> None:
+        """Wait (a little) for the listeners told of finished cancels, e.g. the announcement
+        update, so what is shown next reflects them."""
+        await self._told.settle(timeout_s)
 
     async def drain(self) -> None:
         """Wait for what `pending` lists."""
@@ -130,7 +118,7 @@ class CancelService:
         audit_id = await self.store.run(audit.record, entry, AuditFinish(outcome=code))
         connect_url = ""
         if code in ("not_linked", "link_unreadable", "link_expired"):
-            connect_url = await self.connect_url(actor, publish_id, reason)
+            connect_url = await self.linking.connect_url(actor, publish_id, reason)
         data = dict(data or {})
         if account:
             data["admins"] = sorted(self.settings.admin_users)
@@ -245,7 +233,7 @@ class CancelService:
             code, account = "team_link_expired", link.owner
             data = {"admins": sorted(self.settings.admin_users)}
         elif code in ("link_expired", "link_unreadable", "not_linked"):
-            connect_url = await self.connect_url(actor, publish_id, reason)
+            connect_url = await self.linking.connect_url(actor, publish_id, reason)
         return Outcome(
             action="cancel",
             code=code,
@@ -283,13 +271,4 @@ class CancelService:
 
     def _notify(self, outcome: Outcome) -> None:
         for listener in self.listeners:
-            task = asyncio.create_task(self._safe(listener, outcome))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-
-    @staticmethod
-    async def _safe(listener: OutcomeListener, outcome: Outcome) -> None:
-        try:
-            await listener(outcome)
-        except Exception:
-            log.exception("cancel.listener_failed", extra={"audit_id": outcome.audit_id})
+            self._told.spawn(listener(outcome))

@@ -22,6 +22,7 @@ from collections import deque
 from bot import messages
 from bot.acting import call_with_link, poll_link
 from bot.announcing import AnnouncementService
+from bot.background import Background
 from bot.link_notices import LinkNotices
 from bot.tiktok import TikTokClient
 from bot.tiktok_rules import STATUS_VALUES
@@ -72,7 +73,7 @@ class WebhookReceiver:
         self.announcements = announcements
         self.tokens = tokens
         self.notices = notices
-        self._tasks: set[asyncio.Task] = set()
+        self._applying = Background("webhook.apply")
 
     async def receive(self, body: bytes, signature: str) -> int:
         """Check one delivery and apply it in the background; returns the status to answer.
@@ -92,14 +93,12 @@ class WebhookReceiver:
             return 400
         if not isinstance(content, dict):
             content = {}
-        task = asyncio.create_task(self._apply(body, name, event, content))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._applying.spawn(self._apply(body, name, event, content))
         return 200
 
     def pending(self) -> list[asyncio.Task]:
         """Deliveries still being applied (shutdown waits for them)."""
-        return list(self._tasks)
+        return self._applying.pending()
 
     async def drain(self) -> None:
         """Wait for what `pending` lists."""

@@ -7,12 +7,14 @@ import time
 
 from bot import messages
 from bot.announcing import AnnouncementService
-from bot.cancel import CancelService
+from bot.linking import LinkingService
 from bot.outcome import Actor
 from bot.slack_out import SlackOut
 from bot.team_accounts import TeamAccounts
+from bot.tokens import TokenService
 from bot.visibility import ChannelVisibility
 from storage import audit
+from storage.db import Store
 from storage.links import LinkUnreadable
 
 log = logging.getLogger(__name__)
@@ -21,20 +23,24 @@ log = logging.getLogger(__name__)
 class HomeService:
     def __init__(
         self,
-        cancels: CancelService,
+        store: Store,
+        tokens: TokenService,
+        linking: LinkingService,
         teams: TeamAccounts,
         announcements: AnnouncementService,
         slack: SlackOut,
         visibility: ChannelVisibility,
     ):
-        self.cancels = cancels
+        self.store = store
+        self.tokens = tokens
+        self.linking = linking
         self.teams = teams
         self.announcements = announcements
         self.slack = slack
         self.visibility = visibility
 
     async def view(self, actor: Actor) -> dict:
-        tokens = self.cancels.tokens
+        tokens = self.tokens
         try:
             link = await tokens.load(actor.team_id, "user", actor.user_id)
         except LinkUnreadable:
@@ -42,11 +48,11 @@ class HomeService:
         forgotten = link is None and (
             await tokens.forgotten(actor.team_id, "user", actor.user_id) is not None
         )
-        connect_url = "" if link else await self.cancels.connect_url(actor)
+        connect_url = "" if link else await self.linking.connect_url(actor)
         is_admin, teams = await self.teams.visible_to(actor)
         uploads = await self.announcements.in_flight(actor.team_id)
         visible = await self.visibility.visible(actor.user_id, uploads)
-        rows = await self.cancels.store.run(audit.recent_for_user, actor.team_id, actor.user_id)
+        rows = await self.store.run(audit.recent_for_user, actor.team_id, actor.user_id)
         return messages.home_view(
             link,
             connect_url,

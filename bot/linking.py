@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from cryptography.fernet import InvalidToken
 
+from bot.outcome import Actor
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
@@ -81,6 +82,22 @@ class LinkingService:
     @property
     def configured(self) -> bool:
         return bool(self.settings.tiktok_redirect_uri)
+
+    async def connect_url(self, actor: Actor, publish_id: str = "", reason: str = "") -> str:
+        """A consent URL that, once used, offers to retry this cancel; "" if not configured."""
+        pending = PendingLink(
+            team_id=actor.team_id,
+            user_id=actor.user_id,
+            kind="user",
+            owner=actor.user_id,
+            channel_id=actor.channel_id,
+            retry_publish_id=publish_id,
+            retry_reason=reason,
+        )
+        try:
+            return await self.start(pending)
+        except LinkingNotConfigured:
+            return ""
 
     async def start(self, pending: PendingLink) -> str:
         """A consent-page URL whose state is bound to `pending`; valid for 10 minutes."""

@@ -16,6 +16,7 @@ from bot.linking import LinkingService
 from bot.outcome import Actor
 from bot.status import StatusService
 from bot.team_accounts import TeamAccounts
+from bot.tokens import TokenService
 from bot.visibility import ChannelVisibility
 from storage.links import LinkUnreadable
 
@@ -28,6 +29,8 @@ class CommandRouter:
         cancels: CancelService,
         statuses: StatusService,
         linking: LinkingService,
+        tokens: TokenService,
+        admins: frozenset[str],
         announcements: AnnouncementService,
         teams: TeamAccounts,
         visibility: ChannelVisibility,
@@ -35,6 +38,8 @@ class CommandRouter:
         self.cancels = cancels
         self.statuses = statuses
         self.linking = linking
+        self.tokens = tokens
+        self.admins = admins
         self.announcements = announcements
         self.teams = teams
         self.visibility = visibility
@@ -46,7 +51,7 @@ class CommandRouter:
         except Exception:
             log.exception("command.failed")
             about = parsed.publish_id if parsed.name == "cancel" else ""
-            return messages.internal_problem_message(about, self._admins)
+            return messages.internal_problem_message(about, self.admins)
 
     async def _dispatch(self, actor: Actor, parsed: Parsed) -> messages.Message:
         match parsed.name:
@@ -58,33 +63,29 @@ class CommandRouter:
                 outcome = await self.cancels.cancel(
                     actor, parsed.publish_id, parsed.reason, parsed.account
                 )
-                return messages.outcome_message(outcome, self._admins)
+                return messages.outcome_message(outcome, self.admins)
             case "list":
                 items = await self.announcements.in_flight(actor.team_id)
                 visible = await self.visibility.visible(actor.user_id, items)
                 return messages.list_message(visible.items, time.time(), visible.unknown > 0)
             case "accounts":
                 is_admin, views = await self.teams.visible_to(actor)
-                return messages.accounts_message(is_admin, views, self._admins)
+                return messages.accounts_message(is_admin, views, self.admins)
             case "team":
                 return await self._team(actor, parsed)
             case "status":
                 outcome = await self.statuses.status(actor, parsed.publish_id)
-                return messages.outcome_message(outcome, self._admins)
+                return messages.outcome_message(outcome, self.admins)
             case "connect":
-                return messages.connect_message(await self.cancels.connect_url(actor))
+                return messages.connect_message(await self.linking.connect_url(actor))
             case "disconnect":
                 result = await self.linking.disconnect(actor.team_id, actor.user_id)
                 return messages.disconnect_message(result.code, result.display_name)
             case "whoami":
                 return await self._whoami(actor)
             case "explain":
-                return messages.explain_message(self._catalog_code(parsed.code), self._admins)
+                return messages.explain_message(self._catalog_code(parsed.code), self.admins)
         return messages.help_message()
-
-    @property
-    def _admins(self) -> frozenset[str]:
-        return self.cancels.settings.admin_users
 
     async def _team(self, actor: Actor, parsed: Parsed) -> messages.Message:
         if parsed.action == "connect":
@@ -102,7 +103,7 @@ class CommandRouter:
             parsed.account,
             change.users,
             change.unchanged,
-            self._admins,
+            self.admins,
         )
 
     @staticmethod
@@ -114,18 +115,18 @@ class CommandRouter:
 
     async def _whoami(self, actor: Actor) -> messages.Message:
         """Which account acts, when and how it was linked; or that a link stopped working."""
-        tokens = self.cancels.tokens
+        tokens = self.tokens
         try:
             link = await tokens.load(actor.team_id, "user", actor.user_id)
         except LinkUnreadable:
-            return messages.link_unreadable_message(await self.cancels.connect_url(actor))
+            return messages.link_unreadable_message(await self.linking.connect_url(actor))
         if link is not None:
             teams = await tokens.store.run(
                 tokens.links.team_links_granted_to, actor.team_id, actor.user_id
             )
             return messages.whoami_message(link, teams)
         forgotten = await tokens.forgotten(actor.team_id, "user", actor.user_id)
-        url = await self.cancels.connect_url(actor)
+        url = await self.linking.connect_url(actor)
         if forgotten is not None:
             return messages.link_forgotten_message(forgotten, url)
         return messages.not_linked_message(url)

@@ -16,6 +16,7 @@ import aiohttp
 
 from bot import messages
 from bot.announcing import AnnouncementService
+from bot.background import Background
 from bot.cancel import CancelService
 from bot.command_parser import check_id
 from bot.following import StatusPoller, WebhookReceiver
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 
 
 class ButtonService:
-    def __init__(self, cancels: CancelService, admins: frozenset[str] = frozenset()):
+    def __init__(self, cancels: CancelService, store: Store, admins: frozenset[str] = frozenset()):
         self.cancels = cancels
+        self.store = store
         self._admins = admins
 
     @staticmethod
@@ -55,7 +57,7 @@ class ButtonService:
 
     async def retry_clicked(self, actor: Actor, key: str) -> messages.Message:
         """The "Cancel it now" button after linking: its key names a cancel this person asked."""
-        found = await self.cancels.store.run(retries.recall, key, actor.team_id, actor.user_id)
+        found = await self.store.run(retries.recall, key, actor.team_id, actor.user_id)
         if found is None:
             return messages.retry_gone_message()
         return await self._cancel(actor, *found)
@@ -93,13 +95,11 @@ class Services:
     poller: StatusPoller
     teams: TeamAccounts
     home: HomeService
-    _background: set[asyncio.Task] = field(default_factory=set)
-    _listeners: set[asyncio.Task] = field(default_factory=set)
+    _background: Background = field(default_factory=lambda: Background("services"))
+    _listeners: set[asyncio.Task] = field(default_factory=set)  # listeners working after ack
 
     def spawn(self, coro) -> None:
-        task = asyncio.create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background.spawn(coro)
 
     def after_link(self, result: LinkResult) -> None:
         """Tell the person in Slack which TikTok account is linked; offer to retry a cancel."""
@@ -123,6 +123,7 @@ class Services:
             await self.slack.respond(body["response_url"], message)
             return
         await self.slack.dm(actor.user_id, message)
+        await self.cancels.listeners_done()  # the Home shows the announcement as updated
         await self.home.publish(actor)
 
     async def close(self) -> None:
@@ -144,7 +145,7 @@ class Services:
     def _pending(self) -> list[asyncio.Task]:
         return [
             *self._listeners,
-            *self._background,
+            *self._background.pending(),
             *self.cancels.pending(),
             *self.webhooks.pending(),
         ]

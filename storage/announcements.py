@@ -136,8 +136,9 @@ def update_if(db: Database, publish_id: str, expected: dict, **changes) -> Annou
     the new row, or None when it changed in between (or is gone)."""
     expected, changes = _encode(dict(expected)), _encode(changes)
     changes["updated_at"] = time.time()
-    sets = ", ".join(f"[{name}] = ?" for name in changes)
-    checks = " AND ".join(f"[{name}] IS ?" for name in expected) or "1"
+    sets = ", ".join(f"{name} = ?" for name in changes)
+    # IS NOT DISTINCT FROM: equality that also matches NULL, in SQLite (3.39+) and PostgreSQL
+    checks = " AND ".join(f"{name} IS NOT DISTINCT FROM ?" for name in expected) or "1 = 1"
     sql = f"UPDATE {TABLE} SET {sets} WHERE publish_id = ? AND {checks}"
     cursor = db.execute(sql, [*changes.values(), publish_id, *expected.values()])
     return get(db, publish_id) if cursor.rowcount == 1 else None

@@ -20,6 +20,8 @@ SETTING_NAMES = (
     "TOKEN_ENCRYPTION_KEY",
     "OLD_TOKEN_ENCRYPTION_KEY",
     "DATABASE_PATH",
+    "DATABASE_URL",
+    "HOLD_SECONDS",
     "NOTIFY_TOKEN",
     "AUDIT_CHANNEL",
     "ADMIN_USERS",
@@ -47,9 +49,17 @@ def env_for(settings, **extra: str) -> dict[str, str]:
         "TIKTOK_REDIRECT_URI": settings.tiktok_redirect_uri or "",
         "TIKTOK_API_URL": settings.tiktok_api_url,
         "TOKEN_ENCRYPTION_KEY": settings.token_encryption_key,
-        "DATABASE_PATH": settings.database_path,
+        **database_env(settings),
     }
     return clean_env(**{**values, **extra})
+
+
+def database_env(settings) -> dict[str, str]:
+    """DATABASE_PATH, and DATABASE_URL when the test runs on PostgreSQL."""
+    env = {"DATABASE_PATH": settings.database_path}
+    if settings.database_url:
+        env["DATABASE_URL"] = settings.database_url
+    return env
 
 
 async def run_bot_cli(

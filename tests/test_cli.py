@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
 from sandbox.fakes.slack_requests import post_signed, slash_command_body
-from tests.cli_env import SETTING_NAMES
+from tests.cli_env import SETTING_NAMES, database_env
 from tests.conftest import REDIRECT_URI, button_urls, confirm_form, state_of, text_of
 
 PID = "v_pub_url~v2.123456789"
@@ -218,7 +218,7 @@ def test_console_script_exists_and_helps(tmp_path):
 
 async def export(h, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(
-        run_bot, ["audit", "export", *args], tmp_path, DATABASE_PATH=h.settings.database_path
+        run_bot, ["audit", "export", *args], tmp_path, **database_env(h.settings)
     )
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from cryptography.fernet import Fernet
 
 from tests.cli_env import clean_env, env_for, run_bot_cli
-from tests.conftest import text_of
+from tests.conftest import db_rows, text_of
 
 
 async def run_cli(tmp_path, env, *args) -> tuple[int, str, str]:
@@ -55,10 +53,9 @@ async def test_rotate_key_reencrypts_every_token_and_links_keep_working(h, tmp_p
     code, out, _ = await run_cli(tmp_path, env, "rotate-key")
     assert code == 0, out
     assert "re-encrypted 2 linked account(s)" in out
-    conn = sqlite3.connect(h.settings.database_path)
-    rows = conn.execute("SELECT access_token, refresh_token FROM links").fetchall()
-    conn.close()
-    for access, refresh in rows:
+    rows = db_rows(h, "SELECT access_token, refresh_token FROM links")
+    assert len(rows) == 2
+    for access, refresh in (r.values() for r in rows):
         Fernet(new_key.encode()).decrypt(access.encode())
         Fernet(new_key.encode()).decrypt(refresh.encode())
     await h.start(token_encryption_key=new_key)

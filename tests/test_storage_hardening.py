@@ -4,6 +4,7 @@ deliveries and per-upload locks pruned, and a schema step that commits with its 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import stat
 import subprocess
@@ -11,6 +12,8 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import NOTIFY, db_execute, db_rows, notify
 
@@ -23,6 +26,13 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+SQLITE_ONLY = pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")),
+    reason="about the SQLite file; this run is on PostgreSQL",
+)
+
+
+@SQLITE_ONLY
 async def test_the_database_file_is_0600_and_its_folder_0700(h):
     db = Path(h.settings.database_path)
     assert db.parent.name == "data"  # a folder the bot created, inside pytest's tmp_path
@@ -34,6 +44,7 @@ async def test_the_database_file_is_0600_and_its_folder_0700(h):
             assert mode(side) == 0o600, side
 
 
+@SQLITE_ONLY
 async def test_an_existing_folder_keeps_its_mode_and_the_new_file_is_0600(h, tmp_path):
     folder = tmp_path / "shared"
     folder.mkdir(mode=0o750)

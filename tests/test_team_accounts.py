@@ -16,7 +16,7 @@ import sys
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.cli_env import clean_env
+from tests.cli_env import clean_env, database_env
 from tests.conftest import (
     NOTIFY,
     button_urls,
@@ -582,7 +582,7 @@ async def test_accounts_for_someone_with_no_grants_says_so(ha):
 
 
 async def run_cli(h, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = clean_env(DATABASE_PATH=h.settings.database_path)
+    env = clean_env(**database_env(h.settings))
     return await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "bot", *args],

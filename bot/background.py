@@ -1,0 +1,51 @@
+"""Work that goes on after an answer was given (Slack posts after a cancel, a webhook applied
+after TikTok got its 200): started, tracked, and waited for at shutdown, in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    """A set of running tasks; a task that fails is logged under `name`, never lost."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._tasks: set[asyncio.Task] = set()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
+        task = asyncio.create_task(self._logged(coro))
+        self.track(task)
+        return task
+
+    def track(self, task: asyncio.Task) -> None:
+        """Count an already running task (shutdown waits for it too)."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def pending(self) -> list[asyncio.Task]:
+        return list(self._tasks)
+
+    async def settle(self, timeout_s: float | None = None) -> None:
+        """Wait for what is running now (at most `timeout_s`)."""
+        if not self._tasks:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _logged(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        try:
+            return await coro
+        except Exception:
+            log.exception(f"{self.name}.failed")
+            return None
