@@ -688,11 +688,13 @@ class Bench:
                 "port": 0,
                 "log_level": "WARNING",
             }
-        return {
+        settings = {
             **self._bot_settings,
             "database_path": str(self.workdir / database / "bot.sqlite3"),
-            "database_url": database_url,
         }
+        if database_url:  # only then: the SQLite run also works on code before DATABASE_URL
+            settings["database_url"] = database_url
+        return settings
 
     def profile_path(self, database: str, index: int) -> str | None:
         if not self.o.profile:
