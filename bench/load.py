@@ -2,11 +2,15 @@
 
     python bench/load.py            # 2000 commands per run at concurrency 10, 50, 100
     python bench/load.py --quick    # 200 commands per run at concurrency 10, 50
+    python bench/load.py --databases sqlite,postgres,replicas   # the default with PostgreSQL
 
 This process runs the fake Slack and the fake TikTok (cancel answers after --latency-ms) and
 the load generator. The bot (bench/bot_server.py) and the baseline (bench/baseline_app.py)
 each run in their own subprocess, so neither shares an event loop with the load generator
-or the fakes. See bench/README.md for what is measured and how to read the table.
+or the fakes. The bot runs once per database: on SQLite, on PostgreSQL (a fresh schema,
+dropped afterwards), and as two replicas on PostgreSQL with the requests alternating between
+them; the baseline is measured again beside each. See bench/README.md for what is measured
+and how to read the table.
 """
 
 from __future__ import annotations
