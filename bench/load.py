@@ -2,17 +2,22 @@
 
     python bench/load.py            # 2000 commands per run at concurrency 10, 50, 100
     python bench/load.py --quick    # 200 commands per run at concurrency 10, 50
+    python bench/load.py --databases sqlite,postgres,replicas   # the default with PostgreSQL
 
 This process runs the fake Slack and the fake TikTok (cancel answers after --latency-ms) and
 the load generator. The bot (bench/bot_server.py) and the baseline (bench/baseline_app.py)
 each run in their own subprocess, so neither shares an event loop with the load generator
-or the fakes. See bench/README.md for what is measured and how to read the table.
+or the fakes. The bot runs once per database: on SQLite, on PostgreSQL (a fresh schema,
+dropped afterwards), and as two replicas on PostgreSQL with the requests alternating between
+them; the baseline is measured again beside each. See bench/README.md for what is measured
+and how to read the table.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import logging
 import math
@@ -20,6 +25,7 @@ import os
 import platform
 import pstats
 import random
+import re
 import secrets
 import sys
 import tempfile
@@ -38,6 +44,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as `python bench/load.py`: make sandbox.fakes importable
     sys.path.insert(0, str(ROOT))
 
+from bench.postgres import backend_pids, masked  # noqa: E402
+from bench.postgres import fresh_schema as postgres_schema  # noqa: E402
+from bench.postgres import problem as postgres_problem  # noqa: E402
+from bench.postgres import server_url as postgres_server_url  # noqa: E402
 from sandbox.fakes import FakeSlack, FakeTikTok  # noqa: E402
 from sandbox.fakes.slack import ApiCall  # noqa: E402
 from sandbox.fakes.slack_requests import block_actions_body, sign, slash_command_body  # noqa: E402
@@ -83,6 +93,8 @@ class Result:
     server_cpu: float = 0.0  # CPU seconds the server used, from the first request until idle
     parent_cpu: float = 0.0  # CPU seconds this process (fakes + load generator) used
     drain: float = 0.0  # seconds the server stayed busy after the last reply (background work)
+    db_cpu: float = math.nan  # CPU seconds of the PostgreSQL backends serving the bot
+    sample: str = ""  # the text of the first unexpected reply
 
     @property
     def failed(self) -> int:
@@ -90,6 +102,12 @@ class Result:
 
     def fail(self, why: str) -> None:
         self.failures[why] += 1
+
+    def unexpected(self, reply: dict) -> None:
+        """A reply that is not the success: counted, and the first one's text kept to show."""
+        self.fail("unexpected reply")
+        if not self.sample:
+            self.sample = str(reply.get("text", ""))[:300]
 
     def figures(self) -> dict[str, float]:
         return {
@@ -100,12 +118,23 @@ class Result:
             "reply_p50": percentile(self.reply, 0.50),
             "reply_p99": percentile(self.reply, 0.99),
             "cpu_ms": self.server_cpu / self.sent * 1000 if self.sent else math.nan,
+            "db_cpu_ms": self.db_cpu / self.sent * 1000 if self.sent else math.nan,
             "server_busy": self.server_cpu / self.elapsed if self.elapsed else math.nan,
             "parent_busy": self.parent_cpu / self.elapsed if self.elapsed else math.nan,
         }
 
 
 # --- subprocesses -----------------------------------------------------------------------
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time process `pid` has used so far (all its threads); 0.0 when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -123,9 +152,7 @@ class Child:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the process has used so far (all its threads)."""
-        with open(f"/proc/{self.proc.pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.proc.pid)
 
     async def settle(self, window_s: float = 0.25, max_s: float = 120.0) -> float:
         """Wait until the process is idle (< 5% of a core over `window_s`).
@@ -206,14 +233,32 @@ async def start_child(name: str, script: Path, config: dict, workdir: Path, life
 
 @dataclass
 class Target:
+    """What the load goes to: the baseline, or the bot as one process or several replicas.
+
+    With several replicas the requests alternate between them (round robin, as a load
+    balancer would); CPU time is the sum over them."""
+
     name: str
-    child: Child
+    children: list[Child]
     owner_of: Callable[[str], str]  # Slack user -> TikTok open_id that owns their uploads
     expected: Callable[[dict, str], bool]  # (reply body, publish_id) -> is it the success?
+    _turn: int = 0
 
-    @property
-    def events_url(self) -> str:
-        return self.child.url + "/slack/events"
+    def next_url(self) -> str:
+        """The base URL of the process that takes the next request."""
+        child = self.children[self._turn % len(self.children)]
+        self._turn += 1
+        return child.url
+
+    def cpu_seconds(self) -> float:
+        return sum(child.cpu_seconds() for child in self.children)
+
+    async def settle(self) -> float:
+        drains = await asyncio.gather(*(child.settle() for child in self.children))
+        return max(drains)
+
+    def describe(self) -> str:
+        return ", ".join(f"pid {c.proc.pid} on {c.url}" for c in self.children)
 
 
 def baseline_success(body: dict, publish_id: str) -> bool:
@@ -221,8 +266,13 @@ def baseline_success(body: dict, publish_id: str) -> bool:
 
 
 def bot_success(body: dict, publish_id: str) -> bool:
+    """The answer to a cancel TikTok accepted (catalog code `ok`: "TikTok is stopping …")."""
     text = str(body.get("text", ""))
-    return body.get("response_type") == "ephemeral" and "Cancelled" in text and publish_id in text
+    return (
+        body.get("response_type") == "ephemeral"
+        and text.startswith("TikTok is stopping")
+        and publish_id in text
+    )
 
 
 def first_button_url(message: dict) -> str:
@@ -282,9 +332,11 @@ class Load:
         """Both servers must check Slack's signature, or the comparison is not fair."""
         body = slash_command_body("v_pub_url~v2.unsigned", response_url=self.slack.url + "/x")
         headers = sign("not-the-signing-secret", body)
-        async with self.session.post(target.events_url, data=body.encode(), headers=headers) as r:
-            if r.status != 401:
-                raise SetupError(f"{target.name} answered {r.status} to a bad signature, not 401")
+        for child in target.children:
+            url = child.url + "/slack/events"
+            async with self.session.post(url, data=body.encode(), headers=headers) as r:
+                if r.status != 401:
+                    raise SetupError(f"{child.name} answered {r.status} to a bad signature")
 
     async def command(
         self, target: Target, user_id: str, publish_id: str, result: Result | None
@@ -293,7 +345,7 @@ class Load:
         body = slash_command_body(publish_id, response_url=url, user_id=user_id)
         started = time.monotonic()
         try:
-            status = await self.post_signed(target.events_url, body)
+            status = await self.post_signed(target.next_url() + "/slack/events", body)
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.forget(url)
             if result is not None:
@@ -316,16 +368,18 @@ class Load:
         if reply is None or arrived is None:
             result.fail(f"no reply within {REPLY_TIMEOUT_S:.0f} s")
         elif not target.expected(reply, publish_id):
-            result.fail("unexpected reply")
+            result.unexpected(reply)
         else:
             result.reply.append(arrived - started)
 
-    async def link(self, bot_url: str, user_id: str, open_id: str) -> None:
-        """Link `user_id` to `open_id` through the real consent round trip."""
+    async def link(self, target: Target, user_id: str, open_id: str) -> None:
+        """Link `user_id` to `open_id` through the real consent round trip: `connect`, TikTok's
+        callback, then "Link it" on the confirm page. With replicas, `connect` goes to one and
+        the browser's visits to the next (the OAuth state must live in the database)."""
         self.tiktok.add_user(open_id=open_id, display_name=f"Bench {open_id}")
         url, future = self.expect_reply()
         status = await self.post_signed(
-            bot_url + "/slack/events",
+            target.next_url() + "/slack/events",
             slash_command_body("connect", response_url=url, user_id=user_id),
         )
         if status != 200:
@@ -334,10 +388,23 @@ class Load:
         self.forget(url)
         state = parse_qs(urlparse(first_button_url(answer)).query)["state"][0]
         params = {"code": self.tiktok.issue_code(open_id), "state": state, "scopes": "x"}
+        bot_url = target.next_url()
         async with self.session.get(bot_url + "/tiktok/oauth/callback", params=params) as resp:
             page = await resp.text()
             if resp.status != 200:
                 raise SetupError(f"OAuth callback for {user_id}: HTTP {resp.status}: {page[:200]}")
+        form = {
+            name: html.unescape(value)
+            for name, value in re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page)
+        }
+        if "state" not in form or "confirm" not in form:
+            raise SetupError(f"no confirm form on the OAuth callback's page for {user_id}")
+        async with self.session.post(
+            bot_url + "/tiktok/oauth/confirm", data={**form, "choice": "link"}
+        ) as resp:
+            page = await resp.text()
+            if resp.status != 200:
+                raise SetupError(f"linking {user_id}: HTTP {resp.status}: {page[:200]}")
 
     async def notify(self, bot_url: str, token: str, publish_id: str, channel: str) -> tuple:
         """POST /notifications; returns (HTTP status, parsed body)."""
@@ -388,7 +455,7 @@ class Load:
             return
         self.forget(url)
         if not bot_success(reply, publish_id):
-            result.fail("unexpected reply")
+            result.unexpected(reply)
             return
         result.reply.append(updated_at - started)
 
@@ -426,6 +493,14 @@ async def run_pool(
 # --- the benchmark ----------------------------------------------------------------------
 
 
+DATABASES = ("sqlite", "postgres", "replicas")
+DATABASE_TITLES = {
+    "sqlite": "SQLite, one bot process",
+    "postgres": "PostgreSQL, one bot process",
+    "replicas": "PostgreSQL, two bot replicas (requests alternate between them)",
+}
+
+
 @dataclass
 class Options:
     latency_ms: float
@@ -440,6 +515,8 @@ class Options:
     notify_concurrency: int
     profile: str | None
     max_seconds: float
+    databases: list[str] | None  # None: all three when PostgreSQL answers, else SQLite only
+    postgres_url: str
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -463,6 +540,17 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--notifications", type=int, help="POST /notifications (default 500)")
     parser.add_argument("--notify-concurrency", type=int, default=20)
     parser.add_argument(
+        "--databases",
+        help="comma-separated, in order, from sqlite,postgres,replicas (default: all three "
+        "when PostgreSQL answers, else sqlite)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default="",
+        help="the PostgreSQL server (default: TEST_DATABASE_URL, else .ci/postgres.sh's); "
+        "each run gets a fresh schema there, dropped at the end",
+    )
+    parser.add_argument(
         "--profile", metavar="PATH", help="cProfile the bot process, write stats to PATH, print top"
     )
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop everything after")
@@ -475,6 +563,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
         parser.error("--concurrency takes whole numbers separated by commas, like 10,50,100")
     if not concurrency or min(concurrency) < 1:
         parser.error("--concurrency needs at least one level >= 1")
+    databases = None
+    if args.databases is not None:
+        databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+        unknown = [d for d in databases if d not in DATABASES]
+        if unknown or not databases or len(set(databases)) != len(databases):
+            parser.error("--databases takes some of sqlite,postgres,replicas, each once")
     options = Options(
         latency_ms=args.latency_ms,
         jitter_ms=args.jitter_ms,
@@ -490,10 +584,42 @@ def parse_args(argv: list[str] | None = None) -> Options:
         notify_concurrency=args.notify_concurrency,
         profile=args.profile,
         max_seconds=args.max_seconds,
+        databases=databases,
+        postgres_url=args.postgres_url,
     )
     if options.users < 1 or options.commands < 1:
         parser.error("--users and --commands must be at least 1")
     return options
+
+
+@dataclass
+class DatabaseRun:
+    """Everything measured with one database: the baseline and the bot at each level."""
+
+    database: str
+    processes: int
+    runs: dict[tuple[int, str], Result] = field(default_factory=dict)
+    button: Result | None = None
+    notify: Result | None = None
+    bot_memory: list[dict[str, int]] = field(default_factory=list)  # one per bot process
+    baseline_memory: dict[str, int] = field(default_factory=dict)
+    profiles: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return DATABASE_TITLES[self.database]
+
+
+@dataclass
+class Backends:
+    """The PostgreSQL server processes serving the bot, found by application_name."""
+
+    server: str
+    application_name: str
+
+    async def cpu_seconds(self) -> dict[int, float]:
+        pids = await asyncio.to_thread(backend_pids, self.server, self.application_name)
+        return {pid: process_cpu_seconds(pid) for pid in pids}
 
 
 class Bench:
@@ -506,51 +632,99 @@ class Bench:
         self.users = [(f"UBENCH{i:04d}", f"open-bench-{i}") for i in range(options.users)]
         self.open_id_of = dict(self.users)
         self.children: list[Child] = []
-        self.runs: dict[tuple[int, str], Result] = {}
-        self.button: Result | None = None
-        self.notify: Result | None = None
-        self.bot_memory: dict[str, int] = {}
-        self.baseline_memory: dict[str, int] = {}
+        self.databases: list[str] = list(options.databases or ["sqlite"])
+        self.postgres_server = postgres_server_url(options.postgres_url)
+        self.results: list[DatabaseRun] = []
+        self.notes: list[str] = []
+        self._bot_settings: dict[str, Any] = {}
 
-    async def start_children(self) -> tuple[Target, Target]:
+    async def choose_databases(self) -> None:
+        """The databases asked for; by default all three when PostgreSQL answers."""
+        wants_postgres = self.o.databases is None or any(
+            d in ("postgres", "replicas") for d in self.o.databases
+        )
+        if not wants_postgres:
+            return
+        problem = await asyncio.to_thread(postgres_problem, self.postgres_server)
+        if problem is None:
+            if self.o.databases is None:
+                self.databases = list(DATABASES)
+            return
+        where = f"PostgreSQL at {masked(self.postgres_server)} does not answer ({problem})"
+        if self.o.databases is not None:
+            raise SetupError(f"{where}; start one with .ci/postgres.sh, or pass --databases sqlite")
+        self.notes.append(f"SQLite only: {where}; .ci/postgres.sh starts one")
+        print(f"note: {self.notes[-1]}", flush=True)
+
+    async def start_baseline(self) -> Target:
         slack, tiktok = self.slack, self.tiktok
         tiktok.add_user(BASELINE_OPEN_ID, "Bench baseline")
-        life = self.o.max_seconds + 60
-        baseline_config = {
+        config = {
             "slack_bot_token": slack.bot_token,
             "slack_signing_secret": slack.signing_secret,
             "slack_api_url": slack.api_url,
             "tiktok_api_url": tiktok.url,
             "tiktok_token": tiktok.issue_token(BASELINE_OPEN_ID).access_token,
         }
-        settings = {
-            "slack_bot_token": slack.bot_token,
-            "slack_signing_secret": slack.signing_secret,
-            "slack_api_url": slack.api_url,
-            "tiktok_client_key": tiktok.client_key,
-            "tiktok_client_secret": tiktok.client_secret,
-            "tiktok_redirect_uri": REDIRECT_URI,
-            "tiktok_api_url": tiktok.url,
-            "token_encryption_key": Fernet.generate_key().decode(),
-            "database_path": str(self.workdir / "data" / "bot.sqlite3"),
-            "notify_token": self.notify_token,
-            "host": "127.0.0.1",
-            "port": 0,
-            "log_level": "WARNING",
-        }
-        bot_config = {"settings": settings, "profile": self.o.profile}
         baseline = await start_child(
-            "baseline", BENCH / "baseline_app.py", baseline_config, self.workdir, life
+            "baseline", BENCH / "baseline_app.py", config, self.workdir, self.child_life()
         )
         self.children.append(baseline)
-        bot = await start_child("bot", BENCH / "bot_server.py", bot_config, self.workdir, life)
-        self.children.append(bot)
-        return (
-            Target("baseline", baseline, lambda _user: BASELINE_OPEN_ID, baseline_success),
-            Target("bot", bot, self.open_id_of.__getitem__, bot_success),
-        )
+        return Target("baseline", [baseline], lambda _user: BASELINE_OPEN_ID, baseline_success)
+
+    def child_life(self) -> float:
+        return self.o.max_seconds + 60
+
+    def bot_settings(self, database: str, database_url: str) -> dict[str, Any]:
+        slack, tiktok = self.slack, self.tiktok
+        if not self._bot_settings:  # one encryption key for the whole run
+            self._bot_settings = {
+                "slack_bot_token": slack.bot_token,
+                "slack_signing_secret": slack.signing_secret,
+                "slack_api_url": slack.api_url,
+                "tiktok_client_key": tiktok.client_key,
+                "tiktok_client_secret": tiktok.client_secret,
+                "tiktok_redirect_uri": REDIRECT_URI,
+                "tiktok_api_url": tiktok.url,
+                "token_encryption_key": Fernet.generate_key().decode(),
+                "notify_token": self.notify_token,
+                "host": "127.0.0.1",
+                "port": 0,
+                "log_level": "WARNING",
+            }
+        settings = {
+            **self._bot_settings,
+            "database_path": str(self.workdir / database / "bot.sqlite3"),
+        }
+        if database_url:  # only then: the SQLite run also works on code before DATABASE_URL
+            settings["database_url"] = database_url
+        return settings
+
+    def profile_path(self, database: str, index: int) -> str | None:
+        if not self.o.profile:
+            return None
+        if len(self.databases) == 1 and database != "replicas":
+            return self.o.profile
+        return f"{self.o.profile}.{database}{index}"
+
+    async def start_bots(self, database: str, database_url: str, count: int) -> list[Child]:
+        """`count` bot processes on one database, started one after the other."""
+        children = []
+        for index in range(count):
+            name = f"bot-{database}" + (f"-{index + 1}" if count > 1 else "")
+            config = {
+                "settings": self.bot_settings(database, database_url),
+                "profile": self.profile_path(database, index),
+            }
+            child = await start_child(
+                name, BENCH / "bot_server.py", config, self.workdir, self.child_life()
+            )
+            self.children.append(child)
+            children.append(child)
+        return children
 
     async def run(self) -> None:
+        await self.choose_databases()
         await self.slack.start()
         await self.tiktok.start()
         self.tiktok.cancel_latency_s = self.o.latency_ms / 1000
@@ -559,43 +733,84 @@ class Bench:
         try:
             async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
                 load = Load(self.slack, self.tiktok, session)
-                baseline, bot = await self.start_children()
-                await self.measure(load, baseline, bot)
+                baseline = await self.start_baseline()
+                print(f"baseline: {baseline.describe()}", flush=True)
+                await load.refuses_bad_signature(baseline)
+                await self.commands(load, baseline, "warm", self.o.warmup, 10, None)
+                for database in self.databases:
+                    await self.run_database(load, baseline, database)
         finally:
             for child in self.children:
                 await child.stop()
             await self.slack.stop()
             await self.tiktok.stop()
 
-    async def measure(self, load: Load, baseline: Target, bot: Target) -> None:
+    async def run_database(self, load: Load, baseline: Target, database: str) -> None:
+        if database == "sqlite":
+            await self.measure_database(load, baseline, database, "", None)
+            return
+        with postgres_schema(self.postgres_server) as (url, application_name):
+            backends = Backends(self.postgres_server, application_name)
+            await self.measure_database(load, baseline, database, url, backends)
+
+    async def measure_database(
+        self, load: Load, baseline: Target, database: str, url: str, backends: Backends | None
+    ) -> None:
         o = self.o
-        print(
-            f"baseline pid {baseline.child.proc.pid} on {baseline.child.url}, "
-            f"bot pid {bot.child.proc.pid} on {bot.child.url}",
-            flush=True,
-        )
-        print(f"linking {o.users} Slack users through the OAuth callback ...", flush=True)
-        await run_pool(10, self.users, lambda u: load.link(bot.child.url, *u))
-        for target in (baseline, bot):
-            await load.refuses_bad_signature(target)
-            await self.commands(load, target, "warm", o.warmup, min(10, o.warmup or 1), None)
-        for level in o.concurrency:
-            for target in (baseline, bot):
-                result = Result()
-                print(f"concurrency {level}: {target.name} ...", flush=True)
-                await self.commands(load, target, f"c{level}", o.commands, level, result)
-                self.runs[level, target.name] = result
-        if o.clicks:
-            print(f"button path: {o.clicks} clicks ...", flush=True)
-            self.button = await self.clicks(load, bot)
-        if o.notifications:
-            print(f"POST /notifications: {o.notifications} requests ...", flush=True)
-            self.notify = await self.notifications(load, bot)
-        self.bot_memory = bot.child.memory_kb()
-        self.baseline_memory = baseline.child.memory_kb()
+        count = 2 if database == "replicas" else 1
+        print(f"\n{DATABASE_TITLES[database]}: starting ...", flush=True)
+        children = await self.start_bots(database, url, count)
+        bot = Target(database, children, self.open_id_of.__getitem__, bot_success)
+        run = DatabaseRun(database, count)
+        self.results.append(run)
+        print(f"bot: {bot.describe()}", flush=True)
+        try:
+            print(f"linking {o.users} Slack users through the OAuth callback ...", flush=True)
+            await run_pool(10, self.users, lambda u: load.link(bot, *u))
+            await load.refuses_bad_signature(bot)
+            await self.commands(load, baseline, f"warm-{database}", o.warmup, 10, None)
+            await self.commands(load, bot, "warm", o.warmup, 10, None)
+            for level in o.concurrency:
+                for target in (baseline, bot):
+                    result = Result()
+                    print(f"concurrency {level}: {target.name} ...", flush=True)
+                    tag = f"c{level}" + (f"-{database}" if target is baseline else "")
+                    await self.commands(
+                        load,
+                        target,
+                        tag,
+                        o.commands,
+                        level,
+                        result,
+                        backends if target is bot else None,
+                    )
+                    run.runs[level, "baseline" if target is baseline else "bot"] = result
+            if o.clicks:
+                print(f"button path: {o.clicks} clicks ...", flush=True)
+                run.button = await self.clicks(load, bot)
+            if o.notifications:
+                print(f"POST /notifications: {o.notifications} requests ...", flush=True)
+                run.notify = await self.notifications(load, bot)
+            run.bot_memory = [child.memory_kb() for child in children]
+            run.baseline_memory = baseline.children[0].memory_kb()
+        finally:
+            for child in children:
+                await child.stop()
+                tail = child.log_tail()
+                if tail:
+                    print(f"{child.name} stderr (last lines):\n{tail}")
+                self.children.remove(child)
+            run.profiles = [p for i in range(count) if (p := self.profile_path(database, i))]
 
     async def commands(
-        self, load: Load, target: Target, tag: str, count: int, level: int, result: Result | None
+        self,
+        load: Load,
+        target: Target,
+        tag: str,
+        count: int,
+        level: int,
+        result: Result | None,
+        backends: Backends | None = None,
     ) -> None:
         jobs = []
         for i in range(count):
@@ -604,17 +819,18 @@ class Bench:
             self.tiktok.add_upload(publish_id, open_id=target.owner_of(user_id))
             jobs.append((user_id, publish_id))
         calls_before = len(self.tiktok.calls)
-        cpu_before, parent_before = target.child.cpu_seconds(), time.process_time()
+        db_before = await backends.cpu_seconds() if backends and result else {}
+        cpu_before, parent_before = target.cpu_seconds(), time.process_time()
         elapsed = await run_pool(
-            level,
+            min(level, count),
             jobs,
             lambda j: load.command(target, *j, result),
             self.o.latency_ms / 1000,
             self.o.jitter_ms / 1000,
         )
         parent_cpu = time.process_time() - parent_before
-        drain = await target.child.settle()  # background work the commands left behind
-        server_cpu = target.child.cpu_seconds() - cpu_before
+        drain = await target.settle()  # background work the commands left behind
+        server_cpu = target.cpu_seconds() - cpu_before
         cancels = sum(1 for c in self.tiktok.calls[calls_before:] if c.name == "cancel")
         if cancels != count:
             print(f"  note: {cancels} TikTok cancel calls for {count} commands")
@@ -622,27 +838,31 @@ class Bench:
             result.sent, result.elapsed = count, elapsed
             result.server_cpu, result.parent_cpu = server_cpu, parent_cpu
             result.drain = drain
+            if backends is not None:
+                db_after = await backends.cpu_seconds()
+                result.db_cpu = sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
 
     async def clicks(self, load: Load, bot: Target) -> Result:
+        """Announcements through one process, the clicks alternate between the processes."""
         channel = "CBUTTONS"
         announced: list[tuple[str, str, str]] = []
 
         async def announce(i: int) -> None:
             user_id, open_id = self.users[i % len(self.users)]
-            publish_id = f"v_pub_url~v2.button.{i}"
+            publish_id = f"v_pub_url~v2.button.{bot.name}.{i}"
             self.tiktok.add_upload(publish_id, open_id=open_id)
-            status, body = await load.notify(bot.child.url, self.notify_token, publish_id, channel)
+            status, body = await load.notify(bot.next_url(), self.notify_token, publish_id, channel)
             if status != 201:
                 raise SetupError(f"announcing {publish_id}: HTTP {status} {body}")
             announced.append((user_id, publish_id, str(body["ts"])))
 
         await run_pool(10, range(self.o.clicks), announce)
-        await bot.child.settle()
+        await bot.settle()
         result = Result(sent=len(announced))
         result.elapsed = await run_pool(
             self.o.click_concurrency,
             announced,
-            lambda a: load.click(bot.child.url, a[0], a[1], channel, a[2], result),
+            lambda a: load.click(bot.next_url(), a[0], a[1], channel, a[2], result),
             self.o.latency_ms / 1000,
             self.o.jitter_ms / 1000,
         )
@@ -650,13 +870,16 @@ class Bench:
 
     async def notifications(self, load: Load, bot: Target) -> Result:
         result = Result(sent=self.o.notifications)
-        await bot.child.settle()
+        await bot.settle()
 
         async def one(i: int) -> None:
             started = time.monotonic()
             try:
                 status, _ = await load.notify(
-                    bot.child.url, self.notify_token, f"v_pub_url~v2.notify.{i}", "CNOTIFY"
+                    bot.next_url(),
+                    self.notify_token,
+                    f"v_pub_url~v2.notify.{bot.name}.{i}",
+                    "CNOTIFY",
                 )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 result.fail(f"request error {type(exc).__name__}")
@@ -689,6 +912,148 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
+def num(value: float, spec: str) -> str:
+    return "-" if math.isnan(value) else format(value, spec)
+
+
+def replicas_caveat() -> str:
+    cores = os.cpu_count() or 0
+    return (
+        f"Two replicas on this {cores}-core machine share its cores with the baseline, the "
+        "fakes, the load generator and PostgreSQL:\nthis run measures what coordinating "
+        "through the database costs, not scale-out (that needs more cores or machines)."
+    )
+
+
+def database_table(bench: Bench, run: DatabaseRun) -> None:
+    o = bench.o
+    head = (
+        f"{'conc':>5} {'target':<10} {'cmd/s':>7} {'ack p50':>8} {'ack p99':>8} {'ack max':>8} "
+        f"{'reply p50':>10} {'reply p99':>10} {'failures':>9} {'cpu/cmd':>8} {'db/cmd':>7} "
+        f"{'busy':>5} {'gen':>5} {'drain':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    for level in o.concurrency:
+        base, bot = run.runs.get((level, "baseline")), run.runs.get((level, "bot"))
+        if base is None or bot is None:
+            continue
+        fb, ft = base.figures(), bot.figures()
+        for name, figs, res in (("baseline", fb, base), ("bot", ft, bot)):
+            print(
+                f"{level:>5} {name:<10} {figs['rate']:>7.0f} {ms(figs['ack_p50']):>8} "
+                f"{ms(figs['ack_p99']):>8} {ms(figs['ack_max']):>8} {ms(figs['reply_p50']):>10} "
+                f"{ms(figs['reply_p99']):>10} {res.failed:>9} {figs['cpu_ms']:>8.2f} "
+                f"{num(figs['db_cpu_ms'], '.2f'):>7} {figs['server_busy']:>5.0%} "
+                f"{figs['parent_busy']:>5.0%} {res.drain:>5.1f}s"
+            )
+        r = {k: ratio(ft[k], fb[k]) for k in fb}
+        print(
+            f"{level:>5} {'bot/base':<10} {times(r['rate']):>7} {times(r['ack_p50']):>8} "
+            f"{times(r['ack_p99']):>8} {times(r['ack_max']):>8} {times(r['reply_p50']):>10} "
+            f"{times(r['reply_p99']):>10} {'':>9} {times(r['cpu_ms']):>8}"
+        )
+    for (level, name), res in run.runs.items():
+        if res.failures:
+            print(f"  failures, {name} at {level}: {dict(res.failures)}")
+            if res.sample:
+                print(f"    first unexpected reply: {res.sample!r}")
+    if run.button is not None:
+        b = run.button.figures()
+        print(
+            f"Cancel button (block_actions cancel_upload -> chat.update at Slack), "
+            f"{run.button.sent} clicks at concurrency {o.click_concurrency}: "
+            f"p50 {ms(b['reply_p50'])} ms, p99 {ms(b['reply_p99'])} ms, "
+            f"ack p99 {ms(b['ack_p99'])} ms, failures {run.button.failed}"
+            + (f" {dict(run.button.failures)}" if run.button.failures else "")
+        )
+    if run.notify is not None:
+        n = run.notify
+        print(
+            f"POST /notifications, {n.sent} requests at concurrency {o.notify_concurrency}: "
+            f"{len(n.ack) / n.elapsed:.0f} requests/s (201s only), "
+            f"p50 {ms(percentile(n.ack, 0.5))} ms, p99 {ms(percentile(n.ack, 0.99))} ms, "
+            f"failures {n.failed}" + (f" {dict(n.failures)}" if n.failures else "")
+        )
+    peaks = ", ".join(f"{peak_mb(m):.1f} MB" for m in run.bot_memory)
+    print(
+        f"bot peak RSS (VmHWM of each bot process): {peaks or '-'} "
+        f"(baseline process: {peak_mb(run.baseline_memory):.1f} MB)"
+    )
+
+
+def peak_mb(memory: dict[str, int]) -> float:
+    return memory.get("VmHWM", 0) * 1024 / 1e6
+
+
+def summary(bench: Bench) -> None:
+    """One line per database and level: the ratios bot / baseline of the same run."""
+    head = (
+        f"{'database':<10} {'conc':>5} {'ack p50':>8} {'ack p99':>8} {'reply p50':>10} "
+        f"{'reply p99':>10} {'failures':>9} {'cpu/cmd':>8} {'bot reply p50':>14}"
+    )
+    print(head)
+    print("-" * len(head))
+    for run in bench.results:
+        for level in bench.o.concurrency:
+            base, bot = run.runs.get((level, "baseline")), run.runs.get((level, "bot"))
+            if base is None or bot is None:
+                continue
+            fb, ft = base.figures(), bot.figures()
+            r = {k: ratio(ft[k], fb[k]) for k in fb}
+            print(
+                f"{run.database:<10} {level:>5} {times(r['ack_p50']):>8} {times(r['ack_p99']):>8} "
+                f"{times(r['reply_p50']):>10} {times(r['reply_p99']):>10} {bot.failed:>9} "
+                f"{times(r['cpu_ms']):>8} {ms(ft['reply_p50']):>11} ms"
+            )
+    print(
+        "cpu/cmd: the bot processes' CPU per command / the baseline's; PostgreSQL's own CPU is "
+        "not in it (db/cmd above)"
+    )
+
+
+def targets(bench: Bench, run: DatabaseRun) -> bool:
+    """Print the targets for one database; True when those that count are met.
+
+    The latency targets count for SQLite, the default; on PostgreSQL and with replicas they
+    are printed for information."""
+    counts = run.database == "sqlite"
+    label = "" if counts else " (information, not a target)"
+    passed = True
+    level = CONCURRENCY_FOR_TARGETS
+    if (level, "bot") in run.runs:
+        fb = run.runs[level, "baseline"].figures()
+        ft = run.runs[level, "bot"].figures()
+        ack = ratio(ft["ack_p99"], fb["ack_p99"])
+        reply = ratio(ft["reply_p50"], fb["reply_p50"])
+        ack_ok = ack <= ACK_P99_MAX_RATIO
+        reply_ok = reply <= REPLY_P50_MAX_RATIO
+        print(
+            f"  ack p99 at {level} <= {ACK_P99_MAX_RATIO:.2f}x baseline: {times(ack)} "
+            f"({ms(ft['ack_p99'])} vs {ms(fb['ack_p99'])} ms)  {verdict(ack_ok)}{label}"
+        )
+        print(
+            f"  reply p50 at {level} <= {REPLY_P50_MAX_RATIO:.2f}x baseline: {times(reply)} "
+            f"({ms(ft['reply_p50'])} vs {ms(fb['reply_p50'])} ms)  {verdict(reply_ok)}{label}"
+        )
+        if counts:
+            passed = ack_ok and reply_ok
+    elif counts:
+        print(f"  ack p99 / reply p50 at {level}: not run (add {level} to --concurrency)  MISS")
+        passed = False
+    failures = sum(res.failed for (_, name), res in run.runs.items() if name == "bot")
+    failures += sum(r.failed for r in (run.button, run.notify) if r is not None)
+    print(f"  0 bot failures (commands, clicks, POSTs): {failures}  {verdict(failures == 0)}")
+    peaks = [peak_mb(m) for m in run.bot_memory]
+    rss_ok = bool(peaks) and all(0 < p < PEAK_RSS_MAX_MB for p in peaks)
+    shown = ", ".join(f"{p:.1f}" for p in peaks) or "-"
+    print(f"  bot peak RSS < {PEAK_RSS_MAX_MB:.0f} MB, each process: {shown} MB  {verdict(rss_ok)}")
+    base_failures = sum(res.failed for (_, name), res in run.runs.items() if name == "baseline")
+    if base_failures:
+        print(f"  note: the baseline failed {base_failures} commands; ratios are suspect")
+    return passed and failures == 0 and rss_ok
+
+
 def report(bench: Bench) -> bool:
     """Print the figures and the targets; True when every target is met."""
     o = bench.o
@@ -700,97 +1065,42 @@ def report(bench: Bench) -> bool:
     print(
         f"/tiktok-cancel <publish_id>: {o.commands} commands per run, fake TikTok cancel "
         f"latency {o.latency_ms:g} ms, {o.users} linked users, jitter 0-{o.jitter_ms:g} ms; "
-        "baseline then bot at each level"
+        "baseline then bot at each level, for each database"
     )
-    head = (
-        f"{'conc':>5} {'target':<10} {'cmd/s':>7} {'ack p50':>8} {'ack p99':>8} {'ack max':>8} "
-        f"{'reply p50':>10} {'reply p99':>10} {'failures':>9} {'cpu/cmd':>8} {'busy':>5} "
-        f"{'gen':>5} {'drain':>6}"
-    )
-    print(head)
-    print("-" * len(head))
-    for level in o.concurrency:
-        base, bot = bench.runs[level, "baseline"], bench.runs[level, "bot"]
-        fb, ft = base.figures(), bot.figures()
-        for name, figs, res in (("baseline", fb, base), ("bot", ft, bot)):
-            print(
-                f"{level:>5} {name:<10} {figs['rate']:>7.0f} {ms(figs['ack_p50']):>8} "
-                f"{ms(figs['ack_p99']):>8} {ms(figs['ack_max']):>8} {ms(figs['reply_p50']):>10} "
-                f"{ms(figs['reply_p99']):>10} {res.failed:>9} {figs['cpu_ms']:>8.2f} "
-                f"{figs['server_busy']:>5.0%} {figs['parent_busy']:>5.0%} {res.drain:>5.1f}s"
-            )
-        r = {k: ratio(ft[k], fb[k]) for k in fb}
-        print(
-            f"{level:>5} {'bot/base':<10} {times(r['rate']):>7} {times(r['ack_p50']):>8} "
-            f"{times(r['ack_p99']):>8} {times(r['ack_max']):>8} {times(r['reply_p50']):>10} "
-            f"{times(r['reply_p99']):>10} {'':>9} {times(r['cpu_ms']):>8}"
-        )
+    for note in bench.notes:
+        print(f"note: {note}")
     print(
-        "latencies in ms. cpu/cmd: CPU ms the server process used per command, background work "
-        "included;\nbusy: its CPU time / wall time of the run; gen: the same for this process "
-        "(fakes + load generator);\ndrain: how long the server stayed busy after the last reply"
+        "latencies in ms. cpu/cmd: CPU ms the bot processes used per command, background work "
+        "included;\ndb/cmd: the same for the PostgreSQL server processes serving the bot "
+        "(its background writers not counted);\nbusy: the bot's CPU time / wall time of the "
+        "run; gen: the same for this process (fakes + load generator);\ndrain: how long the "
+        "server stayed busy after the last reply"
     )
-    for (level, name), res in bench.runs.items():
-        if res.failures:
-            print(f"  failures, {name} at {level}: {dict(res.failures)}")
+    for run in bench.results:
+        print()
+        print(f"== {run.title}")
+        if run.database == "replicas":
+            print(replicas_caveat())
+        database_table(bench, run)
 
     print()
-    if bench.button is not None:
-        b = bench.button.figures()
-        print(
-            f"Cancel button (block_actions cancel_upload -> chat.update at Slack), "
-            f"{bench.button.sent} clicks at concurrency {o.click_concurrency}: "
-            f"p50 {ms(b['reply_p50'])} ms, p99 {ms(b['reply_p99'])} ms, "
-            f"ack p99 {ms(b['ack_p99'])} ms, failures {bench.button.failed}"
-            + (f" {dict(bench.button.failures)}" if bench.button.failures else "")
-        )
-    if bench.notify is not None:
-        n = bench.notify
-        ok = len(n.ack)
-        print(
-            f"POST /notifications, {n.sent} requests at concurrency {o.notify_concurrency}: "
-            f"{ok / n.elapsed:.0f} requests/s (201s only), p50 {ms(percentile(n.ack, 0.5))} ms, "
-            f"p99 {ms(percentile(n.ack, 0.99))} ms, failures {n.failed}"
-            + (f" {dict(n.failures)}" if n.failures else "")
-        )
-    hwm_kb = bench.bot_memory.get("VmHWM", 0)
-    peak_mb = hwm_kb * 1024 / 1e6
-    print(
-        f"bot peak RSS (VmHWM of the bot process only): {peak_mb:.1f} MB "
-        f"(baseline process: {bench.baseline_memory.get('VmHWM', 0) * 1024 / 1e6:.1f} MB)"
-    )
+    print("Ratios bot / baseline of the same run")
+    summary(bench)
+    if any(run.database == "replicas" for run in bench.results):
+        print(replicas_caveat())
 
     print()
     print("Targets")
-    passed = True
-    level = CONCURRENCY_FOR_TARGETS
-    if (level, "bot") in bench.runs:
-        fb = bench.runs[level, "baseline"].figures()
-        ft = bench.runs[level, "bot"].figures()
-        ack = ratio(ft["ack_p99"], fb["ack_p99"])
-        reply = ratio(ft["reply_p50"], fb["reply_p50"])
-        ack_ok = ack <= ACK_P99_MAX_RATIO
-        reply_ok = reply <= REPLY_P50_MAX_RATIO
-        print(
-            f"  ack p99 at {level} <= {ACK_P99_MAX_RATIO:.2f}x baseline: {times(ack)} "
-            f"({ms(ft['ack_p99'])} vs {ms(fb['ack_p99'])} ms)  {verdict(ack_ok)}"
-        )
-        print(
-            f"  reply p50 at {level} <= {REPLY_P50_MAX_RATIO:.2f}x baseline: {times(reply)} "
-            f"({ms(ft['reply_p50'])} vs {ms(fb['reply_p50'])} ms)  {verdict(reply_ok)}"
-        )
-        passed = passed and ack_ok and reply_ok
-    else:
-        print(f"  ack p99 / reply p50 at {level}: not run (add {level} to --concurrency)  MISS")
+    passed = bool(bench.results)
+    for run in bench.results:
+        print(f" {run.title}")
+        passed = targets(bench, run) and passed
+    ran = {run.database for run in bench.results}
+    missing = [d for d in bench.databases if d not in ran]
+    if missing:
+        print(f"  not run: {', '.join(missing)}  MISS")
         passed = False
-    bot_failures = sum(res.failed for (_, name), res in bench.runs.items() if name == "bot")
-    print(f"  0 bot failures at every concurrency: {bot_failures}  {verdict(bot_failures == 0)}")
-    rss_ok = 0 < peak_mb < PEAK_RSS_MAX_MB
-    print(f"  bot peak RSS < {PEAK_RSS_MAX_MB:.0f} MB: {peak_mb:.1f} MB  {verdict(rss_ok)}")
-    base_failures = sum(res.failed for (_, name), res in bench.runs.items() if name == "baseline")
-    if base_failures:
-        print(f"  note: the baseline failed {base_failures} commands; ratios are suspect")
-    return passed and bot_failures == 0 and rss_ok
+    return passed
 
 
 def print_profile(path: str, top: int = 30) -> None:
@@ -813,8 +1123,10 @@ async def main_async(options: Options) -> bool:
                 if tail:
                     print(f"\n{child.name} stderr (last lines):\n{tail}")
         passed = report(bench)
-    if options.profile:
-        print_profile(options.profile)
+        profiles = [path for run in bench.results for path in run.profiles]
+    for path in profiles:
+        if Path(path).exists():
+            print_profile(path)
     return passed
 
 
