@@ -24,7 +24,6 @@ from bot.settings import Settings
 from sandbox.fakes import FakeSlack, FakeTikTok
 from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
 from storage.schema import metadata
-from storage.sql import _bind
 
 pytest.register_assert_rewrite("tests.pg")
 pytest_plugins = ["tests.pg"]
@@ -178,6 +177,14 @@ class Harness:
 
 
 # --- reading the bot's database the way an operator would ---------------------------------
+
+
+def _bind(sql: str, params) -> tuple[str, dict]:
+    """`?` placeholders as SQLAlchemy's named ones."""
+    values = list(params)
+    counter = iter(range(len(values)))
+    named = re.sub(r"\?", lambda _: f":p{next(counter)}", sql)
+    return named, {f"p{i}": v for i, v in enumerate(values)}
 
 
 def _engine(h) -> sa.Engine:

@@ -96,11 +96,14 @@ async def test_publish_not_cancellable_removes_the_button(hn):
 
 async def test_two_concurrent_clicks_make_one_tiktok_call(hn):
     h = hn
+    await h.restart(tiktok_request_timeout=5.0, cancel_deadline=8.0)  # TikTok takes 2 s below
     await h.link()
     h.tiktok.add_upload(PID)
     first = await announce(h)
     ok = {"error": {"code": "ok", "message": "", "log_id": "L1"}}
-    h.tiktok.script("cancel", Reply(delay=2.0, json=ok))  # long enough to overlap under load
+    h.tiktok.script(
+        "cancel", Reply(delay=2.0, json=ok)
+    )  # overlaps the other request, even under load
     answers = await asyncio.gather(
         h.click("cancel_upload", PID), h.click("cancel_upload", PID, user_id="U2")
     )
@@ -116,11 +119,14 @@ async def test_two_concurrent_clicks_make_one_tiktok_call(hn):
 
 async def test_click_and_command_together_make_one_tiktok_call(hn):
     h = hn
+    await h.restart(tiktok_request_timeout=5.0, cancel_deadline=8.0)  # TikTok takes 2 s below
     await h.link()
     h.tiktok.add_upload(PID)
     await announce(h)
     ok = {"error": {"code": "ok", "message": "", "log_id": "L1"}}
-    h.tiktok.script("cancel", Reply(delay=2.0, json=ok))  # long enough to overlap under load
+    h.tiktok.script(
+        "cancel", Reply(delay=2.0, json=ok)
+    )  # overlaps the other request, even under load
     await asyncio.gather(h.click("cancel_upload", PID), h.command(PID))
     assert len(h.tiktok.calls_to("cancel")) == 1
     await settle(h)
