@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 from storage.migrations import migrate
 from storage.sql import Db, fetch_one
@@ -103,6 +103,10 @@ class Store:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         self._engine: Engine | None = None
+        # SQLite: one worker thread keeps one connection (checking it out of the pool for
+        # every call cost as much as the statements); PostgreSQL: the pool serves the workers.
+        self._kept: Connection | None = None
+        self._driver = None  # the kept connection's sqlite3 connection
         workers = 1 if self.dialect == "sqlite" else POSTGRES_WORKERS
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
 
@@ -122,11 +126,30 @@ class Store:
 
     def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
         """fn(db, ...) in one transaction, on the calling thread (for the CLI and workers)."""
-        with self.engine.begin() as conn:
-            return fn(Db(conn), *args, **kwargs)
+        if self.dialect != "sqlite":
+            with self.engine.begin() as conn:
+                return fn(Db.over(conn), *args, **kwargs)
+        # SQLite: this thread's own connection, its transaction begun and ended directly on
+        # the driver (through SQLAlchemy's begin/commit the bookkeeping cost as much as the
+        # statements, measured by bench/load.py).
+        if self._kept is None:
+            self._kept = self.engine.connect()
+            self._driver = self._kept.connection.dbapi_connection
+        self._driver.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(Db(self._driver, "sqlite"), *args, **kwargs)
+            self._driver.execute("COMMIT")
+        except BaseException:
+            if self._driver.in_transaction:
+                self._driver.execute("ROLLBACK")
+            raise
+        return result
 
     def close(self) -> None:
         def _close() -> None:
+            if self._kept is not None:
+                self._kept.close()
+                self._kept = self._driver = None
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None

@@ -60,14 +60,15 @@ class Db:
     statement cost ten times the CPU on the cancel path, measured by bench/load.py.)
     """
 
-    def __init__(self, conn: Connection):
-        self.conn = conn
-        self._driver = conn.connection.dbapi_connection
-        self._postgres = conn.dialect.name == "postgresql"
+    def __init__(self, driver_connection: Any, dialect: str):
+        self._driver = driver_connection
+        self.dialect = dialect
+        self._postgres = dialect == "postgresql"
 
-    @property
-    def dialect(self) -> str:
-        return self.conn.dialect.name
+    @classmethod
+    def over(cls, conn: Connection) -> Db:
+        """The `Db` of a SQLAlchemy connection, inside the transaction it has open."""
+        return cls(conn.connection.dbapi_connection, conn.dialect.name)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         if self._postgres:
