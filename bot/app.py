@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.announcing import AnnouncementService
 from bot.cancel import CancelService
 from bot.following import StatusPoller, WebhookReceiver
+from bot.held import HeldScheduler, HeldUploads
 from bot.home import HomeService
 from bot.http_guard import MAX_BODY_BYTES, body_guard, server_options
 from bot.link_notices import LinkNotices
@@ -70,6 +71,11 @@ async def build_services(settings: Settings) -> Services:
     announcements.on_new.append(poller.wake)
     teams = TeamAccounts(store, tokens, linking, AdminCheck(settings.admin_users, slack))
     visibility = ChannelVisibility(slack_client)  # one memory for `list` and the Home tab
+    held = HeldUploads(
+        store, slack, tiktok, tokens, announcements, teams.admins, settings.retry_base_delay
+    )
+    held_scheduler = HeldScheduler(held, settings.held_poll_interval)
+    held.on_new.append(held_scheduler.wake)
     return Services(
         settings=settings,
         session=session,
@@ -102,6 +108,8 @@ async def build_services(settings: Settings) -> Services:
         poller=poller,
         teams=teams,
         home=HomeService(store, tokens, linking, teams, announcements, slack, visibility),
+        held=held,
+        held_scheduler=held_scheduler,
     )
 
 
@@ -176,6 +184,8 @@ class Bot:
         self.bolt = build_bolt(services, authorize)
         await authorize.warm()
         services.poller.start()
+        if services.held_scheduler is not None:
+            services.held_scheduler.start()
         web_app = web.Application(
             client_max_size=MAX_BODY_BYTES + 1, middlewares=[body_guard(settings.body_timeout)]
         )

@@ -20,6 +20,7 @@ from bot.background import Background
 from bot.cancel import CancelService
 from bot.command_parser import check_id
 from bot.following import StatusPoller, WebhookReceiver
+from bot.held import HeldScheduler, HeldUploads
 from bot.home import HomeService
 from bot.linking import LinkingService, LinkResult
 from bot.outcome import Actor
@@ -97,6 +98,8 @@ class Services:
     home: HomeService
     _background: Background = field(default_factory=lambda: Background("services"))
     _listeners: set[asyncio.Task] = field(default_factory=set)  # listeners working after ack
+    held: HeldUploads | None = None  # held uploads (POST /uploads) and their scheduler
+    held_scheduler: HeldScheduler | None = None
 
     def spawn(self, coro) -> None:
         self._background.spawn(coro)
@@ -154,6 +157,8 @@ class Services:
         """Finish what is under way: answers, audit posts, webhook updates. New work that
         finishing work starts (an audit post after an answer) is waited for too."""
         await self.poller.stop()
+        if self.held_scheduler is not None:
+            await self.held_scheduler.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 while pending := [t for t in self._pending() if t is not asyncio.current_task()]:

@@ -46,6 +46,7 @@ class Settings:
     notify_token: str | None = field(default=None, repr=False)
     audit_channel: str | None = None
     admin_users: frozenset[str] = frozenset()
+    hold_seconds: int = 120  # HOLD_SECONDS: a held upload's window when the request names none
     host: str = "0.0.0.0"
     port: int = 3000
     log_level: str = "INFO"
@@ -57,6 +58,8 @@ class Settings:
     # within these many seconds, or it is disconnected (slow-client protection).
     header_timeout: float = 10.0
     body_timeout: float = 10.0
+    # How often the held-upload scheduler looks for closed windows it was not woken for.
+    held_poll_interval: float = 5.0
 
     @property
     def store_url(self) -> str:
@@ -159,6 +162,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     audit_channel = get("AUDIT_CHANNEL")
     admins = frozenset(u.strip() for u in (get("ADMIN_USERS") or "").split(",") if u.strip())
 
+    hold_text = get("HOLD_SECONDS") or "120"
+    hold_seconds = 120
+    if not hold_text.isdigit() or not 0 <= int(hold_text) <= 86400:
+        problems.append("HOLD_SECONDS must be a whole number from 0 to 86400")
+    else:
+        hold_seconds = int(hold_text)
+
     database = get("DATABASE_URL") or ""
     if database and not database.startswith(("postgresql://", "postgres://")):
         problems.append(
@@ -183,6 +193,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notify_token=get("NOTIFY_TOKEN"),
         audit_channel=audit_channel,
         admin_users=admins,
+        hold_seconds=hold_seconds,
         host=get("HOST") or "0.0.0.0",
         port=port,
         log_level=log_level,

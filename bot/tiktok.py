@@ -25,6 +25,19 @@ STATUS_PATH = "/v2/post/publish/status/fetch/"
 TOKEN_PATH = "/v2/oauth/token/"
 REVOKE_PATH = "/v2/oauth/revoke/"
 USER_INFO_PATH = "/v2/user/info/"
+CREATOR_INFO_PATH = "/v2/post/publish/creator_info/query/"
+DIRECT_POST_INIT_PATH = "/v2/post/publish/video/init/"
+POST_INFO_FIELDS = (
+    "title",
+    "privacy_level",
+    "disable_duet",
+    "disable_comment",
+    "disable_stitch",
+    "video_cover_timestamp_ms",
+    "brand_content_toggle",
+    "brand_organic_toggle",
+    "is_aigc",
+)
 USER_INFO_FIELDS = "open_id,union_id,avatar_url,display_name"
 
 # Our own codes for faults on the way (the catalog explains them like TikTok's codes).
@@ -57,6 +70,15 @@ class ApiResult:
 
 
 CancelResult = ApiResult
+
+
+def outcome_unknown(result: ApiResult) -> bool:
+    """True when the request may have acted at TikTok though we got no clear answer."""
+    if result.ok:
+        return False
+    if result.code in (TIMEOUT, BAD_RESPONSE, SERVER_ERROR, "internal_error"):
+        return True
+    return (result.http_status or 0) >= 500
 
 
 @dataclass(frozen=True)
@@ -185,6 +207,22 @@ class TikTokClient:
 
     async def status(self, token: str, publish_id: str) -> ApiResult:
         return await self._post_json(STATUS_PATH, token, {"publish_id": publish_id})
+
+    async def creator_info(self, token: str) -> ApiResult:
+        """Query creator info (§11.1): nickname, privacy options, longest video allowed."""
+        return await self._post_json(CREATOR_INFO_PATH, token, {})
+
+    async def init_direct_post(self, token: str, post: dict, source_url: str) -> ApiResult:
+        """One Direct Post init, PULL_FROM_URL (§11.2). Never retry one whose outcome is
+        unknown (see `outcome_unknown`): a second init posts the video twice."""
+        post_info = {k: post[k] for k in POST_INFO_FIELDS if k in post}
+        post_info.setdefault("brand_content_toggle", False)
+        post_info.setdefault("brand_organic_toggle", False)
+        body = {
+            "post_info": post_info,
+            "source_info": {"source": "PULL_FROM_URL", "video_url": source_url},
+        }
+        return await self._post_json(DIRECT_POST_INIT_PATH, token, body)
 
     async def user_info(self, token: str) -> ApiResult:
         raw = await self._request(

@@ -10,6 +10,7 @@ import re
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import messages
+from bot.messages import held as held_messages
 from bot.outcome import Actor
 from bot.services import Services
 
@@ -54,6 +55,22 @@ def register_actions(app: AsyncApp, services: Services) -> None:
         async with services.working():
             actor = _actor(body)
             message = await services.router.handle(actor, "disconnect")
+            await services.reply_to_click(body, actor, message)
+
+    @app.action(held_messages.CANCEL_HELD_ACTION)
+    @app.action(held_messages.START_HELD_ACTION)
+    async def held_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
+        await ack()
+        async with services.working():
+            actor = _actor(body)
+            cancel = action.get("action_id") == held_messages.CANCEL_HELD_ACTION
+            what = "cancel" if cancel else "start"
+            if services.held is None:
+                message = messages.stale_button_message()
+            else:
+                message = await services.held.clicked(
+                    what, actor.team_id, actor.user_id, str(action.get("value") or "")
+                )
             await services.reply_to_click(body, actor, message)
 
     @app.action(re.compile(".*"))

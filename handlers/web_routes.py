@@ -15,6 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import slack_names
 from bot.announcing import AnnounceError, parse_request
+from bot.held import parse_upload
 from bot.services import Services
 from bot.slack_request_check import SlackRequestRefused, checked_body
 from handlers import oauth_pages
@@ -136,6 +137,27 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
             {"channel": result.channel, "ts": result.ts}, status=201 if result.created else 200
         )
 
+    async def uploads(request: web.Request) -> web.Response:
+        token = services.settings.notify_token
+        if not token or services.held is None:
+            return _error(404, "not found")
+        given = _bearer_token(request.headers.get("Authorization", ""))
+        if not given or not hmac.compare_digest(given, token.encode()):
+            return _error(401, "missing or wrong bearer token")
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return _error(400, "the body is not valid JSON (UTF-8)")
+        try:
+            request_ = parse_upload(body, services.settings.hold_seconds)
+            result = await services.held.submit(request_)
+        except AnnounceError as error:
+            return _error(error.status, error.message)
+        except Exception as exc:  # a bug of ours; never a traceback in the answer
+            log.error("uploads.internal_error", extra={"error": type(exc).__name__})
+            return _error(500, UNKNOWN_INTERNAL_ERROR)
+        return web.json_response(result.answer, status=202 if result.created else 200)
+
     async def tiktok_webhook(request: web.Request) -> web.Response:
         raw = await request.read()
         signature = request.headers.get("TikTok-Signature", "")
@@ -148,6 +170,7 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
     web_app.router.add_get("/tiktok/oauth/callback", oauth_callback)
     web_app.router.add_post("/tiktok/oauth/confirm", oauth_confirm)
     web_app.router.add_post("/notifications", notifications)
+    web_app.router.add_post("/uploads", uploads)
     web_app.router.add_post("/tiktok/webhook", tiktok_webhook)
 
     if bolt is not None:

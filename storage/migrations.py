@@ -14,7 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from storage import legacy_sqlite
-from storage.schema import BASELINE, leases, schema_migrations
+from storage.schema import BASELINE, held_uploads, leases, schema_migrations
 from storage.timefmt import now_iso
 
 MIGRATION_LOCK = 7_301_984_215  # any fixed number: pg_advisory_xact_lock's key for this app
@@ -29,7 +29,11 @@ def _leases(conn: Connection) -> None:
     leases.create(conn, checkfirst=True)
 
 
-STEPS: list[Callable[[Connection], None]] = [_baseline, _leases]
+def _held_uploads(conn: Connection) -> None:
+    held_uploads.create(conn, checkfirst=True)
+
+
+STEPS: list[Callable[[Connection], None]] = [_baseline, _leases, _held_uploads]
 
 
 def current_version(conn: Connection) -> int:

@@ -192,6 +192,35 @@ leases = Table(
     _float("expires_at", nullable=False),
 )
 
+# Held uploads (POST /uploads): the bot starts the upload itself when the window closes.
+# `state` moves held -> starting (by a conditional update, before the one init) -> started,
+# refused or unknown; held -> cancelled; held -> asking (a window missed while down).
+held_uploads = Table(
+    "held_uploads",
+    metadata,
+    _text("upload_key", primary_key=True),
+    _text("team_id", nullable=False),
+    _text("channel", nullable=False),
+    _text("ts", nullable=False, server_default=""),
+    _text("account", nullable=False),
+    _text("source_url", nullable=False),
+    _text("post", nullable=False),  # JSON: the post_info fields the pipeline sent
+    _text("video", nullable=False, server_default="{}"),  # JSON video metadata
+    _text("nickname", nullable=False, server_default=""),  # creator_nickname at submission
+    _float("hold_s", nullable=False),
+    _float("created_at", nullable=False),
+    _float("starts_at", nullable=False),
+    _text("state", nullable=False),
+    _text("publish_id", nullable=False, server_default=""),
+    _text("code", nullable=False, server_default=""),  # how the start ended (catalog code)
+    _int("http_status"),
+    _text("log_id", nullable=False, server_default=""),
+    _text("by_user", nullable=False, server_default=""),  # who cancelled or started it
+    _float("by_at", nullable=False, server_default="0"),
+    _float("updated_at", nullable=False),
+    Index("idx_held_uploads_state_starts_at", "state", "starts_at"),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,

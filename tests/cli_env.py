@@ -24,6 +24,7 @@ SETTING_NAMES = (
     "NOTIFY_TOKEN",
     "AUDIT_CHANNEL",
     "ADMIN_USERS",
+    "HOLD_SECONDS",
     "HOST",
     "PORT",
     "LOG_LEVEL",

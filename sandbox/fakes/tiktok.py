@@ -36,7 +36,10 @@ PATHS: dict[str, str] = {
     "user_info": "/v2/user/info/",
     "cancel": "/v2/post/publish/cancel/",
     "status": "/v2/post/publish/status/fetch/",
+    "creator_info": "/v2/post/publish/creator_info/query/",
+    "init": "/v2/post/publish/video/init/",
 }
+PRIVACY_PUBLIC = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 OAUTH_ENDPOINTS = frozenset({"token", "revoke"})
 POSTING_SCOPES = frozenset({"video.upload", "video.publish"})
 USER_FIELDS = ("open_id", "union_id", "avatar_url", "display_name")
@@ -52,6 +55,7 @@ MESSAGES: dict[str, str] = {
         "The access token is not authorized for the specified publish_id."
     ),
     "publish_not_cancellable": "The publish task is already final and cannot be cancelled.",
+    "privacy_level_option_mismatch": "privacy_level is not one of the creator's options.",
 }
 
 
@@ -150,6 +154,19 @@ class Upload:
 
 
 @dataclass
+class Creator:
+    """What creator_info answers for one TikTok user (§11.1)."""
+
+    nickname: str = "Brand Social"
+    username: str = "brandsocial"
+    privacy_level_options: list[str] = field(default_factory=lambda: list(PRIVACY_PUBLIC))
+    max_video_post_duration_sec: int = 600
+    comment_disabled: bool = False
+    duet_disabled: bool = False
+    stitch_disabled: bool = False
+
+
+@dataclass
 class Hold:
     """Requests to one endpoint held back until `release()`: to script races.
 
@@ -199,6 +216,9 @@ class FakeTikTok:
         self.cancel_answer: Callable[[str], Reply | None] | None = None
         # Told (with the upload) after every cancel TikTok accepted, i.e. answered `ok`.
         self.on_cancel: list[Callable[[Upload], None]] = []
+        # creator_info per open_id; a user without an entry answers the default Creator.
+        self.creators: dict[str, Creator] = {}
+        self.init_count = 0
         self._by_access: dict[str, Grant] = {}
         self._by_refresh: dict[str, Grant] = {}
         self._secrets: list[str] = [client_secret]
@@ -438,6 +458,8 @@ class FakeTikTok:
             "user_info": self._user_info,
             "cancel": self._cancel,
             "status": self._status,
+            "creator_info": self._creator_info,
+            "init": self._init,
         }
         for name, path in PATHS.items():
             method = "GET" if name == "user_info" else "POST"
@@ -605,3 +627,39 @@ class FakeTikTok:
         data["publicaly_available_post_id"] = list(upload.post_ids)
         data["downloaded_bytes"] = upload.downloaded_bytes
         return Reply(200, {"data": data, **envelope_error("ok", "")})
+
+    def creator_for(self, open_id: str) -> Creator:
+        """The creator_info of `open_id` (made with defaults on first use; edit it freely)."""
+        return self.creators.setdefault(open_id, Creator())
+
+    def _creator_info(self, call: Call) -> Reply:
+        grant = self._authorize(call, frozenset({"video.publish"}))
+        creator = self.creator_for(grant.open_id)
+        data = {
+            "creator_avatar_url": f"https://p16.tiktokcdn.example/{grant.open_id}.jpeg",
+            "creator_username": creator.username,
+            "creator_nickname": creator.nickname,
+            "privacy_level_options": list(creator.privacy_level_options),
+            "comment_disabled": creator.comment_disabled,
+            "duet_disabled": creator.duet_disabled,
+            "stitch_disabled": creator.stitch_disabled,
+            "max_video_post_duration_sec": creator.max_video_post_duration_sec,
+        }
+        return Reply(200, {"data": data, **envelope_error("ok", "")})
+
+    def _init(self, call: Call) -> Reply:
+        """Direct Post init (§11.2): every accepted call makes a new publish task."""
+        grant = self._authorize(call, frozenset({"video.publish"}))
+        post = call.body.get("post_info")
+        source = call.body.get("source_info")
+        if not isinstance(post, dict) or not isinstance(source, dict):
+            return Reply(400, envelope_error("invalid_param", "post_info and source_info."))
+        if source.get("source") != "PULL_FROM_URL" or not source.get("video_url"):
+            return Reply(400, envelope_error("invalid_param", "source_info is invalid."))
+        creator = self.creator_for(grant.open_id)
+        if post.get("privacy_level") not in creator.privacy_level_options:
+            return Reply(403, envelope_error("privacy_level_option_mismatch"))
+        self.init_count += 1
+        publish_id = f"v_pub_url~v2-1.{7_000_000 + self.init_count}"
+        self.add_upload(publish_id, grant.open_id)
+        return Reply(200, {"data": {"publish_id": publish_id}, **envelope_error("ok", "")})

@@ -1,0 +1,544 @@
+"""Held uploads: the bot starts a pull-from-URL Direct Post itself when a window closes.
+
+`submit` is the one path for `POST /uploads` and `python -m bot upload`: checked input, a
+fresh creator_info check, one Slack post per upload_key (a repeat answers with the first),
+the row stored with its window. `start` makes the one Direct Post init: only the caller
+whose conditional update moved the row from `held` (or `asking`) to `starting` calls TikTok,
+so a click, the scheduler and a second replica can never start it twice. An init whose
+outcome is unknown is never retried. `HeldScheduler` wakes when a window closes; the
+schedule is in the database, so it survives restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot import messages
+from bot.acting import call_with_link
+from bot.announcing import (
+    ACCOUNT,
+    CHANNEL,
+    FIRST_POLL_DELAY_S,
+    MAX_URL,
+    NETWORK_ERRORS,
+    SLACK_REFUSALS,
+    AnnounceError,
+    AnnouncementService,
+    parse_request,
+)
+from bot.claims import held as lease
+from bot.keyed_locks import KeyedLocks
+from bot.messages import held as held_messages
+from bot.restrictions import broken_rules
+from bot.slack_out import SlackOut, slack_error
+from bot.tiktok import ApiResult, TikTokClient, outcome_unknown
+from bot.tokens import RefreshFailure, TokenService
+from storage import announcements as store_announcements
+from storage import audit, grants
+from storage import held as store_held
+from storage.announcements import Announcement
+from storage.db import Store
+from storage.held import HeldUpload
+from storage.links import LinkUnreadable
+
+log = logging.getLogger(__name__)
+
+UPLOAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}")
+PRIVACY_LEVELS = frozenset(
+    {"PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"}
+)
+BOOL_FIELDS = (
+    "disable_comment",
+    "disable_duet",
+    "disable_stitch",
+    "brand_content_toggle",
+    "brand_organic_toggle",
+    "is_aigc",
+)
+MAX_TITLE = 2200
+MAX_HOLD_S = 86400
+CREATOR_INFO_DEADLINE_S = 10.0
+MISSED_GRACE_S = 30.0  # a window closed less than this long ago is never "missed"
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    upload_key: str
+    channel: str
+    account: str
+    source_url: str
+    hold_s: float
+    post: dict[str, Any]
+    video: dict[str, Any]
+
+
+def _string(body: dict, name: str, limit: int, pattern: re.Pattern | None = None) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise AnnounceError(400, f"{name} is required (a string)")
+    value = value.strip()
+    if len(value) > limit:
+        raise AnnounceError(400, f"{name} is longer than {limit} characters")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise AnnounceError(400, f"{name} has characters it may not have")
+    return value
+
+
+def parse_upload(body: Any, default_hold_s: int) -> UploadRequest:
+    """Check a `POST /uploads` body; `AnnounceError(400, …)` names the bad field."""
+    if not isinstance(body, dict):
+        raise AnnounceError(400, "the body must be a JSON object")
+    upload_key = _string(body, "upload_key", 128, UPLOAD_KEY)
+    channel = _string(body, "channel", 80, CHANNEL)
+    account = _string(body, "account", 64, ACCOUNT)
+    source_url = _string(body, "source_url", MAX_URL)
+    if not source_url.startswith("https://"):
+        raise AnnounceError(400, "source_url must start with https:// (TikTok pulls HTTPS only)")
+    hold = body.get("hold_s", default_hold_s)
+    if isinstance(hold, bool) or not isinstance(hold, int | float) or not math.isfinite(hold):
+        raise AnnounceError(400, f"hold_s must be a number of seconds from 0 to {MAX_HOLD_S}")
+    if not 0 <= hold <= MAX_HOLD_S:
+        raise AnnounceError(400, f"hold_s must be a number of seconds from 0 to {MAX_HOLD_S}")
+    raw_post = body.get("post")
+    if not isinstance(raw_post, dict):
+        raise AnnounceError(400, "post is required (an object with privacy_level)")
+    privacy = raw_post.get("privacy_level")
+    if privacy not in PRIVACY_LEVELS:
+        raise AnnounceError(
+            400, "post.privacy_level must be one of " + ", ".join(sorted(PRIVACY_LEVELS))
+        )
+    post: dict[str, Any] = {"privacy_level": privacy}
+    title = raw_post.get("title")
+    if title is not None:
+        if not isinstance(title, str) or len(title) > MAX_TITLE:
+            raise AnnounceError(
+                400, f"post.title must be a string of at most {MAX_TITLE} characters"
+            )
+        if title:
+            post["title"] = title
+    for name in BOOL_FIELDS:
+        value = raw_post.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise AnnounceError(400, f"post.{name} must be true or false")
+        post[name] = value
+    cover = raw_post.get("video_cover_timestamp_ms")
+    if cover is not None:
+        if isinstance(cover, bool) or not isinstance(cover, int) or not 0 <= cover < 2**31:
+            raise AnnounceError(400, "post.video_cover_timestamp_ms must be a whole number")
+        post["video_cover_timestamp_ms"] = cover
+    # The video metadata is checked exactly as POST /notifications checks it.
+    video = parse_request(
+        {"publish_id": "held", "channel": channel, "video": body.get("video")}
+    ).video
+    return UploadRequest(upload_key, channel, account, source_url, float(hold), post, video)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    created: bool
+    answer: dict[str, Any]
+
+
+def _answer(h: HeldUpload) -> dict[str, Any]:
+    return {"upload_key": h.upload_key, "channel": h.channel, "ts": h.ts, "starts_at": h.starts_at}
+
+
+def _result_code(result: ApiResult) -> str:
+    return result.code
+
+
+class HeldUploads:
+    def __init__(
+        self,
+        store: Store,
+        slack: SlackOut,
+        tiktok: TikTokClient,
+        tokens: TokenService,
+        announcements: AnnouncementService,
+        admins,
+        base_delay: float = 0.5,
+    ):
+        self.store = store
+        self.slack = slack
+        self.tiktok = tiktok
+        self.tokens = tokens
+        self.announcements = announcements
+        self.admins = admins  # bot.team_accounts.AdminCheck
+        self.base_delay = base_delay
+        self.locks = KeyedLocks()
+        self.on_new: list = []  # told (no arguments) when a new window is stored
+
+    async def get(self, upload_key: str) -> HeldUpload | None:
+        return await self.store.run(store_held.get, upload_key)
+
+    # -- submission ---------------------------------------------------------------------
+
+    async def _team_link(self, team_id: str, account: str):
+        try:
+            link = await self.tokens.load(team_id, "team", account)
+        except LinkUnreadable:
+            raise AnnounceError(
+                400, f"the team account {account} can't be read; an admin must link it again"
+            ) from None
+        if link is None:
+            raise AnnounceError(
+                400, f"unknown account {account}: no linked team account has that name"
+            )
+        if "video.publish" not in {s.strip() for s in link.scope.split(",")}:
+            raise AnnounceError(
+                400,
+                f"account {account} is linked without video.publish; an admin must link it again",
+            )
+        return link
+
+    async def _creator_info(self, link) -> ApiResult:
+        done = await call_with_link(
+            self.tokens,
+            link,
+            self.tiktok.creator_info,
+            deadline_s=CREATOR_INFO_DEADLINE_S,
+            base_delay=self.base_delay,
+        )
+        return done.result
+
+    async def submit(self, request: UploadRequest) -> Submitted:
+        async with lease(self.store, self.locks, f"upload:{request.upload_key}"):
+            existing = await self.get(request.upload_key)
+            if existing is not None:
+                return Submitted(False, _answer(existing))
+            try:
+                team_id = await self.slack.team_id()
+            except NETWORK_ERRORS:
+                raise AnnounceError(
+                    502, "Slack could not be reached. Try again in a minute."
+                ) from None
+            link = await self._team_link(team_id, request.account)
+            info = await self._creator_info(link)
+            if not info.ok:
+                raise AnnounceError(
+                    400 if not info.retryable else 502,
+                    f"TikTok's creator_info check for account {request.account} failed "
+                    f"({info.code}); nothing was announced",
+                )
+            options = info.data.get("privacy_level_options") or []
+            level = request.post["privacy_level"]
+            if level not in options:
+                offered = ", ".join(str(o) for o in options) or "none"
+                raise AnnounceError(
+                    400,
+                    f"privacy_level {level} is not offered by account {request.account} now "
+                    f"(TikTok offers: {offered})",
+                )
+            longest = info.data.get("max_video_post_duration_sec")
+            duration = request.video.get("duration_s")
+            if isinstance(longest, int | float) and duration is not None and duration > longest:
+                raise AnnounceError(
+                    400,
+                    f"the video is {duration:g} s long; account {request.account} may post "
+                    f"at most {longest:g} s",
+                )
+            now = time.time()
+            draft = HeldUpload(
+                upload_key=request.upload_key,
+                team_id=team_id,
+                channel=request.channel,
+                ts="",
+                account=request.account,
+                source_url=request.source_url,
+                post=request.post,
+                video=request.video,
+                nickname=str(info.data.get("creator_nickname") or link.display_name or ""),
+                hold_s=request.hold_s,
+                created_at=now,
+                starts_at=now + request.hold_s,
+                updated_at=now,
+            )
+            try:
+                posted = await self.slack.post_or_raise(
+                    request.channel, held_messages.held_message(draft, broken_rules(request.video))
+                )
+            except SlackApiError as exc:
+                error = slack_error(exc)
+                status, text = SLACK_REFUSALS.get(
+                    error, (502, "Slack refused the post ({error}). Try again in a minute.")
+                )
+                raise AnnounceError(
+                    status, text.format(channel=request.channel, error=error)
+                ) from None
+            except NETWORK_ERRORS:
+                raise AnnounceError(
+                    502, "Slack could not be reached. Try again in a minute."
+                ) from None
+            saved = replace(
+                draft,
+                channel=str(posted.get("channel") or request.channel),
+                ts=str(posted.get("ts") or ""),
+            )
+            await self.store.run(store_held.insert, saved)
+        for callback in self.on_new:
+            callback()
+        log.info("held.announced", extra={"hold_s": request.hold_s})
+        return Submitted(True, _answer(saved))
+
+    # -- starting -------------------------------------------------------------------------
+
+    async def start(
+        self, upload_key: str, user_id: str = "", from_states=("held",)
+    ) -> HeldUpload | None:
+        """Claim the upload (held → starting) and, if this caller won, make the one init.
+        None when another caller moved it first."""
+        claimed = await self.store.run(
+            store_held.move,
+            upload_key,
+            tuple(from_states),
+            state="starting",
+            by_user=user_id,
+            by_at=time.time(),
+        )
+        if claimed is None:
+            return None
+        await self.slack.update(claimed.channel, claimed.ts, held_messages.held_message(claimed))
+        return await self._init(claimed)
+
+    async def _finish(self, h: HeldUpload, **changes) -> HeldUpload:
+        done = await self.store.run(store_held.move, h.upload_key, ("starting",), **changes)
+        return done or h
+
+    async def _init(self, h: HeldUpload) -> HeldUpload:
+        try:
+            link = await self.tokens.load(h.team_id, "team", h.account)
+        except LinkUnreadable:
+            link = None
+        if link is None:
+            return await self._refused(h, ApiResult(False, "no_such_account"))
+        info = await self._creator_info(link)
+        if not info.ok:
+            return await self._refused(h, info)  # no init was sent: a definite "not started"
+        if h.post.get("privacy_level") not in (info.data.get("privacy_level_options") or []):
+            return await self._refused(h, ApiResult(False, "privacy_level_option_mismatch"))
+        fresh = await self.tokens.fresh(link)
+        if isinstance(fresh, RefreshFailure):
+            return await self._refused(h, ApiResult(False, fresh.code, fresh.http_status))
+        result = await self.tiktok.init_direct_post(fresh.access_token, h.post, h.source_url)
+        if result.code == "access_token_invalid":  # refused before acting: safe to ask again
+            renewed = await self.tokens.refresh(fresh)
+            if isinstance(renewed, RefreshFailure):
+                return await self._refused(h, ApiResult(False, renewed.code, renewed.http_status))
+            result = await self.tiktok.init_direct_post(renewed.access_token, h.post, h.source_url)
+        await self._audit(h, result)
+        publish_id = str(result.data.get("publish_id") or "") if result.ok else ""
+        if result.ok and publish_id:
+            return await self._started(h, result, publish_id)
+        if result.ok or outcome_unknown(result):
+            code = result.code if not result.ok else "bad_response"
+            after = await self._finish(
+                h, state="unknown", code=code, http_status=result.http_status, log_id=result.log_id
+            )
+            await self.slack.update(after.channel, after.ts, held_messages.held_message(after))
+            await self.slack.post(
+                after.channel, held_messages.unknown_reply(after), thread_ts=after.ts
+            )
+            return after
+        return await self._refused(h, result)
+
+    async def _audit(self, h: HeldUpload, result: ApiResult) -> None:
+        entry = audit.AuditStart(
+            action="start_held",
+            team_id=h.team_id,
+            user_id=h.by_user,
+            channel_id=h.channel,
+            publish_id=str(result.data.get("publish_id") or ""),
+            source="button" if h.by_user else "schedule",
+            reason=f"held upload {h.upload_key}",
+            account=h.account,
+            account_kind="team",
+        )
+        finish = audit.AuditFinish(
+            outcome=result.code,
+            http_status=result.http_status,
+            log_id=result.log_id,
+            latency_ms=result.latency_ms,
+            attempts=1,
+        )
+        await self.store.run(audit.record, entry, finish)
+
+    async def _refused(self, h: HeldUpload, result: ApiResult) -> HeldUpload:
+        after = await self._finish(
+            h,
+            state="refused",
+            code=result.code,
+            http_status=result.http_status,
+            log_id=result.log_id,
+        )
+        admins = sorted(self.admins.admin_users)
+        await self.slack.update(after.channel, after.ts, held_messages.held_message(after))
+        await self.slack.post(
+            after.channel, held_messages.refused_reply(after, admins), thread_ts=after.ts
+        )
+        return after
+
+    async def _started(self, h: HeldUpload, result: ApiResult, publish_id: str) -> HeldUpload:
+        after = await self._finish(
+            h,
+            state="started",
+            publish_id=publish_id,
+            code="ok",
+            http_status=result.http_status,
+            log_id=result.log_id,
+        )
+        now = time.time()
+        a = Announcement(
+            publish_id=publish_id,
+            team_id=h.team_id,
+            channel=h.channel,
+            ts=h.ts,
+            title=str(h.post.get("title") or ""),
+            account=h.account,
+            source_url=h.source_url,
+            video=h.video,
+            warnings=broken_rules(h.video),
+            created_at=now,
+            next_poll_at=now + FIRST_POLL_DELAY_S,
+        )
+        await self.store.run(store_announcements.insert, a)
+        await self.slack.update(h.channel, h.ts, messages.announcement_message(a))
+        await self.slack.post(h.channel, held_messages.started_reply(after), thread_ts=h.ts)
+        for callback in self.announcements.on_new:
+            callback()
+        return after
+
+    # -- buttons --------------------------------------------------------------------------
+
+    async def may_act(self, h: HeldUpload, user_id: str) -> bool:
+        granted = await self.store.run(grants.is_granted, h.team_id, h.account, user_id)
+        return granted or await self.admins.is_admin(user_id)
+
+    async def clicked(
+        self, action: str, team_id: str, user_id: str, upload_key: str
+    ) -> messages.Message:
+        h = await self.get(upload_key)
+        if h is None or h.team_id != team_id:
+            return held_messages.gone_message()
+        if not await self.may_act(h, user_id):
+            return held_messages.not_allowed_message(h.account, sorted(self.admins.admin_users))
+        if action == "cancel":
+            after = await self.cancel(h, user_id)
+        else:
+            after = await self.start(upload_key, user_id, store_held.OPEN_STATES)
+        if after is None:
+            return held_messages.already_message(await self.get(upload_key) or h)
+        return held_messages.done_message(after)
+
+    async def cancel(self, h: HeldUpload, user_id: str) -> HeldUpload | None:
+        """Held back: no TikTok call, ever. None when it was started or cancelled first."""
+        now = time.time()
+        after = await self.store.run(
+            store_held.move,
+            h.upload_key,
+            store_held.OPEN_STATES,
+            state="cancelled",
+            by_user=user_id,
+            by_at=now,
+        )
+        if after is None:
+            return None
+        entry = audit.AuditStart(
+            action="cancel_held",
+            team_id=h.team_id,
+            user_id=user_id,
+            channel_id=h.channel,
+            source="button",
+            reason=f"held upload {h.upload_key}",
+            account=h.account,
+            account_kind="team",
+        )
+        await self.store.run(audit.record, entry, audit.AuditFinish(outcome="held_back"))
+        await self.slack.update(after.channel, after.ts, held_messages.held_message(after))
+        await self.slack.post(
+            after.channel, held_messages.cancelled_reply(after), thread_ts=after.ts
+        )
+        return after
+
+    # -- the schedule -------------------------------------------------------------------
+
+    async def run_due(self, now: float | None = None) -> int:
+        """Start (or ask about) every upload whose window has closed; how many were taken."""
+        now = time.time() if now is None else now
+        taken = 0
+        for h in await self.store.run(store_held.due, now):
+            late = now - h.starts_at
+            if late > max(h.hold_s, MISSED_GRACE_S):
+                asked = await self.store.run(
+                    store_held.move, h.upload_key, ("held",), state="asking"
+                )
+                if asked is not None:
+                    taken += 1
+                    await self.slack.update(
+                        asked.channel, asked.ts, held_messages.held_message(asked)
+                    )
+                    await self.slack.post(
+                        asked.channel, held_messages.asking_reply(asked), thread_ts=asked.ts
+                    )
+                continue
+            if await self.start(h.upload_key) is not None:
+                taken += 1
+        return taken
+
+
+class HeldScheduler:
+    """Wakes when the next window closes (or every `interval` s, or when told) and runs due
+    starts. Several replicas may run one each: the conditional update picks one starter."""
+
+    def __init__(self, held: HeldUploads, interval: float = 5.0):
+        self.held = held
+        self.interval = interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._busy: set[asyncio.Task] = set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="held-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._busy:
+            await asyncio.gather(*self._busy, return_exceptions=True)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                task = asyncio.create_task(self.held.run_due())
+                self._busy.add(task)
+                task.add_done_callback(self._busy.discard)
+                await asyncio.shield(task)
+                nxt = await self.held.store.run(store_held.next_start)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("held.scheduler_failed")
+                nxt = None
+            wait = self.interval
+            if nxt is not None:
+                wait = min(wait, max(0.05, nxt - time.time()))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)

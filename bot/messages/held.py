@@ -1,0 +1,253 @@
+"""Held uploads (POST /uploads): the announcement with Cancel / Start now, what it turns into
+(held back, refused, unknown, asking after a missed window) and the thread replies."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, ConfirmObject, MarkdownTextObject
+
+from bot.catalog import explain
+from bot.messages.blocks import (
+    Message,
+    button,
+    clip,
+    code,
+    context,
+    escape,
+    message,
+    section,
+    when,
+    who_can_grant,
+)
+from bot.messages.outcomes import Words, mention
+from storage.held import HeldUpload
+
+CANCEL_HELD_ACTION = "cancel_held"
+START_HELD_ACTION = "start_held"
+PRIVACY_WORDS = {
+    "PUBLIC_TO_EVERYONE": "Public",
+    "MUTUAL_FOLLOW_FRIENDS": "Friends",
+    "FOLLOWER_OF_CREATOR": "Followers",
+    "SELF_ONLY": "Only me",
+}
+
+
+def privacy_words(level: str) -> str:
+    return PRIVACY_WORDS.get(level, level)
+
+
+def held_name(h: HeldUpload) -> str:
+    title = str(h.post.get("title") or "")
+    return "\u201c" + escape(title) + "\u201d" if title else "the video " + code(h.upload_key)
+
+
+def _who(h: HeldUpload) -> str:
+    return escape(h.nickname or h.account)
+
+
+def _confirm_name(h: HeldUpload) -> str:
+    title = str(h.post.get("title") or "")
+    return "\u201c" + clip(title, 120) + "\u201d" if title else "this video"
+
+
+def held_buttons(h: HeldUpload) -> dict:
+    cancel = button(
+        "Cancel",
+        CANCEL_HELD_ACTION,
+        value=h.upload_key,
+        style="danger",
+        confirm=ConfirmObject(
+            title="Cancel this upload?",
+            text=MarkdownTextObject(
+                text=f"{_confirm_name(h)} will not be sent to TikTok. This can't be undone.",
+                verbatim=True,
+            ),
+            confirm="Cancel upload",
+            deny="Keep it",
+        ),
+    )
+    start = button(
+        "Start now",
+        START_HELD_ACTION,
+        value=h.upload_key,
+        style="primary",
+        confirm=ConfirmObject(
+            title="Start it now?",
+            text=MarkdownTextObject(
+                text=f"TikTok starts fetching {_confirm_name(h)} at once; after that a cancel "
+                "is only best effort.",
+                verbatim=True,
+            ),
+            confirm="Start now",
+            deny="Not yet",
+        ),
+    )
+    return ActionsBlock(elements=[cancel, start]).to_dict()
+
+
+def _facts(h: HeldUpload) -> dict:
+    return context(
+        f"TikTok account: {escape(h.account)}",
+        f"Privacy: {privacy_words(str(h.post.get('privacy_level') or ''))}",
+        f"Upload key: {code(h.upload_key)}",
+    )
+
+
+def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = ()) -> Message:
+    """The channel message for a held upload, in every state but `started`."""
+    name, who = held_name(h), _who(h)
+    privacy = privacy_words(str(h.post.get("privacy_level") or ""))
+    blocks: list[dict] = []
+    if h.state == "held":
+        text = f"{name} goes to TikTok as {who} {when(h.starts_at)}, {privacy}."
+        blocks.append(
+            section(
+                f":raised_hand: *{text}*\nUntil then Cancel is certain: "
+                "nothing has been sent to TikTok yet."
+            )
+        )
+        if warnings:
+            lines = "\n".join(f"\u2022 {w}" for w in warnings)
+            blocks.append(section(f"*Before it starts:* TikTok may refuse it:\n{lines}"))
+        blocks.append(_facts(h))
+        blocks.append(held_buttons(h))
+    elif h.state == "cancelled":
+        text = f"{name} was held back and never sent to TikTok."
+        blocks.append(
+            section(f":no_entry_sign: *{text}*\n{mention(h.by_user)} cancelled it {when(h.by_at)}.")
+        )
+        blocks.append(_facts(h))
+    elif h.state == "starting":
+        text = f"Starting {name} at TikTok as {who}."
+        blocks.append(section(f":hourglass_flowing_sand: *{text}* We'll update this message."))
+        blocks.append(_facts(h))
+    elif h.state == "unknown":
+        text = f"TikTok may have started {name}: we don't know."
+        blocks.append(section(f":grey_question: *{text}*\n" + unknown_detail(h)))
+        blocks.append(_facts(h))
+    elif h.state == "refused":
+        text = refused_headline(h)
+        blocks.append(section(f":x: *{text}*\n" + refused_detail(h)))
+        blocks.append(_facts(h))
+    else:  # asking: the window closed while the bot was down
+        text = f"{name} was not started: the bot was down when its window closed."
+        blocks.append(section(f":double_vertical_bar: *{text}*\n" + asking_detail(h)))
+        blocks.append(_facts(h))
+        blocks.append(held_buttons(h))
+    return message(text, blocks)
+
+
+def _words(h: HeldUpload, admins=()) -> Words:
+    title = str(h.post.get("title") or "")
+    return Words(
+        publish_id=h.upload_key,
+        title=title,
+        verb="start",
+        account=h.account,
+        admins=tuple(admins),
+        code=h.code,
+        log_id=h.log_id,
+    )
+
+
+def refused_headline(h: HeldUpload) -> str:
+    return _words(h).fill(explain(h.code).headline)
+
+
+def refused_detail(h: HeldUpload, admins=()) -> str:
+    entry, words = explain(h.code), _words(h, admins)
+    lines = [
+        "TikTok refused it, so nothing was posted; we won't try again on our own.",
+        words.fill(entry.what),
+        "*Next step:* " + words.fill(entry.next_step),
+        f"TikTok's code: {code(h.code)}" + (f" (log ID {code(h.log_id)})" if h.log_id else ""),
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def unknown_detail(h: HeldUpload) -> str:
+    return (
+        f"We asked TikTok to start it {when(h.by_at or h.updated_at)} and got no clear answer "
+        f"({code(h.code)}). We will not ask again, so it can never be posted twice.\n"
+        f"*Next step:* open the TikTok app as {_who(h)} in a few minutes and look at the "
+        "profile's posts: if it is there, TikTok started it; if it is not there after 10 "
+        "minutes, have your upload pipeline send it again with a new upload_key."
+    )
+
+
+def asking_detail(h: HeldUpload) -> str:
+    return (
+        f"Its window closed {when(h.starts_at)} and more time than the window itself has "
+        "passed, so we did not post it late on our own. Nothing was sent to TikTok.\n"
+        "*Next step:* press Start now to send it, or Cancel."
+    )
+
+
+def cancelled_reply(h: HeldUpload) -> Message:
+    text = f"{mention(h.by_user)} cancelled {held_name(h)} {when(h.by_at)}: never sent to TikTok."
+    return message(text, [section(text)])
+
+
+def started_reply(h: HeldUpload) -> Message:
+    who = f"{mention(h.by_user)} started it" if h.by_user else "Its window closed"
+    text = (
+        f"{who}; TikTok accepted {held_name(h)} as upload {code(h.publish_id)} and is "
+        "fetching it. Cancel from now on is best effort."
+    )
+    return message(text, [section(text)])
+
+
+def refused_reply(h: HeldUpload, admins=()) -> Message:
+    text = refused_headline(h)
+    return message(text, [section(f"*{text}*\n" + refused_detail(h, admins))])
+
+
+def unknown_reply(h: HeldUpload) -> Message:
+    text = f"TikTok may have started {held_name(h)}: we don't know."
+    return message(text, [section(f"*{text}*\n" + unknown_detail(h))])
+
+
+def asking_reply(h: HeldUpload) -> Message:
+    text = f"{held_name(h)} was not started: the bot was down when its window closed."
+    return message(text, [section(f"*{text}*\n" + asking_detail(h)), held_buttons(h)])
+
+
+def not_allowed_message(account: str, admins=()) -> Message:
+    text = (
+        f"Only people granted the team account {escape(account)} (or admins) may start or "
+        "cancel this upload. Nothing changed."
+    )
+    hint = f"*Next step:* ask {who_can_grant(admins)} to grant you {escape(account)}."
+    return message(text, [section(text), section(hint)])
+
+
+def already_message(h: HeldUpload) -> Message:
+    states = {
+        "cancelled": "was already cancelled; nothing was sent to TikTok",
+        "starting": "is being started at TikTok right now",
+        "started": f"was already started at TikTok as upload {code(h.publish_id)}",
+        "refused": "was already refused by TikTok",
+        "unknown": "was already sent to TikTok once, with no clear answer",
+    }
+    said = states.get(h.state, "changed meanwhile")
+    text = f"Nothing changed: {held_name(h)} {said}."
+    return message(text, [section(text)])
+
+
+def gone_message() -> Message:
+    text = "We don't know this held upload any more. Nothing changed."
+    return message(text, [section(text)])
+
+
+def done_message(h: HeldUpload) -> Message:
+    """The clicker's own answer, from the row after their click."""
+    if h.state == "cancelled":
+        text = f"Cancelled: {held_name(h)} was never sent to TikTok."
+    elif h.state == "started":
+        text = f"Started: TikTok accepted {held_name(h)} as upload {code(h.publish_id)}."
+    elif h.state == "refused":
+        text = refused_headline(h)
+    elif h.state == "unknown":
+        text = f"TikTok may have started {held_name(h)}: we don't know. See the announcement."
+    else:
+        return already_message(h)
+    return message(text, [section(text)])

@@ -1,0 +1,106 @@
+"""Held uploads in the database: the schedule, and the one claim that lets a start happen.
+
+The window lives here, so a restart (kill -9 included) finds it again. Every move between
+states is a conditional update on the row's current state: of several callers (the
+scheduler on two replicas, a Start now click) exactly one moves `held` to `starting`, and
+only that one calls TikTok. A row left in `starting` by a process that died mid-call stays
+there: whether TikTok acted is unknown, so it is never started again.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.sql import Db as Database
+
+TABLE = "held_uploads"
+STATES = ("held", "starting", "started", "cancelled", "refused", "unknown", "asking")
+OPEN_STATES = ("held", "asking")  # the buttons still act
+CLAIM_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class HeldUpload:
+    upload_key: str
+    team_id: str
+    channel: str
+    ts: str
+    account: str
+    source_url: str
+    post: dict[str, Any]
+    hold_s: float
+    created_at: float
+    starts_at: float
+    state: str = "held"
+    video: dict[str, Any] = field(default_factory=dict)
+    nickname: str = ""
+    publish_id: str = ""
+    code: str = ""
+    http_status: int | None = None
+    log_id: str = ""
+    by_user: str = ""
+    by_at: float = 0.0
+    updated_at: float = 0.0
+
+
+def _from_row(row: dict) -> HeldUpload:
+    row = dict(row)
+    row["post"] = json.loads(row.get("post") or "{}")
+    row["video"] = json.loads(row.get("video") or "{}")
+    return HeldUpload(**row)
+
+
+def get(db: Database, upload_key: str) -> HeldUpload | None:
+    row = db.one(f"SELECT * FROM {TABLE} WHERE upload_key = ?", [upload_key])
+    return _from_row(row) if row else None
+
+
+def insert(db: Database, h: HeldUpload) -> bool:
+    """Store a new held upload; False if the upload_key is taken already."""
+    row = {
+        name: getattr(h, name)
+        for name in HeldUpload.__dataclass_fields__  # noqa: SLF001 - plain dataclass
+    }
+    row["post"] = json.dumps(h.post, sort_keys=True)
+    row["video"] = json.dumps(h.video, sort_keys=True)
+    row["updated_at"] = time.time()
+    return db[TABLE].insert_if_absent(row)
+
+
+def move(
+    db: Database, upload_key: str, from_states: tuple[str, ...], **changes
+) -> HeldUpload | None:
+    """Set `changes` only while the row is in one of `from_states` (compare-and-write); the
+    new row, or None when another caller moved it first."""
+    changes["updated_at"] = time.time()
+    sets = ", ".join(f"{name} = ?" for name in changes)
+    marks = ", ".join("?" for _ in from_states)
+    sql = f"UPDATE {TABLE} SET {sets} WHERE upload_key = ? AND state IN ({marks})"
+    cursor = db.execute(sql, [*changes.values(), upload_key, *from_states])
+    return get(db, upload_key) if cursor.rowcount == 1 else None
+
+
+def due(db: Database, now: float, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
+    """Held uploads whose window has closed (not claimed: `move` claims each one)."""
+    rows = db.query(
+        f"SELECT * FROM {TABLE} WHERE state = 'held' AND starts_at <= ? ORDER BY starts_at LIMIT ?",
+        [now, limit],
+    )
+    return [_from_row(r) for r in rows]
+
+
+def next_start(db: Database) -> float | None:
+    row = db.one(f"SELECT MIN(starts_at) AS t FROM {TABLE} WHERE state = 'held'")
+    return row["t"] if row and row["t"] is not None else None
+
+
+def open_for_team(db: Database, team_id: str, limit: int = 50) -> list[HeldUpload]:
+    rows = db.query(
+        f"SELECT * FROM {TABLE} WHERE team_id = ? AND state IN ('held', 'asking') "
+        "ORDER BY starts_at LIMIT ?",
+        [team_id, limit],
+    )
+    return [_from_row(r) for r in rows]

@@ -1,0 +1,281 @@
+"""Held uploads (POST /uploads): announced with Cancel / Start now, started by the bot with one
+Direct Post init when the window closes, over HTTP against the Slack and TikTok stand-ins."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from sandbox.fakes.server import Reply
+from tests.announcing import thread_posts, top_posts, updates
+from tests.conftest import NOTIFY, buttons, db_execute, db_rows, text_of
+
+ADMIN = "UADMIN"
+BOB = "UBOB"  # granted the team account
+EVE = "UEVE"  # not granted, not an admin
+SOURCE = "https://cdn.example.com/teaser.mp4"
+
+
+def body(key="run-1", hold_s=60, **post):
+    return {
+        "upload_key": key,
+        "channel": "C1",
+        "account": "brand",
+        "source_url": SOURCE,
+        "hold_s": hold_s,
+        "post": {"title": "Spring teaser", "privacy_level": "PUBLIC_TO_EVERYONE", **post},
+        "video": {"format": "mp4", "codec": "h264", "duration_s": 42.5},
+    }
+
+
+async def submit(h, payload, token=NOTIFY) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with h.session.post(h.url + "/uploads", json=payload, headers=headers) as resp:
+        return resp.status, await resp.json()
+
+
+def row(h, key="run-1") -> dict:
+    (found,) = db_rows(h, "SELECT * FROM held_uploads WHERE upload_key = ?", key)
+    return found
+
+
+async def until(check, timeout=8.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+def msg(call) -> dict:
+    blocks = call.params.get("blocks") or []
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    return {"text": call.params.get("text", ""), "blocks": blocks}
+
+
+def assert_valid_blocks(message: dict) -> None:
+    for block in message.get("blocks", []):
+        parsed = Block.parse(block)
+        assert parsed is not None
+        parsed.validate_json()
+
+
+@pytest.fixture
+async def hb(h):
+    await h.restart(notify_token=NOTIFY, admin_users=frozenset({ADMIN}), held_poll_interval=0.2)
+    await h.link_team("brand", admin=ADMIN, open_id="open-brand")
+    h.tiktok.creator_for("open-brand").nickname = "Brand Social TT"
+    answer = await h.command(f"team grant brand <@{BOB}>", user_id=ADMIN)
+    assert "brand" in text_of(answer)
+    return h
+
+
+def inits(h):
+    return h.tiktok.calls_to("init")
+
+
+async def test_announced_then_cancelled_in_window_never_calls_init(hb):
+    status, answer = await submit(hb, body(hold_s=2))
+    assert status == 202
+    assert set(answer) == {"upload_key", "channel", "ts", "starts_at"}
+    assert answer["upload_key"] == "run-1" and answer["channel"] == "C1"
+    (post,) = top_posts(hb)
+    message = msg(post)
+    assert_valid_blocks(message)
+    shown = text_of(message)
+    assert "\u201cSpring teaser\u201d goes to TikTok as Brand Social TT" in shown
+    assert "Public" in shown and "<!date^" in shown
+    ids = [b["action_id"] for b in buttons(message)]
+    assert ids == ["cancel_held", "start_held"]
+    assert all(b.get("confirm") for b in buttons(message))
+    assert [b["value"] for b in buttons(message)] == ["run-1", "run-1"]
+
+    reply = await hb.click("cancel_held", "run-1", user_id=BOB)
+    assert "never sent to TikTok" in text_of(reply)
+    await asyncio.sleep(2.6)  # past the window
+    assert inits(hb) == []
+    stored = row(hb)
+    assert stored["state"] == "cancelled" and stored["by_user"] == BOB
+    audit = [r for r in hb.audit_rows() if r["action"] == "cancel_held"]
+    assert len(audit) == 1 and audit[0]["user_id"] == BOB and audit[0]["outcome"] == "held_back"
+    (thread,) = thread_posts(hb, answer["ts"])
+    assert f"<@{BOB}> cancelled" in thread.params["text"]
+    last = updates(hb, answer["ts"])[-1]
+    assert "held back and never sent to TikTok" in last.params["text"]
+
+
+async def test_window_closes_one_init_with_the_post_and_token(hb):
+    status, answer = await submit(hb, body(hold_s=0.5, disable_duet=True))
+    assert status == 202
+    await until(lambda: row(hb)["state"] == "started")
+    (call,) = inits(hb)
+    assert call.body == {
+        "post_info": {
+            "title": "Spring teaser",
+            "privacy_level": "PUBLIC_TO_EVERYONE",
+            "disable_duet": True,
+            "brand_content_toggle": False,
+            "brand_organic_toggle": False,
+        },
+        "source_info": {"source": "PULL_FROM_URL", "video_url": SOURCE},
+    }
+    assert hb.tiktok.grant_for(call.token).open_id == "open-brand"
+    publish_id = row(hb)["publish_id"]
+    assert publish_id == "v_pub_url~v2-1.7000001"
+    (announced,) = db_rows(hb, "SELECT * FROM announcements WHERE publish_id = ?", publish_id)
+    assert announced["ts"] == answer["ts"] and announced["account"] == "brand"
+    await until(lambda: any(publish_id in text_of_call(c) for c in updates(hb, answer["ts"])))
+    last = updates(hb, answer["ts"])[-1]
+    message = msg(last)
+    assert_valid_blocks(message)
+    assert "cancel_upload" in [b["action_id"] for b in buttons(message)]
+    assert any("accepted" in c.params["text"] for c in thread_posts(hb, answer["ts"]))
+    assert [r["outcome"] for r in hb.audit_rows() if r["action"] == "start_held"] == ["ok"]
+
+
+def text_of_call(call) -> str:
+    return text_of(msg(call))
+
+
+async def test_start_now_starts_once(hb):
+    await submit(hb, body(hold_s=600))
+    reply = await hb.click("start_held", "run-1", user_id=ADMIN)
+    assert "Started: TikTok accepted" in text_of(reply)
+    assert len(inits(hb)) == 1 and row(hb)["state"] == "started" and row(hb)["by_user"] == ADMIN
+    again = await hb.click("start_held", "run-1", user_id=ADMIN)
+    assert "Nothing changed" in text_of(again)
+    cancel = await hb.click("cancel_held", "run-1", user_id=ADMIN)
+    assert "Nothing changed" in text_of(cancel)
+    assert len(inits(hb)) == 1 and row(hb)["state"] == "started"
+
+
+async def test_repeated_upload_key_answers_the_first(hb):
+    status, first = await submit(hb, body(hold_s=600))
+    status2, second = await submit(hb, body(hold_s=5, title_changed=None))
+    assert (status, status2) == (202, 200)
+    assert second == first
+    assert len(top_posts(hb)) == 1
+    assert len(db_rows(hb, "SELECT * FROM held_uploads")) == 1
+
+
+async def test_init_that_never_answers_is_unknown_and_never_retried(hb):
+    hb.tiktok.script("init", Reply(hang=True))
+    status, answer = await submit(hb, body(hold_s=0))
+    assert status == 202
+    await until(lambda: row(hb)["state"] == "unknown", timeout=10)
+    assert len(inits(hb)) == 1
+    assert row(hb)["code"] == "timeout"
+    (thread,) = thread_posts(hb, answer["ts"])
+    assert "TikTok may have started" in thread.params["text"]
+    last = updates(hb, answer["ts"])[-1]
+    assert "open the TikTok app as Brand Social TT" in text_of_call(last)
+    await hb.restart()
+    await asyncio.sleep(0.8)
+    assert len(inits(hb)) == 1 and row(hb)["state"] == "unknown"
+
+
+async def test_a_5xx_from_init_is_unknown_not_retried(hb):
+    hb.tiktok.script_error("init", 500, "internal_error")
+    await submit(hb, body(hold_s=0))
+    await until(lambda: row(hb)["state"] == "unknown")
+    await asyncio.sleep(0.5)
+    assert len(inits(hb)) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("privacy_level_option_mismatch", "isn't one this account offers"),
+        ("unaudited_client_can_only_post_to_private_accounts", "only post to private accounts"),
+        ("url_ownership_unverified", "website the video comes from"),
+        ("spam_risk_too_many_posts", "too many times"),
+        ("spam_risk_user_banned_from_posting", "blocked this account"),
+        ("reached_active_user_cap", ""),
+    ],
+)
+async def test_each_refusal_is_explained(hb, code, words):
+    hb.tiktok.script_error("init", 403, code)
+    status, answer = await submit(hb, body(hold_s=0))
+    assert status == 202
+    await until(lambda: row(hb)["state"] == "refused")
+    await asyncio.sleep(0.3)
+    assert len(inits(hb)) == 1 and row(hb)["code"] == code
+    (thread,) = thread_posts(hb, answer["ts"])
+    said = text_of_call(thread)
+    assert words in said
+    assert "nothing was posted" in said and code in said
+    last = updates(hb, answer["ts"])[-1]
+    assert_valid_blocks(msg(last))
+    assert "nothing was posted" in text_of_call(last)
+
+
+async def test_only_granted_people_or_admins_may_press(hb):
+    await submit(hb, body(hold_s=600))
+    for action in ("cancel_held", "start_held"):
+        reply = await hb.click(action, "run-1", user_id=EVE)
+        said = text_of(reply)
+        assert "Only people granted the team account brand" in said
+        assert f"<@{ADMIN}>" in said
+    assert row(hb)["state"] == "held" and inits(hb) == []
+    assert [r for r in hb.audit_rows() if r["action"] in ("cancel_held", "start_held")] == []
+
+
+async def test_window_missed_while_down_asks_instead_of_posting(hb):
+    status, answer = await submit(hb, body(hold_s=60))
+    assert status == 202
+    await hb.stop()
+    # The bot was down from before the window closed until 100 s after: longer than 60 s.
+    db_execute(
+        hb, "UPDATE held_uploads SET starts_at = ? WHERE upload_key = ?", time.time() - 100, "run-1"
+    )
+    await hb.start()
+    await until(lambda: row(hb)["state"] == "asking")
+    await asyncio.sleep(0.5)
+    assert inits(hb) == []
+    (thread,) = thread_posts(hb, answer["ts"])
+    ask = msg(thread)
+    assert_valid_blocks(ask)
+    assert "was not started: the bot was down" in text_of(ask)
+    assert [b["action_id"] for b in buttons(ask)] == ["cancel_held", "start_held"]
+    reply = await hb.click("start_held", "run-1", user_id=BOB)
+    assert "Started" in text_of(reply) and len(inits(hb)) == 1
+
+
+async def test_window_missed_by_less_than_its_length_starts(hb):
+    await submit(hb, body(hold_s=600))
+    await hb.stop()
+    db_execute(
+        hb, "UPDATE held_uploads SET starts_at = ? WHERE upload_key = ?", time.time() - 40, "run-1"
+    )
+    await hb.start()
+    await until(lambda: row(hb)["state"] == "started")
+    assert len(inits(hb)) == 1
+
+
+async def test_refused_submissions(hb):
+    assert (await submit(hb, body(), token="wrong"))[0] == 401
+    hb.tiktok.creator_for("open-brand").privacy_level_options = ["SELF_ONLY"]
+    status, answer = await submit(hb, body())
+    assert status == 400 and "PUBLIC_TO_EVERYONE is not offered" in answer["error"]
+    hb.tiktok.creator_for("open-brand").privacy_level_options = ["PUBLIC_TO_EVERYONE"]
+    hb.tiktok.creator_for("open-brand").max_video_post_duration_sec = 30
+    status, answer = await submit(hb, body())
+    assert status == 400 and "at most 30 s" in answer["error"]
+    status, answer = await submit(hb, {**body(), "account": "nobody"})
+    assert status == 400 and "unknown account nobody" in answer["error"]
+    status, answer = await submit(hb, {**body(), "source_url": "http://x.example/v.mp4"})
+    assert status == 400 and "https://" in answer["error"]
+    status, answer = await submit(hb, {**body(), "post": {"title": "x"}})
+    assert status == 400 and "privacy_level" in answer["error"]
+    assert top_posts(hb) == [] and db_rows(hb, "SELECT * FROM held_uploads") == []
+    assert inits(hb) == []
+
+
+async def test_uploads_404_while_notify_token_unset(h):
+    assert (await submit(h, body()))[0] == 404
