@@ -4,6 +4,8 @@ python -m bot                       run the bot (same as `run`)
 python -m bot keygen                print a new TOKEN_ENCRYPTION_KEY
 python -m bot audit export [--since DATE] [--format csv|json]
 python -m bot announce --channel C… <publish_id> [--title …] [--account …] [--source-url …]
+python -m bot upload --channel C… --account brand --privacy LEVEL [--title …] [--hold S]
+                    [--key K] <source_url>   hold an upload, as POST /uploads does
 python -m bot accounts              list linked TikTok accounts and grants (never tokens)
 python -m bot check                 validate settings, call Slack and TikTok once
 python -m bot rotate-key            re-encrypt stored tokens (OLD_TOKEN_ENCRYPTION_KEY → new)
@@ -53,6 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     announce.add_argument("--title", default="")
     announce.add_argument("--account", default="", help="team account that made the upload")
     announce.add_argument("--source-url", default="", help="the video's https URL")
+    upload = sub.add_parser(
+        "upload", help="hold an upload and start it when its window closes, as POST /uploads"
+    )
+    upload.add_argument("source_url", help="the video's https URL")
+    upload.add_argument("--channel", required=True, help="Slack channel ID, like C0123")
+    upload.add_argument("--account", required=True, help="the linked team account")
+    upload.add_argument("--privacy", required=True, help="privacy_level, e.g. SELF_ONLY")
+    upload.add_argument("--title", default=None)
+    upload.add_argument("--hold", type=float, default=None, help="seconds (HOLD_SECONDS)")
+    upload.add_argument("--key", default=None, help="upload_key (default: a new one)")
     sub.add_parser("accounts", help="list linked TikTok accounts and grants (never tokens)")
     sub.add_parser("check", help="validate the settings and call Slack and TikTok once")
     sub.add_parser(
@@ -217,6 +229,44 @@ async def _announce(settings, args) -> int:
         await services.close()
 
 
+async def _upload(settings, args) -> int:
+    import secrets
+
+    from bot.announcing import AnnounceError
+    from bot.app import build_services
+    from bot.held import parse_upload
+
+    services = await build_services(settings)
+    try:
+        body: dict = {
+            "upload_key": args.key or "cli-" + secrets.token_hex(8),
+            "channel": args.channel,
+            "account": args.account,
+            "source_url": args.source_url,
+            "post": {"privacy_level": args.privacy},
+        }
+        if args.title is not None:
+            body["post"]["title"] = args.title
+        if args.hold is not None:
+            body["hold_s"] = args.hold
+        try:
+            result = await services.held.submit(parse_upload(body, settings.hold_seconds))
+        except AnnounceError as error:
+            print(f"tiktok-cancel: {error.message}", file=sys.stderr)
+            return 1
+        state = "held" if result.created else "already held"
+        print(json.dumps({**result.answer, "status": state}))
+        return 0
+    finally:
+        await services.close()
+
+
+def upload(args) -> int:
+    settings = _settings_or_exit()
+    setup_logging("WARNING", settings.secrets())
+    return asyncio.run(_upload(settings, args))
+
+
 def announce(args) -> int:
     settings = _settings_or_exit()
     setup_logging("WARNING", settings.secrets())
@@ -295,6 +345,8 @@ def main(argv: list[str] | None = None) -> int:
         return audit_export(args.since, args.format)
     if args.command == "announce":
         return announce(args)
+    if args.command == "upload":
+        return upload(args)
     if args.command == "accounts":
         return list_accounts()
     if args.command == "check":
