@@ -72,7 +72,14 @@ async def build_services(settings: Settings) -> Services:
     teams = TeamAccounts(store, tokens, linking, AdminCheck(settings.admin_users, slack))
     visibility = ChannelVisibility(slack_client)  # one memory for `list` and the Home tab
     held = HeldUploads(
-        store, slack, tiktok, tokens, announcements, teams.admins, settings.retry_base_delay
+        store,
+        slack,
+        tiktok,
+        tokens,
+        announcements,
+        teams.admins,
+        settings.retry_base_delay,
+        settings.held_stale_starting_s,
     )
     held_scheduler = HeldScheduler(held, settings.held_poll_interval)
     held.on_new.append(held_scheduler.wake)

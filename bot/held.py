@@ -68,6 +68,9 @@ MAX_TITLE = 2200
 MAX_HOLD_S = 86400
 CREATOR_INFO_DEADLINE_S = 10.0
 MISSED_GRACE_S = 30.0  # a window closed less than this long ago is never "missed"
+# A row still `starting` this long after its claim: the process making the init died (kill -9)
+# mid-call. Whether TikTok acted is unknown; it is said so, and never started again.
+STALE_STARTING_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,7 @@ class HeldUploads:
         announcements: AnnouncementService,
         admins,
         base_delay: float = 0.5,
+        stale_starting_s: float = STALE_STARTING_S,
     ):
         self.store = store
         self.slack = slack
@@ -176,6 +180,7 @@ class HeldUploads:
         self.announcements = announcements
         self.admins = admins  # bot.team_accounts.AdminCheck
         self.base_delay = base_delay
+        self.stale_starting_s = stale_starting_s
         self.locks = KeyedLocks()
         self.on_new: list = []  # told (no arguments) when a new window is stored
 
@@ -476,6 +481,15 @@ class HeldUploads:
         """Start (or ask about) every upload whose window has closed; how many were taken."""
         now = time.time() if now is None else now
         taken = 0
+        for h in await self.store.run(store_held.stuck_starting, now - self.stale_starting_s):
+            after = await self.store.run(
+                store_held.move, h.upload_key, ("starting",), state="unknown", code="interrupted"
+            )
+            if after is not None:
+                await self.slack.update(after.channel, after.ts, held_messages.held_message(after))
+                await self.slack.post(
+                    after.channel, held_messages.unknown_reply(after), thread_ts=after.ts
+                )
         for h in await self.store.run(store_held.due, now):
             late = now - h.starts_at
             if late > max(h.hold_s, MISSED_GRACE_S):

@@ -60,6 +60,8 @@ class Settings:
     body_timeout: float = 10.0
     # How often the held-upload scheduler looks for closed windows it was not woken for.
     held_poll_interval: float = 5.0
+    # A held upload still "starting" this long after its claim had its starter die mid-call.
+    held_stale_starting_s: float = 120.0
 
     @property
     def store_url(self) -> str:

@@ -92,6 +92,15 @@ def due(db: Database, now: float, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
     return [_from_row(r) for r in rows]
 
 
+def stuck_starting(db: Database, claimed_before: float) -> list[HeldUpload]:
+    """Rows whose starter died mid-call: `starting` since before `claimed_before`."""
+    rows = db.query(
+        f"SELECT * FROM {TABLE} WHERE state = 'starting' AND updated_at < ? LIMIT ?",
+        [claimed_before, CLAIM_LIMIT],
+    )
+    return [_from_row(r) for r in rows]
+
+
 def next_start(db: Database) -> float | None:
     row = db.one(f"SELECT MIN(starts_at) AS t FROM {TABLE} WHERE state = 'held'")
     return row["t"] if row and row["t"] is not None else None

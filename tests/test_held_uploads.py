@@ -321,3 +321,20 @@ async def test_restart_mid_start_never_starts_again(hb):
     await hb.restart()
     await asyncio.sleep(1.0)
     assert len(inits(hb)) == 1 and row(hb)["state"] in ("starting", "unknown")
+
+
+async def test_a_start_whose_process_died_mid_call_is_said_unknown(hb):
+    """A row left `starting` by a process killed mid-init: said unknown, never re-sent."""
+    status, answer = await submit(hb, body(hold_s=600))
+    await hb.stop()
+    db_execute(
+        hb,
+        "UPDATE held_uploads SET state = 'starting', updated_at = ? WHERE upload_key = ?",
+        time.time() - 5,
+        "run-1",
+    )
+    await hb.start(held_stale_starting_s=1.0)
+    await until(lambda: row(hb)["state"] == "unknown")
+    assert row(hb)["code"] == "interrupted" and inits(hb) == []
+    (thread,) = thread_posts(hb, answer["ts"])
+    assert "TikTok may have started" in thread.params["text"]
