@@ -108,6 +108,7 @@ async def test_announced_then_cancelled_in_window_never_calls_init(hb):
     assert f"<@{BOB}> cancelled" in thread.params["text"]
     last = updates(hb, answer["ts"])[-1]
     assert "held back and never sent to TikTok" in last.params["text"]
+    assert_valid_blocks(msg(last)) and buttons(msg(last)) == []
 
 
 async def test_window_closes_one_init_with_the_post_and_token(hb):
@@ -175,6 +176,7 @@ async def test_init_that_never_answers_is_unknown_and_never_retried(hb):
     assert "TikTok may have started" in thread.params["text"]
     last = updates(hb, answer["ts"])[-1]
     assert "open the TikTok app as Brand Social TT" in text_of_call(last)
+    assert_valid_blocks(msg(last)) and buttons(msg(last)) == []
     await hb.restart()
     await asyncio.sleep(0.8)
     assert len(inits(hb)) == 1 and row(hb)["state"] == "unknown"
@@ -338,3 +340,28 @@ async def test_a_start_whose_process_died_mid_call_is_said_unknown(hb):
     assert row(hb)["code"] == "interrupted" and inits(hb) == []
     (thread,) = thread_posts(hb, answer["ts"])
     assert "TikTok may have started" in thread.params["text"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"not json",
+        b"[]",
+        b'{"upload_key": 5}',
+        b'{"upload_key": "k", "channel": "C1", "account": "brand", "source_url": '
+        b'"https://x.example/v.mp4", "post": {"privacy_level": "SELF_ONLY"}, "hold_s": -1}',
+        b'{"upload_key": "k", "channel": "C1", "account": "brand", "source_url": '
+        b'"https://x.example/v.mp4", "post": {"privacy_level": "SELF_ONLY"}, "hold_s": 1e400}',
+        b'{"upload_key": "k", "channel": "C1", "account": "brand", "source_url": '
+        b'"https://x.example/v.mp4", "post": {"privacy_level": "SELF_ONLY", "is_aigc": "yes"}}',
+        b'{"upload_key": "k", "channel": "C1", "account": "brand", "source_url": '
+        b'"https://x.example/v.mp4", "post": {"privacy_level": "SELF_ONLY"}, "video": []}',
+        b"\xff\xfe",
+    ],
+)
+async def test_bad_bodies_get_400_and_nothing_is_posted(hb, raw):
+    headers = {"Authorization": f"Bearer {NOTIFY}"}
+    async with hb.session.post(hb.url + "/uploads", data=raw, headers=headers) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["error"]
+    assert top_posts(hb) == [] and db_rows(hb, "SELECT * FROM held_uploads") == []
