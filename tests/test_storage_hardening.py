@@ -136,7 +136,7 @@ def test_a_crash_while_writing_the_schema_version_never_reruns_a_finished_step(t
         timeout=60,
     )
     assert reopened.returncode == 0, reopened.stderr
-    assert reopened.stdout.strip() == "2"  # the baseline and the leases
+    assert reopened.stdout.strip() == "3"  # the baseline, the leases, held uploads
 
 
 def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
@@ -146,7 +146,7 @@ def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
             [sys.executable, "-c", VERSION, path], cwd=REPO, capture_output=True, text=True
         )
         assert run.returncode == 0, run.stderr
-        assert run.stdout.strip() == "2"
+        assert run.stdout.strip() == "3"
     conn = sqlite3.connect(path)
     try:
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY version")

@@ -156,7 +156,7 @@ def refused_headline(h: HeldUpload) -> str:
 def refused_detail(h: HeldUpload, admins=()) -> str:
     entry, words = explain(h.code), _words(h, admins)
     lines = [
-        "TikTok refused it, so nothing was posted; we won't try again on our own.",
+        "We did not start it, so nothing was posted; we won't try again on our own.",
         words.fill(entry.what),
         "*Next step:* " + words.fill(entry.next_step),
         f"TikTok's code: {code(h.code)}" + (f" (log ID {code(h.log_id)})" if h.log_id else ""),
