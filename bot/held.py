@@ -157,10 +157,6 @@ def _answer(h: HeldUpload) -> dict[str, Any]:
     return {"upload_key": h.upload_key, "channel": h.channel, "ts": h.ts, "starts_at": h.starts_at}
 
 
-def _result_code(result: ApiResult) -> str:
-    return result.code
-
-
 class HeldUploads:
     def __init__(
         self,
@@ -335,13 +331,14 @@ class HeldUploads:
         fresh = await self.tokens.fresh(link)
         if isinstance(fresh, RefreshFailure):
             return await self._refused(h, ApiResult(False, fresh.code, fresh.http_status))
+        audit_id = await self.store.run(audit.start, self._audit_entry(h))  # before TikTok
         result = await self.tiktok.init_direct_post(fresh.access_token, h.post, h.source_url)
         if result.code == "access_token_invalid":  # refused before acting: safe to ask again
             renewed = await self.tokens.refresh(fresh)
             if isinstance(renewed, RefreshFailure):
                 return await self._refused(h, ApiResult(False, renewed.code, renewed.http_status))
             result = await self.tiktok.init_direct_post(renewed.access_token, h.post, h.source_url)
-        await self._audit(h, result)
+        await self.store.run(self._finish_audit, audit_id, result)
         publish_id = str(result.data.get("publish_id") or "") if result.ok else ""
         if result.ok and publish_id:
             return await self._started(h, result, publish_id)
@@ -357,18 +354,21 @@ class HeldUploads:
             return after
         return await self._refused(h, result)
 
-    async def _audit(self, h: HeldUpload, result: ApiResult) -> None:
-        entry = audit.AuditStart(
+    @staticmethod
+    def _audit_entry(h: HeldUpload) -> audit.AuditStart:
+        return audit.AuditStart(
             action="start_held",
             team_id=h.team_id,
             user_id=h.by_user,
             channel_id=h.channel,
-            publish_id=str(result.data.get("publish_id") or ""),
             source="button" if h.by_user else "schedule",
             reason=f"held upload {h.upload_key}",
             account=h.account,
             account_kind="team",
         )
+
+    @staticmethod
+    def _finish_audit(db, audit_id: int, result: ApiResult) -> None:
         finish = audit.AuditFinish(
             outcome=result.code,
             http_status=result.http_status,
@@ -376,7 +376,10 @@ class HeldUploads:
             latency_ms=result.latency_ms,
             attempts=1,
         )
-        await self.store.run(audit.record, entry, finish)
+        audit.finish(db, audit_id, finish)
+        publish_id = str(result.data.get("publish_id") or "")
+        if publish_id:
+            db["audit"].update(audit_id, {"publish_id": publish_id})
 
     async def _refused(self, h: HeldUpload, result: ApiResult) -> HeldUpload:
         after = await self._finish(

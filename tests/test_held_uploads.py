@@ -137,7 +137,10 @@ async def test_window_closes_one_init_with_the_post_and_token(hb):
     assert_valid_blocks(message)
     assert "cancel_upload" in [b["action_id"] for b in buttons(message)]
     assert any("accepted" in c.params["text"] for c in thread_posts(hb, answer["ts"]))
-    assert [r["outcome"] for r in hb.audit_rows() if r["action"] == "start_held"] == ["ok"]
+    started = [r for r in hb.audit_rows() if r["action"] == "start_held"]
+    assert [(r["outcome"], r["publish_id"], r["state"]) for r in started] == [
+        ("ok", publish_id, "finished")
+    ]
 
 
 def text_of_call(call) -> str:
@@ -323,6 +326,8 @@ async def test_restart_mid_start_never_starts_again(hb):
     await hb.restart()
     await asyncio.sleep(1.0)
     assert len(inits(hb)) == 1 and row(hb)["state"] in ("starting", "unknown")
+    (attempt,) = [r for r in hb.audit_rows() if r["action"] == "start_held"]
+    assert attempt["reason"] == "held upload run-1"  # written before TikTok was called
 
 
 async def test_a_start_whose_process_died_mid_call_is_said_unknown(hb):

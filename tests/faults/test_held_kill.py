@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import signal
 
-import aiohttp
-
 from tests.conftest import button_urls, state_of
 from tests.faults.conftest import ADMIN, wait_until
 
@@ -31,9 +29,8 @@ async def submit(bot, hold_s: float) -> tuple[int, dict]:
         "post": {"title": "Kill test", "privacy_level": "SELF_ONLY"},
     }
     headers = {"Authorization": f"Bearer {bot.env['NOTIFY_TOKEN']}"}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(bot.url + "/uploads", json=body, headers=headers) as resp:
-            return resp.status, await resp.json()
+    async with bot.session.post(bot.url + "/uploads", json=body, headers=headers) as resp:
+        return resp.status, await resp.json()
 
 
 def state(bot) -> str:
