@@ -336,7 +336,9 @@ class HeldUploads:
         if result.code == "access_token_invalid":  # refused before acting: safe to ask again
             renewed = await self.tokens.refresh(fresh)
             if isinstance(renewed, RefreshFailure):
-                return await self._refused(h, ApiResult(False, renewed.code, renewed.http_status))
+                refused = ApiResult(False, renewed.code, renewed.http_status)
+                await self.store.run(self._finish_audit, audit_id, refused)
+                return await self._refused(h, refused)
             result = await self.tiktok.init_direct_post(renewed.access_token, h.post, h.source_url)
         await self.store.run(self._finish_audit, audit_id, result)
         publish_id = str(result.data.get("publish_id") or "") if result.ok else ""

@@ -370,3 +370,13 @@ async def test_bad_bodies_get_400_and_nothing_is_posted(hb, raw):
         assert resp.status == 400
         assert (await resp.json())["error"]
     assert top_posts(hb) == [] and db_rows(hb, "SELECT * FROM held_uploads") == []
+
+
+async def test_init_refused_with_401_is_retried_once_after_a_refresh(hb):
+    """401 access_token_invalid is a definite refusal (nothing started): refresh, ask again."""
+    hb.tiktok.script_error("init", 401, "access_token_invalid")
+    await submit(hb, body(hold_s=0))
+    await until(lambda: row(hb)["state"] == "started")
+    first, second = inits(hb)
+    assert first.status == 401 and second.status == 200 and first.token != second.token
+    assert hb.tiktok.refresh_count == 1
