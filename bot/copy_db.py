@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, func, make_url, select, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from storage.db import database_url, open_engine, redacted
-from storage.schema import BASELINE
+from storage.schema import DATA_TABLES
 
 Say = Callable[[str], None]
 BATCH = 1000
@@ -77,7 +77,7 @@ def target_url(url: str) -> str:
 
 def _counts(conn: Connection) -> dict[str, int]:
     count = select(func.count())
-    return {t.name: conn.execute(count.select_from(t)).scalar_one() for t in BASELINE}
+    return {t.name: conn.execute(count.select_from(t)).scalar_one() for t in DATA_TABLES}
 
 
 def _copy_table(source: Connection, target: Connection, table) -> int:
@@ -91,7 +91,7 @@ def _copy_table(source: Connection, target: Connection, table) -> int:
 
 def _move_sequences(target: Connection) -> None:
     """Next ids start past the highest copied one (setval's is_called false: `next` is used)."""
-    for table in BASELINE:
+    for table in DATA_TABLES:
         column = table.autoincrement_column
         if column is None:
             continue
@@ -105,9 +105,9 @@ def _move_sequences(target: Connection) -> None:
 
 
 def copy_tables(source: Engine, target: Engine) -> list[Copied]:
-    """Every BASELINE table from `source` into `target` (already migrated), in one transaction
+    """Every data table from `source` into `target` (already migrated), in one transaction
     on the target; CopyRefused (nothing written) when the target holds any row."""
-    names = ", ".join(t.name for t in BASELINE)
+    names = ", ".join(t.name for t in DATA_TABLES)
     with source.connect() as src, target.begin() as dst:
         # Writers wait until we are done, and a second copy-db waits, then finds rows: refused.
         dst.execute(text(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE"))
@@ -119,7 +119,7 @@ def copy_tables(source: Engine, target: Engine) -> list[Copied]:
                 "copy-db only fills an empty database"
             )
         with src.begin():
-            copied = [Copied(t.name, _copy_table(src, dst, t)) for t in BASELINE]
+            copied = [Copied(t.name, _copy_table(src, dst, t)) for t in DATA_TABLES]
         _move_sequences(dst)
     return copied
 

@@ -22,8 +22,6 @@ from handlers import oauth_pages
 
 log = logging.getLogger(__name__)
 
-log = logging.getLogger(__name__)
-
 HTML = "text/html"
 MAX_CONFIRM_BYTES = 4 * 1024  # the confirm page's form is a few hundred bytes
 UNKNOWN_INTERNAL_ERROR = (

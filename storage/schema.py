@@ -227,3 +227,6 @@ schema_migrations = Table(
     _int("version", primary_key=True, autoincrement=False),
     _text("applied_at"),
 )
+
+# Every table that holds the deployment's data (not its coordination): what copy-db moves.
+DATA_TABLES = (*BASELINE, held_uploads)
