@@ -15,6 +15,7 @@ same news (then nothing is posted).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -166,6 +167,29 @@ def parse_request(body: Any) -> AnnounceRequest:
     )
 
 
+@contextlib.contextmanager
+def slack_refusals(channel: str):
+    """Turn what goes wrong while posting an announcement into `AnnounceError` with the HTTP
+    status the route answers: Slack refused it (what the pipeline should do), Slack cannot be
+    reached (502), or our own code failed (500, said as ours, never as Slack's)."""
+    try:
+        yield
+    except SlackApiError as exc:
+        error = slack_error(exc)
+        status, text = SLACK_REFUSALS.get(
+            error, (502, "Slack refused the post ({error}). Try again in a minute.")
+        )
+        raise AnnounceError(status, text.format(channel=channel, error=error)) from None
+    except NETWORK_ERRORS as exc:
+        log.warning("announce.post_failed", extra={"error": type(exc).__name__})
+        raise AnnounceError(502, "Slack could not be reached. Try again in a minute.") from None
+    except AnnounceError:
+        raise
+    except Exception as exc:  # our own bug, not Slack's: say so
+        log.error("announce.internal_error", extra={"error": type(exc).__name__})
+        raise AnnounceError(500, INTERNAL_ERROR) from None
+
+
 class AnnouncementService:
     def __init__(self, store: Store, slack: SlackOut):
         self.store = store
@@ -197,27 +221,11 @@ class AnnouncementService:
                 created_at=now,
                 next_poll_at=now + FIRST_POLL_DELAY_S,
             )
-            try:
+            with slack_refusals(request.channel):
                 draft = replace(draft, team_id=await self.slack.team_id())
                 posted = await self.slack.post_or_raise(
                     request.channel, messages.announcement_message(draft)
                 )
-            except SlackApiError as exc:
-                error = slack_error(exc)
-                status, text = SLACK_REFUSALS.get(
-                    error, (502, "Slack refused the post ({error}). Try again in a minute.")
-                )
-                raise AnnounceError(
-                    status, text.format(channel=request.channel, error=error)
-                ) from None
-            except NETWORK_ERRORS as exc:
-                log.warning("announce.post_failed", extra={"error": type(exc).__name__})
-                raise AnnounceError(
-                    502, "Slack could not be reached. Try again in a minute."
-                ) from None
-            except Exception as exc:  # our own bug, not Slack's: say so
-                log.error("announce.internal_error", extra={"error": type(exc).__name__})
-                raise AnnounceError(500, INTERNAL_ERROR) from None
             saved = replace(
                 draft,
                 channel=str(posted.get("channel") or request.channel),

@@ -20,8 +20,6 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
-
 from bot import messages
 from bot.acting import call_with_link
 from bot.announcing import (
@@ -29,17 +27,16 @@ from bot.announcing import (
     CHANNEL,
     FIRST_POLL_DELAY_S,
     MAX_URL,
-    NETWORK_ERRORS,
-    SLACK_REFUSALS,
     AnnounceError,
     AnnouncementService,
     parse_request,
+    slack_refusals,
 )
 from bot.claims import held as lease
 from bot.keyed_locks import KeyedLocks
 from bot.messages import held as held_messages
 from bot.restrictions import broken_rules
-from bot.slack_out import SlackOut, slack_error
+from bot.slack_out import SlackOut
 from bot.tiktok import ApiResult, TikTokClient, outcome_unknown
 from bot.tokens import RefreshFailure, TokenService
 from storage import announcements as store_announcements
@@ -218,12 +215,8 @@ class HeldUploads:
             existing = await self.get(request.upload_key)
             if existing is not None:
                 return Submitted(False, _answer(existing))
-            try:
+            with slack_refusals(request.channel):
                 team_id = await self.slack.team_id()
-            except NETWORK_ERRORS:
-                raise AnnounceError(
-                    502, "Slack could not be reached. Try again in a minute."
-                ) from None
             link = await self._team_link(team_id, request.account)
             info = await self._creator_info(link)
             if not info.ok:
@@ -265,22 +258,10 @@ class HeldUploads:
                 starts_at=now + request.hold_s,
                 updated_at=now,
             )
-            try:
+            with slack_refusals(request.channel):
                 posted = await self.slack.post_or_raise(
                     request.channel, held_messages.held_message(draft, broken_rules(request.video))
                 )
-            except SlackApiError as exc:
-                error = slack_error(exc)
-                status, text = SLACK_REFUSALS.get(
-                    error, (502, "Slack refused the post ({error}). Try again in a minute.")
-                )
-                raise AnnounceError(
-                    status, text.format(channel=request.channel, error=error)
-                ) from None
-            except NETWORK_ERRORS:
-                raise AnnounceError(
-                    502, "Slack could not be reached. Try again in a minute."
-                ) from None
             saved = replace(
                 draft,
                 channel=str(posted.get("channel") or request.channel),
