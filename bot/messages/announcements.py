@@ -155,6 +155,14 @@ NONE_SHOWN = (
 )
 
 
+def upload_row(a: Announcement, after_name: str = "") -> dict:
+    """One upload in flight, for `list` and the App Home: its name, where it stands, and the
+    Cancel button where pressing it can still help."""
+    text = f"{upload_name(a.publish_id, a.title)}{after_name}\n{state_line(a)}"
+    button = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
+    return SectionBlock(text=MarkdownTextObject(text=text), accessory=button).to_dict()
+
+
 def list_message(items: list[Announcement], now: float, hidden_unknown: bool = False) -> Message:
     """`list`: the uploads in flight in channels the person can see. `hidden_unknown`: some
     were hidden because Slack couldn't be asked who may see their channel."""
@@ -171,10 +179,7 @@ def list_message(items: list[Announcement], now: float, hidden_unknown: bool = F
     for a in items[:48]:
         age_min = max(0, int((now - a.created_at) // 60))
         age = f"{age_min} min ago" if age_min < 120 else f"{age_min // 60} h ago"
-        text = f"{upload_name(a.publish_id, a.title)} \u2014 announced {age}\n{state_line(a)}"
-        button = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
-        item = SectionBlock(text=MarkdownTextObject(text=text), accessory=button)
-        blocks.append(item.to_dict())
+        blocks.append(upload_row(a, f" \u2014 announced {age}"))
     if hidden_unknown:
         blocks.append(context(HIDDEN_NOTE))
     return message(f"{count} still running", blocks)

@@ -7,21 +7,18 @@ from datetime import UTC, datetime
 from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject, SectionBlock
 
 from bot.catalog import explain
-from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, state_line
+from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, upload_row
 from bot.messages.blocks import (
     LINKING_NOT_CONFIGURED,
     button,
-    cancel_button,
     code,
     connect_button,
     context,
     escape,
     section,
-    upload_name,
     when,
 )
 from bot.messages.outcomes import Words
-from bot.tiktok_rules import shows_cancel_button
 
 DISCONNECT_ACTION = "disconnect_tiktok"
 ACTION_WORDS = {
@@ -133,10 +130,7 @@ def home_view(
     if uploads:
         blocks.append(section(f"*Uploads still running* ({len(uploads)}):"))
         for a in uploads[:20]:
-            text = f"{upload_name(a.publish_id, a.title)}\n{state_line(a)}"
-            cancel = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
-            item = SectionBlock(text=MarkdownTextObject(text=text), accessory=cancel)
-            blocks.append(item.to_dict())
+            blocks.append(upload_row(a))
         if uploads_unknown:
             blocks.append(context(HIDDEN_NOTE))
     elif uploads_unknown:
