@@ -66,14 +66,19 @@ def assert_valid_blocks(message: dict) -> None:
         parsed.validate_json()
 
 
-@pytest.fixture
-async def hb(h):
+async def held_harness(h):
+    """The bot with NOTIFY_TOKEN, ADMIN, and the team account "brand" granted to BOB."""
     await h.restart(notify_token=NOTIFY, admin_users=frozenset({ADMIN}), held_poll_interval=0.2)
     await h.link_team("brand", admin=ADMIN, open_id="open-brand")
     h.tiktok.creator_for("open-brand").nickname = "Brand Social TT"
     answer = await h.command(f"team grant brand <@{BOB}>", user_id=ADMIN)
     assert "brand" in text_of(answer)
     return h
+
+
+@pytest.fixture
+async def hb(h):
+    return await held_harness(h)
 
 
 def inits(h):

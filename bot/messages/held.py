@@ -35,9 +35,14 @@ def privacy_words(level: str) -> str:
     return PRIVACY_WORDS.get(level, level)
 
 
+NAME_LIMIT = 300  # a TikTok caption may be 2200 characters; the start time must stay in view
+
+
 def held_name(h: HeldUpload) -> str:
     title = str(h.post.get("title") or "")
-    return "\u201c" + escape(title) + "\u201d" if title else "the video " + code(h.upload_key)
+    if title:
+        return "\u201c" + clip(title, NAME_LIMIT) + "\u201d"
+    return "the video " + code(h.upload_key)
 
 
 def _who(h: HeldUpload) -> str:
@@ -134,6 +139,25 @@ def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = ()) -> M
         blocks.append(_facts(h))
         blocks.append(held_buttons(h))
     return message(text, blocks)
+
+
+def when_line(h: HeldUpload) -> str:
+    """Where a held upload stands, one line, for `list` and the App Home."""
+    if h.state == "asking":
+        return (
+            f"Not started: the bot was down when its window closed {when(h.starts_at)}. "
+            "Nothing was sent to TikTok; Start now or Cancel."
+        )
+    privacy = privacy_words(str(h.post.get("privacy_level") or ""))
+    return (
+        f"Goes to TikTok as {_who(h)} {when(h.starts_at)}, {privacy}. "
+        "Nothing sent yet, so Cancel is certain."
+    )
+
+
+def held_rows(h: HeldUpload) -> list[dict]:
+    """One held upload in `list` and the App Home: its name, start time and both buttons."""
+    return [section(f"{held_name(h)}\n{when_line(h)}"), held_buttons(h)]
 
 
 def _words(h: HeldUpload, admins=()) -> Words:

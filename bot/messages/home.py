@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject, SectionBlock
 
 from bot.catalog import explain
-from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, upload_row
+from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, in_flight_blocks
 from bot.messages.blocks import (
     LINKING_NOT_CONFIGURED,
     button,
@@ -21,6 +21,7 @@ from bot.messages.blocks import (
 from bot.messages.outcomes import Words
 
 DISCONNECT_ACTION = "disconnect_tiktok"
+HOME_UPLOAD_BLOCKS = 45  # of Slack's 100 per view; the link, accounts and history need the rest
 ACTION_WORDS = {
     "cancel": "Asked to cancel",
     "connect": "Linked your TikTok account",
@@ -86,6 +87,7 @@ def home_view(
     *,
     uploads_unknown: bool = False,
     link_forgotten: bool = False,
+    held=(),
 ) -> dict:
     """The Home tab: your link, team accounts you may use, uploads in flight, your history."""
     blocks: list[dict] = [section("*tiktok-cancel* \u2014 stop a TikTok upload from Slack.")]
@@ -127,16 +129,14 @@ def home_view(
         )
         title = "*Team accounts*" if is_admin else "*Team accounts you may use*"
         blocks.append(section(f"{title}\n{lines}"))
-    if uploads:
-        blocks.append(section(f"*Uploads still running* ({len(uploads)}):"))
-        for a in uploads[:20]:
-            blocks.append(upload_row(a))
+    if uploads or held:
+        blocks.extend(in_flight_blocks(uploads, held, HOME_UPLOAD_BLOCKS))
         if uploads_unknown:
             blocks.append(context(HIDDEN_NOTE))
     elif uploads_unknown:
         blocks.append(section(f"*Uploads still running:* unknown. {NONE_SHOWN}"))
     else:
-        blocks.append(section("*Uploads still running:* none in channels you can see."))
+        blocks.append(section("*Uploads still running or held:* none in channels you can see."))
     if audit_rows:
         lines = "\n".join(_audit_line(r) for r in audit_rows[:10])
         blocks.append(section(f"*Your last {min(10, len(audit_rows))} actions*\n{lines}"))
