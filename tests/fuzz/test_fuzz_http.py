@@ -1,4 +1,5 @@
-"""Fuzzing the bot's own HTTP routes: `POST /notifications` (the upload pipeline),
+"""Fuzzing the bot's own HTTP routes: `POST /notifications` and `POST /uploads` (the upload
+pipeline),
 `POST /tiktok/webhook` (TikTok, signed with the client secret or not) and
 `GET /tiktok/oauth/callback` (a browser coming back from TikTok's consent page).
 
@@ -27,6 +28,7 @@ from tests.fuzz.strategies import (
     maybe,
     notification_bodies,
     publish_ids,
+    upload_bodies,
 )
 
 FRESH = itertools.count(1)
@@ -59,6 +61,29 @@ def test_any_notification_gets_a_4xx_or_a_valid_announcement(live, body, raw, fr
     headers = {"Authorization": f"Bearer {NOTIFY}", "Content-Type": "application/json"}
     status, text = live.call(_post(live.h, "/notifications", data, headers))
     assert_clean(status, text)
+    assert isinstance(json.loads(text), dict)
+    live.settle()
+    assert live.new_problems() == []
+
+
+# --- POST /uploads (held uploads) -------------------------------------------------------------
+
+
+@settings(max_examples=examples(120))
+@given(
+    body=upload_bodies(),
+    raw=st.one_of(st.none(), st.none(), st.none(), RAW_BODIES),
+    fresh=st.sampled_from([True, True, True, False]),  # False: maybe a repeat
+)
+def test_any_upload_gets_a_4xx_or_a_valid_held_announcement(live, body, raw, fresh):
+    count_case()
+    if fresh and isinstance(body, dict) and isinstance(body.get("upload_key"), str):
+        body = {**body, "upload_key": f"{body['upload_key']}.{next(FRESH)}"[-128:]}
+    data = raw if raw is not None else json_bytes(body)
+    headers = {"Authorization": f"Bearer {NOTIFY}", "Content-Type": "application/json"}
+    status, text = live.call(_post(live.h, "/uploads", data, headers))
+    assert_clean(status, text)
+    assert status in (200, 202, 400, 413, 415), (status, text[:300])
     assert isinstance(json.loads(text), dict)
     live.settle()
     assert live.new_problems() == []
