@@ -252,7 +252,7 @@ def held_upload(**changes) -> HeldUpload:
     return HeldUpload(**{**base.__dict__, **changes})
 
 
-HELD_STATES = ["held", "starting", "started", "cancelled", "refused", "unknown", "asking"]
+HELD_STATES = ["held", "starting", "started", "cancelled", "refused", "unknown", "asking", "retry"]
 
 
 @pytest.mark.parametrize("state", HELD_STATES)
@@ -267,6 +267,7 @@ def test_held_messages_in_every_state_at_their_limits_are_valid(state, code):
         if state == "held":
             assert f"<!date^{int(NOW + 86400)}^" in shown["blocks"][0]["text"]["text"]
     for build in (
+        held_messages.retry_reply,
         held_messages.cancelled_reply,
         held_messages.started_reply,
         held_messages.unknown_reply,
