@@ -146,3 +146,18 @@ async def test_a_started_upload_is_followed_by_polls_and_webhooks_and_cancels_be
     assert "\u201cSpring teaser\u201d was cancelled, so it won't be posted." in said
     assert f"<@{BOB}> asked TikTok to cancel it <!date^" in said
     assert await hb.bot.services.poller.poll_due() == 0  # final: no more polls
+
+
+async def test_home_history_names_held_cancels_and_starts_in_plain_words(hb):
+    await submit(hb, body("run-1", hold_s=600))
+    await submit(hb, body("run-2", hold_s=600))
+    hb.tiktok.script_error("init", 403, "spam_risk_too_many_posts")
+    await hb.click("cancel_held", "run-1", user_id=BOB)
+    await hb.click("start_held", "run-2", user_id=BOB)
+    text = view_text(await open_home(hb, BOB))
+    assert "Cancelled the held upload `run-1` as brand: never sent to TikTok" in text
+    assert (
+        "Started the held upload `run-2` as brand: TikTok didn't take it "
+        "(`spam_risk_too_many_posts`)"
+    ) in text
+    assert "Did something" not in text and "it didn't work" not in text

@@ -440,9 +440,9 @@ async def test_a_refused_start_names_a_next_step_for_the_pipeline_not_the_comman
     await asyncio.sleep(0.3)
     said = text_of_call(thread_posts(hb, answer["ts"])[-1])
     assert (
-        f"*Next step:* Ask an admin (<@{ADMIN}>) to verify the video's website (domain or URL prefix) "
-        "for the bot's TikTok app in the TikTok developer portal, then have your upload "
-        "pipeline send the video again with a new upload_key."
+        f"*Next step:* Ask an admin (<@{ADMIN}>) to verify the video's website (domain or URL "
+        "prefix) for the bot's TikTok app in the TikTok developer portal, then have your "
+        "upload pipeline send the video again with a new upload_key."
     ) in said
     assert "/tiktok-cancel status" not in said and "/tiktok-cancel run-1" not in said
     shown = text_of_call(updates(hb, answer["ts"])[-1])

@@ -206,6 +206,7 @@ def test_the_home_tab_at_its_limits_is_a_valid_view():
             "publish_id": LONG_ID,
             "account": HOSTILE_TITLE[:64],
             "started_at": "2026-11-30T01:02:03.000Z",
+            "reason": "held upload " + "k" * 128,
         }
         for action, outcome_code in [
             ("cancel", "ok"),
@@ -213,6 +214,8 @@ def test_the_home_tab_at_its_limits_is_a_valid_view():
             ("disconnect", "revoke_failed"),
             ("grant", "ok"),
             ("weird_action", "weird_outcome"),
+            ("cancel_held", "held_back"),
+            ("start_held", "timeout"),
         ]
     ] * 2
     teams = [SimpleNamespace(account="a" * 64, display_name=HOSTILE_TITLE)] * 30

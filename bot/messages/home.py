@@ -31,7 +31,10 @@ ACTION_WORDS = {
     "grant": "Granted the team account",
     "revoke": "Took back the team account",
     "authorization_removed": "TikTok removed this bot's access to",
+    "cancel_held": "Cancelled the held upload",
+    "start_held": "Started the held upload",
 }
+HELD_ACTIONS = ("cancel_held", "start_held")
 # How a non-cancel action ended, in plain words ("ok" says nothing more).
 RESULT_WORDS = {
     "ok": "",
@@ -39,7 +42,11 @@ RESULT_WORDS = {
     "not_linked": "there was nothing to unlink",
     "declined": "you chose not to link it on our confirm page",
     "link_forgotten": "we forgot the link, so it needs to be made again",
+    "held_back": "never sent to TikTok",
 }
+# How a held upload's start ended, when TikTok did not accept it: a fault may mean the init
+# acted (the upload's message says which), anything else is TikTok's refusal.
+START_FAULTS = frozenset({"timeout", "bad_response", "server_error", "internal_error"})
 
 
 def _moment(started_at: str) -> str:
@@ -57,6 +64,12 @@ def _audit_line(row: dict) -> str:
     outcome = row.get("outcome") or ""
     if row.get("state") == "started":
         result = "unfinished: the bot stopped while waiting for TikTok; check with status"
+    elif action_code == "start_held" and outcome not in ("ok", ""):
+        result = (
+            f"no clear answer from TikTok ({code(outcome)}); see the upload's message"
+            if outcome in START_FAULTS
+            else f"TikTok didn't take it ({code(outcome)})"
+        )
     elif action_code == "cancel" and outcome:
         words = Words(
             publish_id=row.get("publish_id") or "-",
@@ -68,8 +81,11 @@ def _audit_line(row: dict) -> str:
     else:
         result = RESULT_WORDS.get(outcome, "it didn't work")
     subject = f" {code(row['publish_id'])}" if row.get("publish_id") else ""
+    reason = str(row.get("reason") or "")
+    if action_code in HELD_ACTIONS and not subject and reason.startswith("held upload "):
+        subject = " " + code(reason.removeprefix("held upload "))  # its upload_key
     account = f" {escape(row['account'])}" if row.get("account") else ""
-    if action_code == "cancel" and row.get("account"):
+    if action_code in ("cancel", *HELD_ACTIONS) and row.get("account"):
         account = f" as {escape(row['account'])}"
     moment = _moment(row.get("started_at") or "")
     line = f"\u2022 {moment} \u2014 {action}{subject}{account}"

@@ -12,10 +12,9 @@ import pytest
 from tests.conftest import text_of
 from tests.faults.conftest import ADMIN, BotProcess, wait_until
 from tests.faults.test_held_kill import link_brand
+from tests.faults.test_held_kill import submit as submit_upload
 
 pytestmark = pytest.mark.needs_postgres
-
-SOURCE = "https://cdn.example.com/teaser.mp4"
 
 
 @pytest.fixture
@@ -31,18 +30,17 @@ async def replicas(slack, tiktok, tmp_path, session, postgres_url):
 
 
 async def submit(bot: BotProcess, key: str, hold_s: float) -> dict:
-    body = {
-        "upload_key": key,
-        "channel": "C1",
-        "account": "brand",
-        "source_url": SOURCE,
-        "hold_s": hold_s,
-        "post": {"title": "Replica test", "privacy_level": "SELF_ONLY"},
-    }
-    headers = {"Authorization": f"Bearer {bot.env['NOTIFY_TOKEN']}"}
-    async with bot.session.post(bot.url + "/uploads", json=body, headers=headers) as resp:
-        assert resp.status == 202, await resp.text()
-        return await resp.json()
+    status, answer = await submit_upload(bot, hold_s, key, "Replica test")
+    assert status == 202, answer
+    return answer
+
+
+async def press_at_once(a: BotProcess, b: BotProcess, key: str, on_a: str, on_b: str):
+    """ADMIN presses `on_a` on replica A and `on_b` on B at the same moment; both answers."""
+    url_a, url_b = await asyncio.gather(
+        a.send_click(on_a, key, user_id=ADMIN), b.send_click(on_b, key, user_id=ADMIN)
+    )
+    return text_of(await a.answer(url_a)), text_of(await b.answer(url_b))
 
 
 def held_row(bot: BotProcess, key: str) -> dict:
@@ -84,11 +82,7 @@ async def test_a_window_closing_with_both_schedulers_running_makes_one_init(repl
 async def test_start_now_pressed_on_both_replicas_at_once_makes_one_init(replicas):
     a, b = replicas
     await submit(a, "run-start", hold_s=600)
-    url_a, url_b = await asyncio.gather(
-        a.send_click("start_held", "run-start", user_id=ADMIN),
-        b.send_click("start_held", "run-start", user_id=ADMIN),
-    )
-    answers = sorted([text_of(await a.answer(url_a)), text_of(await b.answer(url_b))])
+    answers = await press_at_once(a, b, "run-start", "start_held", "start_held")
     assert len(a.tiktok.calls_to("init")) == 1
     started = [t for t in answers if "Started: TikTok accepted" in t]
     unchanged = [t for t in answers if t.startswith("Nothing changed")]
@@ -101,11 +95,7 @@ async def test_start_now_pressed_on_both_replicas_at_once_makes_one_init(replica
 async def test_cancel_on_one_replica_and_start_now_on_the_other_one_wins(replicas):
     a, b = replicas
     await submit(a, "run-race", hold_s=600)
-    url_a, url_b = await asyncio.gather(
-        a.send_click("cancel_held", "run-race", user_id=ADMIN),
-        b.send_click("start_held", "run-race", user_id=ADMIN),
-    )
-    cancel_said, start_said = text_of(await a.answer(url_a)), text_of(await b.answer(url_b))
+    cancel_said, start_said = await press_at_once(a, b, "run-race", "cancel_held", "start_held")
     state = held_row(a, "run-race")["state"]
     inits = a.tiktok.calls_to("init")
     if state == "cancelled":  # the cancel won: TikTok was never asked

@@ -54,16 +54,24 @@ async def _post(h, path: str, data: bytes, headers: dict[str, str]) -> tuple[int
     fresh=st.sampled_from([True, True, True, False]),  # False: maybe a repeat
 )
 def test_any_notification_gets_a_4xx_or_a_valid_announcement(live, body, raw, fresh):
+    _pipeline_case(live, "/notifications", body, raw, ("publish_id", 256) if fresh else None)
+
+
+def _pipeline_case(live, path: str, body, raw, fresh_key: tuple[str, int] | None) -> int:
+    """One generated pipeline request: `fresh_key` (field, limit) gets a unique suffix, so
+    most bodies are new and some repeat. No 5xx, a JSON object back, valid Slack messages."""
     count_case()
-    if fresh and isinstance(body, dict) and isinstance(body.get("publish_id"), str):
-        body = {**body, "publish_id": f"{body['publish_id']}.{next(FRESH)}"[-256:]}
+    if fresh_key and isinstance(body, dict) and isinstance(body.get(fresh_key[0]), str):
+        name, limit = fresh_key
+        body = {**body, name: f"{body[name]}.{next(FRESH)}"[-limit:]}
     data = raw if raw is not None else json_bytes(body)
     headers = {"Authorization": f"Bearer {NOTIFY}", "Content-Type": "application/json"}
-    status, text = live.call(_post(live.h, "/notifications", data, headers))
+    status, text = live.call(_post(live.h, path, data, headers))
     assert_clean(status, text)
     assert isinstance(json.loads(text), dict)
     live.settle()
     assert live.new_problems() == []
+    return status
 
 
 # --- POST /uploads (held uploads) -------------------------------------------------------------
@@ -76,17 +84,8 @@ def test_any_notification_gets_a_4xx_or_a_valid_announcement(live, body, raw, fr
     fresh=st.sampled_from([True, True, True, False]),  # False: maybe a repeat
 )
 def test_any_upload_gets_a_4xx_or_a_valid_held_announcement(live, body, raw, fresh):
-    count_case()
-    if fresh and isinstance(body, dict) and isinstance(body.get("upload_key"), str):
-        body = {**body, "upload_key": f"{body['upload_key']}.{next(FRESH)}"[-128:]}
-    data = raw if raw is not None else json_bytes(body)
-    headers = {"Authorization": f"Bearer {NOTIFY}", "Content-Type": "application/json"}
-    status, text = live.call(_post(live.h, "/uploads", data, headers))
-    assert_clean(status, text)
-    assert status in (200, 202, 400, 413, 415), (status, text[:300])
-    assert isinstance(json.loads(text), dict)
-    live.settle()
-    assert live.new_problems() == []
+    status = _pipeline_case(live, "/uploads", body, raw, ("upload_key", 128) if fresh else None)
+    assert status in (200, 202, 400, 413, 415), status
 
 
 # --- POST /tiktok/webhook --------------------------------------------------------------------
