@@ -158,12 +158,11 @@ class TikTokClient:
         except TimeoutError:
             fault = TIMEOUT
         except aiohttp.ClientConnectorError:
-            fault = CONNECTION_FAILED
-        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError):
-            # The request went out but the answer broke off: whether it acted is unknown.
-            fault = BAD_RESPONSE
+            fault = CONNECTION_FAILED  # no connection was made: TikTok never got the request
         except aiohttp.ClientError:
-            fault = CONNECTION_FAILED
+            # Anything else (a reset, a disconnect, a body cut off) came after the connection
+            # was made, so the request may have gone out: whether it acted is unknown.
+            fault = BAD_RESPONSE
         latency_ms = int((time.monotonic() - started) * 1000)
         log.info(
             "tiktok.call",

@@ -160,8 +160,18 @@ GARBLED = "TikTok's reply was garbled"
         (Reply(status=200, json={"data": {}}), "bad_response"),
         (Reply(status=200, json=["ok"]), "bad_response"),
         (Reply(reset=True, json={"error": {"code": "ok", "log_id": "L" * 40}}), "bad_response"),
+        (Reply(drop=True), "bad_response"),  # read, then ECONNRESET: it may have acted
     ],
-    ids=["html-502", "empty-500", "bad-json", "empty-200", "no-error-object", "json-list", "reset"],
+    ids=[
+        "html-502",
+        "empty-500",
+        "bad-json",
+        "empty-200",
+        "no-error-object",
+        "json-list",
+        "reset",
+        "dropped",
+    ],
 )
 async def test_broken_answers_are_explained_without_a_traceback(h, reply, code):
     await h.link()

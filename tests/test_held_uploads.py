@@ -449,3 +449,18 @@ async def test_a_refused_start_names_a_next_step_for_the_pipeline_not_the_comman
     assert (
         "/tiktok-cancel status" not in shown and buttons(msg(updates(hb, answer["ts"])[-1])) == []
     )
+
+
+async def test_an_init_whose_connection_is_reset_after_sending_is_unknown_never_retried(hb):
+    """A reset after the request went out (ECONNRESET) is not "couldn't reach TikTok": TikTok
+    may have taken the video, so Start now is gone and nothing is sent again."""
+    _, answer = await submit(hb, body(hold_s=600))
+    hb.tiktok.script("init", Reply(drop=True))
+    reply = await hb.click("start_held", "run-1", user_id=BOB)
+    assert "we don't know" in text_of(reply)
+    assert len(inits(hb)) == 1 and row(hb)["state"] == "unknown"
+    assert row(hb)["code"] == "bad_response"
+    last = msg(updates(hb, answer["ts"])[-1])
+    assert "TikTok may have started" in text_of(last) and buttons(last) == []
+    again = await hb.click("start_held", "run-1", user_id=BOB)
+    assert "Nothing changed" in text_of(again) and len(inits(hb)) == 1

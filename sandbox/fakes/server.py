@@ -1,14 +1,16 @@
 """Loopback HTTP plumbing shared by the fakes.
 
 `LoopbackServer` runs an aiohttp application on 127.0.0.1 with an OS-chosen port.
-`Reply` describes one scripted answer (status, body, delay, a hang or a connection
-reset mid-body) and `send_reply` turns it into a real HTTP response.
+`Reply` describes one scripted answer (status, body, delay, a hang, a connection
+reset mid-body or a dropped connection) and `send_reply` turns it into a real HTTP response.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json as jsonlib
+import socket
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -24,7 +26,8 @@ class Reply:
     `body` (raw bytes or text) overrides `json`. `delay` sleeps before answering,
     `hang` never answers (the handler waits until it is cancelled: client gone or
     server stopped), `reset` sends the headers and half the body, then aborts the
-    connection so the client sees a reset mid-body.
+    connection so the client sees a reset mid-body, `drop` reads the request and resets the
+    connection (TCP RST) without answering: the request arrived, no answer ever comes.
     """
 
     status: int = 200
@@ -34,6 +37,7 @@ class Reply:
     delay: float = 0
     hang: bool = False
     reset: bool = False
+    drop: bool = False
     headers: dict[str, str] = field(default_factory=dict)
 
     def payload(self) -> bytes:
@@ -52,6 +56,9 @@ async def send_reply(request: web.Request, reply: Reply) -> web.StreamResponse:
     if reply.hang:
         await asyncio.Event().wait()  # until the handler is cancelled
     payload = reply.payload()
+    if reply.drop:
+        await request.read()
+        _abort(request, rst=True)
     if reply.reset:
         return await _send_reset(request, reply, payload)
     response = web.Response(status=reply.status, body=payload, headers=reply.headers or None)
@@ -69,8 +76,16 @@ async def _send_reset(request: web.Request, reply: Reply, payload: bytes) -> web
     await response.prepare(request)
     await response.write(payload[: len(payload) // 2])
     await asyncio.sleep(0.01)  # let the partial body reach the client first
+    _abort(request)
+
+
+def _abort(request: web.Request, rst: bool = False):
+    """Close the connection now (with a TCP RST when `rst`: the client sees ECONNRESET)."""
     transport = request.transport
     if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if rst and sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         transport.abort()
     # The connection is gone; cancel this handler so aiohttp does not try to finish it.
     raise asyncio.CancelledError
