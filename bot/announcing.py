@@ -322,5 +322,12 @@ class AnnouncementService:
             await self.slack.post(a.channel, messages.final_state_message(updated), thread_ts=a.ts)
         return True
 
+    async def stopped_following(self, publish_id: str) -> None:
+        """Polling gave up: the message stops promising news and says how to check."""
+        async with held(self.store, self.locks, f"announcement:{publish_id}"):
+            a = await self.get(publish_id)
+            if a is not None and a.unfollowed:
+                await self.slack.update(a.channel, a.ts, messages.announcement_message(a))
+
     async def in_flight(self, team_id: str) -> list[Announcement]:
         return await self.store.run(store_announcements.in_flight, team_id)

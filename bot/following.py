@@ -28,7 +28,7 @@ from bot.tiktok import TikTokClient
 from bot.tiktok_rules import STATUS_VALUES
 from bot.tokens import TokenService
 from storage import announcements as store_announcements
-from storage.announcements import Announcement
+from storage.announcements import GIVE_UP_AFTER_S, Announcement
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,6 @@ SIGNATURE_TOLERANCE_S = 300
 POLLS_PER_MINUTE_PER_ACCOUNT = 20
 FIRST_DELAY_S = 15.0
 MAX_DELAY_S = 300.0
-GIVE_UP_AFTER_S = 2 * 3600.0
 PUBLISH_EVENTS = {
     "post.publish.failed": "FAILED",
     "post.publish.complete": "PUBLISH_COMPLETE",
@@ -222,6 +221,8 @@ class StatusPoller:
             next_poll_at=next_at,
             poll_count=a.poll_count + 1,
         )
+        if next_at is None:
+            await self.announcements.stopped_following(a.publish_id)
 
     async def poll_one(self, a: Announcement) -> None:
         backoff = min(MAX_DELAY_S, self.first_delay * 2 ** min(a.poll_count, 10))

@@ -16,6 +16,9 @@ EVENTS = "webhook_events"
 EVENT_MEMORY_S = 7 * 24 * 3600.0  # how long a webhook delivery is remembered
 
 
+GIVE_UP_AFTER_S = 2 * 3600.0  # polling stops this long after the announcement
+
+
 @dataclass(frozen=True)
 class Announcement:
     publish_id: str
@@ -45,6 +48,11 @@ class Announcement:
     def stopping(self) -> bool:
         """TikTok said it would try to cancel it and hasn't said how that ended."""
         return bool(self.cancel_by) and not self.final
+
+    @property
+    def unfollowed(self) -> bool:
+        """Not final, and polling gave up on it (a webhook may still come)."""
+        return not self.final and self.next_poll_at is None and self.poll_count > 0
 
 
 def _from_row(row: dict) -> Announcement:

@@ -103,6 +103,9 @@ STATES = [
     {"last_code": "ok", "last_user_id": "U1", "last_at": NOW},
     {"last_code": "rate_limit_exceeded", "last_user_id": "U1", "last_at": NOW},
     {"last_code": "brand_new_code_2027", "last_user_id": "U1", "last_at": NOW},
+    {"poll_count": 9},  # polling gave up, never a word
+    {"status": "PROCESSING_DOWNLOAD", "poll_count": 9},
+    {"cancel_by": "U1", "cancel_at": NOW, "poll_count": 9},  # stopping, then gave up
 ]
 
 

@@ -12,6 +12,7 @@ from tests.announcing import (
     announce,
     make_due,
     settle,
+    signed_webhook,
     stored,
     thread_posts,
     updates,
@@ -186,3 +187,39 @@ async def test_polling_state_survives_a_restart(hn):
     assert (row["status"], row["final"], row["next_poll_at"]) == ("PUBLISH_COMPLETE", 1, None)
     assert row["poll_count"] >= 1
     assert "posted" in text_of(thread_posts(h, first["ts"])[-1].params)
+
+
+async def test_when_polling_gives_up_a_stopping_upload_stops_promising_news(hn):
+    """TikTok accepted the cancel but never said how it ended: after 2 hours polling stops,
+    and the message no longer says "we'll confirm here": it says how to check."""
+    h = hn
+    await h.link()
+    h.tiktok.add_upload(PID)
+    first = await announce(h)
+    await asyncio.sleep(0.2)
+    await h.bot.services.poller.stop()  # drive polls by hand
+    answer = await h.command(PID)
+    assert "TikTok is stopping" in text_of(answer)
+    await settle(h)
+    assert "we'll confirm here" in text_of(updates(h, first["ts"])[-1].params)
+    h.tiktok.set_status(PID, "PROCESSING_DOWNLOAD")  # TikTok's cancel never lands
+    db_execute(h, "UPDATE announcements SET created_at = ?", time.time() - 3 * 3600)
+    make_due(h)
+    assert await h.bot.services.poller.poll_due() == 1  # still downloading: then gives up
+    row = stored(h)
+    assert (row["final"], row["next_poll_at"]) == (0, None)
+    shown = text_of(updates(h, first["ts"])[-1].params)
+    assert "we'll confirm here" not in shown
+    assert (
+        "TikTok hadn't said how it ended within 2 hours of the announcement, so we stopped "
+        f"checking; `/tiktok-cancel status {PID}` checks now."
+    ) in shown
+    listed = text_of(await h.command("list"))
+    assert "so we stopped checking" in listed and "hasn't confirmed yet" not in listed
+
+    # a webhook still counts after that
+    cancelled = {"publish_id": PID, "reason": "publish_cancelled"}
+    assert await signed_webhook(h, "post.publish.failed", cancelled) == 200
+    await settle(h)
+    final = text_of(updates(h, first["ts"])[-1].params)
+    assert "Cancelled, won't be posted" in final and "stopped checking" not in final

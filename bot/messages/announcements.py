@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import ActionsBlock, MarkdownTextObject, SectionBlo
 
 from bot.catalog import explain
 from bot.messages.blocks import (
+    CMD,
     Message,
     cancel_button,
     code,
@@ -26,10 +27,11 @@ from bot.messages.blocks import (
 from bot.messages.held import held_rows
 from bot.messages.outcomes import CONFIRM_HERE, Words, explanation_blocks, mention
 from bot.tiktok_rules import ending_code, shows_cancel_button
-from storage.announcements import Announcement
+from storage.announcements import GIVE_UP_AFTER_S, Announcement
 from storage.held import HeldUpload
 
 WAITING = "Waiting for TikTok's first word."
+GIVE_UP_WORDS = f"within {GIVE_UP_AFTER_S / 3600:g} hours of the announcement"
 
 
 def _words(a: Announcement, code_: str, verb: str = "check", name: str = "this upload") -> Words:
@@ -41,12 +43,25 @@ def _headline(a: Announcement, code_: str, verb: str = "check", name: str = "thi
     return _words(a, code_, verb, name).fill(explain(code_).headline)
 
 
+def unfollowed_note(a: Announcement) -> str:
+    return (
+        f"TikTok hadn't said how it ended {GIVE_UP_WORDS}, so we stopped checking; "
+        f"`{CMD} status {escape(a.publish_id).replace('`', chr(39))}` checks now."
+    )
+
+
 def status_line(a: Announcement) -> str:
     if not a.status:
-        return "*Status:* announced; waiting for TikTok's first word on it."
+        line = "*Status:* announced; waiting for TikTok's first word on it."
+        if a.unfollowed:
+            line = "*Status:* announced; TikTok never said where it is. " + unfollowed_note(a)
+        return line
     if a.status == "FAILED" and a.fail_reason:  # the reason says it all
         return "*Status:* " + _headline(a, a.fail_reason)
-    return "*Status:* " + _headline(a, a.status)
+    line = "*Status:* " + _headline(a, a.status)
+    if a.unfollowed and not a.stopping:
+        line += " " + unfollowed_note(a)
+    return line
 
 
 def asked_at(a: Announcement) -> str:
@@ -55,6 +70,8 @@ def asked_at(a: Announcement) -> str:
 
 def cancel_request_line(a: Announcement) -> str:
     """Where a cancel TikTok accepted stands: stopping, or how TikTok says it ended."""
+    if not a.final and a.unfollowed:
+        return f":hourglass_flowing_sand: *Stopping* \u2014 {asked_at(a)}. " + unfollowed_note(a)
     if not a.final:
         return f":hourglass_flowing_sand: *Stopping* \u2014 {asked_at(a)}; we'll confirm here."
     confirmed = when(a.final_at) if a.final_at else "later"
@@ -142,11 +159,14 @@ def final_state_message(a: Announcement) -> Message:
 
 def state_line(a: Announcement) -> str:
     """Where an unfinished upload stands, for `list` and App Home."""
+    if a.stopping and a.unfollowed:
+        return f"Stopping: {asked_at(a)}. " + unfollowed_note(a)
     if a.stopping:
         return f"Stopping: {asked_at(a)}; TikTok hasn't confirmed yet."
     if not a.status:
-        return WAITING
-    return _headline(a, a.status, name="it")
+        return "TikTok never said where it is. " + unfollowed_note(a) if a.unfollowed else WAITING
+    line = _headline(a, a.status, name="it")
+    return line + " " + unfollowed_note(a) if a.unfollowed else line
 
 
 HIDDEN_NOTE = (
