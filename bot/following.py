@@ -3,9 +3,9 @@
 Webhooks: the `TikTok-Signature` is checked (HMAC-SHA256 with the client secret over
 "<t>.<body>", timestamps older than 5 minutes refused), each event is applied once however
 often TikTok delivers it. Polling: due uploads are fetched with the status endpoint, at most
-20 fetches a minute per TikTok account (TikTok allows 30), backing off from 15 s to 5 min,
-and given up 2 hours after the announcement. The schedule lives in the database, so a restart
-picks it up.
+20 fetches a minute per TikTok link (TikTok allows 30), counted in the database so replicas
+share the limit, backing off from 15 s to 5 min, and given up 2 hours after the
+announcement. The schedule lives in the database, so a restart picks it up.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import hmac
 import json
 import logging
 import time
-from collections import deque
+import uuid
 
 from bot import messages
 from bot.acting import call_with_link, poll_link
@@ -28,6 +28,7 @@ from bot.tiktok import TikTokClient
 from bot.tiktok_rules import STATUS_VALUES
 from bot.tokens import TokenService
 from storage import announcements as store_announcements
+from storage import leases
 from storage.announcements import GIVE_UP_AFTER_S, Announcement
 from storage.db import Store
 
@@ -162,7 +163,7 @@ class StatusPoller:
         self.first_delay = FIRST_DELAY_S
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._recent: dict[str, deque[float]] = {}
+        self._holder = uuid.uuid4().hex  # this process, as the holder of rate-limit slots
 
     def start(self) -> None:
         if self._task is None:
@@ -199,14 +200,11 @@ class StatusPoller:
             await self.poll_one(a)
         return len(due)
 
-    def _allowed(self, key: str, now: float) -> bool:
-        recent = self._recent.setdefault(key, deque())
-        while recent and now - recent[0] > 60:
-            recent.popleft()
-        if len(recent) >= POLLS_PER_MINUTE_PER_ACCOUNT:
-            return False
-        recent.append(now)
-        return True
+    async def _allowed(self, key: str) -> bool:
+        """One of the account's status fetches this minute, counted across replicas."""
+        return await self.store.run(
+            leases.take_slot, f"poll-rate:{key}:", POLLS_PER_MINUTE_PER_ACCOUNT, self._holder, 60.0
+        )
 
     async def _reschedule(self, a: Announcement, delay: float) -> None:
         now = time.time()
@@ -231,7 +229,7 @@ class StatusPoller:
             await self._reschedule(a, MAX_DELAY_S)
             return
         key = "|".join(link.key)
-        if not self._allowed(key, time.time()):
+        if not await self._allowed(key):
             await self.store.run(
                 store_announcements.update, a.publish_id, next_poll_at=time.time() + 5
             )

@@ -4,6 +4,8 @@ One cancel per upload in flight, one token refresh per link, one status poll per
 change to an announcement at a time: whichever replica takes the lease does the work. Taking
 is one conditional statement (insert, or take over a lease whose time ran out because its
 holder died), so two replicas can never both win. A holder gives the lease back when done.
+A set of leases kept until they run out (`take_slot`) is a rate limit all replicas share:
+TikTok's per-link limit on status fetches.
 """
 
 from __future__ import annotations
@@ -33,6 +35,22 @@ def take(db: Db, name: str, holder: str, seconds: float, detail: str = "") -> bo
         f"expires_at = excluded.expires_at WHERE {TABLE}.expires_at < ?"
     )
     return db.execute(sql, [name, holder, detail, now + seconds, now]).rowcount == 1
+
+
+def take_slot(db: Db, prefix: str, slots: int, holder_id: str, seconds: float) -> bool:
+    """Take one of `slots` leases named `<prefix><n>` for `seconds`: a limit of `slots` uses
+    per `seconds` (a sliding window) that every replica counts against. False when all are
+    taken."""
+    names = [f"{prefix}{n}" for n in range(slots)]
+    marks = ", ".join("?" for _ in names)
+    busy = {
+        row["name"]
+        for row in db.query(
+            f"SELECT name FROM {TABLE} WHERE name IN ({marks}) AND expires_at >= ?",
+            [*names, time.time()],
+        )
+    }
+    return any(take(db, name, holder_id, seconds) for name in names if name not in busy)
 
 
 def holder(db: Db, name: str) -> Lease | None:

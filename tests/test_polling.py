@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from storage import leases
+from storage.db import Store
 from tests.announcing import (
     PID,
     announce,
@@ -18,7 +20,7 @@ from tests.announcing import (
     updates,
     wait_until,
 )
-from tests.conftest import buttons, db_execute, db_rows, text_of
+from tests.conftest import NOTIFY, buttons, db_execute, db_rows, text_of
 
 # --- polling ---------------------------------------------------------------------------------
 
@@ -223,3 +225,45 @@ async def test_when_polling_gives_up_a_stopping_upload_stops_promising_news(hn):
     await settle(h)
     final = text_of(updates(h, first["ts"])[-1].params)
     assert "Cancelled, won't be posted" in final and "stopped checking" not in final
+
+
+# --- TikTok's status rate limit, shared by every replica ------------------------------------
+
+
+async def test_status_fetches_stop_at_twenty_a_minute_per_link_and_the_rest_wait(h):
+    await h.restart(notify_token=NOTIFY, admin_users=frozenset({"UADMIN"}))
+    await h.link_team("brand", admin="UADMIN", open_id="open-brand")
+    await asyncio.sleep(0.2)
+    await h.bot.services.poller.stop()  # drive polls by hand
+    pids = [f"v_pub_url~v2.77{n:03d}" for n in range(25)]
+    for pid in pids:
+        h.tiktok.add_upload(pid, open_id="open-brand")
+        await announce(h, publish_id=pid, account="brand")
+    db_execute(h, "UPDATE announcements SET next_poll_at = ?", time.time() - 1)
+    poller = h.bot.services.poller
+    assert await poller.poll_due() == 20  # one claim takes at most 20
+    assert await poller.poll_due() == 5
+    assert len(h.tiktok.calls_to("status")) == 20  # the 21st to 25th wait for the next minute
+    waiting = db_rows(h, "SELECT * FROM announcements WHERE poll_count = 0")
+    assert len(waiting) == 5
+    assert all(time.time() < row["next_poll_at"] <= time.time() + 5 for row in waiting)
+
+
+async def test_the_status_rate_limit_is_counted_in_the_database_for_every_replica(h):
+    other = Store(h.settings.store_url)  # a second replica's own connection to the database
+    try:
+        replicas = [h.bot.services.store, other]
+        took = [
+            await replicas[n % 2].run(
+                leases.take_slot, "poll-rate:T|team|brand:", 20, f"r{n % 2}", 60
+            )
+            for n in range(30)
+        ]
+        assert took == [True] * 20 + [False] * 10
+        db_execute(
+            h, "UPDATE leases SET expires_at = ? WHERE name = ?", 0, "poll-rate:T|team|brand:7"
+        )
+        assert await other.run(leases.take_slot, "poll-rate:T|team|brand:", 20, "r1", 60) is True
+        assert await other.run(leases.take_slot, "poll-rate:T|team|brand:", 20, "r1", 60) is False
+    finally:
+        other.close()
