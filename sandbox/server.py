@@ -974,7 +974,7 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
 async def body_of(request: web.Request) -> dict[str, Any]:
     try:
         data = json.loads(await request.read() or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # "[" * 5000 recurses
         raise BadRequest("the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
