@@ -4,7 +4,8 @@ One process, all on loopback: the stand-ins (`sandbox.fakes`), the real bot (the
 `bot.app.Bot` that production runs, in HTTP mode), and a page that shows a Slack-like
 channel rendered from the bot's Block Kit. The page talks to the JSON endpoints below, which
 act as Slack would (signed slash commands, button clicks, events), as the upload pipeline
-would (`POST /notifications`) and as TikTok would (consent page, webhooks, scripted answers).
+would (`POST /notifications`, or `POST /uploads` for a held upload) and as TikTok would
+(consent page, webhooks, scripted answers to a cancel or a Direct Post init).
 No settings, no apps: a key, a temporary database and local secrets are made on the spot.
 
 JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):

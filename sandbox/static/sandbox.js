@@ -437,6 +437,15 @@ function setup() {
     `  -d '{"publish_id": "v_pub_url~v2.2001", "channel": "${CHANNEL}", "title": "From curl"}'`,
     "",
     "(TikTok only knows uploads announced from this page; others answer invalid_publish_id.)",
+    "",
+    `curl -sS -X POST ${state.bot_url}/uploads \\`,
+    `  -H "Authorization: Bearer ${state.notify_token}" \\`,
+    `  -H "Content-Type: application/json" \\`,
+    `  -d '{"upload_key": "from-curl-1", "channel": "${CHANNEL}", "account": "${state.team_account}",`,
+    `       "source_url": "https://cdn.example.com/teaser.mp4", "hold_s": 60,`,
+    `       "post": {"title": "From curl", "privacy_level": "SELF_ONLY"}}'`,
+    "",
+    `(A held upload needs the team account ${state.team_account}: the form's first hold links it.)`,
   ].join("\n");
 }
 
