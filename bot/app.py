@@ -22,6 +22,7 @@ from bot.following import StatusPoller, WebhookReceiver
 from bot.held import HeldScheduler, HeldUploads
 from bot.home import HomeService
 from bot.http_guard import MAX_BODY_BYTES, body_guard, server_options
+from bot.in_flight import InFlightUploads
 from bot.link_notices import LinkNotices
 from bot.linking import LinkingService
 from bot.router import CommandRouter
@@ -70,7 +71,8 @@ async def build_services(settings: Settings) -> Services:
     )
     announcements.on_new.append(poller.wake)
     teams = TeamAccounts(store, tokens, linking, AdminCheck(settings.admin_users, slack))
-    visibility = ChannelVisibility(slack_client)  # one memory for `list` and the Home tab
+    # one memory of who sees which channel, for `list` and the Home tab
+    in_flight = InFlightUploads(store, ChannelVisibility(slack_client))
     held = HeldUploads(
         store,
         slack,
@@ -98,9 +100,8 @@ async def build_services(settings: Settings) -> Services:
             linking,
             tokens,
             settings.admin_users,
-            announcements,
+            in_flight,
             teams,
-            visibility,
         ),
         buttons=ButtonService(cancels, store, settings.admin_users),
         slack=slack,
@@ -114,7 +115,7 @@ async def build_services(settings: Settings) -> Services:
         ),
         poller=poller,
         teams=teams,
-        home=HomeService(store, tokens, linking, teams, announcements, slack, visibility),
+        home=HomeService(store, tokens, linking, teams, in_flight, slack),
         held=held,
         held_scheduler=held_scheduler,
     )

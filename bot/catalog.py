@@ -25,6 +25,7 @@ FIELDS = frozenset(
         "running_on_check",
         "running_on_check_note",
         "next",
+        "next_on_start",
     }
 )
 CHECK_FAILED_NOTE = "we couldn't find out from TikTok just now"
@@ -51,6 +52,7 @@ class Explanation:
     next_step: str  # an action the reader can take now
     running_on_check: Running = Running.UNKNOWN  # after a status check ended this way
     running_on_check_note: str = ""
+    next_on_start: str = ""  # after a held upload's start ended this way; "" = see messages.held
 
     def still_running(self, verb: str) -> tuple[Running, str]:
         """The "Still running" value and note for what was asked: "cancel" or "check"."""
@@ -93,6 +95,7 @@ def _entry(code: str, raw: dict) -> Explanation:
         next_step=raw["next"],
         running_on_check=on_check,
         running_on_check_note=on_check_note,
+        next_on_start=raw.get("next_on_start", ""),
     )
 
 

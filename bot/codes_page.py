@@ -60,7 +60,10 @@ def _entry(code: str, entry: Explanation) -> str:
     if _answers_a_check(code, entry):
         on_check = _running(entry.running_on_check, entry.running_on_check_note, check)
         lines.append(f"- Still running, after a status check: {on_check}")
-    lines += [f"- Next: {words.fill(entry.next_step)}", ""]
+    lines.append(f"- Next: {words.fill(entry.next_step)}")
+    if entry.next_on_start:
+        lines.append(f"- Next, after a held upload's start: {words.fill(entry.next_on_start)}")
+    lines.append("")
     return "\n".join(lines)
 
 

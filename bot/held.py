@@ -38,6 +38,7 @@ from bot.messages import held as held_messages
 from bot.restrictions import broken_rules
 from bot.slack_out import SlackOut
 from bot.tiktok import ApiResult, TikTokClient, outcome_unknown
+from bot.tiktok_rules import START_AGAIN_CODES
 from bot.tokens import RefreshFailure, TokenService
 from storage import announcements as store_announcements
 from storage import audit, grants
@@ -298,34 +299,15 @@ class HeldUploads:
         return done or h
 
     async def _init(self, h: HeldUpload) -> HeldUpload:
-        try:
-            link = await self.tokens.load(h.team_id, "team", h.account)
-        except LinkUnreadable:
-            link = None
-        if link is None:
-            return await self._refused(h, ApiResult(False, "no_such_account"))
-        info = await self._creator_info(link)
-        if not info.ok:
-            return await self._refused(h, info)  # no init was sent: a definite "not started"
-        if h.post.get("privacy_level") not in (info.data.get("privacy_level_options") or []):
-            return await self._refused(h, ApiResult(False, "privacy_level_option_mismatch"))
-        fresh = await self.tokens.fresh(link)
-        if isinstance(fresh, RefreshFailure):
-            return await self._refused(h, ApiResult(False, fresh.code, fresh.http_status))
-        audit_id = await self.store.run(audit.start, self._audit_entry(h))  # before TikTok
-        result = await self.tiktok.init_direct_post(fresh.access_token, h.post, h.source_url)
-        if result.code == "access_token_invalid":  # refused before acting: safe to ask again
-            renewed = await self.tokens.refresh(fresh)
-            if isinstance(renewed, RefreshFailure):
-                refused = ApiResult(False, renewed.code, renewed.http_status)
-                await self.store.run(self._finish_audit, audit_id, refused)
-                return await self._refused(h, refused)
-            result = await self.tiktok.init_direct_post(renewed.access_token, h.post, h.source_url)
+        """The one start: its audit row is written before any call to TikTok and finished
+        after, whichever way it ended."""
+        audit_id = await self.store.run(audit.start, self._audit_entry(h))
+        result, init_sent = await self._ask_tiktok(h)  # init_sent: one may have acted
         await self.store.run(self._finish_audit, audit_id, result)
         publish_id = str(result.data.get("publish_id") or "") if result.ok else ""
         if result.ok and publish_id:
             return await self._started(h, result, publish_id)
-        if result.ok or outcome_unknown(result):
+        if init_sent and (result.ok or outcome_unknown(result)):
             code = result.code if not result.ok else "bad_response"
             after = await self._finish(
                 h, state="unknown", code=code, http_status=result.http_status, log_id=result.log_id
@@ -335,7 +317,33 @@ class HeldUploads:
                 after.channel, held_messages.unknown_reply(after), thread_ts=after.ts
             )
             return after
-        return await self._refused(h, result)
+        return await self._not_started(h, result)
+
+    async def _ask_tiktok(self, h: HeldUpload) -> tuple[ApiResult, bool]:
+        """creator_info, then the init (once more after a 401 and a refresh, which TikTok
+        refused before acting). The result, and whether an init that may have acted was
+        sent (not when the only one sent was refused with a 401)."""
+        try:
+            link = await self.tokens.load(h.team_id, "team", h.account)
+        except LinkUnreadable:
+            link = None
+        if link is None:
+            return ApiResult(False, "no_such_account"), False
+        info = await self._creator_info(link)
+        if not info.ok:
+            return info, False
+        if h.post.get("privacy_level") not in (info.data.get("privacy_level_options") or []):
+            return ApiResult(False, "privacy_level_option_mismatch"), False
+        fresh = await self.tokens.fresh(link)
+        if isinstance(fresh, RefreshFailure):
+            return ApiResult(False, fresh.code, fresh.http_status), False
+        result = await self.tiktok.init_direct_post(fresh.access_token, h.post, h.source_url)
+        if result.code == "access_token_invalid":  # refused before acting: safe to ask again
+            renewed = await self.tokens.refresh(fresh)
+            if isinstance(renewed, RefreshFailure):
+                return ApiResult(False, renewed.code, renewed.http_status), False
+            result = await self.tiktok.init_direct_post(renewed.access_token, h.post, h.source_url)
+        return result, True
 
     @staticmethod
     def _audit_entry(h: HeldUpload) -> audit.AuditStart:
@@ -364,19 +372,25 @@ class HeldUploads:
         if publish_id:
             db["audit"].update(audit_id, {"publish_id": publish_id})
 
-    async def _refused(self, h: HeldUpload, result: ApiResult) -> HeldUpload:
+    async def _not_started(self, h: HeldUpload, result: ApiResult) -> HeldUpload:
+        """TikTok did not take the video: refused for good, or (`retry`) for a reason that
+        passes, when Start now may be pressed again. Either way nothing was posted."""
+        again = result.code in START_AGAIN_CODES
         after = await self._finish(
             h,
-            state="refused",
+            state="retry" if again else "refused",
             code=result.code,
             http_status=result.http_status,
             log_id=result.log_id,
         )
         admins = sorted(self.admins.admin_users)
-        await self.slack.update(after.channel, after.ts, held_messages.held_message(after))
-        await self.slack.post(
-            after.channel, held_messages.refused_reply(after, admins), thread_ts=after.ts
+        await self.slack.update(after.channel, after.ts, held_messages.held_message(after, admins))
+        reply = (
+            held_messages.retry_reply(after)
+            if again
+            else held_messages.refused_reply(after, admins)
         )
+        await self.slack.post(after.channel, reply, thread_ts=after.ts)
         return after
 
     async def _started(self, h: HeldUpload, result: ApiResult, publish_id: str) -> HeldUpload:

@@ -6,13 +6,12 @@ import logging
 import time
 
 from bot import messages
-from bot.announcing import AnnouncementService
+from bot.in_flight import InFlightUploads
 from bot.linking import LinkingService
 from bot.outcome import Actor
 from bot.slack_out import SlackOut
 from bot.team_accounts import TeamAccounts
 from bot.tokens import TokenService
-from bot.visibility import ChannelVisibility
 from storage import audit
 from storage.db import Store
 from storage.links import LinkUnreadable
@@ -27,17 +26,15 @@ class HomeService:
         tokens: TokenService,
         linking: LinkingService,
         teams: TeamAccounts,
-        announcements: AnnouncementService,
+        in_flight: InFlightUploads,
         slack: SlackOut,
-        visibility: ChannelVisibility,
     ):
         self.store = store
         self.tokens = tokens
         self.linking = linking
         self.teams = teams
-        self.announcements = announcements
+        self.in_flight = in_flight
         self.slack = slack
-        self.visibility = visibility
 
     async def view(self, actor: Actor) -> dict:
         tokens = self.tokens
@@ -50,18 +47,18 @@ class HomeService:
         )
         connect_url = "" if link else await self.linking.connect_url(actor)
         is_admin, teams = await self.teams.visible_to(actor)
-        uploads = await self.announcements.in_flight(actor.team_id)
-        visible = await self.visibility.visible(actor.user_id, uploads)
+        uploads = await self.in_flight.for_user(actor.team_id, actor.user_id)
         rows = await self.store.run(audit.recent_for_user, actor.team_id, actor.user_id)
         return messages.home_view(
             link,
             connect_url,
             is_admin,
             teams,
-            visible.items,
+            uploads.announced,
             rows,
             time.time(),
-            uploads_unknown=visible.unknown > 0,
+            uploads_unknown=uploads.hidden_unknown,
+            held=uploads.held,
             link_forgotten=forgotten,
         )
 

@@ -8,16 +8,15 @@ import logging
 import time
 
 from bot import messages
-from bot.announcing import AnnouncementService
 from bot.cancel import CancelService
 from bot.catalog import CATALOG
 from bot.command_parser import Parsed, parse
+from bot.in_flight import InFlightUploads
 from bot.linking import LinkingService
 from bot.outcome import Actor
 from bot.status import StatusService
 from bot.team_accounts import TeamAccounts
 from bot.tokens import TokenService
-from bot.visibility import ChannelVisibility
 from storage.links import LinkUnreadable
 
 log = logging.getLogger(__name__)
@@ -31,18 +30,16 @@ class CommandRouter:
         linking: LinkingService,
         tokens: TokenService,
         admins: frozenset[str],
-        announcements: AnnouncementService,
+        in_flight: InFlightUploads,
         teams: TeamAccounts,
-        visibility: ChannelVisibility,
     ):
         self.cancels = cancels
         self.statuses = statuses
         self.linking = linking
         self.tokens = tokens
         self.admins = admins
-        self.announcements = announcements
+        self.in_flight = in_flight
         self.teams = teams
-        self.visibility = visibility
 
     async def handle(self, actor: Actor, text: str) -> messages.Message:
         parsed = parse(text)
@@ -65,9 +62,10 @@ class CommandRouter:
                 )
                 return messages.outcome_message(outcome, self.admins)
             case "list":
-                items = await self.announcements.in_flight(actor.team_id)
-                visible = await self.visibility.visible(actor.user_id, items)
-                return messages.list_message(visible.items, time.time(), visible.unknown > 0)
+                shown = await self.in_flight.for_user(actor.team_id, actor.user_id)
+                return messages.list_message(
+                    shown.announced, time.time(), shown.hidden_unknown, shown.held
+                )
             case "accounts":
                 is_admin, views = await self.teams.visible_to(actor)
                 return messages.accounts_message(is_admin, views, self.admins)

@@ -57,3 +57,33 @@ def ending_code(status: str, fail_reason: str = "", cancel_by: str = "") -> str:
     if cancel_by and status == "SEND_TO_USER_INBOX":
         return "inbox_despite_cancel"
     return status
+
+
+# A held upload's start that failed before TikTok took the video, for a reason that passes
+# (the creator_info check, or a token renewal, got no clear answer; the init was refused as
+# too many requests, or never reached TikTok). Nothing was posted, so Start now may be
+# pressed again. An init that may have acted (timeout, 5xx, garbled reply) is not here: that
+# is unknown, and never tried again.
+START_AGAIN_CODES = frozenset(
+    {
+        "timeout",
+        "bad_response",
+        "server_error",
+        "internal_error",
+        "connection_failed",
+        "rate_limit_exceeded",
+        "refresh_unavailable",
+    }
+)
+# Codes after which the team account must be linked again before a start can work.
+RELINK_CODES = frozenset(
+    {
+        "access_token_invalid",
+        "scope_not_authorized",
+        "link_expired",
+        "team_link_expired",
+        "link_unreadable",
+        "not_linked",
+        "no_such_account",
+    }
+)

@@ -17,8 +17,10 @@ from typing import Any
 from storage.sql import Db as Database
 
 TABLE = "held_uploads"
-STATES = ("held", "starting", "started", "cancelled", "refused", "unknown", "asking")
-OPEN_STATES = ("held", "asking")  # the buttons still act
+STATES = ("held", "starting", "started", "cancelled", "refused", "unknown", "asking", "retry")
+# The buttons still act: waiting for its window; the window was missed while the bot was
+# down (`asking`); the start failed before TikTok took the video, for a passing reason (`retry`).
+OPEN_STATES = ("held", "asking", "retry")
 CLAIM_LIMIT = 20
 
 
@@ -107,9 +109,10 @@ def next_start(db: Database) -> float | None:
 
 
 def open_for_team(db: Database, team_id: str, limit: int = 50) -> list[HeldUpload]:
+    marks = ", ".join("?" for _ in OPEN_STATES)
     rows = db.query(
-        f"SELECT * FROM {TABLE} WHERE team_id = ? AND state IN ('held', 'asking') "
+        f"SELECT * FROM {TABLE} WHERE team_id = ? AND state IN ({marks}) "
         "ORDER BY starts_at LIMIT ?",
-        [team_id, limit],
+        [team_id, *OPEN_STATES, limit],
     )
     return [_from_row(r) for r in rows]

@@ -66,14 +66,19 @@ def assert_valid_blocks(message: dict) -> None:
         parsed.validate_json()
 
 
-@pytest.fixture
-async def hb(h):
+async def held_harness(h):
+    """The bot with NOTIFY_TOKEN, ADMIN, and the team account "brand" granted to BOB."""
     await h.restart(notify_token=NOTIFY, admin_users=frozenset({ADMIN}), held_poll_interval=0.2)
     await h.link_team("brand", admin=ADMIN, open_id="open-brand")
     h.tiktok.creator_for("open-brand").nickname = "Brand Social TT"
     answer = await h.command(f"team grant brand <@{BOB}>", user_id=ADMIN)
     assert "brand" in text_of(answer)
     return h
+
+
+@pytest.fixture
+async def hb(h):
+    return await held_harness(h)
 
 
 def inits(h):
@@ -380,3 +385,67 @@ async def test_init_refused_with_401_is_retried_once_after_a_refresh(hb):
     first, second = inits(hb)
     assert first.status == 401 and second.status == 200 and first.token != second.token
     assert hb.tiktok.refresh_count == 1
+
+
+# --- a start that failed before TikTok took the video, for a reason that passes -----------
+
+
+async def test_a_garbled_creator_info_at_the_start_sends_no_init_and_start_now_may_retry(hb):
+    status, answer = await submit(hb, body(hold_s=600))
+    assert status == 202
+    hb.tiktok.script("creator_info", Reply(200, body="<html>oops</html>", content_type="text/html"))
+    reply = await hb.click("start_held", "run-1", user_id=BOB)
+    said = text_of(reply)
+    assert "\u201cSpring teaser\u201d was not started: TikTok's reply was garbled." in said
+    assert "you can press Start now again" in said
+    assert inits(hb) == [] and row(hb)["state"] == "retry" and row(hb)["code"] == "bad_response"
+    last = msg(updates(hb, answer["ts"])[-1])
+    assert_valid_blocks(last)
+    shown = text_of(last)
+    assert "TikTok didn't take the video, so nothing was posted" in shown
+    assert "*Next step:* press Start now to try again" in shown
+    assert [b["action_id"] for b in buttons(last)] == ["cancel_held", "start_held"]
+    (thread,) = thread_posts(hb, answer["ts"])
+    assert "was not started: TikTok's reply was garbled" in text_of_call(thread)
+    listed = text_of(await hb.command("list", user_id=BOB))
+    assert "Not started: TikTok's reply was garbled. Nothing was posted" in listed
+
+    again = await hb.click("start_held", "run-1", user_id=BOB)  # TikTok answers again
+    assert "Started: TikTok accepted" in text_of(again)
+    assert len(inits(hb)) == 1 and row(hb)["state"] == "started"
+    attempts = [r for r in hb.audit_rows() if r["action"] == "start_held"]
+    assert [(r["state"], r["outcome"], r["publish_id"] or "") for r in attempts] == [
+        ("finished", "bad_response", ""),
+        ("finished", "ok", row(hb)["publish_id"]),
+    ]
+
+
+async def test_an_init_refused_as_too_many_requests_may_be_started_again(hb):
+    await submit(hb, body(hold_s=600))
+    hb.tiktok.script_error("init", 429, "rate_limit_exceeded")
+    reply = await hb.click("start_held", "run-1", user_id=BOB)
+    assert "too many requests" in text_of(reply)
+    assert len(inits(hb)) == 1 and row(hb)["state"] == "retry"
+    assert db_rows(hb, "SELECT * FROM announcements") == []  # no publish_id: nothing to follow
+    cancel = await hb.click("cancel_held", "run-1", user_id=BOB)  # Cancel still works
+    assert "was never sent to TikTok" in text_of(cancel) or "Cancelled" in text_of(cancel)
+    assert row(hb)["state"] == "cancelled" and len(inits(hb)) == 1
+
+
+async def test_a_refused_start_names_a_next_step_for_the_pipeline_not_the_command(hb):
+    hb.tiktok.script_error("init", 403, "url_ownership_unverified")
+    status, answer = await submit(hb, body(hold_s=0))
+    assert status == 202
+    await until(lambda: row(hb)["state"] == "refused")
+    await asyncio.sleep(0.3)
+    said = text_of_call(thread_posts(hb, answer["ts"])[-1])
+    assert (
+        f"*Next step:* Ask an admin (<@{ADMIN}>) to verify the video's website (domain or URL "
+        "prefix) for the bot's TikTok app in the TikTok developer portal, then have your "
+        "upload pipeline send the video again with a new upload_key."
+    ) in said
+    assert "/tiktok-cancel status" not in said and "/tiktok-cancel run-1" not in said
+    shown = text_of_call(updates(hb, answer["ts"])[-1])
+    assert (
+        "/tiktok-cancel status" not in shown and buttons(msg(updates(hb, answer["ts"])[-1])) == []
+    )

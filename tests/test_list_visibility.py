@@ -130,7 +130,8 @@ async def test_someone_added_to_the_private_channel_sees_it_once_the_memory_expi
     h = hv
     assert cancel_values(await h.command("list", user_id=OUTSIDER)) == [PUBLIC_PID]
     h.slack.add_member(PRIVATE, OUTSIDER)
-    h.bot.services.router.visibility.forget()  # as after its 60 s: the next ask goes to Slack
+    # as after its 60 s: the next ask goes to Slack
+    h.bot.services.router.in_flight.visibility.forget()
 
     assert cancel_values(await h.command("list", user_id=OUTSIDER)) == sorted(
         [PUBLIC_PID, PRIVATE_PID]
@@ -286,10 +287,12 @@ async def test_with_nothing_visible_list_and_home_say_none_in_channels_you_can_s
     view = await open_home(h, OUTSIDER)
 
     assert text_of(answer) == (
-        "No announced uploads are still running in channels you can see. Nothing to cancel.\n"
-        "No announced uploads are still running in channels you can see. Nothing to cancel."
+        "No announced uploads are still running or held in channels you can see. "
+        "Nothing to cancel.\n"
+        "No announced uploads are still running or held in channels you can see. "
+        "Nothing to cancel."
     )  # the notification text, then the section
-    assert "*Uploads still running:* none in channels you can see." in text_of(view)
+    assert "*Uploads still running or held:* none in channels you can see." in text_of(view)
     assert "Secret launch" not in text_of(view)
     assert_valid_message(answer)
     assert_valid_view(view)

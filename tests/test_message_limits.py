@@ -14,8 +14,10 @@ from slack_sdk.models.views import View
 from bot import messages
 from bot.catalog import CATALOG
 from bot.command_parser import parse
+from bot.messages import held as held_messages
 from bot.outcome import Actor, Outcome
 from storage.announcements import Announcement
+from storage.held import HeldUpload
 from storage.links import Link
 
 NOW = 1_796_000_000.0
@@ -204,6 +206,7 @@ def test_the_home_tab_at_its_limits_is_a_valid_view():
             "publish_id": LONG_ID,
             "account": HOSTILE_TITLE[:64],
             "started_at": "2026-11-30T01:02:03.000Z",
+            "reason": "held upload " + "k" * 128,
         }
         for action, outcome_code in [
             ("cancel", "ok"),
@@ -211,6 +214,8 @@ def test_the_home_tab_at_its_limits_is_a_valid_view():
             ("disconnect", "revoke_failed"),
             ("grant", "ok"),
             ("weird_action", "weird_outcome"),
+            ("cancel_held", "held_back"),
+            ("start_held", "timeout"),
         ]
     ] * 2
     teams = [SimpleNamespace(account="a" * 64, display_name=HOSTILE_TITLE)] * 30
@@ -221,3 +226,82 @@ def test_the_home_tab_at_its_limits_is_a_valid_view():
         for raw in view["blocks"]:
             Block.parse(raw).validate_json()
             _check_lengths(raw)
+
+
+# --- held uploads (POST /uploads) ----------------------------------------------------------
+
+LONG_CAPTION = ("&<>" * 300 + "\U0001f389 <!channel> #launch @brand ")[:2200]  # TikTok's limit
+
+
+def held_upload(**changes) -> HeldUpload:
+    base = HeldUpload(
+        upload_key="k" * 128,
+        team_id="T1",
+        channel="C1",
+        ts="1.2",
+        account="a" * 64,
+        source_url="https://cdn.example.com/" + "&<>" * 600,
+        post={"title": LONG_CAPTION, "privacy_level": "FOLLOWER_OF_CREATOR"},
+        hold_s=86400,
+        created_at=NOW,
+        starts_at=NOW + 86400,
+        nickname=HOSTILE_TITLE[:64],
+        publish_id=LONG_ID,
+        code="x" * 256,
+        log_id="L" * 64,
+        by_user="U1",
+        by_at=NOW,
+    )
+    return HeldUpload(**{**base.__dict__, **changes})
+
+
+HELD_STATES = ["held", "starting", "started", "cancelled", "refused", "unknown", "asking", "retry"]
+
+
+@pytest.mark.parametrize("state", HELD_STATES)
+@pytest.mark.parametrize("code", ["spam_risk_too_many_posts", "timeout", "x" * 256])
+def test_held_messages_in_every_state_at_their_limits_are_valid(state, code):
+    h = held_upload(state=state, code=code)
+    warnings = ["&<> " * 50] * 7
+    if state != "started":
+        shown = held_messages.held_message(h, warnings)
+        assert_valid(shown)
+        # the start time stays in view however long the caption
+        if state == "held":
+            assert f"<!date^{int(NOW + 86400)}^" in shown["blocks"][0]["text"]["text"]
+    for build in (
+        held_messages.retry_reply,
+        held_messages.cancelled_reply,
+        held_messages.started_reply,
+        held_messages.unknown_reply,
+        held_messages.asking_reply,
+        held_messages.done_message,
+        held_messages.already_message,
+    ):
+        assert_valid(build(h))
+    assert_valid(held_messages.refused_reply(h, ADMINS))
+    assert_valid(held_messages.not_allowed_message("a" * 64, ADMINS))
+    assert_valid({"text": "row", "blocks": held_messages.held_rows(h)})
+
+
+def test_list_and_home_with_many_held_and_running_uploads_stay_within_slacks_limits():
+    held = [held_upload(), held_upload(state="asking")] * 30
+    running = [announcement(status="PROCESSING_DOWNLOAD")] * 60
+    # 50 blocks: a heading and 10 held (2 blocks each), a heading and 27 running, the count
+    # of the 50 + 33 left out; the note on hidden uploads takes one running row's place
+    for hidden, left_out in ((False, 83), (True, 84)):
+        shown = messages.list_message(running, NOW, hidden, held)
+        assert_valid(shown)
+        assert len(shown["blocks"]) == 50
+        assert shown["blocks"][-1 if not hidden else -2]["elements"][0]["text"] == (
+            f"{left_out} more not shown here."
+        )
+    teams = [SimpleNamespace(account="a" * 64, display_name=HOSTILE_TITLE)] * 30
+    view = messages.home_view(
+        link(), "", True, teams, running, [], NOW, uploads_unknown=True, held=held
+    )
+    View(**view).validate_json()
+    assert len(view["blocks"]) <= 100
+    for raw in view["blocks"]:
+        Block.parse(raw).validate_json()
+        _check_lengths(raw)

@@ -7,6 +7,8 @@ posted (or sent to the inbox) despite the request, naming who asked."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import ActionsBlock, MarkdownTextObject, SectionBlock
 
 from bot.catalog import explain
@@ -21,9 +23,11 @@ from bot.messages.blocks import (
     upload_name,
     when,
 )
+from bot.messages.held import held_rows
 from bot.messages.outcomes import CONFIRM_HERE, Words, explanation_blocks, mention
 from bot.tiktok_rules import ending_code, shows_cancel_button
 from storage.announcements import Announcement
+from storage.held import HeldUpload
 
 WAITING = "Waiting for TikTok's first word."
 
@@ -163,23 +167,62 @@ def upload_row(a: Announcement, after_name: str = "") -> dict:
     return SectionBlock(text=MarkdownTextObject(text=text), accessory=button).to_dict()
 
 
-def list_message(items: list[Announcement], now: float, hidden_unknown: bool = False) -> Message:
-    """`list`: the uploads in flight in channels the person can see. `hidden_unknown`: some
-    were hidden because Slack couldn't be asked who may see their channel."""
-    if not items:
+LIST_BLOCKS = 50  # Slack's limit for a message
+HELD_SHOWN = 10  # held uploads take two blocks each (the row, then Cancel / Start now)
+
+
+def in_flight_blocks(
+    items: list[Announcement], held: Sequence[HeldUpload], room: int, after_name=None
+) -> list[dict]:
+    """Held uploads (soonest first) and then the uploads still running, in at most `room`
+    blocks; a last line counts any left out."""
+    blocks: list[dict] = []
+    held_shown = list(held[: min(HELD_SHOWN, max(0, (room - 3) // 2))])
+    if held_shown:
+        blocks.append(section(f"*Held, not sent to TikTok yet* ({len(held)}):"))
+        for h in held_shown:
+            blocks.extend(held_rows(h))
+    if items:
+        blocks.append(section(f"*Uploads still running* ({len(items)}):"))
+    running = items[: max(0, room - len(blocks) - 1)]
+    for a in running:
+        blocks.append(upload_row(a, after_name(a) if after_name else ""))
+    left_out = len(held) - len(held_shown) + len(items) - len(running)
+    if left_out:
+        blocks.append(context(f"{left_out} more not shown here."))
+    return blocks
+
+
+def list_message(
+    items: list[Announcement],
+    now: float,
+    hidden_unknown: bool = False,
+    held: Sequence[HeldUpload] = (),
+) -> Message:
+    """`list`: the held uploads and the uploads in flight, in channels the person can see.
+    `hidden_unknown`: some were hidden because Slack couldn't be asked who may see their
+    channel."""
+    if not items and not held:
         text = (
             NONE_SHOWN
             if hidden_unknown
-            else "No announced uploads are still running in channels you can see. "
+            else "No announced uploads are still running or held in channels you can see. "
             "Nothing to cancel."
         )
         return message(text, [section(text)])
-    count = "1 upload" if len(items) == 1 else f"{len(items)} uploads"
-    blocks = [section(f"*Uploads still running* ({len(items)}):")]
-    for a in items[:48]:
+
+    def announced_ago(a: Announcement) -> str:
         age_min = max(0, int((now - a.created_at) // 60))
         age = f"{age_min} min ago" if age_min < 120 else f"{age_min // 60} h ago"
-        blocks.append(upload_row(a, f" \u2014 announced {age}"))
+        return f" \u2014 announced {age}"
+
+    room = LIST_BLOCKS - (1 if hidden_unknown else 0)
+    blocks = in_flight_blocks(items, held, room, announced_ago)
     if hidden_unknown:
         blocks.append(context(HIDDEN_NOTE))
-    return message(f"{count} still running", blocks)
+    counts = []
+    if held:
+        counts.append(f"{len(held)} held")
+    if items:
+        counts.append(f"{len(items)} still running")
+    return message(", ".join(counts), blocks)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, ConfirmObject, MarkdownTextObject
 
-from bot.catalog import explain
+from bot.catalog import CATALOG, explain
 from bot.messages.blocks import (
+    CMD,
     Message,
     button,
     clip,
@@ -19,6 +20,7 @@ from bot.messages.blocks import (
     who_can_grant,
 )
 from bot.messages.outcomes import Words, mention
+from bot.tiktok_rules import RELINK_CODES
 from storage.held import HeldUpload
 
 CANCEL_HELD_ACTION = "cancel_held"
@@ -35,9 +37,14 @@ def privacy_words(level: str) -> str:
     return PRIVACY_WORDS.get(level, level)
 
 
+NAME_LIMIT = 300  # a TikTok caption may be 2200 characters; the start time must stay in view
+
+
 def held_name(h: HeldUpload) -> str:
     title = str(h.post.get("title") or "")
-    return "\u201c" + escape(title) + "\u201d" if title else "the video " + code(h.upload_key)
+    if title:
+        return "\u201c" + clip(title, NAME_LIMIT) + "\u201d"
+    return "the video " + code(h.upload_key)
 
 
 def _who(h: HeldUpload) -> str:
@@ -92,7 +99,7 @@ def _facts(h: HeldUpload) -> dict:
     )
 
 
-def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = ()) -> Message:
+def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = (), admins=()) -> Message:
     """The channel message for a held upload, in every state but `started`."""
     name, who = held_name(h), _who(h)
     privacy = privacy_words(str(h.post.get("privacy_level") or ""))
@@ -126,8 +133,13 @@ def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = ()) -> M
         blocks.append(_facts(h))
     elif h.state == "refused":
         text = refused_headline(h)
-        blocks.append(section(f":x: *{text}*\n" + refused_detail(h)))
+        blocks.append(section(f":x: *{text}*\n" + refused_detail(h, admins)))
         blocks.append(_facts(h))
+    elif h.state == "retry":
+        text = retry_headline(h)
+        blocks.append(section(f":warning: *{text}*\n" + retry_detail(h)))
+        blocks.append(_facts(h))
+        blocks.append(held_buttons(h))
     else:  # asking: the window closed while the bot was down
         text = f"{name} was not started: the bot was down when its window closed."
         blocks.append(section(f":double_vertical_bar: *{text}*\n" + asking_detail(h)))
@@ -136,8 +148,30 @@ def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = ()) -> M
     return message(text, blocks)
 
 
+def when_line(h: HeldUpload) -> str:
+    """Where a held upload stands, one line, for `list` and the App Home."""
+    if h.state == "asking":
+        return (
+            f"Not started: the bot was down when its window closed {when(h.starts_at)}. "
+            "Nothing was sent to TikTok; Start now or Cancel."
+        )
+    if h.state == "retry":
+        reason = AGAIN_REASONS.get(h.code, f"TikTok answered {code(h.code)}")
+        return f"Not started: {reason}. Nothing was posted; Start now to try again, or Cancel."
+    privacy = privacy_words(str(h.post.get("privacy_level") or ""))
+    return (
+        f"Goes to TikTok as {_who(h)} {when(h.starts_at)}, {privacy}. "
+        "Nothing sent yet, so Cancel is certain."
+    )
+
+
+def held_rows(h: HeldUpload) -> list[dict]:
+    """One held upload in `list` and the App Home: its name, start time and both buttons."""
+    return [section(f"{held_name(h)}\n{when_line(h)}"), held_buttons(h)]
+
+
 def _words(h: HeldUpload, admins=()) -> Words:
-    title = str(h.post.get("title") or "")
+    title = str(h.post.get("title") or "")[:NAME_LIMIT]
     return Words(
         publish_id=h.upload_key,
         title=title,
@@ -149,19 +183,74 @@ def _words(h: HeldUpload, admins=()) -> Words:
     )
 
 
+def _tiktok_code(h: HeldUpload) -> str:
+    return f"TikTok's code: {code(h.code)}" + (f" (log ID {code(h.log_id)})" if h.log_id else "")
+
+
 def refused_headline(h: HeldUpload) -> str:
-    return _words(h).fill(explain(h.code).headline)
+    """The catalog's words where they are about a start; plain words otherwise (a code we
+    don't know, or one only a cancel or status check gives, would guess about the outcome)."""
+    entry = explain(h.code)
+    if h.code in CATALOG and entry.kind != "fault":
+        return _words(h).fill(entry.headline)
+    return f"TikTok refused to start {held_name(h)} ({code(h.code)})."
+
+
+def start_next_step(h: HeldUpload, admins=()) -> str:
+    """What to do after a refused start. The upload never got a publish_id, so the command's
+    cancel and status (which most catalog steps name) don't apply to it."""
+    account = escape(h.account)
+    if h.code in RELINK_CODES:
+        return (
+            f"Ask {who_can_grant(admins)} to link {account} again with "
+            f"`{CMD} team connect {account}`, then have your upload pipeline send the video "
+            "again with a new upload_key."
+        )
+    entry = explain(h.code)
+    if entry.next_on_start:
+        return _words(h, admins).fill(entry.next_on_start)
+    template = entry.next_step
+    if h.code not in CATALOG or "{cmd}" in template or "{id}" in template:
+        return (
+            "Have your upload pipeline send the video again with a new upload_key once the "
+            "problem above is fixed."
+        )
+    return _words(h, admins).fill(template)
 
 
 def refused_detail(h: HeldUpload, admins=()) -> str:
-    entry, words = explain(h.code), _words(h, admins)
     lines = [
-        "We did not start it, so nothing was posted; we won't try again on our own.",
-        words.fill(entry.what),
-        "*Next step:* " + words.fill(entry.next_step),
-        f"TikTok's code: {code(h.code)}" + (f" (log ID {code(h.log_id)})" if h.log_id else ""),
+        "TikTok didn't take the video, so nothing was posted; we won't try again on our own.",
+        _words(h, admins).fill(explain(h.code).what),
+        "*Next step:* " + start_next_step(h, admins),
+        _tiktok_code(h),
     ]
     return "\n".join(line for line in lines if line)
+
+
+# Why a start that may be tried again failed (tiktok_rules.START_AGAIN_CODES).
+AGAIN_REASONS = {
+    "timeout": "TikTok didn't answer in time",
+    "bad_response": "TikTok's reply was garbled",
+    "server_error": "TikTok's servers failed",
+    "internal_error": "TikTok reported an error on its side",
+    "connection_failed": "we couldn't reach TikTok",
+    "rate_limit_exceeded": "TikTok is getting too many requests from this account right now",
+    "refresh_unavailable": "TikTok had trouble renewing our access to the account",
+}
+
+
+def retry_headline(h: HeldUpload) -> str:
+    reason = AGAIN_REASONS.get(h.code, f"TikTok answered {code(h.code)}")
+    return f"{held_name(h)} was not started: {reason}."
+
+
+def retry_detail(h: HeldUpload) -> str:
+    return (
+        "TikTok didn't take the video, so nothing was posted; we won't try again on our own.\n"
+        "*Next step:* press Start now to try again (a minute is usually enough), or Cancel.\n"
+        + _tiktok_code(h)
+    )
 
 
 def unknown_detail(h: HeldUpload) -> str:
@@ -199,6 +288,11 @@ def started_reply(h: HeldUpload) -> Message:
 def refused_reply(h: HeldUpload, admins=()) -> Message:
     text = refused_headline(h)
     return message(text, [section(f"*{text}*\n" + refused_detail(h, admins))])
+
+
+def retry_reply(h: HeldUpload) -> Message:
+    text = retry_headline(h)
+    return message(text, [section(f"*{text}*\n" + retry_detail(h)), held_buttons(h)])
 
 
 def unknown_reply(h: HeldUpload) -> Message:
@@ -246,6 +340,8 @@ def done_message(h: HeldUpload) -> Message:
         text = f"Started: TikTok accepted {held_name(h)} as upload {code(h.publish_id)}."
     elif h.state == "refused":
         text = refused_headline(h)
+    elif h.state == "retry":
+        text = retry_headline(h) + " Nothing was posted; you can press Start now again."
     elif h.state == "unknown":
         text = f"TikTok may have started {held_name(h)}: we don't know. See the announcement."
     else:

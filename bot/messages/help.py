@@ -18,7 +18,7 @@ HELP_TEXT = escape(
             f"\u2022 `{CMD} <publish_id> [reason]` \u2014 cancel that upload "
             f"(`{CMD} cancel <publish_id>` works too)",
             f"\u2022 `{CMD} status <publish_id>` \u2014 where the upload is now",
-            f"\u2022 `{CMD} list` \u2014 announced uploads still running, with Cancel buttons",
+            f"\u2022 `{CMD} list` \u2014 held and running uploads, with their buttons",
             f"\u2022 `{CMD} as <account> <publish_id> [reason]` \u2014 cancel with a team account",
             f"\u2022 `{CMD} accounts` \u2014 the team accounts you may use",
             f"\u2022 `{CMD} connect` \u2014 link your TikTok account",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject, SectionBlock
 
 from bot.catalog import explain
-from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, upload_row
+from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, in_flight_blocks
 from bot.messages.blocks import (
     LINKING_NOT_CONFIGURED,
     button,
@@ -21,6 +21,7 @@ from bot.messages.blocks import (
 from bot.messages.outcomes import Words
 
 DISCONNECT_ACTION = "disconnect_tiktok"
+HOME_UPLOAD_BLOCKS = 45  # of Slack's 100 per view; the link, accounts and history need the rest
 ACTION_WORDS = {
     "cancel": "Asked to cancel",
     "connect": "Linked your TikTok account",
@@ -30,7 +31,10 @@ ACTION_WORDS = {
     "grant": "Granted the team account",
     "revoke": "Took back the team account",
     "authorization_removed": "TikTok removed this bot's access to",
+    "cancel_held": "Cancelled the held upload",
+    "start_held": "Started the held upload",
 }
+HELD_ACTIONS = ("cancel_held", "start_held")
 # How a non-cancel action ended, in plain words ("ok" says nothing more).
 RESULT_WORDS = {
     "ok": "",
@@ -38,7 +42,11 @@ RESULT_WORDS = {
     "not_linked": "there was nothing to unlink",
     "declined": "you chose not to link it on our confirm page",
     "link_forgotten": "we forgot the link, so it needs to be made again",
+    "held_back": "never sent to TikTok",
 }
+# How a held upload's start ended, when TikTok did not accept it: a fault may mean the init
+# acted (the upload's message says which), anything else is TikTok's refusal.
+START_FAULTS = frozenset({"timeout", "bad_response", "server_error", "internal_error"})
 
 
 def _moment(started_at: str) -> str:
@@ -56,6 +64,12 @@ def _audit_line(row: dict) -> str:
     outcome = row.get("outcome") or ""
     if row.get("state") == "started":
         result = "unfinished: the bot stopped while waiting for TikTok; check with status"
+    elif action_code == "start_held" and outcome not in ("ok", ""):
+        result = (
+            f"no clear answer from TikTok ({code(outcome)}); see the upload's message"
+            if outcome in START_FAULTS
+            else f"TikTok didn't take it ({code(outcome)})"
+        )
     elif action_code == "cancel" and outcome:
         words = Words(
             publish_id=row.get("publish_id") or "-",
@@ -67,8 +81,11 @@ def _audit_line(row: dict) -> str:
     else:
         result = RESULT_WORDS.get(outcome, "it didn't work")
     subject = f" {code(row['publish_id'])}" if row.get("publish_id") else ""
+    reason = str(row.get("reason") or "")
+    if action_code in HELD_ACTIONS and not subject and reason.startswith("held upload "):
+        subject = " " + code(reason.removeprefix("held upload "))  # its upload_key
     account = f" {escape(row['account'])}" if row.get("account") else ""
-    if action_code == "cancel" and row.get("account"):
+    if action_code in ("cancel", *HELD_ACTIONS) and row.get("account"):
         account = f" as {escape(row['account'])}"
     moment = _moment(row.get("started_at") or "")
     line = f"\u2022 {moment} \u2014 {action}{subject}{account}"
@@ -86,6 +103,7 @@ def home_view(
     *,
     uploads_unknown: bool = False,
     link_forgotten: bool = False,
+    held=(),
 ) -> dict:
     """The Home tab: your link, team accounts you may use, uploads in flight, your history."""
     blocks: list[dict] = [section("*tiktok-cancel* \u2014 stop a TikTok upload from Slack.")]
@@ -127,16 +145,14 @@ def home_view(
         )
         title = "*Team accounts*" if is_admin else "*Team accounts you may use*"
         blocks.append(section(f"{title}\n{lines}"))
-    if uploads:
-        blocks.append(section(f"*Uploads still running* ({len(uploads)}):"))
-        for a in uploads[:20]:
-            blocks.append(upload_row(a))
+    if uploads or held:
+        blocks.extend(in_flight_blocks(uploads, held, HOME_UPLOAD_BLOCKS))
         if uploads_unknown:
             blocks.append(context(HIDDEN_NOTE))
     elif uploads_unknown:
         blocks.append(section(f"*Uploads still running:* unknown. {NONE_SHOWN}"))
     else:
-        blocks.append(section("*Uploads still running:* none in channels you can see."))
+        blocks.append(section("*Uploads still running or held:* none in channels you can see."))
     if audit_rows:
         lines = "\n".join(_audit_line(r) for r in audit_rows[:10])
         blocks.append(section(f"*Your last {min(10, len(audit_rows))} actions*\n{lines}"))

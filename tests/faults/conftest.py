@@ -241,12 +241,16 @@ class BotProcess:
         """Type `/tiktok-cancel <text>` and return the ephemeral answer."""
         return await self.answer(await self.send_command(text, user_id=user_id), timeout=timeout)
 
-    async def click(self, action_id: str, value: str, *, user_id: str = "U1") -> dict:
+    async def send_click(self, action_id: str, value: str, *, user_id: str = "U1") -> str:
+        """Press a button; returns its response_url once the bot has acked."""
         response_url = self.slack.new_response_url()
         body = block_actions_body(action_id, value, response_url=response_url, user_id=user_id)
         status, _ = await self.post_slack(body)
         assert status == 200
-        return await self.answer(response_url)
+        return response_url
+
+    async def click(self, action_id: str, value: str, *, user_id: str = "U1") -> dict:
+        return await self.answer(await self.send_click(action_id, value, user_id=user_id))
 
     def posts_to(self, channel: str) -> list:
         """chat.postMessage calls the bot made to `channel` (failed ones included)."""

@@ -19,14 +19,17 @@ async def link_brand(bot) -> None:
     assert status == 200, page
 
 
-async def submit(bot, hold_s: float) -> tuple[int, dict]:
+async def submit(
+    bot, hold_s: float, key: str = "run-kill", title: str = "Kill test"
+) -> tuple[int, dict]:
+    """`POST /uploads` for the team account "brand", as the pipeline would."""
     body = {
-        "upload_key": "run-kill",
+        "upload_key": key,
         "channel": "C1",
         "account": "brand",
         "source_url": SOURCE,
         "hold_s": hold_s,
-        "post": {"title": "Kill test", "privacy_level": "SELF_ONLY"},
+        "post": {"title": title, "privacy_level": "SELF_ONLY"},
     }
     headers = {"Authorization": f"Bearer {bot.env['NOTIFY_TOKEN']}"}
     async with bot.session.post(bot.url + "/uploads", json=body, headers=headers) as resp:

@@ -43,6 +43,7 @@ ADMIN = "UADMIN"
 LINKED = "U1"  # linked to the TikTok account that owns the seeded uploads
 UNLINKED = "U2"
 SEEDED = [f"v_pub_url~v2.{n}" for n in range(900001, 900006)]  # announced, cancellable
+SEEDED_HELD = [f"held-{n}" for n in range(1, 4)]  # held uploads (POST /uploads), a day's window
 
 CASES = {"run": 0}
 
@@ -118,6 +119,19 @@ class LiveBot:
                 headers={"Authorization": f"Bearer {NOTIFY}"},
             ) as resp:
                 assert resp.status == 201, await resp.text()
+        for n, key in enumerate(SEEDED_HELD):
+            body = {
+                "upload_key": key,
+                "channel": "GPRIVATE" if n % 2 else "C1",
+                "account": "brand",
+                "source_url": "https://cdn.example.com/held.mp4",
+                "hold_s": 86400,
+                "post": {"title": f"Held {n} & <b>", "privacy_level": "SELF_ONLY"},
+            }
+            async with session.post(
+                h.url + "/uploads", json=body, headers={"Authorization": f"Bearer {NOTIFY}"}
+            ) as resp:
+                assert resp.status == 202, await resp.text()
         return h
 
     def stop(self) -> None:

@@ -6,7 +6,7 @@ import json
 
 from hypothesis import strategies as st
 
-from tests.fuzz.conftest import SEEDED
+from tests.fuzz.conftest import SEEDED, SEEDED_HELD
 
 # Things that have broken chat bots: mrkdwn control characters, mentions, links, formatting,
 # line breaks, bidi overrides, NUL, emoji (one is two UTF-16 units, one family is eleven).
@@ -132,7 +132,14 @@ def slack_escaped(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-ACTION_IDS = ["cancel_upload", "retry_cancel", "connect_tiktok", "disconnect_tiktok"]
+ACTION_IDS = [
+    "cancel_upload",
+    "retry_cancel",
+    "connect_tiktok",
+    "disconnect_tiktok",
+    "cancel_held",
+    "start_held",
+]
 
 
 def action_ids() -> st.SearchStrategy[str]:
@@ -150,7 +157,8 @@ def button_values() -> st.SearchStrategy[str]:
         hostile_text(),
     )
     odd_json = st.builds(json.dumps, json_values())
-    return st.one_of(publish_ids(), retry_json, odd_json, hostile_text(), st.just("me"))
+    held_keys = st.sampled_from(SEEDED_HELD)
+    return st.one_of(publish_ids(), retry_json, odd_json, hostile_text(), st.just("me"), held_keys)
 
 
 # --- JSON -----------------------------------------------------------------------------------
@@ -240,6 +248,55 @@ def notification_bodies() -> st.SearchStrategy:
             "video": maybe(VIDEO),
             "junk": json_values(),
         },
+    )
+    return st.one_of(typed, typed, typed, junk, json_values())
+
+
+PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+
+
+def upload_bodies() -> st.SearchStrategy:
+    """`POST /uploads` bodies: valid-shaped held uploads with hostile values (most reach the
+    creator_info check and the announcement), wrong types and junk anywhere, any JSON at all.
+    Windows are long, so generated uploads stay held (the seeded ones get started)."""
+    keys = st.from_regex(r"[A-Za-z0-9_.:~-]{1,128}", fullmatch=True)
+    channels = st.sampled_from(["C1", "C2", "GPRIVATE"])
+    urls = st.sampled_from(["https://cdn.example/a.mp4", "http://cdn.example/a.mp4"]) | st.builds(
+        "https://cdn.example/{}".format, hostile_text(60)
+    )
+    typed_post = st.fixed_dictionaries(
+        {"privacy_level": st.sampled_from(PRIVACY)},
+        optional={
+            "title": hostile_text(2300),
+            "disable_comment": st.booleans(),
+            "disable_duet": st.booleans(),
+            "brand_content_toggle": st.booleans(),
+            "is_aigc": st.booleans(),
+            "video_cover_timestamp_ms": st.integers(-1, 2**32),
+        },
+    )
+    typed = st.fixed_dictionaries(
+        {
+            "upload_key": keys,
+            "channel": channels,
+            "account": mostly(st.just("brand"), st.sampled_from(["nobody", "a" * 64])),
+            "source_url": urls,
+            "post": typed_post,
+        },
+        optional={
+            "hold_s": st.one_of(st.integers(600, 86400), NUMBERS),
+            "video": VIDEO,
+        },
+    )
+    junk = st.fixed_dictionaries(
+        {
+            "upload_key": maybe(keys | hostile_text(140)),
+            "channel": maybe(channels | hostile_text(90)),
+            "account": maybe(st.just("brand") | hostile_text(70)),
+            "source_url": maybe(urls | hostile_text(60)),
+            "post": maybe(st.dictionaries(st.text(max_size=30), json_values())),
+        },
+        optional={"hold_s": maybe(NUMBERS), "video": maybe(VIDEO), "junk": json_values()},
     )
     return st.one_of(typed, typed, typed, junk, json_values())
 

@@ -1,4 +1,5 @@
-"""Fuzzing the bot's own HTTP routes: `POST /notifications` (the upload pipeline),
+"""Fuzzing the bot's own HTTP routes: `POST /notifications` and `POST /uploads` (the upload
+pipeline),
 `POST /tiktok/webhook` (TikTok, signed with the client secret or not) and
 `GET /tiktok/oauth/callback` (a browser coming back from TikTok's consent page).
 
@@ -27,6 +28,7 @@ from tests.fuzz.strategies import (
     maybe,
     notification_bodies,
     publish_ids,
+    upload_bodies,
 )
 
 FRESH = itertools.count(1)
@@ -52,16 +54,38 @@ async def _post(h, path: str, data: bytes, headers: dict[str, str]) -> tuple[int
     fresh=st.sampled_from([True, True, True, False]),  # False: maybe a repeat
 )
 def test_any_notification_gets_a_4xx_or_a_valid_announcement(live, body, raw, fresh):
+    _pipeline_case(live, "/notifications", body, raw, ("publish_id", 256) if fresh else None)
+
+
+def _pipeline_case(live, path: str, body, raw, fresh_key: tuple[str, int] | None) -> int:
+    """One generated pipeline request: `fresh_key` (field, limit) gets a unique suffix, so
+    most bodies are new and some repeat. No 5xx, a JSON object back, valid Slack messages."""
     count_case()
-    if fresh and isinstance(body, dict) and isinstance(body.get("publish_id"), str):
-        body = {**body, "publish_id": f"{body['publish_id']}.{next(FRESH)}"[-256:]}
+    if fresh_key and isinstance(body, dict) and isinstance(body.get(fresh_key[0]), str):
+        name, limit = fresh_key
+        body = {**body, name: f"{body[name]}.{next(FRESH)}"[-limit:]}
     data = raw if raw is not None else json_bytes(body)
     headers = {"Authorization": f"Bearer {NOTIFY}", "Content-Type": "application/json"}
-    status, text = live.call(_post(live.h, "/notifications", data, headers))
+    status, text = live.call(_post(live.h, path, data, headers))
     assert_clean(status, text)
     assert isinstance(json.loads(text), dict)
     live.settle()
     assert live.new_problems() == []
+    return status
+
+
+# --- POST /uploads (held uploads) -------------------------------------------------------------
+
+
+@settings(max_examples=examples(120))
+@given(
+    body=upload_bodies(),
+    raw=st.one_of(st.none(), st.none(), st.none(), RAW_BODIES),
+    fresh=st.sampled_from([True, True, True, False]),  # False: maybe a repeat
+)
+def test_any_upload_gets_a_4xx_or_a_valid_held_announcement(live, body, raw, fresh):
+    status = _pipeline_case(live, "/uploads", body, raw, ("upload_key", 128) if fresh else None)
+    assert status in (200, 202, 400, 413, 415), status
 
 
 # --- POST /tiktok/webhook --------------------------------------------------------------------

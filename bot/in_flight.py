@@ -1,0 +1,41 @@
+"""What is still under way in a workspace, as one person may see it: the announced uploads
+not yet final and the held uploads not yet sent to TikTok, both only from channels the person
+can see. `list` and the App Home show the same thing, so they ask here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.visibility import ChannelVisibility
+from storage import announcements as store_announcements
+from storage import held as store_held
+from storage.announcements import Announcement
+from storage.db import Store
+from storage.held import HeldUpload
+from storage.sql import Db
+
+
+@dataclass(frozen=True)
+class InFlight:
+    announced: list[Announcement] = field(default_factory=list)
+    held: list[HeldUpload] = field(default_factory=list)
+    hidden_unknown: bool = False  # some were hidden: Slack couldn't say who sees their channel
+
+
+def _open_uploads(db: Db, team_id: str) -> list[HeldUpload | Announcement]:
+    return [*store_held.open_for_team(db, team_id), *store_announcements.in_flight(db, team_id)]
+
+
+class InFlightUploads:
+    def __init__(self, store: Store, visibility: ChannelVisibility):
+        self.store = store
+        self.visibility = visibility
+
+    async def for_user(self, team_id: str, user_id: str) -> InFlight:
+        uploads = await self.store.run(_open_uploads, team_id)
+        visible = await self.visibility.visible(user_id, uploads)
+        return InFlight(
+            announced=[i for i in visible.items if isinstance(i, Announcement)],
+            held=[i for i in visible.items if isinstance(i, HeldUpload)],
+            hidden_unknown=visible.unknown > 0,
+        )
