@@ -4,7 +4,8 @@ One process, all on loopback: the stand-ins (`sandbox.fakes`), the real bot (the
 `bot.app.Bot` that production runs, in HTTP mode), and a page that shows a Slack-like
 channel rendered from the bot's Block Kit. The page talks to the JSON endpoints below, which
 act as Slack would (signed slash commands, button clicks, events), as the upload pipeline
-would (`POST /notifications`) and as TikTok would (consent page, webhooks, scripted answers).
+would (`POST /notifications`, or `POST /uploads` for a held upload) and as TikTok would
+(consent page, webhooks, scripted answers to a cancel or a Direct Post init).
 No settings, no apps: a key, a temporary database and local secrets are made on the spot.
 
 JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):
@@ -23,7 +24,15 @@ JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):
                                posts it anyway; meanwhile /api/tiktok/status can move it)
     POST /api/tiktok/status    {"publish_id", "status", "fail_reason"?}: move an upload and
                                send the signed webhook TikTok would
+    POST /api/hold             the pipeline's POST /uploads body (`upload_key`, `account` and
+                               `channel` may be left out), plus "user"?: the bot holds the
+                               upload and starts it at TikTok (Direct Post init) when the
+                               window closes. The first hold with the team account `brand`
+                               links it (Brand Social) and grants it to alex and sam, through
+                               the bot's own commands and consent round trip, as an admin would
+    POST /api/tiktok/init      {"answer"}: what TikTok answers the next Direct Post init
     GET  /tiktok/consent       TikTok's consent page (the bot's Connect button points here)
+    GET  /healthz              200 {"ok", "sandbox", "bot"} while the page and the bot answer
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import parse_qs, quote_plus, urlencode, urljoin, urlparse
 
 import aiohttp
 from aiohttp import web
@@ -53,6 +62,7 @@ from bot.settings import Settings
 from sandbox.fakes import FakeSlack, FakeTikTok, Reply
 from sandbox.fakes.slack_requests import block_actions_payload, sign, slash_command_body
 from sandbox.fakes.tiktok import envelope_error
+from storage.links import LinkUnreadable
 
 STATIC = Path(__file__).parent / "static"
 CHANNEL = "C0LAUNCH"
@@ -83,6 +93,10 @@ PEOPLE = (
     Person("U0RILEY", "riley", "open-riley", "Riley Park"),
 )
 BRAND = ("open-brand", "Brand Social")
+# The team account a held upload uses unless the page names another; linked on first use.
+TEAM_ACCOUNT = "brand"
+# Who the sandbox grants it to when it links it (riley is left out: "not granted" to try).
+TEAM_GRANTS = ("alex", "sam")
 ACCOUNTS = tuple((p.open_id, p.tiktok_name) for p in PEOPLE) + (BRAND,)
 
 # HTTP statuses TikTok uses with each error code (tiktok-api.md); anything else: 400.
@@ -96,6 +110,7 @@ HTTP_STATUS = {
     "reached_active_user_cap": 403,
     "unaudited_client_can_only_post_to_private_accounts": 403,
     "privacy_level_option_mismatch": 403,
+    "spam_risk_too_many_posts": 403,
 }
 # Answers that are faults rather than a TikTok error code, with what the panel calls them.
 FAULTS = {
@@ -143,6 +158,26 @@ def answer_choices() -> list[dict[str, str]]:
     return choices
 
 
+def init_codes() -> list[str]:
+    """The error codes the panel offers for TikTok's Direct Post init: every code the catalog
+    knows for starting an upload, and the refusals TikTok documents for init besides."""
+    codes = {c for c, e in CATALOG.items() if e.kind == "start"}
+    return sorted(codes | {"spam_risk_too_many_posts", "url_ownership_unverified"})
+
+
+def init_choices() -> list[dict[str, str]]:
+    """What the "next start" panel offers: normal, each refusal, then the faults."""
+    choices = [
+        {"value": NORMAL, "label": "ok: TikTok takes it (a new publish_id)", "group": ""},
+    ]
+    for code in init_codes():
+        status = HTTP_STATUS.get(code, 400)
+        choices.append({"value": code, "label": f"{code} (HTTP {status})", "group": "refusals"})
+    for value in ("5xx", "html", "hang"):
+        choices.append({"value": value, "label": FAULTS[value], "group": "faults"})
+    return choices
+
+
 def scripted_reply(answer: str) -> Reply:
     """A fresh reply for one scripted answer (each carries a new TikTok log ID)."""
     if answer in ACCEPTED:
@@ -186,6 +221,21 @@ class SandboxTikTok(FakeTikTok):
         self.endings: dict[str, str] = {}  # publish_id → where its accepted cancel ends
         self.settle_cancels = False
         self.cancel_answer = self._scripted_answer
+        self.next_init = ""  # the answer scripted for the next Direct Post init, if any
+        # New publish_ids differ from one run to the next, so a --db kept across runs never
+        # meets one it already stored.
+        self.init_count = int(time.time()) % 1_000_000 * 100
+
+    def script_next_init(self, answer: str) -> None:
+        """What the next Direct Post init gets; `normal`: as TikTok would."""
+        self.unscript("init")
+        self.next_init = "" if answer == NORMAL else answer
+        if self.next_init:
+            self.script("init", scripted_reply(answer))
+
+    def scripted_init(self) -> str:
+        """The answer still waiting for the next init ("" once an init has taken it)."""
+        return self.next_init if self.pending_scripts("init") else ""
 
     def script_next(self, answer: str, publish_id: str = "") -> None:
         if answer == NORMAL:
@@ -263,6 +313,7 @@ class Sandbox:
         self.settle_after_s = CANCEL_SETTLE_S
         self._settling: set[asyncio.Task] = set()
         self.tiktok.on_cancel.append(self._cancel_accepted)
+        self._linking = asyncio.Lock()
 
     @property
     def url(self) -> str:
@@ -514,6 +565,112 @@ class Sandbox:
                 answer = {"error": "the bot's answer was not JSON"}
             return resp.status, answer
 
+    async def hold(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """POST /uploads as the pipeline would: the bot holds the upload, then starts it.
+
+        `fields` is the body the pipeline sends; `upload_key` (a fresh one), `account` (the
+        team account brand) and `channel` (#launches) may be left out. The bot checks the
+        rest and answers as it would the pipeline. A held upload needs a linked team account:
+        the first hold with brand links it first, through the bot's own paths.
+        """
+        assert self.session is not None
+        body = {k: v for k, v in fields.items() if k != "user" and v not in ("", None)}
+        body.setdefault("upload_key", "sandbox-" + secrets.token_hex(4))
+        body.setdefault("account", TEAM_ACCOUNT)
+        body.setdefault("channel", CHANNEL)
+        linked = ""
+        if body["account"] == TEAM_ACCOUNT and await self.link_team_account():
+            linked = TEAM_ACCOUNT
+        async with self.session.post(
+            self.bot_url + "/uploads",
+            json=body,
+            headers={"Authorization": f"Bearer {self.notify_token}"},
+        ) as resp:
+            try:
+                answer = await resp.json(content_type=None)
+            except ValueError:
+                answer = {"error": "the bot's answer was not JSON"}
+            status = resp.status
+        return {"status": status, "body": answer, "linked": linked}
+
+    async def link_team_account(self) -> bool:
+        """Link Brand Social as the team account brand and grant it, unless it is linked.
+
+        Done as an admin would: `/tiktok-cancel team connect brand` (signed, as alex), TikTok's
+        consent for Brand Social, the bot's confirm page, then `team grant brand @alex @sam`.
+        The answers go to response URLs no one on the page owns, so they don't show; the bot's
+        DM saying the account is linked does. True when it linked it now.
+        """
+        assert self.bot is not None and self.bot.services is not None
+        async with self._linking:
+            tokens = self.bot.services.tokens
+            with contextlib.suppress(LinkUnreadable):  # an unreadable link is linked again
+                if await tokens.load(self.slack.team_id, "team", TEAM_ACCOUNT) is not None:
+                    return False
+            admin = next(p for p in PEOPLE if p.admin)
+            answer = await self._quiet_command(admin, f"team connect {TEAM_ACCOUNT}")
+            urls = [b["url"] for b in message_buttons(answer) if b.get("url")]
+            if len(urls) != 1:
+                raise BadRequest(f"the bot did not offer to link {TEAM_ACCOUNT}", 502)
+            query = parse_qs(urlparse(urls[0]).query)
+            redirect_uri = query.get("redirect_uri", [""])[0]
+            if redirect_uri != self.bot.settings.tiktok_redirect_uri:
+                raise BadRequest("the bot's Connect button points elsewhere", 502)
+            code = self.tiktok.issue_code(BRAND[0], redirect_uri=redirect_uri)
+            params = {
+                "code": code,
+                "scopes": query.get("scope", [""])[0],
+                "state": query.get("state", [""])[0],
+            }
+            async with self.session.get(redirect_uri, params=params) as resp:
+                page, callback = await resp.text(), str(resp.url)
+            form = dict(re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page))
+            form = {k: html.unescape(v) for k, v in form.items()}
+            async with self.session.post(
+                urljoin(callback, "confirm"), data={**form, "choice": "link"}
+            ) as resp:
+                if resp.status != 200:
+                    raise BadRequest(f"the bot did not link {TEAM_ACCOUNT}", 502)
+            mentions = " ".join(f"@{name}" for name in TEAM_GRANTS)
+            await self._quiet_command(admin, f"team grant {TEAM_ACCOUNT} {mentions}")
+            return True
+
+    async def _quiet_command(self, person: Person, text: str) -> dict[str, Any]:
+        """A signed slash command whose answer no one on the page sees; returns the answer."""
+        url = self.slack.new_response_url()
+        body = slash_command_body(
+            escape_mentions(text),
+            response_url=url,
+            user_id=person.user_id,
+            user_name=person.name,
+            team_id=self.slack.team_id,
+            channel_id=CHANNEL,
+        )
+        await self._post_to_bot(body)
+        if not await self._answer_at(url, ANSWER_WAIT_S * 2):
+            raise BadRequest(f"the bot did not answer /tiktok-cancel {text}", 502)
+        return self.slack.responses[url][-1]
+
+    def script_next_init(self, answer: str) -> None:
+        """Script TikTok's answer to the next Direct Post init (a held upload's start)."""
+        if answer not in {c["value"] for c in init_choices()}:
+            raise BadRequest(f"unknown answer {answer!r}; /api/state lists the init answers")
+        self.tiktok.script_next_init(answer)
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the page and the bot answer: the page does if this runs at all."""
+        bot = "down"
+        if self.bot is not None and self.session is not None:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError, ValueError):
+                async with self.session.get(
+                    self.bot_url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)
+                ) as resp:
+                    answer = await resp.json(content_type=None)
+                    if resp.status == 200 and isinstance(answer, dict) and answer.get("ok"):
+                        bot = "up"
+        up = bot == "up"
+        return up, {"ok": up, "sandbox": "up", "bot": bot}
+
     def script_next(self, answer: str, publish_id: str = "") -> None:
         """Script TikTok's answer to the next cancel (of `publish_id`, or of any upload)."""
         if answer not in {c["value"] for c in answer_choices()}:
@@ -624,6 +781,10 @@ class Sandbox:
             "homes": homes,
             "uploads": uploads,
             "next_answer_any": self._scripted_for(""),
+            "init_answers": init_choices(),
+            "next_init": self.tiktok.scripted_init(),
+            "inits": len(self.tiktok.calls_to("init")),
+            "team_account": TEAM_ACCOUNT,
             "answers": answer_choices(),
             "fail_reasons": sorted(c for c, e in CATALOG.items() if e.kind == "fail_reason"),
             "upload_states": list(UPLOAD_STATES),
@@ -714,6 +875,23 @@ class Sandbox:
             )
             return web.json_response(result)
 
+        @routes.post("/api/hold")
+        async def hold(request: web.Request) -> web.Response:
+            return web.json_response(await self.hold(await body_of(request)))
+
+        @routes.post("/api/tiktok/init")
+        async def next_init(request: web.Request) -> web.Response:
+            answer = text_field(await body_of(request), "answer")
+            self.script_next_init(answer)
+            return web.json_response({"ok": True, "answer": answer})
+
+        @routes.get("/healthz")
+        async def healthz(_: web.Request) -> web.Response:
+            up, body = await self.health()
+            return web.json_response(
+                body, status=200 if up else 503, headers={"Cache-Control": "no-store"}
+            )
+
         @routes.get("/tiktok/consent")
         async def consent(request: web.Request) -> web.Response:
             problem = self._consent_problem(request.query)
@@ -797,11 +975,21 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
 async def body_of(request: web.Request) -> dict[str, Any]:
     try:
         data = json.loads(await request.read() or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # "[" * 5000 recurses
         raise BadRequest("the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
     return data
+
+
+def message_buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button in a message's blocks (accessories and actions)."""
+    found = []
+    for block in message.get("blocks") or []:
+        found += [e for e in block.get("elements") or [] if e.get("type") == "button"]
+        if (block.get("accessory") or {}).get("type") == "button":
+            found.append(block["accessory"])
+    return found
 
 
 def text_field(data: dict[str, Any], name: str, *, required: bool = True) -> str:

@@ -2,7 +2,9 @@
 
 Links an account through the consent page, answers a typed command, announces an upload with
 the form, cancels it with its button and the confirm dialog, and sees the announcement change
-and its thread grow. Needs Debian's chromium and chromium-driver (.ci/run installs them):
+and its thread grow. Holds uploads with the form's Hold option: one counts down and is
+cancelled (no init at TikTok), one is started now and becomes an announced upload.
+Needs Debian's chromium and chromium-driver (.ci/run installs them):
 skipped without them, except under CI, where their absence is a failure.
 """
 
@@ -205,5 +207,138 @@ def test_link_announce_cancel_in_a_real_browser(browser, tmp_path):
         except Exception:
             messages = css("#messages")
             print("page text:", messages[0].text if messages else d.page_source[:4000])
+            print("panels:", css(".panels")[0].text if css(".panels") else "")
+            print("console:", d.get_log("browser"))
+            raise
+    assert time.monotonic() - started < 60
+
+
+def test_hold_then_cancel_or_start_now_in_a_real_browser(browser, tmp_path):
+    """The Hold option: a held upload counts down with Cancel and Start now; Cancel holds it
+    back with nothing sent to TikTok, Start now makes it an announced upload with one init."""
+    import json
+    import re
+    import urllib.request
+
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    started = time.monotonic()
+    d = browser
+    wait = WebDriverWait(
+        d, WAIT_S, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    )
+
+    def css(selector, within=None):
+        return (within or d).find_elements(By.CSS_SELECTOR, selector)
+
+    def held(title):
+        """The channel message of the held upload titled `title` (None until it shows)."""
+        found = [
+            m
+            for m in css("#messages > article.message:not(.ephemeral)")
+            if f"\u201c{title}\u201d" in m.text or f"TikTok upload: \u201c{title}" in m.text
+        ]
+        return found[-1] if found else None
+
+    def own_buttons(article):
+        return {b.text: b for b in css(":scope > .blocks button.btn", article)}
+
+    def read(look):
+        """`look()` once it answers, read again if the page re-rendered under it."""
+        return wait.until(lambda _: look() or None)
+
+    def text_of(title):
+        return read(lambda: held(title) and held(title).text)
+
+    def countdown_of(title):
+        return read(lambda: [c.text for c in css(".countdown", held(title))] or None)
+
+    def hold(title):
+        field = d.find_element(By.CSS_SELECTOR, "#announce input[name=title]")
+        field.clear()
+        field.send_keys(title)
+        d.find_element(By.ID, "announce-button").click()
+        wait.until(
+            lambda _: held(title) and {"Cancel", "Start now"} <= set(own_buttons(held(title)))
+        )
+
+    def press(title, label, dialog_title):
+        def click(_):
+            button = own_buttons(held(title)).get(label)
+            if button is None:
+                return False
+            button.click()
+            return True
+
+        wait.until(click)
+        dialog = read(lambda: [x for x in css("dialog#confirm[open]") if x.is_displayed()])[0]
+        assert dialog_title in dialog.text
+        d.find_element(By.ID, "confirm-ok").click()
+
+    def inits(url):
+        with urllib.request.urlopen(url + "/api/state", timeout=10) as resp:
+            return json.load(resp)["inits"]
+
+    with running_sandbox(tmp_path) as url:
+        try:
+            d.get(url)
+            wait.until(lambda _: len(css("#next-init option")) > 3)
+            d.find_element(By.ID, "hold").click()
+            assert d.find_element(By.ID, "announce-button").text == "Hold upload"
+            publish_id_field = d.find_element(By.CSS_SELECTOR, "#announce input[name=publish_id]")
+            assert not publish_id_field.is_displayed()  # TikTok gives it at the start
+            assert d.find_element(By.ID, "hold-s").get_attribute("value") == "30"
+
+            # Held: the start counts down on the page, with both buttons.
+            hold("Held teaser")
+            shown = text_of("Held teaser")
+            assert "goes to TikTok as Brand Social" in shown
+            assert "nothing has been sent to TikTok yet" in shown
+            (first,) = countdown_of("Held teaser")
+            seconds = re.fullmatch(r"\(in (\d+) seconds\)", first)
+            assert seconds and 15 <= int(seconds.group(1)) <= 30, first
+            wait.until(lambda _: countdown_of("Held teaser") != [first])
+            # The first hold linked the team account brand; the page says so.
+            result = d.find_element(By.ID, "announce-result").text
+            assert "linked Brand Social as the team account brand" in result
+            inits_line = d.find_element(By.ID, "inits").text
+            assert inits_line.startswith("Direct Post inits TikTok has received: 0")
+
+            # Cancel, confirmed: held back, never sent to TikTok.
+            press("Held teaser", "Cancel", "Cancel this upload?")
+            wait.until(
+                lambda _: (
+                    "was held back and never sent to TikTok" in held("Held teaser").text
+                    and not own_buttons(held("Held teaser"))
+                    and css(".thread article.message", held("Held teaser"))
+                )
+            )
+            reply = read(lambda: css(".thread article.message", held("Held teaser"))[0].text)
+            assert "cancelled \u201cHeld teaser\u201d" in reply and "never sent to TikTok" in reply
+            wait.until(lambda _: not css(".countdown", held("Held teaser")))
+            assert inits(url) == 0
+
+            # Another one, started now: it continues as an announced upload.
+            hold("Second teaser")
+            press("Second teaser", "Start now", "Start it now?")
+            wait.until(
+                lambda _: (
+                    "Upload v_pub_url~v2-1." in held("Second teaser").text
+                    and "Cancel upload" in own_buttons(held("Second teaser"))
+                    and "TikTok accepted" in held("Second teaser").text
+                )
+            )
+            shown = text_of("Second teaser")
+            publish_id = re.search(r"v_pub_url~v2-1\.\d+", shown).group(0)
+            assert f"as upload {publish_id}" in shown
+            assert inits(url) == 1
+            wait.until(lambda _: "has received: 1" in d.find_element(By.ID, "inits").text)
+            assert publish_id in d.find_element(By.ID, "uploads").text
+        except Exception:
+            messages = css("#messages")
+            print("page text:", messages[0].text if messages else d.page_source[:4000])
+            print("panels:", css(".panels")[0].text if css(".panels") else "")
             raise
     assert time.monotonic() - started < 60

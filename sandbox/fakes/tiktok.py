@@ -366,6 +366,12 @@ class FakeTikTok:
         """How many scripted replies are still queued for `name`."""
         return len(self._scripts[name])
 
+    def unscript(self, name: str) -> int:
+        """Drop the replies still queued for `name`; how many were dropped."""
+        dropped = len(self._scripts[name])
+        self._scripts[name].clear()
+        return dropped
+
     # -- inspection ------------------------------------------------------------------
 
     def calls_to(self, name_or_suffix: str) -> list[Call]:

@@ -1,5 +1,6 @@
 // The sandbox page: renders the bot's Block Kit as a person sees it in Slack, and acts as
-// Slack (commands, clicks, Home), the upload pipeline (announce) and TikTok (answers, status).
+// Slack (commands, clicks, Home), the upload pipeline (announce, hold) and TikTok (answers,
+// status). A date token still to come also shows a countdown ("in 25 seconds"), kept current.
 //
 // Safety: text from messages only ever reaches the DOM through escapeHtml() (mrkdwn()
 // escapes everything it does not itself turn into markup) or through textContent.
@@ -42,7 +43,8 @@ const EMOJI = {
   bust_in_silhouette: "\ud83d\udc64", busts_in_silhouette: "\ud83d\udc65", inbox_tray: "\ud83d\udce5",
   heavy_check_mark: "\u2714\ufe0f", stopwatch: "\u23f1\ufe0f", question: "\u2753",
   rotating_light: "\ud83d\udea8", red_circle: "\ud83d\udd34", large_green_circle: "\ud83d\udfe2",
-  clapper: "\ud83c\udfac", movie_camera: "\ud83c\udfa5",
+  clapper: "\ud83c\udfac", movie_camera: "\ud83c\udfa5", raised_hand: "\u270b",
+  grey_question: "\u2754", double_vertical_bar: "\u23f8\ufe0f",
 };
 function escapeHtml(text) {
   return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
@@ -71,6 +73,26 @@ function ordinal(n) {
   const s = ["th", "st", "nd", "rd"], v = n % 100;
   return n + (s[(v - 20) % 10] || s[v] || s[0]);
 }
+// "in 25 seconds", "in 3 minutes", "2 hours ago": how far `epoch` is from now.
+function fromNow(epoch) {
+  const s = Math.round(epoch - Date.now() / 1000);
+  const n = Math.abs(s);
+  let amount;
+  if (n < 1) return "now";
+  if (n < 90) amount = `${n} second${n === 1 ? "" : "s"}`;
+  else if (n < 90 * 60) { const m = Math.round(n / 60); amount = `${m} minute${m === 1 ? "" : "s"}`; }
+  else { const h = Math.round(n / 3600); amount = `${h} hour${h === 1 ? "" : "s"}`; }
+  return s > 0 ? `in ${amount}` : `${amount} ago`;
+}
+function countdown(epoch) {
+  const text = fromNow(epoch);
+  return `(${text.endsWith(" ago") ? "now" : text})`;
+}
+function tickCountdowns() {
+  for (const node of document.querySelectorAll(".countdown[data-until]")) {
+    node.textContent = countdown(Number(node.dataset.until));
+  }
+}
 function slackDate(epoch, format) {
   const d = new Date(epoch * 1000);
   const today = new Date();
@@ -89,6 +111,7 @@ function slackDate(epoch, format) {
     date_pretty: relative || date, date_short_pretty: relative || short,
     date_long_pretty: relative || long,
     time: `${hours}:${mm} ${ampm}`, time_secs: `${hours}:${mm}:${ss} ${ampm}`,
+    ago: fromNow(epoch),
   };
   return format.replace(/\{(\w+)\}/g, (whole, name) => tokens[name] || whole);
 }
@@ -105,8 +128,12 @@ function construct(inner) {
   }
   if (main.startsWith("!date^")) {
     const [, epoch, format] = main.split("^");
-    const when = Number.isFinite(Number(epoch)) && format ? slackDate(Number(epoch), format) : label;
-    return `<time title="${escapeHtml(label)}">${escapeHtml(when)}</time>`;
+    const at = Number(epoch);
+    const when = Number.isFinite(at) && format ? slackDate(at, format) : label;
+    // A time still to come (a held upload's start) also counts down, as the page ticks.
+    const soon = format && Number.isFinite(at) && at > Date.now() / 1000 && !format.includes("{ago}")
+      ? ` <span class="countdown" data-until="${at}">${escapeHtml(countdown(at))}</span>` : "";
+    return `<time title="${escapeHtml(label)}">${escapeHtml(when)}</time>${soon}`;
   }
   if (main.startsWith("!subteam^")) return `<span class="mention">@${escapeHtml(label || "group")}</span>`;
   if (main.startsWith("!")) return `<span class="mention">@${escapeHtml(main.slice(1))}</span>`;
@@ -117,16 +144,15 @@ function construct(inner) {
   return escapeHtml(label || url);
 }
 function mrkdwn(text) {
-  text = String(text || "");
-  const parts = [];
-  let last = 0;
-  for (const m of text.matchAll(/<([^<>\n]+)>/g)) {
-    parts.push(inline(text.slice(last, m.index)));
-    parts.push(construct(m[1]));
-    last = m.index + m[0].length;
-  }
-  parts.push(inline(text.slice(last)));
-  return parts.join("").replace(/\n/g, "<br>");
+  // Constructs stand in as placeholders while the rest is formatted, so *bold* around a date
+  // or a mention stays bold.
+  const constructs = [];
+  const marked = String(text || "").replace(/\u0001/g, "").replace(/<([^<>\n]+)>/g, (_, inner) => {
+    constructs.push(construct(inner));
+    return `\u0001${constructs.length - 1}\u0001`;
+  });
+  return inline(marked).replace(/\u0001(\d+)\u0001/g, (_, i) => constructs[Number(i)])
+    .replace(/\n/g, "<br>");
 }
 function textObject(obj) {
   if (!obj) return "";
@@ -309,6 +335,9 @@ function renderMessages(force) {
   if (atBottom) box.scrollTop = box.scrollHeight;
 }
 function renderPanels() {
+  const n = state.inits;
+  $("#inits").textContent = `Direct Post inits TikTok has received: ${n}.`
+    + (state.next_init ? ` The next one gets: ${state.next_init}.` : "");
   const key = JSON.stringify([state.uploads, state.next_answer_any]);
   if (key === rendered.uploads) return;
   const first = !rendered.uploads;
@@ -384,6 +413,20 @@ function setup() {
     }
     parent.appendChild(new Option(a.label, a.value));
   }
+  const inits = $("#next-init");
+  const initGroups = {};
+  for (const a of state.init_answers) {
+    let parent = inits;
+    if (a.group) {
+      if (!initGroups[a.group]) {
+        initGroups[a.group] = document.createElement("optgroup");
+        initGroups[a.group].label = a.group;
+        inits.appendChild(initGroups[a.group]);
+      }
+      parent = initGroups[a.group];
+    }
+    parent.appendChild(new Option(a.label, a.value));
+  }
   for (const r of state.fail_reasons) $("#fail-reason").add(new Option(r, r));
   $("#fail-reason").value = state.fail_reasons.includes("file_format_check_failed")
     ? "file_format_check_failed" : state.fail_reasons[0];
@@ -394,6 +437,15 @@ function setup() {
     `  -d '{"publish_id": "v_pub_url~v2.2001", "channel": "${CHANNEL}", "title": "From curl"}'`,
     "",
     "(TikTok only knows uploads announced from this page; others answer invalid_publish_id.)",
+    "",
+    `curl -sS -X POST ${state.bot_url}/uploads \\`,
+    `  -H "Authorization: Bearer ${state.notify_token}" \\`,
+    `  -H "Content-Type: application/json" \\`,
+    `  -d '{"upload_key": "from-curl-1", "channel": "${CHANNEL}", "account": "${state.team_account}",`,
+    `       "source_url": "https://cdn.example.com/teaser.mp4", "hold_s": 60,`,
+    `       "post": {"title": "From curl", "privacy_level": "SELF_ONLY"}}'`,
+    "",
+    `(A held upload needs the team account ${state.team_account}: the form's first hold links it.)`,
   ].join("\n");
 }
 
@@ -447,6 +499,45 @@ $("#composer").addEventListener("submit", async (event) => {
   await refresh(true);
 });
 $("#command").addEventListener("input", (event) => event.target.setCustomValidity(""));
+// "Hold before starting": the form hands the upload to the bot (POST /uploads) instead.
+function holding() { return $("#hold").checked; }
+function showHold() {
+  const hold = holding();
+  for (const node of document.querySelectorAll("#announce .announce-only")) {
+    node.hidden = hold;
+    for (const input of node.querySelectorAll("input, select")) input.disabled = hold;
+    if (node.matches("input, select")) node.disabled = hold;
+  }
+  for (const node of document.querySelectorAll("#announce .hold-only")) {
+    node.hidden = !hold;
+    for (const input of node.querySelectorAll("input, select")) input.disabled = !hold;
+  }
+  $("#announce-hint").hidden = hold;
+  $("#hold-hint").hidden = !hold;
+  $("#account").placeholder = hold ? "brand (linked on first hold)" : "e.g. brand";
+  $("#announce-button").textContent = hold ? "Hold upload" : "Announce";
+}
+$("#hold").addEventListener("change", showHold);
+showHold();
+function numberOr(text) {
+  const n = Number(text);
+  return text === "" ? undefined : Number.isFinite(n) ? n : text;
+}
+async function holdUpload(form, video) {
+  const body = {
+    user: me(), account: form.get("account"), source_url: form.get("source_url"),
+    hold_s: numberOr(String(form.get("hold_s") || "")), channel: CHANNEL, video,
+    post: { title: form.get("title"), privacy_level: form.get("privacy_level") },
+  };
+  const result = await api("/api/hold", body);
+  const detail = result.error || (result.body && result.body.error) || "";
+  const linked = result.linked
+    ? ` First the sandbox linked Brand Social as the team account ${result.linked} and granted`
+      + ` it to alex and sam, as an admin would (/tiktok-cancel team connect ${result.linked}).`
+    : "";
+  flash(result.error ? `Not sent: ${result.error}`
+    : `The bot answered HTTP ${result.status}${detail ? ": " + detail : ""}.${linked}`, "#announce-result");
+}
 $("#announce").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
@@ -454,6 +545,12 @@ $("#announce").addEventListener("submit", async (event) => {
   for (const k of ["format", "codec"]) if (form.get(k)) video[k] = form.get(k);
   for (const k of ["fps", "width", "height", "duration_s", "size_bytes"]) {
     if (form.get(k) !== "") video[k] = Number(form.get(k));
+  }
+  if (holding()) {
+    await holdUpload(form, video);
+    if (view.kind !== "channel" || view.id !== CHANNEL) view = { kind: "channel", id: CHANNEL };
+    await refresh(true);
+    return;
   }
   const body = {
     user: me(), publish_id: form.get("publish_id"), title: form.get("title"),
@@ -480,6 +577,12 @@ $("#script-next").addEventListener("click", async () => {
     : `The next cancel of ${publishId || "any upload"} gets: ${answer}`);
   await refresh();
 });
+$("#script-init").addEventListener("click", async () => {
+  const answer = $("#next-init").value;
+  const result = await api("/api/tiktok/init", { answer });
+  flash(result.error ? `Not scripted: ${result.error}` : `The next start (init) gets: ${answer}`);
+  await refresh();
+});
 for (const b of document.querySelectorAll(".moves button")) {
   b.addEventListener("click", async () => {
     const status = b.dataset.status;
@@ -497,3 +600,4 @@ for (const b of document.querySelectorAll(".moves button")) {
 
 refresh(true);
 setInterval(refresh, 1000);
+setInterval(tickCountdowns, 250);

@@ -1,0 +1,144 @@
+"""Fuzzing the sandbox page's `POST /api/hold` (the page's Hold option, passed on to the bot's
+`POST /uploads`) and `POST /api/tiktok/init`: whatever the body, no 5xx and no traceback in
+the answer, and every message the bot then sent to the Slack stand-in valid by slack_sdk's
+models. The sandbox runs on a loop in a background thread, as the fuzz suite's bot does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sandbox.server import Sandbox
+from tests.fuzz.blockkit import problems_in
+from tests.fuzz.conftest import count_case, examples
+from tests.fuzz.strategies import (
+    NUMBERS,
+    RAW_BODIES,
+    VIDEO,
+    hostile_text,
+    json_bytes,
+    json_values,
+    maybe,
+)
+
+PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+
+
+class LiveSandbox:
+    def __init__(self, tmp_path) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.sb = Sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite3"))
+        self._checked = 0
+
+    def call(self, coro, timeout: float = 30):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def start(self) -> None:
+        self.thread.start()
+        self.call(self.sb.start())
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.call(self.sb.stop(), timeout=60)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    def post(self, path: str, data: bytes) -> tuple[int, str]:
+        request = urllib.request.Request(
+            self.sb.url + path, data=data, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                return resp.status, resp.read().decode(errors="replace")
+        except urllib.error.HTTPError as err:
+            return err.code, err.read().decode(errors="replace")
+
+    def new_problems(self) -> list[str]:
+        async def look() -> list[str]:
+            calls = self.sb.slack.calls[self._checked :]
+            self._checked += len(calls)
+            return [p for call in calls for p in problems_in(call.method, call.params)]
+
+        return self.call(look())
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    live = LiveSandbox(tmp_path_factory.mktemp("fuzz-sandbox"))
+    live.start()
+    yield live
+    live.stop()
+
+
+def hold_bodies() -> st.SearchStrategy:
+    """What the page's form sends (hostile text in the right types, so holds get made and
+    their messages built), the same with junk in any field, and any JSON at all."""
+    urls = st.just("https://cdn.example.com/teaser.mp4") | st.builds(
+        "https://cdn.example.com/{}".format, hostile_text(60)
+    )
+    typed = st.fixed_dictionaries(
+        {
+            "source_url": urls,
+            "post": st.fixed_dictionaries(
+                {"privacy_level": st.sampled_from(PRIVACY)},
+                optional={"title": hostile_text(200), "is_aigc": st.booleans()},
+            ),
+        },
+        optional={
+            "user": st.sampled_from(["U0ALEX", "U0SAM"]),
+            "account": st.sampled_from(["brand", "nobody", ""]),
+            "upload_key": st.integers(0, 10**6).map("run-{}".format),
+            "hold_s": st.integers(0, 600) | st.floats(0, 600),
+            "video": st.fixed_dictionaries(
+                {}, optional={"format": hostile_text(10), "duration_s": st.integers(0, 900)}
+            ),
+        },
+    )
+    junk = st.fixed_dictionaries(
+        {"source_url": maybe(urls | hostile_text())},
+        optional={
+            "account": maybe(st.sampled_from(["brand", "nobody"]) | hostile_text(70)),
+            "upload_key": maybe(hostile_text()),
+            "channel": maybe(st.sampled_from(["C0LAUNCH", "C0AUDIT", "CNOPE"])),
+            "hold_s": maybe(NUMBERS),
+            "post": maybe(st.fixed_dictionaries({"privacy_level": maybe(st.just("SELF_ONLY"))})),
+            "video": maybe(VIDEO),
+        },
+    )
+    return st.one_of(typed, typed, typed, junk, json_values())
+
+
+@settings(max_examples=examples(40))
+@given(body=hold_bodies(), raw=st.one_of(st.none(), st.none(), st.none(), RAW_BODIES))
+def test_any_hold_gets_an_answer_and_valid_messages(page, body, raw):
+    count_case()
+    status, text = page.post("/api/hold", raw if raw is not None else json_bytes(body))
+    assert status < 500, (status, text[:300])
+    assert "Traceback" not in text
+    assert page.new_problems() == []
+
+
+@settings(max_examples=examples(20))
+@given(
+    body=st.one_of(
+        st.fixed_dictionaries(
+            {"answer": st.sampled_from(["normal", "5xx", "spam_risk_too_many_posts"])}
+        ),
+        st.fixed_dictionaries({"answer": maybe(hostile_text())}),
+        json_values(),
+    )
+)
+def test_any_next_init_script_gets_a_4xx_or_ok(page, body):
+    count_case()
+    status, text = page.post("/api/tiktok/init", json_bytes(body))
+    assert status in (200, 400), (status, text[:300])
+    assert "Traceback" not in text
