@@ -47,7 +47,7 @@ async def test_list_shows_a_held_upload_with_its_start_time_and_both_buttons(hb)
     assert "*Held, not sent to TikTok yet* (1):" in text
     assert (
         "\u201cSpring teaser\u201d\nGoes to TikTok as Brand Social TT "
-        f"<!date^{starts_at}^{{date_short_pretty}} at {{time}}|"
+        f"<!date^{starts_at}^{{date_short_pretty}} at {{time}} ({{ago}})|"
     ) in text
     assert ", Public. Nothing sent yet, so Cancel is certain." in text
     assert held_buttons_of(shown) == [("cancel_held", "run-1"), ("start_held", "run-1")]

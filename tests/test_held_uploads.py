@@ -96,6 +96,7 @@ async def test_announced_then_cancelled_in_window_never_calls_init(hb):
     shown = text_of(message)
     assert "\u201cSpring teaser\u201d goes to TikTok as Brand Social TT" in shown
     assert "Public" in shown and "<!date^" in shown
+    assert "^{date_short_pretty} at {time} ({ago})|" in shown  # "... (in 1 minute)"
     ids = [b["action_id"] for b in buttons(message)]
     assert ids == ["cancel_held", "start_held"]
     assert all(b.get("confirm") for b in buttons(message))

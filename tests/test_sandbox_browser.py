@@ -297,7 +297,7 @@ def test_hold_then_cancel_or_start_now_in_a_real_browser(browser, tmp_path):
             assert "goes to TikTok as Brand Social" in shown
             assert "nothing has been sent to TikTok yet" in shown
             (first,) = countdown_of("Held teaser")
-            seconds = re.fullmatch(r"\(in (\d+) seconds\)", first)
+            seconds = re.fullmatch(r"in (\d+) seconds", first)
             assert seconds and 15 <= int(seconds.group(1)) <= 30, first
             wait.until(lambda _: countdown_of("Held teaser") != [first])
             # The first hold linked the team account brand; the page says so.

@@ -32,10 +32,12 @@ def upload_name(publish_id: str, title: str = "") -> str:
     return "upload " + code(publish_id)
 
 
-def when(epoch: float) -> str:
-    """A Slack date token, shown in the reader's own time zone."""
+def when(epoch: float, relative: bool = False) -> str:
+    """A Slack date token, shown in the reader's own time zone; `relative` adds how far it is
+    from now, as Slack keeps it current: "Today at 3:52 PM (in 5 minutes)"."""
     fallback = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    ago = " ({ago})" if relative else ""
+    return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}{ago}|{fallback}>"
 
 
 # Sections and contexts are the bulk of every message and their shape is fixed, so they are

@@ -105,7 +105,7 @@ def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = (), admi
     privacy = privacy_words(str(h.post.get("privacy_level") or ""))
     blocks: list[dict] = []
     if h.state == "held":
-        text = f"{name} goes to TikTok as {who} {when(h.starts_at)}, {privacy}."
+        text = f"{name} goes to TikTok as {who} {when(h.starts_at, relative=True)}, {privacy}."
         blocks.append(
             section(
                 f":raised_hand: *{text}*\nUntil then Cancel is certain: "
@@ -160,7 +160,7 @@ def when_line(h: HeldUpload) -> str:
         return f"Not started: {reason}. Nothing was posted; Start now to try again, or Cancel."
     privacy = privacy_words(str(h.post.get("privacy_level") or ""))
     return (
-        f"Goes to TikTok as {_who(h)} {when(h.starts_at)}, {privacy}. "
+        f"Goes to TikTok as {_who(h)} {when(h.starts_at, relative=True)}, {privacy}. "
         "Nothing sent yet, so Cancel is certain."
     )
 

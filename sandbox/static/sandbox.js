@@ -1,6 +1,6 @@
 // The sandbox page: renders the bot's Block Kit as a person sees it in Slack, and acts as
 // Slack (commands, clicks, Home), the upload pipeline (announce, hold) and TikTok (answers,
-// status). A date token still to come also shows a countdown ("in 25 seconds"), kept current.
+// status). A date token's {ago} ("in 25 seconds") is kept current.
 //
 // Safety: text from messages only ever reaches the DOM through escapeHtml() (mrkdwn()
 // escapes everything it does not itself turn into markup) or through textContent.
@@ -84,13 +84,9 @@ function fromNow(epoch) {
   else { const h = Math.round(n / 3600); amount = `${h} hour${h === 1 ? "" : "s"}`; }
   return s > 0 ? `in ${amount}` : `${amount} ago`;
 }
-function countdown(epoch) {
-  const text = fromNow(epoch);
-  return `(${text.endsWith(" ago") ? "now" : text})`;
-}
 function tickCountdowns() {
   for (const node of document.querySelectorAll(".countdown[data-until]")) {
-    node.textContent = countdown(Number(node.dataset.until));
+    node.textContent = fromNow(Number(node.dataset.until));
   }
 }
 function slackDate(epoch, format) {
@@ -111,7 +107,6 @@ function slackDate(epoch, format) {
     date_pretty: relative || date, date_short_pretty: relative || short,
     date_long_pretty: relative || long,
     time: `${hours}:${mm} ${ampm}`, time_secs: `${hours}:${mm}:${ss} ${ampm}`,
-    ago: fromNow(epoch),
   };
   return format.replace(/\{(\w+)\}/g, (whole, name) => tokens[name] || whole);
 }
@@ -129,11 +124,11 @@ function construct(inner) {
   if (main.startsWith("!date^")) {
     const [, epoch, format] = main.split("^");
     const at = Number(epoch);
-    const when = Number.isFinite(at) && format ? slackDate(at, format) : label;
-    // A time still to come (a held upload's start) also counts down, as the page ticks.
-    const soon = format && Number.isFinite(at) && at > Date.now() / 1000 && !format.includes("{ago}")
-      ? ` <span class="countdown" data-until="${at}">${escapeHtml(countdown(at))}</span>` : "";
-    return `<time title="${escapeHtml(label)}">${escapeHtml(when)}</time>${soon}`;
+    if (!Number.isFinite(at) || !format) return `<time>${escapeHtml(label)}</time>`;
+    // {ago} ("in 25 seconds", "3 minutes ago") is kept current as the page ticks, as Slack does.
+    const parts = format.split("{ago}").map((piece) => escapeHtml(slackDate(at, piece)));
+    const ago = `<span class="countdown" data-until="${at}">${escapeHtml(fromNow(at))}</span>`;
+    return `<time title="${escapeHtml(label)}">${parts.join(ago)}</time>`;
   }
   if (main.startsWith("!subteam^")) return `<span class="mention">@${escapeHtml(label || "group")}</span>`;
   if (main.startsWith("!")) return `<span class="mention">@${escapeHtml(main.slice(1))}</span>`;
