@@ -99,7 +99,7 @@ async def test_announced_then_cancelled_in_window_never_calls_init(hb):
     assert "^{date_short_pretty} at {time} ({ago})|" in shown  # "... (in 1 minute)"
     ids = [b["action_id"] for b in buttons(message)]
     assert ids == ["cancel_held", "start_held"]
-    assert all(b.get("confirm") for b in buttons(message))
+    assert [b["confirm"]["style"] for b in buttons(message)] == ["danger", "primary"]
     assert [b["value"] for b in buttons(message)] == ["run-1", "run-1"]
 
     reply = await hb.click("cancel_held", "run-1", user_id=BOB)

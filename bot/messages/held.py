@@ -70,6 +70,7 @@ def held_buttons(h: HeldUpload) -> dict:
             ),
             confirm="Cancel upload",
             deny="Keep it",
+            style="danger",
         ),
     )
     start = button(
@@ -86,6 +87,7 @@ def held_buttons(h: HeldUpload) -> dict:
             ),
             confirm="Start now",
             deny="Not yet",
+            style="primary",
         ),
     )
     return ActionsBlock(elements=[cancel, start]).to_dict()
