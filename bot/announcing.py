@@ -328,6 +328,3 @@ class AnnouncementService:
             a = await self.get(publish_id)
             if a is not None and a.unfollowed:
                 await self.slack.update(a.channel, a.ts, messages.announcement_message(a))
-
-    async def in_flight(self, team_id: str) -> list[Announcement]:
-        return await self.store.run(store_announcements.in_flight, team_id)
