@@ -134,3 +134,17 @@ async def settle(h) -> None:
     """Wait for in-flight cancels, their listener posts and webhook work (real shutdown path)."""
     await h.bot.services.cancels.drain()
     await h.bot.services.webhooks.drain()
+
+
+async def overlapping(h, first, second, endpoint: str = "cancel"):
+    """Run `first` (a coroutine); while TikTok holds its request to `endpoint`, run `second`
+    to its answer; then let TikTok answer. Two requests that truly overlap, however loaded
+    the machine (a fixed delay at TikTok did not). Returns both answers, first's first."""
+    hold = h.tiktok.hold(endpoint)
+    task = asyncio.ensure_future(first)
+    try:
+        await hold.wait_arrived(timeout=10)
+        second_answer = await second
+    finally:
+        hold.release()
+    return await task, second_answer

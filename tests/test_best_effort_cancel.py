@@ -16,9 +16,9 @@ import time
 import pytest
 from slack_sdk.models.blocks import Block
 
-from sandbox.fakes.server import Reply
 from tests.announcing import (
     accessory_buttons,
+    overlapping,
     settle,
     signed_webhook,
     thread_posts,
@@ -385,12 +385,7 @@ async def test_a_new_request_while_stopping_makes_no_tiktok_call_and_names_who_a
 async def test_in_flight_names_the_first_person_and_promises_nothing_false(hb, announced):
     h = hb
     first_post = await announce(h, title=TITLE) if announced else None
-    slow_ok = {"error": {"code": "ok", "message": "", "log_id": "L1"}}
-    h.tiktok.script("cancel", Reply(delay=0.6, json=slow_ok))
-    first = asyncio.create_task(h.command(PID, user_id="U1"))
-    await wait_until(lambda: h.tiktok.calls_to("cancel"), what="the first cancel to reach TikTok")
-    second = await h.command(PID, user_id="U2")
-    await first
+    _, second = await overlapping(h, h.command(PID, user_id="U1"), h.command(PID, user_id="U2"))
     assert len(h.tiktok.calls_to("cancel")) == 1
     text = text_of(second)
     name = NAME if announced else f"upload `{PID}`"
