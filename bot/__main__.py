@@ -330,9 +330,11 @@ async def serve(settings) -> None:
 
 
 def run() -> int:
+    from bot import event_loop
+
     settings = _settings_or_exit()
     setup_logging(settings.log_level, settings.secrets())
-    asyncio.run(serve(settings))
+    event_loop.run(serve(settings))  # uvloop where installed; HTTP and Socket Mode alike
     return 0
 
 
