@@ -4,10 +4,12 @@ Bolt run on it unchanged), else asyncio's own. `run(main())` is `asyncio.run` on
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -24,5 +26,6 @@ def loop_name() -> str:
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:
+    log.debug("bot.event_loop", extra={"loop": loop_name()})
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(main)
