@@ -25,6 +25,7 @@ async def serve(max_seconds: float) -> None:
     setup_logging(settings.log_level, settings.secrets())
     bot = Bot(settings)
     await bot.start()
+    event_loop.freeze_heap()  # as `python -m bot` does
     assert bot.port is not None
     profiler = cProfile.Profile() if config.get("profile") else None
     ready(bot.port)

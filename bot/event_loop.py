@@ -1,9 +1,15 @@
-"""The event loop the bot runs on: uvloop when it is installed (a dependency; aiohttp and
-Bolt run on it unchanged), else asyncio's own. `run(main())` is `asyncio.run` on that loop."""
+"""The event loop the bot runs on, and keeping it from pausing.
+
+`run(main())` is `asyncio.run` on uvloop when it is installed (a dependency; aiohttp and Bolt
+run on it unchanged), else on asyncio's own loop. `freeze_heap()`, once the bot has started,
+keeps Python's cycle collector from walking everything start-up built on each of its full
+collections: those walks paused the event loop for tens of milliseconds under load, and every
+ack waiting then waited that long (bench/load.py, README "Speed")."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -29,3 +35,10 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     log.debug("bot.event_loop", extra={"loop": loop_name()})
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(main)
+
+
+def freeze_heap() -> None:
+    """Collect start-up's garbage, then move what lives on out of the collector's sight
+    (`gc.freeze`): it lives as long as the process anyway. Call once, after start."""
+    gc.collect()
+    gc.freeze()

@@ -41,3 +41,22 @@ def test_without_uvloop_the_bot_runs_on_asyncio_s_own_loop():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["asyncio", "asyncio.unix_events"]
+
+
+def test_after_start_up_the_heap_is_frozen_out_of_the_collector_s_walks():
+    script = textwrap.dedent(
+        """
+        import gc
+        from bot import event_loop
+
+        kept = [[i] for i in range(1000)]  # what start-up built and keeps
+        before = gc.get_freeze_count()
+        event_loop.freeze_heap()
+        print(before, gc.get_freeze_count() >= 1000)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "True"]
