@@ -8,7 +8,9 @@ response_url. No database, no token store, no audit, no Block Kit. Outgoing HTTP
 aiohttp session, as the bot's does.
 
 Run by bench/load.py as a subprocess: it reads one JSON line of settings from stdin, prints
-`READY <port>` and serves on 127.0.0.1 until stdin closes (or --max-seconds pass).
+`READY <port>` and serves on 127.0.0.1 until stdin closes (or --max-seconds pass). It runs
+on asyncio's default event loop, as a bare Bolt app does; `--loop uvloop` (the bench's
+`--baseline-loop uvloop`) gives it the bot's loop instead, to compare on equal loops.
 """
 
 from __future__ import annotations
@@ -84,8 +86,15 @@ async def serve(max_seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-seconds", type=float, default=1800)
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.loop == "uvloop":  # only when asked (--baseline-loop uvloop): a bare app doesn't
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve(args.max_seconds))
+        return
     asyncio.run(serve(args.max_seconds))
 
 

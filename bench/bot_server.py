@@ -9,10 +9,10 @@ runs on the event loop thread from READY to stop and its stats are written to th
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 
 from bench.child import Stdin, ready
+from bot import event_loop
 from bot.app import Bot
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -25,6 +25,7 @@ async def serve(max_seconds: float) -> None:
     setup_logging(settings.log_level, settings.secrets())
     bot = Bot(settings)
     await bot.start()
+    event_loop.freeze_heap()  # as `python -m bot` does
     assert bot.port is not None
     profiler = cProfile.Profile() if config.get("profile") else None
     ready(bot.port)
@@ -43,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-seconds", type=float, default=1800)
     args = parser.parse_args()
-    asyncio.run(serve(args.max_seconds))
+    event_loop.run(serve(args.max_seconds))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from bench.postgres import backend_pids, masked  # noqa: E402
 from bench.postgres import fresh_schema as postgres_schema  # noqa: E402
 from bench.postgres import problem as postgres_problem  # noqa: E402
 from bench.postgres import server_url as postgres_server_url  # noqa: E402
+from bot import event_loop  # noqa: E402
 from sandbox.fakes import FakeSlack, FakeTikTok  # noqa: E402
 from sandbox.fakes.slack import ApiCall  # noqa: E402
 from sandbox.fakes.slack_requests import block_actions_body, sign, slash_command_body  # noqa: E402
@@ -193,7 +194,9 @@ class Child:
         return "\n".join(text.splitlines()[-lines:])
 
 
-async def start_child(name: str, script: Path, config: dict, workdir: Path, life_s: float) -> Child:
+async def start_child(
+    name: str, script: Path, config: dict, workdir: Path, life_s: float, *args: str
+) -> Child:
     log_path = workdir / f"{name}.log"
     env = {
         **os.environ,
@@ -205,6 +208,7 @@ async def start_child(name: str, script: Path, config: dict, workdir: Path, life
             str(script),
             "--max-seconds",
             str(int(life_s)),
+            *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=log_file,
@@ -517,6 +521,7 @@ class Options:
     max_seconds: float
     databases: list[str] | None  # None: all three when PostgreSQL answers, else SQLite only
     postgres_url: str
+    baseline_loop: str = "asyncio"  # the baseline's event loop: asyncio's default, or uvloop
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -554,6 +559,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
         "--profile", metavar="PATH", help="cProfile the bot process, write stats to PATH, print top"
     )
     parser.add_argument("--max-seconds", type=float, default=1800, help="stop everything after")
+    parser.add_argument(
+        "--baseline-loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="the baseline's event loop (default asyncio's own, as a bare Bolt app runs)",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     levels = args.concurrency or ("10,50" if quick else "10,50,100")
@@ -586,6 +597,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         max_seconds=args.max_seconds,
         databases=databases,
         postgres_url=args.postgres_url,
+        baseline_loop=args.baseline_loop,
     )
     if options.users < 1 or options.commands < 1:
         parser.error("--users and --commands must be at least 1")
@@ -667,7 +679,13 @@ class Bench:
             "tiktok_token": tiktok.issue_token(BASELINE_OPEN_ID).access_token,
         }
         baseline = await start_child(
-            "baseline", BENCH / "baseline_app.py", config, self.workdir, self.child_life()
+            "baseline",
+            BENCH / "baseline_app.py",
+            config,
+            self.workdir,
+            self.child_life(),
+            "--loop",
+            self.o.baseline_loop,
         )
         self.children.append(baseline)
         return Target("baseline", [baseline], lambda _user: BASELINE_OPEN_ID, baseline_success)
@@ -1066,6 +1084,10 @@ def report(bench: Bench) -> bool:
         f"/tiktok-cancel <publish_id>: {o.commands} commands per run, fake TikTok cancel "
         f"latency {o.latency_ms:g} ms, {o.users} linked users, jitter 0-{o.jitter_ms:g} ms; "
         "baseline then bot at each level, for each database"
+    )
+    print(
+        f"event loops: the bot on {event_loop.loop_name()} (bot.event_loop), "
+        f"the baseline on {o.baseline_loop}"
     )
     for note in bench.notes:
         print(f"note: {note}")

@@ -14,12 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.acting import Acting, call_with_link, resolve_link
 from bot.background import Background
+from bot.claims import new_holder
 from bot.linking import LinkingService
 from bot.outcome import Actor, Outcome
 from bot.settings import Settings
@@ -178,7 +178,7 @@ class CancelService:
 
     async def _cancel(self, actor: Actor, publish_id: str, reason: str, account: str) -> Outcome:
         started = time.monotonic()
-        claim = uuid.uuid4().hex
+        claim = new_holder()
         announced, acting, audit_id, busy_by = await self.store.run(
             self._prepare, actor, publish_id, reason, account, claim
         )

@@ -3,7 +3,8 @@ migrated through SQLAlchemy, and work run off the event loop.
 
 `await store.run(fn, *args)` calls `fn(db, *args)` on a worker thread inside one transaction
 (`db` is a `storage.sql.Db`), committed when `fn` returns: short transactions, never on the
-event loop. SQLite gets one worker (one writer, WAL); PostgreSQL a few, sharing a pool.
+event loop. SQLite gets one thread (one writer, WAL) that commits the calls waiting at once
+together (`storage.group_commit`); PostgreSQL a few worker threads, sharing a pool.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
+from storage.group_commit import GroupCommitWorker
 from storage.migrations import migrate
 from storage.sql import Db, fetch_one
 
@@ -96,6 +98,13 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
+def _bound(fn: Callable[..., T], args: tuple, kwargs: dict) -> Callable[[Db], T]:
+    """fn with its arguments after `db`."""
+    if not args and not kwargs:
+        return fn
+    return lambda db: fn(db, *args, **kwargs)
+
+
 class Store:
     """The database as the bot uses it: `await store.run(fn, ...)` runs fn(db, ...) off-loop."""
 
@@ -103,12 +112,18 @@ class Store:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         self._engine: Engine | None = None
-        # SQLite: one worker thread keeps one connection (checking it out of the pool for
-        # every call cost as much as the statements); PostgreSQL: the pool serves the workers.
+        # SQLite: one thread keeps one connection (checking it out of the pool for every call
+        # cost as much as the statements) and commits the calls waiting together (group
+        # commit); PostgreSQL: a few worker threads, served by the pool.
         self._kept: Connection | None = None
-        self._driver = None  # the kept connection's sqlite3 connection
-        workers = 1 if self.dialect == "sqlite" else POSTGRES_WORKERS
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
+        self._sqlite: GroupCommitWorker | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        if self.dialect == "sqlite":
+            self._sqlite = GroupCommitWorker(self._connect_sqlite, self._disconnect_sqlite)
+        else:
+            self._executor = ThreadPoolExecutor(
+                max_workers=POSTGRES_WORKERS, thread_name_prefix="db"
+            )
 
     @property
     def engine(self) -> Engine:
@@ -117,43 +132,47 @@ class Store:
         return self._engine
 
     async def open(self) -> None:
+        if self._sqlite is not None:
+            await self.run(lambda db: None)
+            return
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, lambda: self.engine)
 
     async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        if self._sqlite is not None:
+            return await self._sqlite.submit(_bound(fn, args, kwargs))
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(self.call, fn, *args, **kwargs))
 
     def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
-        """fn(db, ...) in one transaction, on the calling thread (for the CLI and workers)."""
-        if self.dialect != "sqlite":
-            with self.engine.begin() as conn:
-                return fn(Db.over(conn), *args, **kwargs)
-        # SQLite: this thread's own connection, its transaction begun and ended directly on
-        # the driver (through SQLAlchemy's begin/commit the bookkeeping cost as much as the
-        # statements, measured by bench/load.py).
-        if self._kept is None:
-            self._kept = self.engine.connect()
-            self._driver = self._kept.connection.dbapi_connection
-        self._driver.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(Db(self._driver, "sqlite"), *args, **kwargs)
-            self._driver.execute("COMMIT")
-        except BaseException:
-            if self._driver.in_transaction:
-                self._driver.execute("ROLLBACK")
-            raise
-        return result
+        """fn(db, ...) in one transaction, from a thread that is not running the event loop
+        (the CLI; PostgreSQL's workers)."""
+        if self._sqlite is not None:
+            return self._sqlite.call(_bound(fn, args, kwargs))
+        with self.engine.begin() as conn:
+            return fn(Db.over(conn), *args, **kwargs)
+
+    def _connect_sqlite(self):
+        """On the SQLite thread: its one connection, whose transactions it begins and ends
+        directly on the driver (through SQLAlchemy's begin/commit the bookkeeping cost as much
+        as the statements, measured by bench/load.py)."""
+        self._kept = self.engine.connect()
+        return self._kept.connection.dbapi_connection
+
+    def _disconnect_sqlite(self) -> None:
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     def close(self) -> None:
-        def _close() -> None:
-            if self._kept is not None:
-                self._kept.close()
-                self._kept = self._driver = None
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = None
-
-        with contextlib.suppress(RuntimeError):
-            self._executor.submit(_close).result()
+        if self._sqlite is not None:
+            self._sqlite.close()
+            return
+        assert self._executor is not None
         self._executor.shutdown(wait=True)
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
