@@ -554,8 +554,13 @@ class Sandbox:
             if not body["video"]:
                 del body["video"]
         body.setdefault("channel", CHANNEL)
+        return await self.as_pipeline("/notifications", body)
+
+    async def as_pipeline(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """POST `body` to the bot's `path` with NOTIFY_TOKEN, as the upload pipeline would."""
+        assert self.session is not None
         async with self.session.post(
-            self.bot_url + "/notifications",
+            self.bot_url + path,
             json=body,
             headers={"Authorization": f"Bearer {self.notify_token}"},
         ) as resp:
@@ -581,16 +586,7 @@ class Sandbox:
         linked = ""
         if body["account"] == TEAM_ACCOUNT and await self.link_team_account():
             linked = TEAM_ACCOUNT
-        async with self.session.post(
-            self.bot_url + "/uploads",
-            json=body,
-            headers={"Authorization": f"Bearer {self.notify_token}"},
-        ) as resp:
-            try:
-                answer = await resp.json(content_type=None)
-            except ValueError:
-                answer = {"error": "the bot's answer was not JSON"}
-            status = resp.status
+        status, answer = await self.as_pipeline("/uploads", body)
         return {"status": status, "body": answer, "linked": linked}
 
     async def link_team_account(self) -> bool:

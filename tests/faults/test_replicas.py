@@ -111,17 +111,22 @@ async def test_the_same_cancel_on_both_replicas_makes_one_tiktok_call(replicas):
     await a.link(user_id="U1", open_id="open-1")
     await b.link(user_id="U2", open_id="open-1")
     a.tiktok.add_upload(PID, open_id="open-1")
-    a.tiktok.cancel_latency_s = 2.0  # TikTok is slow: the first cancel is still in flight
+    hold = a.tiktok.hold("cancel")  # TikTok answers the first cancel only once both are in
 
     url_a, url_b = await asyncio.gather(
         a.send_command(f"{PID} from A", user_id="U1"),
         b.send_command(f"{PID} from B", user_id="U2"),
     )
-    await wait_until(lambda: lease(a, CLAIM) is not None, 5, "nobody took the claim")
+    await hold.wait_arrived(timeout=10)
     winner = lease(a, CLAIM)["detail"]
     assert winner in ("U1", "U2")
     loser = "U2" if winner == "U1" else "U1"
-    answers = {"U1": text_of(await a.answer(url_a)), "U2": text_of(await b.answer(url_b))}
+    urls = {"U1": (a, url_a), "U2": (b, url_b)}
+    loser_bot, loser_url = urls[loser]
+    answers = {loser: text_of(await loser_bot.answer(loser_url))}  # while TikTok holds on
+    hold.release()
+    winner_bot, winner_url = urls[winner]
+    answers[winner] = text_of(await winner_bot.answer(winner_url))
 
     assert "TikTok is stopping" in answers[winner], answers[winner]
     assert "already under way" in answers[loser], answers[loser]
