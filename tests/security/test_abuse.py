@@ -60,7 +60,7 @@ async def test_replayed_cancel_calls_tiktok_once_in_the_window_and_is_refused_af
     must keep it from a second TikTok call; once the timestamp is 5 minutes old it is refused."""
     await h.link()
     h.tiktok.add_upload(PID, open_id="open-1")
-    h.tiktok.cancel_latency_s = 0.8
+    hold = h.tiktok.hold("cancel")  # the first cancel stays in flight until the replay is in
     url = h.slack.new_response_url()
     body = slash_command_body(f"{PID} replay me", response_url=url)
     signed_at = int(time.time()) - (SIGNATURE_WINDOW_S - 2)  # captured almost 5 minutes ago
@@ -71,7 +71,10 @@ async def test_replayed_cancel_calls_tiktok_once_in_the_window_and_is_refused_af
             return resp.status
 
     assert await send() == 200
+    await hold.wait_arrived(timeout=10)
     assert await send() == 200  # the replay, while the first cancel is in flight
+    await h.slack.wait_for_responses(url, 1, timeout=10)  # the replay's answer, TikTok held
+    hold.release()
     answers = [text_of(a) for a in await h.slack.wait_for_responses(url, 2, timeout=10)]
     assert len(h.tiktok.calls_to("cancel")) == 1
     assert sum("TikTok is stopping" in a for a in answers) == 1
