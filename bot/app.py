@@ -188,6 +188,8 @@ class Bot:
         self.services = services
         if services.store.dialect == "sqlite":  # one process owns a SQLite file: whatever
             await services.store.run(leases.clear)  # it held before a restart is dead work
+        else:  # replicas share the table: only leases that ran out an hour ago go
+            await services.store.run(leases.prune)
         authorize = CachedAuthorize(services.slack)
         self.bolt = build_bolt(services, authorize)
         await authorize.warm()

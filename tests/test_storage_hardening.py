@@ -1,5 +1,6 @@
 """The SQLite file and the bot's memory over time: a private file and folder, webhook
-deliveries and per-upload locks pruned, and a schema step that commits with its version."""
+deliveries, per-upload locks and dead leases pruned, and a schema step that commits with its
+version."""
 
 from __future__ import annotations
 
@@ -153,3 +154,23 @@ def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
         assert [v for (v,) in versions] == [1, 2, 3]
     finally:
         conn.close()
+
+
+async def test_a_start_forgets_dead_leases_sqlite_all_postgresql_only_long_expired(h):
+    """SQLite: one process owns the file, so every lease left before the restart is dead.
+    PostgreSQL: other replicas may hold live ones; only those that ran out an hour ago go."""
+    now = time.time()
+    leases_before = [("long-gone", now - 7200), ("just-expired", now - 60), ("live", now + 600)]
+    for name, expires_at in leases_before:
+        db_execute(
+            h,
+            "INSERT INTO leases (name, holder, detail, expires_at) VALUES (?, 'x', '', ?)",
+            name,
+            expires_at,
+        )
+    await h.restart()
+    left = sorted(r["name"] for r in db_rows(h, "SELECT name FROM leases"))
+    if h.bot.services.store.dialect == "sqlite":
+        assert left == []
+    else:
+        assert left == ["just-expired", "live"]
