@@ -21,6 +21,33 @@ from storage.db import Store
 
 Say = Callable[[str], None]
 CLIENT_PROBLEMS = {"invalid_client", "unauthorized_client"}
+# The bot scopes manifest.yml asks for (a test keeps the two the same): what each is for is
+# written there.
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+    "mpim:read",
+    "im:read",
+)
+
+
+def scope_report(granted_header: str | None) -> tuple[bool, str]:
+    """What `auth.test`'s `x-oauth-scopes` header says of the scopes the bot needs."""
+    if granted_header is None:
+        return True, "slack: Slack didn't say which scopes the token has (no x-oauth-scopes)"
+    granted = {s.strip() for s in granted_header.split(",") if s.strip()}
+    missing = [s for s in BOT_SCOPES if s not in granted]
+    if not missing:
+        return True, "slack: the token has every scope manifest.yml asks for"
+    return False, (
+        f"slack: the token lacks {', '.join(missing)}; add them under OAuth & Permissions "
+        "(manifest.yml lists them) and reinstall the app to the workspace"
+    )
 
 
 async def check(settings: Settings, say: Say = print) -> int:
@@ -49,6 +76,7 @@ async def check(settings: Settings, say: Say = print) -> int:
         try:
             resp = await slack.auth_test()
             report(True, f"slack: auth.test ok as {resp.get('user')} in team {resp.get('team')}")
+            report(*scope_report(_header(resp.headers, "x-oauth-scopes")))
         except Exception as exc:
             error = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error")
             report(
@@ -81,6 +109,14 @@ async def check(settings: Settings, say: Say = print) -> int:
         + ("on" if settings.notify_token else "off (NOTIFY_TOKEN unset)")
     )
     return problems
+
+
+def _header(headers, name: str) -> str | None:
+    """A response header by name, whatever its case (slack_sdk keeps the server's)."""
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value if isinstance(value, str) else ",".join(value)
+    return None
 
 
 def describe_database(url: str) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from cryptography.fernet import Fernet
 
+from bot.check import BOT_SCOPES
 from tests.cli_env import clean_env, env_for, run_bot_cli
 from tests.conftest import db_rows, text_of
 
@@ -16,6 +20,7 @@ async def test_check_reports_all_good_against_working_services(h, tmp_path):
     code, out, _ = await run_cli(tmp_path, env_for(h.settings), "check")
     assert code == 0, out
     assert "slack: auth.test ok" in out
+    assert "ok       slack: the token has every scope manifest.yml asks for" in out
     assert "tiktok: reachable" in out and "client accepted" in out
     assert "all good" in out
 
@@ -27,6 +32,26 @@ async def test_check_names_what_is_wrong_and_exits_non_zero(h, tmp_path):
     assert "PROBLEM  slack: auth.test failed (invalid_auth)" in out
     assert "PROBLEM  tiktok: reachable, but it refuses the client (invalid_client)" in out
     assert "wrong-secret" not in out + err and "xoxb-wrong" not in out + err
+
+
+async def test_check_names_the_slack_scopes_the_token_lacks(h, tmp_path):
+    """A workspace that installed an older manifest: list and the App Home need the
+    *:read scopes to tell who may see an upload's channel."""
+    h.slack.bot_scopes = ["commands", "chat:write", "chat:write.public", "im:write", "users:read"]
+    code, out, _ = await run_cli(tmp_path, env_for(h.settings), "check")
+    assert code == 1
+    assert (
+        "PROBLEM  slack: the token lacks channels:read, groups:read, mpim:read, im:read; add "
+        "them under OAuth & Permissions (manifest.yml lists them) and reinstall the app to "
+        "the workspace"
+    ) in out
+
+
+def test_the_scopes_check_asks_for_exactly_what_manifest_yml_lists():
+    manifest = (Path(__file__).resolve().parents[1] / "manifest.yml").read_text()
+    block = manifest.split("    bot:\n", 1)[1].split("settings:", 1)[0]
+    listed = tuple(re.findall(r"^\s+- ([\w:.]+)", block, re.MULTILINE))
+    assert listed == BOT_SCOPES
 
 
 async def test_check_with_tiktok_unreachable(h, tmp_path):

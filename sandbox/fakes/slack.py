@@ -120,6 +120,19 @@ class FakeSlack:
         self.bot_id = "BBOT"
         self.app_id = "A1"
         self.app_token = app_token
+        # The scopes the bot token has (every answer names them in `x-oauth-scopes`); by
+        # default those manifest.yml asks for. A test may take some away.
+        self.bot_scopes: list[str] = [
+            "commands",
+            "chat:write",
+            "chat:write.public",
+            "im:write",
+            "users:read",
+            "channels:read",
+            "groups:read",
+            "mpim:read",
+            "im:read",
+        ]
         self.calls: list[ApiCall] = []
         self.users: dict[str, SlackUser] = {}
         self.channels: dict[str, SlackChannel] = {}
@@ -413,7 +426,13 @@ class FakeSlack:
             self.on_call(call)
         await self._notify()
         queue = self._scripts[method]
-        reply = queue.popleft() if queue else Reply(json=self._default(method, params, token))
+        if queue:
+            reply = queue.popleft()
+        else:  # Slack names the token's scopes on every answer
+            reply = Reply(
+                json=self._default(method, params, token),
+                headers={"x-oauth-scopes": ",".join(self.bot_scopes)},
+            )
         return await send_reply(request, reply)
 
     def _default(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
