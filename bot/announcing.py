@@ -223,14 +223,10 @@ class AnnouncementService:
             )
             with slack_refusals(request.channel):
                 draft = replace(draft, team_id=await self.slack.team_id())
-                posted = await self.slack.post_or_raise(
+                channel, ts = await self.slack.post_placed(
                     request.channel, messages.announcement_message(draft)
                 )
-            saved = replace(
-                draft,
-                channel=str(posted.get("channel") or request.channel),
-                ts=str(posted.get("ts") or ""),
-            )
+            saved = replace(draft, channel=channel, ts=ts)
             await self.store.run(store_announcements.insert, saved)
         for callback in self.on_new:
             callback()

@@ -260,14 +260,10 @@ class HeldUploads:
                 updated_at=now,
             )
             with slack_refusals(request.channel):
-                posted = await self.slack.post_or_raise(
+                channel, ts = await self.slack.post_placed(
                     request.channel, held_messages.held_message(draft, broken_rules(request.video))
                 )
-            saved = replace(
-                draft,
-                channel=str(posted.get("channel") or request.channel),
-                ts=str(posted.get("ts") or ""),
-            )
+            saved = replace(draft, channel=channel, ts=ts)
             await self.store.run(store_held.insert, saved)
         for callback in self.on_new:
             callback()

@@ -108,6 +108,11 @@ class SlackOut:
         )
         return dict(resp.data) if isinstance(resp.data, dict) else {}
 
+    async def post_placed(self, channel: str, message: messages.Message) -> tuple[str, str]:
+        """Post a new message; where Slack placed it: (channel id, ts). A refusal raises."""
+        posted = await self.post_or_raise(channel, message)
+        return str(posted.get("channel") or channel), str(posted.get("ts") or "")
+
     async def post(
         self, channel: str, message: messages.Message, thread_ts: str | None = None
     ) -> dict | None:
