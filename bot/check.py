@@ -16,24 +16,12 @@ from sqlalchemy import make_url
 
 from bot.copy_db import one_line
 from bot.settings import Settings
+from bot.slack_scopes import BOT_SCOPES
 from bot.tiktok import TikTokClient
 from storage.db import Store
 
 Say = Callable[[str], None]
 CLIENT_PROBLEMS = {"invalid_client", "unauthorized_client"}
-# The bot scopes manifest.yml asks for (a test keeps the two the same): what each is for is
-# written there.
-BOT_SCOPES = (
-    "commands",
-    "chat:write",
-    "chat:write.public",
-    "im:write",
-    "users:read",
-    "channels:read",
-    "groups:read",
-    "mpim:read",
-    "im:read",
-)
 
 
 def scope_report(granted_header: str | None) -> tuple[bool, str]:

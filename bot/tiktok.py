@@ -72,11 +72,16 @@ class ApiResult:
 CancelResult = ApiResult
 
 
+# Codes that leave it unknown whether TikTok acted on the request (no answer, a garbled one,
+# TikTok's own failure).
+UNKNOWN_OUTCOME_CODES = frozenset({TIMEOUT, BAD_RESPONSE, SERVER_ERROR, "internal_error"})
+
+
 def outcome_unknown(result: ApiResult) -> bool:
     """True when the request may have acted at TikTok though we got no clear answer."""
     if result.ok:
         return False
-    if result.code in (TIMEOUT, BAD_RESPONSE, SERVER_ERROR, "internal_error"):
+    if result.code in UNKNOWN_OUTCOME_CODES:
         return True
     return (result.http_status or 0) >= 500
 

@@ -19,6 +19,7 @@ from bot.messages.blocks import (
     when,
 )
 from bot.messages.outcomes import Words
+from bot.tiktok import UNKNOWN_OUTCOME_CODES
 
 DISCONNECT_ACTION = "disconnect_tiktok"
 HOME_UPLOAD_BLOCKS = 45  # of Slack's 100 per view; the link, accounts and history need the rest
@@ -44,9 +45,6 @@ RESULT_WORDS = {
     "link_forgotten": "we forgot the link, so it needs to be made again",
     "held_back": "never sent to TikTok",
 }
-# How a held upload's start ended, when TikTok did not accept it: a fault may mean the init
-# acted (the upload's message says which), anything else is TikTok's refusal.
-START_FAULTS = frozenset({"timeout", "bad_response", "server_error", "internal_error"})
 
 
 def _moment(started_at: str) -> str:
@@ -67,7 +65,7 @@ def _audit_line(row: dict) -> str:
     elif action_code == "start_held" and outcome not in ("ok", ""):
         result = (
             f"no clear answer from TikTok ({code(outcome)}); see the upload's message"
-            if outcome in START_FAULTS
+            if outcome in UNKNOWN_OUTCOME_CODES  # the upload's message says which
             else f"TikTok didn't take it ({code(outcome)})"
         )
     elif action_code == "cancel" and outcome:

@@ -26,6 +26,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from bot.slack_scopes import BOT_SCOPES
+
 from .server import LoopbackServer, Reply, send_reply
 
 JSON_PARAMS = ("blocks", "attachments", "view", "metadata")
@@ -120,19 +122,9 @@ class FakeSlack:
         self.bot_id = "BBOT"
         self.app_id = "A1"
         self.app_token = app_token
-        # The scopes the bot token has (every answer names them in `x-oauth-scopes`); by
+        # The scopes the bot token has (every answer names them in `x-oauth-scopes`): by
         # default those manifest.yml asks for. A test may take some away.
-        self.bot_scopes: list[str] = [
-            "commands",
-            "chat:write",
-            "chat:write.public",
-            "im:write",
-            "users:read",
-            "channels:read",
-            "groups:read",
-            "mpim:read",
-            "im:read",
-        ]
+        self.bot_scopes: list[str] = list(BOT_SCOPES)
         self.calls: list[ApiCall] = []
         self.users: dict[str, SlackUser] = {}
         self.channels: dict[str, SlackChannel] = {}
