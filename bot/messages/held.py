@@ -56,39 +56,36 @@ def _confirm_name(h: HeldUpload) -> str:
     return "\u201c" + clip(title, 120) + "\u201d" if title else "this video"
 
 
+def _held_button(
+    h: HeldUpload, label: str, action: str, style: str, asks: str, says: str, yes: str, no: str
+) -> dict:
+    """One of a held upload's two buttons, with its confirm dialog (same colour as it)."""
+    text = MarkdownTextObject(text=says, verbatim=True)
+    confirm = ConfirmObject(title=asks, text=text, confirm=yes, deny=no, style=style)
+    return button(label, action, value=h.upload_key, style=style, confirm=confirm)
+
+
 def held_buttons(h: HeldUpload) -> dict:
-    cancel = button(
+    name = _confirm_name(h)
+    cancel = _held_button(
+        h,
         "Cancel",
         CANCEL_HELD_ACTION,
-        value=h.upload_key,
-        style="danger",
-        confirm=ConfirmObject(
-            title="Cancel this upload?",
-            text=MarkdownTextObject(
-                text=f"{_confirm_name(h)} will not be sent to TikTok. This can't be undone.",
-                verbatim=True,
-            ),
-            confirm="Cancel upload",
-            deny="Keep it",
-            style="danger",
-        ),
+        "danger",
+        "Cancel this upload?",
+        f"{name} will not be sent to TikTok. This can't be undone.",
+        "Cancel upload",
+        "Keep it",
     )
-    start = button(
+    start = _held_button(
+        h,
         "Start now",
         START_HELD_ACTION,
-        value=h.upload_key,
-        style="primary",
-        confirm=ConfirmObject(
-            title="Start it now?",
-            text=MarkdownTextObject(
-                text=f"TikTok starts fetching {_confirm_name(h)} at once; after that a cancel "
-                "is only best effort.",
-                verbatim=True,
-            ),
-            confirm="Start now",
-            deny="Not yet",
-            style="primary",
-        ),
+        "primary",
+        "Start it now?",
+        f"TikTok starts fetching {name} at once; after that a cancel is only best effort.",
+        "Start now",
+        "Not yet",
     )
     return ActionsBlock(elements=[cancel, start]).to_dict()
 
@@ -158,8 +155,10 @@ def when_line(h: HeldUpload) -> str:
             "Nothing was sent to TikTok; Start now or Cancel."
         )
     if h.state == "retry":
-        reason = AGAIN_REASONS.get(h.code, f"TikTok answered {code(h.code)}")
-        return f"Not started: {reason}. Nothing was posted; Start now to try again, or Cancel."
+        return (
+            f"Not started: {again_reason(h)}. Nothing was posted; Start now to try again, "
+            "or Cancel."
+        )
     privacy = privacy_words(str(h.post.get("privacy_level") or ""))
     return (
         f"Goes to TikTok as {_who(h)} {when(h.starts_at, relative=True)}, {privacy}. "
@@ -242,9 +241,12 @@ AGAIN_REASONS = {
 }
 
 
+def again_reason(h: HeldUpload) -> str:
+    return AGAIN_REASONS.get(h.code, f"TikTok answered {code(h.code)}")
+
+
 def retry_headline(h: HeldUpload) -> str:
-    reason = AGAIN_REASONS.get(h.code, f"TikTok answered {code(h.code)}")
-    return f"{held_name(h)} was not started: {reason}."
+    return f"{held_name(h)} was not started: {again_reason(h)}."
 
 
 def retry_detail(h: HeldUpload) -> str:
