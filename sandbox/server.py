@@ -452,6 +452,11 @@ class Sandbox:
     ) -> dict[str, Any]:
         person = self.person(user_id)
         url = self._response_url(person.user_id, channel)
+        status = await self._send_command(person, text, url, channel)
+        return {"status": status, "answered": await self._answer_at(url, wait)}
+
+    async def _send_command(self, person: Person, text: str, url: str, channel: str) -> int:
+        """`/tiktok-cancel <text>` typed by `person`, signed as Slack would; the HTTP status."""
         body = slash_command_body(
             escape_mentions(text),
             response_url=url,
@@ -460,8 +465,7 @@ class Sandbox:
             team_id=self.slack.team_id,
             channel_id=channel,
         )
-        status = await self._post_to_bot(body)
-        return {"status": status, "answered": await self._answer_at(url, wait)}
+        return await self._post_to_bot(body)
 
     async def click(
         self,
@@ -634,15 +638,7 @@ class Sandbox:
     async def _quiet_command(self, person: Person, text: str) -> dict[str, Any]:
         """A signed slash command whose answer no one on the page sees; returns the answer."""
         url = self.slack.new_response_url()
-        body = slash_command_body(
-            escape_mentions(text),
-            response_url=url,
-            user_id=person.user_id,
-            user_name=person.name,
-            team_id=self.slack.team_id,
-            channel_id=CHANNEL,
-        )
-        await self._post_to_bot(body)
+        await self._send_command(person, text, url, CHANNEL)
         if not await self._answer_at(url, ANSWER_WAIT_S * 2):
             raise BadRequest(f"the bot did not answer /tiktok-cancel {text}", 502)
         return self.slack.responses[url][-1]
