@@ -308,10 +308,7 @@ class HeldUploads:
             after = await self._finish(
                 h, state="unknown", code=code, http_status=result.http_status, log_id=result.log_id
             )
-            await self.slack.update(after.channel, after.ts, held_messages.held_message(after))
-            await self.slack.post(
-                after.channel, held_messages.unknown_reply(after), thread_ts=after.ts
-            )
+            await self._show(after, held_messages.unknown_reply(after))
             return after
         return await self._not_started(h, result)
 
@@ -380,13 +377,12 @@ class HeldUploads:
             log_id=result.log_id,
         )
         admins = sorted(self.admins.admin_users)
-        await self.slack.update(after.channel, after.ts, held_messages.held_message(after, admins))
         reply = (
             held_messages.retry_reply(after)
             if again
             else held_messages.refused_reply(after, admins)
         )
-        await self.slack.post(after.channel, reply, thread_ts=after.ts)
+        await self._show(after, reply, admins)
         return after
 
     async def _started(self, h: HeldUpload, result: ApiResult, publish_id: str) -> HeldUpload:
@@ -465,11 +461,13 @@ class HeldUploads:
             account_kind="team",
         )
         await self.store.run(audit.record, entry, audit.AuditFinish(outcome="held_back"))
-        await self.slack.update(after.channel, after.ts, held_messages.held_message(after))
-        await self.slack.post(
-            after.channel, held_messages.cancelled_reply(after), thread_ts=after.ts
-        )
+        await self._show(after, held_messages.cancelled_reply(after))
         return after
+
+    async def _show(self, h: HeldUpload, reply: messages.Message, admins=()) -> None:
+        """The channel message as `h` now stands, and `reply` in its thread."""
+        await self.slack.update(h.channel, h.ts, held_messages.held_message(h, admins=admins))
+        await self.slack.post(h.channel, reply, thread_ts=h.ts)
 
     # -- the schedule -------------------------------------------------------------------
 
@@ -482,10 +480,7 @@ class HeldUploads:
                 store_held.move, h.upload_key, ("starting",), state="unknown", code="interrupted"
             )
             if after is not None:
-                await self.slack.update(after.channel, after.ts, held_messages.held_message(after))
-                await self.slack.post(
-                    after.channel, held_messages.unknown_reply(after), thread_ts=after.ts
-                )
+                await self._show(after, held_messages.unknown_reply(after))
         for h in await self.store.run(store_held.due, now):
             late = now - h.starts_at
             if late > max(h.hold_s, MISSED_GRACE_S):
@@ -494,12 +489,7 @@ class HeldUploads:
                 )
                 if asked is not None:
                     taken += 1
-                    await self.slack.update(
-                        asked.channel, asked.ts, held_messages.held_message(asked)
-                    )
-                    await self.slack.post(
-                        asked.channel, held_messages.asking_reply(asked), thread_ts=asked.ts
-                    )
+                    await self._show(asked, held_messages.asking_reply(asked))
                 continue
             if await self.start(h.upload_key) is not None:
                 taken += 1
