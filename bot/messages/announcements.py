@@ -46,7 +46,7 @@ def _headline(a: Announcement, code_: str, verb: str = "check", name: str = "thi
 def unfollowed_note(a: Announcement) -> str:
     return (
         f"TikTok hadn't said how it ended {GIVE_UP_WORDS}, so we stopped checking; "
-        f"`{CMD} status {escape(a.publish_id).replace('`', chr(39))}` checks now."
+        f"{code(f'{CMD} status {a.publish_id}')} checks now."
     )
 
 
