@@ -235,7 +235,9 @@ class AnnouncementService:
 
     async def after_cancel(self, outcome: Outcome) -> None:
         """Thread the attempt under its announcement and update it; else the audit channel."""
-        if outcome.code == "in_flight":
+        if outcome.code == "in_flight" or messages.is_personal(outcome.code):
+            # Nothing reached TikTok and nothing changed about the upload: the person was
+            # answered and the attempt is in the audit log; the channel hears nothing.
             return
         if not outcome.announced:
             await self.slack.post_audit(outcome)
@@ -248,8 +250,8 @@ class AnnouncementService:
             await self._record_attempt(a, outcome)
 
     async def _record_attempt(self, a: Announcement, outcome: Outcome) -> None:
-        if messages.is_personal(outcome.code) or outcome.code in ANSWERED_FROM_RECORD:
-            # About the person, or nothing new about the upload: a thread reply only.
+        if outcome.code in ANSWERED_FROM_RECORD:
+            # Nothing new about the upload: a thread reply only.
             await self.slack.post(a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
             return
         changes: dict[str, Any] = {

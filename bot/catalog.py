@@ -25,9 +25,14 @@ FIELDS = frozenset(
         "running_on_check",
         "running_on_check_note",
         "next",
+        "next_on_check",
         "next_on_start",
+        "next_on_link",
+        "headline_on_cancel",
     }
 )
+# What a person asked for when the outcome came: the next step is written for that request.
+REQUESTS = ("cancel", "check", "start", "link")
 CHECK_FAILED_NOTE = "we couldn't find out from TikTok just now"
 
 
@@ -52,13 +57,48 @@ class Explanation:
     next_step: str  # an action the reader can take now
     running_on_check: Running = Running.UNKNOWN  # after a status check ended this way
     running_on_check_note: str = ""
-    next_on_start: str = ""  # after a held upload's start ended this way; "" = see messages.held
+    next_on_check: str = ""  # after a status check ended this way; "" = `next_step`
+    next_on_start: str = ""  # after a held upload's start ended this way
+    next_on_link: str = ""  # after linking an account ended this way
+    headline_on_cancel: str = ""  # a start-only code answering a cancel or a status check
 
     def still_running(self, verb: str) -> tuple[Running, str]:
         """The "Still running" value and note for what was asked: "cancel" or "check"."""
         if verb == "check":
             return self.running_on_check, self.running_on_check_note
         return self.running, self.running_note
+
+    def headline_for(self, request: str) -> str:
+        """The headline for what was asked (one of REQUESTS)."""
+        if request in ("cancel", "check") and self.headline_on_cancel:
+            return self.headline_on_cancel
+        return self.headline
+
+    def next_for(self, request: str) -> str:
+        """The next step for what was asked (one of REQUESTS), so it never hands someone a
+        command for another kind of request: no cancel after a status check, no command for an
+        upload that has no publish_id after a held start, no upload at all after linking."""
+        if request == "check":
+            return self.next_on_check or self.next_step
+        if request == "start":
+            return self.next_on_start or _unless_commands(self.next_step, DEFAULTS["start"])
+        if request == "link":
+            return self.next_on_link or _unless_upload(self.next_step, DEFAULTS["link"])
+        return self.next_step
+
+
+def _unless_commands(step: str, default: str) -> str:
+    """`step`, unless it names a command or an upload id (a held upload has neither)."""
+    return default if any(p in step for p in ("{cmd}", "{id}", "{support}")) else step
+
+
+def _unless_upload(step: str, default: str) -> str:
+    """`step`, unless it names an upload (linking is about no upload)."""
+    return default if any(p in step for p in ("{id}", "{upload}", "{support}")) else step
+
+
+# A bare cancel command in a next step: `/tiktok-cancel <publish_id>`.
+BARE_CANCEL = "`{cmd} {id}`"
 
 
 class CatalogError(ValueError):
@@ -85,7 +125,7 @@ def _entry(code: str, raw: dict) -> Explanation:
         on_check, on_check_note = Running.NONE, ""
     else:  # the check itself failed, so we know nothing about the upload
         on_check, on_check_note = Running.UNKNOWN, CHECK_FAILED_NOTE
-    return Explanation(
+    entry = Explanation(
         code=code,
         kind=raw["kind"],
         headline=raw["headline"],
@@ -95,13 +135,41 @@ def _entry(code: str, raw: dict) -> Explanation:
         next_step=raw["next"],
         running_on_check=on_check,
         running_on_check_note=on_check_note,
+        next_on_check=raw.get("next_on_check", ""),
         next_on_start=raw.get("next_on_start", ""),
+        next_on_link=raw.get("next_on_link", ""),
+        headline_on_cancel=raw.get("headline_on_cancel", ""),
     )
+    _check_next_steps(entry)
+    return entry
+
+
+def _check_next_steps(entry: Explanation) -> None:
+    """A status check whose answer is not TikTok's word on the upload never hands over a
+    cancel command as the thing to try; a held start names no command; linking no upload."""
+    code = entry.code
+    if entry.kind not in ("status", "fail_reason") and BARE_CANCEL in entry.next_for("check"):
+        raise CatalogError(f"{code}: the next step after a status check names a cancel")
+    if entry.next_on_start and (
+        "{id}" in entry.next_on_start or "{support}" in entry.next_on_start
+    ):
+        raise CatalogError(f"{code}: next_on_start names an upload id (a held upload has none)")
+    if entry.next_on_link and ("{id}" in entry.next_on_link or "{support}" in entry.next_on_link):
+        raise CatalogError(f"{code}: next_on_link names an upload (linking is about none)")
+
+
+DEFAULTS: dict[str, str] = {}  # the file's top-level `default_next_on_*` steps, by request
 
 
 def load(text: str) -> dict[str, Explanation]:
-    """Parse and check a catalog file's text."""
-    return {code: _entry(code, raw) for code, raw in tomllib.loads(text).items()}
+    """Parse and check a catalog file's text: top-level defaults, then one table per code."""
+    raw = tomllib.loads(text)
+    for request in ("start", "link"):
+        step = raw.pop(f"default_next_on_{request}", None)
+        if not isinstance(step, str) or not step:
+            raise CatalogError(f"default_next_on_{request} is missing")
+        DEFAULTS[request] = step
+    return {code: _entry(code, fields) for code, fields in raw.items()}
 
 
 CATALOG_FILE = "catalog.toml"

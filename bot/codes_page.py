@@ -60,7 +60,16 @@ def _entry(code: str, entry: Explanation) -> str:
     if _answers_a_check(code, entry):
         on_check = _running(entry.running_on_check, entry.running_on_check_note, check)
         lines.append(f"- Still running, after a status check: {on_check}")
-    lines.append(f"- Next: {words.fill(entry.next_step)}")
+    if entry.headline_on_cancel:
+        lines.append(f"- Answering a cancel instead: {words.fill(entry.headline_on_cancel)}")
+    if entry.kind == "oauth":
+        lines.append(f"- Next: {words.fill(entry.next_for('link'))}")
+    elif entry.kind in ("status", "fail_reason"):
+        lines.append(f"- Next: {words.fill(entry.next_step)}")
+    else:
+        lines.append(f"- Next, after a cancel: {words.fill(entry.next_step)}")
+    if _answers_a_check(code, entry) and entry.next_for("check") != entry.next_step:
+        lines.append(f"- Next, after a status check: {check.fill(entry.next_for('check'))}")
     if entry.next_on_start:
         lines.append(f"- Next, after a held upload's start: {words.fill(entry.next_on_start)}")
     lines.append("")

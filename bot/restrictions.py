@@ -43,9 +43,7 @@ def broken_rules(video: dict) -> list[str]:
     problems: list[str] = []
     fmt = video.get("format")
     if isinstance(fmt, str) and fmt and _norm(fmt) not in FORMATS:
-        problems.append(
-            f"Format {fmt}: TikTok takes only MP4, WebM or MOV, so it will fail this upload."
-        )
+        problems.append(f"Format {fmt}: TikTok takes only MP4, WebM or MOV.")
     codec = video.get("codec")
     if isinstance(codec, str) and codec and _norm(codec) not in CODECS:
         problems.append(f"Codec {codec}: TikTok takes only H.264, H.265, VP8 or VP9.")

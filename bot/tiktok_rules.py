@@ -7,7 +7,7 @@ being sent in pieces) offers no Cancel button, nor does one TikTok is already st
 
 from __future__ import annotations
 
-from bot.catalog import Running, explain
+from bot.catalog import Running, explain, is_known
 from storage.announcements import Announcement
 
 STATUS_VALUES = frozenset(
@@ -44,6 +44,15 @@ def shows_cancel_button(a: Announcement) -> bool:
     return not a.last_code or retry_makes_sense(a.last_code)
 
 
+FAILED_FOR_UNKNOWN_REASON = "failed_for_unknown_reason"
+
+
+def failure_code(fail_reason: str) -> str:
+    """The catalog code that explains a FAILED upload with this reason: the reason itself, or
+    the entry that names a reason we don't know yet (never "TikTok gave no reason")."""
+    return fail_reason if is_known(fail_reason) else FAILED_FOR_UNKNOWN_REASON
+
+
 def ending_code(status: str, fail_reason: str = "", cancel_by: str = "") -> str:
     """The catalog code that explains where a final upload ended up.
 
@@ -51,7 +60,7 @@ def ending_code(status: str, fail_reason: str = "", cancel_by: str = "") -> str:
     would try is the cancel that didn't make it, said as such.
     """
     if status == "FAILED" and fail_reason:
-        return fail_reason
+        return failure_code(fail_reason)
     if cancel_by and status == "PUBLISH_COMPLETE":
         return "posted_despite_cancel"
     if cancel_by and status == "SEND_TO_USER_INBOX":

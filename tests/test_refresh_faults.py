@@ -25,7 +25,9 @@ ADMIN = "UADMIN"
 
 # What a person reads when TikTok had trouble renewing (their link is kept).
 UNAVAILABLE = "TikTok is having trouble renewing our access to Brand Social."
-MISCONFIGURED = "TikTok refused this bot's own app key when we renewed our access to"
+MISCONFIGURED = (
+    "TikTok didn't accept this bot's own TikTok app settings when we renewed our access to"
+)
 STILL_RUNNING_YES = (
     "*Still running:* yes \u2014 nothing was sent to TikTok, so it carries on unless TikTok has "
     "already finished it"

@@ -49,7 +49,6 @@ from bot.messages.linking import (
     whoami_message,
 )
 from bot.messages.outcomes import (
-    NOT_SENT,
     audit_entry,
     context_line,
     explain_message,
@@ -76,7 +75,6 @@ __all__ = [
     "DISCONNECT_ACTION",
     "HELP_TEXT",
     "LINKING_NOT_CONFIGURED",
-    "NOT_SENT",
     "PROBLEMS",
     "RETRY_ACTION",
     "RETRY_KEY_ACTION",

@@ -26,7 +26,12 @@ from bot.messages.blocks import (
 )
 from bot.messages.held import held_rows
 from bot.messages.outcomes import CONFIRM_HERE, Words, explanation_blocks, mention
-from bot.tiktok_rules import ending_code, shows_cancel_button
+from bot.tiktok_rules import (
+    FAILED_FOR_UNKNOWN_REASON,
+    ending_code,
+    failure_code,
+    shows_cancel_button,
+)
 from storage.announcements import GIVE_UP_AFTER_S, Announcement
 from storage.held import HeldUpload
 
@@ -40,7 +45,9 @@ def _words(a: Announcement, code_: str, verb: str = "check", name: str = "this u
 
 
 def _headline(a: Announcement, code_: str, verb: str = "check", name: str = "this upload") -> str:
-    return _words(a, code_, verb, name).fill(explain(code_).headline)
+    """The catalog's headline for `code_` (a fail reason: its entry, naming one we don't know)."""
+    entry = explain(failure_code(code_) if code_ == a.fail_reason else code_)
+    return _words(a, code_, verb, name).fill(entry.headline_for(verb))
 
 
 def unfollowed_note(a: Announcement) -> str:
@@ -109,7 +116,7 @@ def last_attempt_line(a: Announcement) -> str:
         code=a.last_code,
         name="this upload",
     )
-    headline = words.fill(explain(a.last_code).headline)
+    headline = words.fill(explain(a.last_code).headline_for("cancel"))
     return f"Last cancel attempt by {who} {when(a.last_at)}: {headline}"
 
 
@@ -144,7 +151,7 @@ def final_state_message(a: Announcement) -> Message:
         a.title,
         "check",
         a.account,
-        code=shown,
+        code=a.fail_reason if shown == FAILED_FOR_UNKNOWN_REASON else shown,
         confirm=CONFIRM_HERE,
         by=mention(a.cancel_by),
     )
@@ -153,8 +160,21 @@ def final_state_message(a: Announcement) -> Message:
         verb = "confirmed it" if shown == "publish_cancelled" else "ended it this way"
         confirmed = f"; TikTok {verb} {when(a.final_at)}" if a.final_at else ""
         blocks.insert(1, section(f"{asked_at(a)}{confirmed}."))
-    blocks.append(context(f"Upload {code(a.publish_id)}", f"TikTok status: {code(a.status)}"))
+    blocks.append(context(f"Upload {code(a.publish_id)}", tiktok_status_note(a)))
     return message(headline, blocks)
+
+
+def tiktok_status_note(a: Announcement) -> str:
+    """TikTok's own status value, in the small print; a cancel reads as FAILED there, so say
+    that this is how TikTok reports one."""
+    if a.status == "FAILED" and a.fail_reason == "publish_cancelled":
+        return (
+            f"TikTok status: {code(a.status)}, reason {code(a.fail_reason)} "
+            "(how TikTok reports a cancelled upload)"
+        )
+    if a.status == "FAILED" and a.fail_reason:
+        return f"TikTok status: {code(a.status)}, reason {code(a.fail_reason)}"
+    return f"TikTok status: {code(a.status)}"
 
 
 def state_line(a: Announcement) -> str:
@@ -233,7 +253,12 @@ def list_message(
 
     def announced_ago(a: Announcement) -> str:
         age_min = max(0, int((now - a.created_at) // 60))
-        age = f"{age_min} min ago" if age_min < 120 else f"{age_min // 60} h ago"
+        if age_min < 1:
+            age = "just now"
+        elif age_min < 120:
+            age = f"{age_min} min ago"
+        else:
+            age = f"{age_min // 60} h ago"
         return f" \u2014 announced {age}"
 
     room = LIST_BLOCKS - (1 if hidden_unknown else 0)

@@ -75,7 +75,7 @@ def _audit_line(row: dict) -> str:
             code=outcome,
             name="it",
         )
-        result = words.fill(explain(outcome).headline)
+        result = words.fill(explain(outcome).headline_for("cancel"))
     else:
         result = RESULT_WORDS.get(outcome, "it didn't work")
     subject = f" {code(row['publish_id'])}" if row.get("publish_id") else ""

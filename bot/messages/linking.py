@@ -36,8 +36,9 @@ def connect_message(url: str) -> Message:
         return message(LINKING_NOT_CONFIGURED, [section(LINKING_NOT_CONFIGURED)])
     text = (
         "*Link your TikTok account* so you can cancel uploads from Slack.\n"
-        "The button opens TikTok's own consent page; the link it makes is yours alone "
-        "and works for 10 minutes."
+        "The button works once, for 10 minutes, and opens TikTok's own consent page. The "
+        "link it makes is yours alone and lasts until you disconnect it or TikTok stops "
+        f"renewing it (`{CMD} whoami` shows when)."
     )
     blocks = [section(text), ActionsBlock(elements=[connect_button(url)]).to_dict()]
     return message("Link your TikTok account", blocks)

@@ -29,10 +29,11 @@ from bot.messages.blocks import (
     when,
 )
 from bot.outcome import Outcome
-from bot.tiktok_rules import ending_code
+from bot.tiktok_rules import ending_code, failure_code
 
 SAMPLE_ID = "v_pub_url~v2.123456789"
-SAMPLE_ACCOUNT = "brand"  # what `explain` shows where a message names a team account
+# What `explain` shows where a message names an account: a placeholder, never a real name.
+SAMPLE_ACCOUNT = "<account>"
 # "Still running: stopping" — where the person will hear how it ended ({confirm}).
 CONFIRM_HERE = "we'll confirm here when TikTok does"
 CONFIRM_ON_ANNOUNCEMENT = "we'll confirm on the announcement and in its thread when TikTok does"
@@ -44,7 +45,7 @@ class Words:
 
     publish_id: str = SAMPLE_ID
     title: str = ""
-    verb: str = "cancel"  # "cancel" or "check"
+    verb: str = "cancel"  # what was asked: "cancel", "check", "start" or "link"
     account: str = ""
     admins: tuple[str, ...] | frozenset[str] = ()
     log_id: str = ""
@@ -100,12 +101,12 @@ def running_line(entry: Explanation, words: Words) -> str:
 def explanation_blocks(entry: Explanation, words: Words) -> tuple[str, list[dict]]:
     """The headline (plain fallback text) and the sections of an explained outcome."""
     words = words if is_known(entry.code) else _with_code(words, entry.code)
-    headline = words.fill(entry.headline)
+    headline = words.fill(entry.headline_for(words.verb))
     blocks = [section(f"*{headline}*\n{words.fill(entry.what)}")]
     running = running_line(entry, words)
     if running:
         blocks.append(section(running))
-    blocks.append(section("*Next:* " + words.fill(entry.next_step)))
+    blocks.append(section("*Next:* " + words.fill(entry.next_for(words.verb))))
     return headline, blocks
 
 
@@ -128,13 +129,12 @@ def context_line(outcome: Outcome) -> dict:
 def _entry_for(outcome: Outcome) -> tuple[Explanation, str]:
     """The catalog entry that explains `outcome`, and the code shown for an unknown one.
 
-    A FAILED status is explained by its fail reason alone: one headline, one explanation.
+    A FAILED status is explained by its fail reason alone: one headline, one explanation
+    (a reason we don't know is named in it, once).
     """
     reason = outcome.data.get("fail_reason") if outcome.action == "status" else None
     if outcome.code == "FAILED" and isinstance(reason, str) and reason:
-        if is_known(reason):
-            return explain(reason), reason
-        return explain("FAILED"), reason
+        return explain(failure_code(reason)), reason
     return explain(outcome.code), outcome.code
 
 
@@ -142,12 +142,10 @@ def _status_details(outcome: Outcome, shown_code: str) -> list[dict]:
     if outcome.action != "status" or not outcome.data:
         return []
     blocks = []
-    if outcome.code == "FAILED" and shown_code != "FAILED":
-        if not is_known(shown_code):
-            blocks.append(
-                section(f"TikTok gave the reason {code(shown_code)}, which we don't know yet.")
-            )
+    if outcome.code == "FAILED" and shown_code != "FAILED" and is_known(shown_code):
         blocks.append(context(f"TikTok status: `FAILED`, reason {code(shown_code)}"))
+    elif outcome.code == "FAILED":  # a reason we don't know is named once, in the explanation
+        blocks.append(context("TikTok status: `FAILED`"))
     fetched = outcome.data.get("downloaded_bytes")
     if isinstance(fetched, int) and fetched > 0 and outcome.code == "PROCESSING_DOWNLOAD":
         blocks.append(context(f"TikTok has fetched {fetched / 1_000_000:.1f} MB so far."))
@@ -210,38 +208,33 @@ def outcome_message(outcome: Outcome, admins=()) -> Message:
     return message(headline, blocks)
 
 
-# Why nothing reached TikTok, said about someone (the catalog speaks *to* the person).
-NOT_SENT = {
-    "not_linked": "they have no linked TikTok account yet",
-    "link_expired": "their TikTok link had stopped working",
-    "link_unreadable": "their TikTok link needs to be made again",
-    "not_granted": "they haven't been given the team account {account}",
-    "no_such_account": "there is no team account {account}",
-    "team_link_expired": "the team account {account} needs to be linked again",
-}
+# Outcomes about the person, where nothing reached TikTok (no link, no grant): answered to
+# them and kept in the audit log, never posted in a channel.
+PERSONAL_CODES = frozenset(
+    {
+        "not_linked",
+        "link_expired",
+        "link_unreadable",
+        "not_granted",
+        "no_such_account",
+        "team_link_expired",
+    }
+)
 
 
 def is_personal(code_: str) -> bool:
     """An outcome about the person (no TikTok call), not about the upload."""
-    return code_ in NOT_SENT
+    return code_ in PERSONAL_CODES
 
 
 def audit_entry(outcome: Outcome) -> Message:
     """The public audit line for one attempt (audit channel or the upload's thread)."""
     entry = explain(outcome.code)
     words = outcome_words(outcome, confirm=CONFIRM_HERE if outcome.announced else "")
-    headline = words.fill(entry.headline)
+    headline = words.fill(entry.headline_for(words.verb))
     source = "a button" if outcome.actor.source == "button" else CMD
     text = f"<@{outcome.actor.user_id}> asked to cancel via {escape(source)}: {headline}"
     fallback = f"Cancel attempt: {headline}"
-    if is_personal(outcome.code):
-        why = NOT_SENT[outcome.code].format(account=code(outcome.account or "-"))
-        name = upload_name(outcome.publish_id, outcome.title)
-        text = (
-            f"<@{outcome.actor.user_id}> asked to cancel {name} via {escape(source)}, "
-            f"but nothing was sent to TikTok: {why}."
-        )
-        fallback = f"Cancel attempt: nothing was sent to TikTok, {why}"
     if outcome.reason:
         text += f"\n*Reason given:* {escape(outcome.reason)}"
     blocks = [section(text)]
@@ -252,9 +245,14 @@ def audit_entry(outcome: Outcome) -> Message:
     return message(fallback, blocks)
 
 
+# `explain` shows a code as an answer to the request that gives it.
+EXPLAINED_AS = {"start": "start", "oauth": "link"}
+
+
 def explain_message(requested: str, admins=()) -> Message:
     entry = explain(requested)
-    words = Words(account=SAMPLE_ACCOUNT, admins=tuple(admins), code=requested)
+    request = EXPLAINED_AS.get(entry.kind, "cancel")
+    words = Words(account=SAMPLE_ACCOUNT, admins=tuple(admins), code=requested, verb=request)
     headline, blocks = explanation_blocks(entry, words)
     intro = f"*What {code(requested)} means* (shown for an example upload):"
     if not is_known(entry.code):

@@ -29,7 +29,8 @@ def team_connect_message(account: str, url: str) -> Message:
     text = (
         f"*Link a TikTok account as the team account {code(account)}.*\n"
         "The button opens TikTok's consent page: sign in there as the shared account "
-        "(not your own). The link works once, for 10 minutes. Linking again replaces the "
+        "(not your own). The button works once, for 10 minutes; the link it makes lasts until "
+        "an admin removes it or TikTok stops renewing it. Linking again replaces the "
         "account's access."
     )
     blocks = [section(text), ActionsBlock(elements=[connect_button(url)]).to_dict()]
