@@ -304,7 +304,8 @@ async def test_explain_oauth_error(h):
     text = text_of(await h.command("explain invalid_grant"))
     assert "*Next:*" in text
     assert "Still running" not in text, "linking involves no upload"
-    assert "TikTok no longer accepts this link" in text
+    assert "TikTok couldn't complete the sign-in, so your account wasn't linked." in text
+    assert "example upload" not in text
 
 
 async def test_explain_unknown_code_uses_the_fallback(h):

@@ -254,7 +254,8 @@ def explain_message(requested: str, admins=()) -> Message:
     request = EXPLAINED_AS.get(entry.kind, "cancel")
     words = Words(account=SAMPLE_ACCOUNT, admins=tuple(admins), code=requested, verb=request)
     headline, blocks = explanation_blocks(entry, words)
-    intro = f"*What {code(requested)} means* (shown for an example upload):"
+    example = " (shown for an example upload)" if request != "link" else ""
+    intro = f"*What {code(requested)} means*{example}:"
     if not is_known(entry.code):
         intro = (
             f"{code(requested)} isn't a code we know yet. This is what we say when TikTok "
