@@ -28,6 +28,23 @@ from storage.schema import metadata
 pytest.register_assert_rewrite("tests.pg")
 pytest_plugins = ["tests.pg"]
 from tests import pg  # noqa: E402  (after the rewrite hook, as pytest_plugins wants)
+from tests.fuzz import counting  # noqa: E402
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    terminalreporter.write_line(f"hypothesis cases run: {counting.CASES['run']}")
+
+
+def pytest_sessionfinish(session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller prints the total
+        counting.hand_over(workeroutput)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    counting.add_worker_count(getattr(node, "workeroutput", {}))
+
 
 REDIRECT_URI = "https://bot.example.com/tiktok/oauth/callback"
 NOTIFY = "notify-secret-token"  # NOTIFY_TOKEN in tests that announce uploads

@@ -45,20 +45,10 @@ UNLINKED = "U2"
 SEEDED = [f"v_pub_url~v2.{n}" for n in range(900001, 900006)]  # announced, cancellable
 SEEDED_HELD = [f"held-{n}" for n in range(1, 4)]  # held uploads (POST /uploads), a day's window
 
-CASES = {"run": 0}
-
 
 def examples(n: int) -> int:
     """`n` cases in the ci profile, more in deeper ones."""
     return n * SCALE.get(PROFILE, 1)
-
-
-def count_case() -> None:
-    CASES["run"] += 1
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    terminalreporter.write_line(f"hypothesis cases run: {CASES['run']}")
 
 
 class LiveBot:

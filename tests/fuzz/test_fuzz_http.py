@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from tests.conftest import NOTIFY, state_of
-from tests.fuzz.conftest import SEEDED, count_case, examples
+from tests.fuzz.conftest import SEEDED, examples
+from tests.fuzz.counting import count_case
 from tests.fuzz.strategies import (
     RAW_BODIES,
     hostile_text,

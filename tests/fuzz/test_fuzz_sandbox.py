@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from sandbox.server import Sandbox
 from tests.fuzz.blockkit import problems_in
-from tests.fuzz.conftest import count_case, examples
+from tests.fuzz.conftest import examples
+from tests.fuzz.counting import count_case
 from tests.fuzz.strategies import (
     NUMBERS,
     RAW_BODIES,

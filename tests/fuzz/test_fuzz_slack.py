@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sandbox.fakes.slack_requests import block_actions_payload, slash_command_body
-from tests.fuzz.conftest import ADMIN, LINKED, UNLINKED, count_case, examples
+from tests.fuzz.conftest import ADMIN, LINKED, UNLINKED, examples
+from tests.fuzz.counting import count_case
 from tests.fuzz.strategies import (
     action_ids,
     button_values,
