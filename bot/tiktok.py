@@ -75,6 +75,11 @@ CancelResult = ApiResult
 # Codes that leave it unknown whether TikTok acted on the request (no answer, a garbled one,
 # TikTok's own failure).
 UNKNOWN_OUTCOME_CODES = frozenset({TIMEOUT, BAD_RESPONSE, SERVER_ERROR, "internal_error"})
+# Codes that say this try did nothing, or that there is nothing left to do: after an earlier
+# try with an unknown outcome they would hide that it may have acted.
+REFUSED_WITHOUT_ACTING = frozenset(
+    {"rate_limit_exceeded", CONNECTION_FAILED, "publish_not_cancellable"}
+)
 
 
 def outcome_unknown(result: ApiResult) -> bool:
@@ -293,11 +298,14 @@ async def with_retries(
 ) -> tuple[ApiResult, int]:
     """Run `call()` until it is not retryable, attempts run out, or the deadline would pass.
 
-    Backoff doubles from `base_delay`. Returns the last result and how many calls were made.
+    Backoff doubles from `base_delay`. Returns the last result and how many calls were made,
+    except that a refusal after a try whose outcome is unknown (TikTok's own error) is not the
+    whole story: that earlier try may have acted, so its result is returned instead.
     """
     result: ApiResult = await call()
     made = 1
     delay = base_delay
+    maybe_acted = result if result.code in UNKNOWN_OUTCOME_CODES else None
     while result.retryable and made < attempts:
         if deadline is not None and time.monotonic() + delay >= deadline:
             break
@@ -305,4 +313,8 @@ async def with_retries(
         delay *= 2
         result = await call()
         made += 1
+        if maybe_acted is None and result.code in UNKNOWN_OUTCOME_CODES:
+            maybe_acted = result
+    if maybe_acted is not None and result.code in REFUSED_WITHOUT_ACTING:
+        return maybe_acted, made
     return result, made
