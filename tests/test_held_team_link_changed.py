@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from sandbox.fakes.server import Reply
 from tests.announcing import thread_posts, updates
 from tests.conftest import buttons, db_execute, text_of
+from tests.test_app_home import open_home, view_text
 from tests.test_held_uploads import (
     ADMIN,
     BOB,
@@ -103,6 +104,8 @@ async def test_relinked_to_another_tiktok_account_it_never_starts(h):
     assert calls_since(h, before) == [] and len(starts(h)) == 1
     listed = text_of(await h.command("list", user_id=ADMIN))
     assert "Spring teaser" not in listed  # not offered to start any more
+    home = view_text(await open_home(h, ADMIN))  # the admin's own trail says it too
+    assert "not sent to TikTok: the team account was linked to another TikTok account" in home
 
 
 async def test_the_schedule_finds_the_account_changed_too(h):
