@@ -176,10 +176,12 @@ def build_bolt(services: Services, authorize: CachedAuthorize) -> AsyncApp:
 
 
 class Bot:
-    """The running bot. `await start()` serves; `await stop()` drains in-flight work first."""
+    """The running bot. `await start()` serves; `await stop()` drains in-flight work first.
+    `middlewares` run before the bot's own on its HTTP server (the sandbox checks Host)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, middlewares=()):
         self.settings = settings
+        self.middlewares = tuple(middlewares)
         self.services: Services | None = None
         self.bolt: AsyncApp | None = None
         self.port: int | None = None
@@ -203,7 +205,8 @@ class Bot:
         if services.parked_prune is not None:
             services.parked_prune.start()
         web_app = web.Application(
-            client_max_size=MAX_BODY_BYTES + 1, middlewares=[body_guard(settings.body_timeout)]
+            client_max_size=MAX_BODY_BYTES + 1,
+            middlewares=[*self.middlewares, body_guard(settings.body_timeout)],
         )
         add_routes(web_app, services, None if settings.socket_mode else self.bolt)
         self._runner = web.AppRunner(
