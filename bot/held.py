@@ -158,6 +158,18 @@ def _answer(h: HeldUpload) -> dict[str, Any]:
     return {"upload_key": h.upload_key, "channel": h.channel, "ts": h.ts, "starts_at": h.starts_at}
 
 
+def status_answer(h: HeldUpload) -> dict[str, Any]:
+    """What `GET /uploads/<upload_key>` tells the pipeline: the state, and what it needs."""
+    answer: dict[str, Any] = {**_answer(h), "state": h.state}
+    if h.publish_id:
+        answer["publish_id"] = h.publish_id
+    if h.code and h.state != "started":
+        answer["code"] = h.code
+    if h.state == ACCOUNT_CHANGED:
+        answer["reason"] = held_messages.account_changed_reason(h)
+    return answer
+
+
 class HeldUploads:
     def __init__(
         self,

@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
 from tests.announcing import thread_posts, updates
-from tests.conftest import buttons, db_execute, text_of
+from tests.conftest import NOTIFY, buttons, db_execute, text_of
 from tests.test_app_home import open_home, view_text
 from tests.test_held_uploads import (
     ADMIN,
@@ -40,6 +40,13 @@ CHANGED_NEXT = (
     "*Next step:* if it should go out as the account brand is linked to now, have your upload "
     "pipeline send the video again with a new upload_key"
 )
+
+
+async def pipeline_status(h, key: str = "run-1", token: str = NOTIFY) -> tuple[int, dict]:
+    """GET /uploads/<upload_key>, as the pipeline asks where its upload stands."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with h.session.get(f"{h.url}/uploads/{key}", headers=headers) as resp:
+        return resp.status, await resp.json()
 
 
 def calls_since(h, before: int) -> list[str]:
@@ -119,6 +126,38 @@ async def test_the_schedule_finds_the_account_changed_too(h):
     assert calls_since(h, before) == []
     assert CHANGED_HEADLINE in text_of(last_update(h, answer["ts"]))
     assert starts(h)[-1]["source"] == "schedule"
+    status, said = await pipeline_status(h)
+    assert status == 200
+    assert (said["upload_key"], said["state"], said["code"]) == (
+        "run-1",
+        "account_changed",
+        "account_changed",
+    )
+    assert "publish_id" not in said
+    assert said["reason"] == (
+        "Not started: the team account brand is now linked to a different TikTok account than "
+        "the one it was announced with, so nothing was sent to TikTok. To post it as the "
+        "account linked now, send it again with a new upload_key."
+    )
+
+
+async def test_the_pipeline_reads_where_a_held_upload_stands(h):
+    answer, _ = await held_then(h)
+    status, said = await pipeline_status(h)
+    assert status == 200
+    assert said == {
+        "upload_key": "run-1",
+        "channel": "C1",
+        "ts": answer["ts"],
+        "starts_at": answer["starts_at"],
+        "state": "held",
+    }
+    assert (await pipeline_status(h, token="wrong"))[0] == 401
+    assert (await pipeline_status(h, key="run-404"))[0] == 404
+    await h.click("start_held", "run-1", user_id=BOB)
+    status, said = await pipeline_status(h)
+    assert said["state"] == "started" and said["publish_id"] == row(h)["publish_id"]
+    assert "code" not in said and "reason" not in said
 
 
 async def test_relinked_to_the_same_tiktok_account_it_starts(h):
@@ -281,3 +320,8 @@ def test_a_held_upload_stored_before_the_open_id_is_bound_to_the_account_linked_
         assert [tuple(r) for r in bound] == [("old-1", "open-brand"), ("old-2", "")]
     finally:
         engine.dispose()
+
+
+async def test_the_pipelines_status_route_is_off_while_its_token_is_unset(h):
+    async with h.session.get(f"{h.url}/uploads/run-1") as resp:
+        assert resp.status == 404

@@ -381,6 +381,15 @@ def account_changed_detail(h: HeldUpload) -> str:
     )
 
 
+def account_changed_reason(h: HeldUpload) -> str:
+    """The same, in plain text for the pipeline (`GET /uploads/<upload_key>`)."""
+    return (
+        f"Not started: the team account {h.account} is now linked to a different TikTok "
+        "account than the one it was announced with, so nothing was sent to TikTok. To post "
+        "it as the account linked now, send it again with a new upload_key."
+    )
+
+
 def account_changed_message(h: HeldUpload) -> Message:
     """The announcement once a start found the team account relinked (no buttons)."""
     text = account_changed_headline(h)
