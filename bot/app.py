@@ -25,6 +25,7 @@ from bot.http_guard import MAX_BODY_BYTES, body_guard, server_options
 from bot.in_flight import InFlightUploads
 from bot.link_notices import LinkNotices
 from bot.linking import LinkingService
+from bot.parked_prune import ParkedPrune
 from bot.router import CommandRouter
 from bot.services import ButtonService, Services
 from bot.settings import Settings
@@ -118,6 +119,9 @@ async def build_services(settings: Settings) -> Services:
         home=HomeService(store, tokens, linking, teams, in_flight, slack),
         held=held,
         held_scheduler=held_scheduler,
+        parked_prune=ParkedPrune(
+            store, tiktok, tokens.links.fernet, settings.parked_prune_interval
+        ),
     )
 
 
@@ -172,10 +176,12 @@ def build_bolt(services: Services, authorize: CachedAuthorize) -> AsyncApp:
 
 
 class Bot:
-    """The running bot. `await start()` serves; `await stop()` drains in-flight work first."""
+    """The running bot. `await start()` serves; `await stop()` drains in-flight work first.
+    `middlewares` run before the bot's own on its HTTP server (the sandbox checks Host)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, middlewares=()):
         self.settings = settings
+        self.middlewares = tuple(middlewares)
         self.services: Services | None = None
         self.bolt: AsyncApp | None = None
         self.port: int | None = None
@@ -196,8 +202,11 @@ class Bot:
         services.poller.start()
         if services.held_scheduler is not None:
             services.held_scheduler.start()
+        if services.parked_prune is not None:
+            services.parked_prune.start()
         web_app = web.Application(
-            client_max_size=MAX_BODY_BYTES + 1, middlewares=[body_guard(settings.body_timeout)]
+            client_max_size=MAX_BODY_BYTES + 1,
+            middlewares=[*self.middlewares, body_guard(settings.body_timeout)],
         )
         add_routes(web_app, services, None if settings.socket_mode else self.bolt)
         self._runner = web.AppRunner(

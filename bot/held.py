@@ -5,7 +5,9 @@ fresh creator_info check, one Slack post per upload_key (a repeat answers with t
 the row stored with its window. `start` makes the one Direct Post init: only the caller
 whose conditional update moved the row from `held` (or `asking`) to `starting` calls TikTok,
 so a click, the scheduler and a second replica can never start it twice. An init whose
-outcome is unknown is never retried. `HeldScheduler` wakes when a window closes; the
+outcome is unknown is never retried. The upload is bound to the TikTok account (open_id) its
+team account had when it was accepted: a start that finds the team account linked to another
+one sends TikTok nothing (`account_changed`). `HeldScheduler` wakes when a window closes; the
 schedule is in the database, so it survives restarts.
 """
 
@@ -69,6 +71,7 @@ MISSED_GRACE_S = 30.0  # a window closed less than this long ago is never "misse
 # A row still `starting` this long after its claim: the process making the init died (kill -9)
 # mid-call. Whether TikTok acted is unknown; it is said so, and never started again.
 STALE_STARTING_S = 120.0
+ACCOUNT_CHANGED = "account_changed"  # state and code: relinked to another TikTok account
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,18 @@ class Submitted:
 
 def _answer(h: HeldUpload) -> dict[str, Any]:
     return {"upload_key": h.upload_key, "channel": h.channel, "ts": h.ts, "starts_at": h.starts_at}
+
+
+def status_answer(h: HeldUpload) -> dict[str, Any]:
+    """What `GET /uploads/<upload_key>` tells the pipeline: the state, and what it needs."""
+    answer: dict[str, Any] = {**_answer(h), "state": h.state}
+    if h.publish_id:
+        answer["publish_id"] = h.publish_id
+    if h.code and h.state != "started":
+        answer["code"] = h.code
+    if h.state == ACCOUNT_CHANGED:
+        answer["reason"] = held_messages.account_changed_reason(h)
+    return answer
 
 
 class HeldUploads:
@@ -258,6 +273,7 @@ class HeldUploads:
                 created_at=now,
                 starts_at=now + request.hold_s,
                 updated_at=now,
+                open_id=link.open_id,
             )
             with slack_refusals(request.channel):
                 channel, ts = await self.slack.post_placed(
@@ -301,6 +317,8 @@ class HeldUploads:
         result, init_sent = await self._ask_tiktok(h)  # init_sent: one may have acted
         await self.store.run(self._finish_audit, audit_id, result)
         publish_id = str(result.data.get("publish_id") or "") if result.ok else ""
+        if result.code == ACCOUNT_CHANGED:
+            return await self._account_changed(h)
         if result.ok and publish_id:
             return await self._started(h, result, publish_id)
         if init_sent and (result.ok or outcome_unknown(result)):
@@ -315,26 +333,40 @@ class HeldUploads:
     async def _ask_tiktok(self, h: HeldUpload) -> tuple[ApiResult, bool]:
         """creator_info, then the init (once more after a 401 and a refresh, which TikTok
         refused before acting). The result, and whether an init that may have acted was
-        sent (not when the only one sent was refused with a 401)."""
+        sent (not when the only one sent was refused with a 401). Every link is checked
+        before it is used: a renewal may hand back the team account relinked elsewhere."""
         try:
             link = await self.tokens.load(h.team_id, "team", h.account)
         except LinkUnreadable:
-            link = None
+            return ApiResult(False, "link_unreadable"), False
         if link is None:
             return ApiResult(False, "no_such_account"), False
-        info = await self._creator_info(link)
-        if not info.ok:
-            return info, False
-        if h.post.get("privacy_level") not in (info.data.get("privacy_level_options") or []):
-            return ApiResult(False, "privacy_level_option_mismatch"), False
         fresh = await self.tokens.fresh(link)
         if isinstance(fresh, RefreshFailure):
-            return ApiResult(False, fresh.code, fresh.http_status), False
-        result = await self.tiktok.init_direct_post(fresh.access_token, h.post, h.source_url)
+            return ApiResult(False, fresh.code, fresh.http_status, fresh.log_id), False
+        if fresh.open_id != h.open_id:
+            return ApiResult(False, ACCOUNT_CHANGED), False
+        done = await call_with_link(
+            self.tokens,
+            fresh,
+            self.tiktok.creator_info,
+            deadline_s=CREATOR_INFO_DEADLINE_S,
+            base_delay=self.base_delay,
+        )
+        info, current = done.result, done.link
+        if not info.ok:
+            return info, False
+        if current.open_id != h.open_id:
+            return ApiResult(False, ACCOUNT_CHANGED), False
+        if h.post.get("privacy_level") not in (info.data.get("privacy_level_options") or []):
+            return ApiResult(False, "privacy_level_option_mismatch"), False
+        result = await self.tiktok.init_direct_post(current.access_token, h.post, h.source_url)
         if result.code == "access_token_invalid":  # refused before acting: safe to ask again
-            renewed = await self.tokens.refresh(fresh)
+            renewed = await self.tokens.refresh(current)
             if isinstance(renewed, RefreshFailure):
                 return ApiResult(False, renewed.code, renewed.http_status), False
+            if renewed.open_id != h.open_id:  # the init was refused: nothing was started
+                return ApiResult(False, ACCOUNT_CHANGED), False
             result = await self.tiktok.init_direct_post(renewed.access_token, h.post, h.source_url)
         return result, True
 
@@ -349,6 +381,7 @@ class HeldUploads:
             reason=f"held upload {h.upload_key}",
             account=h.account,
             account_kind="team",
+            open_id=h.open_id,
         )
 
     @staticmethod
@@ -383,6 +416,14 @@ class HeldUploads:
             else held_messages.refused_reply(after, admins)
         )
         await self._show(after, reply, admins)
+        return after
+
+    async def _account_changed(self, h: HeldUpload) -> HeldUpload:
+        """The team account now belongs to another TikTok account than the one announced:
+        never started with it; the pipeline may send it again, announced as the new one."""
+        after = await self._finish(h, state=ACCOUNT_CHANGED, code=ACCOUNT_CHANGED)
+        log.info("held.account_changed")
+        await self._show(after, held_messages.account_changed_reply(after))
         return after
 
     async def _started(self, h: HeldUpload, result: ApiResult, publish_id: str) -> HeldUpload:

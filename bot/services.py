@@ -24,6 +24,7 @@ from bot.held import HeldScheduler, HeldUploads
 from bot.home import HomeService
 from bot.linking import LinkingService, LinkResult
 from bot.outcome import Actor
+from bot.parked_prune import ParkedPrune
 from bot.router import CommandRouter
 from bot.settings import Settings
 from bot.slack_out import SlackOut
@@ -100,6 +101,7 @@ class Services:
     _listeners: set[asyncio.Task] = field(default_factory=set)  # listeners working after ack
     held: HeldUploads | None = None  # held uploads (POST /uploads) and their scheduler
     held_scheduler: HeldScheduler | None = None
+    parked_prune: ParkedPrune | None = None  # parked tokens of expired confirm pages
 
     def spawn(self, coro) -> None:
         self._background.spawn(coro)
@@ -159,6 +161,8 @@ class Services:
         await self.poller.stop()
         if self.held_scheduler is not None:
             await self.held_scheduler.stop()
+        if self.parked_prune is not None:
+            await self.parked_prune.stop()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 while pending := [t for t in self._pending() if t is not asyncio.current_task()]:

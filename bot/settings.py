@@ -62,6 +62,8 @@ class Settings:
     held_poll_interval: float = 5.0
     # A held upload still "starting" this long after its claim had its starter die mid-call.
     held_stale_starting_s: float = 120.0
+    # How often tokens parked on an expired link confirm page are looked for (and revoked).
+    parked_prune_interval: float = 60.0
 
     @property
     def store_url(self) -> str:

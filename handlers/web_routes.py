@@ -15,7 +15,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import slack_names
 from bot.announcing import AnnounceError, parse_request
-from bot.held import parse_upload
+from bot.held import parse_upload, status_answer
 from bot.services import Services
 from bot.slack_request_check import SlackRequestRefused, checked_body
 from handlers import oauth_pages
@@ -156,6 +156,19 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
             return _error(500, UNKNOWN_INTERNAL_ERROR)
         return web.json_response(result.answer, status=202 if result.created else 200)
 
+    async def upload_status(request: web.Request) -> web.Response:
+        """GET /uploads/<upload_key>: where a held upload stands (the same bearer as POST)."""
+        token = services.settings.notify_token
+        if not token or services.held is None:
+            return _error(404, "not found")
+        given = _bearer_token(request.headers.get("Authorization", ""))
+        if not given or not hmac.compare_digest(given, token.encode()):
+            return _error(401, "missing or wrong bearer token")
+        held = await services.held.get(request.match_info["upload_key"])
+        if held is None:
+            return _error(404, "no held upload has that upload_key")
+        return web.json_response(status_answer(held))
+
     async def tiktok_webhook(request: web.Request) -> web.Response:
         raw = await request.read()
         signature = request.headers.get("TikTok-Signature", "")
@@ -169,6 +182,7 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
     web_app.router.add_post("/tiktok/oauth/confirm", oauth_confirm)
     web_app.router.add_post("/notifications", notifications)
     web_app.router.add_post("/uploads", uploads)
+    web_app.router.add_get("/uploads/{upload_key}", upload_status)
     web_app.router.add_post("/tiktok/webhook", tiktok_webhook)
 
     if bolt is not None:

@@ -68,11 +68,10 @@ STATIC = Path(__file__).parent / "static"
 CHANNEL = "C0LAUNCH"
 AUDIT_CHANNEL = "C0AUDIT"
 CHANNELS = {CHANNEL: "launches", AUDIT_CHANNEL: "tiktok-audit"}
-# Fixed local secrets: nothing here leaves the machine.
-SIGNING_SECRET = "sandbox-signing-secret"
+# Fixed local names: nothing here leaves the machine. The secrets that let a request act
+# (Slack's signing secret, TikTok's client secret, the pipeline's token) are made per run.
 BOT_TOKEN = "xoxb-sandbox-bot-token"
 CLIENT_KEY = "sandbox_client_key"
-CLIENT_SECRET = "sandbox-client-secret"
 # How long an endpoint waits for the bot's answer to land before returning anyway (the page
 # polls /api/state, so a slow answer, e.g. a hang, still shows up when it comes).
 ANSWER_WAIT_S = 2.0
@@ -216,7 +215,9 @@ class SandboxTikTok(FakeTikTok):
     """
 
     def __init__(self) -> None:
-        super().__init__(client_key=CLIENT_KEY, client_secret=CLIENT_SECRET)
+        super().__init__(
+            client_key=CLIENT_KEY, client_secret="sandbox-client-" + secrets.token_urlsafe(24)
+        )
         self.next_answers: dict[str, Scripted] = {}  # publish_id, or "" for any upload
         self.endings: dict[str, str] = {}  # publish_id → where its accepted cancel ends
         self.settle_cancels = False
@@ -297,12 +298,14 @@ class Sandbox:
         self._tmp = None if db_path else tempfile.TemporaryDirectory(prefix="tiktok-cancel-")
         self.db_path = db_path or str(Path(self._tmp.name) / "sandbox.sqlite3")
         self.slack = FakeSlack(
-            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, team_id="T0SANDBOX"
+            bot_token=BOT_TOKEN,
+            signing_secret="sandbox-signing-" + secrets.token_urlsafe(24),
+            team_id="T0SANDBOX",
         )
         self.tiktok = SandboxTikTok()
         self.bot: Bot | None = None
-        # Made per run: the bot's own port has no Host check, so a fixed, published token
-        # would let a DNS-rebinding page announce uploads.
+        # Made per run, like the signing secret: a fixed, published token would let any page
+        # that reaches the bot's port announce uploads.
         self.notify_token = "sandbox-notify-" + secrets.token_urlsafe(12)
         self.session: aiohttp.ClientSession | None = None
         # response_url → (user it answers, channel it was asked in)
@@ -345,6 +348,7 @@ class Sandbox:
         await site.start()
         self.port = self._runner.addresses[0][1]
         bot_port = free_port()
+        bot_hosts = {f"{name}:{bot_port}" for name in ("127.0.0.1", "localhost")}
         self.bot = Bot(
             Settings(
                 slack_bot_token=self.slack.bot_token,
@@ -361,7 +365,11 @@ class Sandbox:
                 audit_channel=AUDIT_CHANNEL,
                 host="127.0.0.1",
                 port=bot_port,
-            )
+            ),
+            # The bot's port answers only its own names, as the page does (DNS rebinding).
+            # Its confirm page sends no referrer, so the browser's POST from it says
+            # `Origin: null`; that request still needs the page's single-use token.
+            middlewares=[only_own_pages(lambda: bot_hosts, null_origin=True)],
         )
         await self.bot.start()
         assert self.bot.services is not None
@@ -937,16 +945,19 @@ FOREIGN = (
 )
 
 
-def only_own_pages(own_hosts):
+def only_own_pages(own_hosts, null_origin: bool = False):
     """A middleware: 403 for a request whose Host, or Origin when sent, is not this page's
-    (a cross-site POST from another tab, or a DNS-rebinding name pointed at 127.0.0.1)."""
+    (a cross-site POST from another tab, or a DNS-rebinding name pointed at 127.0.0.1).
+    `null_origin`: also let `Origin: null` through (a page sent with no referrer)."""
 
     @web.middleware
     async def guard(request: web.Request, handler) -> web.StreamResponse:
         hosts = own_hosts()
         origin = request.headers.get("Origin")
         allowed = request.headers.get("Host", "").lower() in hosts and (
-            origin is None or origin.lower() in {f"http://{h}" for h in hosts}
+            origin is None
+            or (null_origin and origin == "null")
+            or origin.lower() in {f"http://{h}" for h in hosts}
         )
         if not allowed:
             return web.Response(status=403, text=FOREIGN)

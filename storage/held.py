@@ -17,7 +17,17 @@ from typing import Any
 from storage.sql import Db as Database
 
 TABLE = "held_uploads"
-STATES = ("held", "starting", "started", "cancelled", "refused", "unknown", "asking", "retry")
+STATES = (
+    "held",
+    "starting",
+    "started",
+    "cancelled",
+    "refused",
+    "unknown",
+    "asking",
+    "retry",
+    "account_changed",  # the team account was relinked to another TikTok account: not started
+)
 # The buttons still act: waiting for its window; the window was missed while the bot was
 # down (`asking`); the start failed before TikTok took the video, for a passing reason (`retry`).
 OPEN_STATES = ("held", "asking", "retry")
@@ -46,6 +56,7 @@ class HeldUpload:
     by_user: str = ""
     by_at: float = 0.0
     updated_at: float = 0.0
+    open_id: str = ""  # the TikTok account the team account had when the upload was accepted
 
 
 def _from_row(row: dict) -> HeldUpload:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
 from storage import legacy_sqlite
 from storage.schema import BASELINE, held_uploads, leases, schema_migrations
@@ -33,7 +33,22 @@ def _held_uploads(conn: Connection) -> None:
     held_uploads.create(conn, checkfirst=True)
 
 
-STEPS: list[Callable[[Connection], None]] = [_baseline, _leases, _held_uploads]
+def _held_open_id(conn: Connection) -> None:
+    """Held uploads remember the TikTok account they were announced with. A row made before
+    this step is bound to the account its team account is linked to now (none: '', which
+    never starts)."""
+    if "open_id" not in {c["name"] for c in inspect(conn).get_columns(held_uploads.name)}:
+        conn.execute(text("ALTER TABLE held_uploads ADD COLUMN open_id TEXT NOT NULL DEFAULT ''"))
+    conn.execute(
+        text(
+            "UPDATE held_uploads SET open_id = COALESCE((SELECT links.open_id FROM links "
+            "WHERE links.team_id = held_uploads.team_id AND links.kind = 'team' "
+            "AND links.owner = held_uploads.account), '') WHERE open_id = ''"
+        )
+    )
+
+
+STEPS: list[Callable[[Connection], None]] = [_baseline, _leases, _held_uploads, _held_open_id]
 
 
 def current_version(conn: Connection) -> int:

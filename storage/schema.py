@@ -218,6 +218,9 @@ held_uploads = Table(
     _text("by_user", nullable=False, server_default=""),  # who cancelled or started it
     _float("by_at", nullable=False, server_default="0"),
     _float("updated_at", nullable=False),
+    # The TikTok account (open_id) the team account had when the upload was accepted: the
+    # start happens only with that one (a relink to another account stops it).
+    _text("open_id", nullable=False, server_default=""),
     Index("idx_held_uploads_state_starts_at", "state", "starts_at"),
 )
 

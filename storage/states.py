@@ -6,7 +6,9 @@ shown only on the bot's confirm page. Only a POST carrying both the state and th
 before it expires, links (`take_confirmation`, a conditional update: it works once).
 
 Only SHA-256 hashes of the state and the confirm token are stored, so the database never
-holds a usable one; parked tokens are dropped once used, declined or expired.
+holds a usable one; parked tokens are dropped once used or declined, and once their page
+expired unconfirmed by a periodic prune (`expired_parked`, `drop_parked`: see
+`bot.parked_prune`), which also revokes them at TikTok.
 """
 
 from __future__ import annotations
@@ -52,13 +54,8 @@ def create_state(db: Database, pending: PendingLink, now: float | None = None) -
     now = now or time.time()
     state = secrets.token_urlsafe(32)
     with db.atomic():
-        db[TABLE].delete_where("expires_at < ?", [now - 86400])
-        # Parked tokens nobody confirmed in time are dropped, not kept until the row goes.
-        db.execute(
-            f"UPDATE {TABLE} SET pending_grant = NULL "
-            "WHERE pending_grant IS NOT NULL AND confirm_expires_at < ?",
-            [now],
-        )
+        # Rows still parking tokens stay until the prune has revoked them at TikTok.
+        db[TABLE].delete_where("expires_at < ? AND pending_grant IS NULL", [now - 86400])
         db[TABLE].insert(
             {
                 "state_hash": _hash(state),
@@ -164,13 +161,16 @@ def take_confirmation(
             row["confirm_hash"], _hash(token)
         ):
             raise StateProblem("unknown")
-        if row["confirmed_at"] or not row["pending_grant"]:
+        if row["confirmed_at"]:
             raise StateProblem("used")
         if (row["confirm_expires_at"] or 0) < now:
             raise StateProblem("expired")
+        if not row["pending_grant"]:
+            raise StateProblem("used")
         taken = db.execute(
             f"UPDATE {TABLE} SET confirmed_at = ?, pending_grant = NULL "
-            "WHERE state_hash = ? AND confirm_hash = ? AND confirmed_at IS NULL",
+            "WHERE state_hash = ? AND confirm_hash = ? AND confirmed_at IS NULL "
+            "AND pending_grant IS NOT NULL",
             [now, key, row["confirm_hash"]],
         ).rowcount
     if taken != 1:
@@ -180,4 +180,45 @@ def take_confirmation(
         open_id=row["open_id"] or "",
         display_name=row["display_name"] or "",
         pending_grant=row["pending_grant"],
+    )
+
+
+@dataclass(frozen=True)
+class Parked:
+    """Tokens parked on a confirm page that expired unconfirmed."""
+
+    state_hash: str
+    pending_grant: str  # Fernet ciphertext
+
+
+def expired_parked(db: Database, now: float, limit: int = 50) -> list[Parked]:
+    """Parked tokens whose confirm page expired before anyone confirmed or declined it."""
+    rows = db.query(
+        f"SELECT state_hash, pending_grant FROM {TABLE} WHERE pending_grant IS NOT NULL "
+        "AND confirmed_at IS NULL AND confirm_expires_at < ? ORDER BY confirm_expires_at "
+        "LIMIT ?",
+        [now, limit],
+    )
+    return [Parked(r["state_hash"], r["pending_grant"]) for r in rows]
+
+
+def drop_parked(db: Database, parked: Parked) -> bool:
+    """Delete parked tokens if they are still the ones read (compare-and-write): True for the
+    one caller, of several replicas, that dropped them and so revokes them."""
+    return (
+        db.execute(
+            f"UPDATE {TABLE} SET pending_grant = NULL WHERE state_hash = ? AND pending_grant = ?",
+            [parked.state_hash, parked.pending_grant],
+        ).rowcount
+        == 1
+    )
+
+
+def park_again(db: Database, parked: Parked) -> None:
+    """Put dropped tokens back when TikTok could not be asked to revoke them, so the next
+    prune tries again (never over a row that changed meanwhile)."""
+    db.execute(
+        f"UPDATE {TABLE} SET pending_grant = ? WHERE state_hash = ? AND pending_grant IS NULL "
+        "AND confirmed_at IS NULL",
+        [parked.pending_grant, parked.state_hash],
     )

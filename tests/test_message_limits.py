@@ -259,6 +259,7 @@ def held_upload(**changes) -> HeldUpload:
 
 
 HELD_STATES = ["held", "starting", "started", "cancelled", "refused", "unknown", "asking", "retry"]
+HELD_STATES += ["account_changed"]
 
 
 @pytest.mark.parametrize("state", HELD_STATES)
@@ -280,6 +281,7 @@ def test_held_messages_in_every_state_at_their_limits_are_valid(state, code):
         held_messages.asking_reply,
         held_messages.done_message,
         held_messages.already_message,
+        held_messages.account_changed_reply,
     ):
         assert_valid(build(h))
     assert_valid(held_messages.refused_reply(h, ADMINS))

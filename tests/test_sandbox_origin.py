@@ -1,5 +1,6 @@
 """The sandbox page answers only itself: a request whose Host or Origin is another site (a
-cross-site POST from another tab, a DNS-rebinding name) gets 403 and changes nothing."""
+cross-site POST from another tab, a DNS-rebinding name) gets 403 and changes nothing. The
+bot's own port checks the same, and the secrets that let a request act are made per run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import aiohttp
 import pytest
 
+from sandbox.fakes.slack_requests import post_signed, slash_command_body
 from sandbox.server import Sandbox
 
 ANNOUNCE = {"publish_id": "v_pub_url~v2.7700001", "channel": "C0LAUNCH", "title": "x"}
@@ -74,3 +76,71 @@ async def test_the_page_itself_is_answered(sb, headers):
 async def test_the_notify_token_is_made_per_run(tmp_path):
     tokens = {Sandbox(port=0, db_path=str(tmp_path / f"{i}.db")).notify_token for i in (1, 2)}
     assert len(tokens) == 2
+
+
+# --- the bot's own port -----------------------------------------------------------------------
+
+
+async def to_bot(sb, method: str, path: str, headers: dict[str, str], body=None):
+    port = sb.bot.port
+    headers = {k: v.format(port=port) for k, v in headers.items()}
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method,
+            f"http://127.0.0.1:{port}{path}",
+            data=None if body is None else json.dumps(body),
+            headers={"Content-Type": "application/json", **headers},
+        ) as resp,
+    ):
+        return resp.status, await resp.text()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Host": "rebind.evil.example:{port}"},  # DNS rebinding: evil name → 127.0.0.1
+        {"Host": "rebind.evil.example:{port}", "Origin": "http://rebind.evil.example:{port}"},
+        {"Origin": "https://evil.example"},  # a cross-site POST from another tab
+        {"Origin": "http://127.0.0.1:1"},  # another local port is another site
+    ],
+)
+async def test_the_bots_port_refuses_a_foreign_host_or_origin(sb, headers):
+    auth = {"Authorization": f"Bearer {sb.notify_token}"}
+    status, text = await to_bot(sb, "POST", "/notifications", {**auth, **headers}, ANNOUNCE)
+    assert status == 403
+    assert "Host or Origin is another site" in text
+    assert sb.slack.calls_to("chat.postMessage") == []
+    status, _ = await to_bot(sb, "GET", "/healthz", headers)
+    assert status == 403
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Host": "localhost:{port}"},
+        {"Origin": "http://127.0.0.1:{port}"},
+        {"Origin": "null"},  # the bot's confirm page sends no referrer: its form POST says so
+    ],
+)
+async def test_the_bots_port_answers_its_own_names(sb, headers):
+    auth = {"Authorization": f"Bearer {sb.notify_token}"}
+    status, text = await to_bot(sb, "POST", "/notifications", {**auth, **headers}, ANNOUNCE)
+    assert status == 201, text
+    assert len(sb.slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_each_run_makes_its_own_signing_secret(sb, tmp_path):
+    other = Sandbox(port=0, db_path=str(tmp_path / "other.sqlite3"))
+    assert other.slack.signing_secret != sb.slack.signing_secret
+    assert other.tiktok.client_secret != sb.tiktok.client_secret
+    assert "sandbox-signing-secret" not in (other.slack.signing_secret, sb.slack.signing_secret)
+    # A command signed with the secret a published constant would give is refused; the
+    # run's own secret is what the bot takes.
+    body = slash_command_body("help", response_url=sb.slack.new_response_url(), user_id="U0ALEX")
+    async with aiohttp.ClientSession() as session:
+        url = f"http://127.0.0.1:{sb.bot.port}/slack/events"
+        refused, _ = await post_signed(session, url, body, "sandbox-signing-secret")
+        taken, _ = await post_signed(session, url, body, sb.slack.signing_secret)
+    assert (refused, taken) == (401, 200)

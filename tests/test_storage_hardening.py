@@ -137,7 +137,7 @@ def test_a_crash_while_writing_the_schema_version_never_reruns_a_finished_step(t
         timeout=60,
     )
     assert reopened.returncode == 0, reopened.stderr
-    assert reopened.stdout.strip() == "3"  # the baseline, the leases, held uploads
+    assert reopened.stdout.strip() == "4"  # baseline, leases, held uploads, their open_id
 
 
 def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
@@ -147,11 +147,11 @@ def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
             [sys.executable, "-c", VERSION, path], cwd=REPO, capture_output=True, text=True
         )
         assert run.returncode == 0, run.stderr
-        assert run.stdout.strip() == "3"
+        assert run.stdout.strip() == "4"
     conn = sqlite3.connect(path)
     try:
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY version")
-        assert [v for (v,) in versions] == [1, 2, 3]
+        assert [v for (v,) in versions] == [1, 2, 3, 4]
     finally:
         conn.close()
 

@@ -100,6 +100,8 @@ def _facts(h: HeldUpload) -> dict:
 
 def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = (), admins=()) -> Message:
     """The channel message for a held upload, in every state but `started`."""
+    if h.state == "account_changed":
+        return account_changed_message(h)
     name, who = held_name(h), _who(h)
     privacy = privacy_words(str(h.post.get("privacy_level") or ""))
     blocks: list[dict] = []
@@ -325,6 +327,8 @@ def already_message(h: HeldUpload) -> Message:
         "started": f"was already started at TikTok as upload {code(h.publish_id)}",
         "refused": "was already refused by TikTok",
         "unknown": "was already sent to TikTok once, with no clear answer",
+        "account_changed": "was not started: its team account was linked to another TikTok "
+        "account after it was announced",
     }
     said = states.get(h.state, "changed meanwhile")
     text = f"Nothing changed: {held_name(h)} {said}."
@@ -338,6 +342,8 @@ def gone_message() -> Message:
 
 def done_message(h: HeldUpload) -> Message:
     """The clicker's own answer, from the row after their click."""
+    if h.state == "account_changed":
+        return account_changed_reply(h)
     if h.state == "cancelled":
         text = f"Cancelled: {held_name(h)} was never sent to TikTok."
     elif h.state == "started":
@@ -351,3 +357,46 @@ def done_message(h: HeldUpload) -> Message:
     else:
         return already_message(h)
     return message(text, [section(text)])
+
+
+# --- account_changed: the team account was relinked to another TikTok account -----------------
+
+
+def account_changed_headline(h: HeldUpload) -> str:
+    return (
+        f"{held_name(h)} was not started: the team account {escape(h.account)} is now linked "
+        f"to a different TikTok account than the one it was announced with ({_who(h)})."
+    )
+
+
+def account_changed_detail(h: HeldUpload) -> str:
+    account = escape(h.account)
+    return (
+        "We didn't send it to TikTok, so nothing was posted, and we won't start it with an "
+        "account nobody saw in this announcement.\n"
+        f"*Next step:* if it should go out as the account {account} is linked to now, have "
+        "your upload pipeline send the video again with a new upload_key; it will be "
+        f"announced with that account. `{CMD} accounts` shows which TikTok account that is "
+        "(to people granted it, and to admins)."
+    )
+
+
+def account_changed_reason(h: HeldUpload) -> str:
+    """The same, in plain text for the pipeline (`GET /uploads/<upload_key>`)."""
+    return (
+        f"Not started: the team account {h.account} is now linked to a different TikTok "
+        "account than the one it was announced with, so nothing was sent to TikTok. To post "
+        "it as the account linked now, send it again with a new upload_key."
+    )
+
+
+def account_changed_message(h: HeldUpload) -> Message:
+    """The announcement once a start found the team account relinked (no buttons)."""
+    text = account_changed_headline(h)
+    blocks = [section(f":x: *{text}*\n" + account_changed_detail(h)), _facts(h)]
+    return message(text, blocks)
+
+
+def account_changed_reply(h: HeldUpload) -> Message:
+    text = account_changed_headline(h)
+    return message(text, [section(f"*{text}*\n" + account_changed_detail(h))])

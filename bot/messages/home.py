@@ -44,6 +44,8 @@ RESULT_WORDS = {
     "declined": "you chose not to link it on our confirm page",
     "link_forgotten": "we forgot the link, so it needs to be made again",
     "held_back": "never sent to TikTok",
+    "account_changed": "not sent to TikTok: the team account was linked to another TikTok "
+    "account after it was announced",
 }
 
 
@@ -62,7 +64,7 @@ def _audit_line(row: dict) -> str:
     outcome = row.get("outcome") or ""
     if row.get("state") == "started":
         result = "unfinished: the bot stopped while waiting for TikTok; check with status"
-    elif action_code == "start_held" and outcome not in ("ok", ""):
+    elif action_code == "start_held" and outcome not in ("ok", "", "account_changed"):
         result = (
             f"no clear answer from TikTok ({code(outcome)}); see the upload's message"
             if outcome in UNKNOWN_OUTCOME_CODES  # the upload's message says which
