@@ -10,7 +10,8 @@ No settings, no apps: a key, a temporary database and local secrets are made on 
 
 JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):
 
-    GET  /api/state            everything the page shows
+    GET  /api/state            everything the page shows ("armed": the scripted answers
+                               TikTok's next calls will get, each gone once it is used)
     POST /api/command          {"user", "text", "channel"?}: a signed slash command
     POST /api/click            {"user", "action_id", "value", "channel"?, "message_ts"?,
                                 "where"?: "message" | "home"}: a signed button click
@@ -617,31 +618,45 @@ class Sandbox:
                     return False
             admin = next(p for p in PEOPLE if p.admin)
             answer = await self._quiet_command(admin, f"team connect {TEAM_ACCOUNT}")
-            urls = [b["url"] for b in message_buttons(answer) if b.get("url")]
-            if len(urls) != 1:
-                raise BadRequest(f"the bot did not offer to link {TEAM_ACCOUNT}", 502)
-            query = parse_qs(urlparse(urls[0]).query)
-            redirect_uri = query.get("redirect_uri", [""])[0]
-            if redirect_uri != self.bot.settings.tiktok_redirect_uri:
-                raise BadRequest("the bot's Connect button points elsewhere", 502)
-            code = self.tiktok.issue_code(BRAND[0], redirect_uri=redirect_uri)
-            params = {
-                "code": code,
-                "scopes": query.get("scope", [""])[0],
-                "state": query.get("state", [""])[0],
-            }
-            async with self.session.get(redirect_uri, params=params) as resp:
-                page, callback = await resp.text(), str(resp.url)
-            form = dict(re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page))
-            form = {k: html.unescape(v) for k, v in form.items()}
-            async with self.session.post(
-                urljoin(callback, "confirm"), data={**form, "choice": "link"}
-            ) as resp:
-                if resp.status != 200:
-                    raise BadRequest(f"the bot did not link {TEAM_ACCOUNT}", 502)
+            await self._allow_and_confirm(answer, BRAND[0], TEAM_ACCOUNT)
             mentions = " ".join(f"@{name}" for name in TEAM_GRANTS)
             await self._quiet_command(admin, f"team grant {TEAM_ACCOUNT} {mentions}")
             return True
+
+    async def link_person(self, user_id: str) -> None:
+        """Link the person's own TikTok account as they would: `/tiktok-cancel connect`,
+        TikTok's consent as their sandbox account, then "Link it" on the bot's confirm page.
+        The bot's DM saying it is linked shows in their Messages (used by sandbox.screenshot)."""
+        person = self.person(user_id)
+        answer = await self._quiet_command(person, "connect")
+        await self._allow_and_confirm(answer, person.open_id, person.name)
+
+    async def _allow_and_confirm(self, answer: dict[str, Any], open_id: str, whom: str) -> None:
+        """TikTok's consent as `open_id` for the bot's Connect button in `answer`, then the
+        bot's confirm page, as a browser would."""
+        assert self.bot is not None and self.session is not None
+        urls = [b["url"] for b in message_buttons(answer) if b.get("url")]
+        if len(urls) != 1:
+            raise BadRequest(f"the bot did not offer to link {whom}", 502)
+        query = parse_qs(urlparse(urls[0]).query)
+        redirect_uri = query.get("redirect_uri", [""])[0]
+        if redirect_uri != self.bot.settings.tiktok_redirect_uri:
+            raise BadRequest("the bot's Connect button points elsewhere", 502)
+        code = self.tiktok.issue_code(open_id, redirect_uri=redirect_uri)
+        params = {
+            "code": code,
+            "scopes": query.get("scope", [""])[0],
+            "state": query.get("state", [""])[0],
+        }
+        async with self.session.get(redirect_uri, params=params) as resp:
+            page, callback = await resp.text(), str(resp.url)
+        form = dict(re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page))
+        form = {k: html.unescape(v) for k, v in form.items()}
+        async with self.session.post(
+            urljoin(callback, "confirm"), data={**form, "choice": "link"}
+        ) as resp:
+            if resp.status != 200:
+                raise BadRequest(f"the bot did not link {whom}", 502)
 
     async def _quiet_command(self, person: Person, text: str) -> dict[str, Any]:
         """A signed slash command whose answer no one on the page sees; returns the answer."""
@@ -781,6 +796,7 @@ class Sandbox:
             "homes": homes,
             "uploads": uploads,
             "next_answer_any": self._scripted_for(""),
+            "armed": self.armed(),
             "init_answers": init_choices(),
             "next_init": self.tiktok.scripted_init(),
             "inits": len(self.tiktok.calls_to("init")),
@@ -791,6 +807,36 @@ class Sandbox:
             "bot_url": self.bot_url if self.bot else "",
             "notify_token": self.notify_token,
         }
+
+    def armed(self) -> list[dict[str, Any]]:
+        """What the TikTok stand-in will answer its next calls, as the panel shows it: one
+        entry per scripted answer still waiting (a cancel of one upload, of any upload, the
+        next start). A cancel answer being used by a cancel under way says so (`in_use`); it
+        is gone once the bot finished that cancel, and a start answer once an init took it."""
+        labels = {c["value"]: c["label"] for c in answer_choices()}
+        armed = [
+            {
+                "call": "cancel",
+                "publish_id": key,
+                "answer": scripted.answer,
+                "label": labels.get(scripted.answer, scripted.answer),
+                "in_use": scripted.used,
+            }
+            for key, scripted in sorted(self.tiktok.next_answers.items(), key=lambda kv: kv[0])
+        ]
+        start = self.tiktok.scripted_init()
+        if start:
+            starts = {c["value"]: c["label"] for c in init_choices()}
+            armed.append(
+                {
+                    "call": "start",
+                    "publish_id": "",
+                    "answer": start,
+                    "label": starts.get(start, start),
+                    "in_use": False,
+                }
+            )
+        return armed
 
     def _scripted_for(self, key: str) -> str:
         scripted = self.tiktok.next_answers.get(key)

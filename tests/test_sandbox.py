@@ -923,3 +923,75 @@ async def test_bad_hold_and_init_requests_are_400(page, sb, path, body, status):
     answer = await page.post(path, body, expect=status)
     assert answer["error"]
     assert sb.tiktok.pending_scripts("init") == 0
+
+
+# --- what the TikTok panel says is armed --------------------------------------------------
+
+
+async def test_the_state_says_what_is_armed_until_each_answer_is_used(page, sb):
+    await page.link()
+    await page.announce("v_pub_url~v2.1101")
+    assert (await page.state())["armed"] == []
+    scripted = {"answer": "invalid_params", "publish_id": "v_pub_url~v2.1101"}
+    await page.post("/api/tiktok/next", scripted)
+    await page.post("/api/tiktok/next", {"answer": "5xx"})
+    await page.post("/api/tiktok/init", {"answer": "spam_risk_too_many_posts"})
+    assert (await page.state())["armed"] == [
+        {
+            "call": "cancel",
+            "publish_id": "",
+            "answer": "5xx",
+            "label": "HTTP 500, TikTok's server failed",
+            "in_use": False,
+        },
+        {
+            "call": "cancel",
+            "publish_id": "v_pub_url~v2.1101",
+            "answer": "invalid_params",
+            "label": "invalid_params (HTTP 400)",
+            "in_use": False,
+        },
+        {
+            "call": "start",
+            "publish_id": "",
+            "answer": "spam_risk_too_many_posts",
+            "label": "spam_risk_too_many_posts (HTTP 403)",
+            "in_use": False,
+        },
+    ]
+    # The upload's own answer is used by its cancel, and gone once that cancel is answered;
+    # the one for any upload still waits.
+    answer = await page.cancel_answer("v_pub_url~v2.1101")
+    assert "malformed" in blocks_text(answer)
+    armed = await page.until(lambda s: len(s["armed"]) == 2 and s["armed"])
+    assert [(a["call"], a["publish_id"], a["answer"]) for a in armed] == [
+        ("cancel", "", "5xx"),
+        ("start", "", "spam_risk_too_many_posts"),
+    ]
+    # Scripting "normal" disarms; a start takes the start's answer.
+    await page.post("/api/tiktok/next", {"answer": "normal"})
+    held = await hold(page)
+    await press(page, "start_held", held)
+    assert (await page.state())["armed"] == []
+    assert len(sb.tiktok.calls_to("init")) == 1
+
+
+async def test_an_answer_in_use_by_a_cancel_under_way_says_so(page, sb):
+    """A 429 holds for every retry of one cancel: while the bot retries, the answer is armed
+    and in use; once the bot has answered, nothing is armed."""
+    await page.link()
+    await page.announce("v_pub_url~v2.1102")
+    await page.post("/api/tiktok/next", {"answer": "429", "publish_id": "v_pub_url~v2.1102"})
+    typed = asyncio.ensure_future(page.cancel_answer("v_pub_url~v2.1102"))
+    in_use = await page.until(lambda s: s["armed"] and s["armed"][0]["in_use"] and s["armed"])
+    assert in_use == [
+        {
+            "call": "cancel",
+            "publish_id": "v_pub_url~v2.1102",
+            "answer": "429",
+            "label": "HTTP 429, rate limited",
+            "in_use": True,
+        }
+    ]
+    assert "too many requests" in blocks_text(await typed)
+    assert (await page.until(lambda s: s["armed"] == [] and s))["armed"] == []

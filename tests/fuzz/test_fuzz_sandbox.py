@@ -1,13 +1,15 @@
 """Fuzzing the sandbox page's `POST /api/hold` (the page's Hold option, passed on to the bot's
-`POST /uploads`) and `POST /api/tiktok/init`: whatever the body, no 5xx and no traceback in
-the answer, and every message the bot then sent to the Slack stand-in valid by slack_sdk's
-models. The sandbox runs on a loop in a background thread, as the fuzz suite's bot does.
+`POST /uploads`), `POST /api/tiktok/init` and `POST /api/tiktok/next`: whatever the body, no
+5xx and no traceback in the answer, every message the bot then sent to the Slack stand-in
+valid by slack_sdk's models, and `/api/state`'s `armed` (what the TikTok panel shows) as
+scripted. The sandbox runs on a loop in a background thread, as the fuzz suite's bot does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 import urllib.error
 import urllib.request
@@ -143,3 +145,44 @@ def test_any_next_init_script_gets_a_4xx_or_ok(page, body):
     status, text = page.post("/api/tiktok/init", json_bytes(body))
     assert status in (200, 400), (status, text[:300])
     assert "Traceback" not in text
+
+
+def get_state(page) -> dict:
+    with urllib.request.urlopen(page.sb.url + "/api/state", timeout=30) as resp:
+        assert resp.status == 200
+        return json.load(resp)
+
+
+@settings(max_examples=examples(30))
+@given(
+    body=st.one_of(
+        st.fixed_dictionaries(
+            {"answer": st.sampled_from(["normal", "ok", "429", "hang", "invalid_params"])},
+            optional={"publish_id": st.sampled_from(["", "v_pub_url~v2.fuzz", "v_nope"])},
+        ),
+        st.fixed_dictionaries(
+            {"answer": maybe(hostile_text())}, optional={"publish_id": maybe(hostile_text())}
+        ),
+        json_values(),
+    )
+)
+def test_any_next_cancel_script_shows_in_the_armed_state_as_scripted(page, body):
+    """`POST /api/tiktok/next` answers 200 or a 4xx, never 5xx; /api/state's `armed` then
+    holds, for that upload (or any), exactly the answer scripted, or nothing for normal."""
+    count_case()
+
+    async def an_upload() -> None:
+        if "v_pub_url~v2.fuzz" not in page.sb.tiktok.uploads:
+            page.sb.tiktok.add_upload("v_pub_url~v2.fuzz", open_id="open-alex")
+
+    page.call(an_upload())
+    status, text = page.post("/api/tiktok/next", json_bytes(body))
+    assert status in (200, 400, 404), (status, text[:300])
+    assert "Traceback" not in text
+    armed = get_state(page)["armed"]
+    assert all(a["label"] and a["in_use"] is False for a in armed)
+    if status == 200:
+        key = str(body.get("publish_id") or "")
+        mine = [a["answer"] for a in armed if a["call"] == "cancel" and a["publish_id"] == key]
+        answer = str(body["answer"])
+        assert mine == ([] if answer == "normal" else [answer])
