@@ -342,3 +342,188 @@ def test_hold_then_cancel_or_start_now_in_a_real_browser(browser, tmp_path):
             print("panels:", css(".panels")[0].text if css(".panels") else "")
             raise
     assert time.monotonic() - started < 60
+
+
+# Where a rendered text starts a new line: the index of each first character of a line.
+LINE_STARTS_JS = """
+const node = arguments[0];
+const starts = [];
+let top = null, index = 0;
+const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+  for (let i = 0; i < text.length; i++, index++) {
+    const range = document.createRange();
+    range.setStart(text, i);
+    range.setEnd(text, i + 1);
+    const rect = range.getClientRects()[0];
+    if (!rect) continue;
+    if (top !== null && rect.top > top + 2) starts.push(index);
+    top = rect.top;
+  }
+}
+return starts;
+"""
+
+# The shown inputs whose placeholder is wider than the room inside the box.
+PLACEHOLDERS_THAT_OVERFLOW_JS = """
+const ctx = document.createElement("canvas").getContext("2d");
+const over = [];
+for (const input of document.querySelectorAll("input[placeholder]")) {
+  if (!input.offsetParent || !input.placeholder) continue;
+  const style = getComputedStyle(input);
+  ctx.font = style.font;
+  const width = ctx.measureText(input.placeholder).width;
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  if (width > room) over.push([input.name || input.id, input.placeholder, width, room]);
+}
+return over;
+"""
+
+
+def test_placeholders_fit_and_ids_wrap_only_between_parts(browser, tmp_path):
+    """Every placeholder fits its box, with Hold on and off; a long publish_id in the
+    uploads table wraps only after its ~ or a dot, never inside a part, and the table stays
+    inside the panel."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from sandbox.screenshot import BackgroundSandbox
+
+    d = browser
+    wait = WebDriverWait(d, WAIT_S, poll_frequency=0.1)
+    long_id = "v_pub_url~v2.7311240056418829314"
+    with BackgroundSandbox(str(tmp_path / "sb.db")) as running:
+        sb = running.sb
+        status, _ = running.call(
+            sb.announce({"publish_id": long_id, "channel": "C0LAUNCH", "title": "Long"}, "U0ALEX")
+        )
+        assert status == 201
+        d.get(sb.url)
+        wait.until(lambda _: long_id in d.find_element(By.ID, "uploads").text.replace("\n", ""))
+        assert d.execute_script(PLACEHOLDERS_THAT_OVERFLOW_JS) == []
+        d.find_element(By.ID, "hold").click()
+        assert d.find_element(By.ID, "account").get_attribute("placeholder") == "brand"
+        assert d.execute_script(PLACEHOLDERS_THAT_OVERFLOW_JS) == []
+
+        (code,) = d.find_elements(By.CSS_SELECTOR, "#uploads td:first-child code")
+        assert code.text.replace("\n", "") == long_id
+        starts = d.execute_script(LINE_STARTS_JS, code)
+        assert starts, "the id fits on one line: the test checks nothing"
+        assert all(long_id[i - 1] in "~." for i in starts), (starts, long_id)
+        table_right, panel_right = d.execute_script(
+            "return [document.querySelector('.uploads').getBoundingClientRect().right,"
+            " document.querySelector('.panels').getBoundingClientRect().right]"
+        )
+        assert table_right <= panel_right
+
+
+def test_a_click_while_the_page_rerenders_is_not_lost(browser, tmp_path):
+    """The pointer presses the Cancel upload button; before it is released, the bot answers
+    a cancel of the same upload (a thread reply: the announcement changes) and the page takes
+    that state in. The button under the pointer stays, the click lands (the confirm dialog
+    opens), and the announcement updates after. Meanwhile the TikTok panel shows the answer
+    armed for the next cancel, and nothing armed once that cancel has used it."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from sandbox.screenshot import BackgroundSandbox
+
+    d = browser
+    wait = WebDriverWait(
+        d, WAIT_S, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    publish_id = "v_pub_url~v2.4242"
+
+    def armed_text():
+        return d.find_element(By.ID, "armed").text
+
+    with BackgroundSandbox(str(tmp_path / "sb.db")) as running:
+        sb = running.sb
+        try:
+            running.call(sb.link_person("U0ALEX"))
+            status, posted = running.call(
+                sb.announce(
+                    {"publish_id": publish_id, "channel": "C0LAUNCH", "title": "Spring teaser"},
+                    "U0ALEX",
+                )
+            )
+            assert status == 201
+            ts = posted["ts"]
+            d.get(sb.url)
+            article = f'#messages article[data-ts="{ts}"]'
+            wait.until(lambda _: d.find_elements(By.CSS_SELECTOR, f"{article} > .blocks button"))
+            wait.until(lambda _: "Nothing armed" in armed_text())
+
+            # Script the next cancel of this upload in the panel: the panel says it is armed.
+            Select(d.find_element(By.ID, "upload")).select_by_value(publish_id)
+            Select(d.find_element(By.ID, "next-answer")).select_by_value("invalid_params")
+            d.find_element(By.ID, "script-next").click()
+            wait.until(
+                lambda _: (
+                    f"next cancel of {publish_id}: invalid_params (HTTP 400)"
+                    in armed_text().replace("\n", " ")
+                )
+            )
+            assert "Nothing armed" not in armed_text()
+            assert d.find_element(By.ID, "next-answer").get_attribute("value") == "invalid_params"
+
+            # Press the button and hold it down.
+            (cancel,) = [
+                b
+                for b in d.find_elements(By.CSS_SELECTOR, f"{article} > .blocks button")
+                if b.text == "Cancel upload"
+            ]
+            ActionChains(d).move_to_element(cancel).click_and_hold().perform()
+            # Meanwhile a cancel of the same upload (typed by alex elsewhere) uses the armed
+            # answer; the bot threads it under the announcement and updates it.
+            assert running.call(sb.command("U0ALEX", publish_id))["answered"]
+            # The page's periodic refresh takes that state in (and renders it, same task).
+            wait.until(
+                lambda _: d.execute_script(
+                    "const m = state.channels[0].messages.find((x) => x.ts === arguments[0]);"
+                    "return m.replies.length === 1 && state.armed.length === 0;",
+                    ts,
+                )
+            )
+            assert cancel.text == "Cancel upload"  # still the very element: not replaced
+            ActionChains(d).release().perform()
+            dialog = wait.until(
+                lambda _: [x for x in d.find_elements(By.CSS_SELECTOR, "dialog#confirm[open]")]
+            )[0]
+            assert "Cancel this upload?" in dialog.text
+
+            # The armed answer was used: the panel says nothing is armed, and its picker is
+            # back on the normal answer.
+            wait.until(lambda _: "Nothing armed" in armed_text())
+            assert d.find_element(By.ID, "next-answer").get_attribute("value") == "normal"
+
+            # Confirmed: this cancel gets TikTok's usual answer, and the announcement, no
+            # longer under the pointer, shows both attempts.
+            d.find_element(By.ID, "confirm-ok").click()
+
+            def both_attempts(_):
+                (art,) = d.find_elements(By.CSS_SELECTOR, article)
+                replies = art.find_elements(By.CSS_SELECTOR, ".thread article.message")
+                return "Stopping \u2014" in art.text and len(replies) == 2
+
+            wait.until(both_attempts)
+        except Exception:
+            messages = d.find_elements(By.ID, "messages")
+            print("page text:", messages[0].text if messages else d.page_source[:4000])
+            print("console:", d.get_log("browser"))
+            raise
+
+
+def test_the_readme_screenshot_is_made_by_its_script(browser, tmp_path):
+    """`python -m sandbox.screenshot` stages the sandbox and captures the page; here into a
+    temporary file (UPDATE_SCREENSHOT=1: into docs/sandbox.png, the README's picture)."""
+    from sandbox import screenshot
+
+    out = screenshot.OUT if os.environ.get("UPDATE_SCREENSHOT") == "1" else tmp_path / "shot.png"
+    screenshot.take(out, browser)
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (screenshot.WIDTH, screenshot.HEIGHT)

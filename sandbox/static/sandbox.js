@@ -2,6 +2,10 @@
 // Slack (commands, clicks, Home), the upload pipeline (announce, hold) and TikTok (answers,
 // status). A date token's {ago} ("in 25 seconds") is kept current.
 //
+// The page re-renders from /api/state every second, in place: a message, a Home tab or an
+// upload row that did not change is kept, and one that did is replaced only when the person
+// is not pointing at or pressing something in it (see `busy`), so a click is never lost.
+//
 // Safety: text from messages only ever reaches the DOM through escapeHtml() (mrkdwn()
 // escapes everything it does not itself turn into markup) or through textContent.
 "use strict";
@@ -10,8 +14,65 @@ const $ = (sel) => document.querySelector(sel);
 const CHANNEL = "C0LAUNCH";
 let state = null;
 let view = { kind: "channel", id: CHANNEL };
-let rendered = { messages: "", uploads: "", key: "" };
+let rendered = { messages: "", uploads: "", nav: "", options: "", armed: {} };
 const seenDms = {};
+
+// --- what the person is pointing at or pressing ----------------------------------------------
+let pointed = null; // the element under the pointer (the last pointerover's target)
+let pressed = null; // the element a pointer button went down on, until it comes up
+let deferred = false; // an update waits for the pointer to leave (or the press to end)
+document.addEventListener("pointerover", (event) => { pointed = event.target; rerender(); }, true);
+document.addEventListener("pointerdown", (event) => { pressed = event.target; }, true);
+for (const type of ["pointerup", "pointercancel"]) {
+  // The click (same task as pointerup) is dispatched before the re-render this schedules.
+  document.addEventListener(type, () => { pressed = null; rerender(); }, true);
+}
+document.documentElement.addEventListener("pointerleave", () => { pointed = null; rerender(); });
+const CLICKABLE = "button, a, select, input, textarea, label, summary, tr[data-publish-id]";
+// A node must not be replaced now: the person presses something in it, or points at
+// something in it that takes a click.
+function busy(node) {
+  if (pressed && node.contains(pressed)) return true;
+  const target = pointed && pointed.closest ? pointed.closest(CLICKABLE) : null;
+  return Boolean(target && node.contains(target));
+}
+function rerender() {
+  if (!deferred) return;
+  deferred = false;
+  setTimeout(() => render(false), 0);
+}
+// Make `box`'s children the `items` ({id, key, build}) in order, reusing the node of an item
+// whose key did not change. A changed or removed node that is `busy` is left as it is, and
+// `deferred` is set so that it is done once the pointer has moved on. True if all was done.
+function patchChildren(box, items) {
+  const old = new Map();
+  for (const node of box.children) old.set(node.dataset.renderId, node);
+  const ids = new Set(items.map((item) => item.id));
+  for (const [id, node] of old) {
+    if (!ids.has(id) && busy(node)) { deferred = true; return false; }
+  }
+  let complete = true;
+  const nodes = items.map((item) => {
+    const node = old.get(item.id);
+    if (node && node.dataset.renderKey === item.key) return node;
+    if (node && busy(node)) { complete = false; return node; }
+    const fresh = item.build();
+    fresh.dataset.renderId = item.id;
+    fresh.dataset.renderKey = item.key;
+    if (node) node.replaceWith(fresh);
+    return fresh;
+  });
+  for (const [id, node] of old) if (!ids.has(id)) node.remove();
+  // Only new nodes are inserted; the ones kept stay where they are (moving one would lose
+  // a press on it).
+  let cursor = box.firstElementChild;
+  for (const node of nodes) {
+    if (node === cursor) { cursor = cursor.nextElementSibling; continue; }
+    box.insertBefore(node, cursor);
+  }
+  if (!complete) deferred = true;
+  return complete;
+}
 
 async function api(path, body) {
   const init = body === undefined ? { cache: "no-store" } : {
@@ -275,15 +336,21 @@ function currentItems() {
 }
 function renderNav() {
   const channels = $("#channels");
-  channels.replaceChildren();
-  for (const c of state.channels) {
-    const li = el("li");
-    const a = el("a", "", "# " + c.name);
-    a.href = "#";
-    a.dataset.channel = c.id;
-    li.appendChild(a);
-    if (view.kind === "channel" && view.id === c.id) li.className = "active";
-    channels.appendChild(li);
+  const names = JSON.stringify(state.channels.map((c) => [c.id, c.name]));
+  if (names !== rendered.nav) {
+    rendered.nav = names;
+    channels.replaceChildren();
+    for (const c of state.channels) {
+      const li = el("li");
+      const a = el("a", "", "# " + c.name);
+      a.href = "#";
+      a.dataset.channel = c.id;
+      li.appendChild(a);
+      channels.appendChild(li);
+    }
+  }
+  for (const a of channels.querySelectorAll("a[data-channel]")) {
+    a.parentElement.className = view.kind === "channel" && view.id === a.dataset.channel ? "active" : "";
   }
   $("#li-home").className = view.kind === "home" ? "active" : "";
   $("#li-dm").className = view.kind === "dm" ? "active" : "";
@@ -297,81 +364,157 @@ function renderMessages(force) {
   const items = currentItems();
   const key = JSON.stringify([view, me(), items]);
   if (!force && key === rendered.messages) return;
-  rendered.messages = key;
   const box = $("#messages");
   const atBottom = force || box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-  box.replaceChildren();
   $("#composer").hidden = view.kind === "home";
+  const where = `${view.kind}:${view.id}:${me()}`;
+  let units;
   if (view.kind === "home") {
     $("#title").textContent = "tiktok-cancel \u00b7 Home";
-    if (items.home) {
-      const home = el("div", "home");
-      home.appendChild(renderBlocks(items.home.blocks, { channel: "", ts: "", where: "home" }));
-      box.appendChild(home);
-    } else {
-      box.appendChild(el("p", "hint", "Opening the Home tab\u2026"));
+    // The Home is one unit: it is re-rendered whole, when no one points into it.
+    units = [{
+      id: `${where}:home`,
+      key: JSON.stringify(items.home),
+      build: () => {
+        if (!items.home) return el("p", "hint", "Opening the Home tab\u2026");
+        const home = el("div", "home");
+        home.appendChild(renderBlocks(items.home.blocks, { channel: "", ts: "", where: "home" }));
+        return home;
+      },
+    }];
+  } else {
+    $("#title").textContent = view.kind === "dm" ? "tiktok-cancel \u00b7 Messages"
+      : "# " + ((state.channels.find((c) => c.id === view.id) || {}).name || view.id);
+    const all = [
+      ...items.messages.map((m, i) => ({ m, seq: m.seq, n: i, eph: false })),
+      ...items.ephemeral.map((m, i) => ({ m, seq: m.seq, n: i, eph: true })),
+    ].sort((a, b) => a.seq - b.seq || a.n - b.n);
+    units = all.map(({ m, eph }) => {
+      const ctx = { channel: items.channelId, ts: eph ? "" : m.ts, where: "message" };
+      return {
+        id: `${where}:${eph ? "e:" + m.id : "m:" + m.ts}`,
+        key: JSON.stringify(m),
+        build: () => renderMessage(m, ctx, eph),
+      };
+    });
+    if (!all.length) {
+      const text = view.kind === "dm" ? "The bot writes here when a link is made."
+        : "Nothing here yet. Type a command below, or announce an upload on the right.";
+      units = [{ id: `${where}:empty`, key: text, build: () => el("p", "hint empty", text) }];
     }
-    return;
   }
-  $("#title").textContent = view.kind === "dm" ? "tiktok-cancel \u00b7 Messages"
-    : "# " + ((state.channels.find((c) => c.id === view.id) || {}).name || view.id);
-  const all = [
-    ...items.messages.map((m, i) => ({ m, seq: m.seq, n: i, eph: false })),
-    ...items.ephemeral.map((m, i) => ({ m, seq: m.seq, n: i, eph: true })),
-  ].sort((a, b) => a.seq - b.seq || a.n - b.n);
-  if (!all.length) {
-    box.appendChild(el("p", "hint empty", view.kind === "dm"
-      ? "The bot writes here when a link is made."
-      : "Nothing here yet. Type a command below, or announce an upload on the right."));
-  }
-  for (const { m, eph } of all) {
-    box.appendChild(renderMessage(m, { channel: items.channelId, ts: eph ? "" : m.ts, where: "message" }, eph));
-  }
+  // Until every unit is as the state says, the next tick tries again.
+  rendered.messages = patchChildren(box, units) ? key : "";
   if (atBottom) box.scrollTop = box.scrollHeight;
 }
-function renderPanels() {
-  const n = state.inits;
-  $("#inits").textContent = `Direct Post inits TikTok has received: ${n}.`
-    + (state.next_init ? ` The next one gets: ${state.next_init}.` : "");
-  const key = JSON.stringify([state.uploads, state.next_answer_any]);
-  if (key === rendered.uploads) return;
-  const first = !rendered.uploads;
-  const grew = !first && state.uploads.length > JSON.parse(rendered.uploads)[0].length;
-  rendered.uploads = key;
+// `text` in a `tag` that may wrap only after the characters in `after` (a publish_id such
+// as v_pub_url~v2.123456789 after its ~ and dots, a code after its underscores), never
+// inside a part; a part too long for its cell scrolls (see .uploads td).
+function wrapsAt(tag, className, text, after) {
+  const node = el(tag, className);
+  String(text).split(after).forEach((part, i) => {
+    if (i) node.appendChild(document.createElement("wbr"));
+    node.appendChild(el("span", "part", part));
+  });
+  return node;
+}
+const ID_BREAKS = /(?<=[~.])/;
+const CODE_BREAKS = /(?<=[_ ])/;
+const TEXT_BREAKS = /(?<=[ ~])/;
+function uploadRow(u) {
+  const tr = el("tr");
+  tr.dataset.publishId = u.publish_id;
+  const id = el("td", "id");
+  id.appendChild(wrapsAt("code", "", u.publish_id, ID_BREAKS));
+  tr.appendChild(id);
+  tr.appendChild(el("td", "", u.account));
+  const at = el("td");
+  const status = u.status + (u.fail_reason ? ` (${u.fail_reason})` : "");
+  at.appendChild(wrapsAt("span", "status " + u.status.toLowerCase(), status, CODE_BREAKS));
+  if (u.stopping) at.appendChild(el("div", "scripted", "cancel accepted: TikTok is stopping it"));
+  if (u.next_answer) {
+    at.appendChild(wrapsAt("div", "scripted", `next cancel: ${u.next_answer}`, CODE_BREAKS));
+  }
+  tr.appendChild(at);
+  tr.addEventListener("click", () => { $("#upload").value = u.publish_id; updateMoves(); });
+  return tr;
+}
+function renderUploadChoices() {
   const select = $("#upload");
+  const ids = state.uploads.map((u) => u.publish_id);
+  const key = JSON.stringify(ids);
+  if (key === rendered.options) return;
+  // Not while the person has the list open or is about to open it.
+  if (document.activeElement === select || busy(select.parentElement)) { deferred = true; return; }
+  const first = !rendered.options;
+  const grew = !first && ids.length > JSON.parse(rendered.options).length;
+  rendered.options = key;
   const chosen = select.value;
   select.replaceChildren(new Option("any upload", ""));
-  for (const u of [...state.uploads].reverse()) select.add(new Option(u.publish_id, u.publish_id));
-  const newest = state.uploads.length ? state.uploads[state.uploads.length - 1].publish_id : "";
-  const known = chosen === "" || state.uploads.some((u) => u.publish_id === chosen);
+  for (const id of [...ids].reverse()) select.add(new Option(id, id));
+  const newest = ids.length ? ids[ids.length - 1] : "";
+  const known = chosen === "" || ids.includes(chosen);
   select.value = first || grew || !known ? newest : chosen;
   updateMoves();
-  const body = $("#uploads");
-  body.replaceChildren();
-  for (const u of state.uploads) {
-    const tr = el("tr");
-    tr.dataset.publishId = u.publish_id;
-    const id = el("td");
-    id.appendChild(el("code", "", u.publish_id));
-    tr.appendChild(id);
-    tr.appendChild(el("td", "", u.account));
-    const at = el("td");
-    const status = u.status + (u.fail_reason ? ` (${u.fail_reason})` : "");
-    // Let long codes wrap at their underscores.
-    at.appendChild(el("span", "status " + u.status.toLowerCase(), status.replace(/_/g, "_\u200b")));
-    if (u.stopping) at.appendChild(el("div", "scripted", "cancel accepted: TikTok is stopping it"));
-    if (u.next_answer) at.appendChild(el("div", "scripted", `next cancel: ${u.next_answer}`));
-    tr.appendChild(at);
-    tr.addEventListener("click", () => { select.value = u.publish_id; updateMoves(); });
-    body.appendChild(tr);
+}
+// What TikTok's stand-in will answer its next calls, from the server: each scripted answer
+// still waiting, or that nothing is armed. The answer pickers follow it: once a scripted
+// answer is used, the picker for that call is back on the normal answer.
+function renderArmed() {
+  const box = $("#armed");
+  const lines = state.armed.map((a) => {
+    const what = a.call === "start" ? "next start (Direct Post init)"
+      : `next cancel of ${a.publish_id || "any upload"}`;
+    return `${what}: ${a.label}` + (a.in_use ? " \u2014 answering the cancel under way" : "");
+  });
+  const key = JSON.stringify(lines);
+  if (key !== rendered.armedText) {
+    rendered.armedText = key;
+    box.replaceChildren(el("b", "", "Armed for TikTok's next calls"));
+    box.classList.toggle("none", !lines.length);
+    if (!lines.length) {
+      box.appendChild(el("div", "", "Nothing armed: the next cancel and the next start get "
+        + "TikTok's usual answer."));
+    }
+    for (const line of lines) box.appendChild(wrapsAt("div", "scripted", line, TEXT_BREAKS));
   }
+  syncPicker("#next-answer", "cancel:" + $("#upload").value,
+    (state.armed.find((a) => a.call === "cancel" && a.publish_id === $("#upload").value) || {}).answer);
+  syncPicker("#next-init", "start", state.next_init);
+}
+// When what is armed for `call` changes (scripted, or used up), `selector` shows it; it is
+// left alone otherwise, so a choice not yet scripted stays as the person left it.
+function syncPicker(selector, call, answer) {
+  const value = answer || "normal";
+  const seen = `${selector}|${call}`;
+  const before = rendered.armed[seen];
+  rendered.armed[seen] = value;
+  if (before !== undefined && before !== value) $(selector).value = value;
+}
+function renderPanels() {
+  $("#inits").textContent = `Direct Post inits TikTok has received: ${state.inits}.`;
+  renderUploadChoices();
+  renderArmed();
+  const key = JSON.stringify([state.uploads, state.next_answer_any]);
+  if (key === rendered.uploads) return;
+  const rows = state.uploads.map((u) => ({
+    id: u.publish_id, key: JSON.stringify(u), build: () => uploadRow(u),
+  }));
   if (state.next_answer_any) {
-    const tr = el("tr");
-    const td = el("td", "scripted", `any upload, next cancel: ${state.next_answer_any}`);
-    td.colSpan = 3;
-    tr.appendChild(td);
-    body.appendChild(tr);
+    const text = `any upload, next cancel: ${state.next_answer_any}`;
+    rows.push({
+      id: "\u0000any", key: text,
+      build: () => {
+        const tr = el("tr");
+        const td = el("td", "scripted", text);
+        td.colSpan = 3;
+        tr.appendChild(td);
+        return tr;
+      },
+    });
   }
+  rendered.uploads = patchChildren($("#uploads"), rows) ? key : "";
+  updateMoves();
 }
 function updateMoves() {
   const none = !$("#upload").value;
@@ -445,8 +588,10 @@ function setup() {
 }
 
 let refreshing = null;
-async function refresh(force) {
-  if (refreshing) { await refreshing; if (!force) return; }
+// `again`: fetch anew even while a fetch is under way (its answer may predate what was just
+// done); `force`: that too, and render as for a new view (scrolled to the newest message).
+async function refresh(force, again = force) {
+  if (refreshing) { await refreshing; if (!again) return; }
   refreshing = (async () => {
     try {
       const next = await api("/api/state");
@@ -509,7 +654,7 @@ function showHold() {
   }
   $("#announce-hint").hidden = hold;
   $("#hold-hint").hidden = !hold;
-  $("#account").placeholder = hold ? "brand (linked on first hold)" : "e.g. brand";
+  $("#account").placeholder = hold ? "brand" : "e.g. brand";
   $("#announce-button").textContent = hold ? "Hold upload" : "Announce";
 }
 $("#hold").addEventListener("change", showHold);
@@ -563,20 +708,20 @@ $("#announce").addEventListener("submit", async (event) => {
   if (view.kind !== "channel" || view.id !== CHANNEL) view = { kind: "channel", id: CHANNEL };
   await refresh(true);
 });
-$("#upload").addEventListener("change", updateMoves);
+$("#upload").addEventListener("change", () => { updateMoves(); if (state) renderArmed(); });
+// What is armed is shown from the server's state (#armed), never from what was asked here.
 $("#script-next").addEventListener("click", async () => {
   const answer = $("#next-answer").value;
   const publishId = $("#upload").value;
   const result = await api("/api/tiktok/next", { answer, publish_id: publishId });
-  flash(result.error ? `Not scripted: ${result.error}`
-    : `The next cancel of ${publishId || "any upload"} gets: ${answer}`);
-  await refresh();
+  flash(result.error ? `Not scripted: ${result.error}` : "");
+  await refresh(false, true);
 });
 $("#script-init").addEventListener("click", async () => {
   const answer = $("#next-init").value;
   const result = await api("/api/tiktok/init", { answer });
-  flash(result.error ? `Not scripted: ${result.error}` : `The next start (init) gets: ${answer}`);
-  await refresh();
+  flash(result.error ? `Not scripted: ${result.error}` : "");
+  await refresh(false, true);
 });
 for (const b of document.querySelectorAll(".moves button")) {
   b.addEventListener("click", async () => {
