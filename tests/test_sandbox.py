@@ -995,3 +995,31 @@ async def test_an_answer_in_use_by_a_cancel_under_way_says_so(page, sb):
     ]
     assert "too many requests" in blocks_text(await typed)
     assert (await page.until(lambda s: s["armed"] == [] and s))["armed"] == []
+
+
+async def test_a_cancel_of_an_upload_not_announced_is_posted_in_the_audit_channel(page, sb):
+    """As the README's sandbox tour says: #tiktok-audit (the sandbox's AUDIT_CHANNEL) gets
+    attempts on uploads the bot never announced, also one that never reached TikTok; an
+    attempt on an announced upload goes to its thread only."""
+
+    def audit_posts(state: dict) -> list[dict]:
+        return next(c for c in state["channels"] if c["id"] == "C0AUDIT")["messages"]
+
+    await page.command("v_pub_url~v2.999")  # alex has no link yet: nothing sent to TikTok
+    (first,) = await page.until(lambda s: audit_posts(s))
+    assert "v_pub_url~v2.999" in blocks_text(first)
+    assert not sb.tiktok.calls_to("cancel")
+    await page.link()
+    await page.command("v_pub_url~v2.999")
+    second = (await page.until(lambda s: len(audit_posts(s)) == 2 and audit_posts(s)))[1]
+    assert "v_pub_url~v2.999" in blocks_text(second)
+    assert len(sb.tiktok.calls_to("cancel")) == 1
+
+    await page.announce("v_pub_url~v2.1201")
+    await page.cancel_answer("v_pub_url~v2.1201")
+    # The thread reply is posted where the audit channel's would have been: once it is there,
+    # the audit channel would already have its post.
+    state = await page.until(lambda s: announcement(s, "v_pub_url~v2.1201")["replies"] and s)
+    (reply,) = announcement(state, "v_pub_url~v2.1201")["replies"]
+    assert "v_pub_url~v2.1201" in blocks_text(reply)
+    assert len(audit_posts(state)) == 2
