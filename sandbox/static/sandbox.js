@@ -482,14 +482,15 @@ function renderArmed() {
     (state.armed.find((a) => a.call === "cancel" && a.publish_id === $("#upload").value) || {}).answer);
   syncPicker("#next-init", "start", state.next_init);
 }
-// When what is armed for `call` changes (scripted, or used up), `selector` shows it; it is
-// left alone otherwise, so a choice not yet scripted stays as the person left it.
+// `selector` shows what is armed for `call` when that is first seen armed and whenever it
+// changes (scripted, or used up: back to normal); it is left alone otherwise, so a choice
+// not yet scripted stays as the person left it.
 function syncPicker(selector, call, answer) {
   const value = answer || "normal";
   const seen = `${selector}|${call}`;
   const before = rendered.armed[seen];
   rendered.armed[seen] = value;
-  if (before !== undefined && before !== value) $(selector).value = value;
+  if (before === undefined ? value !== "normal" : before !== value) $(selector).value = value;
 }
 function renderPanels() {
   $("#inits").textContent = `Direct Post inits TikTok has received: ${state.inits}.`;
