@@ -26,7 +26,7 @@ def test_the_set_up_commands_are_the_ones_ci_runs():
     awk = r"/<!-- test-command -->/{f=1;next} /<!-- \/test-command -->/{f=0} f && !/^```/"
     out = subprocess.run(["awk", awk, "README.md"], cwd=ROOT, capture_output=True, text=True)
     install = "python3 -m venv .venv && .venv/bin/pip install -e '.[test]'"
-    assert out.stdout == f"{install} && .venv/bin/python -m pytest\n"
+    assert out.stdout == f"{install} && .venv/bin/python -m pytest -n 4\n"
 
 
 def test_the_sandbox_command_names_python_and_how_to_stop_it():
