@@ -34,6 +34,7 @@ from bot.announcing import (
     parse_request,
     slack_refusals,
 )
+from bot.announcing import MAX_TITLE as ANNOUNCED_TITLE
 from bot.claims import held as lease
 from bot.keyed_locks import KeyedLocks
 from bot.messages import held as held_messages
@@ -145,6 +146,14 @@ def parse_upload(body: Any, default_hold_s: int) -> UploadRequest:
         {"publish_id": "held", "channel": channel, "video": body.get("video")}
     ).video
     return UploadRequest(upload_key, channel, account, source_url, float(hold), post, video)
+
+
+def announced_title(caption: str) -> str:
+    """A started upload's name in the announcement, `list` and the Home: its caption, cut to
+    an announced title's length (a 2,200-character caption would not fit a Slack section)."""
+    if len(caption) <= ANNOUNCED_TITLE:
+        return caption
+    return caption[: ANNOUNCED_TITLE - 1] + "\u2026"
 
 
 @dataclass(frozen=True)
@@ -440,7 +449,7 @@ class HeldUploads:
             team_id=h.team_id,
             channel=h.channel,
             ts=h.ts,
-            title=str(h.post.get("title") or ""),
+            title=announced_title(str(h.post.get("title") or "")),
             account=h.account,
             source_url=h.source_url,
             video=h.video,

@@ -562,7 +562,7 @@ def already_message(h: HeldUpload, admins=()) -> Message:
         said = ALREADY.get(h.state, "changed meanwhile")
         rest = _shape(h, admins)
     text = f"Nothing changed: {held_name(h)} {said}."
-    return message(text, [section(f"{text}\n{rest}"), _facts(h)])
+    return message(text, [section(f"*{text}*\n{rest}"), _facts(h)])
 
 
 def gone_message() -> Message:
