@@ -604,6 +604,8 @@ def start_history(outcome: str, account: str) -> str:
     acct = escape(account) if account else "-"
     if outcome == "ok":
         return "TikTok accepted it"
+    if not outcome:
+        return ""
     if outcome == INTERRUPTED or outcome in UNKNOWN_OUTCOME_CODES:
         return "no clear answer from TikTok, so we don't know whether it started; see its message"
     if outcome in START_AGAIN_CODES:
