@@ -178,6 +178,12 @@ async def test_a_team_link_tiktok_no_longer_renews_names_the_account_and_its_adm
     # The thread says what happened and what to do, not the announcement's whole text again.
     assert "TikTok refused to renew" not in sentences(last_reply(hb, ts))
     assert buttons(announcement(hb, ts)) == []
+    # A button pressed again on a stale copy of the message: where it stands, same words.
+    again = await hb.click("start_held", "run-1", user_id=ADMIN)
+    assert again["text"] == (
+        "Nothing changed: \u201cSpring teaser\u201d was already tried, and it didn't start."
+    )
+    assert_voice(again, NEVER_SENT, RELINK)
     assert_everything_sent_is_valid(hb)
 
 

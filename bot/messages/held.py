@@ -543,7 +543,7 @@ def not_allowed_message(account: str, admins=()) -> Message:
 ALREADY = {
     "cancelled": "was already cancelled; nothing was sent to TikTok",
     "starting": "is being started at TikTok right now",
-    "refused": "was already refused by TikTok",
+    "refused": "was already tried, and it didn't start",
     "unknown": "was already sent to TikTok once, with no clear answer",
     ACCOUNT_CHANGED: "was not started: its team account was linked to another TikTok account "
     "after it was announced",
