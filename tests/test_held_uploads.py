@@ -181,6 +181,8 @@ async def test_init_that_never_answers_is_unknown_and_never_retried(hb):
     await until(lambda: row(hb)["state"] == "unknown", timeout=10)
     assert len(inits(hb)) == 1
     assert row(hb)["code"] == "timeout"
+    # the row moves first, then the message and its thread reply are posted
+    await until(lambda: len(thread_posts(hb, answer["ts"])) == 1)
     (thread,) = thread_posts(hb, answer["ts"])
     assert "TikTok may have started" in thread.params["text"]
     last = updates(hb, answer["ts"])[-1]

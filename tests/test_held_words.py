@@ -498,6 +498,7 @@ async def test_a_start_whose_process_died_says_so_in_plain_words(hb):
     await hb.start(held_stale_starting_s=1.0)
     await until(lambda: row(hb)["state"] == "unknown")
     assert row(hb)["code"] == "interrupted"
+    await until(lambda: len(thread_posts(hb, answer["ts"])) == 1)  # posted after the move
     for message in (announcement(hb, answer["ts"]), last_reply(hb, answer["ts"])):
         assert_voice(message, UNKNOWN, UNKNOWN_STEP)
         assert "interrupted" not in text_of(message)
@@ -631,6 +632,7 @@ async def test_a_missed_window_reads_in_voice_shape_everywhere(hb):
     )
     hb.bot.services.held_scheduler.wake()
     await until(lambda: row(hb)["state"] == "asking")
+    await until(lambda: len(thread_posts(hb, answer["ts"])) == 1)  # posted after the move
     still = "no \u2014 never sent to TikTok; it waits for Start now or Cancel"
     for message in (announcement(hb, answer["ts"]), last_reply(hb, answer["ts"])):
         assert_voice(message, still, "Press Start now to send it, or Cancel.")
