@@ -66,6 +66,7 @@ NOT_FOR_A_HELD_START = (
 )
 # The bot's own codes: never shown to a person, in a sentence or in the small print.
 INTERNAL_CODES = (
+    "account_changed",
     "timeout",
     "bad_response",
     "server_error",
@@ -287,6 +288,29 @@ async def test_a_team_link_without_posting_permission_asks_to_relink_allowing_it
     for message in (said, announcement(hb, ts), last_reply(hb, ts)):
         assert_team_words(message, headline, REFUSED, step)
     assert inits(hb) == []
+
+
+async def test_a_team_account_relinked_elsewhere_reads_in_voice_shape(hb):
+    status, answer = await submit(hb, body(hold_s=600))
+    assert status == 202
+    assert "brand" in text_of(await hb.command("team remove brand", user_id=ADMIN))
+    await hb.link_team("brand", admin=ADMIN, open_id="open-other", display_name="Other Brand")
+    said = await hb.click("start_held", "run-1", user_id=ADMIN)
+    assert row(hb)["state"] == "account_changed" and inits(hb) == []
+    step = (
+        "If it should go out as the account brand is linked to now, have your upload pipeline "
+        "send the video again with a new upload_key"
+    )
+    for message in (said, announcement(hb, answer["ts"]), last_reply(hb, answer["ts"])):
+        assert_team_words(
+            message,
+            "\u201cSpring teaser\u201d was not started: the team account brand is now linked to a "
+            "different TikTok account than the one it was announced with (Brand Social TT).",
+            "no \u2014 it was never sent to TikTok, and we won't start it",
+            step,
+        )
+        assert "account_changed" not in text_of(message)
+    assert_everything_sent_is_valid(hb)
 
 
 # --- TikTok refusing a start: every code creator_info and init can answer ------------------
