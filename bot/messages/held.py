@@ -536,7 +536,8 @@ def not_allowed_message(account: str, admins=()) -> Message:
         f"Only people granted the team account {escape(account)} (or admins) may start or "
         "cancel this upload. Nothing changed."
     )
-    hint = f"*Next step:* ask {who_can_grant(admins)} to grant you {escape(account)}."
+    who = who_can_grant(admins) + ("," if admins else "")  # "<@U…>, or any … owner, to"
+    hint = f"*Next step:* ask {who} to grant you {escape(account)}."
     return message(text, [section(text), section(hint)])
 
 
