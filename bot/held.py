@@ -34,13 +34,14 @@ from bot.announcing import (
     parse_request,
     slack_refusals,
 )
+from bot.announcing import MAX_TITLE as ANNOUNCED_TITLE
 from bot.claims import held as lease
 from bot.keyed_locks import KeyedLocks
 from bot.messages import held as held_messages
 from bot.restrictions import broken_rules
 from bot.slack_out import SlackOut
 from bot.tiktok import ApiResult, TikTokClient, outcome_unknown
-from bot.tiktok_rules import START_AGAIN_CODES
+from bot.tiktok_rules import ACCOUNT_CHANGED, INTERRUPTED, START_AGAIN_CODES
 from bot.tokens import RefreshFailure, TokenService
 from storage import announcements as store_announcements
 from storage import audit, grants
@@ -71,7 +72,6 @@ MISSED_GRACE_S = 30.0  # a window closed less than this long ago is never "misse
 # A row still `starting` this long after its claim: the process making the init died (kill -9)
 # mid-call. Whether TikTok acted is unknown; it is said so, and never started again.
 STALE_STARTING_S = 120.0
-ACCOUNT_CHANGED = "account_changed"  # state and code: relinked to another TikTok account
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,14 @@ def parse_upload(body: Any, default_hold_s: int) -> UploadRequest:
         {"publish_id": "held", "channel": channel, "video": body.get("video")}
     ).video
     return UploadRequest(upload_key, channel, account, source_url, float(hold), post, video)
+
+
+def announced_title(caption: str) -> str:
+    """A started upload's name in the announcement, `list` and the Home: its caption, cut to
+    an announced title's length (a 2,200-character caption would not fit a Slack section)."""
+    if len(caption) <= ANNOUNCED_TITLE:
+        return caption
+    return caption[: ANNOUNCED_TITLE - 1] + "\u2026"
 
 
 @dataclass(frozen=True)
@@ -409,7 +417,7 @@ class HeldUploads:
             http_status=result.http_status,
             log_id=result.log_id,
         )
-        admins = sorted(self.admins.admin_users)
+        admins = self._admins()
         reply = (
             held_messages.retry_reply(after)
             if again
@@ -441,7 +449,7 @@ class HeldUploads:
             team_id=h.team_id,
             channel=h.channel,
             ts=h.ts,
-            title=str(h.post.get("title") or ""),
+            title=announced_title(str(h.post.get("title") or "")),
             account=h.account,
             source_url=h.source_url,
             video=h.video,
@@ -469,14 +477,18 @@ class HeldUploads:
         if h is None or h.team_id != team_id:
             return held_messages.gone_message()
         if not await self.may_act(h, user_id):
-            return held_messages.not_allowed_message(h.account, sorted(self.admins.admin_users))
+            return held_messages.not_allowed_message(h.account, self._admins())
         if action == "cancel":
             after = await self.cancel(h, user_id)
         else:
             after = await self.start(upload_key, user_id, store_held.OPEN_STATES)
         if after is None:
-            return held_messages.already_message(await self.get(upload_key) or h)
-        return held_messages.done_message(after)
+            return held_messages.already_message(await self.get(upload_key) or h, self._admins())
+        return held_messages.done_message(after, self._admins())
+
+    def _admins(self) -> list[str]:
+        """Who can relink the team account, named in what a refused start says."""
+        return sorted(self.admins.admin_users)
 
     async def cancel(self, h: HeldUpload, user_id: str) -> HeldUpload | None:
         """Held back: no TikTok call, ever. None when it was started or cancelled first."""
@@ -518,7 +530,7 @@ class HeldUploads:
         taken = 0
         for h in await self.store.run(store_held.stuck_starting, now - self.stale_starting_s):
             after = await self.store.run(
-                store_held.move, h.upload_key, ("starting",), state="unknown", code="interrupted"
+                store_held.move, h.upload_key, ("starting",), state="unknown", code=INTERRUPTED
             )
             if after is not None:
                 await self._show(after, held_messages.unknown_reply(after))

@@ -84,15 +84,41 @@ START_AGAIN_CODES = frozenset(
         "refresh_unavailable",
     }
 )
-# Codes after which the team account must be linked again before a start can work.
-RELINK_CODES = frozenset(
+# What TikTok itself can answer a held upload's creator_info check or its Direct Post init with
+# to refuse the start (tiktok-api.md §10–11): the catalog's words for these read right for a
+# start. Any other code refusing a start is shown as a code we have no start words for.
+START_REFUSAL_CODES = frozenset(
     {
+        "invalid_param",
+        "invalid_params",
+        "invalid_file_upload",
+        "app_version_check_failed",
+        "spam_risk_too_many_posts",
+        "spam_risk_user_banned_from_posting",
+        "spam_risk_too_many_pending_share",
+        "reached_active_user_cap",
+        "unaudited_client_can_only_post_to_private_accounts",
+        "url_ownership_unverified",
+        "privacy_level_option_mismatch",
         "access_token_invalid",
         "scope_not_authorized",
+        "scope_permission_missed",
+    }
+)
+# A held upload's start stopped by the team account's link (expired, unreadable, removed) or
+# the bot's own TikTok settings before TikTok was asked to post anything.
+START_NOT_SENT_CODES = frozenset(
+    {
         "link_expired",
         "team_link_expired",
         "link_unreadable",
         "not_linked",
         "no_such_account",
+        "refresh_misconfigured",
     }
 )
+# A start the bot gave up waiting on because the process making the init died mid-call.
+INTERRUPTED = "interrupted"
+# A start that found the team account relinked to another TikTok account than the one the
+# upload was announced with: a state and a code; TikTok is never asked.
+ACCOUNT_CHANGED = "account_changed"

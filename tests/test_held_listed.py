@@ -49,7 +49,11 @@ async def test_list_shows_a_held_upload_with_its_start_time_and_both_buttons(hb)
         "\u201cSpring teaser\u201d\nGoes to TikTok as Brand Social TT "
         f"<!date^{starts_at}^{{date_short_pretty}} at {{time}} ({{ago}})|"
     ) in text
-    assert ", Public. Nothing sent yet, so Cancel is certain." in text
+    assert (
+        ", Public.\n*Still running:* not yet \u2014 it starts "
+        f"<!date^{starts_at}^{{date_short_pretty}} at {{time}}|"
+    ) in text
+    assert "unless someone cancels it; nothing has been sent to TikTok yet" in text
     assert held_buttons_of(shown) == [("cancel_held", "run-1"), ("start_held", "run-1")]
     assert shown["text"] == "1 held"
 
@@ -71,7 +75,9 @@ async def test_list_shows_a_missed_window_as_waiting_for_start_now_or_cancel(hb)
     await until(lambda: row(hb)["state"] == "asking")
     text = text_of(await hb.command("list", user_id=BOB))
     assert "Not started: the bot was down when its window closed" in text
-    assert "Nothing was sent to TikTok; Start now or Cancel." in text
+    assert (
+        "*Still running:* no \u2014 never sent to TikTok; it waits for Start now or Cancel" in text
+    )
     assert inits(hb) == []
 
 
@@ -157,7 +163,7 @@ async def test_home_history_names_held_cancels_and_starts_in_plain_words(hb):
     text = view_text(await open_home(hb, BOB))
     assert "Cancelled the held upload `run-1` as brand: never sent to TikTok" in text
     assert (
-        "Started the held upload `run-2` as brand: TikTok didn't take it "
+        "Pressed Start now on the held upload `run-2` as brand: TikTok didn't take it "
         "(`spam_risk_too_many_posts`)"
     ) in text
     assert "Did something" not in text and "it didn't work" not in text

@@ -37,7 +37,7 @@ CHANGED_HEADLINE = (
     "different TikTok account than the one it was announced with (Brand Social TT)."
 )
 CHANGED_NEXT = (
-    "*Next step:* if it should go out as the account brand is linked to now, have your upload "
+    "*Next step:* If it should go out as the account brand is linked to now, have your upload "
     "pipeline send the video again with a new upload_key"
 )
 

@@ -181,6 +181,8 @@ async def test_init_that_never_answers_is_unknown_and_never_retried(hb):
     await until(lambda: row(hb)["state"] == "unknown", timeout=10)
     assert len(inits(hb)) == 1
     assert row(hb)["code"] == "timeout"
+    # the row moves first, then the message and its thread reply are posted
+    await until(lambda: len(thread_posts(hb, answer["ts"])) == 1)
     (thread,) = thread_posts(hb, answer["ts"])
     assert "TikTok may have started" in thread.params["text"]
     last = updates(hb, answer["ts"])[-1]
@@ -232,7 +234,9 @@ async def test_only_granted_people_or_admins_may_press(hb):
         reply = await hb.click(action, "run-1", user_id=EVE)
         said = text_of(reply)
         assert "Only people granted the team account brand" in said
-        assert f"<@{ADMIN}>" in said
+        assert (
+            f"*Next step:* ask <@{ADMIN}>, or any workspace admin or owner, to grant you brand."
+        ) in said
     assert row(hb)["state"] == "held" and inits(hb) == []
     assert [r for r in hb.audit_rows() if r["action"] in ("cancel_held", "start_held")] == []
 
@@ -398,18 +402,21 @@ async def test_a_garbled_creator_info_at_the_start_sends_no_init_and_start_now_m
     reply = await hb.click("start_held", "run-1", user_id=BOB)
     said = text_of(reply)
     assert "\u201cSpring teaser\u201d was not started: TikTok's reply was garbled." in said
-    assert "you can press Start now again" in said
+    assert "*Next step:* Press Start now to try again (a minute is usually enough)" in said
     assert inits(hb) == [] and row(hb)["state"] == "retry" and row(hb)["code"] == "bad_response"
     last = msg(updates(hb, answer["ts"])[-1])
     assert_valid_blocks(last)
     shown = text_of(last)
-    assert "TikTok didn't take the video, so nothing was posted" in shown
-    assert "*Next step:* press Start now to try again" in shown
+    assert "*Still running:* no \u2014 nothing was posted; Start now to try again" in shown
+    assert "*Next step:* Press Start now to try again" in shown
     assert [b["action_id"] for b in buttons(last)] == ["cancel_held", "start_held"]
     (thread,) = thread_posts(hb, answer["ts"])
     assert "was not started: TikTok's reply was garbled" in text_of_call(thread)
     listed = text_of(await hb.command("list", user_id=BOB))
-    assert "Not started: TikTok's reply was garbled. Nothing was posted" in listed
+    assert (
+        "Not started: TikTok's reply was garbled.\n"
+        "*Still running:* no \u2014 nothing was posted; Start now to try again"
+    ) in listed
 
     again = await hb.click("start_held", "run-1", user_id=BOB)  # TikTok answers again
     assert "Started: TikTok accepted" in text_of(again)

@@ -1,5 +1,13 @@
 """Held uploads (POST /uploads): the announcement with Cancel / Start now, what it turns into
-(held back, refused, unknown, asking after a missed window) and the thread replies."""
+(held back, refused, unknown, asking after a missed window), the thread replies, the clicker's
+answer and the rows of `list` and the App Home.
+
+Every state reads in VOICE.md's shape: a headline, a *Still running* line, the next step and
+a context line. A held upload that never started has no publish_id, so no next step names the
+command's cancel or status: it is for the upload pipeline, or for an admin relinking the team
+account (`team connect`). A start stopped by the team account's link names that account and
+its admins, never "your link". Internal codes (`timeout`, `interrupted`, …) get plain words;
+only TikTok's own codes are shown, in the small print."""
 
 from __future__ import annotations
 
@@ -20,7 +28,14 @@ from bot.messages.blocks import (
     who_can_grant,
 )
 from bot.messages.outcomes import Words, mention
-from bot.tiktok_rules import RELINK_CODES
+from bot.tiktok import UNKNOWN_OUTCOME_CODES
+from bot.tiktok_rules import (
+    ACCOUNT_CHANGED,
+    INTERRUPTED,
+    START_AGAIN_CODES,
+    START_NOT_SENT_CODES,
+    START_REFUSAL_CODES,
+)
 from storage.held import HeldUpload
 
 CANCEL_HELD_ACTION = "cancel_held"
@@ -90,146 +105,30 @@ def held_buttons(h: HeldUpload) -> dict:
     return ActionsBlock(elements=[cancel, start]).to_dict()
 
 
-def _facts(h: HeldUpload) -> dict:
-    return context(
-        f"TikTok account: {escape(h.account)}",
-        f"Privacy: {privacy_words(str(h.post.get('privacy_level') or ''))}",
-        f"Upload key: {code(h.upload_key)}",
-    )
-
-
-def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = (), admins=()) -> Message:
-    """The channel message for a held upload, in every state but `started`."""
-    if h.state == "account_changed":
-        return account_changed_message(h)
-    name, who = held_name(h), _who(h)
-    privacy = privacy_words(str(h.post.get("privacy_level") or ""))
-    blocks: list[dict] = []
-    if h.state == "held":
-        text = f"{name} goes to TikTok as {who} {when(h.starts_at, relative=True)}, {privacy}."
-        blocks.append(
-            section(
-                f":raised_hand: *{text}*\nUntil then Cancel is certain: "
-                "nothing has been sent to TikTok yet."
-            )
-        )
-        if warnings:
-            lines = "\n".join(f"\u2022 {w}" for w in warnings)
-            blocks.append(section(f"*Before it starts:* TikTok may refuse it:\n{lines}"))
-        blocks.append(_facts(h))
-        blocks.append(held_buttons(h))
-    elif h.state == "cancelled":
-        text = f"{name} was held back and never sent to TikTok."
-        blocks.append(
-            section(f":no_entry_sign: *{text}*\n{mention(h.by_user)} cancelled it {when(h.by_at)}.")
-        )
-        blocks.append(_facts(h))
-    elif h.state == "starting":
-        text = f"Starting {name} at TikTok as {who}."
-        blocks.append(section(f":hourglass_flowing_sand: *{text}* We'll update this message."))
-        blocks.append(_facts(h))
-    elif h.state == "unknown":
-        text = f"TikTok may have started {name}: we don't know."
-        blocks.append(section(f":grey_question: *{text}*\n" + unknown_detail(h)))
-        blocks.append(_facts(h))
-    elif h.state == "refused":
-        text = refused_headline(h)
-        blocks.append(section(f":x: *{text}*\n" + refused_detail(h, admins)))
-        blocks.append(_facts(h))
-    elif h.state == "retry":
-        text = retry_headline(h)
-        blocks.append(section(f":warning: *{text}*\n" + retry_detail(h)))
-        blocks.append(_facts(h))
-        blocks.append(held_buttons(h))
-    else:  # asking: the window closed while the bot was down
-        text = f"{name} was not started: the bot was down when its window closed."
-        blocks.append(section(f":double_vertical_bar: *{text}*\n" + asking_detail(h)))
-        blocks.append(_facts(h))
-        blocks.append(held_buttons(h))
-    return message(text, blocks)
-
-
-def when_line(h: HeldUpload) -> str:
-    """Where a held upload stands, one line, for `list` and the App Home."""
-    if h.state == "asking":
-        return (
-            f"Not started: the bot was down when its window closed {when(h.starts_at)}. "
-            "Nothing was sent to TikTok; Start now or Cancel."
-        )
-    if h.state == "retry":
-        return (
-            f"Not started: {again_reason(h)}. Nothing was posted; Start now to try again, "
-            "or Cancel."
-        )
-    privacy = privacy_words(str(h.post.get("privacy_level") or ""))
-    return (
-        f"Goes to TikTok as {_who(h)} {when(h.starts_at, relative=True)}, {privacy}. "
-        "Nothing sent yet, so Cancel is certain."
-    )
-
-
-def held_rows(h: HeldUpload) -> list[dict]:
-    """One held upload in `list` and the App Home: its name, start time and both buttons."""
-    return [section(f"{held_name(h)}\n{when_line(h)}"), held_buttons(h)]
-
-
 def _words(h: HeldUpload, admins=()) -> Words:
-    title = str(h.post.get("title") or "")[:NAME_LIMIT]
+    """What fills a catalog template for a held upload: the upload as it is named here, and
+    the team account's name (for `team connect <account>`)."""
     return Words(
         publish_id=h.upload_key,
-        title=title,
+        title=str(h.post.get("title") or "")[:NAME_LIMIT],
         verb="start",
         account=h.account,
         admins=tuple(admins),
         code=h.code,
         log_id=h.log_id,
+        name=held_name(h),
     )
 
 
-def _tiktok_code(h: HeldUpload) -> str:
-    return f"TikTok's code: {code(h.code)}" + (f" (log ID {code(h.log_id)})" if h.log_id else "")
+def is_tiktok_code(code_: str) -> bool:
+    """Is this code TikTok's own (shown in the small print), not one of the bot's (timeout,
+    a garbled reply, a link problem, an interrupted start), which only get plain words?"""
+    if not code_ or code_ in (INTERRUPTED, ACCOUNT_CHANGED):
+        return False
+    return code_ not in CATALOG or explain(code_).kind not in ("fault", "bot")
 
 
-def refused_headline(h: HeldUpload) -> str:
-    """The catalog's words where they are about a start; plain words otherwise (a code we
-    don't know, or one only a cancel or status check gives, would guess about the outcome)."""
-    entry = explain(h.code)
-    if h.code in CATALOG and entry.kind != "fault":
-        return _words(h).fill(entry.headline)
-    return f"TikTok refused to start {held_name(h)} ({code(h.code)})."
-
-
-def start_next_step(h: HeldUpload, admins=()) -> str:
-    """What to do after a refused start. The upload never got a publish_id, so the command's
-    cancel and status (which most catalog steps name) don't apply to it."""
-    account = escape(h.account)
-    if h.code in RELINK_CODES:
-        return (
-            f"Ask {who_can_grant(admins)} to link {account} again with "
-            f"`{CMD} team connect {account}`, then have your upload pipeline send the video "
-            "again with a new upload_key."
-        )
-    entry = explain(h.code)
-    if entry.next_on_start:
-        return _words(h, admins).fill(entry.next_on_start)
-    template = entry.next_step
-    if h.code not in CATALOG or "{cmd}" in template or "{id}" in template:
-        return (
-            "Have your upload pipeline send the video again with a new upload_key once the "
-            "problem above is fixed."
-        )
-    return _words(h, admins).fill(template)
-
-
-def refused_detail(h: HeldUpload, admins=()) -> str:
-    lines = [
-        "TikTok didn't take the video, so nothing was posted; we won't try again on our own.",
-        _words(h, admins).fill(explain(h.code).what),
-        "*Next step:* " + start_next_step(h, admins),
-        _tiktok_code(h),
-    ]
-    return "\n".join(line for line in lines if line)
-
+# --- where a held upload stands --------------------------------------------------------------
 
 # Why a start that may be tried again failed (tiktok_rules.START_AGAIN_CODES).
 AGAIN_REASONS = {
@@ -238,125 +137,371 @@ AGAIN_REASONS = {
     "server_error": "TikTok's servers failed",
     "internal_error": "TikTok reported an error on its side",
     "connection_failed": "we couldn't reach TikTok",
-    "rate_limit_exceeded": "TikTok is getting too many requests from this account right now",
-    "refresh_unavailable": "TikTok had trouble renewing our access to the account",
+    "rate_limit_exceeded": (
+        "TikTok is getting too many requests for the team account {account} right now"
+    ),
+    "refresh_unavailable": (
+        "TikTok had trouble renewing the bot's access to the team account {account}"
+    ),
 }
+# Why we don't know whether an init TikTok may have acted on did act.
+UNKNOWN_REASONS = {
+    "timeout": "no answer came back in time",
+    "bad_response": "its reply was garbled, or the connection broke before it came",
+    "server_error": "TikTok's servers failed without saying what happened",
+    "internal_error": "TikTok reported an error on its side without saying what happened",
+    INTERRUPTED: "the bot stopped before TikTok's answer came back",
+}
+# A start stopped by the team account (or the bot's own settings) rather than by TikTok's
+# judgement of the video: the catalog speaks of the reader's own link there, so a team
+# account gets these words. Also codes whose catalog words are about a cancel.
+START_WORDS = {
+    "link_expired": (
+        "Couldn't start {upload}: the team account {account} needs to be linked again.",
+        "TikTok refused to renew the bot's access to {account}: the access ran out or was "
+        "removed in the TikTok app, so the bot forgot the link. The video was never sent to "
+        "TikTok.",
+    ),
+    "link_unreadable": (
+        "Couldn't start {upload}: the team account {account} needs to be linked again.",
+        "The bot's security key (TOKEN_ENCRYPTION_KEY) was changed, so the link to {account} "
+        "stored under the old key can't be read any more. The video was never sent to TikTok.",
+    ),
+    "no_such_account": (
+        "Couldn't start {upload}: the team account {account} is no longer linked.",
+        "{account} was removed from the bot after this upload was announced, so the bot can't "
+        "post as it. The video was never sent to TikTok.",
+    ),
+    "refresh_misconfigured": (
+        "Couldn't start {upload}: TikTok didn't accept this bot's own settings when we renewed "
+        "the access to the team account {account}.",
+        "TikTok refused the client key or secret this bot identifies itself with. That is the "
+        "bot's configuration, not the team account: the link to {account} is kept and works "
+        "again once the settings are fixed. The video was never sent to TikTok.",
+    ),
+    "access_token_invalid": (
+        "Couldn't start {upload}: TikTok refused the bot's access to the team account "
+        "{account}, even freshly renewed.",
+        "We renewed the access to {account}, which worked, and TikTok still refused it. That "
+        "happens when the account removed this bot in the TikTok app, so it needs to be linked "
+        "again.",
+    ),
+    "scope_not_authorized": (
+        "Couldn't start {upload}: the team account {account} is linked without permission to "
+        "post videos.",
+        "When {account} was linked, the permission to post videos wasn't allowed on TikTok's "
+        "page, so TikTok won't let the bot post as it.",
+    ),
+    "invalid_params": (
+        "Couldn't start {upload}: TikTok says the request was incomplete or malformed.",
+        "TikTok turned the request down before taking the video. Most often one of the details "
+        "sent with it (the video link, the caption, the privacy setting) isn't valid.",
+    ),
+}
+START_WORDS["team_link_expired"] = START_WORDS["link_expired"]
+START_WORDS["not_linked"] = START_WORDS["no_such_account"]
+UNKNOWN_CODE_WORDS = (
+    "TikTok refused to start {upload}.",
+    "TikTok answered with a code we have no explanation for yet (it is in the small print "
+    "below), so we can't say more about why.",
+)
 
 
 def again_reason(h: HeldUpload) -> str:
-    return AGAIN_REASONS.get(h.code, f"TikTok answered {code(h.code)}")
+    reason = AGAIN_REASONS.get(h.code, "TikTok couldn't be asked just now")
+    return _words(h).fill(reason)
 
 
-def retry_headline(h: HeldUpload) -> str:
-    return f"{held_name(h)} was not started: {again_reason(h)}."
+def unknown_reason(h: HeldUpload) -> str:
+    return UNKNOWN_REASONS.get(h.code, "TikTok's servers failed with an answer we don't know")
 
 
-def retry_detail(h: HeldUpload) -> str:
-    return (
-        "TikTok didn't take the video, so nothing was posted; we won't try again on our own.\n"
-        "*Next step:* press Start now to try again (a minute is usually enough), or Cancel.\n"
-        + _tiktok_code(h)
+def _start_words(h: HeldUpload) -> tuple[str, str]:
+    """The headline and the "what happened" of a refused start, as templates."""
+    if h.code in START_WORDS:
+        return START_WORDS[h.code]
+    if h.code in START_REFUSAL_CODES and h.code in CATALOG:
+        entry = explain(h.code)
+        return entry.headline, entry.what
+    return UNKNOWN_CODE_WORDS
+
+
+def refused_headline(h: HeldUpload) -> str:
+    return _words(h).fill(_start_words(h)[0])
+
+
+def refused_what(h: HeldUpload) -> str:
+    return _words(h).fill(_start_words(h)[1])
+
+
+def start_next_step(h: HeldUpload, admins=()) -> str:
+    """What to do after a refused start: the catalog's step for a held start. The upload
+    never got a publish_id, so a step naming the command's cancel or status never applies."""
+    if h.code not in CATALOG:
+        return _words(h, admins).fill(
+            "Ask {admins} to find out from TikTok support what TikTok's code below means "
+            "(quoting it and the log ID), then have your upload pipeline send the video again "
+            "with a new upload_key if it should still go out."
+        )
+    return _words(h, admins).fill(explain(h.code).next_for("start"))
+
+
+def headline(h: HeldUpload) -> str:
+    """The state in one sentence (the message's text, and its first line in bold)."""
+    name, who = held_name(h), _who(h)
+    if h.state == "held":
+        privacy = privacy_words(str(h.post.get("privacy_level") or ""))
+        return f"{name} goes to TikTok as {who} {when(h.starts_at, relative=True)}, {privacy}."
+    if h.state == "cancelled":
+        return f"{name} was held back and never sent to TikTok."
+    if h.state == "starting":
+        return f"Starting {name} at TikTok as {who}."
+    if h.state == "started":
+        return f"TikTok accepted {name} as upload {code(h.publish_id)}."
+    if h.state == "unknown":
+        return f"TikTok may have started {name}: we don't know."
+    if h.state == "refused":
+        return refused_headline(h)
+    if h.state == "retry":
+        return f"{name} was not started: {again_reason(h)}."
+    if h.state == ACCOUNT_CHANGED:
+        return account_changed_headline(h)
+    return f"{name} was not started: the bot was down when its window closed."  # asking
+
+
+def still_running(h: HeldUpload) -> str:
+    """The value of the "Still running" line, with its note."""
+    if h.state == "held":
+        return (
+            f"not yet \u2014 it starts {when(h.starts_at)} unless someone cancels it; "
+            "nothing has been sent to TikTok yet"
+        )
+    if h.state == "cancelled":
+        return "no \u2014 never sent to TikTok"
+    if h.state == "starting":
+        return "unknown \u2014 we're asking TikTok to take it right now"
+    if h.state == "started":
+        return (
+            "yes \u2014 TikTok is fetching it and will post it unless someone cancels it "
+            "(from now on a cancel is best effort)"
+        )
+    if h.state == "unknown":
+        return "unknown \u2014 TikTok may have taken it and be fetching it now"
+    if h.state == "refused":
+        if h.code in START_NOT_SENT_CODES:
+            return "no \u2014 it was never sent to TikTok, and we won't try again on our own"
+        return "no \u2014 TikTok didn't take it, so nothing was posted; we won't try again"
+    if h.state == "retry":
+        return "no \u2014 nothing was posted; Start now to try again (we won't on our own)"
+    if h.state == ACCOUNT_CHANGED:
+        return "no \u2014 it was never sent to TikTok, and we won't start it"
+    return "no \u2014 never sent to TikTok; it waits for Start now or Cancel"  # asking
+
+
+UNKNOWN_NEXT = (
+    "wait at least an hour: TikTok can take up to an hour to fetch a video, and its review "
+    "(moderation) can take longer. Then open the TikTok app as {who} and look at the "
+    "account's posts (and drafts). Only if it isn't there, have your upload pipeline send it "
+    "again with a new upload_key: if TikTok did take it after all, sending it again may post "
+    "it twice."
+)
+
+
+def next_step(h: HeldUpload, admins=()) -> str:
+    """What someone can do now: a button, the pipeline, or an admin; never the command's
+    cancel or status for an upload that has no publish_id."""
+    if h.state == "held":
+        return (
+            "none if it should go out then. Press Cancel to hold it back for good (certain, "
+            "since TikTok hasn't been asked yet), or Start now to send it at once."
+        )
+    if h.state == "cancelled":
+        return (
+            "nothing to do. To post it after all, have your upload pipeline send it again "
+            "with a new upload_key."
+        )
+    if h.state == "starting":
+        return "nothing yet: the upload's message will say how it went."
+    if h.state == "started":
+        command = code(f"{CMD} {h.publish_id}")
+        status = code(f"{CMD} status {h.publish_id}")
+        return (
+            f"to stop it, press Cancel upload on its message or run {command}; {status} "
+            "shows where it is."
+        )
+    if h.state == "unknown":
+        return UNKNOWN_NEXT.format(who=_who(h))
+    if h.state == "refused":
+        return start_next_step(h, admins)
+    if h.state == "retry":
+        return "press Start now to try again (a minute is usually enough), or Cancel."
+    if h.state == ACCOUNT_CHANGED:
+        account = escape(h.account)
+        return (
+            f"if it should go out as the account {account} is linked to now, have your upload "
+            "pipeline send the video again with a new upload_key; it will be announced with "
+            f"that account. `{CMD} accounts` shows which TikTok account that is (to people "
+            "granted it, and to admins)."
+        )
+    return "press Start now to send it, or Cancel."  # asking
+
+
+def _by(h: HeldUpload) -> str:
+    """Who acted and when, for the small print."""
+    if h.state in ("held", "asking", "cancelled") or not h.by_at:
+        return ""
+    if h.by_user:
+        return f"Start now pressed by {mention(h.by_user)} {when(h.by_at)}"
+    return f"Its window closed {when(h.by_at)}"
+
+
+def _tiktok_said(h: HeldUpload) -> list[str]:
+    """TikTok's own code, the HTTP status of a failing server, and TikTok's log ID."""
+    if h.state not in ("refused", "retry", "unknown"):
+        return []
+    parts = []
+    if is_tiktok_code(h.code):
+        parts.append(f"TikTok's code: {code(h.code)}")
+    elif h.http_status and h.http_status >= 500:
+        parts.append(f"TikTok's answer: HTTP {int(h.http_status)}")
+    if h.log_id:
+        parts.append(f"TikTok log ID: {code(h.log_id)}")
+    return parts
+
+
+def _facts(h: HeldUpload) -> dict:
+    """The context line: the team account, privacy, upload key, who acted, TikTok's word."""
+    return context(
+        f"TikTok account: {escape(h.account)}",
+        f"Privacy: {privacy_words(str(h.post.get('privacy_level') or ''))}",
+        f"Upload key: {code(h.upload_key)}",
+        _by(h),
+        *_tiktok_said(h),
     )
 
 
-def unknown_detail(h: HeldUpload) -> str:
-    return (
-        f"We asked TikTok to start it {when(h.by_at or h.updated_at)} and got no clear answer "
-        f"({code(h.code)}). We will not ask again, so it can never be posted twice.\n"
-        f"*Next step:* open the TikTok app as {_who(h)} in a few minutes and look at the "
-        "profile's posts: if it is there, TikTok started it; if it is not there after 10 "
-        "minutes, have your upload pipeline send it again with a new upload_key."
-    )
+def _shape(h: HeldUpload, admins=(), detail: str = "") -> str:
+    """Still running, then the next step (after an optional detail line)."""
+    lines = [detail] if detail else []
+    lines.append(f"*Still running:* {still_running(h)}")
+    lines.append(f"*Next step:* {_capital(next_step(h, admins))}")
+    return "\n".join(lines)
 
 
-def asking_detail(h: HeldUpload) -> str:
-    return (
-        f"Its window closed {when(h.starts_at)} and more time than the window itself has "
-        "passed, so we did not post it late on our own. Nothing was sent to TikTok.\n"
-        "*Next step:* press Start now to send it, or Cancel."
-    )
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _detail(h: HeldUpload) -> str:
+    """What happened, for the channel message."""
+    if h.state == "cancelled":
+        return f"{mention(h.by_user)} cancelled it {when(h.by_at)}."
+    if h.state == "unknown":
+        return (
+            f"We asked TikTok to start it {when(h.by_at or h.updated_at)} and "
+            f"{unknown_reason(h)}. We won't ask TikTok again on our own: if it did take the "
+            "video, a second request could post it twice."
+        )
+    if h.state == "refused":
+        return refused_what(h)
+    if h.state == "asking":
+        return (
+            f"Its window closed {when(h.starts_at)} and more time than the window itself has "
+            "passed, so we didn't send it late on our own."
+        )
+    if h.state == ACCOUNT_CHANGED:
+        return (
+            "We didn't send it to TikTok, so nothing was posted, and we won't start it with an "
+            "account nobody saw in this announcement."
+        )
+    return ""
+
+
+ICONS = {
+    "held": ":raised_hand:",
+    "cancelled": ":no_entry_sign:",
+    "starting": ":hourglass_flowing_sand:",
+    "started": ":arrow_forward:",
+    "unknown": ":grey_question:",
+    "refused": ":x:",
+    "retry": ":warning:",
+    "asking": ":double_vertical_bar:",
+    ACCOUNT_CHANGED: ":x:",
+}
+
+
+def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = (), admins=()) -> Message:
+    """The channel message for a held upload, in every state but `started`."""
+    text = headline(h)
+    first = f"{ICONS.get(h.state, '')} *{text}*\n" + _shape(h, admins, _detail(h))
+    blocks: list[dict] = [section(first)]
+    if h.state == "held" and warnings:
+        lines = "\n".join(f"\u2022 {w}" for w in warnings)
+        blocks.append(section(f"*Before it starts:* TikTok may refuse it:\n{lines}"))
+    blocks.append(_facts(h))
+    if h.state in ("held", "retry", "asking"):
+        blocks.append(held_buttons(h))
+    return message(text, blocks)
+
+
+def when_line(h: HeldUpload) -> str:
+    """Where a held upload stands, for `list` and the App Home: what, and Still running
+    (the next step is the row's buttons)."""
+    if h.state == "asking":
+        what = f"Not started: the bot was down when its window closed {when(h.starts_at)}."
+    elif h.state == "retry":
+        what = f"Not started: {again_reason(h)}."
+    else:
+        privacy = privacy_words(str(h.post.get("privacy_level") or ""))
+        what = f"Goes to TikTok as {_who(h)} {when(h.starts_at, relative=True)}, {privacy}."
+    return f"{what}\n*Still running:* {still_running(h)}"
+
+
+def held_rows(h: HeldUpload) -> list[dict]:
+    """One held upload in `list` and the App Home: its name, where it stands, both buttons."""
+    return [section(f"{held_name(h)}\n{when_line(h)}"), held_buttons(h)]
+
+
+# --- thread replies: what happened, when and by whom -------------------------------------------
+
+
+def _reply(h: HeldUpload, text: str, lead: str = "", admins=(), with_buttons=False) -> Message:
+    body = f"*{text}*\n" + (f"{lead}\n" if lead else "") + _shape(h, admins)
+    blocks = [section(body), _facts(h)]
+    if with_buttons:
+        blocks.append(held_buttons(h))
+    return message(text, blocks)
 
 
 def cancelled_reply(h: HeldUpload) -> Message:
     text = f"{mention(h.by_user)} cancelled {held_name(h)} {when(h.by_at)}: never sent to TikTok."
-    return message(text, [section(text)])
+    return _reply(h, text)
 
 
 def started_reply(h: HeldUpload) -> Message:
     who = f"{mention(h.by_user)} started it" if h.by_user else "Its window closed"
     text = (
-        f"{who}; TikTok accepted {held_name(h)} as upload {code(h.publish_id)} and is "
-        "fetching it. Cancel from now on is best effort."
+        f"{who}; TikTok accepted {held_name(h)} as upload {code(h.publish_id)} and is fetching it."
     )
-    return message(text, [section(text)])
+    return _reply(h, text)
 
 
 def refused_reply(h: HeldUpload, admins=()) -> Message:
-    text = refused_headline(h)
-    return message(text, [section(f"*{text}*\n" + refused_detail(h, admins))])
+    """Short of the channel message's explanation: the headline, Still running, next step."""
+    return _reply(h, refused_headline(h), admins=admins)
 
 
 def retry_reply(h: HeldUpload) -> Message:
-    text = retry_headline(h)
-    return message(text, [section(f"*{text}*\n" + retry_detail(h)), held_buttons(h)])
+    return _reply(h, headline(h), with_buttons=True)
 
 
 def unknown_reply(h: HeldUpload) -> Message:
-    text = f"TikTok may have started {held_name(h)}: we don't know."
-    return message(text, [section(f"*{text}*\n" + unknown_detail(h))])
+    return _reply(h, f"TikTok may have started {held_name(h)}: we don't know.")
 
 
 def asking_reply(h: HeldUpload) -> Message:
     text = f"{held_name(h)} was not started: the bot was down when its window closed."
-    return message(text, [section(f"*{text}*\n" + asking_detail(h)), held_buttons(h)])
-
-
-def not_allowed_message(account: str, admins=()) -> Message:
-    text = (
-        f"Only people granted the team account {escape(account)} (or admins) may start or "
-        "cancel this upload. Nothing changed."
-    )
-    hint = f"*Next step:* ask {who_can_grant(admins)} to grant you {escape(account)}."
-    return message(text, [section(text), section(hint)])
-
-
-def already_message(h: HeldUpload) -> Message:
-    states = {
-        "cancelled": "was already cancelled; nothing was sent to TikTok",
-        "starting": "is being started at TikTok right now",
-        "started": f"was already started at TikTok as upload {code(h.publish_id)}",
-        "refused": "was already refused by TikTok",
-        "unknown": "was already sent to TikTok once, with no clear answer",
-        "account_changed": "was not started: its team account was linked to another TikTok "
-        "account after it was announced",
-    }
-    said = states.get(h.state, "changed meanwhile")
-    text = f"Nothing changed: {held_name(h)} {said}."
-    return message(text, [section(text)])
-
-
-def gone_message() -> Message:
-    text = "We don't know this held upload any more. Nothing changed."
-    return message(text, [section(text)])
-
-
-def done_message(h: HeldUpload) -> Message:
-    """The clicker's own answer, from the row after their click."""
-    if h.state == "account_changed":
-        return account_changed_reply(h)
-    if h.state == "cancelled":
-        text = f"Cancelled: {held_name(h)} was never sent to TikTok."
-    elif h.state == "started":
-        text = f"Started: TikTok accepted {held_name(h)} as upload {code(h.publish_id)}."
-    elif h.state == "refused":
-        text = refused_headline(h)
-    elif h.state == "retry":
-        text = retry_headline(h) + " Nothing was posted; you can press Start now again."
-    elif h.state == "unknown":
-        text = f"TikTok may have started {held_name(h)}: we don't know. See the announcement."
-    else:
-        return already_message(h)
-    return message(text, [section(text)])
+    return _reply(h, text, with_buttons=True)
 
 
 # --- account_changed: the team account was relinked to another TikTok account -----------------
@@ -369,18 +514,6 @@ def account_changed_headline(h: HeldUpload) -> str:
     )
 
 
-def account_changed_detail(h: HeldUpload) -> str:
-    account = escape(h.account)
-    return (
-        "We didn't send it to TikTok, so nothing was posted, and we won't start it with an "
-        "account nobody saw in this announcement.\n"
-        f"*Next step:* if it should go out as the account {account} is linked to now, have "
-        "your upload pipeline send the video again with a new upload_key; it will be "
-        f"announced with that account. `{CMD} accounts` shows which TikTok account that is "
-        "(to people granted it, and to admins)."
-    )
-
-
 def account_changed_reason(h: HeldUpload) -> str:
     """The same, in plain text for the pipeline (`GET /uploads/<upload_key>`)."""
     return (
@@ -390,13 +523,106 @@ def account_changed_reason(h: HeldUpload) -> str:
     )
 
 
-def account_changed_message(h: HeldUpload) -> Message:
-    """The announcement once a start found the team account relinked (no buttons)."""
-    text = account_changed_headline(h)
-    blocks = [section(f":x: *{text}*\n" + account_changed_detail(h)), _facts(h)]
-    return message(text, blocks)
-
-
 def account_changed_reply(h: HeldUpload) -> Message:
-    text = account_changed_headline(h)
-    return message(text, [section(f"*{text}*\n" + account_changed_detail(h))])
+    """The thread reply once a start found the team account relinked."""
+    return _reply(h, account_changed_headline(h), _detail(h))
+
+
+# --- the clicker's own answer --------------------------------------------------------------
+
+
+def not_allowed_message(account: str, admins=()) -> Message:
+    text = (
+        f"Only people granted the team account {escape(account)} (or admins) may start or "
+        "cancel this upload. Nothing changed."
+    )
+    who = who_can_grant(admins) + ("," if admins else "")  # "<@U…>, or any … owner, to"
+    hint = f"*Next step:* ask {who} to grant you {escape(account)}."
+    return message(text, [section(text), section(hint)])
+
+
+ALREADY = {
+    "cancelled": "was already cancelled; nothing was sent to TikTok",
+    "starting": "is being started at TikTok right now",
+    "refused": "was already tried, and it didn't start",
+    "unknown": "was already sent to TikTok once, with no clear answer",
+    ACCOUNT_CHANGED: "was not started: its team account was linked to another TikTok account "
+    "after it was announced",
+}
+
+
+def already_message(h: HeldUpload, admins=()) -> Message:
+    """Someone pressed a button of an upload another click (or the schedule) moved first."""
+    if h.state == "started":
+        said = f"was already started at TikTok as upload {code(h.publish_id)}"
+        rest = (
+            "*Still running:* its message in the channel follows it at TikTok and shows where "
+            f"it is now\n*Next step:* {_capital(next_step(h, admins))}"
+        )
+    else:
+        said = ALREADY.get(h.state, "changed meanwhile")
+        rest = _shape(h, admins)
+    text = f"Nothing changed: {held_name(h)} {said}."
+    return message(text, [section(f"*{text}*\n{rest}"), _facts(h)])
+
+
+def gone_message() -> Message:
+    text = "We don't know this held upload any more. Nothing changed."
+    return message(text, [section(text)])
+
+
+def done_message(h: HeldUpload, admins=()) -> Message:
+    """The clicker's own answer, from the row after their click."""
+    if h.state == "cancelled":
+        text = f"Cancelled: {held_name(h)} was never sent to TikTok."
+    elif h.state == "started":
+        text = f"Started: TikTok accepted {held_name(h)} as upload {code(h.publish_id)}."
+    elif h.state in ("refused", "retry", "unknown", ACCOUNT_CHANGED):
+        text = headline(h)
+    else:
+        return already_message(h, admins)
+    detail = refused_what(h) if h.state == "refused" else ""
+    if h.state in ("unknown", ACCOUNT_CHANGED):
+        detail = _detail(h)
+    body = f"*{text}*\n" + _shape(h, admins, detail)
+    return message(text, [section(body), _facts(h)])
+
+
+# --- the App Home's history --------------------------------------------------------------
+
+NOT_SENT_WORDS = {
+    "link_expired": "the team account {account} needs to be linked again",
+    "team_link_expired": "the team account {account} needs to be linked again",
+    "link_unreadable": "the team account {account} needs to be linked again",
+    "not_linked": "the team account {account} is no longer linked",
+    "no_such_account": "the team account {account} is no longer linked",
+    "refresh_misconfigured": "TikTok didn't accept the bot's own settings",
+}
+
+
+def start_history(outcome: str, account: str) -> str:
+    """How a press of Start now ended, for the App Home's history."""
+    acct = escape(account) if account else "-"
+    if outcome == "ok":
+        return "TikTok accepted it"
+    if not outcome:
+        return ""
+    if outcome == INTERRUPTED or outcome in UNKNOWN_OUTCOME_CODES:
+        return "no clear answer from TikTok, so we don't know whether it started; see its message"
+    if outcome in START_AGAIN_CODES:
+        reason = AGAIN_REASONS[outcome].format(account=acct)
+        return f"not started: {reason}; nothing was posted"
+    if outcome in NOT_SENT_WORDS:
+        return f"not started: {NOT_SENT_WORDS[outcome].format(account=acct)}; nothing was sent"
+    if outcome == ACCOUNT_CHANGED:
+        return (
+            "not sent to TikTok: the team account was linked to another TikTok account after it "
+            "was announced"
+        )
+    return f"TikTok didn't take it ({code(outcome)})"
+
+
+START_UNFINISHED = (
+    "unfinished: the bot stopped while waiting for TikTok, so we don't know whether it "
+    "started; see its message"
+)

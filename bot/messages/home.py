@@ -18,8 +18,8 @@ from bot.messages.blocks import (
     section,
     when,
 )
+from bot.messages.held import START_UNFINISHED, start_history
 from bot.messages.outcomes import Words
-from bot.tiktok import UNKNOWN_OUTCOME_CODES
 
 DISCONNECT_ACTION = "disconnect_tiktok"
 HOME_UPLOAD_BLOCKS = 45  # of Slack's 100 per view; the link, accounts and history need the rest
@@ -33,7 +33,7 @@ ACTION_WORDS = {
     "revoke": "Took back the team account",
     "authorization_removed": "TikTok removed this bot's access to",
     "cancel_held": "Cancelled the held upload",
-    "start_held": "Started the held upload",
+    "start_held": "Pressed Start now on the held upload",
 }
 HELD_ACTIONS = ("cancel_held", "start_held")
 # How a non-cancel action ended, in plain words ("ok" says nothing more).
@@ -44,8 +44,6 @@ RESULT_WORDS = {
     "declined": "you chose not to link it on our confirm page",
     "link_forgotten": "we forgot the link, so it needs to be made again",
     "held_back": "never sent to TikTok",
-    "account_changed": "not sent to TikTok: the team account was linked to another TikTok "
-    "account after it was announced",
 }
 
 
@@ -62,14 +60,12 @@ def _audit_line(row: dict) -> str:
     action_code = row.get("action") or ""
     action = ACTION_WORDS.get(action_code, "Did something")
     outcome = row.get("outcome") or ""
-    if row.get("state") == "started":
+    if row.get("state") == "started" and action_code == "start_held":
+        result = START_UNFINISHED  # a held upload has no publish_id to check with status
+    elif row.get("state") == "started":
         result = "unfinished: the bot stopped while waiting for TikTok; check with status"
-    elif action_code == "start_held" and outcome not in ("ok", "", "account_changed"):
-        result = (
-            f"no clear answer from TikTok ({code(outcome)}); see the upload's message"
-            if outcome in UNKNOWN_OUTCOME_CODES  # the upload's message says which
-            else f"TikTok didn't take it ({code(outcome)})"
-        )
+    elif action_code == "start_held":
+        result = start_history(outcome, row.get("account") or "")
     elif action_code == "cancel" and outcome:
         words = Words(
             publish_id=row.get("publish_id") or "-",
