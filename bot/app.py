@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.announcing import AnnouncementService
 from bot.cancel import CancelService
+from bot.cancel_following import FollowedCancels
 from bot.following import StatusPoller, WebhookReceiver
 from bot.held import HeldScheduler, HeldUploads
 from bot.home import HomeService
@@ -62,6 +63,7 @@ async def build_services(settings: Settings) -> Services:
     slack = SlackOut(slack_client, session, settings.audit_channel)
     announcements = AnnouncementService(store, slack)
     cancels.listeners.append(announcements.after_cancel)
+    follows = FollowedCancels(store, slack, tokens)  # unannounced uploads' accepted cancels
     poller = StatusPoller(
         store,
         tiktok,
@@ -69,8 +71,10 @@ async def build_services(settings: Settings) -> Services:
         announcements,
         request_deadline=settings.cancel_deadline,
         base_delay=settings.retry_base_delay,
+        follows=follows,
     )
     announcements.on_new.append(poller.wake)
+    cancels.on_followed.append(poller.wake)
     teams = TeamAccounts(store, tokens, linking, AdminCheck(settings.admin_users, slack))
     # one memory of who sees which channel, for `list` and the Home tab
     in_flight = InFlightUploads(store, ChannelVisibility(slack_client))
@@ -113,6 +117,7 @@ async def build_services(settings: Settings) -> Services:
             announcements,
             tokens,
             LinkNotices(store, slack, settings.admin_users),
+            follows,
         ),
         poller=poller,
         teams=teams,

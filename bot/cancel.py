@@ -4,9 +4,11 @@ authorize (which link acts) → audit "started" → TikTok cancel with refresh-a
 a deadline → audit "finished" → outcome. A second request for an upload whose cancel is in
 flight makes no TikTok call: it is told the first is under way, and by whom. Nor does a
 request for an announced upload the bot already knows is final (`already_final`) or that
-TikTok is already stopping (`already_stopping`): it is answered from what we know. Every
-attempt lands in the audit trail. Listeners (the audit channel post, the announcement
-thread) hear about every finished attempt.
+TikTok is already stopping (`already_stopping`): it is answered from what we know. An `ok`
+for an upload the bot did not announce starts following it (`storage.followed`), in the same
+trip as the "finished" row, so whoever asked hears how it ended; later requests for it are
+answered from that record the same way. Every attempt lands in the audit trail. Listeners
+(the audit channel post, the announcement thread) hear about every finished attempt.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from bot.outcome import Actor, Outcome
 from bot.settings import Settings
 from bot.tiktok import TikTokClient
 from bot.tokens import TokenService
-from storage import announcements, audit, leases
+from storage import announcements, audit, followed, leases
 from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
+from storage.followed import FollowedCancel
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +43,20 @@ def claim_name(team_id: str, publish_id: str) -> str:
     return f"cancel:{team_id}:{publish_id}"
 
 
-def _finish_and_release(db, audit_id: int, finished: AuditFinish, name: str, claim: str) -> None:
-    """One trip after the TikTok call: the "finished" row, and the claim given back."""
+def _finish_and_release(
+    db,
+    audit_id: int,
+    finished: AuditFinish,
+    name: str,
+    claim: str,
+    follow: FollowedCancel | None = None,
+) -> None:
+    """One trip after the TikTok call: the "finished" row, the claim given back, and (for an
+    unannounced upload TikTok said it would try to stop) the start of following it."""
     audit.finish(db, audit_id, finished)
     leases.give_back(db, name, claim)
+    if follow is not None:
+        followed.start(db, follow)
 
 
 def _audit_start(actor: Actor, publish_id: str, reason: str, **account: str) -> AuditStart:
@@ -57,6 +70,10 @@ def _audit_start(actor: Actor, publish_id: str, reason: str, **account: str) -> 
         reason=reason,
         **account,
     )
+
+
+# After TikTok's `ok` for an unannounced upload, ask soon how the cancel ended.
+FOLLOW_FIRST_POLL_S = 15.0
 
 
 class CancelService:
@@ -74,6 +91,7 @@ class CancelService:
         self.tokens = tokens
         self.linking = linking
         self.listeners: list[OutcomeListener] = []
+        self.on_followed: list = []  # callbacks (no arguments): an unannounced cancel to follow
         # A cancel's claim on its upload outlives the whole attempt (the deadline), so a live
         # holder never loses it; a dead replica's claim frees itself soon after.
         self.claim_seconds = settings.cancel_deadline + 5.0
@@ -137,18 +155,22 @@ class CancelService:
 
     def _prepare(
         self, db, actor: Actor, publish_id: str, reason: str, account: str, claim: str
-    ) -> tuple[Announcement | None, Acting | None, int | None, str | None]:
+    ) -> tuple[Announcement | FollowedCancel | None, Acting | None, int | None, str | None]:
         """One trip to the database: the announcement, which link acts, the claim on the
         upload, the "started" row.
 
         No link and no row when the announcement already says how the cancel ends (final, or
-        TikTok is stopping it): that request is answered from what we know. When another
+        TikTok is stopping it), or when an unannounced upload's cancel is already followed:
+        that request is answered from what we know (the record comes first then). When another
         cancel of the upload holds the claim (on any replica), the last value is whose it is
         (a Slack user ID, "" if unknown) and nothing is started; otherwise it is None.
         """
         announced = announcements.get(db, publish_id)
         if announced is not None and (announced.final or announced.stopping):
             return announced, None, None, None
+        follow = followed.get(db, publish_id) if announced is None else None
+        if follow is not None and follow.team_id == actor.team_id:
+            return follow, None, None, None  # a cancel TikTok accepted: followed, or ended
         name = claim_name(actor.team_id, publish_id)
         if not leases.take(db, name, claim, self.claim_seconds, detail=actor.user_id):
             current = leases.holder(db, name)
@@ -179,18 +201,19 @@ class CancelService:
     async def _cancel(self, actor: Actor, publish_id: str, reason: str, account: str) -> Outcome:
         started = time.monotonic()
         claim = new_holder()
-        announced, acting, audit_id, busy_by = await self.store.run(
+        record, acting, audit_id, busy_by = await self.store.run(
             self._prepare, actor, publish_id, reason, account, claim
         )
+        announced = record if isinstance(record, Announcement) else None
         title = announced.title if announced else ""
         if busy_by is not None:  # another cancel of this upload holds the claim, on some replica
             outcome = await self._record_without_call(
                 actor, publish_id, reason, "in_flight", title=title, data={"by": busy_by}
             )
             return replace(outcome, announced=announced is not None)
-        if acting is None:  # _prepare found the answer in the announcement
-            assert announced is not None
-            return await self._answer_from_record(actor, reason, account, announced)
+        if acting is None:  # _prepare found the answer in what we know
+            assert record is not None
+            return await self._answer_from_record(actor, reason, account, record)
         if acting.link is None or audit_id is None:
             outcome = await self._record_without_call(
                 actor, publish_id, reason, acting.problem, acting.account, title
@@ -213,9 +236,30 @@ class CancelService:
             latency_ms=latency_ms,
             attempts=call.attempts,
         )
+        follow = None
+        if result.code == "ok" and announced is None:  # nobody else will hear how it ends
+            now = time.time()
+            follow = FollowedCancel(
+                publish_id=publish_id,
+                team_id=actor.team_id,
+                user_id=actor.user_id,
+                link_kind=link.kind,
+                link_owner=link.owner,
+                account=call.link.display_name,
+                asked_at=now,
+                next_poll_at=now + FOLLOW_FIRST_POLL_S,
+            )
         await self.store.run(
-            _finish_and_release, audit_id, finished, claim_name(actor.team_id, publish_id), claim
+            _finish_and_release,
+            audit_id,
+            finished,
+            claim_name(actor.team_id, publish_id),
+            claim,
+            follow,
         )
+        if follow is not None:
+            for callback in self.on_followed:
+                callback()
         log.info(
             "cancel.finished",
             extra={
@@ -244,6 +288,7 @@ class CancelService:
             account=account,
             data=data,
             announced=announced is not None,
+            followed=follow is not None,
             http_status=result.http_status,
             log_id=result.log_id,
             attempts=call.attempts,
@@ -253,9 +298,11 @@ class CancelService:
         )
 
     async def _answer_from_record(
-        self, actor: Actor, reason: str, account: str, a: Announcement
+        self, actor: Actor, reason: str, account: str, a: Announcement | FollowedCancel
     ) -> Outcome:
         """No TikTok call: the upload is final, or TikTok already said it would stop it."""
+        if isinstance(a, FollowedCancel):
+            return await self._answer_from_followed(actor, reason, account, a)
         code = "already_final" if a.final else "already_stopping"
         known = {
             "status": a.status,
@@ -263,11 +310,30 @@ class CancelService:
             "by": a.cancel_by,
             "at": a.cancel_at,
             "final_at": a.final_at,
+            "unfollowed": a.unfollowed,
         }
         outcome = await self._record_without_call(
             actor, a.publish_id, reason, code, account, a.title, data=known
         )
         return replace(outcome, announced=True, account="")
+
+    async def _answer_from_followed(
+        self, actor: Actor, reason: str, account: str, f: FollowedCancel
+    ) -> Outcome:
+        """The same for an unannounced upload whose cancel TikTok accepted (it is followed)."""
+        code = "already_final" if f.final else "already_stopping"
+        known = {
+            "status": f.status,
+            "fail_reason": f.fail_reason,
+            "by": f.user_id,
+            "at": f.asked_at,
+            "final_at": f.final_at,
+            "unfollowed": f.unfollowed,
+        }
+        outcome = await self._record_without_call(
+            actor, f.publish_id, reason, code, account, data=known
+        )
+        return replace(outcome, followed=True, account="")
 
     def _notify(self, outcome: Outcome) -> None:
         for listener in self.listeners:

@@ -1,11 +1,15 @@
-"""Following announced uploads to a final state: TikTok webhooks, and polling as a backstop.
+"""Following uploads to a final state: TikTok webhooks, and polling as a backstop.
+
+Announced uploads, and the cancels of unannounced ones TikTok said it would try
+(`bot.cancel_following`, whose asker is told how it ended by direct message).
 
 Webhooks: the `TikTok-Signature` is checked (HMAC-SHA256 with the client secret over
 "<t>.<body>", timestamps older than 5 minutes refused), each event is applied once however
 often TikTok delivers it. Polling: due uploads are fetched with the status endpoint, at most
 20 fetches a minute per TikTok link (TikTok allows 30), counted in the database so replicas
 share the limit, backing off from 15 s to 5 min, and given up 2 hours after the
-announcement. The schedule lives in the database, so a restart picks it up.
+announcement (or after the cancel, for an unannounced upload). The schedule lives in the
+database, so a restart picks it up.
 """
 
 from __future__ import annotations
@@ -23,14 +27,17 @@ from bot import messages
 from bot.acting import call_with_link, poll_link
 from bot.announcing import AnnouncementService
 from bot.background import Background
+from bot.cancel_following import FollowedCancels
 from bot.link_notices import LinkNotices
 from bot.tiktok import TikTokClient
 from bot.tiktok_rules import STATUS_VALUES
 from bot.tokens import TokenService
 from storage import announcements as store_announcements
+from storage import followed as store_followed
 from storage import leases
 from storage.announcements import GIVE_UP_AFTER_S, Announcement
 from storage.db import Store
+from storage.followed import FollowedCancel
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +74,14 @@ class WebhookReceiver:
         announcements: AnnouncementService,
         tokens: TokenService,
         notices: LinkNotices | None = None,
+        follows: FollowedCancels | None = None,
     ):
         self.client_secret = client_secret
         self.store = store
         self.announcements = announcements
         self.tokens = tokens
         self.notices = notices
+        self.follows = follows
         self._applying = Background("webhook.apply")
 
     async def receive(self, body: bytes, signature: str) -> int:
@@ -127,11 +136,13 @@ class WebhookReceiver:
 
     async def _publish_event(self, name: str, content: dict) -> None:
         publish_id = str(content.get("publish_id") or "")
+        status = PUBLISH_EVENTS[name]
+        reason = str(content.get("reason") or "") if status == "FAILED" else ""
+        if self.follows is not None:
+            await self.follows.apply_status(publish_id, status, reason)
         a = await self.announcements.get(publish_id)
         if a is None:
             return
-        status = PUBLISH_EVENTS[name]
-        reason = str(content.get("reason") or "") if status == "FAILED" else ""
         post_ids = list(a.post_ids)
         post_id = content.get("post_id")
         if name == "post.publish.publicly_available" and post_id is not None:
@@ -153,11 +164,13 @@ class StatusPoller:
         *,
         request_deadline: float = 10.0,
         base_delay: float = 0.5,
+        follows: FollowedCancels | None = None,
     ):
         self.store = store
         self.tiktok = tiktok
         self.tokens = tokens
         self.announcements = announcements
+        self.follows = follows
         self.request_deadline = request_deadline
         self.base_delay = base_delay
         self.first_delay = FIRST_DELAY_S
@@ -183,7 +196,7 @@ class StatusPoller:
             self._wake.clear()  # before looking: a wake-up during the look is not lost
             try:
                 await self.poll_due()
-                next_at = await self.store.run(store_announcements.next_poll_time)
+                next_at = await self._next_poll_time()
             except Exception:
                 log.exception("poller.failed")
                 next_at = None
@@ -194,11 +207,25 @@ class StatusPoller:
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
 
+    async def _next_poll_time(self) -> float | None:
+        times = [await self.store.run(store_announcements.next_poll_time)]
+        if self.follows is not None:
+            times.append(await self.store.run(store_followed.next_poll_time))
+        known = [t for t in times if t is not None]
+        return min(known) if known else None
+
     async def poll_due(self) -> int:
+        """Poll what is due (announced uploads, then followed cancels); how many were due."""
         due = await self.store.run(store_announcements.due_for_poll, time.time())
         for a in due:
             await self.poll_one(a)
-        return len(due)
+        count = len(due)
+        if self.follows is not None:
+            followed = await self.store.run(store_followed.due_for_poll, time.time())
+            for f in followed:
+                await self.poll_followed(f)
+            count += len(followed)
+        return count
 
     async def _allowed(self, key: str) -> bool:
         """One of the account's status fetches this minute, counted across replicas."""
@@ -254,3 +281,52 @@ class StatusPoller:
         fresh = await self.announcements.get(a.publish_id)
         if fresh is not None and not fresh.final:
             await self._reschedule(fresh, backoff)
+
+    async def poll_followed(self, f: FollowedCancel) -> None:
+        """One status fetch for an unannounced upload whose cancel TikTok accepted, with the
+        link that made the cancel; within the same per-link rate limit as announced uploads."""
+        assert self.follows is not None
+        backoff = min(MAX_DELAY_S, self.first_delay * 2 ** min(f.poll_count, 10))
+        link = await self.follows.poll_link(f)
+        if link is None:  # the link is gone; webhooks may still come
+            await self._reschedule_followed(f, MAX_DELAY_S)
+            return
+        if not await self._allowed("|".join(link.key)):
+            await self.store.run(
+                store_followed.update_if,
+                f.publish_id,
+                {"final": f.final},
+                next_poll_at=time.time() + 5,
+            )
+            return
+        call = await call_with_link(
+            self.tokens,
+            link,
+            lambda token: self.tiktok.status(token, f.publish_id),
+            deadline_s=self.request_deadline,
+            base_delay=self.base_delay,
+        )
+        result = call.result
+        if result.ok and result.data.get("status") in STATUS_VALUES:
+            await self.follows.apply_status(
+                f.publish_id, result.data["status"], str(result.data.get("fail_reason") or "")
+            )
+        fresh = await self.follows.get(f.publish_id)
+        if fresh is not None and not fresh.final:
+            await self._reschedule_followed(fresh, backoff)
+
+    async def _reschedule_followed(self, f: FollowedCancel, delay: float) -> None:
+        assert self.follows is not None
+        now = time.time()
+        gave_up = now - f.asked_at > GIVE_UP_AFTER_S
+        next_at = None if gave_up else now + delay
+        updated = await self.store.run(
+            store_followed.update_if,
+            f.publish_id,
+            {"final": False},
+            next_poll_at=next_at,
+            poll_count=f.poll_count + 1,
+        )
+        if gave_up and updated is not None:
+            log.info("poller.gave_up", extra={"poll_count": f.poll_count})
+            await self.follows.stopped_following(updated)

@@ -33,6 +33,9 @@ class Outcome:
     audit_id: int | None = None
     connect_url: str = ""  # consent page to link an account, when one is needed
     announced: bool = False  # the upload has an announcement (its thread gets the audit)
+    # An unannounced upload whose cancel TikTok accepted: it is followed, and whoever asked
+    # (`data["by"]`, else the actor) hears how it ended by direct message.
+    followed: bool = False
     data: dict[str, Any] = field(default_factory=dict)  # status fields from TikTok
     at: float = field(default_factory=time.time)
 

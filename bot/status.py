@@ -1,7 +1,10 @@
 """Fetching an upload's status from TikTok with the caller's link, as an `Outcome`.
 
 A successful fetch has the status value (`PROCESSING_DOWNLOAD`, `FAILED`, …) as its code,
-so the catalog explains it like any other outcome; `data` keeps TikTok's fields.
+so the catalog explains it like any other outcome; `data` keeps TikTok's fields. An upload
+still downloading whose cancel TikTok accepted but hasn't confirmed (announced, or followed
+for whoever asked) reads `cancel_pending`: who asked and when, not "it will post unless
+someone stops it".
 """
 
 from __future__ import annotations
@@ -13,8 +16,23 @@ from bot.settings import Settings
 from bot.tiktok import TikTokClient
 from bot.tiktok_rules import STATUS_VALUES
 from bot.tokens import TokenService
-from storage import announcements
+from storage import announcements, followed
+from storage.announcements import Announcement
 from storage.db import Store
+from storage.followed import FollowedCancel
+
+
+def pending_cancel(
+    announced: Announcement | None, follow: FollowedCancel | None
+) -> dict[str, object] | None:
+    """Who asked TikTok to cancel it and when, while TikTok hasn't said how that ended."""
+    if announced is not None and announced.stopping:
+        by, at, unfollowed = announced.cancel_by, announced.cancel_at, announced.unfollowed
+    elif announced is None and follow is not None and follow.stopping:
+        by, at, unfollowed = follow.user_id, follow.asked_at, follow.unfollowed
+    else:
+        return None
+    return {"by": by, "at": at, "unfollowed": unfollowed}
 
 
 class StatusService:
@@ -34,6 +52,9 @@ class StatusService:
 
     async def status(self, actor: Actor, publish_id: str) -> Outcome:
         announced = await self.store.run(announcements.get, publish_id)
+        follow = await self.store.run(followed.get, publish_id)
+        if follow is not None and follow.team_id != actor.team_id:
+            follow = None
         title = announced.title if announced else ""
         acting = await choose_link(
             self.tokens,
@@ -62,6 +83,9 @@ class StatusService:
         connect_url = ""
         if code in ("link_expired", "link_unreadable"):
             connect_url = await self.linking.connect_url(actor)
+        data, pending = result.data, pending_cancel(announced, follow)
+        if code == "PROCESSING_DOWNLOAD" and pending is not None:
+            code, data = "cancel_pending", {**result.data, **pending}
         return Outcome(
             action="status",
             code=code,
@@ -74,5 +98,7 @@ class StatusService:
             attempts=call.attempts,
             latency_ms=result.latency_ms,
             connect_url=connect_url,
-            data=result.data,
+            data=data,
+            announced=code == "cancel_pending" and announced is not None,
+            followed=code == "cancel_pending" and announced is None,
         )

@@ -104,9 +104,29 @@ def rows_since(db: Database, since_iso: str | None = None) -> list[dict]:
     return list(db.query(f"SELECT {columns} FROM {TABLE} ORDER BY id"))
 
 
+# How the upload of an attempt ended, as the bot knows it now: from its announcement, or from
+# the following of an unannounced upload's cancel (at most one of the two exists).
+ENDING_COLUMNS = {
+    "ending_status": "status",
+    "ending_fail_reason": "fail_reason",
+    "ending_final": "final",
+    "ending_final_at": "final_at",
+    "ending_next_poll_at": "next_poll_at",
+    "ending_poll_count": "poll_count",
+}
+
+
 def recent_for_user(db: Database, team_id: str, user_id: str, limit: int = 10) -> list[dict]:
-    columns = ", ".join(EXPORT_COLUMNS)
+    """A person's last attempts, newest first, each with how its upload ended (`ending_*`,
+    None when the bot follows no such upload) and who asked TikTok to cancel it
+    (`ending_cancel_by`: whoever's cancel TikTok accepted)."""
+    columns = ", ".join(f"x.{c}" for c in EXPORT_COLUMNS)
+    endings = ", ".join(f"COALESCE(a.{c}, f.{c}) AS {name}" for name, c in ENDING_COLUMNS.items())
     sql = (
-        f"SELECT {columns} FROM {TABLE} WHERE team_id = ? AND user_id = ? ORDER BY id DESC LIMIT ?"
+        f"SELECT {columns}, {endings}, COALESCE(NULLIF(a.cancel_by, ''), f.user_id) "
+        f"AS ending_cancel_by FROM {TABLE} x "
+        "LEFT JOIN announcements a ON a.publish_id = x.publish_id AND a.team_id = x.team_id "
+        "LEFT JOIN followed_cancels f ON f.publish_id = x.publish_id AND f.team_id = x.team_id "
+        "WHERE x.team_id = ? AND x.user_id = ? ORDER BY x.id DESC LIMIT ?"
     )
     return list(db.query(sql, [team_id, user_id, limit]))

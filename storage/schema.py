@@ -224,6 +224,30 @@ held_uploads = Table(
     Index("idx_held_uploads_state_starts_at", "state", "starts_at"),
 )
 
+# Cancels of uploads the bot did not announce, followed to their end like announced ones: TikTok's
+# `ok` is only a promise to try, so the person who asked hears by direct message how it ended.
+# `told` is the ending last said to them (a claim by compare-and-write: one DM per ending).
+followed_cancels = Table(
+    "followed_cancels",
+    metadata,
+    _text("publish_id", primary_key=True),
+    _text("team_id", nullable=False),
+    _text("user_id", nullable=False),  # who asked; the one told how it ended
+    _text("link_kind", nullable=False),  # the link that made the cancel, and follows it
+    _text("link_owner", nullable=False),
+    _text("account", nullable=False, server_default=""),  # its display name
+    _float("asked_at", nullable=False),
+    _text("status", nullable=False, server_default=""),
+    _text("fail_reason", nullable=False, server_default=""),
+    _int("final", nullable=False, server_default="0"),
+    _float("final_at", nullable=False, server_default="0"),
+    _float("next_poll_at"),  # NULL: not followed by polling (final or given up)
+    _int("poll_count", nullable=False, server_default="0"),
+    _text("told", nullable=False, server_default=""),
+    _float("updated_at", nullable=False),
+    Index("idx_followed_cancels_next_poll_at", "next_poll_at"),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -232,4 +256,4 @@ schema_migrations = Table(
 )
 
 # Every table that holds the deployment's data (not its coordination): what copy-db moves.
-DATA_TABLES = (*BASELINE, held_uploads)
+DATA_TABLES = (*BASELINE, held_uploads, followed_cancels)

@@ -132,16 +132,16 @@ async def test_ok_says_stopping_in_the_answer_the_announcement_and_the_thread(hb
     assert (audit["outcome"], audit["user_id"], audit["source"]) == ("ok", "U1", "button")
 
 
-async def test_an_unannounced_upload_is_stopping_and_the_answer_says_nobody_will_be_told(hb):
+async def test_an_unannounced_upload_is_stopping_and_the_answer_says_a_dm_will_tell(hb):
     h = hb
     h.tiktok.add_upload(PID2, open_id="open-1")
     answer = await h.command(PID2)
     text = text_of(answer)
     assert f"TikTok is stopping upload `{PID2}`." in text
     assert (
-        "*Still running:* stopping \u2014 this upload wasn't announced, so nobody here will be "
-        f"told; check with `/tiktok-cancel status {PID2}` in a minute"
+        "*Still running:* stopping \u2014 we'll tell you by direct message when TikTok confirms"
     ) in text
+    assert "nobody here will be told" not in text
     assert "we'll confirm" not in text
 
 

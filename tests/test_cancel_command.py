@@ -21,7 +21,7 @@ async def test_cancel_with_linked_account(h):
     answer = await h.command(f"{PID} wrong video")
     text = text_of(answer)
     assert "TikTok is stopping upload" in text
-    assert "Still running:* stopping \u2014 this upload wasn't announced, so nobody here" in text
+    assert "Still running:* stopping \u2014 we'll tell you by direct message when TikTok" in text
     assert "Cancelled" not in text and "won't be posted" not in text
     cancel_calls = h.tiktok.calls_to("cancel")
     assert len(cancel_calls) == 1
@@ -231,9 +231,10 @@ async def test_two_requests_for_one_upload_make_one_tiktok_call(h):
 async def test_after_a_cancel_finishes_another_request_calls_again(h):
     await h.link()
     h.tiktok.add_upload(PID)
-    await h.command(PID)
+    h.tiktok.script_error("cancel", 400, "invalid_params")  # the first one ends, refused
+    assert "malformed" in text_of(await h.command(PID))
     text = text_of(await h.command(PID))
-    assert "already finished" in text
+    assert "TikTok is stopping" in text
     assert len(h.tiktok.calls_to("cancel")) == 2
 
 

@@ -41,6 +41,7 @@ STATUS = [
     "FAILED",
     "posted_despite_cancel",
     "inbox_despite_cancel",
+    "cancel_pending",
 ]
 FAIL_REASON = [
     "file_format_check_failed",
@@ -102,6 +103,7 @@ PLACEHOLDERS = {
     "confirm",
     "code",
     "by",
+    "asked",
 }
 VALUES = {
     "upload": '"Spring teaser"',
@@ -114,6 +116,7 @@ VALUES = {
     "confirm": "we'll confirm here",
     "code": "brand_new_code_2027",
     "by": "<@U0SAM>",
+    "asked": "today at 16:00",
 }
 JARGON = re.compile(r"\b(token|scope|401|429|publish_id|api)\b", re.IGNORECASE)
 

@@ -137,7 +137,8 @@ def test_a_crash_while_writing_the_schema_version_never_reruns_a_finished_step(t
         timeout=60,
     )
     assert reopened.returncode == 0, reopened.stderr
-    assert reopened.stdout.strip() == "4"  # baseline, leases, held uploads, their open_id
+    # baseline, leases, held uploads, their open_id, followed cancels
+    assert reopened.stdout.strip() == "5"
 
 
 def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
@@ -147,11 +148,11 @@ def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
             [sys.executable, "-c", VERSION, path], cwd=REPO, capture_output=True, text=True
         )
         assert run.returncode == 0, run.stderr
-        assert run.stdout.strip() == "4"
+        assert run.stdout.strip() == "5"
     conn = sqlite3.connect(path)
     try:
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY version")
-        assert [v for (v,) in versions] == [1, 2, 3, 4]
+        assert [v for (v,) in versions] == [1, 2, 3, 4, 5]
     finally:
         conn.close()
 

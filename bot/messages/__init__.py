@@ -1,7 +1,8 @@
 """Every message a person reads in Slack, one module per family, plain dicts only.
 
 `blocks` holds the shared pieces (escaping, names, times, sections, buttons); `outcomes` the
-cancel and status answers and audit entries; `announcements` the channel message of an
+cancel and status answers and audit entries; `cancel_follow` the direct message saying how
+an unannounced upload's cancel ended; `announcements` the channel message of an
 upload; `team`, `linking`, `help` and `home` the rest. Everything echoed back is escaped for
 mrkdwn, so no input can ping a channel, render a link or break a message. Callers use
 `from bot import messages` and the names re-exported here.
@@ -29,6 +30,7 @@ from bot.messages.blocks import (
     when,
     who_can_grant,
 )
+from bot.messages.cancel_follow import cancel_ending_dm, cancel_unknown_dm, told_ending
 from bot.messages.help import HELP_TEXT, PROBLEMS, help_message, usage_message
 from bot.messages.home import DISCONNECT_ACTION, home_view
 from bot.messages.linking import (
@@ -89,6 +91,8 @@ __all__ = [
     "announcement_message",
     "audit_entry",
     "cancel_button",
+    "cancel_ending_dm",
+    "cancel_unknown_dm",
     "code",
     "connect_button",
     "connect_message",
@@ -119,6 +123,7 @@ __all__ = [
     "team_change_message",
     "team_connect_message",
     "team_linked_dm",
+    "told_ending",
     "upload_name",
     "when",
     "who_can_grant",

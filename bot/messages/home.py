@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject, SectionBl
 from bot.catalog import explain
 from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, in_flight_blocks
 from bot.messages.blocks import (
+    CMD,
     LINKING_NOT_CONFIGURED,
     button,
     code,
@@ -19,7 +20,8 @@ from bot.messages.blocks import (
     when,
 )
 from bot.messages.held import START_UNFINISHED, start_history
-from bot.messages.outcomes import Words
+from bot.messages.outcomes import Words, mention
+from bot.tiktok_rules import ending_code
 
 DISCONNECT_ACTION = "disconnect_tiktok"
 HOME_UPLOAD_BLOCKS = 45  # of Slack's 100 per view; the link, accounts and history need the rest
@@ -56,6 +58,31 @@ def _moment(started_at: str) -> str:
     return when(epoch.timestamp())
 
 
+# A cancel TikTok said it would try: its history line follows the upload to its ending.
+STOPPING_OUTCOMES = ("ok", "already_stopping")
+
+
+def _cancel_ending(row: dict) -> str:
+    """How a cancel TikTok accepted ended, from what the bot knows of its upload now (joined
+    in by `storage.audit.recent_for_user`); "" while TikTok hasn't said and we still ask."""
+    if row.get("outcome") not in STOPPING_OUTCOMES or row.get("ending_final") is None:
+        return ""
+    publish_id = row.get("publish_id") or "-"
+    if not row["ending_final"]:
+        if row.get("ending_next_poll_at") is None and (row.get("ending_poll_count") or 0) > 0:
+            quoted = escape(publish_id).replace("`", "'")
+            return (
+                "TikTok said it would try, but hasn't said how that ended; "
+                f"`{CMD} status {quoted}` checks now."
+            )
+        return ""
+    asker = str(row.get("ending_cancel_by") or "")
+    shown = ending_code(row.get("ending_status") or "", row.get("ending_fail_reason") or "", asker)
+    by = "you" if asker and asker == row.get("user_id") else mention(asker)
+    words = Words(publish_id=publish_id, code=shown, name="it", by=by)
+    return words.fill(explain(shown).headline)
+
+
 def _audit_line(row: dict) -> str:
     action_code = row.get("action") or ""
     action = ACTION_WORDS.get(action_code, "Did something")
@@ -66,6 +93,8 @@ def _audit_line(row: dict) -> str:
         result = "unfinished: the bot stopped while waiting for TikTok; check with status"
     elif action_code == "start_held":
         result = start_history(outcome, row.get("account") or "")
+    elif action_code == "cancel" and (ending := _cancel_ending(row)):
+        result = ending
     elif action_code == "cancel" and outcome:
         words = Words(
             publish_id=row.get("publish_id") or "-",

@@ -37,6 +37,7 @@ SAMPLE_ACCOUNT = "<account>"
 # "Still running: stopping" — where the person will hear how it ended ({confirm}).
 CONFIRM_HERE = "we'll confirm here when TikTok does"
 CONFIRM_ON_ANNOUNCEMENT = "we'll confirm on the announcement and in its thread when TikTok does"
+CONFIRM_BY_DM = "we'll tell you by direct message when TikTok confirms"
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,13 @@ class Words:
     code: str = ""  # the code itself, for ones we don't know
     name: str = ""  # how to call the upload instead of its title ("this upload")
     by: str = "Someone"  # who asked to cancel, as a Slack mention
+    asked: str = ""  # when they asked, as a Slack date token
 
     def fill(self, template: str) -> str:
         quoted_id = escape(self.publish_id).replace("`", "'")  # templates put it in backticks
         confirm = self.confirm or (
-            "this upload wasn't announced, so nobody here will be told; check with "
-            f"`{CMD} status {quoted_id}` in a minute"
+            "we'll say so when TikTok confirms: on the upload's announcement, or by direct "
+            f"message to whoever asked; `{CMD} status {quoted_id}` checks now"
         )
         support = "the TikTok log ID below" if self.log_id else f"the upload ID `{quoted_id}`"
         text = template.format(
@@ -72,6 +74,7 @@ class Words:
             code=escape(self.code).replace("`", "'"),
             cmd=CMD,
             by=self.by,
+            asked=self.asked or "earlier",
         )
         return text[:1].upper() + text[1:] if template.startswith("{upload}") else text
 
@@ -172,7 +175,28 @@ def _known_ending(outcome: Outcome) -> list[dict]:
     return blocks
 
 
+def followed_confirm(outcome: Outcome, to_actor: bool = True) -> str:
+    """Where TikTok's final word on a cancel will show, for an upload that was announced or
+    whose cancel is followed (`to_actor`: the reader is the person who made this request);
+    "" when neither."""
+    if outcome.data.get("unfollowed"):
+        quoted_id = escape(outcome.publish_id).replace("`", "'")
+        return (
+            "TikTok hasn't said how it ended and we've stopped checking; "
+            f"`{CMD} status {quoted_id}` checks now"
+        )
+    if outcome.announced:
+        return CONFIRM_ON_ANNOUNCEMENT
+    if not outcome.followed:
+        return ""
+    by = str(outcome.data.get("by") or outcome.actor.user_id)
+    if to_actor and by == outcome.actor.user_id:
+        return CONFIRM_BY_DM
+    return f"we'll tell {mention(by)} by direct message when TikTok confirms"
+
+
 def outcome_words(outcome: Outcome, admins=(), confirm: str = "") -> Words:
+    asked = outcome.data.get("at")
     return Words(
         publish_id=outcome.publish_id,
         title=outcome.title,
@@ -180,9 +204,10 @@ def outcome_words(outcome: Outcome, admins=(), confirm: str = "") -> Words:
         account=outcome.account,
         admins=tuple(admins or outcome.data.get("admins", ())),
         log_id=outcome.log_id,
-        confirm=confirm or (CONFIRM_ON_ANNOUNCEMENT if outcome.announced else ""),
+        confirm=confirm or followed_confirm(outcome),
         code=outcome.code,
         by=mention(outcome.data.get("by")),
+        asked=when(asked) if isinstance(asked, int | float) and asked else "",
     )
 
 
@@ -230,7 +255,8 @@ def is_personal(code_: str) -> bool:
 def audit_entry(outcome: Outcome) -> Message:
     """The public audit line for one attempt (audit channel or the upload's thread)."""
     entry = explain(outcome.code)
-    words = outcome_words(outcome, confirm=CONFIRM_HERE if outcome.announced else "")
+    confirm = CONFIRM_HERE if outcome.announced else followed_confirm(outcome, to_actor=False)
+    words = outcome_words(outcome, confirm=confirm)
     headline = words.fill(entry.headline_for(words.verb))
     source = "a button" if outcome.actor.source == "button" else CMD
     text = f"<@{outcome.actor.user_id}> asked to cancel via {escape(source)}: {headline}"

@@ -1,0 +1,119 @@
+"""Cancels of uploads the bot did not announce, followed to their end (webhooks and polling).
+
+A row is written with the "finished" audit row of a cancel TikTok answered `ok` for such an
+upload; from then on it holds where the upload stands at TikTok, the poll schedule (claimed
+like the announcements' polls, so of several replicas one polls), and `told`: the ending
+last said to the person who asked. Every change is a compare-and-write on what was read.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from storage.sql import Db as Database
+
+TABLE = "followed_cancels"
+POLL_CLAIM_S = 60.0  # a claimed poll not done by then (its replica died) is due again
+
+
+@dataclass(frozen=True)
+class FollowedCancel:
+    publish_id: str
+    team_id: str
+    user_id: str  # who asked TikTok to cancel it: the person told how it ended
+    link_kind: str  # the link that made the cancel ("user" or "team") and follows it
+    link_owner: str
+    asked_at: float
+    account: str = ""  # that link's TikTok display name
+    status: str = ""
+    fail_reason: str = ""
+    final: bool = False
+    final_at: float = 0.0
+    next_poll_at: float | None = None
+    poll_count: int = 0
+    told: str = ""  # the ending last told by direct message ("" = nothing yet)
+    updated_at: float = 0.0
+
+    @property
+    def stopping(self) -> bool:
+        """TikTok said it would try to cancel it and hasn't said how that ended."""
+        return not self.final
+
+    @property
+    def unfollowed(self) -> bool:
+        """Not final, and polling gave up on it (a webhook may still come)."""
+        return not self.final and self.next_poll_at is None and self.poll_count > 0
+
+
+def _from_row(row: dict) -> FollowedCancel:
+    row = dict(row)
+    row["final"] = bool(row["final"])
+    return FollowedCancel(**row)
+
+
+def get(db: Database, publish_id: str) -> FollowedCancel | None:
+    row = db.one(f"SELECT * FROM {TABLE} WHERE publish_id = ?", [publish_id])
+    return None if row is None else _from_row(row)
+
+
+def start(db: Database, f: FollowedCancel) -> bool:
+    """Begin following; False if the upload was already followed (that row is kept)."""
+    row = {
+        "publish_id": f.publish_id,
+        "team_id": f.team_id,
+        "user_id": f.user_id,
+        "link_kind": f.link_kind,
+        "link_owner": f.link_owner,
+        "account": f.account,
+        "asked_at": f.asked_at,
+        "next_poll_at": f.next_poll_at,
+        "updated_at": time.time(),
+    }
+    return db[TABLE].insert_if_absent(row)
+
+
+def update_if(db: Database, publish_id: str, expected: dict, **changes) -> FollowedCancel | None:
+    """Apply `changes` only while the row still holds the `expected` values (compare-and-write);
+    the new row, or None when it changed in between (or is gone)."""
+    if "final" in changes:
+        changes["final"] = int(changes["final"])
+    expected = {k: int(v) if isinstance(v, bool) else v for k, v in expected.items()}
+    changes["updated_at"] = time.time()
+    sets = ", ".join(f"{name} = ?" for name in changes)
+    checks = " AND ".join(f"{name} IS NOT DISTINCT FROM ?" for name in expected) or "1 = 1"
+    sql = f"UPDATE {TABLE} SET {sets} WHERE publish_id = ? AND {checks}"
+    cursor = db.execute(sql, [*changes.values(), publish_id, *expected.values()])
+    return get(db, publish_id) if cursor.rowcount == 1 else None
+
+
+def claim_telling(db: Database, publish_id: str, told_before: str, ending: str) -> bool:
+    """Claim the direct message saying `ending`: True for exactly one caller, and only while
+    the ending last told is still `told_before` (so the same ending is never told twice)."""
+    sql = f"UPDATE {TABLE} SET told = ?, updated_at = ? WHERE publish_id = ? AND told = ?"
+    return db.execute(sql, [ending, time.time(), publish_id, told_before]).rowcount == 1
+
+
+def due_for_poll(db: Database, now: float, limit: int = 20) -> list[FollowedCancel]:
+    """The due polls this caller claimed (each moved POLL_CLAIM_S ahead by a conditional
+    update, so of several replicas asking at once exactly one gets each)."""
+    rows = db[TABLE].rows_where(
+        "final = 0 AND next_poll_at IS NOT NULL AND next_poll_at <= ?",
+        [now],
+        order_by="next_poll_at",
+        limit=limit,
+    )
+    claimed = []
+    for row in rows:
+        sql = f"UPDATE {TABLE} SET next_poll_at = ? WHERE publish_id = ? AND next_poll_at = ?"
+        params = [now + POLL_CLAIM_S, row["publish_id"], row["next_poll_at"]]
+        if db.execute(sql, params).rowcount == 1:
+            claimed.append(_from_row(row))
+    return claimed
+
+
+def next_poll_time(db: Database) -> float | None:
+    row = db.execute(
+        f"SELECT MIN(next_poll_at) FROM {TABLE} WHERE final = 0 AND next_poll_at IS NOT NULL"
+    ).fetchone()
+    return row[0] if row else None
