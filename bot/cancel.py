@@ -50,13 +50,13 @@ def _finish_and_release(
     name: str,
     claim: str,
     follow: FollowedCancel | None = None,
-) -> None:
+) -> bool:
     """One trip after the TikTok call: the "finished" row, the claim given back, and (for an
-    unannounced upload TikTok said it would try to stop) the start of following it."""
+    unannounced upload TikTok said it would try to stop) the start of following it: True
+    if this call started following it."""
     audit.finish(db, audit_id, finished)
     leases.give_back(db, name, claim)
-    if follow is not None:
-        followed.start(db, follow)
+    return follow is not None and followed.start(db, follow)
 
 
 def _audit_start(actor: Actor, publish_id: str, reason: str, **account: str) -> AuditStart:
@@ -249,7 +249,7 @@ class CancelService:
                 asked_at=now,
                 next_poll_at=now + FOLLOW_FIRST_POLL_S,
             )
-        await self.store.run(
+        following = await self.store.run(
             _finish_and_release,
             audit_id,
             finished,
@@ -257,7 +257,7 @@ class CancelService:
             claim,
             follow,
         )
-        if follow is not None:
+        if following:
             for callback in self.on_followed:
                 callback()
         log.info(
@@ -288,7 +288,7 @@ class CancelService:
             account=account,
             data=data,
             announced=announced is not None,
-            followed=follow is not None,
+            followed=following,
             http_status=result.http_status,
             log_id=result.log_id,
             attempts=call.attempts,
