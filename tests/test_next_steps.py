@@ -61,6 +61,7 @@ STILL_RUNNING = {
     "failed_for_unknown_reason": ("no", "no"),
     "posted_despite_cancel": ("no", "no"),
     "inbox_despite_cancel": ("no", "no"),
+    "cancel_pending": ("stopping", "stopping"),
     "file_format_check_failed": ("no", "no"),
     "duration_check_failed": ("no", "no"),
     "frame_rate_check_failed": ("no", "no"),
