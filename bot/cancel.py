@@ -1,7 +1,8 @@
 """The cancel: the one function the slash command and every button call.
 
 authorize (which link acts) → audit "started" → TikTok cancel with refresh-and-retry inside
-a deadline → audit "finished" → outcome. A second request for an upload whose cancel is in
+a deadline → audit "finished", the outcome on the announcement and the claim given back, in
+one transaction → outcome. A second request for an upload whose cancel is in
 flight makes no TikTok call: it is told the first is under way, and by whom. Nor does a
 request for an announced upload the bot already knows is final (`already_final`) or that
 TikTok is already stopping (`already_stopping`): it is answered from what we know. Every
@@ -18,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.acting import Acting, call_with_link, resolve_link
+from bot.announcing import record_cancel
 from bot.background import Background
 from bot.claims import new_holder
 from bot.linking import LinkingService
@@ -40,9 +42,16 @@ def claim_name(team_id: str, publish_id: str) -> str:
     return f"cancel:{team_id}:{publish_id}"
 
 
-def _finish_and_release(db, audit_id: int, finished: AuditFinish, name: str, claim: str) -> None:
-    """One trip after the TikTok call: the "finished" row, and the claim given back."""
+def _finish_and_release(
+    db, audit_id: int, finished: AuditFinish, name: str, claim: str, record: tuple | None
+) -> None:
+    """One transaction after the TikTok call: the "finished" row, the outcome on the
+    announcement (`record`: publish_id, user, code, when; e.g. "stopping" after `ok`), and
+    the claim given back. Never the claim without the record: a request that takes the claim
+    next must find the upload stopping, not a second TikTok call to make."""
     audit.finish(db, audit_id, finished)
+    if record is not None:
+        record_cancel(db, *record)
     leases.give_back(db, name, claim)
 
 
@@ -213,9 +222,15 @@ class CancelService:
             latency_ms=latency_ms,
             attempts=call.attempts,
         )
-        await self.store.run(
-            _finish_and_release, audit_id, finished, claim_name(actor.team_id, publish_id), claim
-        )
+        code, account, data = result.code, call.link.display_name, {}
+        if link.kind == "team" and code in ("link_expired", "link_unreadable"):
+            # A shared account is relinked by an admin, not by whoever happened to use it.
+            code, account = "team_link_expired", link.owner
+            data = {"admins": sorted(self.settings.admin_users)}
+        at = time.time()
+        record = (publish_id, actor.user_id, code, at) if announced is not None else None
+        name = claim_name(actor.team_id, publish_id)
+        await self.store.run(_finish_and_release, audit_id, finished, name, claim, record)
         log.info(
             "cancel.finished",
             extra={
@@ -226,13 +241,8 @@ class CancelService:
                 "audit_id": audit_id,
             },
         )
-        code, account, data = result.code, call.link.display_name, {}
         connect_url = ""
-        if link.kind == "team" and code in ("link_expired", "link_unreadable"):
-            # A shared account is relinked by an admin, not by whoever happened to use it.
-            code, account = "team_link_expired", link.owner
-            data = {"admins": sorted(self.settings.admin_users)}
-        elif code in ("link_expired", "link_unreadable", "not_linked"):
+        if code in ("link_expired", "link_unreadable", "not_linked"):
             connect_url = await self.linking.connect_url(actor, publish_id, reason)
         return Outcome(
             action="cancel",
@@ -250,6 +260,7 @@ class CancelService:
             latency_ms=latency_ms,
             audit_id=audit_id,
             connect_url=connect_url,
+            at=at,
         )
 
     async def _answer_from_record(
