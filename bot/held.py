@@ -528,7 +528,7 @@ class HeldUploads:
         """Start (or ask about) every upload whose window has closed; how many were taken."""
         now = time.time() if now is None else now
         taken = 0
-        for h in await self.store.run(store_held.stuck_starting, now - self.stale_starting_s):
+        for h in await self.store.run(store_held.stuck_starting, self.stale_starting_s):
             after = await self.store.run(
                 store_held.move, h.upload_key, ("starting",), state="unknown", code=INTERRUPTED
             )
