@@ -18,7 +18,10 @@ from typing import Any
 from storage.sql import Db as Database
 
 TABLE = "held_uploads"
+# `posting`: the row claims its upload_key while its announcement is being posted (no
+# message yet, never started); it becomes `held` once Slack placed the message.
 STATES = (
+    "posting",
     "held",
     "starting",
     "started",
@@ -73,7 +76,9 @@ def get(db: Database, upload_key: str) -> HeldUpload | None:
 
 
 def insert(db: Database, h: HeldUpload) -> bool:
-    """Store a new held upload; False if the upload_key is taken already."""
+    """Store a new held upload; False if the upload_key is taken already. The insert is the
+    claim on the upload_key: of two requests with one key (on any replicas), only the one
+    whose insert went in announces it."""
     row = {
         name: getattr(h, name)
         for name in HeldUpload.__dataclass_fields__  # noqa: SLF001 - plain dataclass
@@ -81,7 +86,24 @@ def insert(db: Database, h: HeldUpload) -> bool:
     row["post"] = json.dumps(h.post, sort_keys=True)
     row["video"] = json.dumps(h.video, sort_keys=True)
     row["updated_at"] = time.time()
-    return db[TABLE].insert_if_absent(row)
+    if not db[TABLE].insert_if_absent(row):
+        return False
+    db.execute(f"UPDATE {TABLE} SET updated_at = {db.now} WHERE upload_key = ?", [h.upload_key])
+    return True
+
+
+def forget_posting(db: Database, upload_key: str) -> bool:
+    """Drop the claim of an upload whose announcement Slack refused (still `posting`), so the
+    pipeline can send it again."""
+    sql = f"DELETE FROM {TABLE} WHERE upload_key = ? AND state = 'posting'"
+    return db.execute(sql, [upload_key]).rowcount == 1
+
+
+def forget_abandoned(db: Database, stale_s: float) -> int:
+    """Drop claims still `posting` after `stale_s` seconds by the database's clock: the
+    process posting the announcement died. Nothing was sent to TikTok."""
+    sql = f"DELETE FROM {TABLE} WHERE state = 'posting' AND updated_at < {db.now} - ?"
+    return db.execute(sql, [float(stale_s)]).rowcount
 
 
 def move(
