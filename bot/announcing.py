@@ -2,8 +2,10 @@
 
 `announce` is the one path for `POST /notifications` and `python -m bot announce`: checked
 input, one Slack post per publish_id (a repeat answers with the first message), nothing
-stored unless Slack took the post. `after_cancel` hears every cancel outcome: a reply in the
-announcement's thread (or the audit channel) and the announcement updated in place.
+stored unless Slack took the post. `record_cancel` writes how a cancel ended onto its
+announcement, in the cancel's own transaction; `after_cancel` hears every cancel outcome and
+does the Slack side: a reply in the announcement's thread (or the audit channel) and the
+announcement updated in place.
 `apply_status` moves an upload to what TikTok says, from a webhook or a poll.
 
 A cancel is best effort: TikTok's `ok` means it will try. So `ok` records who asked and
@@ -37,6 +39,7 @@ from bot.tiktok_rules import FINAL_STATUSES
 from storage import announcements as store_announcements
 from storage.announcements import Announcement
 from storage.db import Store
+from storage.sql import Db
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +193,36 @@ def slack_refusals(channel: str):
         raise AnnounceError(500, INTERNAL_ERROR) from None
 
 
+def changes_record(code: str) -> bool:
+    """Whether a cancel attempt that ended with `code` changes what the announcement records
+    (not one about the person, nor one answered from the record itself)."""
+    return not (messages.is_personal(code) or code in ANSWERED_FROM_RECORD or code == "in_flight")
+
+
+def record_cancel(db: Db, publish_id: str, user_id: str, code: str, at: float) -> bool:
+    """Write how a cancel of an announced upload ended onto its announcement: who tried and
+    how it went, and, on TikTok's `ok`, that it is stopping (so a later request is answered
+    `already_stopping`, with no second TikTok call). Called inside the transaction that gives
+    back the cancel's claim; a compare-and-write, so news that landed meanwhile is kept.
+    True if the record changed."""
+    a = store_announcements.get(db, publish_id)
+    if a is None or not changes_record(code):
+        return False
+    changes: dict[str, Any] = {"last_user_id": user_id, "last_code": code, "last_at": at}
+    if code == "ok":
+        # TikTok will try: stopping until its word (webhook or poll) says how it ended.
+        changes.update(cancel_by=user_id, cancel_at=at)
+        if not a.final:
+            changes.update(next_poll_at=time.time() + STOPPING_POLL_DELAY_S, poll_count=0)
+    elif code == "publish_not_cancellable":
+        changes["next_poll_at"] = time.time()  # find out where it ended up
+    expected = {"final": a.final, "status": a.status, "cancel_by": a.cancel_by}
+    updated = store_announcements.update_if(db, publish_id, expected, **changes)
+    if updated is None:
+        log.warning("announce.changed_meanwhile", extra={"code": code})
+    return updated is not None
+
+
 class AnnouncementService:
     def __init__(self, store: Store, slack: SlackOut):
         self.store = store
@@ -250,36 +283,16 @@ class AnnouncementService:
             await self._record_attempt(a, outcome)
 
     async def _record_attempt(self, a: Announcement, outcome: Outcome) -> None:
-        if outcome.code in ANSWERED_FROM_RECORD:
-            # Nothing new about the upload: a thread reply only.
-            await self.slack.post(a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
-            return
-        changes: dict[str, Any] = {
-            "last_user_id": outcome.actor.user_id,
-            "last_code": outcome.code,
-            "last_at": outcome.at,
-        }
-        follow_now = outcome.code == "publish_not_cancellable"
-        if outcome.ok:
-            # TikTok will try: stopping until its word (webhook or poll) says how it ended.
-            changes.update(cancel_by=outcome.actor.user_id, cancel_at=outcome.at)
-            if not a.final:
-                changes.update(next_poll_at=time.time() + STOPPING_POLL_DELAY_S, poll_count=0)
-                follow_now = True
-        elif follow_now:
-            changes["next_poll_at"] = time.time()  # find out where it ended up
-        expected = {"final": a.final, "status": a.status, "cancel_by": a.cancel_by}
-        updated = await self.store.run(
-            store_announcements.update_if, a.publish_id, expected, **changes
-        )
-        if updated is None:
-            log.warning("announce.changed_meanwhile", extra={"code": outcome.code})
+        """The Slack side of an attempt: its thread reply, and the announcement shown as the
+        record now stands. The record itself (`record_cancel`) was written by the cancel, in
+        the transaction that gave back its claim: Slack being slow never delays it."""
         await self.slack.post(a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
-        if updated is not None:
-            await self.slack.update(a.channel, a.ts, messages.announcement_message(updated))
-        if follow_now:
+        if not changes_record(outcome.code):
+            return  # about the person, or nothing new about the upload: a thread reply only
+        await self.slack.update(a.channel, a.ts, messages.announcement_message(a))
+        if outcome.ok or outcome.code == "publish_not_cancellable":
             for callback in self.on_new:
-                callback()
+                callback()  # the follower looks soon: how did the cancel end?
 
     async def apply_status(
         self, publish_id: str, status: str, fail_reason: str = "", post_ids: list[str] | None = None

@@ -1,7 +1,8 @@
 """The cancel: the one function the slash command and every button call.
 
 authorize (which link acts) → audit "started" → TikTok cancel with refresh-and-retry inside
-a deadline → audit "finished" → outcome. A second request for an upload whose cancel is in
+a deadline → audit "finished", the outcome on the announcement and the claim given back, in
+one transaction → outcome. A second request for an upload whose cancel is in
 flight makes no TikTok call: it is told the first is under way, and by whom. Nor does a
 request for an announced upload the bot already knows is final (`already_final`) or that
 TikTok is already stopping (`already_stopping`): it is answered from what we know. An `ok`
@@ -20,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.acting import Acting, call_with_link, resolve_link
+from bot.announcing import record_cancel
 from bot.background import Background
 from bot.claims import new_holder
 from bot.linking import LinkingService
@@ -49,14 +51,21 @@ def _finish_and_release(
     finished: AuditFinish,
     name: str,
     claim: str,
+    record: tuple | None = None,
     follow: FollowedCancel | None = None,
 ) -> bool:
-    """One trip after the TikTok call: the "finished" row, the claim given back, and (for an
-    unannounced upload TikTok said it would try to stop) the start of following it: True
-    if this call started following it."""
+    """One transaction after the TikTok call: the "finished" row, the outcome on the
+    announcement (`record`: publish_id, user, code, when; e.g. "stopping" after `ok`), the
+    claim given back, and (for an unannounced upload TikTok said it would try to stop) the
+    start of following it. Never the claim without the record: a request that takes the claim
+    next must find the upload stopping, not a second TikTok call to make. True if this call
+    started following it."""
     audit.finish(db, audit_id, finished)
+    if record is not None:
+        record_cancel(db, *record)
+    following = follow is not None and followed.start(db, follow)
     leases.give_back(db, name, claim)
-    return follow is not None and followed.start(db, follow)
+    return following
 
 
 def _audit_start(actor: Actor, publish_id: str, reason: str, **account: str) -> AuditStart:
@@ -236,9 +245,15 @@ class CancelService:
             latency_ms=latency_ms,
             attempts=call.attempts,
         )
+        code, account, data = result.code, call.link.display_name, {}
+        if link.kind == "team" and code in ("link_expired", "link_unreadable"):
+            # A shared account is relinked by an admin, not by whoever happened to use it.
+            code, account = "team_link_expired", link.owner
+            data = {"admins": sorted(self.settings.admin_users)}
+        at = time.time()
+        record = (publish_id, actor.user_id, code, at) if announced is not None else None
         follow = None
         if result.code == "ok" and announced is None:  # nobody else will hear how it ends
-            now = time.time()
             follow = FollowedCancel(
                 publish_id=publish_id,
                 team_id=actor.team_id,
@@ -246,16 +261,12 @@ class CancelService:
                 link_kind=link.kind,
                 link_owner=link.owner,
                 account=call.link.display_name,
-                asked_at=now,
-                next_poll_at=now + FOLLOW_FIRST_POLL_S,
+                asked_at=at,
+                next_poll_at=at + FOLLOW_FIRST_POLL_S,
             )
+        name = claim_name(actor.team_id, publish_id)
         following = await self.store.run(
-            _finish_and_release,
-            audit_id,
-            finished,
-            claim_name(actor.team_id, publish_id),
-            claim,
-            follow,
+            _finish_and_release, audit_id, finished, name, claim, record, follow
         )
         if following:
             for callback in self.on_followed:
@@ -270,13 +281,8 @@ class CancelService:
                 "audit_id": audit_id,
             },
         )
-        code, account, data = result.code, call.link.display_name, {}
         connect_url = ""
-        if link.kind == "team" and code in ("link_expired", "link_unreadable"):
-            # A shared account is relinked by an admin, not by whoever happened to use it.
-            code, account = "team_link_expired", link.owner
-            data = {"admins": sorted(self.settings.admin_users)}
-        elif code in ("link_expired", "link_unreadable", "not_linked"):
+        if code in ("link_expired", "link_unreadable", "not_linked"):
             connect_url = await self.linking.connect_url(actor, publish_id, reason)
         return Outcome(
             action="cancel",
@@ -295,6 +301,7 @@ class CancelService:
             latency_ms=latency_ms,
             audit_id=audit_id,
             connect_url=connect_url,
+            at=at,
         )
 
     async def _answer_from_record(

@@ -28,6 +28,7 @@ from bot.announcing import (
     ACCOUNT,
     CHANNEL,
     FIRST_POLL_DELAY_S,
+    INTERNAL_ERROR,
     MAX_URL,
     AnnounceError,
     AnnouncementService,
@@ -35,7 +36,6 @@ from bot.announcing import (
     slack_refusals,
 )
 from bot.announcing import MAX_TITLE as ANNOUNCED_TITLE
-from bot.claims import held as lease
 from bot.keyed_locks import KeyedLocks
 from bot.messages import held as held_messages
 from bot.restrictions import broken_rules
@@ -72,6 +72,13 @@ MISSED_GRACE_S = 30.0  # a window closed less than this long ago is never "misse
 # A row still `starting` this long after its claim: the process making the init died (kill -9)
 # mid-call. Whether TikTok acted is unknown; it is said so, and never started again.
 STALE_STARTING_S = 120.0
+# A claim still `posting` this long (by the database's clock) was left by a process that died
+# while Slack was taking the announcement: far longer than a Slack call with its retries.
+STALE_POSTING_S = 900.0
+POSTING = (
+    "upload_key {key} is being announced by another request right now; send it again in a "
+    "minute for its answer (it will not be announced twice)"
+)
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,9 @@ def _answer(h: HeldUpload) -> dict[str, Any]:
 
 def status_answer(h: HeldUpload) -> dict[str, Any]:
     """What `GET /uploads/<upload_key>` tells the pipeline: the state, and what it needs."""
-    answer: dict[str, Any] = {**_answer(h), "state": h.state}
+    # a claim whose announcement Slack is still taking is held: nothing went to TikTok
+    state = "held" if h.state == "posting" else h.state
+    answer: dict[str, Any] = {**_answer(h), "state": state}
     if h.publish_id:
         answer["publish_id"] = h.publish_id
     if h.code and h.state != "started":
@@ -176,6 +185,13 @@ def status_answer(h: HeldUpload) -> dict[str, Any]:
     if h.state == ACCOUNT_CHANGED:
         answer["reason"] = held_messages.account_changed_reason(h)
     return answer
+
+
+def _repeat(h: HeldUpload) -> Submitted:
+    """The answer to an upload_key already taken: the first answer, once it has one."""
+    if h.state == "posting":
+        raise AnnounceError(409, POSTING.format(key=h.upload_key))
+    return Submitted(False, _answer(h))
 
 
 class HeldUploads:
@@ -235,10 +251,13 @@ class HeldUploads:
         return done.result
 
     async def submit(self, request: UploadRequest) -> Submitted:
-        async with lease(self.store, self.locks, f"upload:{request.upload_key}"):
+        # In this process, a repeat waits for the first to finish; across replicas, the
+        # insert that claims the upload_key decides who posts (never a lease, which a slow
+        # Slack could outlast).
+        async with self.locks.hold(f"upload:{request.upload_key}"):
             existing = await self.get(request.upload_key)
             if existing is not None:
-                return Submitted(False, _answer(existing))
+                return _repeat(existing)
             with slack_refusals(request.channel):
                 team_id = await self.slack.team_id()
             link = await self._team_link(team_id, request.account)
@@ -282,17 +301,35 @@ class HeldUploads:
                 starts_at=now + request.hold_s,
                 updated_at=now,
                 open_id=link.open_id,
+                state="posting",
             )
-            with slack_refusals(request.channel):
-                channel, ts = await self.slack.post_placed(
-                    request.channel, held_messages.held_message(draft, broken_rules(request.video))
-                )
-            saved = replace(draft, channel=channel, ts=ts)
-            await self.store.run(store_held.insert, saved)
+            if not await self.store.run(store_held.insert, draft):
+                return _repeat(await self.get(request.upload_key) or draft)
+            saved = await self._announce_claimed(draft)
         for callback in self.on_new:
             callback()
         log.info("held.announced", extra={"hold_s": request.hold_s})
         return Submitted(True, _answer(saved))
+
+    async def _announce_claimed(self, draft: HeldUpload) -> HeldUpload:
+        """Post the announcement of an upload whose key this request claimed; the row becomes
+        `held` with where Slack placed it. A refused post gives the claim back."""
+        shown = replace(draft, state="held")
+        try:
+            with slack_refusals(draft.channel):
+                channel, ts = await self.slack.post_placed(
+                    draft.channel, held_messages.held_message(shown, broken_rules(draft.video))
+                )
+        except BaseException:
+            await self.store.run(store_held.forget_posting, draft.upload_key)
+            raise
+        saved = await self.store.run(
+            store_held.move, draft.upload_key, ("posting",), state="held", channel=channel, ts=ts
+        )
+        if saved is None:  # given up as abandoned while Slack answered (STALE_POSTING_S)
+            log.error("held.claim_lost")
+            raise AnnounceError(500, INTERNAL_ERROR)
+        return saved
 
     # -- starting -------------------------------------------------------------------------
 
@@ -528,7 +565,9 @@ class HeldUploads:
         """Start (or ask about) every upload whose window has closed; how many were taken."""
         now = time.time() if now is None else now
         taken = 0
-        for h in await self.store.run(store_held.stuck_starting, now - self.stale_starting_s):
+        if await self.store.run(store_held.forget_abandoned, STALE_POSTING_S):
+            log.warning("held.abandoned_posting_forgotten")
+        for h in await self.store.run(store_held.stuck_starting, self.stale_starting_s):
             after = await self.store.run(
                 store_held.move, h.upload_key, ("starting",), state="unknown", code=INTERRUPTED
             )

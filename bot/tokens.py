@@ -148,6 +148,7 @@ class TokenService:
     async def _after_other_refresh(self, stale: Link, lease: str) -> Link | RefreshFailure:
         """Another replica is refreshing this link (TikTok rotates refresh tokens, so two at
         once would leave one invalid): wait for its lease to end, then use what it stored."""
+        log.info("tiktok.refresh_waiting", extra={"kind": stale.kind})
         deadline = time.monotonic() + REFRESH_LEASE_S
         while time.monotonic() < deadline:
             await asyncio.sleep(LEASE_POLL_S)

@@ -3,8 +3,9 @@
 The window lives here, so a restart (kill -9 included) finds it again. Every move between
 states is a conditional update on the row's current state: of several callers (the
 scheduler on two replicas, a Start now click) exactly one moves `held` to `starting`, and
-only that one calls TikTok. A row left in `starting` by a process that died mid-call stays
-there: whether TikTok acted is unknown, so it is never started again.
+only that one calls TikTok. Each move stamps `updated_at` with the database's clock, which is
+what the "stuck starting" check compares against. A row left in `starting` by a process that
+died mid-call stays there: whether TikTok acted is unknown, so it is never started again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from typing import Any
 from storage.sql import Db as Database
 
 TABLE = "held_uploads"
+# `posting`: the row claims its upload_key while its announcement is being posted (no
+# message yet, never started); it becomes `held` once Slack placed the message.
 STATES = (
+    "posting",
     "held",
     "starting",
     "started",
@@ -72,7 +76,9 @@ def get(db: Database, upload_key: str) -> HeldUpload | None:
 
 
 def insert(db: Database, h: HeldUpload) -> bool:
-    """Store a new held upload; False if the upload_key is taken already."""
+    """Store a new held upload; False if the upload_key is taken already. The insert is the
+    claim on the upload_key: of two requests with one key (on any replicas), only the one
+    whose insert went in announces it."""
     row = {
         name: getattr(h, name)
         for name in HeldUpload.__dataclass_fields__  # noqa: SLF001 - plain dataclass
@@ -80,7 +86,24 @@ def insert(db: Database, h: HeldUpload) -> bool:
     row["post"] = json.dumps(h.post, sort_keys=True)
     row["video"] = json.dumps(h.video, sort_keys=True)
     row["updated_at"] = time.time()
-    return db[TABLE].insert_if_absent(row)
+    if not db[TABLE].insert_if_absent(row):
+        return False
+    db.execute(f"UPDATE {TABLE} SET updated_at = {db.now} WHERE upload_key = ?", [h.upload_key])
+    return True
+
+
+def forget_posting(db: Database, upload_key: str) -> bool:
+    """Drop the claim of an upload whose announcement Slack refused (still `posting`), so the
+    pipeline can send it again."""
+    sql = f"DELETE FROM {TABLE} WHERE upload_key = ? AND state = 'posting'"
+    return db.execute(sql, [upload_key]).rowcount == 1
+
+
+def forget_abandoned(db: Database, stale_s: float) -> int:
+    """Drop claims still `posting` after `stale_s` seconds by the database's clock: the
+    process posting the announcement died. Nothing was sent to TikTok."""
+    sql = f"DELETE FROM {TABLE} WHERE state = 'posting' AND updated_at < {db.now} - ?"
+    return db.execute(sql, [float(stale_s)]).rowcount
 
 
 def move(
@@ -88,8 +111,8 @@ def move(
 ) -> HeldUpload | None:
     """Set `changes` only while the row is in one of `from_states` (compare-and-write); the
     new row, or None when another caller moved it first."""
-    changes["updated_at"] = time.time()
-    sets = ", ".join(f"{name} = ?" for name in changes)
+    changes.pop("updated_at", None)
+    sets = ", ".join([*(f"{name} = ?" for name in changes), f"updated_at = {db.now}"])
     marks = ", ".join("?" for _ in from_states)
     sql = f"UPDATE {TABLE} SET {sets} WHERE upload_key = ? AND state IN ({marks})"
     cursor = db.execute(sql, [*changes.values(), upload_key, *from_states])
@@ -105,11 +128,13 @@ def due(db: Database, now: float, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
     return [_from_row(r) for r in rows]
 
 
-def stuck_starting(db: Database, claimed_before: float) -> list[HeldUpload]:
-    """Rows whose starter died mid-call: `starting` since before `claimed_before`."""
+def stuck_starting(db: Database, stale_s: float) -> list[HeldUpload]:
+    """Rows whose starter died mid-call: `starting` for more than `stale_s` seconds, by the
+    database's clock (the claim's `updated_at` was written by it too), so a replica whose
+    clock runs ahead never calls a live start stuck."""
     rows = db.query(
-        f"SELECT * FROM {TABLE} WHERE state = 'starting' AND updated_at < ? LIMIT ?",
-        [claimed_before, CLAIM_LIMIT],
+        f"SELECT * FROM {TABLE} WHERE state = 'starting' AND updated_at < {db.now} - ? LIMIT ?",
+        [float(stale_s), CLAIM_LIMIT],
     )
     return [_from_row(r) for r in rows]
 

@@ -6,11 +6,14 @@ is one conditional statement (insert, or take over a lease whose time ran out be
 holder died), so two replicas can never both win. A holder gives the lease back when done.
 A set of leases kept until they run out (`take_slot`) is a rate limit all replicas share:
 TikTok's per-link limit on status fetches.
+
+Every time here is the database's clock (`db.now`), read in the statement that takes,
+renews or checks a lease: a replica whose clock runs ahead can't see a live lease as run out,
+and one whose clock runs behind can't keep a dead holder's lease alive.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from storage.sql import Db
@@ -28,13 +31,12 @@ class Lease:
 
 def take(db: Db, name: str, holder: str, seconds: float, detail: str = "") -> bool:
     """Take `name` for `seconds` if it is free or expired; True if `holder` has it now."""
-    now = time.time()
     sql = (
-        f"INSERT INTO {TABLE} (name, holder, detail, expires_at) VALUES (?, ?, ?, ?) "
+        f"INSERT INTO {TABLE} (name, holder, detail, expires_at) VALUES (?, ?, ?, {db.now} + ?) "
         "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, detail = excluded.detail, "
-        f"expires_at = excluded.expires_at WHERE {TABLE}.expires_at < ?"
+        f"expires_at = excluded.expires_at WHERE {TABLE}.expires_at < {db.now}"
     )
-    return db.execute(sql, [name, holder, detail, now + seconds, now]).rowcount == 1
+    return db.execute(sql, [name, holder, detail, float(seconds)]).rowcount == 1
 
 
 def take_slot(db: Db, prefix: str, slots: int, holder_id: str, seconds: float) -> bool:
@@ -46,8 +48,8 @@ def take_slot(db: Db, prefix: str, slots: int, holder_id: str, seconds: float) -
     busy = {
         row["name"]
         for row in db.query(
-            f"SELECT name FROM {TABLE} WHERE name IN ({marks}) AND expires_at >= ?",
-            [*names, time.time()],
+            f"SELECT name FROM {TABLE} WHERE name IN ({marks}) AND expires_at >= {db.now}",
+            names,
         )
     }
     return any(take(db, name, holder_id, seconds) for name in names if name not in busy)
@@ -55,7 +57,7 @@ def take_slot(db: Db, prefix: str, slots: int, holder_id: str, seconds: float) -
 
 def holder(db: Db, name: str) -> Lease | None:
     """The lease on `name` while it runs, or None."""
-    row = db.one(f"SELECT * FROM {TABLE} WHERE name = ? AND expires_at >= ?", [name, time.time()])
+    row = db.one(f"SELECT * FROM {TABLE} WHERE name = ? AND expires_at >= {db.now}", [name])
     if row is None:
         return None
     return Lease(row["name"], row["holder"], row["detail"] or "", row["expires_at"])
@@ -69,7 +71,7 @@ def give_back(db: Db, name: str, holder_id: str) -> None:
 def prune(db: Db, older_than_s: float = 3600.0) -> int:
     """Forget leases that ran out long ago."""
     return db.execute(
-        f"DELETE FROM {TABLE} WHERE expires_at < ?", [time.time() - older_than_s]
+        f"DELETE FROM {TABLE} WHERE expires_at < {db.now} - ?", [float(older_than_s)]
     ).rowcount
 
 

@@ -4,7 +4,8 @@
 when the function returns). Queries are portable SQL written once, with `?` placeholders;
 `db["table"]` gives the few row operations the modules need, keyed by the primary key
 `storage.schema` declares. Upserts are
-`INSERT … ON CONFLICT … DO UPDATE`, which both databases speak.
+`INSERT … ON CONFLICT … DO UPDATE`, which both databases speak. `db.now` is the database's
+clock as seconds since the epoch (a SQL expression), for claims that replicas must agree on.
 """
 
 from __future__ import annotations
@@ -19,6 +20,15 @@ from sqlalchemy import Connection
 from storage.schema import metadata
 
 QMARK = re.compile(r"\?")
+# The database's clock, in seconds since the epoch (the unit of every float time column), as
+# SQL. A claim (a lease, a held upload's start) is taken, renewed and checked against this,
+# never against a replica's clock: two replicas whose clocks disagree still agree on who
+# holds what. SQLite's clock is its process's (one process per SQLite file); julianday keeps
+# milliseconds.
+NOW_SQL = {
+    "postgresql": "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)",
+    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+}
 
 
 class NotFoundError(LookupError):
@@ -64,6 +74,7 @@ class Db:
         self._driver = driver_connection
         self.dialect = dialect
         self._postgres = dialect == "postgresql"
+        self.now = NOW_SQL["postgresql" if self._postgres else "sqlite"]
 
     @classmethod
     def over(cls, conn: Connection) -> Db:

@@ -80,14 +80,16 @@ def consume_state(db: Database, state: str, now: float | None = None) -> Pending
     if not state or len(state) > 200:
         raise StateProblem("unknown")
     key = _hash(state)
-    with db.atomic():
-        try:
-            row = db[TABLE].get(key)
-        except NotFoundError:
-            raise StateProblem("unknown") from None
-        if row["used_at"]:
-            raise StateProblem("used")
-        db[TABLE].update(key, {"used_at": now})
+    # One conditional statement: of two callbacks racing with the same state (two replicas,
+    # two connections), exactly one sees the row unused and marks it; the other's update
+    # matches nothing once the first commits.
+    row = db.one(
+        f"UPDATE {TABLE} SET used_at = ? WHERE state_hash = ? AND used_at IS NULL RETURNING *",
+        [now, key],
+    )
+    if row is None:
+        known = db.one(f"SELECT used_at FROM {TABLE} WHERE state_hash = ?", [key])
+        raise StateProblem("unknown" if known is None else "used")
     if row["expires_at"] < now:
         raise StateProblem("expired")
     return _pending(row)

@@ -7,6 +7,7 @@ from tests.announcing import (
     PID2,
     announce,
     cancel_rows,
+    make_due,
     overlapping,
     settle,
     stored,
@@ -107,6 +108,47 @@ async def test_two_concurrent_clicks_make_one_tiktok_call(hn):
     await settle(h)
     assert sorted(r["outcome"] for r in cancel_rows(h)) == ["in_flight", "ok"]
     assert len(thread_posts(h, first["ts"])) >= 1
+    assert buttons(updates(h, first["ts"])[-1].params) == []
+
+
+async def test_two_clicks_while_slack_is_slow_make_one_tiktok_call_and_tell_the_truth(hn):
+    """Slack is slow with chat.update (held until the test lets it answer) while the
+    announcement is showing TikTok's latest status. U1 presses Cancel, TikTok says ok; then U2
+    presses it before the announcement could be updated. The first cancel's outcome was on
+    the record before its claim was given back, so TikTok hears one cancel and U2 is told
+    TikTok is already stopping it (not that TikTok had finished with it)."""
+    h = hn
+    await h.restart(notify_token=NOTIFY, admin_users=frozenset({"UADMIN"}))
+    await h.link_team("brand", admin="UADMIN", open_id="open-brand")
+    await h.command("team grant brand <@U1> <@U2>", user_id="UADMIN")
+    h.tiktok.add_upload(PID, open_id="open-brand")
+    first = await announce(h, title="Spring teaser", account="brand")
+    slow = h.slack.hold("chat.update", ts=first["ts"])
+    make_due(h)  # the poller fetches the status now, and shows it: Slack is slow to take it
+    h.bot.services.poller.wake()
+    await slow.wait_arrived(timeout=10)
+    try:
+        one = text_of(await h.click("cancel_upload", PID, user_id="U1"))
+        two = text_of(await h.click("cancel_upload", PID, user_id="U2"))
+    finally:
+        slow.release()
+    assert len(h.tiktok.calls_to("cancel")) == 1
+    assert "TikTok is stopping \u201cSpring teaser\u201d." in one, one
+    assert "TikTok is already stopping \u201cSpring teaser\u201d." in two, two
+    assert "<@U1> asked TikTok to cancel it" in two, two
+    assert "finished" not in two, two
+    await settle(h)
+    rows = {r["user_id"]: (r["state"], r["outcome"]) for r in cancel_rows(h)}
+    assert rows == {"U1": ("finished", "ok"), "U2": ("finished", "already_stopping")}
+    row = stored(h)
+    assert (row["cancel_by"], row["last_user_id"], row["last_code"]) == ("U1", "U1", "ok")
+    # once Slack answers, the announcement catches up with the record
+    await wait_until(
+        lambda: (
+            "*Stopping* \u2014 <@U1> asked TikTok to cancel it"
+            in text_of(updates(h, first["ts"])[-1].params)
+        )
+    )
     assert buttons(updates(h, first["ts"])[-1].params) == []
 
 

@@ -269,6 +269,31 @@ async def test_slack_web_api_recording_and_failures(slack: FakeSlack):
         await bad.auth_test()
 
 
+async def test_slack_hold_keeps_matching_calls_back_until_released(slack: FakeSlack):
+    client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    posted = await client.chat_postMessage(channel="C1", text="first")
+    slow = slack.hold("chat.update", channel="C1")
+    held = asyncio.ensure_future(client.chat_update(channel="C1", ts=posted["ts"], text="new"))
+    await slow.wait_arrived()
+    assert len(slack.calls_to("chat.update")) == 1  # recorded on arrival
+    # another channel, and other methods, answer at once; the held call is still waiting
+    await client.chat_update(channel="C2", ts="1.000001", text="elsewhere")
+    await client.chat_postMessage(channel="C1", text="a thread reply", thread_ts=posted["ts"])
+    assert not held.done()
+    assert slack.messages[("C1", posted["ts"])]["text"] == "first"
+    slow.release()
+    assert (await held)["ok"] is True
+    assert slack.messages[("C1", posted["ts"])]["text"] == "new"
+    # `count`: only the first matching call is held
+    once = slack.hold("chat.postMessage", count=1)
+    first = asyncio.ensure_future(client.chat_postMessage(channel="C1", text="held"))
+    await once.wait_arrived()
+    await client.chat_postMessage(channel="C1", text="not held")
+    assert not first.done() and once.held == 1
+    once.release()
+    assert (await first)["ok"] is True
+
+
 async def test_response_url_wait(slack: FakeSlack, http: aiohttp.ClientSession):
     url = slack.new_response_url()
     slack.fail_response(status=500)

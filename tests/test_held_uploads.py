@@ -357,6 +357,40 @@ async def test_a_start_whose_process_died_mid_call_is_said_unknown(hb):
     assert "TikTok may have started" in thread.params["text"]
 
 
+async def test_a_post_slack_refuses_gives_the_upload_key_back(hb):
+    """The upload_key is claimed (stored) before its announcement is posted; when Slack
+    refuses the post, the claim is given back, so the pipeline can fix it and send it again."""
+    hb.slack.fail("chat.postMessage", "channel_not_found")
+    status, said = await submit(hb, body(hold_s=600))
+    assert status == 404 and "Slack can't find channel C1" in said["error"], said
+    assert db_rows(hb, "SELECT * FROM held_uploads") == []
+    status, answer = await submit(hb, body(hold_s=600))
+    assert status == 202, answer
+    assert row(hb)["state"] == "held" and row(hb)["ts"] == answer["ts"]
+    assert len(top_posts(hb)) == 2  # the refused one and the one Slack took
+
+
+async def test_a_claim_left_posting_by_a_dead_process_is_forgotten_and_can_be_sent_again(hb):
+    """A process died while Slack was taking the announcement: its claim stays `posting`
+    (never started) until it is 15 minutes old by the database's clock, then the scheduler
+    forgets it and the pipeline's repeat is announced."""
+    long_ago = time.time() - 16 * 60
+    db_execute(
+        hb,
+        "INSERT INTO held_uploads (upload_key, team_id, channel, account, source_url, post, "
+        "hold_s, created_at, starts_at, state, updated_at) "
+        "VALUES ('run-1', 'T0001', 'C1', 'brand', ?, '{}', 0, ?, ?, 'posting', ?)",
+        SOURCE,
+        long_ago,
+        long_ago,
+        long_ago,
+    )
+    await until(lambda: db_rows(hb, "SELECT * FROM held_uploads") == [])
+    status, answer = await submit(hb, body(hold_s=600))
+    assert status == 202, answer
+    assert inits(hb) == []
+
+
 @pytest.mark.parametrize(
     "raw",
     [

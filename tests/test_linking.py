@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import html
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
+from storage.db import database_url, open_engine
+from storage.sql import Db
+from storage.states import PendingLink, StateProblem, consume_state, create_state
 from tests.conftest import (
     REDIRECT_URI,
     buttons,
@@ -628,3 +633,49 @@ async def test_a_refused_refresh_forgets_the_dead_link(h):
     assert "Your TikTok link to *Brand Social* stopped working" in text
     assert "TikTok refused to renew it" in text
     assert_connect_button(h, answer)
+
+
+# --- the OAuth state is single-use across replicas (PostgreSQL) ------------------------------
+
+
+class _BothReadFirst(Db):
+    """One callback's connection that, before its first UPDATE, waits until the other
+    callback's got that far too: the interleaving two replicas can hit, where each has read
+    the state before either marks it used."""
+
+    def __init__(self, conn, meeting: threading.Barrier):
+        super().__init__(conn.connection.dbapi_connection, conn.dialect.name)
+        self.meeting = meeting
+        self.met = False
+
+    def execute(self, sql, params=()):
+        if not self.met and sql.lstrip().upper().startswith("UPDATE"):
+            self.met = True
+            self.meeting.wait(timeout=10)
+        return super().execute(sql, params)
+
+
+@pytest.mark.needs_postgres
+def test_two_callbacks_with_one_state_on_two_connections_link_once(postgres_url):
+    """TikTok's redirect replayed, or two tabs: two callbacks carry the same state at the same
+    moment, on two replicas (two connections to PostgreSQL). Exactly one may use it."""
+    engine = open_engine(database_url(postgres_url))
+    pending = PendingLink("T0001", "U1", "user", "U1", "", "", "")
+    try:
+        with engine.begin() as conn:
+            state = create_state(Db.over(conn), pending)
+        meeting = threading.Barrier(2)
+
+        def callback() -> str:
+            try:
+                with engine.begin() as conn:
+                    consume_state(_BothReadFirst(conn, meeting), state)
+                return "linked"
+            except StateProblem as problem:
+                return problem.why
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = sorted(pool.map(lambda _: callback(), range(2)))
+        assert results == ["linked", "used"]
+    finally:
+        engine.dispose()

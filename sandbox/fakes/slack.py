@@ -10,6 +10,10 @@ Conversations: a channel nobody declared is a public channel; a `D…` id is the
 user after the `D`. `set_channel()` declares one private (or a group DM / DM) with its members,
 `set_members()` / `add_member()` / `remove_member()` change who is in it; `conversations.info`,
 `conversations.members` (paginated) and `users.conversations` answer from that.
+
+`hold(method, **match)` keeps a method's answers back until the test releases them: a slow
+Slack, scripted without sleeping (the call is recorded when it arrives; it answers, and its
+effect lands, only after `release()`).
 """
 
 from __future__ import annotations
@@ -70,6 +74,41 @@ class SlackUser:
             "tz": "UTC",
             "profile": {"real_name": self.name.title(), "display_name": self.name},
         }
+
+
+@dataclass
+class SlackHold:
+    """Web API calls to one method held back until `release()`: Slack being slow, to script
+    races. `match` keeps only calls whose params have those values (e.g. `channel="C1"`);
+    `count` how many of them are held (later ones answer at once). A held call is recorded
+    when it arrives and answers as usual, with whatever is scripted by then, once released.
+    """
+
+    method: str
+    match: dict[str, str]
+    count: int | None = None
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+    held: int = 0
+
+    def takes(self, call: ApiCall) -> bool:
+        """Whether this hold keeps `call` back (and counts it if so)."""
+        if call.method != self.method or self.released.is_set():
+            return False
+        if any(str(call.params.get(k)) != v for k, v in self.match.items()):
+            return False
+        if self.count is not None and self.held >= self.count:
+            return False
+        self.held += 1
+        self.arrived.set()
+        return True
+
+    async def wait_arrived(self, timeout: float = 5.0) -> None:
+        """Until a matching call is being held."""
+        await asyncio.wait_for(self.arrived.wait(), timeout)
+
+    def release(self) -> None:
+        self.released.set()
 
 
 CONVERSATION_TYPES = ("public_channel", "private_channel", "mpim", "im")
@@ -138,6 +177,7 @@ class FakeSlack:
         self.on_response: Callable[[str, dict[str, Any]], None] | None = None
         self.on_call: Callable[[ApiCall], None] | None = None
         self._scripts: defaultdict[str, deque[Reply]] = defaultdict(deque)
+        self._holds: list[SlackHold] = []
         self._response_failures: deque[Reply] = deque()
         self._response_count = 0
         self._ts_seq = 0
@@ -237,6 +277,13 @@ class FakeSlack:
     def script(self, method: str, *replies: Reply) -> None:
         """Queue raw replies for a Web API method (hangs, resets, odd bodies)."""
         self._scripts[method].extend(replies)
+
+    def hold(self, method: str, count: int | None = None, **match: str) -> SlackHold:
+        """Hold calls to `method` (whose params have `match`'s values; the first `count` of
+        them, or all) until `release()` on what this returns. Calls held answer in order."""
+        held = SlackHold(method, {k: str(v) for k, v in match.items()}, count)
+        self._holds.append(held)
+        return held
 
     def fail(
         self, method: str, error: str = "channel_not_found", status: int = 200, times: int = 1
@@ -417,6 +464,8 @@ class FakeSlack:
         if self.on_call is not None:
             self.on_call(call)
         await self._notify()
+        for held in [h for h in self._holds if h.takes(call)]:
+            await held.released.wait()
         queue = self._scripts[method]
         if queue:
             reply = queue.popleft()

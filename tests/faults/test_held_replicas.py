@@ -109,3 +109,43 @@ async def test_cancel_on_one_replica_and_start_now_on_the_other_one_wins(replica
         held_back = a.rows("SELECT * FROM audit WHERE action = 'cancel_held'")
         assert held_back == []
     assert_clean_logs(a, b)
+
+
+def announcements_posted(bot: BotProcess) -> list:
+    """Top-level posts to C1 (announcements, not thread replies), answered or still held."""
+    return [c for c in bot.posts_to("C1") if not c.params.get("thread_ts")]
+
+
+async def test_a_replica_that_loses_the_upload_key_never_posts_a_second_announcement(replicas):
+    """Slack is slow to take A's announcement (held until the test lets it answer, for longer
+    than the 30 s lease that used to guard it); the pipeline sends the same upload_key to B
+    meanwhile. The insert that claimed the key decides: B posts nothing and says the upload is
+    being announced; once Slack answers A, a repeat gets A's answer."""
+    a, b = replicas
+    slow = a.slack.hold("chat.postMessage", channel="C1")
+    first = asyncio.ensure_future(submit_upload(a, 600, "run-slow", "Slow Slack"))
+    try:
+        await slow.wait_arrived(timeout=10)
+        second = asyncio.ensure_future(submit_upload(b, 600, "run-slow", "Slow Slack"))
+        # B answers, or (the bug) posts an announcement of its own: whichever comes first
+        await wait_until(
+            lambda: second.done() or len(announcements_posted(a)) > 1,
+            45,
+            "B neither answered nor posted",
+        )
+        assert len(announcements_posted(a)) == 1, "B posted a second announcement"
+        status, said = await second
+        assert status == 409, said
+        assert "being announced by another request" in said["error"], said
+        assert held_row(a, "run-slow")["state"] == "posting"
+        assert not first.done()
+    finally:
+        slow.release()
+    status, answer = await first
+    assert status == 202, answer
+    assert held_row(a, "run-slow")["state"] == "held"
+    again = await submit_upload(b, 600, "run-slow", "Slow Slack")
+    assert again == (200, answer)
+    assert len(announcements_posted(a)) == 1
+    assert a.tiktok.calls_to("init") == []
+    assert_clean_logs(a, b)
