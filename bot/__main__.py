@@ -232,6 +232,7 @@ async def _announce(settings, args) -> int:
 async def _upload(settings, args) -> int:
     import secrets
 
+    from bot import upload_policy
     from bot.announcing import AnnounceError
     from bot.app import build_services
     from bot.held import parse_upload
@@ -250,7 +251,9 @@ async def _upload(settings, args) -> int:
         if args.hold is not None:
             body["hold_s"] = args.hold
         try:
-            result = await services.held.submit(parse_upload(body, settings.hold_seconds))
+            request = parse_upload(body, settings.hold_seconds)
+            upload_policy.check(request, settings)  # UPLOAD_ACCOUNTS, UPLOAD_URL_PREFIXES too
+            result = await services.held.submit(request)
         except AnnounceError as error:
             print(f"tiktok-cancel: {error.message}", file=sys.stderr)
             return 1

@@ -96,6 +96,8 @@ async def check(settings: Settings, say: Say = print) -> int:
     say(
         f"info     mode: {mode}; notifications route "
         + ("on" if settings.notify_token else "off (NOTIFY_TOKEN unset)")
+        + "; uploads route "
+        + ("on" if settings.upload_token else "off (UPLOAD_TOKEN unset)")
     )
     return problems
 

@@ -58,7 +58,7 @@ def verify_signature(secret: str, header: str, body: bytes, now: float | None = 
     """`TikTok-Signature: t=<ts>,s=<hex>`; constant-time compare, then reject a stale `t`."""
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
     t, s = parts.get("t", "").strip(), parts.get("s", "").strip()
-    if not t.isdigit() or not s:
+    if not t.isdigit() or len(t) > 12 or not s:  # a Unix time; no int too big for a float
         return False
     expected = hmac.new(secret.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), s.lower().encode()):

@@ -115,9 +115,13 @@ def parse_upload(body: Any, default_hold_s: int) -> UploadRequest:
     if not source_url.startswith("https://"):
         raise AnnounceError(400, "source_url must start with https:// (TikTok pulls HTTPS only)")
     hold = body.get("hold_s", default_hold_s)
-    if isinstance(hold, bool) or not isinstance(hold, int | float) or not math.isfinite(hold):
-        raise AnnounceError(400, f"hold_s must be a number of seconds from 0 to {MAX_HOLD_S}")
-    if not 0 <= hold <= MAX_HOLD_S:
+    # Bounds first, arithmetic after: isfinite() of an int too big for a float (10**400) raises.
+    if (
+        isinstance(hold, bool)
+        or not isinstance(hold, int | float)
+        or not 0 <= hold <= MAX_HOLD_S
+        or not math.isfinite(hold)
+    ):
         raise AnnounceError(400, f"hold_s must be a number of seconds from 0 to {MAX_HOLD_S}")
     raw_post = body.get("post")
     if not isinstance(raw_post, dict):

@@ -7,6 +7,7 @@ problem. No line ever contains a setting's value, so no secret can leak through 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ DEFAULT_TIKTOK_API_URL = "https://open.tiktokapis.com"
 DEFAULT_TIKTOK_AUTHORIZE_URL = "https://www.tiktok.com/v2/auth/authorize/"
 DEFAULT_DATABASE_PATH = "data/tiktok-cancel.sqlite3"
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a team account's name, as POST /uploads
 
 
 class SettingsError(Exception):
@@ -44,6 +46,10 @@ class Settings:
     database_path: str = DEFAULT_DATABASE_PATH
     database_url: str = field(default="", repr=False)  # PostgreSQL (libpq form); "" = SQLite
     notify_token: str | None = field(default=None, repr=False)
+    # POST /uploads may post videos publicly: its own credential, and what it may post.
+    upload_token: str | None = field(default=None, repr=False)
+    upload_accounts: frozenset[str] = frozenset()  # UPLOAD_ACCOUNTS; empty = any team account
+    upload_url_prefixes: tuple[str, ...] = ()  # UPLOAD_URL_PREFIXES; empty = any https URL
     audit_channel: str | None = None
     admin_users: frozenset[str] = frozenset()
     hold_seconds: int = 120  # HOLD_SECONDS: a held upload's window when the request names none
@@ -85,6 +91,7 @@ class Settings:
             self.token_encryption_key,
             self.slack_app_token,
             self.notify_token,
+            self.upload_token,
         ]
         return [v for v in values if v]
 
@@ -94,6 +101,24 @@ def _url(value: str, name: str, problems: list[str], *, https_only: bool = False
     if not ok:
         scheme = "https://" if https_only else "http:// or https://"
         problems.append(f"{name} must be a URL starting with {scheme}")
+
+
+def _listed(value: str | None) -> list[str]:
+    """A comma-separated setting's items, blanks dropped."""
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+def _prefix(value: str) -> str | None:
+    """An UPLOAD_URL_PREFIXES item, or None if it is not an https prefix without user:password.
+
+    A bare origin gets its "/": `https://cdn.example.com` must not admit
+    `https://cdn.example.com.evil.example/`."""
+    if not value.startswith("https://"):
+        return None
+    authority = value[len("https://") :].split("/", 1)[0]
+    if not authority or "@" in authority or "\\" in value or any(c.isspace() for c in value):
+        return None
+    return value if "/" in value[len("https://") :] else value + "/"
 
 
 def read_environment(env_file: str | os.PathLike | None = ".env") -> dict[str, str]:
@@ -179,6 +204,25 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "DATABASE_URL must look like postgresql://USER:PASSWORD@HOST:PORT/DB "
             "(or be left unset for SQLite at DATABASE_PATH)"
         )
+
+    notify_token, upload_token = get("NOTIFY_TOKEN"), get("UPLOAD_TOKEN")
+    if upload_token and upload_token == notify_token:
+        problems.append(
+            "UPLOAD_TOKEN must differ from NOTIFY_TOKEN: one may post videos, the other only "
+            "announces them"
+        )
+    upload_accounts = frozenset(_listed(get("UPLOAD_ACCOUNTS")))
+    if any(not ACCOUNT_NAME.fullmatch(a) for a in upload_accounts):
+        problems.append(
+            "UPLOAD_ACCOUNTS must be team account names (letters, digits, _ and -), "
+            "separated by commas"
+        )
+    prefixes = tuple(_prefix(p) for p in _listed(get("UPLOAD_URL_PREFIXES")))
+    if any(p is None for p in prefixes):
+        problems.append(
+            "UPLOAD_URL_PREFIXES must be https:// URL prefixes (the ones verified at TikTok), "
+            "without a user:password part, separated by commas"
+        )
     if problems:
         raise SettingsError(problems)
     return Settings(
@@ -194,7 +238,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         token_encryption_key=key,
         database_path=get("DATABASE_PATH") or DEFAULT_DATABASE_PATH,
         database_url=database,
-        notify_token=get("NOTIFY_TOKEN"),
+        notify_token=notify_token,
+        upload_token=upload_token,
+        upload_accounts=upload_accounts,
+        upload_url_prefixes=tuple(p for p in prefixes if p),
         audit_channel=audit_channel,
         admin_users=admins,
         hold_seconds=hold_seconds,

@@ -1,5 +1,6 @@
 """The bot's own HTTP routes: health, the TikTok OAuth callback, upload announcements from the
-pipeline, TikTok webhooks, and Slack events (HTTP mode)."""
+pipeline (`NOTIFY_TOKEN`), held uploads (`UPLOAD_TOKEN`), TikTok webhooks, and Slack events
+(HTTP mode)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot import slack_names
+from bot import slack_names, upload_policy
 from bot.announcing import AnnounceError, parse_request
 from bot.held import parse_upload, status_answer
 from bot.services import Services
@@ -66,6 +67,32 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+class BodyRefused(Exception):
+    """The body is not JSON this bot reads; `str(error)` is the answer's `error`."""
+
+
+def _no_constants(name: str):
+    raise BodyRefused(f"the body is not valid JSON: {name} is not a JSON number")
+
+
+def json_body(raw: bytes):
+    """The pipeline's JSON body. Standard JSON only: Python's json takes NaN, Infinity and
+    -Infinity by default, which no JSON sender writes and no field can hold; a number longer
+    than Python reads (4300 digits) or nesting deeper than it recurses are refused too, as
+    400, never a 5xx. Numbers themselves are bounded by each field's validator."""
+    try:
+        return json.loads(raw, parse_constant=_no_constants)
+    except BodyRefused:
+        raise
+    except (ValueError, RecursionError):  # UnicodeDecodeError included
+        raise BodyRefused("the body is not valid JSON (UTF-8)") from None
+
+
+def _authorized(request: web.Request, token: str) -> bool:
+    given = _bearer_token(request.headers.get("Authorization", ""))
+    return bool(given) and hmac.compare_digest(given, token.encode())
+
+
 def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | None) -> None:
     async def healthz(request: web.Request) -> web.Response:
         await services.store.run(lambda db: db.execute("SELECT 1").fetchone())
@@ -116,14 +143,12 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         token = services.settings.notify_token
         if not token:
             return _error(404, "not found")
-        given = _bearer_token(request.headers.get("Authorization", ""))
-        if not given or not hmac.compare_digest(given, token.encode()):
+        if not _authorized(request, token):
             return _error(401, "missing or wrong bearer token")
-        raw = await request.read()
         try:
-            body = json.loads(raw)
-        except ValueError:  # UnicodeDecodeError included
-            return _error(400, "the body is not valid JSON (UTF-8)")
+            body = json_body(await request.read())
+        except BodyRefused as refused:
+            return _error(400, str(refused))
         try:
             result = await services.announcements.announce(parse_request(body))
         except AnnounceError as error:
@@ -136,18 +161,19 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         )
 
     async def uploads(request: web.Request) -> web.Response:
-        token = services.settings.notify_token
+        # UPLOAD_TOKEN, never NOTIFY_TOKEN: this route may post a video publicly.
+        token = services.settings.upload_token
         if not token or services.held is None:
             return _error(404, "not found")
-        given = _bearer_token(request.headers.get("Authorization", ""))
-        if not given or not hmac.compare_digest(given, token.encode()):
+        if not _authorized(request, token):
             return _error(401, "missing or wrong bearer token")
         try:
-            body = json.loads(await request.read())
-        except ValueError:
-            return _error(400, "the body is not valid JSON (UTF-8)")
+            body = json_body(await request.read())
+        except BodyRefused as refused:
+            return _error(400, str(refused))
         try:
             request_ = parse_upload(body, services.settings.hold_seconds)
+            upload_policy.check(request_, services.settings)
             result = await services.held.submit(request_)
         except AnnounceError as error:
             return _error(error.status, error.message)

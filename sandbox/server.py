@@ -308,6 +308,7 @@ class Sandbox:
         # Made per run, like the signing secret: a fixed, published token would let any page
         # that reaches the bot's port announce uploads.
         self.notify_token = "sandbox-notify-" + secrets.token_urlsafe(12)
+        self.upload_token = "sandbox-upload-" + secrets.token_urlsafe(12)  # POST /uploads only
         self.session: aiohttp.ClientSession | None = None
         # response_url → (user it answers, channel it was asked in)
         self.response_owner: dict[str, tuple[str, str]] = {}
@@ -363,6 +364,7 @@ class Sandbox:
                 token_encryption_key=Fernet.generate_key().decode(),
                 database_path=self.db_path,
                 notify_token=self.notify_token,
+                upload_token=self.upload_token,
                 audit_channel=AUDIT_CHANNEL,
                 host="127.0.0.1",
                 port=bot_port,
@@ -570,12 +572,14 @@ class Sandbox:
         return await self.as_pipeline("/notifications", body)
 
     async def as_pipeline(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-        """POST `body` to the bot's `path` with NOTIFY_TOKEN, as the upload pipeline would."""
+        """POST `body` to the bot's `path` as the upload pipeline would: with UPLOAD_TOKEN for
+        /uploads, NOTIFY_TOKEN for /notifications (each credential does one job)."""
         assert self.session is not None
+        token = self.upload_token if path == "/uploads" else self.notify_token
         async with self.session.post(
             self.bot_url + path,
             json=body,
-            headers={"Authorization": f"Bearer {self.notify_token}"},
+            headers={"Authorization": f"Bearer {token}"},
         ) as resp:
             try:
                 answer = await resp.json(content_type=None)
@@ -806,6 +810,7 @@ class Sandbox:
             "upload_states": list(UPLOAD_STATES),
             "bot_url": self.bot_url if self.bot else "",
             "notify_token": self.notify_token,
+            "upload_token": self.upload_token,
         }
 
     def armed(self) -> list[dict[str, Any]]:

@@ -48,6 +48,7 @@ def pytest_testnodedown(node, error) -> None:
 
 REDIRECT_URI = "https://bot.example.com/tiktok/oauth/callback"
 NOTIFY = "notify-secret-token"  # NOTIFY_TOKEN in tests that announce uploads
+UPLOAD = "upload-secret-token"  # UPLOAD_TOKEN in tests that hold uploads (POST /uploads)
 
 
 async def notify(h, body, token=NOTIFY, raw=None) -> tuple[int, dict]:

@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import Block
 
 from sandbox.fakes.server import Reply
 from tests.announcing import thread_posts, top_posts, updates
-from tests.conftest import NOTIFY, buttons, db_execute, db_rows, text_of
+from tests.conftest import NOTIFY, UPLOAD, buttons, db_execute, db_rows, text_of
 
 ADMIN = "UADMIN"
 BOB = "UBOB"  # granted the team account
@@ -32,7 +32,7 @@ def body(key="run-1", hold_s=60, **post):
     }
 
 
-async def submit(h, payload, token=NOTIFY) -> tuple[int, dict]:
+async def submit(h, payload, token=UPLOAD) -> tuple[int, dict]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with h.session.post(h.url + "/uploads", json=payload, headers=headers) as resp:
         return resp.status, await resp.json()
@@ -67,8 +67,14 @@ def assert_valid_blocks(message: dict) -> None:
 
 
 async def held_harness(h):
-    """The bot with NOTIFY_TOKEN, ADMIN, and the team account "brand" granted to BOB."""
-    await h.restart(notify_token=NOTIFY, admin_users=frozenset({ADMIN}), held_poll_interval=0.2)
+    """The bot with UPLOAD_TOKEN (and NOTIFY_TOKEN), ADMIN, and the team account "brand"
+    granted to BOB."""
+    await h.restart(
+        notify_token=NOTIFY,
+        upload_token=UPLOAD,
+        admin_users=frozenset({ADMIN}),
+        held_poll_interval=0.2,
+    )
     await h.link_team("brand", admin=ADMIN, open_id="open-brand")
     h.tiktok.creator_for("open-brand").nickname = "Brand Social TT"
     answer = await h.command(f"team grant brand <@{BOB}>", user_id=ADMIN)
@@ -292,8 +298,10 @@ async def test_refused_submissions(hb):
     assert inits(hb) == []
 
 
-async def test_uploads_404_while_notify_token_unset(h):
+async def test_uploads_404_while_upload_token_unset(h):
+    await h.restart(notify_token=NOTIFY)  # NOTIFY_TOKEN alone does not open POST /uploads
     assert (await submit(h, body()))[0] == 404
+    assert (await submit(h, body(), token=NOTIFY))[0] == 404
 
 
 async def test_cli_upload_holds_then_the_running_bot_starts_it(hb, tmp_path):
@@ -409,7 +417,7 @@ async def test_a_claim_left_posting_by_a_dead_process_is_forgotten_and_can_be_se
     ],
 )
 async def test_bad_bodies_get_400_and_nothing_is_posted(hb, raw):
-    headers = {"Authorization": f"Bearer {NOTIFY}"}
+    headers = {"Authorization": f"Bearer {UPLOAD}"}
     async with hb.session.post(hb.url + "/uploads", data=raw, headers=headers) as resp:
         assert resp.status == 400
         assert (await resp.json())["error"]

@@ -144,3 +144,9 @@ async def test_each_run_makes_its_own_signing_secret(sb, tmp_path):
         refused, _ = await post_signed(session, url, body, "sandbox-signing-secret")
         taken, _ = await post_signed(session, url, body, sb.slack.signing_secret)
     assert (refused, taken) == (401, 200)
+
+
+async def test_the_upload_token_is_made_per_run_and_is_not_the_notify_token(tmp_path):
+    runs = [Sandbox(port=0, db_path=str(tmp_path / f"{i}.db")) for i in (1, 2)]
+    assert len({run.upload_token for run in runs}) == 2
+    assert all(run.upload_token != run.notify_token for run in runs)

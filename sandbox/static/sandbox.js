@@ -578,7 +578,7 @@ function setup() {
     "(TikTok only knows uploads announced from this page; others answer invalid_publish_id.)",
     "",
     `curl -sS -X POST ${state.bot_url}/uploads \\`,
-    `  -H "Authorization: Bearer ${state.notify_token}" \\`,
+    `  -H "Authorization: Bearer ${state.upload_token}" \\`,
     `  -H "Content-Type: application/json" \\`,
     `  -d '{"upload_key": "from-curl-1", "channel": "${CHANNEL}", "account": "${state.team_account}",`,
     `       "source_url": "https://cdn.example.com/teaser.mp4", "hold_s": 60,`,

@@ -118,6 +118,7 @@ class BotProcess:
             "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "DATABASE_PATH": str(self.db_path),
             "NOTIFY_TOKEN": "notify-" + os.urandom(12).hex(),
+            "UPLOAD_TOKEN": "upload-" + os.urandom(12).hex(),
             "AUDIT_CHANNEL": AUDIT_CHANNEL,
             "ADMIN_USERS": ADMIN,
             "HOST": "127.0.0.1",

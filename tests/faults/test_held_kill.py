@@ -31,7 +31,7 @@ async def submit(
         "hold_s": hold_s,
         "post": {"title": title, "privacy_level": "SELF_ONLY"},
     }
-    headers = {"Authorization": f"Bearer {bot.env['NOTIFY_TOKEN']}"}
+    headers = {"Authorization": f"Bearer {bot.env['UPLOAD_TOKEN']}"}
     async with bot.session.post(bot.url + "/uploads", json=body, headers=headers) as resp:
         return resp.status, await resp.json()
 

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, settings
 
 from bot.settings import Settings
 from sandbox.fakes import FakeSlack, FakeTikTok
-from tests.conftest import NOTIFY, REDIRECT_URI, Harness
+from tests.conftest import NOTIFY, REDIRECT_URI, UPLOAD, Harness
 from tests.fuzz.blockkit import problems_in
 
 T = TypeVar("T")
@@ -90,6 +90,7 @@ class LiveBot:
             cancel_deadline=3.0,
             retry_base_delay=0.01,
             notify_token=NOTIFY,
+            upload_token=UPLOAD,
             admin_users=frozenset({ADMIN}),
             audit_channel="CAUDIT",
         )
@@ -119,7 +120,7 @@ class LiveBot:
                 "post": {"title": f"Held {n} & <b>", "privacy_level": "SELF_ONLY"},
             }
             async with session.post(
-                h.url + "/uploads", json=body, headers={"Authorization": f"Bearer {NOTIFY}"}
+                h.url + "/uploads", json=body, headers={"Authorization": f"Bearer {UPLOAD}"}
             ) as resp:
                 assert resp.status == 202, await resp.text()
         return h

@@ -301,6 +301,96 @@ def upload_bodies() -> st.SearchStrategy:
     return st.one_of(typed, typed, typed, junk, json_values())
 
 
+# Number shapes json.dumps never writes but a client may send: literals past a float's range
+# (1e999 reads as inf), integers past a float's (10**400) and past Python's 4300 digits, minus
+# zero, and the non-standard constants Python's json reads unless told not to.
+NUMBER_LITERALS = st.one_of(
+    st.sampled_from(
+        [
+            "1e999",
+            "-1e999",
+            "1E400",
+            "1e-999",
+            "-0",
+            "-0.0",
+            "0e0",
+            "-0e-0",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "1" + "0" * 400,
+            "-1" + "0" * 400,
+            "9" * 4301,
+            "123456789012345678901234567890.5",
+        ]
+    ),
+    st.integers(300, 4400).map(lambda n: "1" + "0" * n),
+    st.integers(300, 4400).map(lambda n: "-9" + "9" * n),
+    st.builds("{}e{}".format, st.integers(-9, 9), st.integers(-1100, 1100)),
+    st.builds("{}.{}".format, st.integers(-(10**20), 10**20), st.integers(0, 10**20)),
+)
+PLACEHOLDER = "@@number-literal@@"
+
+
+def with_number_literal(bodies: st.SearchStrategy, paths: list[str]) -> st.SearchStrategy[bytes]:
+    """Bodies from `bodies` as raw JSON with one number literal (NUMBER_LITERALS) written at
+    one of `paths` ("hold_s", "video.fps", …) exactly as a client would send it."""
+
+    def build(body, path: str, literal: str) -> bytes:
+        if not isinstance(body, dict):
+            body = {}
+        *parents, leaf = path.split(".")
+        node = body = dict(body)
+        for name in parents:
+            child = node.get(name)
+            node[name] = dict(child) if isinstance(child, dict) else {}
+            node = node[name]
+        node[leaf] = PLACEHOLDER
+        return json.dumps(body).replace(f'"{PLACEHOLDER}"', literal).encode()
+
+    return st.builds(build, bodies, st.sampled_from(paths), NUMBER_LITERALS)
+
+
+VIDEO_NUMBERS = ["video.fps", "video.width", "video.height", "video.duration_s", "video.size_bytes"]
+
+
+def notification_number_bodies() -> st.SearchStrategy[bytes]:
+    """Valid announcements but for one number literal (so its validator is reached), or any
+    generated body with one."""
+    valid = st.fixed_dictionaries(
+        {
+            "publish_id": st.integers(0, 10**12).map("v_pub_url~v2.{}".format),
+            "channel": st.sampled_from(["C1", "C2"]),
+        }
+    )
+    return st.one_of(
+        with_number_literal(valid, VIDEO_NUMBERS),
+        with_number_literal(valid, VIDEO_NUMBERS),
+        with_number_literal(notification_bodies(), VIDEO_NUMBERS),
+    )
+
+
+def upload_number_bodies() -> st.SearchStrategy[bytes]:
+    """Valid held uploads but for one number literal (so its validator is reached), or any
+    generated body with one."""
+    paths = ["hold_s", "hold_s", "post.video_cover_timestamp_ms", *VIDEO_NUMBERS]
+    valid = st.fixed_dictionaries(
+        {
+            "upload_key": st.from_regex(r"num-[a-z0-9]{1,20}", fullmatch=True),
+            "channel": st.sampled_from(["C1", "C2"]),
+            "account": st.just("brand"),
+            "source_url": st.just("https://cdn.example/a.mp4"),
+            "post": st.fixed_dictionaries({"privacy_level": st.sampled_from(PRIVACY)}),
+            "hold_s": st.just(86400),
+        }
+    )
+    return st.one_of(
+        with_number_literal(valid, paths),
+        with_number_literal(valid, paths),
+        with_number_literal(upload_bodies(), paths),
+    )
+
+
 def json_bytes(value) -> bytes:
     """JSON as Python writes it (NaN and Infinity included, as some clients send them)."""
     return json.dumps(value, allow_nan=True).encode()

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.conftest import button_urls, notify, state_of
+from tests.conftest import button_urls, db_rows, notify, state_of
 from tests.fuzz.blockkit import problems_in
 
 PID = "v_pub_url~v2.880001"
@@ -47,12 +47,12 @@ async def test_a_reason_of_200_emoji_survives_linking_and_the_retry_button_is_va
     "raw",
     [
         b'{"publish_id": "v_pub_url~v2.880002", "channel": "C1", "video": {"fps": 1e400}}',
-        b'{"publish_id": "v_pub_url~v2.880003", "channel": "C1", "video": {"fps": NaN}}',
+        b'{"publish_id": "v_pub_url~v2.880003", "channel": "C1", "video": {"fps": -1e400}}',
         b'{"publish_id": "v_pub_url~v2.880004", "channel": "C1", "video": {"width": 1'
         + b"0" * 400
         + b"}}",
     ],
-    ids=["1e400", "NaN", "10**400"],
+    ids=["1e400", "-1e400", "10**400"],
 )
 async def test_out_of_range_video_numbers_get_400(hn, raw):
     status, body = await notify(hn, None, raw=raw)
@@ -105,3 +105,106 @@ async def test_a_url_as_a_title_is_not_made_a_link_in_the_announcement(hn):
     echoing = [t for t in mrkdwn_texts(post.params["blocks"]) if "evil.example" in t["text"]]
     assert echoing, post.params["blocks"]
     assert all(t.get("verbatim") is True for t in echoing), echoing
+
+
+# --- numbers no validator had bounded (issue 18, point 4) --------------------------------------
+
+
+@pytest.fixture
+async def hb(h):
+    from tests.test_held_uploads import held_harness
+
+    return await held_harness(h)
+
+
+def held_raw(number: str, where: str = "hold_s", key: str = "num-1") -> bytes:
+    """A `POST /uploads` body with `number` written as it is (a literal json.dumps never
+    makes) at `where`: hold_s, video.<field> or post.<field>."""
+    post = '{"privacy_level": "SELF_ONLY"}'
+    video = "{}"
+    top = ""
+    if where.startswith("post."):
+        post = f'{{"privacy_level": "SELF_ONLY", "{where[5:]}": {number}}}'
+    elif where.startswith("video."):
+        video = f'{{"{where[6:]}": {number}}}'
+    else:
+        top = f', "{where}": {number}'
+    return (
+        f'{{"upload_key": "{key}", "channel": "C1", "account": "brand", '
+        f'"source_url": "https://cdn.example.com/v.mp4", "post": {post}, "video": {video}{top}}}'
+    ).encode()
+
+
+async def post_upload(h, raw: bytes) -> tuple[int, dict]:
+    from tests.conftest import UPLOAD
+
+    headers = {"Authorization": f"Bearer {UPLOAD}", "Content-Type": "application/json"}
+    async with h.session.post(h.url + "/uploads", data=raw, headers=headers) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
+async def test_a_hold_of_1_followed_by_400_zeros_is_a_400_naming_hold_s(hb):
+    """Regression (bot/held.py): isfinite(10**400) raised OverflowError before the bounds were
+    compared, and POST /uploads answered 500."""
+    status, body = await post_upload(hb, held_raw("1" + "0" * 400))
+
+    assert status == 400, body
+    assert body == {"error": "hold_s must be a number of seconds from 0 to 86400"}
+    assert db_rows(hb, "SELECT * FROM held_uploads") == []
+
+
+@pytest.mark.parametrize(
+    ("number", "where", "error"),
+    [
+        ("1e999", "hold_s", "hold_s must be a number of seconds from 0 to 86400"),
+        ("-1" + "0" * 400, "hold_s", "hold_s must be a number of seconds from 0 to 86400"),
+        ("1" + "0" * 400, "video.width", "video.width must be a number from 0 to 1e+15"),
+        ("1e999", "video.duration_s", "video.duration_s must be a number from 0 to 1e+15"),
+        (
+            "1" + "0" * 400,
+            "post.video_cover_timestamp_ms",
+            "post.video_cover_timestamp_ms must be a whole number",
+        ),
+        ("NaN", "hold_s", "the body is not valid JSON: NaN is not a JSON number"),
+        ("Infinity", "video.fps", "the body is not valid JSON: Infinity is not a JSON number"),
+        ("-Infinity", "hold_s", "the body is not valid JSON: -Infinity is not a JSON number"),
+        ("9" * 5000, "hold_s", "the body is not valid JSON (UTF-8)"),  # past int's 4300 digits
+    ],
+)
+async def test_absurd_numbers_in_an_upload_are_a_400_naming_the_field(hb, number, where, error):
+    status, body = await post_upload(hb, held_raw(number, where))
+
+    assert status == 400, body
+    assert body == {"error": error}
+    assert db_rows(hb, "SELECT * FROM held_uploads") == []
+
+
+async def test_minus_zero_is_zero(hb):
+    status, body = await post_upload(hb, held_raw("-0", "post.video_cover_timestamp_ms"))
+
+    assert status == 202, body
+
+
+@pytest.mark.parametrize("path", ["/uploads", "/notifications"])
+async def test_json_nested_deeper_than_python_recurses_is_a_400(hb, path):
+    """Regression: json.loads raised RecursionError (not a ValueError) and the route answered
+    500."""
+    from tests.conftest import NOTIFY, UPLOAD
+
+    await hb.restart(notify_token=NOTIFY)
+    token = UPLOAD if path == "/uploads" else NOTIFY
+    headers = {"Authorization": f"Bearer {token}"}
+    async with hb.session.post(hb.url + path, data=b"[" * 15000, headers=headers) as resp:
+        assert resp.status == 400
+        assert await resp.json() == {"error": "the body is not valid JSON (UTF-8)"}
+
+
+async def test_a_signed_webhook_time_of_400_digits_is_refused_not_a_500(hn):
+    """Regression (bot/following.py): `now - int(t)` with t = 10**400 raised OverflowError after
+    the signature matched."""
+    h = hn
+    body = h.tiktok.webhook_body("post.publish.complete", {"publish_id": PID})
+
+    headers = {"TikTok-Signature": h.tiktok.sign_webhook(body, t=10**400)}
+    async with h.session.post(h.url + "/tiktok/webhook", data=body, headers=headers) as resp:
+        assert resp.status == 401

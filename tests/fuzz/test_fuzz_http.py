@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from tests.conftest import NOTIFY, state_of
+from tests.conftest import NOTIFY, UPLOAD, state_of
 from tests.fuzz.conftest import SEEDED, examples
 from tests.fuzz.counting import count_case
 from tests.fuzz.strategies import (
@@ -28,8 +28,11 @@ from tests.fuzz.strategies import (
     json_values,
     maybe,
     notification_bodies,
+    notification_number_bodies,
     publish_ids,
     upload_bodies,
+    upload_number_bodies,
+    with_number_literal,
 )
 
 FRESH = itertools.count(1)
@@ -51,7 +54,7 @@ async def _post(h, path: str, data: bytes, headers: dict[str, str]) -> tuple[int
 @settings(max_examples=examples(150))
 @given(
     body=notification_bodies(),
-    raw=st.one_of(st.none(), st.none(), st.none(), RAW_BODIES),
+    raw=st.one_of(st.none(), st.none(), RAW_BODIES, notification_number_bodies()),
     fresh=st.sampled_from([True, True, True, False]),  # False: maybe a repeat
 )
 def test_any_notification_gets_a_4xx_or_a_valid_announcement(live, body, raw, fresh):
@@ -66,7 +69,8 @@ def _pipeline_case(live, path: str, body, raw, fresh_key: tuple[str, int] | None
         name, limit = fresh_key
         body = {**body, name: f"{body[name]}.{next(FRESH)}"[-limit:]}
     data = raw if raw is not None else json_bytes(body)
-    headers = {"Authorization": f"Bearer {NOTIFY}", "Content-Type": "application/json"}
+    token = UPLOAD if path == "/uploads" else NOTIFY  # each pipeline credential, its route
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     status, text = live.call(_post(live.h, path, data, headers))
     assert_clean(status, text)
     assert isinstance(json.loads(text), dict)
@@ -81,7 +85,7 @@ def _pipeline_case(live, path: str, body, raw, fresh_key: tuple[str, int] | None
 @settings(max_examples=examples(120))
 @given(
     body=upload_bodies(),
-    raw=st.one_of(st.none(), st.none(), st.none(), RAW_BODIES),
+    raw=st.one_of(st.none(), st.none(), RAW_BODIES, upload_number_bodies()),
     fresh=st.sampled_from([True, True, True, False]),  # False: maybe a repeat
 )
 def test_any_upload_gets_a_4xx_or_a_valid_held_announcement(live, body, raw, fresh):
@@ -122,7 +126,8 @@ def webhook_bodies() -> st.SearchStrategy[bytes]:
             "content": st.one_of(content.map(json.dumps), content, json_values()),
         }
     )
-    return st.one_of(event.map(json_bytes), event.map(json_bytes), RAW_BODIES)
+    numbers = with_number_literal(event, ["create_time", "content.reason", "content.post_id"])
+    return st.one_of(event.map(json_bytes), event.map(json_bytes), numbers, RAW_BODIES)
 
 
 SIGNATURE_HEADERS = st.one_of(
@@ -133,13 +138,18 @@ SIGNATURE_HEADERS = st.one_of(
 
 
 @settings(max_examples=examples(120))
-@given(body=webhook_bodies(), signed=st.booleans(), header=SIGNATURE_HEADERS)
-def test_any_webhook_delivery_gets_a_4xx_or_a_valid_update(live, body, signed, header):
+@given(
+    body=webhook_bodies(),
+    signed=st.booleans(),
+    header=SIGNATURE_HEADERS,
+    t=st.sampled_from([None, None, None, 10**400, 10**13, 0]),  # signed, absurd times
+)
+def test_any_webhook_delivery_gets_a_4xx_or_a_valid_update(live, body, signed, header, t):
     count_case()
     h = live.h
     headers = {"Content-Type": "application/json"}
     if signed:
-        headers["TikTok-Signature"] = h.tiktok.sign_webhook(body)
+        headers["TikTok-Signature"] = h.tiktok.sign_webhook(body, t=t)
     elif header is not None:
         headers["TikTok-Signature"] = header
     status, text = live.call(_post(h, "/tiktok/webhook", body, headers))
