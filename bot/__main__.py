@@ -11,6 +11,7 @@ python -m bot check                 validate settings, call Slack and TikTok onc
 python -m bot rotate-key            re-encrypt stored tokens (OLD_TOKEN_ENCRYPTION_KEY → new)
 python -m bot copy-db --to postgresql://…   copy the SQLite database (DATABASE_PATH) into an
                                     empty PostgreSQL one, then set DATABASE_URL to it
+python -m bot copy-db --to-env NAME the same, the target's URL read from the variable NAME
 
 Every tool reads the database the bot uses: PostgreSQL at DATABASE_URL when it is set, else
 the SQLite file at DATABASE_PATH.
@@ -23,6 +24,7 @@ import argparse
 import asyncio
 import csv
 import json
+import logging
 import signal
 import sys
 from datetime import UTC, datetime
@@ -35,6 +37,7 @@ from bot.settings import DEFAULT_DATABASE_PATH, SettingsError, load_settings, re
 from storage.timefmt import to_iso
 
 EXIT_SETTINGS = 2
+EXIT_FAILED = 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,11 +80,17 @@ def _parser() -> argparse.ArgumentParser:
         help="copy the SQLite database at DATABASE_PATH into an empty PostgreSQL database "
         "(all or nothing; tokens stay encrypted); then set DATABASE_URL to it",
     )
-    copy.add_argument(
+    target = copy.add_mutually_exclusive_group(required=True)
+    target.add_argument(
         "--to",
-        required=True,
         metavar="postgresql://USER:PASSWORD@HOST:PORT/DB",
         help="the target, in DATABASE_URL's form; it must hold no data yet",
+    )
+    target.add_argument(
+        "--to-env",
+        metavar="NAME",
+        help="read the target's URL from the environment variable NAME (or .env), so it "
+        "sits in neither `ps` nor the shell's history",
     )
     sandbox = sub.add_parser(
         "sandbox", help="run the real bot against built-in stand-ins of Slack and TikTok"
@@ -95,10 +104,16 @@ def _database() -> str | None:
     """The database the CLI reads: DATABASE_URL, else DATABASE_PATH if that file exists (no
     other setting needed); else says so, None."""
     env = read_environment()
+    from bot import database_url as db_url
     from storage.db import database_url
 
-    if env.get("DATABASE_URL"):
-        return database_url(env["DATABASE_URL"])
+    url = (env.get("DATABASE_URL") or "").strip()
+    if url:
+        problem = db_url.problem(url)
+        if problem:  # one line naming the variable, nothing of its value
+            print(f"tiktok-cancel: {problem}", file=sys.stderr)
+            return None
+        return database_url(url)
     path = env.get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
     if not Path(path).is_file():
         print(f"tiktok-cancel: no database at {path} (set DATABASE_PATH)", file=sys.stderr)
@@ -309,12 +324,23 @@ def run_rotate_key() -> int:
     return 1 if unreadable else 0
 
 
-def run_copy_db(to: str) -> int:
-    from bot.copy_db import copy_db
+def run_copy_db(to: str | None, to_env: str | None) -> int:
+    from bot.copy_db import EXIT_USAGE, copy_db
 
     env = read_environment()
     path = env.get("DATABASE_PATH") or DEFAULT_DATABASE_PATH
-    return copy_db(path, to, complain=lambda line: print(line, file=sys.stderr))
+    name = "--to"
+    if to_env is not None:  # the name exactly as given: environment names are case-sensitive
+        name = to_env
+        to = (env.get(to_env) or "").strip()
+        if not to:
+            print(
+                f"tiktok-cancel: copy-db: --to-env {to_env}: that variable is not set "
+                "(export it, or put it in .env)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    return copy_db(path, to or "", complain=lambda line: print(line, file=sys.stderr), name=name)
 
 
 async def serve(settings) -> None:
@@ -339,7 +365,18 @@ def run() -> int:
 
     settings = _settings_or_exit()
     setup_logging(settings.log_level, settings.secrets())
-    event_loop.run(serve(settings))  # uvloop where installed; HTTP and Socket Mode alike
+    try:
+        event_loop.run(serve(settings))  # uvloop where installed; HTTP and Socket Mode alike
+    except Exception as exc:
+        # Through the log's scrubber like every other line (never Python's raw traceback,
+        # which could quote a database URL or a token): one line, the traceback escaped.
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        logging.getLogger("bot").critical(
+            "bot.stopped_on_error",
+            extra={"error": type(exc).__name__, "detail": first},
+            exc_info=True,
+        )
+        return EXIT_FAILED
     return 0
 
 
@@ -361,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "rotate-key":
         return run_rotate_key()
     if args.command == "copy-db":
-        return run_copy_db(args.to)
+        return run_copy_db(args.to, args.to_env)
     if args.command == "sandbox":
         from sandbox.server import serve_sandbox
 

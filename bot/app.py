@@ -46,9 +46,9 @@ log = logging.getLogger(__name__)
 
 async def build_services(settings: Settings) -> Services:
     """Every part, sharing one aiohttp session; call inside the running event loop."""
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
     store = Store(settings.store_url)
-    await store.open()
+    await store.open()  # first: a database that can't be opened leaves no session behind
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
     tiktok = TikTokClient.from_settings(session, settings)
     tokens = TokenService(store, Links(Fernet(settings.token_encryption_key.encode())), tiktok)
     linking = LinkingService(settings, store, tiktok, tokens)

@@ -1,4 +1,6 @@
-"""`python -m bot copy-db --to postgresql://…`: move a SQLite deployment to PostgreSQL.
+"""`python -m bot copy-db --to postgresql://…` (or `--to-env NAME`, the URL read from that
+environment variable, so it sits in neither `ps` nor the shell's history): move a SQLite
+deployment to PostgreSQL.
 
 Reads every table of the SQLite file at DATABASE_PATH (brought to the current schema first, as
 starting the bot would) and writes it into an empty PostgreSQL database, migrated first, in one
@@ -17,10 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, func, make_url, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from storage.db import database_url, open_engine, redacted
+from bot import database_url
+from storage.db import database_url as storage_database_url
+from storage.db import open_engine
 from storage.schema import DATA_TABLES
 
 Say = Callable[[str], None]
@@ -41,38 +45,26 @@ class Copied:
 
 def shown(url: str) -> str:
     """A libpq URL as it may be printed: the password hidden, also a `?password=` one."""
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        return "<unreadable URL>"
-    if "password" in parsed.query:
-        url = parsed.update_query_dict({"password": "***"}).render_as_string(hide_password=False)
-    return redacted(url)
+    return database_url.shown(url)
 
 
 def one_line(error: BaseException, url: str) -> str:
-    """The driver's first line of an error, with any password in `url` blanked out."""
+    """The driver's first line of an error, with the password of `url` (in any of its forms)
+    blanked out."""
     detail = str(getattr(error, "orig", None) or error).strip().splitlines()
     line = detail[0].strip() if detail else type(error).__name__
-    try:
-        parsed = make_url(url)
-        secrets = [parsed.password, parsed.query.get("password")]
-    except (ArgumentError, ValueError):
-        secrets = []
-    for secret in secrets:
-        if isinstance(secret, str) and secret:
-            line = line.replace(secret, "***")
+    for secret in database_url.secrets_of(url):
+        line = line.replace(secret, "***")
     return line
 
 
-def target_url(url: str) -> str:
-    """The SQLAlchemy URL of `--to`; CopyRefused unless it is a PostgreSQL URL."""
-    if not url.startswith(("postgresql://", "postgres://")):
-        raise CopyRefused(
-            "--to must look like postgresql://USER:PASSWORD@HOST:PORT/DB "
-            "(or postgresql://USER@/DB?host=/run/postgresql for a socket)"
-        )
-    return database_url(url)
+def target_url(url: str, name: str = "--to") -> str:
+    """The SQLAlchemy URL of the target; CopyRefused unless it is a PostgreSQL URL that libpq
+    and SQLAlchemy read alike (the refusal quotes nothing of it)."""
+    problem = database_url.problem(url, name)
+    if problem:
+        raise CopyRefused(f"{problem}; for a socket: postgresql://USER@/DB?host=/run/postgresql")
+    return storage_database_url(url)
 
 
 def _counts(conn: Connection) -> dict[str, int]:
@@ -124,10 +116,13 @@ def copy_tables(source: Engine, target: Engine) -> list[Copied]:
     return copied
 
 
-def copy_db(sqlite_path: str, to: str, say: Say = print, complain: Say = print) -> int:
-    """The command: copy, say what was copied; returns the exit status."""
+def copy_db(
+    sqlite_path: str, to: str, say: Say = print, complain: Say = print, name: str = "--to"
+) -> int:
+    """The command: copy, say what was copied; returns the exit status. `name` is where the
+    target came from (`--to`, or the variable `--to-env` named), for the refusal's line."""
     try:
-        target = target_url(to)
+        target = target_url(to, name)
     except CopyRefused as error:
         complain(f"tiktok-cancel: copy-db: {error}")
         return EXIT_USAGE
@@ -141,7 +136,7 @@ def copy_db(sqlite_path: str, to: str, say: Say = print, complain: Say = print) 
     source = target_engine = None
     try:
         try:
-            source = open_engine(database_url(path=sqlite_path))
+            source = open_engine(storage_database_url(path=sqlite_path))
         except SQLAlchemyError as error:
             complain(f"tiktok-cancel: copy-db: can't read {sqlite_path}: {one_line(error, '')}")
             return EXIT_REFUSED

@@ -15,6 +15,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
+from bot import database_url as db_url
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_TIKTOK_API_URL = "https://open.tiktokapis.com"
 DEFAULT_TIKTOK_AUTHORIZE_URL = "https://www.tiktok.com/v2/auth/authorize/"
@@ -83,7 +85,8 @@ class Settings:
         return bool(self.slack_app_token)
 
     def secrets(self) -> list[str]:
-        """Every secret value held, for redaction and leak checks."""
+        """Every secret value held, for redaction and leak checks (the database password in
+        each form it can take: as typed, decoded, re-encoded)."""
         values = [
             self.slack_bot_token,
             self.slack_signing_secret,
@@ -92,6 +95,7 @@ class Settings:
             self.slack_app_token,
             self.notify_token,
             self.upload_token,
+            *db_url.secrets_of(self.database_url),
         ]
         return [v for v in values if v]
 
@@ -199,11 +203,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         hold_seconds = int(hold_text)
 
     database = get("DATABASE_URL") or ""
-    if database and not database.startswith(("postgresql://", "postgres://")):
-        problems.append(
-            "DATABASE_URL must look like postgresql://USER:PASSWORD@HOST:PORT/DB "
-            "(or be left unset for SQLite at DATABASE_PATH)"
-        )
+    database_problem = db_url.problem(database) if database else None
+    if database_problem:
+        problems.append(f"{database_problem}; or leave it unset for SQLite at DATABASE_PATH")
 
     notify_token, upload_token = get("NOTIFY_TOKEN"), get("UPLOAD_TOKEN")
     if upload_token and upload_token == notify_token:

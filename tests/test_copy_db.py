@@ -236,12 +236,12 @@ async def test_a_wrong_password_is_one_line_without_it(h, tmp_path, needs_postgr
             "mysql://someone:secret-pass-0815@127.0.0.1/nodb",
             2,
             "tiktok-cancel: copy-db: --to must look like postgresql://USER:PASSWORD@HOST:PORT/DB "
-            "(or postgresql://USER@/DB?host=/run/postgresql for a socket)",
+            "(libpq form); for a socket: postgresql://USER@/DB?host=/run/postgresql",
         ),
         (
             "postgresql://someone:secret-pass-0815@127.0.0.1:port/nodb",
-            1,
-            "tiktok-cancel: copy-db: can't use <unreadable URL>: ",
+            2,
+            "tiktok-cancel: copy-db: --to can't be read as one libpq URL: percent-encode ",
         ),
     ],
 )
