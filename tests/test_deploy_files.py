@@ -57,6 +57,10 @@ def test_operator_guide_covers_what_an_operator_needs():
         "?host=/run/postgresql",
         "pg_dump",
         "copy-db --to",
+        "--to-env",
+        "UPLOAD_TOKEN",
+        "UPLOAD_ACCOUNTS",
+        "UPLOAD_URL_PREFIXES",
     ):
         assert topic in guide, topic
 
