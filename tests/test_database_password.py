@@ -80,6 +80,8 @@ async def test_copy_db_names_the_target_without_its_password(h, tmp_path, url, h
 @pytest.mark.needs_postgres
 async def test_a_wrong_password_full_of_specials_is_never_printed(h, tmp_path, needs_postgres):
     """The real server refuses it: its answer, as each tool prints it, carries none of it."""
+    await h.restart(database_url="")  # a SQLite file for copy-db to read
+    await h.stop()
     server = urlsplit(needs_postgres)
     url = f"postgresql://{server.username}:{ENCODED}@{server.hostname}:{server.port}/tiktok"
     env = env_for(h.settings, DATABASE_URL=url, TARGET_DB=url)
