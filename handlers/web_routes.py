@@ -81,9 +81,7 @@ def json_body(raw: bytes):
     than Python reads (4300 digits) or nesting deeper than it recurses are refused too, as
     400, never a 5xx. Numbers themselves are bounded by each field's validator."""
     try:
-        return json.loads(raw, parse_constant=_no_constants)
-    except BodyRefused:
-        raise
+        return json.loads(raw, parse_constant=_no_constants)  # BodyRefused passes through
     except (ValueError, RecursionError):  # UnicodeDecodeError included
         raise BodyRefused("the body is not valid JSON (UTF-8)") from None
 
