@@ -181,12 +181,12 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         return web.json_response(result.answer, status=202 if result.created else 200)
 
     async def upload_status(request: web.Request) -> web.Response:
-        """GET /uploads/<upload_key>: where a held upload stands (the same bearer as POST)."""
-        token = services.settings.notify_token
+        """GET /uploads/<upload_key>: where a held upload stands (the same bearer as POST:
+        UPLOAD_TOKEN; 404 while it is unset)."""
+        token = services.settings.upload_token
         if not token or services.held is None:
             return _error(404, "not found")
-        given = _bearer_token(request.headers.get("Authorization", ""))
-        if not given or not hmac.compare_digest(given, token.encode()):
+        if not _authorized(request, token):
             return _error(401, "missing or wrong bearer token")
         held = await services.held.get(request.match_info["upload_key"])
         if held is None:

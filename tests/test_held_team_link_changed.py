@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
 from tests.announcing import thread_posts, updates
-from tests.conftest import NOTIFY, buttons, db_execute, text_of
+from tests.conftest import NOTIFY, UPLOAD, buttons, db_execute, text_of
 from tests.test_app_home import open_home, view_text
 from tests.test_held_uploads import (
     ADMIN,
@@ -42,7 +42,7 @@ CHANGED_NEXT = (
 )
 
 
-async def pipeline_status(h, key: str = "run-1", token: str = NOTIFY) -> tuple[int, dict]:
+async def pipeline_status(h, key: str = "run-1", token: str = UPLOAD) -> tuple[int, dict]:
     """GET /uploads/<upload_key>, as the pipeline asks where its upload stands."""
     headers = {"Authorization": f"Bearer {token}"}
     async with h.session.get(f"{h.url}/uploads/{key}", headers=headers) as resp:
@@ -153,6 +153,7 @@ async def test_the_pipeline_reads_where_a_held_upload_stands(h):
         "state": "held",
     }
     assert (await pipeline_status(h, token="wrong"))[0] == 401
+    assert (await pipeline_status(h, token=NOTIFY))[0] == 401  # NOTIFY_TOKEN only announces
     assert (await pipeline_status(h, key="run-404"))[0] == 404
     await h.click("start_held", "run-1", user_id=BOB)
     status, said = await pipeline_status(h)
@@ -323,5 +324,7 @@ def test_a_held_upload_stored_before_the_open_id_is_bound_to_the_account_linked_
 
 
 async def test_the_pipelines_status_route_is_off_while_its_token_is_unset(h):
-    async with h.session.get(f"{h.url}/uploads/run-1") as resp:
-        assert resp.status == 404
+    await h.restart(notify_token=NOTIFY)  # NOTIFY_TOKEN alone does not open it
+    for headers in ({}, {"Authorization": f"Bearer {NOTIFY}"}):
+        async with h.session.get(f"{h.url}/uploads/run-1", headers=headers) as resp:
+            assert resp.status == 404
