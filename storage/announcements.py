@@ -8,6 +8,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from storage import polls
 from storage.sql import Db as Database
 from storage.sql import NotFoundError, fetch_one
 
@@ -159,33 +160,13 @@ def in_flight(db: Database, team_id: str, limit: int = 50) -> list[Announcement]
     return [_from_row(r) for r in rows]
 
 
-POLL_CLAIM_S = 60.0  # a claimed poll not done by then (its replica died) is due again
-
-
 def due_for_poll(db: Database, now: float, limit: int = 20) -> list[Announcement]:
-    """The due polls this caller claimed: each moved POLL_CLAIM_S ahead by a conditional
-    update, so of several replicas asking at once exactly one gets each (`poll_one` then
-    sets the real next time)."""
-    rows = db[TABLE].rows_where(
-        "final = 0 AND next_poll_at IS NOT NULL AND next_poll_at <= ?",
-        [now],
-        order_by="next_poll_at",
-        limit=limit,
-    )
-    claimed = []
-    for row in rows:
-        sql = f"UPDATE {TABLE} SET next_poll_at = ? WHERE publish_id = ? AND next_poll_at = ?"
-        params = [now + POLL_CLAIM_S, row["publish_id"], row["next_poll_at"]]
-        if db.execute(sql, params).rowcount == 1:
-            claimed.append(_from_row(row))
-    return claimed
+    """The due polls this caller claimed (`storage.polls`)."""
+    return [_from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
 
 
 def next_poll_time(db: Database) -> float | None:
-    row = db.execute(
-        f"SELECT MIN(next_poll_at) FROM {TABLE} WHERE final = 0 AND next_poll_at IS NOT NULL"
-    ).fetchone()
-    return row[0] if row else None
+    return polls.earliest(db, TABLE)
 
 
 def claim_event(db: Database, event_key: str, event: str) -> bool:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from storage import polls
 from storage.sql import Db as Database
 
 TABLE = "followed_cancels"
-POLL_CLAIM_S = 60.0  # a claimed poll not done by then (its replica died) is due again
 
 
 @dataclass(frozen=True)
@@ -95,25 +95,9 @@ def claim_telling(db: Database, publish_id: str, told_before: str, ending: str) 
 
 
 def due_for_poll(db: Database, now: float, limit: int = 20) -> list[FollowedCancel]:
-    """The due polls this caller claimed (each moved POLL_CLAIM_S ahead by a conditional
-    update, so of several replicas asking at once exactly one gets each)."""
-    rows = db[TABLE].rows_where(
-        "final = 0 AND next_poll_at IS NOT NULL AND next_poll_at <= ?",
-        [now],
-        order_by="next_poll_at",
-        limit=limit,
-    )
-    claimed = []
-    for row in rows:
-        sql = f"UPDATE {TABLE} SET next_poll_at = ? WHERE publish_id = ? AND next_poll_at = ?"
-        params = [now + POLL_CLAIM_S, row["publish_id"], row["next_poll_at"]]
-        if db.execute(sql, params).rowcount == 1:
-            claimed.append(_from_row(row))
-    return claimed
+    """The due polls this caller claimed (`storage.polls`)."""
+    return [_from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
 
 
 def next_poll_time(db: Database) -> float | None:
-    row = db.execute(
-        f"SELECT MIN(next_poll_at) FROM {TABLE} WHERE final = 0 AND next_poll_at IS NOT NULL"
-    ).fetchone()
-    return row[0] if row else None
+    return polls.earliest(db, TABLE)
