@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import ActionsBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock
 
 from bot.catalog import explain
 from bot.messages.blocks import (
@@ -204,7 +204,7 @@ def upload_row(a: Announcement, after_name: str = "") -> dict:
     Cancel button where pressing it can still help."""
     text = f"{upload_name(a.publish_id, a.title)}{after_name}\n{state_line(a)}"
     button = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
-    return SectionBlock(text=MarkdownTextObject(text=text), accessory=button).to_dict()
+    return section(text, button)
 
 
 LIST_BLOCKS = 50  # Slack's limit for a message

@@ -45,8 +45,12 @@ def when(epoch: float, relative: bool = False) -> str:
 # (Building these two through the models cost ~0.1 ms a message on the cancel path.)
 # `verbatim` stops Slack from turning bare URLs and #names in echoed text into links; the
 # mentions and date tokens we write ourselves are explicit, so they still work.
-def section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000], "verbatim": True}}
+def section(text: str, accessory: ButtonElement | None = None) -> dict:
+    """A section of mrkdwn `text`, with a button beside it when `accessory` is given."""
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000], "verbatim": True}}
+    if accessory is not None:
+        block["accessory"] = accessory.to_dict()
+    return block
 
 
 def context(*parts: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject
 
 from bot.catalog import explain
 from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, in_flight_blocks
@@ -143,25 +143,21 @@ def home_view(
             value="me",
             confirm=ConfirmObject(
                 title="Unlink TikTok?",
-                text="TikTok will forget this bot's access to your account.",
+                text=MarkdownTextObject(
+                    text="TikTok will forget this bot's access to your account.", verbatim=True
+                ),
                 confirm="Disconnect",
                 deny="Keep it",
             ),
         )
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=text), accessory=disconnect).to_dict()
-        )
+        blocks.append(section(text, disconnect))
     else:
         if link_forgotten:
             text = "*Your TikTok link:* it stopped working, so it needs to be made again."
         else:
             text = "*Your TikTok link:* none yet. Link your account to cancel uploads."
         if connect_url:
-            blocks.append(
-                SectionBlock(
-                    text=MarkdownTextObject(text=text), accessory=connect_button(connect_url)
-                ).to_dict()
-            )
+            blocks.append(section(text, connect_button(connect_url)))
         else:
             blocks.append(section(f"{text} {LINKING_NOT_CONFIGURED}"))
     if teams:
