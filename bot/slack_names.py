@@ -1,13 +1,17 @@
-"""Names people recognise, for the OAuth confirm page: a Slack user's name and the workspace's.
+"""Names people recognise, for the OAuth confirm page: who a Slack user is and the workspace.
 
 Asked of Slack (`users.info`, `auth.test`) with a short deadline; when Slack doesn't say, the
-ID is shown instead, so the page always names someone.
+ID is shown instead, so the page always names someone. A person's display name and real name
+are their own choice (anyone can call themselves "Alex Rivera"), so the page leads with what
+no one else in the workspace can have: the user ID, the handle and, where the bot may read it
+(`users:read.email`), the email.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from bot.slack_out import SlackOut
 
@@ -16,25 +20,46 @@ log = logging.getLogger(__name__)
 DEADLINE_S = 3.0
 
 
-async def user_label(slack: SlackOut, user_id: str) -> str:
-    """A label like "Alex Rivera (U123)", or just "U123" when Slack gives no name."""
+@dataclass(frozen=True)
+class SlackPerson:
+    """A Slack user as `users.info` describes them; "" for what Slack didn't say."""
+
+    user_id: str  # set by Slack
+    handle: str = ""  # `name`: unique in the workspace
+    email: str = ""  # unique in the workspace; only with `users:read.email`
+    real_name: str = ""  # self-chosen
+    display_name: str = ""  # self-chosen
+
+    @property
+    def label(self) -> str:
+        """A short name like "Alex Rivera (U123)", or just "U123" when Slack gave no name."""
+        name = self.display_name or self.real_name or self.handle
+        return f"{name} ({self.user_id})" if name and name != self.user_id else self.user_id
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+async def person(slack: SlackOut, user_id: str) -> SlackPerson:
+    """Who `user_id` is, as far as Slack says within the deadline."""
     try:
         async with asyncio.timeout(DEADLINE_S):
             resp = await slack.client.users_info(user=user_id)
-        user = resp.get("user") or {}
-        profile = user.get("profile") or {}
-        name = (
-            profile.get("display_name")
-            or profile.get("real_name")
-            or user.get("real_name")
-            or user.get("name")
-            or ""
-        )
     except Exception as exc:  # Slack unreachable or refusing: the ID will do
         log.warning("slack.users_info_failed", extra={"error": type(exc).__name__})
-        name = ""
-    name = str(name).strip()
-    return f"{name} ({user_id})" if name and name != user_id else user_id
+        return SlackPerson(user_id)
+    user = resp.get("user")
+    user = user if isinstance(user, dict) else {}
+    profile = user.get("profile")
+    profile = profile if isinstance(profile, dict) else {}
+    return SlackPerson(
+        user_id=user_id,
+        handle=_text(user.get("name")),
+        email=_text(profile.get("email")),
+        real_name=_text(profile.get("real_name")) or _text(user.get("real_name")),
+        display_name=_text(profile.get("display_name")),
+    )
 
 
 async def workspace_label(slack: SlackOut, team_id: str) -> str:

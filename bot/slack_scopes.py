@@ -8,6 +8,7 @@ BOT_SCOPES = (
     "chat:write.public",
     "im:write",
     "users:read",
+    "users:read.email",
     "channels:read",
     "groups:read",
     "mpim:read",

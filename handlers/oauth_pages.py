@@ -10,6 +10,7 @@ import html
 
 from bot.catalog import explain
 from bot.messages import fill
+from bot.slack_names import SlackPerson
 
 CMD = "/tiktok-cancel"
 CONFIRM_PATH = "confirm"  # relative to /tiktok/oauth/callback, so it works behind a path prefix
@@ -96,10 +97,41 @@ def strip_mrkdwn(text: str) -> str:
     return text.replace("`", "").replace("*", "")
 
 
+SELF_CHOSEN = "self-chosen: anyone can call themselves this"
+UNIQUE = "no one else in this workspace has it"
+
+
+def person_rows(who: SlackPerson, role: str) -> list[tuple[str, str, str]]:
+    """(what, value, who chose it) for a Slack user: what they can't set alone first."""
+    rows = [(f"{role}: user ID", who.user_id, "set by Slack; " + UNIQUE)]
+    if who.handle:
+        rows.append((f"{role}: handle", "@" + who.handle, UNIQUE))
+    if who.email:
+        rows.append((f"{role}: email", who.email, UNIQUE))
+    if who.real_name:
+        rows.append((f"{role}: real name", who.real_name, SELF_CHOSEN))
+    if who.display_name:
+        rows.append((f"{role}: display name", who.display_name, SELF_CHOSEN))
+    return rows
+
+
+def unique_words(who: SlackPerson) -> str:
+    """The things shown that no one else in the workspace has, as a phrase."""
+    shown = ["user ID", *(["handle"] if who.handle else []), *(["email"] if who.email else [])]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def strong_name(who: SlackPerson) -> str:
+    """How the page's question names the Slack user: by what no one else has."""
+    if who.handle:
+        return f"@{who.handle} (user ID {who.user_id})"
+    return f"user ID {who.user_id}"
+
+
 def confirm_page(
     *,
     kind: str,
-    slack_user: str,
+    slack_user: SlackPerson,
     workspace: str,
     tiktok_name: str,
     open_id: str,
@@ -107,34 +139,47 @@ def confirm_page(
     state: str,
     token: str,
 ) -> str:
-    """Nothing is linked yet: say exactly what would be, and link only on the POST."""
+    """Nothing is linked yet: say exactly what would be, and link only on the POST.
+
+    The Slack user is named by their user ID, handle and email (no one else in the workspace
+    has them) before their real and display names, which anyone can copy; the page says which
+    is which."""
+    who = strong_name(slack_user)
     if kind == "team":
         title = "Link this TikTok account as a team account?"
         lead = (
             f"<p>Link the TikTok account <b>{_e(tiktok_name)}</b> as the team account "
             f"<b>{_e(team_account)}</b> in the Slack workspace <b>{_e(workspace)}</b>?</p>"
-            f"<p>The admin <b>{_e(slack_user)}</b> asked for this. Everyone the admins grant "
+            f"<p>The admin <b>{_e(who)}</b> asked for this. Everyone the admins grant "
             "it to will be able to cancel this TikTok account's uploads from Slack.</p>"
         )
         rows = [
-            ("TikTok account", f"{tiktok_name} ({open_id})"),
-            ("Team account", team_account),
-            ("Asked by (admin)", slack_user),
-            ("Slack workspace", workspace),
+            ("TikTok account", f"{tiktok_name} ({open_id})", ""),
+            ("Team account", team_account, ""),
+            *person_rows(slack_user, "Asked by (admin)"),
+            ("Slack workspace", workspace, "its ID is set by Slack"),
         ]
     else:
         title = "Link this TikTok account to this Slack account?"
         lead = (
             f"<p>Link the TikTok account <b>{_e(tiktok_name)}</b> to the Slack account "
-            f"<b>{_e(slack_user)}</b> in the workspace <b>{_e(workspace)}</b>?</p>"
-            f"<p>Then {_e(slack_user)} can cancel this TikTok account's uploads from Slack.</p>"
+            f"<b>{_e(who)}</b> in the workspace <b>{_e(workspace)}</b>?</p>"
+            f"<p>Then that Slack account can cancel this TikTok account's uploads from Slack.</p>"
         )
         rows = [
-            ("TikTok account", f"{tiktok_name} ({open_id})"),
-            ("Slack account", slack_user),
-            ("Slack workspace", workspace),
+            ("TikTok account", f"{tiktok_name} ({open_id})", ""),
+            *person_rows(slack_user, "Slack account"),
+            ("Slack workspace", workspace, "its ID is set by Slack"),
         ]
-    details = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in rows)
+    details = "".join(
+        f"<dt>{_e(k)}</dt><dd>{_e(v)}" + (f" <small>({_e(note)})</small>" if note else "") + "</dd>"
+        for k, v, note in rows
+    )
+    check = (
+        f"<p>Check the {_e(unique_words(slack_user))}: no one else in the workspace can have "
+        "them. A real name or display name proves nothing: anyone can choose someone "
+        "else's.</p>"
+    )
     warning = (
         "<p class=warn>If that isn't you, or you didn't ask for this in Slack yourself, choose "
         "<b>Don't link</b>: someone may have sent you their own link.</p>"
@@ -148,4 +193,4 @@ def confirm_page(
         "<p><small>This page works once, for 10 minutes. Nothing is linked until you choose."
         "</small></p>"
     )
-    return page(title, f"{lead}<dl>{details}</dl>{warning}{form}")
+    return page(title, f"{lead}<dl>{details}</dl>{check}{warning}{form}")

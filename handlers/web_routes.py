@@ -107,7 +107,7 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         pending = result.pending
         page = oauth_pages.confirm_page(
             kind=pending.kind,
-            slack_user=await slack_names.user_label(services.slack, pending.user_id),
+            slack_user=await slack_names.person(services.slack, pending.user_id),
             workspace=await slack_names.workspace_label(services.slack, pending.team_id),
             tiktok_name=result.display_name,
             open_id=result.open_id,

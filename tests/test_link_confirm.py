@@ -44,8 +44,9 @@ def connects(h) -> list[dict]:
 
 
 def visible(page: str) -> str:
-    """The page's text as a browser shows it: tags dropped, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", page))
+    """The page's text as a browser shows it: tags dropped (a detail's name and value apart),
+    entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"</d[td]>", " ", page)))
 
 
 def assert_valid_blocks(message: dict) -> None:
@@ -71,13 +72,13 @@ async def post_confirm(h, data: dict) -> tuple[int, str]:
 
 
 async def test_callback_shows_whom_it_would_link_and_links_nothing_yet(h):
-    h.slack.set_user("U1", name="Alex Rivera")
+    h.slack.set_user("U1", name="alex", real_name="Alex Rivera", display_name="Alex R")
     status, page, state = await consent_page(h, "U1", "open-1", "Brand Social")
 
     assert status == 200
     text = visible(page)
     assert "Link this TikTok account to this Slack account?" in text
-    assert "Link the TikTok account Brand Social to the Slack account Alex Rivera (U1)" in text
+    assert "Link the TikTok account Brand Social to the Slack account @alex (user ID U1)" in text
     assert "in the workspace Fake (T0001)?" in text
     assert "Brand Social (open-1)" in text
     assert "Don't link" in text and "Link it" in text
@@ -248,11 +249,11 @@ async def test_dont_link_links_nothing_and_tiktok_forgets_the_access(h):
 async def test_someone_opening_another_persons_connect_link_sees_whose_it_is(h):
     """Mallory sends her Connect link to Vic; Vic consents with his TikTok account. The page
     tells Vic it would link *Mallory's* Slack account; he declines and nothing is linked."""
-    h.slack.set_user("UMAL", name="Mallory")
+    h.slack.set_user("UMAL", name="mallory")
     status, page, _ = await consent_page(h, "UMAL", "open-vic", "Vic's Brand")
 
     text = visible(page)
-    assert "to the Slack account Mallory (UMAL)" in text
+    assert "to the Slack account @mallory (user ID UMAL)" in text
     assert "If that isn't you, or you didn't ask for this in Slack yourself" in text
     assert (await h.confirm(page, choice="decline"))[0] == 200
     assert links(h) == []
@@ -260,10 +261,78 @@ async def test_someone_opening_another_persons_connect_link_sees_whose_it_is(h):
     assert "haven't linked" in answer
 
 
+async def test_a_display_name_copied_from_someone_else_still_shows_who_is_asking(h):
+    """Mallory calls herself "Alex Rivera", as Alex does, and sends Alex her Connect link.
+    The page still names her by what she can't copy: her user ID, handle and email; the names
+    she chose are marked as self-chosen."""
+    h.slack.set_user(
+        "U1",
+        name="alex",
+        real_name="Alex Rivera",
+        display_name="Alex Rivera",
+        email="alex@brand.example",
+    )
+    h.slack.set_user(
+        "UMAL",
+        name="mallory",
+        real_name="Alex Rivera",
+        display_name="Alex Rivera",
+        email="mallory@elsewhere.example",
+    )
+    status, page, _ = await consent_page(h, "UMAL", "open-alex", "Alex's Brand")
+
+    assert status == 200
+    text = visible(page)
+    assert "to the Slack account @mallory (user ID UMAL) in the workspace Fake (T0001)?" in text
+    assert "Slack account: user ID UMAL (set by Slack; no one else in this workspace has it)" in (
+        text
+    )
+    assert "Slack account: handle @mallory (no one else in this workspace has it)" in text
+    assert "Slack account: email mallory@elsewhere.example (no one else in this workspace" in (text)
+    assert "Slack account: real name Alex Rivera (self-chosen: anyone can call themselves" in (text)
+    assert "Slack account: display name Alex Rivera (self-chosen: anyone can call themselves" in (
+        text
+    )
+    assert "Slack workspace Fake (T0001) (its ID is set by Slack)" in text
+    assert "Check the user ID, handle and email: no one else in the workspace can have them." in (
+        text
+    )
+    assert "A real name or display name proves nothing" in text
+    assert "U1" not in text.replace("UMAL", "") and "alex@brand.example" not in text
+    assert "@alex" not in text
+
+
+async def test_the_email_is_left_out_without_the_users_read_email_scope(h):
+    h.slack.bot_scopes = [s for s in h.slack.bot_scopes if s != "users:read.email"]
+    h.slack.set_user("U1", name="alex", real_name="Alex Rivera")
+    _, page, _ = await consent_page(h, "U1", "open-1", "Brand Social")
+
+    text = visible(page)
+    assert "Slack account: handle @alex" in text
+    assert "Check the user ID and handle: no one else" in text
+    assert "Slack account: email" not in text
+    assert "u1@example.com" not in text
+
+
+async def test_a_hostile_handle_and_email_are_escaped(h):
+    evil = '<img src=x onerror=alert(1)>"&'
+    h.slack.set_user("U1", name=evil, email=evil + "@x.example", real_name=evil)
+    _, page, _ = await consent_page(h, "U1", "open-1", "Brand Social")
+
+    assert "<img" not in page and '"&' not in page
+    assert html.escape("@" + evil, quote=True) in page
+    assert html.escape(evil + "@x.example", quote=True) in page
+
+
 async def test_the_page_shows_the_id_when_slack_gives_no_name(h):
     h.slack.fail("users.info", "user_not_found", times=3)
     _, page, _ = await consent_page(h, "U1", "open-1", "Brand Social")
-    assert "to the Slack account <b>U1</b>" in page
+    assert "to the Slack account <b>user ID U1</b>" in page
+    text = visible(page)
+    assert "Slack account: user ID U1 (set by Slack; no one else in this workspace has it)" in text
+    assert "Check the user ID: no one else in the workspace can have them." in text
+    assert "Slack account: handle" not in text  # nothing Slack didn't say
+    assert "Slack account: real name" not in text and "Slack account: email" not in text
 
 
 async def test_hostile_names_are_escaped_on_the_confirm_page(h):
@@ -282,7 +351,7 @@ async def test_hostile_names_are_escaped_on_the_confirm_page(h):
 
 async def test_team_connect_page_names_the_admin_and_the_team_account(h):
     await h.restart(admin_users=frozenset({ADMIN}))
-    h.slack.set_user(ADMIN, name="Ada Admin")
+    h.slack.set_user(ADMIN, name="ada", real_name="Ada Admin")
     h.tiktok.add_user("open-brand", "Brand Team")
     answer = await h.command("team connect brand", user_id=ADMIN)
     (url,) = button_urls(answer)
@@ -293,7 +362,10 @@ async def test_team_connect_page_names_the_admin_and_the_team_account(h):
     assert status == 200
     assert "Link this TikTok account as a team account?" in text
     assert "Link the TikTok account Brand Team as the team account brand" in text
-    assert "The admin Ada Admin (UADMIN) asked for this." in text
+    assert "The admin @ada (user ID UADMIN) asked for this." in text
+    assert "Asked by (admin): user ID UADMIN (set by Slack; no one else in this workspace" in text
+    assert "Asked by (admin): email uadmin@example.com (no one else in this workspace" in text
+    assert "Asked by (admin): real name Ada Admin (self-chosen: anyone can call" in text
     assert links(h) == []
 
     status, done = await h.confirm(page)

@@ -36,12 +36,13 @@ async def test_check_names_what_is_wrong_and_exits_non_zero(h, tmp_path):
 
 async def test_check_names_the_slack_scopes_the_token_lacks(h, tmp_path):
     """A workspace that installed an older manifest: list and the App Home need the
-    *:read scopes to tell who may see an upload's channel."""
+    *:read scopes to tell who may see an upload's channel, the confirm page users:read.email."""
     h.slack.bot_scopes = ["commands", "chat:write", "chat:write.public", "im:write", "users:read"]
     code, out, _ = await run_cli(tmp_path, env_for(h.settings), "check")
     assert code == 1
     assert (
-        "PROBLEM  slack: the token lacks channels:read, groups:read, mpim:read, im:read; add "
+        "PROBLEM  slack: the token lacks users:read.email, channels:read, groups:read, "
+        "mpim:read, im:read; add "
         "them under OAuth & Permissions (manifest.yml lists them) and reinstall the app to "
         "the workspace"
     ) in out

@@ -50,7 +50,9 @@ class ApiCall:
 
 @dataclass
 class SlackUser:
-    """What users.info returns for one user."""
+    """What users.info returns for one user. `name` is the handle (unique in the workspace);
+    the display name and real name are the person's own choice and default to the handle;
+    the email is in `profile.email` only while the bot has `users:read.email`."""
 
     id: str
     team_id: str
@@ -59,20 +61,30 @@ class SlackUser:
     is_owner: bool = False
     is_bot: bool = False
     deleted: bool = False
+    display_name: str | None = None
+    real_name: str | None = None
+    email: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, with_email: bool = True) -> dict[str, Any]:
+        real_name = self.name.title() if self.real_name is None else self.real_name
+        display_name = self.name if self.display_name is None else self.display_name
+        profile = {"real_name": real_name, "display_name": display_name}
+        if with_email and not self.is_bot:
+            profile["email"] = (
+                self.email if self.email is not None else f"{self.id.lower()}@example.com"
+            )
         return {
             "id": self.id,
             "team_id": self.team_id,
             "name": self.name,
-            "real_name": self.name.title(),
+            "real_name": real_name,
             "deleted": self.deleted,
             "is_admin": self.is_admin,
             "is_owner": self.is_owner,
             "is_primary_owner": self.is_owner,
             "is_bot": self.is_bot,
             "tz": "UTC",
-            "profile": {"real_name": self.name.title(), "display_name": self.name},
+            "profile": profile,
         }
 
 
@@ -230,9 +242,23 @@ class FakeSlack:
         name: str | None = None,
         is_bot: bool = False,
         deleted: bool = False,
+        display_name: str | None = None,
+        real_name: str | None = None,
+        email: str | None = None,
     ) -> SlackUser:
+        """Declare a user: `name` is their handle; the display name and real name (their own
+        choice, anyone may copy them) default to it; the email to `<id>@example.com`."""
         user = SlackUser(
-            user_id, self.team_id, name or user_id.lower(), is_admin, is_owner, is_bot, deleted
+            user_id,
+            self.team_id,
+            name or user_id.lower(),
+            is_admin,
+            is_owner,
+            is_bot,
+            deleted,
+            display_name,
+            real_name,
+            email,
         )
         self.users[user_id] = user
         return user
@@ -556,7 +582,7 @@ class FakeSlack:
         if not user_id:
             return {"ok": False, "error": "user_not_found"}
         user = self.users.get(user_id) or SlackUser(user_id, self.team_id, user_id.lower())
-        return {"ok": True, "user": user.to_json()}
+        return {"ok": True, "user": user.to_json(with_email="users:read.email" in self.bot_scopes)}
 
     def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
         users = str(params.get("users", "")).split(",")
