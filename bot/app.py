@@ -27,6 +27,7 @@ from bot.in_flight import InFlightUploads
 from bot.link_notices import LinkNotices
 from bot.linking import LinkingService
 from bot.parked_prune import ParkedPrune
+from bot.private_uploads import PrivateUploads
 from bot.router import CommandRouter
 from bot.services import ButtonService, Services
 from bot.settings import Settings
@@ -76,8 +77,10 @@ async def build_services(settings: Settings) -> Services:
     announcements.on_new.append(poller.wake)
     cancels.on_followed.append(poller.wake)
     teams = TeamAccounts(store, tokens, linking, AdminCheck(settings.admin_users, slack))
-    # one memory of who sees which channel, for `list` and the Home tab
-    in_flight = InFlightUploads(store, ChannelVisibility(slack_client))
+    # one memory of who sees which channel, for `list`, the Home tab, status and cancel
+    visibility = ChannelVisibility(slack_client)
+    in_flight = InFlightUploads(store, visibility)
+    private = PrivateUploads(store, visibility)
     held = HeldUploads(
         store,
         slack,
@@ -107,8 +110,9 @@ async def build_services(settings: Settings) -> Services:
             settings.admin_users,
             in_flight,
             teams,
+            private,
         ),
-        buttons=ButtonService(cancels, store, settings.admin_users),
+        buttons=ButtonService(cancels, store, private, settings.admin_users),
         slack=slack,
         announcements=announcements,
         webhooks=WebhookReceiver(

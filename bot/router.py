@@ -4,6 +4,7 @@ and return the message to show. No match gives help; no traceback ever leaves he
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -14,6 +15,7 @@ from bot.command_parser import Parsed, parse
 from bot.in_flight import InFlightUploads
 from bot.linking import LinkingService
 from bot.outcome import Actor
+from bot.private_uploads import PrivateUploads
 from bot.status import StatusService
 from bot.team_accounts import TeamAccounts
 from bot.tokens import TokenService
@@ -32,6 +34,7 @@ class CommandRouter:
         admins: frozenset[str],
         in_flight: InFlightUploads,
         teams: TeamAccounts,
+        private: PrivateUploads,
     ):
         self.cancels = cancels
         self.statuses = statuses
@@ -40,6 +43,7 @@ class CommandRouter:
         self.admins = admins
         self.in_flight = in_flight
         self.teams = teams
+        self.private = private
 
     async def handle(self, actor: Actor, text: str) -> messages.Message:
         parsed = parse(text)
@@ -57,10 +61,11 @@ class CommandRouter:
             case "usage":
                 return messages.usage_message(parsed)
             case "cancel":
+                hidden = asyncio.ensure_future(self.private.hidden_from(actor, parsed.publish_id))
                 outcome = await self.cancels.cancel(
                     actor, parsed.publish_id, parsed.reason, parsed.account
                 )
-                return messages.outcome_message(outcome, self.admins)
+                return await self.private.outcome_message(actor, outcome, self.admins, await hidden)
             case "list":
                 shown = await self.in_flight.for_user(actor.team_id, actor.user_id)
                 return messages.list_message(
@@ -72,8 +77,9 @@ class CommandRouter:
             case "team":
                 return await self._team(actor, parsed)
             case "status":
+                hidden = asyncio.ensure_future(self.private.hidden_from(actor, parsed.publish_id))
                 outcome = await self.statuses.status(actor, parsed.publish_id)
-                return messages.outcome_message(outcome, self.admins)
+                return await self.private.outcome_message(actor, outcome, self.admins, await hidden)
             case "connect":
                 return messages.connect_message(await self.linking.connect_url(actor))
             case "disconnect":

@@ -25,6 +25,7 @@ from bot.home import HomeService
 from bot.linking import LinkingService, LinkResult
 from bot.outcome import Actor
 from bot.parked_prune import ParkedPrune
+from bot.private_uploads import PrivateUploads
 from bot.router import CommandRouter
 from bot.settings import Settings
 from bot.slack_out import SlackOut
@@ -39,9 +40,16 @@ log = logging.getLogger(__name__)
 
 
 class ButtonService:
-    def __init__(self, cancels: CancelService, store: Store, admins: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        cancels: CancelService,
+        store: Store,
+        private: PrivateUploads,
+        admins: frozenset[str] = frozenset(),
+    ):
         self.cancels = cancels
         self.store = store
+        self.private = private
         self._admins = admins
 
     @staticmethod
@@ -71,12 +79,13 @@ class ButtonService:
         parsed = check_id("cancel", publish_id, reason)
         if parsed.problem:
             return messages.stale_button_message()
+        hidden = asyncio.ensure_future(self.private.hidden_from(actor, parsed.publish_id))
         try:
             outcome = await self.cancels.cancel(actor, parsed.publish_id, parsed.reason)
+            return await self.private.outcome_message(actor, outcome, self._admins, await hidden)
         except Exception:
             log.exception("button.failed")
             return messages.internal_problem_message(parsed.publish_id, self._admins)
-        return messages.outcome_message(outcome, self._admins)
 
 
 @dataclass

@@ -211,10 +211,11 @@ def outcome_words(outcome: Outcome, admins=(), confirm: str = "") -> Words:
     )
 
 
-def outcome_message(outcome: Outcome, admins=()) -> Message:
-    """A cancel or status outcome, explained, for the person who asked."""
+def outcome_message(outcome: Outcome, admins=(), confirm: str = "") -> Message:
+    """A cancel or status outcome, explained, for the person who asked. `confirm`: where
+    TikTok's final word will show, when not where `outcome` says (see `outcome_words`)."""
     entry, shown_code = _entry_for(outcome)
-    words = _with_code(outcome_words(outcome, admins), shown_code)
+    words = _with_code(outcome_words(outcome, admins, confirm), shown_code)
     headline, blocks = explanation_blocks(entry, words)
     blocks.extend(_known_ending(outcome))
     blocks.extend(_status_details(outcome, shown_code))
