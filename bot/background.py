@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -49,3 +50,35 @@ class Background:
         except Exception:
             log.exception(f"{self.name}.failed")
             return None
+
+
+class PassCounter:
+    """Counts the passes of a background loop (the held scheduler, the status poller), so a
+    test or the sandbox can wait for a pass that began after some moment: what that pass
+    would have done is then done, without guessing how long it takes. Each finished pass is
+    logged at DEBUG under `name` with its number and when it began (epoch seconds), which is
+    how a test watching a child process sees it."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.begun = 0  # passes begun
+        self.finished = 0  # the last pass finished (passes finish in order)
+        self._began_at = 0.0
+        self._changed = asyncio.Event()
+
+    def begin(self) -> int:
+        self.begun += 1
+        self._began_at = time.time()
+        return self.begun
+
+    def finish(self, number: int) -> None:
+        self.finished = number
+        log.debug(self.name, extra={"pass_number": number, "began_at": round(self._began_at, 3)})
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def wait_for(self, number: int, timeout: float) -> None:
+        """Until pass `number` has finished; TimeoutError after `timeout` seconds."""
+        async with asyncio.timeout(timeout):
+            while self.finished < number:
+                await self._changed.wait()

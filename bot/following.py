@@ -26,7 +26,7 @@ import uuid
 from bot import messages
 from bot.acting import call_with_link, poll_link
 from bot.announcing import AnnouncementService
-from bot.background import Background
+from bot.background import Background, PassCounter
 from bot.cancel_following import FollowedCancels
 from bot.link_notices import LinkNotices
 from bot.tiktok import TikTokClient
@@ -177,6 +177,7 @@ class StatusPoller:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._holder = uuid.uuid4().hex  # this process, as the holder of rate-limit slots
+        self.passes = PassCounter("poller.pass")
 
     def start(self) -> None:
         if self._task is None:
@@ -191,15 +192,24 @@ class StatusPoller:
     def wake(self) -> None:
         self._wake.set()
 
+    async def next_pass(self, timeout: float = 10.0) -> None:
+        """Wake the poller and wait until a pass begun after this call has finished: every
+        poll that was due by then has been made (tests prove "nothing else" with it)."""
+        target = self.passes.begun + 1
+        self.wake()
+        await self.passes.wait_for(target, timeout)
+
     async def _run(self) -> None:
         while True:
             self._wake.clear()  # before looking: a wake-up during the look is not lost
+            number = self.passes.begin()
             try:
                 await self.poll_due()
                 next_at = await self._next_poll_time()
             except Exception:
                 log.exception("poller.failed")
                 next_at = None
+            self.passes.finish(number)
             wait = 60.0 if next_at is None else max(0.05, min(60.0, next_at - time.time()))
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
             # arrives together with a wake-up, and stop() would then wait forever.

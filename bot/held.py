@@ -36,6 +36,7 @@ from bot.announcing import (
     slack_refusals,
 )
 from bot.announcing import MAX_TITLE as ANNOUNCED_TITLE
+from bot.background import PassCounter
 from bot.keyed_locks import KeyedLocks
 from bot.messages import held as held_messages
 from bot.restrictions import broken_rules
@@ -602,9 +603,17 @@ class HeldScheduler:
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._busy: set[asyncio.Task] = set()
+        self.passes = PassCounter("held.scheduler_pass")
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def next_pass(self, timeout: float = 10.0) -> None:
+        """Wake the scheduler and wait until a pass begun after this call has finished: any
+        start it would make has been made (tests and the sandbox prove "nothing else")."""
+        target = self.passes.begun + 1
+        self.wake()
+        await self.passes.wait_for(target, timeout)
 
     def start(self) -> None:
         if self._task is None:
@@ -621,6 +630,8 @@ class HeldScheduler:
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()  # before looking: a wake-up during the pass is not lost
+            number = self.passes.begin()
             try:
                 task = asyncio.create_task(self.held.run_due())
                 self._busy.add(task)
@@ -632,9 +643,9 @@ class HeldScheduler:
             except Exception:
                 log.exception("held.scheduler_failed")
                 nxt = None
+            self.passes.finish(number)
             wait = self.interval
             if nxt is not None:
                 wait = min(wait, max(0.05, nxt - time.time()))
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)

@@ -91,6 +91,12 @@ def inits(h):
     return h.tiktok.calls_to("init")
 
 
+async def next_scheduler_pass(h) -> None:
+    """Until the held scheduler has made a whole pass begun after now: a start it would make
+    (a retry, a second init) has been made by then, so its absence is proven."""
+    await h.bot.services.held_scheduler.next_pass()
+
+
 async def test_announced_then_cancelled_in_window_never_calls_init(hb):
     status, answer = await submit(hb, body(hold_s=2))
     assert status == 202
@@ -110,7 +116,11 @@ async def test_announced_then_cancelled_in_window_never_calls_init(hb):
 
     reply = await hb.click("cancel_held", "run-1", user_id=BOB)
     assert "never sent to TikTok" in text_of(reply)
-    await asyncio.sleep(2.6)  # past the window
+    # the window closes (moved to now) and the scheduler has looked again since: no init
+    db_execute(
+        hb, "UPDATE held_uploads SET starts_at = ? WHERE upload_key = ?", time.time(), "run-1"
+    )
+    await next_scheduler_pass(hb)
     assert inits(hb) == []
     stored = row(hb)
     assert stored["state"] == "cancelled" and stored["by_user"] == BOB
@@ -195,7 +205,7 @@ async def test_init_that_never_answers_is_unknown_and_never_retried(hb):
     assert "open the TikTok app as Brand Social TT" in text_of_call(last)
     assert_valid_blocks(msg(last)) and buttons(msg(last)) == []
     await hb.restart()
-    await asyncio.sleep(0.8)
+    await next_scheduler_pass(hb)  # the new process has looked at it: nothing to start
     assert len(inits(hb)) == 1 and row(hb)["state"] == "unknown"
 
 
@@ -203,7 +213,7 @@ async def test_a_5xx_from_init_is_unknown_not_retried(hb):
     hb.tiktok.script_error("init", 500, "internal_error")
     await submit(hb, body(hold_s=0))
     await until(lambda: row(hb)["state"] == "unknown")
-    await asyncio.sleep(0.5)
+    await next_scheduler_pass(hb)
     assert len(inits(hb)) == 1
 
 
@@ -223,7 +233,7 @@ async def test_each_refusal_is_explained(hb, code, words):
     status, answer = await submit(hb, body(hold_s=0))
     assert status == 202
     await until(lambda: row(hb)["state"] == "refused")
-    await asyncio.sleep(0.3)
+    await next_scheduler_pass(hb)
     assert len(inits(hb)) == 1 and row(hb)["code"] == code
     (thread,) = thread_posts(hb, answer["ts"])
     said = text_of_call(thread)
@@ -257,7 +267,7 @@ async def test_window_missed_while_down_asks_instead_of_posting(hb):
     )
     await hb.start()
     await until(lambda: row(hb)["state"] == "asking")
-    await asyncio.sleep(0.5)
+    await next_scheduler_pass(hb)
     assert inits(hb) == []
     (thread,) = thread_posts(hb, answer["ts"])
     ask = msg(thread)
@@ -342,7 +352,7 @@ async def test_restart_mid_start_never_starts_again(hb):
     await until(lambda: len(inits(hb)) == 1)
     assert row(hb)["state"] == "starting"
     await hb.restart()
-    await asyncio.sleep(1.0)
+    await next_scheduler_pass(hb)
     assert len(inits(hb)) == 1 and row(hb)["state"] in ("starting", "unknown")
     (attempt,) = [r for r in hb.audit_rows() if r["action"] == "start_held"]
     assert attempt["reason"] == "held upload run-1"  # written before TikTok was called
@@ -486,8 +496,7 @@ async def test_a_refused_start_names_a_next_step_for_the_pipeline_not_the_comman
     hb.tiktok.script_error("init", 403, "url_ownership_unverified")
     status, answer = await submit(hb, body(hold_s=0))
     assert status == 202
-    await until(lambda: row(hb)["state"] == "refused")
-    await asyncio.sleep(0.3)
+    await until(lambda: row(hb)["state"] == "refused" and thread_posts(hb, answer["ts"]))
     said = text_of_call(thread_posts(hb, answer["ts"])[-1])
     assert (
         f"*Next step:* Ask an admin (<@{ADMIN}>) to verify the video's website (domain or URL "

@@ -2,7 +2,8 @@
 
 `BotProcess` starts it with an environment built from scratch (settings pointing at the
 `FakeSlack` and `FakeTikTok` running in the test process, a free loopback port, the SQLite
-file in `tmp_path` or `DATABASE_URL=<PostgreSQL URL>` as an override, `LOG_LEVEL=DEBUG`),
+file in `tmp_path` — or a fresh PostgreSQL schema when TEST_DATABASE_URL is set, or
+`DATABASE_URL=<PostgreSQL URL>` as an override —, `LOG_LEVEL=DEBUG`),
 drives it over loopback as Slack and a person would, and reads back what it left (audit
 rows, read through SQLAlchemy from whichever database it uses; its stderr log). It can be
 stopped with any signal and started again on the same database. `replica()` makes a second
@@ -36,7 +37,7 @@ from sqlalchemy.pool import NullPool
 from sandbox.fakes import FakeSlack, FakeTikTok
 from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
 from tests.conftest import REDIRECT_URI, button_urls, confirm_form, state_of
-from tests.pg import sqlalchemy_url
+from tests.pg import database_url_for_test, sqlalchemy_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 15.0
@@ -345,11 +346,17 @@ async def session():
 
 
 @pytest.fixture
-async def make_bot(slack, tiktok, tmp_path, session):
-    """`await make_bot(**env)`: a started `BotProcess`; each is SIGKILLed in teardown."""
+async def make_bot(request, slack, tiktok, tmp_path, session):
+    """`await make_bot(**env)`: a started `BotProcess`; each is SIGKILLed in teardown. Each
+    gets its own database: a SQLite file in its directory, or with TEST_DATABASE_URL set, a
+    fresh schema there (as every other test), unless `DATABASE_URL` is given."""
     made: list[BotProcess] = []
 
     async def make(**overrides: str) -> BotProcess:
+        if "DATABASE_URL" not in overrides:
+            database_url = database_url_for_test(request)  # "" = SQLite
+            if database_url:
+                overrides["DATABASE_URL"] = database_url
         process = BotProcess(slack, tiktok, tmp_path / f"bot{len(made)}", session, **overrides)
         made.append(process)
         await process.start()

@@ -24,6 +24,7 @@ from bot.settings import Settings
 from sandbox.fakes import FakeSlack, FakeTikTok
 from tests.conftest import NOTIFY, REDIRECT_URI, UPLOAD, Harness
 from tests.fuzz.blockkit import problems_in
+from tests.pg import database_url_for_test
 
 T = TypeVar("T")
 SCALE = {"ci": 1, "deep": 10}
@@ -54,8 +55,9 @@ def examples(n: int) -> int:
 class LiveBot:
     """`Harness` (tests/conftest.py) running on its own loop; `call()` runs a coroutine there."""
 
-    def __init__(self, tmp_path) -> None:
+    def __init__(self, tmp_path, database_url: str = "") -> None:
         self.tmp_path = tmp_path
+        self.database_url = database_url  # "" = SQLite in tmp_path
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.h: Harness | None = None
@@ -84,6 +86,7 @@ class LiveBot:
             tiktok_api_url=tiktok.url,
             token_encryption_key=Fernet.generate_key().decode(),
             database_path=str(self.tmp_path / "data" / "bot.sqlite3"),
+            database_url=self.database_url,
             host="127.0.0.1",
             port=0,
             tiktok_request_timeout=1.0,
@@ -172,8 +175,9 @@ class LiveBot:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    bot = LiveBot(tmp_path_factory.mktemp("fuzz"))
+def live(request, tmp_path_factory):
+    """The module's bot, on SQLite or, with TEST_DATABASE_URL set, a fresh PostgreSQL schema."""
+    bot = LiveBot(tmp_path_factory.mktemp("fuzz"), database_url_for_test(request))
     bot.start()
     assert bot.new_problems() == []  # the setup's own messages are valid
     yield bot
