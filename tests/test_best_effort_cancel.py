@@ -9,7 +9,6 @@ Requests for uploads the bot knows are final, or already stopping, make no TikTo
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -67,7 +66,7 @@ def make_due(h, publish_id: str = PID) -> None:
 
 
 async def stop_poller(h) -> None:
-    await asyncio.sleep(0.2)  # let the poller take the announcement's wake-up first
+    await h.bot.services.poller.next_pass()  # the announcement's wake-up is spent
     await h.bot.services.poller.stop()
 
 

@@ -342,8 +342,11 @@ async def test_callback_token_endpoint_error_is_refused_and_stores_nothing(h):
     assert len(token_calls(h)) == 1
     assert links(h) == []
     assert [r for r in h.audit_rows() if r["action"] == "connect"] == []
-    await asyncio.sleep(0.05)
-    assert h.slack.calls_to("chat.postMessage") == []  # no "linked" DM
+    # a link that works, made after it (the sentinel), gets its "linked" DM; by then the
+    # refused one would have had its own, and there is none
+    await h.link("U2", "open-2", "Someone Else")
+    (dm,) = await h.slack.wait_for_call("chat.postMessage")
+    assert dm.params["channel"] == "U2"
 
 
 # --- 5. the state is bound to the Slack user who asked ------------------------------------

@@ -30,7 +30,7 @@ async def _announce_with_a_poll_link(h) -> dict:
     await h.link()
     h.tiktok.add_upload(PID)
     first = await announce(h)
-    await asyncio.sleep(0.2)  # let the poller take the wake-up first (see the shutdown test)
+    await h.bot.services.poller.next_pass()  # the announcement's wake-up is spent
     await h.bot.services.poller.stop()  # drive polls by hand: no timing races
     h.tiktok.script_error("cancel", 500, "internal_error", times=3)
     await h.command(PID)
@@ -77,7 +77,7 @@ async def test_polling_uses_the_announcements_team_account(hn):
     await h.link_team("brand", admin="UADMIN", open_id="open-brand")
     h.tiktok.add_upload(PID, open_id="open-brand", status="SEND_TO_USER_INBOX")
     first = await announce(h, account="brand")
-    await asyncio.sleep(0.2)  # let the poller take the wake-up first
+    await h.bot.services.poller.next_pass()  # the announcement's wake-up is spent
     await h.bot.services.poller.stop()
     make_due(h)
     assert await h.bot.services.poller.poll_due() == 1
@@ -120,7 +120,7 @@ async def test_polling_backs_off_between_polls(hn):
 async def test_polling_without_any_link_makes_no_call_and_reschedules(hn):
     h = hn
     await announce(h)
-    await asyncio.sleep(0.2)  # let the poller take the wake-up first (see the shutdown test)
+    await h.bot.services.poller.next_pass()  # the announcement's wake-up is spent
     await h.bot.services.poller.stop()
     make_due(h)
     assert await h.bot.services.poller.poll_due() == 1
@@ -135,7 +135,7 @@ async def test_polling_keeps_within_20_status_fetches_a_minute_per_account(hn):
     for pid in ids:
         h.tiktok.add_upload(pid)
         await announce(h, publish_id=pid)
-    await asyncio.sleep(0.2)  # let the poller take the wake-ups first
+    await h.bot.services.poller.next_pass()  # the announcements' wake-ups are spent
     await h.bot.services.poller.stop()
     # U1 tried (and failed) to cancel each, so U1's link is the one that follows them.
     db_execute(h, "UPDATE announcements SET last_user_id = 'U1', next_poll_at = ?", 0)
@@ -163,8 +163,8 @@ async def test_poller_stops_promptly_when_woken_just_before_shutdown(hn):
     # (SIGTERM -> Bot.stop -> poller.stop) in the same instant must still finish.
     h = hn
     await announce(h)
-    await asyncio.sleep(0.2)  # the poller is idle, waiting for the next due time
     poller = h.bot.services.poller
+    await poller.next_pass()  # the poller is idle now, waiting for the next due time
     poller.wake()  # what AnnouncementService.announce does through on_new
     try:
         await asyncio.wait_for(poller.stop(), timeout=3)
@@ -198,7 +198,7 @@ async def test_when_polling_gives_up_a_stopping_upload_stops_promising_news(hn):
     await h.link()
     h.tiktok.add_upload(PID)
     first = await announce(h)
-    await asyncio.sleep(0.2)
+    await h.bot.services.poller.next_pass()
     await h.bot.services.poller.stop()  # drive polls by hand
     answer = await h.command(PID)
     assert "TikTok is stopping" in text_of(answer)
@@ -233,7 +233,7 @@ async def test_when_polling_gives_up_a_stopping_upload_stops_promising_news(hn):
 async def test_status_fetches_stop_at_twenty_a_minute_per_link_and_the_rest_wait(h):
     await h.restart(notify_token=NOTIFY, admin_users=frozenset({"UADMIN"}))
     await h.link_team("brand", admin="UADMIN", open_id="open-brand")
-    await asyncio.sleep(0.2)
+    await h.bot.services.poller.next_pass()
     await h.bot.services.poller.stop()  # drive polls by hand
     pids = [f"v_pub_url~v2.77{n:03d}" for n in range(25)]
     for pid in pids:

@@ -332,6 +332,21 @@ class BotProcess:
         )
         return self.cancel_rows(publish_id)
 
+    def passes_begun_after(self, name: str, moment: float) -> int:
+        """Passes of a background loop (`poller.pass`, `held.scheduler_pass`) this process
+        logged as finished that began at or after `moment` (epoch seconds)."""
+        pattern = re.compile(rf"{re.escape(name)} .*?began_at=([0-9.]+)")
+        return sum(1 for m in pattern.finditer(self.log_text()) if float(m.group(1)) >= moment)
+
+    async def wait_for_pass(self, name: str, moment: float, timeout: float = 20) -> None:
+        """Until a whole pass of `name` begun at or after `moment` has finished here: what
+        that loop would do about anything due by then is done (needs LOG_LEVEL=DEBUG)."""
+        await wait_until(
+            lambda: self.passes_begun_after(name, moment) > 0,
+            timeout,
+            lambda: f"no {name} begun after {moment} in:\n{self.log_tail(10)}",
+        )
+
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 

@@ -6,6 +6,7 @@ whichever replicas the buttons are pressed on. The claim is a conditional update
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -63,7 +64,11 @@ async def test_a_window_closing_with_both_schedulers_running_makes_one_init(repl
     # it too sees the start time and wakes for it: both schedulers race for the one start.
     await submit(b, "run-window", hold_s=6)
     await wait_until(lambda: held_row(a, "run-window")["state"] == "started", 20, "not started")
-    await asyncio.sleep(1)
+    # both schedulers have since made a whole pass begun after that: a second init, had
+    # either made one, would be in by then
+    started_seen = time.time()
+    for replica in (a, b):
+        await replica.wait_for_pass("held.scheduler_pass", started_seen)
     assert len(a.tiktok.calls_to("init")) == 1
     row = held_row(a, "run-window")
     assert row["publish_id"] == "v_pub_url~v2-1.7000001"

@@ -139,7 +139,8 @@ async def test_the_same_cancel_on_both_replicas_makes_one_tiktok_call(replicas):
     assert lease(a, CLAIM) is None, "the claim was not given back"
     # the audit channel hears about the one attempt that reached TikTok, once
     await wait_until(lambda: a.posts_to("CAUDIT"), 5, "no audit channel post")
-    await asyncio.sleep(0.5)
+    # a clean shutdown of both waits for their audit posts: none comes after it
+    assert await a.stop() == 0 and await b.stop() == 0
     assert len(a.posts_to("CAUDIT")) == 1
     assert_clean_logs(a, b)
 
@@ -216,7 +217,10 @@ async def test_a_due_status_poll_is_made_by_one_replica_only(replicas):
     assert time.time() < due_at - 3, "B started too late to race for the poll"
 
     await wait_until(lambda: status_calls(a), STOPPING_POLL_DELAY_S + 5, "nobody polled")
-    await asyncio.sleep(2.0)  # the other replica's poll would be here by now
+    # each replica has since made a whole pass begun after the poll fell due: the other
+    # replica's poll, had it made one, would be in by then
+    for replica in (a, b):
+        await replica.wait_for_pass("poller.pass", due_at)
     assert len(status_calls(a)) == 1
     (row,) = a.rows("SELECT final, status, poll_count FROM announcements WHERE publish_id = ?", PID)
     assert (row["final"], row["status"]) == (1, "FAILED")
@@ -249,7 +253,8 @@ async def test_a_webhook_delivered_to_both_replicas_is_applied_once(replicas):
     await wait_until(
         lambda: len(thread_posts(a, announced["ts"])) > before, 5, "the webhook was not applied"
     )
-    await asyncio.sleep(1.0)  # a second application would have posted by now
+    # a clean shutdown of both waits for the webhook work under way: none comes after it
+    assert await a.stop() == 0 and await b.stop() == 0
     new = thread_posts(a, announced["ts"])[before:]
     assert len(new) == 1, [text_of(c.params) for c in new]
     assert "cancelled" in text_of(new[0].params).lower()

@@ -6,8 +6,6 @@ process keeps serving. Retries are slack_sdk's (2 more tries on 5xx, Retry-After
 
 from __future__ import annotations
 
-import asyncio
-
 from tests.conftest import text_of
 from tests.faults.conftest import AUDIT_CHANNEL, BotProcess, wait_until
 
@@ -40,7 +38,8 @@ async def test_response_url_failing_once_is_retried_and_answered_once(bot):
     url = await bot.send_command(PID)
     answer = await bot.answer(url)
     assert "TikTok is stopping" in text_of(answer)
-    await asyncio.sleep(0.3)
+    # a clean shutdown waits for every answer and its retries: after it, nothing more comes
+    assert await bot.stop() == 0
     assert len(bot.slack.responses[url]) == 1
     assert len(bot.tiktok.calls_to("cancel")) == 1
     assert_finished_ok(bot)
@@ -75,7 +74,7 @@ async def test_audit_post_ratelimited_waits_retry_after_and_posts_once(bot):
     await wait_until(lambda: len(bot.posts_to(AUDIT_CHANNEL)) >= 2, 10, "no retry of the post")
     limited, retried = bot.posts_to(AUDIT_CHANNEL)[:2]
     assert retried.time - limited.time >= 0.95, "Retry-After: 1 was not honoured"
-    await asyncio.sleep(0.3)
+    assert await bot.stop() == 0  # a clean shutdown waits for the audit posts: none after it
     assert len(bot.posts_to(AUDIT_CHANNEL)) == 2
     (posted,) = audit_messages(bot)
     assert PID in text_of(posted)

@@ -30,6 +30,7 @@ from tests.conftest import button_urls, buttons, db_rows, state_of, text_of
 from tests.faults.conftest import ADMIN, AUDIT_CHANNEL, BotProcess
 
 PID = "v_pub_url~v2.6600001"
+SENTINEL_PID = "v_pub_url~v2.6600099"
 NOTIFY = "notify-token-for-abuse-tests"
 SIGNATURE_WINDOW_S = 300  # Slack: refuse a request whose timestamp is 5 minutes off
 OVER_1MB = 1024 * 1024 + 4096
@@ -86,10 +87,17 @@ async def test_replayed_cancel_calls_tiktok_once_in_the_window_and_is_refused_af
     # the same bytes once the timestamp is more than 5 minutes old
     await wait_until_age(signed_at, SIGNATURE_WINDOW_S + 1.2)
     assert await send() == 401
-    await asyncio.sleep(0.3)
+    # a fresh command after it (the sentinel, another upload) is served; by then the stale
+    # replay would have been too, and it wasn't: no third answer, call or row for PID
+    h.tiktok.add_upload(SENTINEL_PID, open_id="open-1")
+    assert "TikTok is stopping" in text_of(await h.command(SENTINEL_PID))
+    await h.bot.services.cancels.drain()
     assert len(h.slack.responses[url]) == 2
-    assert len(h.tiktok.calls_to("cancel")) == 1
-    assert len(cancel_rows(h)) == 2
+    assert [c.body.get("publish_id") for c in h.tiktok.calls_to("cancel")] == [
+        PID,
+        SENTINEL_PID,
+    ]
+    assert [r["publish_id"] for r in cancel_rows(h)].count(PID) == 2
 
 
 async def wait_until_age(signed_at: int, age: float) -> None:
@@ -161,14 +169,20 @@ async def test_bodies_over_1mb_are_refused_and_the_bot_keeps_serving(bot_process
             assert refused, (path, answer)
         assert whole in (401, 413), (path, whole)
         assert bot.running, f"the bot died on a big body to {path}:\n{bot.log_tail()}"
-    # nothing got through, and the bot still serves
-    await asyncio.sleep(0.3)
-    assert bot.slack.responses.get(url, []) == []
-    assert bot.tiktok.calls_to("cancel") == []
-    assert bot.slack.calls_to("chat.postMessage") == []
+    # the bot still serves: the same kinds of request, small, sent after them (the sentinels)
+    # are served; by then the big ones would have been too, and nothing of theirs came
     async with bot.session.get(bot.url + "/healthz") as resp:
         assert resp.status == 200
+    sentinel = {"publish_id": SENTINEL_PID, "channel": "C1", "title": "small"}
+    async with bot.session.post(bot.url + "/notifications", json=sentinel, headers=bearer) as r:
+        assert r.status == 201
     assert "/tiktok-cancel status" in text_of(await bot.command("help"))
+    await bot.command(f"{PID} small")  # answered: nobody here is linked, so no TikTok call
+    assert len(bot.cancel_rows(PID)) == 1  # the sentinel's row: the big one never got a row
+    assert bot.slack.responses.get(url, []) == []
+    assert bot.tiktok.calls_to("cancel") == []
+    (posted,) = bot.posts_to("C1")  # the sentinel's announcement only
+    assert "small" in text_of(posted.params)
     assert "Traceback" not in bot.log_text()
 
 
