@@ -56,8 +56,8 @@ class PassCounter:
     """Counts the passes of a background loop (the held scheduler, the status poller), so a
     test or the sandbox can wait for a pass that began after some moment: what that pass
     would have done is then done, without guessing how long it takes. Each finished pass is
-    logged at DEBUG under `name` with its number and when it began (epoch seconds), which is
-    how a test watching a child process sees it."""
+    logged at DEBUG under `name` with its number and the time it looked at (epoch seconds:
+    anything due by then was seen), which is how a test watching a child process sees it."""
 
     def __init__(self, name: str):
         self.name = name
@@ -66,14 +66,15 @@ class PassCounter:
         self._began_at = 0.0
         self._changed = asyncio.Event()
 
-    def begin(self) -> int:
+    def begin(self, now: float | None = None) -> int:
+        """A pass begins; `now`: the time it looks at (what counts as due), default now."""
         self.begun += 1
-        self._began_at = time.time()
+        self._began_at = time.time() if now is None else now
         return self.begun
 
     def finish(self, number: int) -> None:
         self.finished = number
-        log.debug(self.name, extra={"pass_number": number, "began_at": round(self._began_at, 3)})
+        log.debug(self.name, extra={"pass_number": number, "began_at": self._began_at})
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 

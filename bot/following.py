@@ -202,9 +202,10 @@ class StatusPoller:
     async def _run(self) -> None:
         while True:
             self._wake.clear()  # before looking: a wake-up during the look is not lost
-            number = self.passes.begin()
+            now = time.time()
+            number = self.passes.begin(now)
             try:
-                await self.poll_due()
+                await self.poll_due(now)
                 next_at = await self._next_poll_time()
             except Exception:
                 log.exception("poller.failed")
@@ -224,9 +225,11 @@ class StatusPoller:
         known = [t for t in times if t is not None]
         return min(known) if known else None
 
-    async def poll_due(self) -> int:
-        """Poll what is due (announced uploads, then followed cancels); how many were due."""
-        due = await self.store.run(store_announcements.due_for_poll, time.time())
+    async def poll_due(self, now: float | None = None) -> int:
+        """Poll what is due by `now` (announced uploads, then followed cancels); how many were
+        due."""
+        now = time.time() if now is None else now
+        due = await self.store.run(store_announcements.due_for_poll, now)
         for a in due:
             await self.poll_one(a)
         count = len(due)

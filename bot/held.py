@@ -631,9 +631,10 @@ class HeldScheduler:
     async def _run(self) -> None:
         while True:
             self._wake.clear()  # before looking: a wake-up during the pass is not lost
-            number = self.passes.begin()
+            now = time.time()
+            number = self.passes.begin(now)
             try:
-                task = asyncio.create_task(self.held.run_due())
+                task = asyncio.create_task(self.held.run_due(now))
                 self._busy.add(task)
                 task.add_done_callback(self._busy.discard)
                 await asyncio.shield(task)

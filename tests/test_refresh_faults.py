@@ -8,7 +8,6 @@ Each test reads what the person sees, the audit row, and the `links` table.
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 
@@ -18,6 +17,7 @@ from slack_sdk.models.blocks import Block
 
 from sandbox.fakes.server import Reply
 from sandbox.fakes.tiktok import oauth_error
+from tests.announcing import wait_until
 from tests.conftest import buttons, db_execute, db_rows, text_of
 
 PID = "v_pub_url~v2.555000111"
@@ -385,17 +385,21 @@ async def test_a_refused_refresh_that_lost_to_a_relink_never_deletes_the_winner(
     assert cancels(h)[-1]["outcome"] == "ok"
 
 
-async def test_a_refusal_never_deletes_the_pair_another_replica_is_storing(racing):
+async def test_a_refusal_never_deletes_the_pair_another_replica_is_storing(racing, caplog):
     """Two replicas refresh the same token: TikTok renews one and refuses the other. The
     refused one must not delete the link while the winner is still storing its new pair."""
     h = racing
+    caplog.set_level("INFO", logger="bot.tokens")
     age_access_token(h, "expired")
     hold, url = await held_cancel(h, PID)
     winner = h.tiktok.issue_token("open-1")  # what the other replica's refresh got
     h.tiktok.script_error("token", 400, "invalid_grant")
 
     hold.release()
-    await asyncio.sleep(0.2)  # our refusal is in; the other replica stores its pair now
+    await wait_until(  # our refusal is in (the bot logs it); the other replica stores its pair
+        lambda: any(r.getMessage() == "tiktok.refresh_failed" for r in caplog.records),
+        what="the refused refresh",
+    )
     fernet = Fernet(h.settings.token_encryption_key.encode())
     db_execute(
         h,
