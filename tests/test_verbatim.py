@@ -157,6 +157,7 @@ INPUTS: dict[str, list[Any]] = {
     "retry_key": ["k" * 22],
     "reason": [f"because {URL}", 2],
     "requested": [f"new {URL}", "publish_cancelled"],
+    "confirm": ["", f"check {URL} in a minute"],
     "result_code": ["ok", "revoke_failed", "not_linked"],
     "url": [URL, ""],
     "connect_url": [URL, ""],
