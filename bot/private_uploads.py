@@ -14,6 +14,7 @@ see, still get the full story.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 
 from bot import messages
@@ -22,6 +23,8 @@ from bot.outcome import Actor, Outcome
 from bot.visibility import ChannelVisibility
 from storage import announcements
 from storage.db import Store
+
+log = logging.getLogger(__name__)
 
 
 def outsider_outcome(outcome: Outcome) -> Outcome:
@@ -44,14 +47,15 @@ class PrivateUploads:
     async def hidden_from(self, actor: Actor, publish_id: str) -> bool:
         """True when `publish_id` was announced in a channel `actor` can't see (or Slack
         couldn't say); False when it wasn't announced or they can see it."""
-        announced = await self.store.run(announcements.get, publish_id)
-        if announced is None or not announced.channel:
-            return False
         try:
+            announced = await self.store.run(announcements.get, publish_id)
+            if announced is None or not announced.channel:
+                return False
             async with asyncio.timeout(self.visibility.timeout):
                 seen = await self.visibility.can_see(actor.user_id, announced.channel)
-        except TimeoutError:
-            seen = None
+        except Exception as exc:  # can't tell: show only the ID (never raises, see callers)
+            log.warning("private_uploads.unknown", extra={"error": type(exc).__name__})
+            return True
         return seen is not True
 
     async def outcome_message(
