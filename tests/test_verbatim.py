@@ -23,6 +23,7 @@ from bot.catalog import CATALOG
 from bot.command_parser import parse
 from bot.outcome import Actor, Outcome
 from storage.announcements import Announcement
+from storage.followed import FollowedCancel
 from storage.held import HeldUpload
 from storage.links import Forgotten, Link
 
@@ -138,12 +139,33 @@ ANNOUNCEMENT_STATES = [
 ]
 HELD_STATES = ["held", "starting", "started", "cancelled", "refused", "unknown", "asking", "retry"]
 OUTCOME_CODES = [*CATALOG, f"new {URL}"]
+FOLLOWED_STATES = [
+    {},
+    {"status": "FAILED", "fail_reason": "publish_cancelled", "final": True, "final_at": NOW},
+    {"status": "FAILED", "fail_reason": f"new {URL}", "final": True, "final_at": NOW},
+    {"status": "PUBLISH_COMPLETE", "final": True, "final_at": NOW},
+]
+
+
+def followed(**changes: Any) -> FollowedCancel:
+    base = FollowedCancel(
+        publish_id=PID,
+        team_id="T1",
+        user_id="U1",
+        link_kind="user",
+        link_owner="U1",
+        asked_at=NOW,
+        account=NAME,
+    )
+    return FollowedCancel(**{**base.__dict__, **changes})
+
 
 # The inputs of every builder, by parameter name: each a list of the states to build it in
 # (each one tried while the other parameters keep their first).
 INPUTS: dict[str, list[Any]] = {
     "a": [announcement(**s) for s in ANNOUNCEMENT_STATES],
     "h": [held(state=s) for s in HELD_STATES],
+    "f": [followed(**s) for s in FOLLOWED_STATES],
     "outcome": [outcome(c, action) for c in OUTCOME_CODES for action in ("cancel", "status")],
     "items": [[announcement(**s) for s in ANNOUNCEMENT_STATES]],
     "uploads": [[announcement(status="PROCESSING_DOWNLOAD")], []],
