@@ -218,8 +218,11 @@ async def test_a_due_status_poll_is_made_by_one_replica_only(replicas):
 
     await wait_until(lambda: status_calls(a), STOPPING_POLL_DELAY_S + 5, "nobody polled")
     # each replica has since made a whole pass begun after the poll fell due: the other
-    # replica's poll, had it made one, would be in by then
-    for replica in (a, b):
+    # replica's poll, had it made one, would be in by then. A new announcement on each wakes
+    # its poller, so a replica whose timer fired a hair early (and then found the poll claimed)
+    # makes such a pass too, instead of sleeping until its next poll is due.
+    for replica, sentinel in ((a, "v_pub_url~v2.sentinel-a"), (b, "v_pub_url~v2.sentinel-b")):
+        await announce(replica, sentinel)
         await replica.wait_for_pass("poller.pass", due_at)
     assert len(status_calls(a)) == 1
     (row,) = a.rows("SELECT final, status, poll_count FROM announcements WHERE publish_id = ?", PID)
