@@ -1,5 +1,7 @@
 """Work that goes on after an answer was given (Slack posts after a cancel, a webhook applied
-after TikTok got its 200): started, tracked, and waited for at shutdown, in one place."""
+after TikTok got its 200): started, tracked, and waited for at shutdown, in one place; and
+`WakeableLoop`, the shape of every loop that runs until shutdown (the status poller, the held
+scheduler, the parked-token prune)."""
 
 from __future__ import annotations
 
@@ -83,3 +85,40 @@ class PassCounter:
         async with asyncio.timeout(timeout):
             while self.finished < number:
                 await self._changed.wait()
+
+
+class WakeableLoop:
+    """A task that runs `_run` until `stop()`; `wake()` cuts its current wait short.
+
+    A subclass clears the wake-up (`self._wake.clear()`) before each look, so a wake-up that
+    comes during the look is not lost, and waits with `await self._sleep(seconds)`.
+    """
+
+    def __init__(self, name: str):
+        self.loop_name = name
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.loop_name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        """Until `seconds` pass or `wake()` is called. asyncio.timeout, not wait_for: on 3.11
+        wait_for can swallow a cancel that arrives together with a wake-up, and stop() would
+        then wait forever."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+
+    async def _run(self) -> None:
+        raise NotImplementedError

@@ -15,7 +15,6 @@ database, so a restart picks it up.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -26,7 +25,7 @@ import uuid
 from bot import messages
 from bot.acting import call_with_link, poll_link
 from bot.announcing import AnnouncementService
-from bot.background import Background, PassCounter
+from bot.background import Background, PassCounter, WakeableLoop
 from bot.cancel_following import FollowedCancels
 from bot.link_notices import LinkNotices
 from bot.tiktok import TikTokClient
@@ -152,7 +151,7 @@ class WebhookReceiver:
         await self.announcements.apply_status(publish_id, status, reason, post_ids)
 
 
-class StatusPoller:
+class StatusPoller(WakeableLoop):
     """A background task that polls due announcements, within TikTok's status rate limit."""
 
     def __init__(
@@ -174,23 +173,9 @@ class StatusPoller:
         self.request_deadline = request_deadline
         self.base_delay = base_delay
         self.first_delay = FIRST_DELAY_S
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        super().__init__("status-poller")
         self._holder = uuid.uuid4().hex  # this process, as the holder of rate-limit slots
         self.passes = PassCounter("poller.pass")
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def next_pass(self, timeout: float = 10.0) -> None:
         """Wake the poller and wait until a pass begun after this call has finished: every
@@ -212,11 +197,7 @@ class StatusPoller:
                 next_at = None
             self.passes.finish(number)
             wait = 60.0 if next_at is None else max(0.05, min(60.0, next_at - time.time()))
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancel that
-            # arrives together with a wake-up, and stop() would then wait forever.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
+            await self._sleep(wait)
 
     async def _next_poll_time(self) -> float | None:
         times = [await self.store.run(store_announcements.next_poll_time)]

@@ -14,7 +14,6 @@ schedule is in the database, so it survives restarts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import re
@@ -36,7 +35,7 @@ from bot.announcing import (
     slack_refusals,
 )
 from bot.announcing import MAX_TITLE as ANNOUNCED_TITLE
-from bot.background import PassCounter
+from bot.background import PassCounter, WakeableLoop
 from bot.keyed_locks import KeyedLocks
 from bot.messages import held as held_messages
 from bot.restrictions import broken_rules
@@ -593,20 +592,16 @@ class HeldUploads:
         return taken
 
 
-class HeldScheduler:
+class HeldScheduler(WakeableLoop):
     """Wakes when the next window closes (or every `interval` s, or when told) and runs due
     starts. Several replicas may run one each: the conditional update picks one starter."""
 
     def __init__(self, held: HeldUploads, interval: float = 5.0):
         self.held = held
         self.interval = interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        super().__init__("held-scheduler")
         self._busy: set[asyncio.Task] = set()
         self.passes = PassCounter("held.scheduler_pass")
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def next_pass(self, timeout: float = 10.0) -> None:
         """Wake the scheduler and wait until a pass begun after this call has finished: any
@@ -615,16 +610,8 @@ class HeldScheduler:
         self.wake()
         await self.passes.wait_for(target, timeout)
 
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="held-scheduler")
-
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         if self._busy:
             await asyncio.gather(*self._busy, return_exceptions=True)
 
@@ -648,5 +635,4 @@ class HeldScheduler:
             wait = self.interval
             if nxt is not None:
                 wait = min(wait, max(0.05, nxt - time.time()))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            await self._sleep(wait)

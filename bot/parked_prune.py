@@ -10,14 +10,13 @@ can't be reached it is put back and tried again on the next round.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 import time
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from bot.background import WakeableLoop
 from bot.tiktok import TikTokClient
 from storage import states
 from storage.db import Store
@@ -31,7 +30,7 @@ TRY_AGAIN = frozenset(
 )
 
 
-class ParkedPrune:
+class ParkedPrune(WakeableLoop):
     def __init__(
         self, store: Store, tiktok: TikTokClient, fernet: Fernet, interval: float = PRUNE_INTERVAL_S
     ):
@@ -40,21 +39,7 @@ class ParkedPrune:
         self.fernet = fernet
         self.interval = interval
         self.rounds = 0  # finished rounds, for whoever needs to wait for the next one
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="parked-prune")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-
-    def wake(self) -> None:
-        self._wake.set()
+        super().__init__("parked-prune")
 
     async def _run(self) -> None:
         while True:
@@ -64,9 +49,7 @@ class ParkedPrune:
             except Exception:
                 log.exception("parked_prune.failed")
             self.rounds += 1
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):
-                    await self._wake.wait()
+            await self._sleep(self.interval)
 
     async def prune(self, now: float | None = None) -> int:
         """Delete and revoke every parked token whose page expired; how many were dropped."""
