@@ -124,8 +124,9 @@ def capture(driver: Any, url: str, out: Path, shown: dict[str, str]) -> None:
         raise RuntimeError(f"Chromium did not save {out}")
 
 
-def chromium_options(chromium: str, profile: str) -> Any:
-    """Headless Chromium as the browser test runs it, at the screenshot's size."""
+def chromium_options(chromium: str, profile: str, hide_scrollbars: bool = True) -> Any:
+    """Headless Chromium at the screenshot's size, as the screenshot and the browser test run
+    it (the test keeps its scrollbars)."""
     from selenium.webdriver.chrome.options import Options
 
     options = Options()
@@ -140,11 +141,12 @@ def chromium_options(chromium: str, profile: str) -> Any:
         "--disable-sync",
         "--no-first-run",
         "--disable-quic",
-        "--hide-scrollbars",
         f"--window-size={WIDTH},{HEIGHT}",
         f"--user-data-dir={profile}",
     ):
         options.add_argument(arg)
+    if hide_scrollbars:
+        options.add_argument("--hide-scrollbars")
     return options
 
 

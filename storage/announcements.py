@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from storage import polls
 from storage.sql import Db as Database
-from storage.sql import NotFoundError, fetch_one
+from storage.sql import NotFoundError, fetch_one, update_unchanged
 
 TABLE = "announcements"
 EVENTS = "webhook_events"
@@ -144,13 +144,8 @@ def update_if(db: Database, publish_id: str, expected: dict, **changes) -> Annou
     """Apply `changes` only while the row still holds the `expected` values (compare-and-write);
     the new row, or None when it changed in between (or is gone)."""
     expected, changes = _encode(dict(expected)), _encode(changes)
-    changes["updated_at"] = time.time()
-    sets = ", ".join(f"{name} = ?" for name in changes)
-    # IS NOT DISTINCT FROM: equality that also matches NULL, in SQLite (3.39+) and PostgreSQL
-    checks = " AND ".join(f"{name} IS NOT DISTINCT FROM ?" for name in expected) or "1 = 1"
-    sql = f"UPDATE {TABLE} SET {sets} WHERE publish_id = ? AND {checks}"
-    cursor = db.execute(sql, [*changes.values(), publish_id, *expected.values()])
-    return get(db, publish_id) if cursor.rowcount == 1 else None
+    changed = update_unchanged(db, TABLE, publish_id, expected, changes)
+    return get(db, publish_id) if changed else None
 
 
 def in_flight(db: Database, team_id: str, limit: int = 50) -> list[Announcement]:

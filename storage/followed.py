@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from storage import polls
 from storage.sql import Db as Database
+from storage.sql import update_unchanged
 
 TABLE = "followed_cancels"
 
@@ -79,12 +80,8 @@ def update_if(db: Database, publish_id: str, expected: dict, **changes) -> Follo
     if "final" in changes:
         changes["final"] = int(changes["final"])
     expected = {k: int(v) if isinstance(v, bool) else v for k, v in expected.items()}
-    changes["updated_at"] = time.time()
-    sets = ", ".join(f"{name} = ?" for name in changes)
-    checks = " AND ".join(f"{name} IS NOT DISTINCT FROM ?" for name in expected) or "1 = 1"
-    sql = f"UPDATE {TABLE} SET {sets} WHERE publish_id = ? AND {checks}"
-    cursor = db.execute(sql, [*changes.values(), publish_id, *expected.values()])
-    return get(db, publish_id) if cursor.rowcount == 1 else None
+    changed = update_unchanged(db, TABLE, publish_id, expected, changes)
+    return get(db, publish_id) if changed else None
 
 
 def claim_telling(db: Database, publish_id: str, told_before: str, ending: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -190,3 +191,16 @@ class TableOps:
 def fetch_one(db: Db, sql: str, params: Sequence[Any]) -> dict | None:
     """One row as a dict, or None."""
     return db.one(sql, params)
+
+
+def update_unchanged(
+    db: Db, table: str, publish_id: str, expected: dict[str, Any], changes: dict[str, Any]
+) -> bool:
+    """Apply `changes` to the row of `publish_id` only while it still holds the `expected`
+    values (compare-and-write); `updated_at` is set too. True if the row was changed.
+    IS NOT DISTINCT FROM: equality that also matches NULL, in SQLite (3.39+) and PostgreSQL."""
+    changes = {**changes, "updated_at": time.time()}
+    sets = ", ".join(f"{name} = ?" for name in changes)
+    checks = " AND ".join(f"{name} IS NOT DISTINCT FROM ?" for name in expected) or "1 = 1"
+    sql = f"UPDATE {table} SET {sets} WHERE publish_id = ? AND {checks}"
+    return db.execute(sql, [*changes.values(), publish_id, *expected.values()]).rowcount == 1

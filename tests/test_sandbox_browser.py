@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.screenshot import chromium_options
 from tests.test_sandbox import running_sandbox
 
 CHROMIUM = "/usr/bin/chromium"
@@ -45,26 +46,10 @@ def _browser_or_skip() -> tuple[str, str]:
 def browser():
     chromium, driver_path = _browser_or_skip()
     from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="sandbox-chromium-")
-    options = Options()
-    options.binary_location = chromium
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--window-size=1400,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
+    options = chromium_options(chromium, profile, hide_scrollbars=False)
     driver = webdriver.Chrome(options=options, service=Service(driver_path))
     driver.set_page_load_timeout(WAIT_S)
     try:
