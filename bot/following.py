@@ -255,26 +255,31 @@ class StatusPoller(WakeableLoop):
                 store_announcements.update, a.publish_id, next_poll_at=time.time() + 5
             )
             return
+        data = await self._fetch_status(link, a.publish_id)
+        if data is not None:
+            raw_ids = data.get("publicaly_available_post_id") or []
+            post_ids = [str(p) for p in raw_ids] if isinstance(raw_ids, list) else a.post_ids
+            await self.announcements.apply_status(
+                a.publish_id, data["status"], str(data.get("fail_reason") or ""), post_ids
+            )
+        fresh = await self.announcements.get(a.publish_id)
+        if fresh is not None and not fresh.final:
+            await self._reschedule(fresh, backoff)
+
+    async def _fetch_status(self, link, publish_id: str) -> dict | None:
+        """TikTok's status fields for `publish_id`, fetched with `link`; None when the fetch
+        gave no status we know (the next poll tries again)."""
         call = await call_with_link(
             self.tokens,
             link,
-            lambda token: self.tiktok.status(token, a.publish_id),
+            lambda token: self.tiktok.status(token, publish_id),
             deadline_s=self.request_deadline,
             base_delay=self.base_delay,
         )
         result = call.result
         if result.ok and result.data.get("status") in STATUS_VALUES:
-            raw_ids = result.data.get("publicaly_available_post_id") or []
-            post_ids = [str(p) for p in raw_ids] if isinstance(raw_ids, list) else a.post_ids
-            await self.announcements.apply_status(
-                a.publish_id,
-                result.data["status"],
-                str(result.data.get("fail_reason") or ""),
-                post_ids,
-            )
-        fresh = await self.announcements.get(a.publish_id)
-        if fresh is not None and not fresh.final:
-            await self._reschedule(fresh, backoff)
+            return result.data
+        return None
 
     async def poll_followed(self, f: FollowedCancel) -> None:
         """One status fetch for an unannounced upload whose cancel TikTok accepted, with the
@@ -293,17 +298,10 @@ class StatusPoller(WakeableLoop):
                 next_poll_at=time.time() + 5,
             )
             return
-        call = await call_with_link(
-            self.tokens,
-            link,
-            lambda token: self.tiktok.status(token, f.publish_id),
-            deadline_s=self.request_deadline,
-            base_delay=self.base_delay,
-        )
-        result = call.result
-        if result.ok and result.data.get("status") in STATUS_VALUES:
+        data = await self._fetch_status(link, f.publish_id)
+        if data is not None:
             await self.follows.apply_status(
-                f.publish_id, result.data["status"], str(result.data.get("fail_reason") or "")
+                f.publish_id, data["status"], str(data.get("fail_reason") or "")
             )
         fresh = await self.follows.get(f.publish_id)
         if fresh is not None and not fresh.final:
