@@ -126,8 +126,8 @@ def _read_database(read):
     (said in one line, without the password)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.check import describe_database
-    from bot.copy_db import one_line
+    from bot.ops.check import describe_database
+    from bot.ops.copy_db import one_line
     from storage.db import Store
 
     url = _database()
@@ -160,7 +160,7 @@ def _since(value: str | None) -> str | None:
 
 
 def audit_export(since: str | None, fmt: str, out=None) -> int:
-    from bot.csv_safe import safe_row
+    from bot.ops.csv_safe import safe_row
     from storage import audit
 
     out = out or sys.stdout
@@ -220,8 +220,8 @@ def _settings_or_exit():
 
 
 async def _announce(settings, args) -> int:
-    from bot.announcing import AnnounceError, parse_request
     from bot.app import build_services
+    from bot.uploads.announcing import AnnounceError, parse_request
 
     services = await build_services(settings)
     try:
@@ -247,10 +247,10 @@ async def _announce(settings, args) -> int:
 async def _upload(settings, args) -> int:
     import secrets
 
-    from bot import upload_policy
-    from bot.announcing import AnnounceError
     from bot.app import build_services
-    from bot.held import parse_upload
+    from bot.uploads import policy as upload_policy
+    from bot.uploads.announcing import AnnounceError
+    from bot.uploads.held import parse_upload
 
     services = await build_services(settings)
     try:
@@ -292,7 +292,7 @@ def announce(args) -> int:
 
 
 def run_check() -> int:
-    from bot.check import check
+    from bot.ops.check import check
 
     settings = _settings_or_exit()
     problems = asyncio.run(check(settings))
@@ -301,7 +301,7 @@ def run_check() -> int:
 
 
 def run_rotate_key() -> int:
-    from bot.check import rotate_key
+    from bot.ops.check import rotate_key
 
     env = read_environment()
     keys = {}
@@ -325,7 +325,7 @@ def run_rotate_key() -> int:
 
 
 def run_copy_db(to: str | None, to_env: str | None) -> int:
-    from bot.copy_db import EXIT_USAGE, copy_db
+    from bot.ops.copy_db import EXIT_USAGE, copy_db
 
     env = read_environment()
     path = env.get("DATABASE_PATH") or DEFAULT_DATABASE_PATH

@@ -16,28 +16,28 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.announcing import AnnouncementService
-from bot.cancel import CancelService
-from bot.cancel_following import FollowedCancels
-from bot.following import StatusPoller, WebhookReceiver
-from bot.held import HeldScheduler, HeldUploads
-from bot.home import HomeService
-from bot.http_guard import MAX_BODY_BYTES, body_guard, server_options
-from bot.in_flight import InFlightUploads
-from bot.link_notices import LinkNotices
-from bot.linking import LinkingService
-from bot.parked_prune import ParkedPrune
-from bot.private_uploads import PrivateUploads
-from bot.router import CommandRouter
+from bot.accounts.link_notices import LinkNotices
+from bot.accounts.linking import LinkingService
+from bot.accounts.parked_prune import ParkedPrune
+from bot.accounts.team_accounts import AdminCheck, TeamAccounts
+from bot.accounts.tokens import TokenService
+from bot.commands.home import HomeService
+from bot.commands.router import CommandRouter
 from bot.services import ButtonService, Services
 from bot.settings import Settings
-from bot.slack_out import SlackOut, retry_handlers
-from bot.status import StatusService
-from bot.team_accounts import AdminCheck, TeamAccounts
-from bot.tiktok import TikTokClient
-from bot.tokens import TokenService
-from bot.visibility import ChannelVisibility
+from bot.slack.output import SlackOut, retry_handlers
+from bot.slack.visibility import ChannelVisibility
+from bot.tiktok.client import TikTokClient
+from bot.uploads.announcing import AnnouncementService
+from bot.uploads.cancel import CancelService
+from bot.uploads.cancel_following import FollowedCancels
+from bot.uploads.following import StatusPoller, WebhookReceiver
+from bot.uploads.held import HeldScheduler, HeldUploads
+from bot.uploads.in_flight import InFlightUploads
+from bot.uploads.private_uploads import PrivateUploads
+from bot.uploads.status import StatusService
 from handlers import add_routes, register_actions, register_command, register_events
+from handlers.http_guard import MAX_BODY_BYTES, body_guard, server_options
 from storage import leases
 from storage.db import Store
 from storage.links import Links

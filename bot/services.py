@@ -15,24 +15,24 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from bot import messages
-from bot.announcing import AnnouncementService
+from bot.accounts.linking import LinkingService, LinkResult
+from bot.accounts.parked_prune import ParkedPrune
+from bot.accounts.team_accounts import TeamAccounts
+from bot.accounts.tokens import TokenService
 from bot.background import Background
-from bot.cancel import CancelService
-from bot.command_parser import check_id
-from bot.following import StatusPoller, WebhookReceiver
-from bot.held import HeldScheduler, HeldUploads
-from bot.home import HomeService
-from bot.linking import LinkingService, LinkResult
+from bot.commands.home import HomeService
+from bot.commands.parser import check_id
+from bot.commands.router import CommandRouter
 from bot.outcome import Actor
-from bot.parked_prune import ParkedPrune
-from bot.private_uploads import PrivateUploads
-from bot.router import CommandRouter
 from bot.settings import Settings
-from bot.slack_out import SlackOut
-from bot.status import StatusService
-from bot.team_accounts import TeamAccounts
-from bot.tiktok import TikTokClient
-from bot.tokens import TokenService
+from bot.slack.output import SlackOut
+from bot.tiktok.client import TikTokClient
+from bot.uploads.announcing import AnnouncementService
+from bot.uploads.cancel import CancelService
+from bot.uploads.following import StatusPoller, WebhookReceiver
+from bot.uploads.held import HeldScheduler, HeldUploads
+from bot.uploads.private_uploads import PrivateUploads
+from bot.uploads.status import StatusService
 from storage import retries
 from storage.db import Store
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import html
 
-from bot.catalog import explain
 from bot.messages import fill
-from bot.slack_names import SlackPerson
+from bot.slack.names import SlackPerson
+from bot.tiktok.catalog import explain
 
 CMD = "/tiktok-cancel"
 CONFIRM_PATH = "confirm"  # relative to /tiktok/oauth/callback, so it works behind a path prefix

@@ -14,12 +14,13 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot import slack_names, upload_policy
-from bot.announcing import AnnounceError, parse_request
-from bot.held import parse_upload, status_answer
 from bot.services import Services
-from bot.slack_request_check import SlackRequestRefused, checked_body
+from bot.slack import names as slack_names
+from bot.uploads import policy as upload_policy
+from bot.uploads.announcing import AnnounceError, parse_request
+from bot.uploads.held import parse_upload, status_answer
 from handlers import oauth_pages
+from handlers.slack_request_check import SlackRequestRefused, checked_body
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
-# The body was already read (and its size limited) by bot.http_guard before any route runs.
+# The body was already read (and its size limited) by handlers.http_guard before any route runs.
 
 
 def _bearer_token(header: str) -> bytes:
@@ -118,7 +119,7 @@ def add_routes(web_app: web.Application, services: Services, bolt: AsyncApp | No
         return _page(page)
 
     async def oauth_confirm(request: web.Request) -> web.Response:
-        raw = await request.read()  # bot.http_guard already refused anything over 16 KiB
+        raw = await request.read()  # handlers.http_guard already refused anything over 16 KiB
         if len(raw) > MAX_CONFIRM_BYTES:
             return _page(oauth_pages.link_failed_page("state_unknown"), 413)
         try:

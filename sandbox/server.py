@@ -57,9 +57,9 @@ from aiohttp import web
 from cryptography.fernet import Fernet
 
 from bot.app import Bot
-from bot.catalog import CATALOG
 from bot.outcome import Outcome
 from bot.settings import Settings
+from bot.tiktok.catalog import CATALOG
 from sandbox.fakes import FakeSlack, FakeTikTok, Reply
 from sandbox.fakes.slack_requests import block_actions_payload, sign, slash_command_body
 from sandbox.fakes.tiktok import envelope_error

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from bot import messages
-from bot.codes_page import PAGE, render
 from bot.messages.outcomes import PERSONAL_CODES
+from bot.ops.codes_page import PAGE, render
 from sandbox.fakes import Reply
 from storage.announcements import Announcement
 from tests.conftest import text_of
@@ -155,7 +155,7 @@ def test_two_internal_codes_read_differently():
 
 def test_the_codes_page_is_generated_from_the_catalog_and_current():
     assert PAGE.read_text(encoding="utf-8") == render(), (
-        "docs/codes.md is stale: run python -m bot.codes_page"
+        "docs/codes.md is stale: run python -m bot.ops.codes_page"
     )
     page = render()
     assert "### `publish_not_cancellable`" in page
@@ -168,15 +168,15 @@ def _longest_literal(template: str) -> str:
     return max((lit for lit, *_ in string.Formatter().parse(template)), key=len).strip()
 
 
-SURFACE_CODES = [c for c in __import__("bot.catalog", fromlist=["CATALOG"]).CATALOG]
+SURFACE_CODES = [c for c in __import__("bot.tiktok.catalog", fromlist=["CATALOG"]).CATALOG]
 
 
 @pytest.mark.parametrize("code", SURFACE_CODES)
 def test_a_code_reads_the_same_on_every_surface(code):
     """The answer, the thread entry, the announcement, `explain` and the Home history all
     carry the same headline words for one code."""
-    from bot.catalog import explain
     from bot.outcome import Actor, Outcome
+    from bot.tiktok.catalog import explain
 
     entry = explain(code)
     words = _longest_literal(entry.headline_for("cancel"))

@@ -19,8 +19,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.cancel_following import FollowedCancels
 from bot.messages import cancel_ending_dm, cancel_unknown_dm, home_view
+from bot.uploads.cancel_following import FollowedCancels
 from storage import followed
 from storage.db import Store
 from storage.followed import FollowedCancel

@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from bot.catalog import CATALOG, ENTRIES, FALLBACK, Explanation, Running, explain, is_known
+from bot.tiktok.catalog import CATALOG, ENTRIES, FALLBACK, Explanation, Running, explain, is_known
 
 CANCEL = [
     "ok",

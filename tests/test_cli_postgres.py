@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.check import describe_database
+from bot.ops.check import describe_database
 from tests.cli_env import env_for, run_bot_cli
 from tests.conftest import NOTIFY, text_of
 from tests.pg import pg_rows

@@ -23,8 +23,8 @@ import time
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.catalog import CATALOG
 from bot.messages import held as held_messages
+from bot.tiktok.catalog import CATALOG
 from sandbox.fakes.server import Reply
 from storage.held import STATES, HeldUpload
 from tests.announcing import thread_posts, top_posts, updates

@@ -20,8 +20,8 @@ from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
 from storage.db import database_url, open_engine
+from storage.oauth_states import PendingLink, StateProblem, consume_state, create_state
 from storage.sql import Db
-from storage.states import PendingLink, StateProblem, consume_state, create_state
 from tests.conftest import (
     REDIRECT_URI,
     buttons,

@@ -12,10 +12,10 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot import messages
-from bot.catalog import CATALOG
-from bot.command_parser import parse
+from bot.commands.parser import parse
 from bot.messages import held as held_messages
 from bot.outcome import Actor, Outcome
+from bot.tiktok.catalog import CATALOG
 from storage.announcements import Announcement
 from storage.held import HeldUpload
 from storage.links import Link

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog import CATALOG, FALLBACK, REQUESTS, explain
 from bot.messages.outcomes import Words
+from bot.tiktok.catalog import CATALOG, FALLBACK, REQUESTS, explain
 from sandbox.fakes.server import Reply
 from sandbox.fakes.tiktok import oauth_error
 from tests.conftest import text_of

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from bot.slack_scopes import BOT_SCOPES
+from bot.slack.scopes import BOT_SCOPES
 from tests.cli_env import clean_env, env_for, run_bot_cli
 from tests.conftest import db_rows, text_of
 

@@ -389,7 +389,7 @@ async def test_a_refusal_never_deletes_the_pair_another_replica_is_storing(racin
     """Two replicas refresh the same token: TikTok renews one and refuses the other. The
     refused one must not delete the link while the winner is still storing its new pair."""
     h = racing
-    caplog.set_level("INFO", logger="bot.tokens")
+    caplog.set_level("INFO", logger="bot.accounts.tokens")
     age_access_token(h, "expired")
     hold, url = await held_cancel(h, PID)
     winner = h.tiktok.issue_token("open-1")  # what the other replica's refresh got

@@ -468,7 +468,7 @@ async def test_an_announcement_the_bot_refuses_is_passed_on(page):
 
 def test_production_modules_never_import_the_sandbox():
     code = (
-        "import bot.app, bot.__main__, handlers, storage, bot.messages, bot.linking; "
+        "import bot.app, bot.__main__, handlers, storage, bot.messages, bot.accounts.linking; "
         "import sys; print('sandbox' in sys.modules, "
         "any(m.startswith('sandbox.') for m in sys.modules))"
     )

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 import bot.messages
-from bot.catalog import CATALOG
-from bot.command_parser import parse
+from bot.commands.parser import parse
 from bot.outcome import Actor, Outcome
+from bot.tiktok.catalog import CATALOG
 from storage.announcements import Announcement
 from storage.followed import FollowedCancel
 from storage.held import HeldUpload

@@ -11,7 +11,7 @@ import html
 import pytest
 
 from bot import messages
-from bot.catalog import CATALOG, FALLBACK
+from bot.tiktok.catalog import CATALOG, FALLBACK
 from sandbox.fakes.server import Reply
 from storage.announcements import Announcement
 from tests.announcing import PID, announce, settle, thread_posts, warning_lines

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ActionsBlock
 
-from bot.catalog import explain
 from bot.messages.blocks import (
     CMD,
     Message,
@@ -26,7 +25,8 @@ from bot.messages.blocks import (
 )
 from bot.messages.held import held_rows
 from bot.messages.outcomes import CONFIRM_HERE, Words, explanation_blocks, mention
-from bot.tiktok_rules import (
+from bot.tiktok.catalog import explain
+from bot.tiktok.rules import (
     FAILED_FOR_UNKNOWN_REASON,
     ending_code,
     failure_code,

@@ -8,10 +8,10 @@ reader as the one who asked ("even though you asked to cancel it").
 
 from __future__ import annotations
 
-from bot.catalog import explain
 from bot.messages.blocks import CMD, Message, code, context, escape, message, section, when
 from bot.messages.outcomes import Words, explanation_blocks
-from bot.tiktok_rules import ending_code
+from bot.tiktok.catalog import explain
+from bot.tiktok.rules import ending_code
 from storage.announcements import GIVE_UP_AFTER_S
 from storage.followed import FollowedCancel
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, ConfirmObject, MarkdownTextObject
 
-from bot.catalog import CATALOG, explain
 from bot.messages.blocks import (
     CMD,
     Message,
@@ -28,8 +27,9 @@ from bot.messages.blocks import (
     who_can_grant,
 )
 from bot.messages.outcomes import Words, mention
-from bot.tiktok import UNKNOWN_OUTCOME_CODES
-from bot.tiktok_rules import (
+from bot.tiktok.catalog import CATALOG, explain
+from bot.tiktok.client import UNKNOWN_OUTCOME_CODES
+from bot.tiktok.rules import (
     ACCOUNT_CHANGED,
     INTERRUPTED,
     START_AGAIN_CODES,

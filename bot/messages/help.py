@@ -6,7 +6,7 @@ when it looks like a typo, and one example line; the full list stays behind `hel
 
 from __future__ import annotations
 
-from bot.command_parser import MAX_VALUE_LENGTH, Parsed
+from bot.commands.parser import MAX_VALUE_LENGTH, Parsed
 from bot.messages.blocks import CMD, Message, code, escape, message, section
 
 SAMPLE_ID = "v_pub_url~v2.123456789"

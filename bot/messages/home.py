@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject
 
-from bot.catalog import explain
 from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, in_flight_blocks
 from bot.messages.blocks import (
     CMD,
@@ -21,7 +20,8 @@ from bot.messages.blocks import (
 )
 from bot.messages.held import START_UNFINISHED, start_history
 from bot.messages.outcomes import Words, mention
-from bot.tiktok_rules import ending_code
+from bot.tiktok.catalog import explain
+from bot.tiktok.rules import ending_code
 
 DISCONNECT_ACTION = "disconnect_tiktok"
 HOME_UPLOAD_BLOCKS = 45  # of Slack's 100 per view; the link, accounts and history need the rest

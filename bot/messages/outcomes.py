@@ -1,7 +1,7 @@
 """Outcomes of a cancel or status request: the VOICE.md shape (headline, still running?,
 next step, context line), the public audit entry, `explain`, and the bot's own short answers.
 
-The words come from the catalog (`bot/catalog.toml`); `Words` fills its placeholders for one
+The words come from the catalog (`bot/tiktok/catalog.toml`); `Words` fills its placeholders for one
 message, escaping everything it echoes.
 """
 
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import ActionsBlock
 
-from bot.catalog import Explanation, Running, explain, is_known
 from bot.messages.blocks import (
     CMD,
     Message,
@@ -29,7 +28,8 @@ from bot.messages.blocks import (
     when,
 )
 from bot.outcome import Outcome
-from bot.tiktok_rules import ending_code, failure_code
+from bot.tiktok.catalog import Explanation, Running, explain, is_known
+from bot.tiktok.rules import ending_code, failure_code
 
 SAMPLE_ID = "v_pub_url~v2.123456789"
 # What `explain` shows where a message names an account: a placeholder, never a real name.

@@ -30,7 +30,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.slack_scopes import BOT_SCOPES
+from bot.slack.scopes import BOT_SCOPES
 
 from .server import LoopbackServer, Reply, send_reply
 

@@ -62,7 +62,7 @@ async def test_out_of_range_video_numbers_get_400(hn, raw):
 
 
 async def test_an_int_too_big_for_a_float_in_video_is_never_a_500(hn):
-    """Regression (bot/restrictions.py): 10**400 as a height or a length raised OverflowError
+    """Regression (bot/tiktok/restrictions.py): 10**400 as a height or a length raised OverflowError
     while the warnings were written, and POST /notifications answered 500."""
     h = hn
     raw = json.dumps(
@@ -144,8 +144,8 @@ async def post_upload(h, raw: bytes) -> tuple[int, dict]:
 
 
 async def test_a_hold_of_1_followed_by_400_zeros_is_a_400_naming_hold_s(hb):
-    """Regression (bot/held.py): isfinite(10**400) raised OverflowError before the bounds were
-    compared, and POST /uploads answered 500."""
+    """Regression (bot/uploads/held.py): isfinite(10**400) raised OverflowError before the bounds
+    were compared, and POST /uploads answered 500."""
     status, body = await post_upload(hb, held_raw("1" + "0" * 400))
 
     assert status == 400, body
@@ -200,8 +200,8 @@ async def test_json_nested_deeper_than_python_recurses_is_a_400(hb, path):
 
 
 async def test_a_signed_webhook_time_of_400_digits_is_refused_not_a_500(hn):
-    """Regression (bot/following.py): `now - int(t)` with t = 10**400 raised OverflowError after
-    the signature matched."""
+    """Regression (bot/uploads/following.py): `now - int(t)` with t = 10**400 raised
+    OverflowError after the signature matched."""
     h = hn
     body = h.tiktok.webhook_body("post.publish.complete", {"publish_id": PID})
 

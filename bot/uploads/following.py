@@ -1,7 +1,7 @@
 """Following uploads to a final state: TikTok webhooks, and polling as a backstop.
 
 Announced uploads, and the cancels of unannounced ones TikTok said it would try
-(`bot.cancel_following`, whose asker is told how it ended by direct message).
+(`bot.uploads.cancel_following`, whose asker is told how it ended by direct message).
 
 Webhooks: the `TikTok-Signature` is checked (HMAC-SHA256 with the client secret over
 "<t>.<body>", timestamps older than 5 minutes refused), each event is applied once however
@@ -23,14 +23,14 @@ import time
 import uuid
 
 from bot import messages
-from bot.acting import call_with_link, poll_link
-from bot.announcing import AnnouncementService
+from bot.accounts.acting import call_with_link, poll_link
+from bot.accounts.link_notices import LinkNotices
+from bot.accounts.tokens import TokenService
 from bot.background import Background, PassCounter, WakeableLoop
-from bot.cancel_following import FollowedCancels
-from bot.link_notices import LinkNotices
-from bot.tiktok import TikTokClient
-from bot.tiktok_rules import STATUS_VALUES
-from bot.tokens import TokenService
+from bot.tiktok.client import TikTokClient
+from bot.tiktok.rules import STATUS_VALUES
+from bot.uploads.announcing import AnnouncementService
+from bot.uploads.cancel_following import FollowedCancels
 from storage import announcements as store_announcements
 from storage import followed as store_followed
 from storage import leases

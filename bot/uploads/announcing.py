@@ -30,12 +30,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot import messages
 from bot.claims import held
-from bot.command_parser import MAX_VALUE_LENGTH, PUBLISH_ID
 from bot.keyed_locks import KeyedLocks
 from bot.outcome import Outcome
-from bot.restrictions import broken_rules
-from bot.slack_out import SlackOut, slack_error
-from bot.tiktok_rules import FINAL_STATUSES
+from bot.slack.output import SlackOut, slack_error
+from bot.tiktok.ids import MAX_VALUE_LENGTH, PUBLISH_ID
+from bot.tiktok.restrictions import broken_rules
+from bot.tiktok.rules import FINAL_STATUSES
 from storage import announcements as store_announcements
 from storage.announcements import Announcement
 from storage.db import Store

@@ -15,10 +15,10 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import make_url
 
-from bot.copy_db import one_line
+from bot.ops.copy_db import one_line
 from bot.settings import Settings
-from bot.slack_scopes import BOT_SCOPES
-from bot.tiktok import TikTokClient
+from bot.slack.scopes import BOT_SCOPES
+from bot.tiktok.client import TikTokClient
 from storage.db import Store
 
 Say = Callable[[str], None]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from bot import messages
-from bot.slack_out import SlackOut
+from bot.slack.output import SlackOut
 from storage import audit
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store

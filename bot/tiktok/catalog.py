@@ -1,4 +1,4 @@
-"""The explanation catalog: every outcome's plain words, read from `bot/catalog.toml`.
+"""The explanation catalog: every outcome's plain words, read from `bot/tiktok/catalog.toml`.
 
 The words live in that data file (named fields, one entry per code) so that someone who
 doesn't read Python can review them; this module loads and checks it once and answers
@@ -173,7 +173,7 @@ def load(text: str) -> dict[str, Explanation]:
 
 
 CATALOG_FILE = "catalog.toml"
-_ALL = load(resources.files("bot").joinpath(CATALOG_FILE).read_text(encoding="utf-8"))
+_ALL = load(resources.files("bot.tiktok").joinpath(CATALOG_FILE).read_text(encoding="utf-8"))
 FALLBACK = _ALL.pop("unknown")
 CATALOG: dict[str, Explanation] = _ALL
 ENTRIES: tuple[Explanation, ...] = tuple(CATALOG.values())

@@ -15,8 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.tiktok import TIMEOUT, ApiResult, with_retries
-from bot.tokens import RefreshFailure, TokenService
+from bot.accounts.tokens import RefreshFailure, TokenService
+from bot.tiktok.client import TIMEOUT, ApiResult, with_retries
 from storage import grants
 from storage.announcements import Announcement
 from storage.links import Link, Links, LinkUnreadable

@@ -9,16 +9,16 @@ import logging
 import time
 
 from bot import messages
-from bot.cancel import CancelService
-from bot.catalog import CATALOG
-from bot.command_parser import Parsed, parse
-from bot.in_flight import InFlightUploads
-from bot.linking import LinkingService
+from bot.accounts.linking import LinkingService
+from bot.accounts.team_accounts import TeamAccounts
+from bot.accounts.tokens import TokenService
+from bot.commands.parser import Parsed, parse
 from bot.outcome import Actor
-from bot.private_uploads import PrivateUploads
-from bot.status import StatusService
-from bot.team_accounts import TeamAccounts
-from bot.tokens import TokenService
+from bot.tiktok.catalog import CATALOG
+from bot.uploads.cancel import CancelService
+from bot.uploads.in_flight import InFlightUploads
+from bot.uploads.private_uploads import PrivateUploads
+from bot.uploads.status import StatusService
 from storage.links import LinkUnreadable
 
 log = logging.getLogger(__name__)

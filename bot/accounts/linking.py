@@ -21,15 +21,15 @@ from urllib.parse import urlencode
 
 from cryptography.fernet import InvalidToken
 
+from bot.accounts.tokens import TokenService
 from bot.outcome import Actor
 from bot.settings import Settings
-from bot.tiktok import TikTokClient
-from bot.tokens import TokenService
+from bot.tiktok.client import TikTokClient
 from storage import audit, grants, retries
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
 from storage.links import Link, LinkUnreadable
-from storage.states import (
+from storage.oauth_states import (
     Confirmation,
     PendingLink,
     StateProblem,

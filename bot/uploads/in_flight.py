@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.visibility import ChannelVisibility
+from bot.slack.visibility import ChannelVisibility
 from storage import announcements as store_announcements
 from storage import held as store_held
 from storage.announcements import Announcement

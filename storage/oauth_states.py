@@ -8,7 +8,7 @@ before it expires, links (`take_confirmation`, a conditional update: it works on
 Only SHA-256 hashes of the state and the confirm token are stored, so the database never
 holds a usable one; parked tokens are dropped once used or declined, and once their page
 expired unconfirmed by a periodic prune (`expired_parked`, `drop_parked`: see
-`bot.parked_prune`), which also revokes them at TikTok.
+`bot.accounts.parked_prune`), which also revokes them at TikTok.
 """
 
 from __future__ import annotations

@@ -22,8 +22,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import messages
-from bot.acting import call_with_link
-from bot.announcing import (
+from bot.accounts.acting import call_with_link
+from bot.accounts.tokens import RefreshFailure, TokenService
+from bot.background import PassCounter, WakeableLoop
+from bot.keyed_locks import KeyedLocks
+from bot.messages import held as held_messages
+from bot.slack.output import SlackOut
+from bot.tiktok.client import ApiResult, TikTokClient, outcome_unknown
+from bot.tiktok.restrictions import broken_rules
+from bot.tiktok.rules import ACCOUNT_CHANGED, INTERRUPTED, START_AGAIN_CODES
+from bot.uploads.announcing import (
     ACCOUNT,
     CHANNEL,
     FIRST_POLL_DELAY_S,
@@ -34,15 +42,7 @@ from bot.announcing import (
     parse_request,
     slack_refusals,
 )
-from bot.announcing import MAX_TITLE as ANNOUNCED_TITLE
-from bot.background import PassCounter, WakeableLoop
-from bot.keyed_locks import KeyedLocks
-from bot.messages import held as held_messages
-from bot.restrictions import broken_rules
-from bot.slack_out import SlackOut
-from bot.tiktok import ApiResult, TikTokClient, outcome_unknown
-from bot.tiktok_rules import ACCOUNT_CHANGED, INTERRUPTED, START_AGAIN_CODES
-from bot.tokens import RefreshFailure, TokenService
+from bot.uploads.announcing import MAX_TITLE as ANNOUNCED_TITLE
 from storage import announcements as store_announcements
 from storage import audit, grants
 from storage import held as store_held
@@ -215,7 +215,7 @@ class HeldUploads:
         self.tiktok = tiktok
         self.tokens = tokens
         self.announcements = announcements
-        self.admins = admins  # bot.team_accounts.AdminCheck
+        self.admins = admins  # bot.accounts.team_accounts.AdminCheck
         self.base_delay = base_delay
         self.stale_starting_s = stale_starting_s
         self.locks = KeyedLocks()

@@ -20,15 +20,15 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.acting import Acting, call_with_link, resolve_link
-from bot.announcing import record_cancel
+from bot.accounts.acting import Acting, call_with_link, resolve_link
+from bot.accounts.linking import LinkingService
+from bot.accounts.tokens import TokenService
 from bot.background import Background
 from bot.claims import new_holder
-from bot.linking import LinkingService
 from bot.outcome import Actor, Outcome
 from bot.settings import Settings
-from bot.tiktok import TikTokClient
-from bot.tokens import TokenService
+from bot.tiktok.client import TikTokClient
+from bot.uploads.announcing import record_cancel
 from storage import announcements, audit, followed, leases
 from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart

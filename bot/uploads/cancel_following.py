@@ -4,7 +4,7 @@ TikTok's `ok` to a cancel is a promise to try. For an announced upload the annou
 its thread say how it ended; for any other upload, this tells the person who asked, by direct
 message: cancelled, or posted (sent to the inbox) anyway with how to delete it, or — when
 polling gave up before TikTok said — that it is unknown and how to check. TikTok's word comes
-from the same webhooks and status polls as for announced uploads (`bot.following`).
+from the same webhooks and status polls as for announced uploads (`bot.uploads.following`).
 
 Across replicas: the row moves to TikTok's word by compare-and-write, and each direct message
 is claimed first (`told` moves from what was last said to the new ending), so one replica
@@ -18,9 +18,9 @@ import logging
 import time
 
 from bot import messages
-from bot.slack_out import SlackOut
-from bot.tiktok_rules import FINAL_STATUSES
-from bot.tokens import TokenService
+from bot.accounts.tokens import TokenService
+from bot.slack.output import SlackOut
+from bot.tiktok.rules import FINAL_STATUSES
 from storage import followed
 from storage.db import Store
 from storage.followed import FollowedCancel

@@ -1,7 +1,7 @@
 """docs/codes.md, the page a support person links to, generated from the catalog.
 
-`python -m bot.codes_page` rewrites docs/codes.md; `python -m bot.codes_page --check` exits 1
-when the page is stale. Every code is shown as a person reads it, for a sample upload.
+`python -m bot.ops.codes_page` rewrites docs/codes.md; with `--check` it exits 1 when the page
+is stale. Every code is shown as a person reads it, for a sample upload.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.catalog import CATALOG, FALLBACK, Explanation, Running
 from bot.messages.outcomes import SAMPLE_ACCOUNT, Words
-from bot.tiktok_rules import STATUS_ERRORS
+from bot.tiktok.catalog import CATALOG, FALLBACK, Explanation, Running
+from bot.tiktok.rules import STATUS_ERRORS
 
-PAGE = Path(__file__).resolve().parent.parent / "docs" / "codes.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "codes.md"
 SECTIONS = (
     ("cancel", "Answers to a cancel"),
     ("start", "TikTok refusing to start an upload"),
@@ -30,7 +30,7 @@ what to do next. This page lists each one by the code TikTok (or the bot) gave, 
 sample upload called "Spring teaser". Type `/tiktok-cancel explain <code>` in Slack to see
 one there.
 
-This page is generated from `bot/catalog.toml` by `python -m bot.codes_page`; edit the
+This page is generated from `bot/tiktok/catalog.toml` by `python -m bot.ops.codes_page`; edit the
 catalog, not this page.
 """
 
@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
     if "--check" in argv:
         stale = not PAGE.exists() or PAGE.read_text(encoding="utf-8") != page
         if stale:
-            print(f"{PAGE} is stale: run python -m bot.codes_page", file=sys.stderr)
+            print(f"{PAGE} is stale: run python -m bot.ops.codes_page", file=sys.stderr)
         return 1 if stale else 0
     PAGE.write_text(page, encoding="utf-8")
     return 0

@@ -3,17 +3,17 @@
 with a user:password part is always refused: TikTok would be handed the credential, and the
 announcement would show it.
 
-`check` runs after the body is parsed (`bot.held.parse_upload`) and before anything is stored or
-sent, for `POST /uploads` and `python -m bot upload` alike.
+`check` runs after the body is parsed (`bot.uploads.held.parse_upload`) and before anything is
+stored or sent, for `POST /uploads` and `python -m bot upload` alike.
 """
 
 from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from bot.announcing import AnnounceError
-from bot.held import UploadRequest
 from bot.settings import Settings
+from bot.uploads.announcing import AnnounceError
+from bot.uploads.held import UploadRequest
 
 
 def check(request: UploadRequest, settings: Settings) -> None:

@@ -1,6 +1,6 @@
 """What a person is shown about an upload announced in a channel they can't see.
 
-`list` and the App Home leave such uploads out (bot/in_flight.py). The doors that take an
+`list` and the App Home leave such uploads out (bot/uploads/in_flight.py). The doors that take an
 upload's ID — `status <id>`, `cancel <id>`, the Cancel buttons — still act on it (TikTok
 decides whether the person's account may), but the answer shows only the ID they gave: no
 title, not who else asked to cancel it, and no pointer to an announcement or thread they
@@ -20,7 +20,7 @@ from dataclasses import replace
 from bot import messages
 from bot.messages.blocks import CMD, escape
 from bot.outcome import Actor, Outcome
-from bot.visibility import ChannelVisibility
+from bot.slack.visibility import ChannelVisibility
 from storage import announcements
 from storage.db import Store
 

@@ -6,12 +6,12 @@ import logging
 import time
 
 from bot import messages
-from bot.in_flight import InFlightUploads
-from bot.linking import LinkingService
+from bot.accounts.linking import LinkingService
+from bot.accounts.team_accounts import TeamAccounts
+from bot.accounts.tokens import TokenService
 from bot.outcome import Actor
-from bot.slack_out import SlackOut
-from bot.team_accounts import TeamAccounts
-from bot.tokens import TokenService
+from bot.slack.output import SlackOut
+from bot.uploads.in_flight import InFlightUploads
 from storage import audit
 from storage.db import Store
 from storage.links import LinkUnreadable

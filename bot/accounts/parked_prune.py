@@ -1,7 +1,7 @@
 """Parked tokens don't outlive their confirm page.
 
 After TikTok's consent the exchanged tokens wait, encrypted, on the link confirm page's row
-until the person confirms or declines (`storage.states`). A page nobody answered in time
+until the person confirms or declines (`storage.oauth_states`). A page nobody answered in time
 leaves them there; `ParkedPrune`, a background loop, deletes them once the page has expired
 and revokes them at TikTok, so a consent nobody confirmed grants nothing anywhere. Each one is
 taken by a compare-and-write, so of several replicas one deletes and revokes it; when TikTok
@@ -17,8 +17,8 @@ import time
 from cryptography.fernet import Fernet, InvalidToken
 
 from bot.background import WakeableLoop
-from bot.tiktok import TikTokClient
-from storage import states
+from bot.tiktok.client import TikTokClient
+from storage import oauth_states as states
 from storage.db import Store
 
 log = logging.getLogger(__name__)

@@ -10,14 +10,14 @@ import logging
 import time
 from dataclasses import dataclass
 
-from bot.linking import LinkingNotConfigured, LinkingService
+from bot.accounts.linking import LinkingNotConfigured, LinkingService
+from bot.accounts.tokens import TokenService
 from bot.outcome import Actor
-from bot.slack_out import SlackOut
-from bot.tokens import TokenService
+from bot.slack.output import SlackOut
 from storage import audit, grants
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
-from storage.states import PendingLink
+from storage.oauth_states import PendingLink
 
 log = logging.getLogger(__name__)
 

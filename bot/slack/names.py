@@ -13,7 +13,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from bot.slack_out import SlackOut
+from bot.slack.output import SlackOut
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
-MAX_VALUE_LENGTH = 256
+from bot.tiktok.ids import MAX_VALUE_LENGTH, PUBLISH_ID
+
 SUBCOMMANDS = (
     "cancel",
     "status",
@@ -25,8 +26,6 @@ SUBCOMMANDS = (
     "help",
 )
 TEAM_ACTIONS = ("connect", "grant", "revoke", "remove")
-# TikTok's ids look like v_pub_url~v2.123456789; treat them as opaque but printable.
-PUBLISH_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~:+=/-]*")
 CODE = re.compile(r"[A-Za-z0-9_.-]+")
 WORD = re.compile(r"[A-Za-z]+")
 ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}")

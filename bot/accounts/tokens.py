@@ -22,7 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass, replace
 
-from bot.tiktok import OAuthResult, TikTokClient
+from bot.tiktok.client import OAuthResult, TikTokClient
 from storage import leases
 from storage.db import Store
 from storage.links import Forgotten, Link, Links, LinkUnreadable

@@ -7,7 +7,7 @@ being sent in pieces) offers no Cancel button, nor does one TikTok is already st
 
 from __future__ import annotations
 
-from bot.catalog import Running, explain, is_known
+from bot.tiktok.catalog import Running, explain, is_known
 from storage.announcements import Announcement
 
 STATUS_VALUES = frozenset(

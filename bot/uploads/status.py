@@ -9,13 +9,13 @@ someone stops it".
 
 from __future__ import annotations
 
-from bot.acting import call_with_link, choose_link
-from bot.linking import LinkingService
+from bot.accounts.acting import call_with_link, choose_link
+from bot.accounts.linking import LinkingService
+from bot.accounts.tokens import TokenService
 from bot.outcome import Actor, Outcome
 from bot.settings import Settings
-from bot.tiktok import TikTokClient
-from bot.tiktok_rules import STATUS_VALUES
-from bot.tokens import TokenService
+from bot.tiktok.client import TikTokClient
+from bot.tiktok.rules import STATUS_VALUES
 from storage import announcements, followed
 from storage.announcements import Announcement
 from storage.db import Store

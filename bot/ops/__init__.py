@@ -1,0 +1,6 @@
+"""Operator tools behind `python -m bot …`: the outside check, key rotation, copying a
+database to PostgreSQL, the generated codes page, safe CSV for the audit export.
+
+May import any room of `bot/` and `storage`; nothing in `bot/` imports it except the CLI
+(`bot/__main__.py`); never `handlers` or `sandbox`.
+"""
