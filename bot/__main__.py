@@ -301,7 +301,7 @@ def run_check() -> int:
 
 
 def run_rotate_key() -> int:
-    from bot.ops.check import rotate_key
+    from bot.ops.keys import rotate_key
 
     env = read_environment()
     keys = {}

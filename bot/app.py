@@ -31,11 +31,12 @@ from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import AnnouncementService
 from bot.uploads.cancel import CancelService
 from bot.uploads.cancel_following import FollowedCancels
-from bot.uploads.following import StatusPoller, WebhookReceiver
 from bot.uploads.held import HeldScheduler, HeldUploads
 from bot.uploads.in_flight import InFlightUploads
+from bot.uploads.polling import StatusPoller
 from bot.uploads.private_uploads import PrivateUploads
 from bot.uploads.status import StatusService
+from bot.uploads.webhooks import WebhookReceiver
 from handlers import add_routes, register_actions, register_command, register_events
 from handlers.http_guard import MAX_BODY_BYTES, body_guard, server_options
 from storage import leases

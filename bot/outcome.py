@@ -6,15 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asked, from where, and through which door."""
-
-    team_id: str
-    user_id: str
-    channel_id: str = ""
-    source: str = "command"  # "command" or "button"
+from bot.actor import Actor
 
 
 @dataclass(frozen=True)

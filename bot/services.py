@@ -19,20 +19,21 @@ from bot.accounts.linking import LinkingService, LinkResult
 from bot.accounts.parked_prune import ParkedPrune
 from bot.accounts.team_accounts import TeamAccounts
 from bot.accounts.tokens import TokenService
+from bot.actor import Actor
 from bot.background import Background
 from bot.commands.home import HomeService
 from bot.commands.parser import check_id
 from bot.commands.router import CommandRouter
-from bot.outcome import Actor
 from bot.settings import Settings
 from bot.slack.output import SlackOut
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import AnnouncementService
 from bot.uploads.cancel import CancelService
-from bot.uploads.following import StatusPoller, WebhookReceiver
 from bot.uploads.held import HeldScheduler, HeldUploads
+from bot.uploads.polling import StatusPoller
 from bot.uploads.private_uploads import PrivateUploads
 from bot.uploads.status import StatusService
+from bot.uploads.webhooks import WebhookReceiver
 from storage import retries
 from storage.db import Store
 

@@ -10,8 +10,8 @@ import re
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import messages
+from bot.actor import Actor
 from bot.messages import held as held_messages
-from bot.outcome import Actor
 from bot.services import Services
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.outcome import Actor
+from bot.actor import Actor
 from bot.services import Services
 
 

@@ -175,7 +175,8 @@ SURFACE_CODES = [c for c in __import__("bot.tiktok.catalog", fromlist=["CATALOG"
 def test_a_code_reads_the_same_on_every_surface(code):
     """The answer, the thread entry, the announcement, `explain` and the Home history all
     carry the same headline words for one code."""
-    from bot.outcome import Actor, Outcome
+    from bot.actor import Actor
+    from bot.outcome import Outcome
     from bot.tiktok.catalog import explain
 
     entry = explain(code)

@@ -456,7 +456,8 @@ HOSTILE_NAMES = [HOSTILE, "\U0001f525" * 256, "`<!channel>` *bold* https://evil.
 @pytest.mark.parametrize("name", HOSTILE_NAMES)
 def test_link_messages_are_valid_block_kit_with_hostile_inputs(name):
     from bot import messages as lm
-    from bot.outcome import Actor, Outcome
+    from bot.actor import Actor
+    from bot.outcome import Outcome
     from storage.links import Forgotten, Link
 
     link = Link(

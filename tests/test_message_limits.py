@@ -12,9 +12,10 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot import messages
+from bot.actor import Actor
 from bot.commands.parser import parse
 from bot.messages import held as held_messages
-from bot.outcome import Actor, Outcome
+from bot.outcome import Outcome
 from bot.tiktok.catalog import CATALOG
 from storage.announcements import Announcement
 from storage.held import HeldUpload

@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 import bot.messages
+from bot.actor import Actor
 from bot.commands.parser import parse
-from bot.outcome import Actor, Outcome
+from bot.outcome import Outcome
 from bot.tiktok.catalog import CATALOG
 from storage.announcements import Announcement
 from storage.followed import FollowedCancel

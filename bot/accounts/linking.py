@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from cryptography.fernet import InvalidToken
 
 from bot.accounts.tokens import TokenService
-from bot.outcome import Actor
+from bot.actor import Actor
 from bot.settings import Settings
 from bot.tiktok.client import TikTokClient
 from storage import audit, grants, retries

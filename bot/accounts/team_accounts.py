@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.accounts.linking import LinkingNotConfigured, LinkingService
 from bot.accounts.tokens import TokenService
-from bot.outcome import Actor
+from bot.actor import Actor
 from bot.slack.output import SlackOut
 from storage import audit, grants
 from storage.audit import AuditFinish, AuditStart

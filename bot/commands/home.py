@@ -9,7 +9,7 @@ from bot import messages
 from bot.accounts.linking import LinkingService
 from bot.accounts.team_accounts import TeamAccounts
 from bot.accounts.tokens import TokenService
-from bot.outcome import Actor
+from bot.actor import Actor
 from bot.slack.output import SlackOut
 from bot.uploads.in_flight import InFlightUploads
 from storage import audit

@@ -12,8 +12,8 @@ from bot import messages
 from bot.accounts.linking import LinkingService
 from bot.accounts.team_accounts import TeamAccounts
 from bot.accounts.tokens import TokenService
+from bot.actor import Actor
 from bot.commands.parser import Parsed, parse
-from bot.outcome import Actor
 from bot.tiktok.catalog import CATALOG
 from bot.uploads.cancel import CancelService
 from bot.uploads.in_flight import InFlightUploads

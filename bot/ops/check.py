@@ -1,9 +1,7 @@
-"""`python -m bot check` and `python -m bot rotate-key`: operator tools that touch the outside.
+"""`python -m bot check`: the operator tool that touches the outside (Slack, TikTok, the database).
 
 `check` validates the settings, asks Slack `auth.test` and TikTok's token endpoint once, and
-prints what works and what does not. `rotate-key` re-encrypts every stored token with the
-new TOKEN_ENCRYPTION_KEY, reading them with OLD_TOKEN_ENCRYPTION_KEY: the links, and the
-tokens parked on a link confirm page still waiting for the person to confirm.
+prints what works and what does not. Key rotation is `bot.ops.keys`.
 """
 
 from __future__ import annotations
@@ -11,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import aiohttp
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import make_url
 
@@ -119,58 +116,3 @@ def describe_database(url: str) -> str:
     return f"PostgreSQL {parsed.database or ''} on {host}" + (
         f":{parsed.port}" if parsed.port else ""
     )
-
-
-def rotate_key(url: str, new_key: str, old_key: str, say: Say = print) -> int:
-    """Re-encrypt every token to `new_key`; returns how many tokens could not be read."""
-    keys = MultiFernet([Fernet(new_key.encode()), Fernet(old_key.encode())])
-
-    def rotate_parked(db) -> int:
-        """Tokens waiting on a confirm page, so the page still links after the rotation
-        (one that can't be read is left for the prune to drop when its page expires)."""
-        rotated = 0
-        rows = db.query(
-            "SELECT state_hash, pending_grant FROM oauth_states WHERE pending_grant IS NOT NULL"
-        )
-        for row in rows:
-            try:
-                new = keys.rotate(row["pending_grant"].encode()).decode()
-            except InvalidToken:
-                continue
-            rotated += db.execute(  # unless it was confirmed or dropped meanwhile
-                "UPDATE oauth_states SET pending_grant = ? "
-                "WHERE state_hash = ? AND pending_grant = ?",
-                [new, row["state_hash"], row["pending_grant"]],
-            ).rowcount
-        return rotated
-
-    def rotate(db) -> tuple[int, int, int]:
-        changed = unreadable = 0
-        for row in db.query("SELECT * FROM links"):
-            pk = (row["team_id"], row["kind"], row["owner"])
-            try:
-                updates = {
-                    name: keys.rotate(row[name].encode()).decode()
-                    for name in ("access_token", "refresh_token")
-                }
-            except InvalidToken:
-                unreadable += 1
-                continue
-            db["links"].update(pk, updates)
-            changed += 1
-        return changed, unreadable, rotate_parked(db)
-
-    store = Store(url)
-    try:
-        changed, unreadable, parked = store.call(rotate)
-    finally:
-        store.close()
-    say(f"re-encrypted {changed} linked account(s) with the new key")
-    if parked:
-        say(f"re-encrypted {parked} link(s) still waiting on their confirm page")
-    if unreadable:
-        say(
-            f"{unreadable} linked account(s) could be read with neither key; "
-            "their owners will be asked to reconnect"
-        )
-    return unreadable

@@ -23,9 +23,10 @@ from dataclasses import replace
 from bot.accounts.acting import Acting, call_with_link, resolve_link
 from bot.accounts.linking import LinkingService
 from bot.accounts.tokens import TokenService
+from bot.actor import Actor
 from bot.background import Background
 from bot.claims import new_holder
-from bot.outcome import Actor, Outcome
+from bot.outcome import Outcome
 from bot.settings import Settings
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import record_cancel

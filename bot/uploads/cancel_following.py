@@ -4,7 +4,8 @@ TikTok's `ok` to a cancel is a promise to try. For an announced upload the annou
 its thread say how it ended; for any other upload, this tells the person who asked, by direct
 message: cancelled, or posted (sent to the inbox) anyway with how to delete it, or — when
 polling gave up before TikTok said — that it is unknown and how to check. TikTok's word comes
-from the same webhooks and status polls as for announced uploads (`bot.uploads.following`).
+from the same webhooks and status polls as for announced uploads (`bot.uploads.webhooks`,
+`bot.uploads.polling`).
 
 Across replicas: the row moves to TikTok's word by compare-and-write, and each direct message
 is claimed first (`told` moves from what was last said to the new ending), so one replica

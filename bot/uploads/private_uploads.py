@@ -18,8 +18,9 @@ import logging
 from dataclasses import replace
 
 from bot import messages
+from bot.actor import Actor
 from bot.messages.blocks import CMD, escape
-from bot.outcome import Actor, Outcome
+from bot.outcome import Outcome
 from bot.slack.visibility import ChannelVisibility
 from storage import announcements
 from storage.db import Store

@@ -12,7 +12,8 @@ from __future__ import annotations
 from bot.accounts.acting import call_with_link, choose_link
 from bot.accounts.linking import LinkingService
 from bot.accounts.tokens import TokenService
-from bot.outcome import Actor, Outcome
+from bot.actor import Actor
+from bot.outcome import Outcome
 from bot.settings import Settings
 from bot.tiktok.client import TikTokClient
 from bot.tiktok.rules import STATUS_VALUES

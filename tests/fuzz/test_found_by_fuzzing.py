@@ -200,7 +200,7 @@ async def test_json_nested_deeper_than_python_recurses_is_a_400(hb, path):
 
 
 async def test_a_signed_webhook_time_of_400_digits_is_refused_not_a_500(hn):
-    """Regression (bot/uploads/following.py): `now - int(t)` with t = 10**400 raised
+    """Regression (bot/uploads/webhooks.py): `now - int(t)` with t = 10**400 raised
     OverflowError after the signature matched."""
     h = hn
     body = h.tiktok.webhook_body("post.publish.complete", {"publish_id": PID})

@@ -1,32 +1,20 @@
-"""Following uploads to a final state: TikTok webhooks, and polling as a backstop.
+"""Polling, the backstop to webhooks: announced uploads and followed cancels fetched to their end.
 
-Announced uploads, and the cancels of unannounced ones TikTok said it would try
-(`bot.uploads.cancel_following`, whose asker is told how it ended by direct message).
-
-Webhooks: the `TikTok-Signature` is checked (HMAC-SHA256 with the client secret over
-"<t>.<body>", timestamps older than 5 minutes refused), each event is applied once however
-often TikTok delivers it. Polling: due uploads are fetched with the status endpoint, at most
-20 fetches a minute per TikTok link (TikTok allows 30), counted in the database so replicas
-share the limit, backing off from 15 s to 5 min, and given up 2 hours after the
-announcement (or after the cancel, for an unannounced upload). The schedule lives in the
-database, so a restart picks it up.
+Due uploads are fetched with the status endpoint, at most 20 fetches a minute per TikTok link
+(TikTok allows 30), counted in the database so replicas share the limit, backing off from
+15 s to 5 min, and given up 2 hours after the announcement (or after the cancel, for an
+unannounced upload). The schedule lives in the database, so a restart picks it up.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
-import json
 import logging
 import time
 import uuid
 
-from bot import messages
 from bot.accounts.acting import call_with_link, poll_link
-from bot.accounts.link_notices import LinkNotices
 from bot.accounts.tokens import TokenService
-from bot.background import Background, PassCounter, WakeableLoop
+from bot.background import PassCounter, WakeableLoop
 from bot.tiktok.client import TikTokClient
 from bot.tiktok.rules import STATUS_VALUES
 from bot.uploads.announcing import AnnouncementService
@@ -40,115 +28,9 @@ from storage.followed import FollowedCancel
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_TOLERANCE_S = 300
 POLLS_PER_MINUTE_PER_ACCOUNT = 20
 FIRST_DELAY_S = 15.0
 MAX_DELAY_S = 300.0
-PUBLISH_EVENTS = {
-    "post.publish.failed": "FAILED",
-    "post.publish.complete": "PUBLISH_COMPLETE",
-    "post.publish.inbox_delivered": "SEND_TO_USER_INBOX",
-    "post.publish.publicly_available": "PUBLISH_COMPLETE",
-    "post.publish.no_longer_publicaly_available": "PUBLISH_COMPLETE",
-}
-
-
-def verify_signature(secret: str, header: str, body: bytes, now: float | None = None) -> bool:
-    """`TikTok-Signature: t=<ts>,s=<hex>`; constant-time compare, then reject a stale `t`."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    t, s = parts.get("t", "").strip(), parts.get("s", "").strip()
-    if not t.isdigit() or len(t) > 12 or not s:  # a Unix time; no int too big for a float
-        return False
-    expected = hmac.new(secret.encode(), t.encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected.encode(), s.lower().encode()):
-        return False
-    return abs((now or time.time()) - int(t)) <= SIGNATURE_TOLERANCE_S
-
-
-class WebhookReceiver:
-    def __init__(
-        self,
-        client_secret: str,
-        store: Store,
-        announcements: AnnouncementService,
-        tokens: TokenService,
-        notices: LinkNotices | None = None,
-        follows: FollowedCancels | None = None,
-    ):
-        self.client_secret = client_secret
-        self.store = store
-        self.announcements = announcements
-        self.tokens = tokens
-        self.notices = notices
-        self.follows = follows
-        self._applying = Background("webhook.apply")
-
-    async def receive(self, body: bytes, signature: str) -> int:
-        """Check one delivery and apply it in the background; returns the status to answer.
-
-        TikTok wants a 200 at once, so Slack updates happen after the answer.
-        """
-        if not signature or not verify_signature(self.client_secret, signature, body):
-            return 401
-        try:
-            event = json.loads(body)
-            if not isinstance(event, dict):
-                return 400
-            name = str(event.get("event") or "")
-            content = event.get("content")
-            content = json.loads(content) if isinstance(content, str) else content
-        except (ValueError, AttributeError):
-            return 400
-        if not isinstance(content, dict):
-            content = {}
-        self._applying.spawn(self._apply(body, name, event, content))
-        return 200
-
-    def pending(self) -> list[asyncio.Task]:
-        """Deliveries still being applied (shutdown waits for them)."""
-        return self._applying.pending()
-
-    async def drain(self) -> None:
-        """Wait for what `pending` lists."""
-        await asyncio.gather(*self.pending(), return_exceptions=True)
-
-    async def _apply(self, body: bytes, name: str, event: dict, content: dict) -> None:
-        key = hashlib.sha256(body).hexdigest()
-        if not await self.store.run(store_announcements.claim_event, key, name[:64]):
-            return  # a redelivery: already applied
-        if name in PUBLISH_EVENTS:
-            await self._publish_event(name, content)
-        elif name == "authorization.removed":
-            await self._authorization_removed(event, content)
-        else:
-            log.info("webhook.ignored", extra={"event": name[:64]})
-
-    async def _authorization_removed(self, event: dict, content: dict) -> None:
-        """TikTok removed an account's access: forget its links and tell their owners."""
-        reason = content.get("reason")
-        number = messages.reason_number(reason)
-        detail = "" if number is None else str(number)
-        forgotten = await self.tokens.forget_open_id(str(event.get("user_openid") or ""), detail)
-        log.info("webhook.authorization_removed", extra={"links_removed": len(forgotten)})
-        if self.notices is not None and forgotten:
-            await self.notices.authorization_removed(forgotten, reason)
-
-    async def _publish_event(self, name: str, content: dict) -> None:
-        publish_id = str(content.get("publish_id") or "")
-        status = PUBLISH_EVENTS[name]
-        reason = str(content.get("reason") or "") if status == "FAILED" else ""
-        if self.follows is not None:
-            await self.follows.apply_status(publish_id, status, reason)
-        a = await self.announcements.get(publish_id)
-        if a is None:
-            return
-        post_ids = list(a.post_ids)
-        post_id = content.get("post_id")
-        if name == "post.publish.publicly_available" and post_id is not None:
-            post_ids = sorted(set(post_ids) | {str(post_id)})
-        elif name == "post.publish.no_longer_publicaly_available" and post_id is not None:
-            post_ids = [p for p in post_ids if p != str(post_id)]
-        await self.announcements.apply_status(publish_id, status, reason, post_ids)
 
 
 class StatusPoller(WakeableLoop):
