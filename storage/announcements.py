@@ -17,9 +17,6 @@ EVENTS = "webhook_events"
 EVENT_MEMORY_S = 7 * 24 * 3600.0  # how long a webhook delivery is remembered
 
 
-GIVE_UP_AFTER_S = 2 * 3600.0  # polling stops this long after the announcement
-
-
 @dataclass(frozen=True)
 class Announcement:
     publish_id: str

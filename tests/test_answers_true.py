@@ -62,7 +62,7 @@ async def test_a_failed_status_check_knows_nothing_about_the_upload(h):
 
 def test_internal_fail_reason_in_a_thread_points_at_the_upload_id_not_a_missing_log_id():
     a = Announcement(PID, "T1", "C1", "1.2", status="FAILED", fail_reason="internal", final=True)
-    text = text_of(messages.final_state_message(a))
+    text = text_of(messages.final_state_message(messages.AnnouncedView.of(a)))
     assert "log ID below" not in text
     assert f"quoting the upload ID `{PID}`" in text
 
@@ -85,7 +85,7 @@ async def test_unknown_codes_are_named_verbatim_everywhere(h):
     assert words in answer and words in explained
     a = Announcement(PID, "T1", "C1", "1.2", last_code="brand_new_code_2027", last_user_id="U1")
     assert "`brand_new_code_2027`, which we don't know yet" in text_of(
-        messages.announcement_message(a)
+        messages.announcement_message(messages.AnnouncedView.of(a))
     )
 
 
@@ -189,7 +189,9 @@ def test_a_code_reads_the_same_on_every_surface(code):
     }
     if explain(code).kind in ("cancel", "start", "fault", "bot"):
         a = Announcement(PID, "T1", "C1", "1.2", title="Teaser", last_code=code, last_user_id="U1")
-        surfaces["announcement"] = text_of(messages.announcement_message(a))
+        surfaces["announcement"] = text_of(
+            messages.announcement_message(messages.AnnouncedView.of(a))
+        )
         row = {"action": "cancel", "outcome": code, "state": "finished", "publish_id": PID}
         home = messages.home_view(None, "", False, [], [], [row], 0)
         surfaces["home"] = "\n".join(b["text"]["text"] for b in home["blocks"] if "text" in b)
@@ -205,14 +207,14 @@ def test_a_code_reads_the_same_on_every_surface(code):
 
 def test_the_title_is_named_once_in_an_announcement():
     a = Announcement(PID, "T1", "C1", "1.2", title="Spring teaser", status="PROCESSING_DOWNLOAD")
-    blocks = messages.announcement_message(a)["blocks"]
+    blocks = messages.announcement_message(messages.AnnouncedView.of(a))["blocks"]
     text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert text.count("Spring teaser") == 1
 
 
 def test_echoed_text_never_becomes_a_link():
     a = Announcement(PID, "T1", "C1", "1.2", title="https://evil.example/login")
-    for block in messages.announcement_message(a)["blocks"]:
+    for block in messages.announcement_message(messages.AnnouncedView.of(a))["blocks"]:
         if block["type"] == "section":
             assert block["text"]["verbatim"] is True
         if block["type"] == "context":

@@ -19,7 +19,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.messages import cancel_ending_dm, cancel_unknown_dm, home_view
+from bot.messages import FollowedView, cancel_ending_dm, cancel_unknown_dm, home_view
 from bot.uploads.cancel_following import FollowedCancels
 from storage import followed
 from storage.db import Store
@@ -481,8 +481,8 @@ def test_the_dms_at_their_limits_are_valid_and_escaped(status, reason):
         final=status != "PROCESSING_DOWNLOAD",
         final_at=1_796_000_600.0,
     )
-    sent = [cancel_ending_dm(f)] if f.final else []
-    for message in [*sent, cancel_unknown_dm(f)]:
+    sent = [cancel_ending_dm(FollowedView.of(f))] if f.final else []
+    for message in [*sent, cancel_unknown_dm(FollowedView.of(f))]:
         assert_valid(message)
         dumped = json.dumps(message)
         assert "<!channel>" not in dumped

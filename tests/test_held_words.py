@@ -784,7 +784,7 @@ def test_every_held_message_at_its_limits_is_valid_for_every_code(state):
     publish_id (only `team connect`)."""
     admins = ("U0ADMIN1", "U0ADMIN2")
     for code in START_CODES:
-        h = at_limits(state, code)
+        h = held_messages.HeldView.of(at_limits(state, code))
         built = [
             held_messages.done_message(h, admins),
             held_messages.already_message(h, admins),

@@ -112,7 +112,7 @@ STATES = [
 
 @pytest.mark.parametrize("state", STATES, ids=str)
 def test_announcements_in_every_state_are_valid(state):
-    a = announcement(**state)
+    a = messages.AnnouncedView.of(announcement(**state))
     assert_valid(messages.announcement_message(a))
     if a.status:
         assert_valid(messages.final_state_message(a))
@@ -121,7 +121,7 @@ def test_announcements_in_every_state_are_valid(state):
 
 def test_the_cancel_confirm_stays_under_slacks_limit_for_a_title_of_ampersands():
     """A 189-character title of `&` made the confirm text exceed 300 characters."""
-    button = messages.cancel_button(LONG_ID, "&" * 189).to_dict()
+    button = messages.cancel_button(LONG_ID, "&" * 189)
     text = button["confirm"]["text"]["text"]
     assert len(text) <= 300
     assert "&amp;" in text and not text.rstrip("\u201d;…").endswith("&am")
@@ -146,7 +146,7 @@ USAGE_INPUTS = [
 def test_usage_and_help_are_valid(text):
     parsed = parse(text)
     if parsed.name == "usage":
-        assert_valid(messages.usage_message(parsed))
+        assert_valid(messages.usage_message(parsed.problem, parsed.word, parsed.suggestion))
     assert_valid(messages.help_message())
 
 
@@ -223,7 +223,7 @@ def test_the_home_tab_at_its_limits_is_a_valid_view():
         ]
     ] * 2
     teams = [SimpleNamespace(account="a" * 64, display_name=HOSTILE_TITLE)] * 30
-    uploads = [announcement(status="PROCESSING_DOWNLOAD")] * 30
+    uploads = [messages.AnnouncedView.of(announcement(status="PROCESSING_DOWNLOAD"))] * 30
     for user_link, url in ((link(), ""), (None, "https://example.com/c"), (None, "")):
         view = messages.home_view(user_link, url, True, teams, uploads, rows, time.time())
         View(**view).validate_json()
@@ -266,7 +266,7 @@ HELD_STATES += ["account_changed"]
 @pytest.mark.parametrize("state", HELD_STATES)
 @pytest.mark.parametrize("code", ["spam_risk_too_many_posts", "timeout", "x" * 256])
 def test_held_messages_in_every_state_at_their_limits_are_valid(state, code):
-    h = held_upload(state=state, code=code)
+    h = held_messages.HeldView.of(held_upload(state=state, code=code))
     warnings = ["&<> " * 50] * 7
     if state != "started":
         shown = held_messages.held_message(h, warnings)
@@ -291,8 +291,9 @@ def test_held_messages_in_every_state_at_their_limits_are_valid(state, code):
 
 
 def test_list_and_home_with_many_held_and_running_uploads_stay_within_slacks_limits():
-    held = [held_upload(), held_upload(state="asking")] * 30
-    running = [announcement(status="PROCESSING_DOWNLOAD")] * 60
+    held = [held_messages.HeldView.of(h) for h in (held_upload(), held_upload(state="asking"))]
+    held *= 30
+    running = [messages.AnnouncedView.of(announcement(status="PROCESSING_DOWNLOAD"))] * 60
     # 50 blocks: a heading and 10 held (2 blocks each), a heading and 27 running, the count
     # of the 50 + 33 left out; the note on hidden uploads takes one running row's place
     for hidden, left_out in ((False, 83), (True, 84)):

@@ -21,6 +21,7 @@ import pytest
 import bot.messages
 from bot.actor import Actor
 from bot.commands.parser import parse
+from bot.messages import AnnouncedView, FollowedView, HeldView
 from bot.outcome import Outcome
 from bot.tiktok.catalog import CATALOG
 from storage.announcements import Announcement
@@ -161,16 +162,19 @@ def followed(**changes: Any) -> FollowedCancel:
     return FollowedCancel(**{**base.__dict__, **changes})
 
 
+PARSED = [
+    parse(text) for text in (f"stauts {URL}", f"cancle {URL}", f"{URL}", f"explain {URL} x", "team")
+]
 # The inputs of every builder, by parameter name: each a list of the states to build it in
 # (each one tried while the other parameters keep their first).
 INPUTS: dict[str, list[Any]] = {
-    "a": [announcement(**s) for s in ANNOUNCEMENT_STATES],
-    "h": [held(state=s) for s in HELD_STATES],
-    "f": [followed(**s) for s in FOLLOWED_STATES],
+    "a": [AnnouncedView.of(announcement(**s)) for s in ANNOUNCEMENT_STATES],
+    "h": [HeldView.of(held(state=s)) for s in HELD_STATES],
+    "f": [FollowedView.of(followed(**s)) for s in FOLLOWED_STATES],
     "outcome": [outcome(c, action) for c in OUTCOME_CODES for action in ("cancel", "status")],
-    "items": [[announcement(**s) for s in ANNOUNCEMENT_STATES]],
-    "uploads": [[announcement(status="PROCESSING_DOWNLOAD")], []],
-    "held": [[held()], []],
+    "items": [[AnnouncedView.of(announcement(**s)) for s in ANNOUNCEMENT_STATES]],
+    "uploads": [[AnnouncedView.of(announcement(status="PROCESSING_DOWNLOAD"))], []],
+    "held": [[HeldView.of(held())], []],
     "warnings": [[f"too long {URL}"]],
     "admins": [ADMINS, ()],
     "account": ["brand", NAME],
@@ -187,10 +191,9 @@ INPUTS: dict[str, list[Any]] = {
     "link": [LINK],  # the Home without a link: in the test of its rows below
     "team_rows": [[{"account": "brand", "display_name": NAME, "linked_by": "U2"}]],
     "forgotten": FORGOTTEN,
-    "parsed": [
-        parse(text)
-        for text in (f"stauts {URL}", f"cancle {URL}", f"{URL}", f"explain {URL} x", "team")
-    ],
+    "problem": [p.problem for p in PARSED],
+    "word": [p.word for p in PARSED],
+    "suggestion": [p.suggestion for p in PARSED],
     "now": [NOW],
     "hidden_unknown": [False, True],
     "uploads_unknown": [False, True],
@@ -280,7 +283,7 @@ def test_every_mrkdwn_text_in_every_message_is_verbatim(name, fn):
 def test_list_and_home_rows_with_a_url_in_the_title_are_verbatim():
     """The rows that auto-linked: an upload row (section with a Cancel button beside it) and
     "Your TikTok link" (a display name) with the Disconnect or Connect button."""
-    a = announcement(status="PROCESSING_DOWNLOAD")
+    a = AnnouncedView.of(announcement(status="PROCESSING_DOWNLOAD"))
     listed = bot.messages.list_message([a], NOW)
     (row,) = [b for b in listed["blocks"] if "accessory" in b]
     assert URL in row["text"]["text"] and row["text"]["verbatim"] is True

@@ -87,7 +87,7 @@ def test_a_cancelled_upload_says_failed_is_how_tiktok_reports_a_cancel():
         cancel_at=1_700_000_000,
         final_at=1_700_000_060,
     )
-    text = text_of(messages.final_state_message(a))
+    text = text_of(messages.final_state_message(messages.AnnouncedView.of(a)))
     assert "cancelled, so it won't be posted" in text
     assert "(how TikTok reports a cancelled upload)" in text
 

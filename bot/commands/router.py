@@ -59,7 +59,7 @@ class CommandRouter:
             case "help":
                 return messages.help_message()
             case "usage":
-                return messages.usage_message(parsed)
+                return messages.usage_message(parsed.problem, parsed.word, parsed.suggestion)
             case "cancel":
                 hidden = asyncio.ensure_future(self.private.hidden_from(actor, parsed.publish_id))
                 outcome = await self.cancels.cancel(

@@ -9,6 +9,7 @@ mrkdwn, so no input can ping a channel, render a link or break a message. Caller
 """
 
 from bot.messages.announcements import (
+    AnnouncedView,
     announcement_message,
     final_state_message,
     last_attempt_line,
@@ -30,7 +31,13 @@ from bot.messages.blocks import (
     when,
     who_can_grant,
 )
-from bot.messages.cancel_follow import cancel_ending_dm, cancel_unknown_dm, told_ending
+from bot.messages.cancel_follow import (
+    FollowedView,
+    cancel_ending_dm,
+    cancel_unknown_dm,
+    told_ending,
+)
+from bot.messages.held import HeldView
 from bot.messages.help import HELP_TEXT, PROBLEMS, help_message, usage_message
 from bot.messages.home import DISCONNECT_ACTION, home_view
 from bot.messages.linking import (
@@ -71,6 +78,9 @@ from bot.messages.team import (
 )
 
 __all__ = [
+    "AnnouncedView",
+    "FollowedView",
+    "HeldView",
     "CANCEL_ACTION",
     "CMD",
     "CONNECT_ACTION",

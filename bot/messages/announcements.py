@@ -8,12 +8,12 @@ posted (or sent to the inbox) despite the request, naming who asked."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from slack_sdk.models.blocks import ActionsBlock
+from dataclasses import dataclass
 
 from bot.messages.blocks import (
     CMD,
     Message,
+    actions,
     cancel_button,
     code,
     context,
@@ -23,41 +23,88 @@ from bot.messages.blocks import (
     upload_name,
     when,
 )
-from bot.messages.held import held_rows
+from bot.messages.held import HeldView, held_rows
 from bot.messages.outcomes import CONFIRM_HERE, Words, explanation_blocks, mention
 from bot.tiktok.catalog import explain
 from bot.tiktok.rules import (
     FAILED_FOR_UNKNOWN_REASON,
+    GIVE_UP_AFTER_S,
     ending_code,
     failure_code,
     shows_cancel_button,
 )
-from storage.announcements import GIVE_UP_AFTER_S, Announcement
-from storage.held import HeldUpload
+
+
+@dataclass(frozen=True)
+class AnnouncedView:
+    """What the messages show of an announced upload: plain facts, copied by the caller from
+    the stored announcement (`AnnouncedView.of(row)`)."""
+
+    publish_id: str
+    title: str = ""
+    account: str = ""
+    source_url: str = ""
+    warnings: tuple[str, ...] = ()
+    status: str = ""
+    fail_reason: str = ""
+    final: bool = False
+    stopping: bool = False  # TikTok said it would try to cancel it and hasn't said how it ended
+    unfollowed: bool = False  # not final, and polling gave up on it
+    last_user_id: str = ""
+    last_code: str = ""
+    last_at: float = 0.0
+    created_at: float = 0.0
+    cancel_by: str = ""
+    cancel_at: float = 0.0
+    final_at: float = 0.0
+
+    @classmethod
+    def of(cls, row) -> AnnouncedView:
+        """The facts of a stored announcement (any record with these names)."""
+        return cls(
+            publish_id=row.publish_id,
+            title=row.title,
+            account=row.account,
+            source_url=row.source_url,
+            warnings=tuple(row.warnings),
+            status=row.status,
+            fail_reason=row.fail_reason,
+            final=row.final,
+            stopping=row.stopping,
+            unfollowed=row.unfollowed,
+            last_user_id=row.last_user_id,
+            last_code=row.last_code,
+            last_at=row.last_at,
+            created_at=row.created_at,
+            cancel_by=row.cancel_by,
+            cancel_at=row.cancel_at,
+            final_at=row.final_at,
+        )
+
 
 WAITING = "Waiting for TikTok's first word."
 GIVE_UP_WORDS = f"within {GIVE_UP_AFTER_S / 3600:g} hours of the announcement"
 
 
-def _words(a: Announcement, code_: str, verb: str = "check", name: str = "this upload") -> Words:
+def _words(a: AnnouncedView, code_: str, verb: str = "check", name: str = "this upload") -> Words:
     """Catalog words about an announced upload, inside a message that already names it."""
     return Words(publish_id=a.publish_id, title=a.title, verb=verb, code=code_, name=name)
 
 
-def _headline(a: Announcement, code_: str, verb: str = "check", name: str = "this upload") -> str:
+def _headline(a: AnnouncedView, code_: str, verb: str = "check", name: str = "this upload") -> str:
     """The catalog's headline for `code_` (a fail reason: its entry, naming one we don't know)."""
     entry = explain(failure_code(code_) if code_ == a.fail_reason else code_)
     return _words(a, code_, verb, name).fill(entry.headline_for(verb))
 
 
-def unfollowed_note(a: Announcement) -> str:
+def unfollowed_note(a: AnnouncedView) -> str:
     return (
         f"TikTok hadn't said how it ended {GIVE_UP_WORDS}, so we stopped checking; "
         f"{code(f'{CMD} status {a.publish_id}')} checks now."
     )
 
 
-def status_line(a: Announcement) -> str:
+def status_line(a: AnnouncedView) -> str:
     if not a.status:
         line = "*Status:* announced; waiting for TikTok's first word on it."
         if a.unfollowed:
@@ -71,11 +118,11 @@ def status_line(a: Announcement) -> str:
     return line
 
 
-def asked_at(a: Announcement) -> str:
+def asked_at(a: AnnouncedView) -> str:
     return f"{mention(a.cancel_by)} asked TikTok to cancel it {when(a.cancel_at)}"
 
 
-def cancel_request_line(a: Announcement) -> str:
+def cancel_request_line(a: AnnouncedView) -> str:
     """Where a cancel TikTok accepted stands: stopping, or how TikTok says it ended."""
     if not a.final and a.unfollowed:
         return f":hourglass_flowing_sand: *Stopping* \u2014 {asked_at(a)}. " + unfollowed_note(a)
@@ -101,7 +148,7 @@ def cancel_request_line(a: Announcement) -> str:
     return f"{asked_at(a)}; TikTok ended it another way {confirmed} (see *Status*)."
 
 
-def last_attempt_line(a: Announcement) -> str:
+def last_attempt_line(a: AnnouncedView) -> str:
     if a.cancel_by:
         return cancel_request_line(a)
     if not a.last_code:
@@ -120,7 +167,7 @@ def last_attempt_line(a: Announcement) -> str:
     return f"Last cancel attempt by {who} {when(a.last_at)}: {headline}"
 
 
-def announcement_message(a: Announcement) -> Message:
+def announcement_message(a: AnnouncedView) -> Message:
     head = f"*TikTok upload:* {upload_name(a.publish_id, a.title)}"
     if a.account:
         head += f"\n*Account:* {escape(a.account)}"
@@ -133,14 +180,14 @@ def announcement_message(a: Announcement) -> Message:
     attempt = last_attempt_line(a)
     if attempt:
         blocks.append(section(attempt))
-    if shows_cancel_button(a):
-        blocks.append(ActionsBlock(elements=[cancel_button(a.publish_id, a.title)]).to_dict())
+    if shows_cancel_button(a.status, a.last_code, final=a.final, stopping=a.stopping):
+        blocks.append(actions(cancel_button(a.publish_id, a.title)))
     blocks.append(context(f"Upload {code(a.publish_id)}", f"announced {when(a.created_at)}"))
     fallback = f"TikTok upload {escape(a.title or a.publish_id)}"
     return message(fallback, blocks)
 
 
-def final_state_message(a: Announcement) -> Message:
+def final_state_message(a: AnnouncedView) -> Message:
     """Posted in the thread when the upload reaches a (new) final state.
 
     After a cancel TikTok accepted, it names who asked; a post or inbox draft instead mentions
@@ -164,7 +211,7 @@ def final_state_message(a: Announcement) -> Message:
     return message(headline, blocks)
 
 
-def tiktok_status_note(a: Announcement) -> str:
+def tiktok_status_note(a: AnnouncedView) -> str:
     """TikTok's own status value, in the small print; a cancel reads as FAILED there, so say
     that this is how TikTok reports one."""
     if a.status == "FAILED" and a.fail_reason == "publish_cancelled":
@@ -177,7 +224,7 @@ def tiktok_status_note(a: Announcement) -> str:
     return f"TikTok status: {code(a.status)}"
 
 
-def state_line(a: Announcement) -> str:
+def state_line(a: AnnouncedView) -> str:
     """Where an unfinished upload stands, for `list` and App Home."""
     if a.stopping and a.unfollowed:
         return f"Stopping: {asked_at(a)}. " + unfollowed_note(a)
@@ -199,11 +246,12 @@ NONE_SHOWN = (
 )
 
 
-def upload_row(a: Announcement, after_name: str = "") -> dict:
+def upload_row(a: AnnouncedView, after_name: str = "") -> dict:
     """One upload in flight, for `list` and the App Home: its name, where it stands, and the
     Cancel button where pressing it can still help."""
     text = f"{upload_name(a.publish_id, a.title)}{after_name}\n{state_line(a)}"
-    button = cancel_button(a.publish_id, a.title) if shows_cancel_button(a) else None
+    offered = shows_cancel_button(a.status, a.last_code, final=a.final, stopping=a.stopping)
+    button = cancel_button(a.publish_id, a.title) if offered else None
     return section(text, button)
 
 
@@ -212,7 +260,7 @@ HELD_SHOWN = 10  # held uploads take two blocks each (the row, then Cancel / Sta
 
 
 def in_flight_blocks(
-    items: list[Announcement], held: Sequence[HeldUpload], room: int, after_name=None
+    items: Sequence[AnnouncedView], held: Sequence[HeldView], room: int, after_name=None
 ) -> list[dict]:
     """Held uploads (soonest first) and then the uploads still running, in at most `room`
     blocks; a last line counts any left out."""
@@ -234,10 +282,10 @@ def in_flight_blocks(
 
 
 def list_message(
-    items: list[Announcement],
+    items: Sequence[AnnouncedView],
     now: float,
     hidden_unknown: bool = False,
-    held: Sequence[HeldUpload] = (),
+    held: Sequence[HeldView] = (),
 ) -> Message:
     """`list`: the held uploads and the uploads in flight, in channels the person can see.
     `hidden_unknown`: some were hidden because Slack couldn't be asked who may see their
@@ -251,7 +299,7 @@ def list_message(
         )
         return message(text, [section(text)])
 
-    def announced_ago(a: Announcement) -> str:
+    def announced_ago(a: AnnouncedView) -> str:
         age_min = max(0, int((now - a.created_at) // 60))
         if age_min < 1:
             age = "just now"

@@ -1,12 +1,11 @@
 """Block Kit pieces every message family shares: escaping, names, times, sections and
-buttons. Plain dicts for the fixed shapes; slack_sdk models for the interactive parts."""
+buttons. Plain dicts throughout: the tests check every message against slack_sdk's Block Kit
+models (tests/fuzz/blockkit.py), so the bot itself needs no model to build one."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-
-from slack_sdk.models.blocks import ButtonElement, ConfirmObject, MarkdownTextObject
 
 CMD = "/tiktok-cancel"
 Message = dict[str, Any]
@@ -40,16 +39,16 @@ def when(epoch: float, relative: bool = False) -> str:
     return f"<!date^{int(epoch)}^{{date_short_pretty}} at {{time}}{ago}|{fallback}>"
 
 
-# Sections and contexts are the bulk of every message and their shape is fixed, so they are
-# written as dicts; slack_sdk's models (with their validation) build the interactive parts.
-# (Building these two through the models cost ~0.1 ms a message on the cancel path.)
+# Every block is written as the dict Slack reads, keys in the order slack_sdk's models would
+# write them (tests/test_message_dicts.py holds that), so a payload reads the same as before.
+# (Building blocks through the models cost ~0.1 ms a message on the cancel path.)
 # `verbatim` stops Slack from turning bare URLs and #names in echoed text into links; the
 # mentions and date tokens we write ourselves are explicit, so they still work.
-def section(text: str, accessory: ButtonElement | None = None) -> dict:
+def section(text: str, accessory: dict | None = None) -> dict:
     """A section of mrkdwn `text`, with a button beside it when `accessory` is given."""
     block = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000], "verbatim": True}}
     if accessory is not None:
-        block["accessory"] = accessory.to_dict()
+        block["accessory"] = accessory
     return block
 
 
@@ -75,6 +74,10 @@ def clip(text: str, limit: int) -> str:
     return "".join(out) + "\u2026"
 
 
+def plain_text(text: str) -> dict:
+    return {"emoji": True, "text": text, "type": "plain_text"}
+
+
 def button(
     text: str,
     action_id: str,
@@ -82,18 +85,46 @@ def button(
     url: str | None = None,
     value: str | None = None,
     style: str | None = None,
-    confirm: ConfirmObject | None = None,
-) -> ButtonElement:
-    return ButtonElement(
-        text=text, action_id=action_id, url=url, value=value, style=style, confirm=confirm
-    )
+    confirm: dict | None = None,
+) -> dict:
+    """A button element; an empty `url`, `value` or `style` is left out, as Slack wants."""
+    element: dict[str, Any] = {"action_id": action_id}
+    if confirm:
+        element["confirm"] = confirm
+    if style:
+        element["style"] = style
+    element["text"] = plain_text(text)
+    element["type"] = "button"
+    if url:
+        element["url"] = url
+    if value:
+        element["value"] = value
+    return element
+
+
+def confirm_dialog(title: str, text: str, yes: str, no: str, style: str | None = None) -> dict:
+    """A button's confirm dialog: `text` is mrkdwn (verbatim), the rest plain text."""
+    dialog = {
+        "title": plain_text(title),
+        "text": {"text": text, "type": "mrkdwn", "verbatim": True},
+        "confirm": plain_text(yes),
+        "deny": plain_text(no),
+    }
+    if style:
+        dialog["style"] = style
+    return dialog
+
+
+def actions(*elements: dict) -> dict:
+    """A row of buttons."""
+    return {"elements": list(elements), "type": "actions"}
 
 
 def message(text: str, blocks: list[dict]) -> Message:
     return {"text": text, "blocks": blocks}
 
 
-def connect_button(url: str) -> ButtonElement:
+def connect_button(url: str) -> dict:
     return button("Connect TikTok", CONNECT_ACTION, url=url, style="primary")
 
 
@@ -104,22 +135,17 @@ def confirm_name(publish_id: str, title: str = "") -> str:
     return "`" + clip(publish_id, 120).replace("`", "'") + "`"
 
 
-def cancel_confirm(name: str = "the video") -> ConfirmObject:
+def cancel_confirm(name: str = "the video") -> dict:
     """The confirm dialog of every button that asks TikTok to cancel; `name` is mrkdwn, at
     most ~125 characters, so the text stays under Slack's 300."""
     text = (
         f"TikTok will try to stop fetching {name}; one nearly done may still be posted. "
         "This can't be undone."
     )
-    return ConfirmObject(
-        title="Cancel this upload?",
-        text=MarkdownTextObject(text=text, verbatim=True),
-        confirm="Cancel upload",
-        deny="Keep it",
-    )
+    return confirm_dialog("Cancel this upload?", text, "Cancel upload", "Keep it")
 
 
-def cancel_button(publish_id: str, title: str = "") -> ButtonElement:
+def cancel_button(publish_id: str, title: str = "") -> dict:
     return button(
         "Cancel upload",
         CANCEL_ACTION,

@@ -8,29 +8,59 @@ reader as the one who asked ("even though you asked to cancel it").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.messages.blocks import CMD, Message, code, context, escape, message, section, when
 from bot.messages.outcomes import Words, explanation_blocks
 from bot.tiktok.catalog import explain
-from bot.tiktok.rules import ending_code
-from storage.announcements import GIVE_UP_AFTER_S
-from storage.followed import FollowedCancel
+from bot.tiktok.rules import GIVE_UP_AFTER_S, ending_code
+
+
+@dataclass(frozen=True)
+class FollowedView:
+    """What the direct message shows of a followed cancel: plain facts, copied by the caller
+    from the stored row (`FollowedView.of(row)`)."""
+
+    publish_id: str
+    user_id: str  # who asked TikTok to cancel it: the reader
+    asked_at: float
+    account: str = ""  # the TikTok account that acted, by its display name
+    status: str = ""
+    fail_reason: str = ""
+    final: bool = False
+    final_at: float = 0.0
+
+    @classmethod
+    def of(cls, row) -> FollowedView:
+        """The facts of a stored followed cancel (any record with these names)."""
+        return cls(
+            publish_id=row.publish_id,
+            user_id=row.user_id,
+            asked_at=row.asked_at,
+            account=row.account,
+            status=row.status,
+            fail_reason=row.fail_reason,
+            final=row.final,
+            final_at=row.final_at,
+        )
+
 
 ENDINGS_NAMING_THE_ASKER = ("posted_despite_cancel", "inbox_despite_cancel")
 
 
-def _context(f: FollowedCancel) -> dict:
+def _context(f: FollowedView) -> dict:
     account = f"TikTok account: {escape(f.account)}" if f.account else ""
     return context(f"Upload {code(f.publish_id)}", account, f"you asked {when(f.asked_at)}")
 
 
-def told_ending(f: FollowedCancel) -> str:
+def told_ending(f: FollowedView) -> str:
     """What a DM about `f` would say now, as a code: its ending, or "unknown"."""
     if not f.final:
         return "unknown"
     return ending_code(f.status, f.fail_reason, f.user_id)
 
 
-def cancel_ending_dm(f: FollowedCancel) -> Message:
+def cancel_ending_dm(f: FollowedView) -> Message:
     """TikTok's word on a followed cancel: the ending explained, to the person who asked."""
     shown = told_ending(f)
     words = Words(f.publish_id, "", "check", f.account, code=shown, by="you")
@@ -43,7 +73,7 @@ def cancel_ending_dm(f: FollowedCancel) -> Message:
     return message(headline, blocks)
 
 
-def cancel_unknown_dm(f: FollowedCancel) -> Message:
+def cancel_unknown_dm(f: FollowedView) -> Message:
     """Polling gave up before TikTok said how the cancel ended: unknown, and how to check."""
     quoted = escape(f.publish_id).replace("`", "'")
     headline = f"TikTok hasn't said how your cancel of upload `{quoted}` ended."

@@ -11,14 +11,16 @@ only TikTok's own codes are shown, in the small print."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, ConfirmObject, MarkdownTextObject
+from dataclasses import dataclass
 
 from bot.messages.blocks import (
     CMD,
     Message,
+    actions,
     button,
     clip,
     code,
+    confirm_dialog,
     context,
     escape,
     message,
@@ -36,7 +38,48 @@ from bot.tiktok.rules import (
     START_NOT_SENT_CODES,
     START_REFUSAL_CODES,
 )
-from storage.held import HeldUpload
+
+
+@dataclass(frozen=True)
+class HeldView:
+    """What the messages show of a held upload: plain facts, copied by the caller from the
+    stored row (`HeldView.of(row)`)."""
+
+    upload_key: str
+    account: str  # the team account's short name
+    state: str = "held"
+    title: str = ""  # the post's caption
+    privacy_level: str = ""  # TikTok's value, e.g. PUBLIC_TO_EVERYONE
+    nickname: str = ""  # the TikTok account's name when the upload was accepted
+    starts_at: float = 0.0
+    publish_id: str = ""
+    code: str = ""
+    http_status: int | None = None
+    log_id: str = ""
+    by_user: str = ""
+    by_at: float = 0.0
+    updated_at: float = 0.0
+
+    @classmethod
+    def of(cls, row) -> HeldView:
+        """The facts of a stored held upload (any record with these names and a `post`)."""
+        return cls(
+            upload_key=row.upload_key,
+            account=row.account,
+            state=row.state,
+            title=str(row.post.get("title") or ""),
+            privacy_level=str(row.post.get("privacy_level") or ""),
+            nickname=row.nickname,
+            starts_at=row.starts_at,
+            publish_id=row.publish_id,
+            code=row.code,
+            http_status=row.http_status,
+            log_id=row.log_id,
+            by_user=row.by_user,
+            by_at=row.by_at,
+            updated_at=row.updated_at,
+        )
+
 
 CANCEL_HELD_ACTION = "cancel_held"
 START_HELD_ACTION = "start_held"
@@ -55,32 +98,31 @@ def privacy_words(level: str) -> str:
 NAME_LIMIT = 300  # a TikTok caption may be 2200 characters; the start time must stay in view
 
 
-def held_name(h: HeldUpload) -> str:
-    title = str(h.post.get("title") or "")
+def held_name(h: HeldView) -> str:
+    title = h.title
     if title:
         return "\u201c" + clip(title, NAME_LIMIT) + "\u201d"
     return "the video " + code(h.upload_key)
 
 
-def _who(h: HeldUpload) -> str:
+def _who(h: HeldView) -> str:
     return escape(h.nickname or h.account)
 
 
-def _confirm_name(h: HeldUpload) -> str:
-    title = str(h.post.get("title") or "")
+def _confirm_name(h: HeldView) -> str:
+    title = h.title
     return "\u201c" + clip(title, 120) + "\u201d" if title else "this video"
 
 
 def _held_button(
-    h: HeldUpload, label: str, action: str, style: str, asks: str, says: str, yes: str, no: str
+    h: HeldView, label: str, action: str, style: str, asks: str, says: str, yes: str, no: str
 ) -> dict:
     """One of a held upload's two buttons, with its confirm dialog (same colour as it)."""
-    text = MarkdownTextObject(text=says, verbatim=True)
-    confirm = ConfirmObject(title=asks, text=text, confirm=yes, deny=no, style=style)
+    confirm = confirm_dialog(asks, says, yes, no, style)
     return button(label, action, value=h.upload_key, style=style, confirm=confirm)
 
 
-def held_buttons(h: HeldUpload) -> dict:
+def held_buttons(h: HeldView) -> dict:
     name = _confirm_name(h)
     cancel = _held_button(
         h,
@@ -102,15 +144,15 @@ def held_buttons(h: HeldUpload) -> dict:
         "Start now",
         "Not yet",
     )
-    return ActionsBlock(elements=[cancel, start]).to_dict()
+    return actions(cancel, start)
 
 
-def _words(h: HeldUpload, admins=()) -> Words:
+def _words(h: HeldView, admins=()) -> Words:
     """What fills a catalog template for a held upload: the upload as it is named here, and
     the team account's name (for `team connect <account>`)."""
     return Words(
         publish_id=h.upload_key,
-        title=str(h.post.get("title") or "")[:NAME_LIMIT],
+        title=h.title[:NAME_LIMIT],
         verb="start",
         account=h.account,
         admins=tuple(admins),
@@ -207,16 +249,16 @@ UNKNOWN_CODE_WORDS = (
 )
 
 
-def again_reason(h: HeldUpload) -> str:
+def again_reason(h: HeldView) -> str:
     reason = AGAIN_REASONS.get(h.code, "TikTok couldn't be asked just now")
     return _words(h).fill(reason)
 
 
-def unknown_reason(h: HeldUpload) -> str:
+def unknown_reason(h: HeldView) -> str:
     return UNKNOWN_REASONS.get(h.code, "TikTok's servers failed with an answer we don't know")
 
 
-def _start_words(h: HeldUpload) -> tuple[str, str]:
+def _start_words(h: HeldView) -> tuple[str, str]:
     """The headline and the "what happened" of a refused start, as templates."""
     if h.code in START_WORDS:
         return START_WORDS[h.code]
@@ -226,15 +268,15 @@ def _start_words(h: HeldUpload) -> tuple[str, str]:
     return UNKNOWN_CODE_WORDS
 
 
-def refused_headline(h: HeldUpload) -> str:
+def refused_headline(h: HeldView) -> str:
     return _words(h).fill(_start_words(h)[0])
 
 
-def refused_what(h: HeldUpload) -> str:
+def refused_what(h: HeldView) -> str:
     return _words(h).fill(_start_words(h)[1])
 
 
-def start_next_step(h: HeldUpload, admins=()) -> str:
+def start_next_step(h: HeldView, admins=()) -> str:
     """What to do after a refused start: the catalog's step for a held start. The upload
     never got a publish_id, so a step naming the command's cancel or status never applies."""
     if h.code not in CATALOG:
@@ -246,11 +288,11 @@ def start_next_step(h: HeldUpload, admins=()) -> str:
     return _words(h, admins).fill(explain(h.code).next_for("start"))
 
 
-def headline(h: HeldUpload) -> str:
+def headline(h: HeldView) -> str:
     """The state in one sentence (the message's text, and its first line in bold)."""
     name, who = held_name(h), _who(h)
     if h.state == "held":
-        privacy = privacy_words(str(h.post.get("privacy_level") or ""))
+        privacy = privacy_words(h.privacy_level)
         return f"{name} goes to TikTok as {who} {when(h.starts_at, relative=True)}, {privacy}."
     if h.state == "cancelled":
         return f"{name} was held back and never sent to TikTok."
@@ -269,7 +311,7 @@ def headline(h: HeldUpload) -> str:
     return f"{name} was not started: the bot was down when its window closed."  # asking
 
 
-def still_running(h: HeldUpload) -> str:
+def still_running(h: HeldView) -> str:
     """The value of the "Still running" line, with its note."""
     if h.state == "held":
         return (
@@ -307,7 +349,7 @@ UNKNOWN_NEXT = (
 )
 
 
-def next_step(h: HeldUpload, admins=()) -> str:
+def next_step(h: HeldView, admins=()) -> str:
     """What someone can do now: a button, the pipeline, or an admin; never the command's
     cancel or status for an upload that has no publish_id."""
     if h.state == "held":
@@ -346,7 +388,7 @@ def next_step(h: HeldUpload, admins=()) -> str:
     return "press Start now to send it, or Cancel."  # asking
 
 
-def _by(h: HeldUpload) -> str:
+def _by(h: HeldView) -> str:
     """Who acted and when, for the small print."""
     if h.state in ("held", "asking", "cancelled") or not h.by_at:
         return ""
@@ -355,7 +397,7 @@ def _by(h: HeldUpload) -> str:
     return f"Its window closed {when(h.by_at)}"
 
 
-def _tiktok_said(h: HeldUpload) -> list[str]:
+def _tiktok_said(h: HeldView) -> list[str]:
     """TikTok's own code, the HTTP status of a failing server, and TikTok's log ID."""
     if h.state not in ("refused", "retry", "unknown"):
         return []
@@ -369,18 +411,18 @@ def _tiktok_said(h: HeldUpload) -> list[str]:
     return parts
 
 
-def _facts(h: HeldUpload) -> dict:
+def _facts(h: HeldView) -> dict:
     """The context line: the team account, privacy, upload key, who acted, TikTok's word."""
     return context(
         f"TikTok account: {escape(h.account)}",
-        f"Privacy: {privacy_words(str(h.post.get('privacy_level') or ''))}",
+        f"Privacy: {privacy_words(h.privacy_level)}",
         f"Upload key: {code(h.upload_key)}",
         _by(h),
         *_tiktok_said(h),
     )
 
 
-def _shape(h: HeldUpload, admins=(), detail: str = "") -> str:
+def _shape(h: HeldView, admins=(), detail: str = "") -> str:
     """Still running, then the next step (after an optional detail line)."""
     lines = [detail] if detail else []
     lines.append(f"*Still running:* {still_running(h)}")
@@ -392,7 +434,7 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _detail(h: HeldUpload) -> str:
+def _detail(h: HeldView) -> str:
     """What happened, for the channel message."""
     if h.state == "cancelled":
         return f"{mention(h.by_user)} cancelled it {when(h.by_at)}."
@@ -430,7 +472,7 @@ ICONS = {
 }
 
 
-def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = (), admins=()) -> Message:
+def held_message(h: HeldView, warnings: list[str] | tuple[str, ...] = (), admins=()) -> Message:
     """The channel message for a held upload, in every state but `started`."""
     text = headline(h)
     first = f"{ICONS.get(h.state, '')} *{text}*\n" + _shape(h, admins, _detail(h))
@@ -444,7 +486,7 @@ def held_message(h: HeldUpload, warnings: list[str] | tuple[str, ...] = (), admi
     return message(text, blocks)
 
 
-def when_line(h: HeldUpload) -> str:
+def when_line(h: HeldView) -> str:
     """Where a held upload stands, for `list` and the App Home: what, and Still running
     (the next step is the row's buttons)."""
     if h.state == "asking":
@@ -452,12 +494,12 @@ def when_line(h: HeldUpload) -> str:
     elif h.state == "retry":
         what = f"Not started: {again_reason(h)}."
     else:
-        privacy = privacy_words(str(h.post.get("privacy_level") or ""))
+        privacy = privacy_words(h.privacy_level)
         what = f"Goes to TikTok as {_who(h)} {when(h.starts_at, relative=True)}, {privacy}."
     return f"{what}\n*Still running:* {still_running(h)}"
 
 
-def held_rows(h: HeldUpload) -> list[dict]:
+def held_rows(h: HeldView) -> list[dict]:
     """One held upload in `list` and the App Home: its name, where it stands, both buttons."""
     return [section(f"{held_name(h)}\n{when_line(h)}"), held_buttons(h)]
 
@@ -465,7 +507,7 @@ def held_rows(h: HeldUpload) -> list[dict]:
 # --- thread replies: what happened, when and by whom -------------------------------------------
 
 
-def _reply(h: HeldUpload, text: str, lead: str = "", admins=(), with_buttons=False) -> Message:
+def _reply(h: HeldView, text: str, lead: str = "", admins=(), with_buttons=False) -> Message:
     body = f"*{text}*\n" + (f"{lead}\n" if lead else "") + _shape(h, admins)
     blocks = [section(body), _facts(h)]
     if with_buttons:
@@ -473,12 +515,12 @@ def _reply(h: HeldUpload, text: str, lead: str = "", admins=(), with_buttons=Fal
     return message(text, blocks)
 
 
-def cancelled_reply(h: HeldUpload) -> Message:
+def cancelled_reply(h: HeldView) -> Message:
     text = f"{mention(h.by_user)} cancelled {held_name(h)} {when(h.by_at)}: never sent to TikTok."
     return _reply(h, text)
 
 
-def started_reply(h: HeldUpload) -> Message:
+def started_reply(h: HeldView) -> Message:
     who = f"{mention(h.by_user)} started it" if h.by_user else "Its window closed"
     text = (
         f"{who}; TikTok accepted {held_name(h)} as upload {code(h.publish_id)} and is fetching it."
@@ -486,20 +528,20 @@ def started_reply(h: HeldUpload) -> Message:
     return _reply(h, text)
 
 
-def refused_reply(h: HeldUpload, admins=()) -> Message:
+def refused_reply(h: HeldView, admins=()) -> Message:
     """Short of the channel message's explanation: the headline, Still running, next step."""
     return _reply(h, refused_headline(h), admins=admins)
 
 
-def retry_reply(h: HeldUpload) -> Message:
+def retry_reply(h: HeldView) -> Message:
     return _reply(h, headline(h), with_buttons=True)
 
 
-def unknown_reply(h: HeldUpload) -> Message:
+def unknown_reply(h: HeldView) -> Message:
     return _reply(h, f"TikTok may have started {held_name(h)}: we don't know.")
 
 
-def asking_reply(h: HeldUpload) -> Message:
+def asking_reply(h: HeldView) -> Message:
     text = f"{held_name(h)} was not started: the bot was down when its window closed."
     return _reply(h, text, with_buttons=True)
 
@@ -507,14 +549,14 @@ def asking_reply(h: HeldUpload) -> Message:
 # --- account_changed: the team account was relinked to another TikTok account -----------------
 
 
-def account_changed_headline(h: HeldUpload) -> str:
+def account_changed_headline(h: HeldView) -> str:
     return (
         f"{held_name(h)} was not started: the team account {escape(h.account)} is now linked "
         f"to a different TikTok account than the one it was announced with ({_who(h)})."
     )
 
 
-def account_changed_reason(h: HeldUpload) -> str:
+def account_changed_reason(h: HeldView) -> str:
     """The same, in plain text for the pipeline (`GET /uploads/<upload_key>`)."""
     return (
         f"Not started: the team account {h.account} is now linked to a different TikTok "
@@ -523,7 +565,7 @@ def account_changed_reason(h: HeldUpload) -> str:
     )
 
 
-def account_changed_reply(h: HeldUpload) -> Message:
+def account_changed_reply(h: HeldView) -> Message:
     """The thread reply once a start found the team account relinked."""
     return _reply(h, account_changed_headline(h), _detail(h))
 
@@ -551,7 +593,7 @@ ALREADY = {
 }
 
 
-def already_message(h: HeldUpload, admins=()) -> Message:
+def already_message(h: HeldView, admins=()) -> Message:
     """Someone pressed a button of an upload another click (or the schedule) moved first."""
     if h.state == "started":
         said = f"was already started at TikTok as upload {code(h.publish_id)}"
@@ -571,7 +613,7 @@ def gone_message() -> Message:
     return message(text, [section(text)])
 
 
-def done_message(h: HeldUpload, admins=()) -> Message:
+def done_message(h: HeldView, admins=()) -> Message:
     """The clicker's own answer, from the row after their click."""
     if h.state == "cancelled":
         text = f"Cancelled: {held_name(h)} was never sent to TikTok."

@@ -6,8 +6,8 @@ when it looks like a typo, and one example line; the full list stays behind `hel
 
 from __future__ import annotations
 
-from bot.commands.parser import MAX_VALUE_LENGTH, Parsed
 from bot.messages.blocks import CMD, Message, code, escape, message, section
+from bot.tiktok.ids import MAX_VALUE_LENGTH
 
 SAMPLE_ID = "v_pub_url~v2.123456789"
 
@@ -72,20 +72,22 @@ def help_message() -> Message:
     return message("How to use /tiktok-cancel", [section(HELP_TEXT)])
 
 
-def _example_for(parsed: Parsed) -> str:
-    if parsed.suggestion:
-        return EXAMPLES.get(parsed.suggestion, EXAMPLES["cancel"])
-    first = parsed.word.split(" ", 1)[0].lower()
-    if parsed.problem in ("unknown_word", "malformed_id", "too_long", "reason_too_long"):
-        first = first if first in EXAMPLES and parsed.problem != "unknown_word" else "cancel"
+def _example_for(problem: str, word: str, suggestion: str) -> str:
+    if suggestion:
+        return EXAMPLES.get(suggestion, EXAMPLES["cancel"])
+    first = word.split(" ", 1)[0].lower()
+    if problem in ("unknown_word", "malformed_id", "too_long", "reason_too_long"):
+        first = first if first in EXAMPLES and problem != "unknown_word" else "cancel"
     return EXAMPLES.get(first, EXAMPLES["cancel"])
 
 
-def usage_message(parsed: Parsed) -> Message:
-    word = code(parsed.word[:80] + ("\u2026" if len(parsed.word) > 80 else ""))
-    problem = PROBLEMS.get(parsed.problem, "We didn't understand that.").format(word=word)
-    if parsed.suggestion:
-        problem += f" Did you mean `{CMD} {parsed.suggestion}`?"
-    example = f"For example: {code(_example_for(parsed))}"
+def usage_message(problem: str, word: str, suggestion: str = "") -> Message:
+    """What was wrong with what was typed: `problem` names it (a key of PROBLEMS), `word` is
+    the word it is about, `suggestion` a close subcommand for a typo."""
+    shown = code(word[:80] + ("\u2026" if len(word) > 80 else ""))
+    said = PROBLEMS.get(problem, "We didn't understand that.").format(word=shown)
+    if suggestion:
+        said += f" Did you mean `{CMD} {suggestion}`?"
+    example = f"For example: {code(_example_for(problem, word, suggestion))}"
     more = f"`{CMD} help` lists everything it can do."
-    return message(problem, [section(f"{problem}\n{example}\n{more}")])
+    return message(said, [section(f"{said}\n{example}\n{more}")])

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from slack_sdk.models.blocks import ConfirmObject, MarkdownTextObject
-
 from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, in_flight_blocks
 from bot.messages.blocks import (
     CMD,
     LINKING_NOT_CONFIGURED,
     button,
     code,
+    confirm_dialog,
     connect_button,
     context,
     escape,
@@ -141,13 +140,11 @@ def home_view(
             "Disconnect",
             DISCONNECT_ACTION,
             value="me",
-            confirm=ConfirmObject(
-                title="Unlink TikTok?",
-                text=MarkdownTextObject(
-                    text="TikTok will forget this bot's access to your account.", verbatim=True
-                ),
-                confirm="Disconnect",
-                deny="Keep it",
+            confirm=confirm_dialog(
+                "Unlink TikTok?",
+                "TikTok will forget this bot's access to your account.",
+                "Disconnect",
+                "Keep it",
             ),
         )
         blocks.append(section(text, disconnect))

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from slack_sdk.models.blocks import ActionsBlock, ButtonElement
-
 from bot.messages.blocks import (
     CMD,
     LINKING_NOT_CONFIGURED,
     Message,
+    actions,
     button,
     cancel_confirm,
     code,
@@ -27,10 +26,6 @@ from bot.messages.blocks import (
 )
 
 
-def actions(*elements: ButtonElement) -> dict:
-    return ActionsBlock(elements=list(elements)).to_dict()
-
-
 def connect_message(url: str) -> Message:
     if not url:
         return message(LINKING_NOT_CONFIGURED, [section(LINKING_NOT_CONFIGURED)])
@@ -40,7 +35,7 @@ def connect_message(url: str) -> Message:
         "link it makes is yours alone and lasts until you disconnect it or TikTok stops "
         f"renewing it (`{CMD} whoami` shows when)."
     )
-    blocks = [section(text), ActionsBlock(elements=[connect_button(url)]).to_dict()]
+    blocks = [section(text), actions(connect_button(url))]
     return message("Link your TikTok account", blocks)
 
 
@@ -52,7 +47,7 @@ def link_unreadable_message(connect_url: str) -> Message:
     )
     blocks = [section(text), section(f"*Next:* link your account again with `{CMD} connect`.")]
     if connect_url:
-        blocks.append(ActionsBlock(elements=[connect_button(connect_url)]).to_dict())
+        blocks.append(actions(connect_button(connect_url)))
     return message(text, blocks)
 
 
@@ -60,7 +55,7 @@ def not_linked_message(connect_url: str) -> Message:
     text = "You haven't linked a TikTok account yet, so there is nothing to show."
     blocks = [section(text)]
     if connect_url:
-        blocks.append(ActionsBlock(elements=[connect_button(connect_url)]).to_dict())
+        blocks.append(actions(connect_button(connect_url)))
     else:
         blocks.append(section(LINKING_NOT_CONFIGURED))
     return message(text, blocks)
@@ -109,7 +104,7 @@ def _linked_when(linked_at: str) -> str:
 # --- after linking --------------------------------------------------------------------------
 
 
-def retry_button(key: str, publish_id: str, title: str = "") -> ButtonElement:
+def retry_button(key: str, publish_id: str, title: str = "") -> dict:
     """The "Cancel it now" button: its value is a short key to the stored retry, not the reason."""
     return button(
         "Cancel it now",

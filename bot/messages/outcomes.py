@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.models.blocks import ActionsBlock
-
 from bot.messages.blocks import (
     CMD,
     Message,
+    actions,
     admins_phrase,
     cancel_button,
     code,
@@ -229,7 +228,7 @@ def outcome_message(outcome: Outcome, admins=(), confirm: str = "") -> Message:
     if outcome.action == "status" and outcome.code == "PROCESSING_DOWNLOAD":
         buttons.append(cancel_button(outcome.publish_id, outcome.title))
     if buttons:
-        blocks.append(ActionsBlock(elements=buttons).to_dict())
+        blocks.append(actions(*buttons))
     blocks.append(context_line(outcome))
     return message(headline, blocks)
 

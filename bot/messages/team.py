@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock
-
 from bot.messages.blocks import (
     CMD,
     LINKING_NOT_CONFIGURED,
     Message,
+    actions,
     code,
     connect_button,
     context,
@@ -33,7 +32,7 @@ def team_connect_message(account: str, url: str) -> Message:
         "an admin removes it or TikTok stops renewing it. Linking again replaces the "
         "account's access."
     )
-    blocks = [section(text), ActionsBlock(elements=[connect_button(url)]).to_dict()]
+    blocks = [section(text), actions(connect_button(url))]
     return message(f"Link the team account {escape(account)}", blocks)
 
 

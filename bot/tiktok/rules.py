@@ -8,7 +8,10 @@ being sent in pieces) offers no Cancel button, nor does one TikTok is already st
 from __future__ import annotations
 
 from bot.tiktok.catalog import Running, explain, is_known
-from storage.announcements import Announcement
+
+# How long after its announcement (or the cancel request) the bot keeps asking TikTok where an
+# upload is; after that polling stops, and the messages say TikTok never told us.
+GIVE_UP_AFTER_S = 2 * 3600.0
 
 STATUS_VALUES = frozenset(
     {"PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD", "SEND_TO_USER_INBOX", "PUBLISH_COMPLETE", "FAILED"}
@@ -37,11 +40,13 @@ def retry_makes_sense(code: str) -> bool:
 NOT_CANCELLABLE_STATUSES = frozenset({"PROCESSING_UPLOAD"})
 
 
-def shows_cancel_button(a: Announcement) -> bool:
-    """Is pressing Cancel on this announced upload worth offering (announcement, list, Home)?"""
-    if a.final or a.stopping or a.status in NOT_CANCELLABLE_STATUSES:
+def shows_cancel_button(status: str, last_code: str, *, final: bool, stopping: bool) -> bool:
+    """Is pressing Cancel on an announced upload worth offering (announcement, list, Home)?
+    `last_code` is how the last cancel attempt ended ("" if none); `stopping`: TikTok said it
+    would try to cancel it and hasn't said how that ended."""
+    if final or stopping or status in NOT_CANCELLABLE_STATUSES:
         return False
-    return not a.last_code or retry_makes_sense(a.last_code)
+    return not last_code or retry_makes_sense(last_code)
 
 
 FAILED_FOR_UNKNOWN_REASON = "failed_for_unknown_reason"

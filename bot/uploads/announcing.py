@@ -42,6 +42,7 @@ from storage.db import Store
 from storage.sql import Db
 
 log = logging.getLogger(__name__)
+_view = messages.AnnouncedView.of  # the plain facts the messages show of an announcement
 
 CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -257,7 +258,7 @@ class AnnouncementService:
             with slack_refusals(request.channel):
                 draft = replace(draft, team_id=await self.slack.team_id())
                 channel, ts = await self.slack.post_placed(
-                    request.channel, messages.announcement_message(draft)
+                    request.channel, messages.announcement_message(_view(draft))
                 )
             saved = replace(draft, channel=channel, ts=ts)
             await self.store.run(store_announcements.insert, saved)
@@ -289,7 +290,7 @@ class AnnouncementService:
         await self.slack.post(a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
         if not changes_record(outcome.code):
             return  # about the person, or nothing new about the upload: a thread reply only
-        await self.slack.update(a.channel, a.ts, messages.announcement_message(a))
+        await self.slack.update(a.channel, a.ts, messages.announcement_message(_view(a)))
         if outcome.ok or outcome.code == "publish_not_cancellable":
             for callback in self.on_new:
                 callback()  # the follower looks soon: how did the cancel end?
@@ -328,9 +329,11 @@ class AnnouncementService:
         )
         if updated is None:
             return False
-        await self.slack.update(a.channel, a.ts, messages.announcement_message(updated))
+        await self.slack.update(a.channel, a.ts, messages.announcement_message(_view(updated)))
         if final and moved:
-            await self.slack.post(a.channel, messages.final_state_message(updated), thread_ts=a.ts)
+            await self.slack.post(
+                a.channel, messages.final_state_message(_view(updated)), thread_ts=a.ts
+            )
         return True
 
     async def stopped_following(self, publish_id: str) -> None:
@@ -338,4 +341,4 @@ class AnnouncementService:
         async with held(self.store, self.locks, f"announcement:{publish_id}"):
             a = await self.get(publish_id)
             if a is not None and a.unfollowed:
-                await self.slack.update(a.channel, a.ts, messages.announcement_message(a))
+                await self.slack.update(a.channel, a.ts, messages.announcement_message(_view(a)))

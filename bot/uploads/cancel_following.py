@@ -72,13 +72,18 @@ class FollowedCancels:
             await self._tell(f)
 
     async def _tell(self, f: FollowedCancel) -> None:
-        ending = messages.told_ending(f)
+        shown = messages.FollowedView.of(f)
+        ending = messages.told_ending(shown)
         if ending == f.told:
             return  # already said (by this replica or another)
         if ending == "unknown" and f.told:
             return  # an ending was told; "unknown" would only take it back
         if not await self.store.run(followed.claim_telling, f.publish_id, f.told, ending):
             return  # another replica (or delivery) claimed it
-        dm = messages.cancel_unknown_dm(f) if ending == "unknown" else messages.cancel_ending_dm(f)
+        dm = (
+            messages.cancel_unknown_dm(shown)
+            if ending == "unknown"
+            else messages.cancel_ending_dm(shown)
+        )
         await self.slack.dm(f.user_id, dm)
         log.info("followed_cancel.told", extra={"code": ending})

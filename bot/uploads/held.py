@@ -52,6 +52,7 @@ from storage.held import HeldUpload
 from storage.links import LinkUnreadable
 
 log = logging.getLogger(__name__)
+_view = held_messages.HeldView.of  # the plain facts the messages show of a held upload
 
 UPLOAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}")
 PRIVACY_LEVELS = frozenset(
@@ -187,7 +188,7 @@ def status_answer(h: HeldUpload) -> dict[str, Any]:
     if h.code and h.state != "started":
         answer["code"] = h.code
     if h.state == ACCOUNT_CHANGED:
-        answer["reason"] = held_messages.account_changed_reason(h)
+        answer["reason"] = held_messages.account_changed_reason(_view(h))
     return answer
 
 
@@ -322,7 +323,8 @@ class HeldUploads:
         try:
             with slack_refusals(draft.channel):
                 channel, ts = await self.slack.post_placed(
-                    draft.channel, held_messages.held_message(shown, broken_rules(draft.video))
+                    draft.channel,
+                    held_messages.held_message(_view(shown), broken_rules(draft.video)),
                 )
         except BaseException:
             await self.store.run(store_held.forget_posting, draft.upload_key)
@@ -352,7 +354,9 @@ class HeldUploads:
         )
         if claimed is None:
             return None
-        await self.slack.update(claimed.channel, claimed.ts, held_messages.held_message(claimed))
+        await self.slack.update(
+            claimed.channel, claimed.ts, held_messages.held_message(_view(claimed))
+        )
         return await self._init(claimed)
 
     async def _finish(self, h: HeldUpload, **changes) -> HeldUpload:
@@ -375,7 +379,7 @@ class HeldUploads:
             after = await self._finish(
                 h, state="unknown", code=code, http_status=result.http_status, log_id=result.log_id
             )
-            await self._show(after, held_messages.unknown_reply(after))
+            await self._show(after, held_messages.unknown_reply(_view(after)))
             return after
         return await self._not_started(h, result)
 
@@ -460,9 +464,9 @@ class HeldUploads:
         )
         admins = self._admins()
         reply = (
-            held_messages.retry_reply(after)
+            held_messages.retry_reply(_view(after))
             if again
-            else held_messages.refused_reply(after, admins)
+            else held_messages.refused_reply(_view(after), admins)
         )
         await self._show(after, reply, admins)
         return after
@@ -472,7 +476,7 @@ class HeldUploads:
         never started with it; the pipeline may send it again, announced as the new one."""
         after = await self._finish(h, state=ACCOUNT_CHANGED, code=ACCOUNT_CHANGED)
         log.info("held.account_changed")
-        await self._show(after, held_messages.account_changed_reply(after))
+        await self._show(after, held_messages.account_changed_reply(_view(after)))
         return after
 
     async def _started(self, h: HeldUpload, result: ApiResult, publish_id: str) -> HeldUpload:
@@ -499,8 +503,10 @@ class HeldUploads:
             next_poll_at=now + FIRST_POLL_DELAY_S,
         )
         await self.store.run(store_announcements.insert, a)
-        await self.slack.update(h.channel, h.ts, messages.announcement_message(a))
-        await self.slack.post(h.channel, held_messages.started_reply(after), thread_ts=h.ts)
+        await self.slack.update(
+            h.channel, h.ts, messages.announcement_message(messages.AnnouncedView.of(a))
+        )
+        await self.slack.post(h.channel, held_messages.started_reply(_view(after)), thread_ts=h.ts)
         for callback in self.announcements.on_new:
             callback()
         return after
@@ -524,8 +530,10 @@ class HeldUploads:
         else:
             after = await self.start(upload_key, user_id, store_held.OPEN_STATES)
         if after is None:
-            return held_messages.already_message(await self.get(upload_key) or h, self._admins())
-        return held_messages.done_message(after, self._admins())
+            return held_messages.already_message(
+                _view(await self.get(upload_key) or h), self._admins()
+            )
+        return held_messages.done_message(_view(after), self._admins())
 
     def _admins(self) -> list[str]:
         """Who can relink the team account, named in what a refused start says."""
@@ -555,12 +563,14 @@ class HeldUploads:
             account_kind="team",
         )
         await self.store.run(audit.record, entry, audit.AuditFinish(outcome="held_back"))
-        await self._show(after, held_messages.cancelled_reply(after))
+        await self._show(after, held_messages.cancelled_reply(_view(after)))
         return after
 
     async def _show(self, h: HeldUpload, reply: messages.Message, admins=()) -> None:
         """The channel message as `h` now stands, and `reply` in its thread."""
-        await self.slack.update(h.channel, h.ts, held_messages.held_message(h, admins=admins))
+        await self.slack.update(
+            h.channel, h.ts, held_messages.held_message(_view(h), admins=admins)
+        )
         await self.slack.post(h.channel, reply, thread_ts=h.ts)
 
     # -- the schedule -------------------------------------------------------------------
@@ -576,7 +586,7 @@ class HeldUploads:
                 store_held.move, h.upload_key, ("starting",), state="unknown", code=INTERRUPTED
             )
             if after is not None:
-                await self._show(after, held_messages.unknown_reply(after))
+                await self._show(after, held_messages.unknown_reply(_view(after)))
         for h in await self.store.run(store_held.due, now):
             late = now - h.starts_at
             if late > max(h.hold_s, MISSED_GRACE_S):
@@ -585,7 +595,7 @@ class HeldUploads:
                 )
                 if asked is not None:
                     taken += 1
-                    await self._show(asked, held_messages.asking_reply(asked))
+                    await self._show(asked, held_messages.asking_reply(_view(asked)))
                 continue
             if await self.start(h.upload_key) is not None:
                 taken += 1

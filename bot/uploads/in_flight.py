@@ -1,11 +1,13 @@
 """What is still under way in a workspace, as one person may see it: the announced uploads
 not yet final and the held uploads not yet sent to TikTok, both only from channels the person
-can see. `list` and the App Home show the same thing, so they ask here."""
+can see. `list` and the App Home show the same thing, so they ask here; the answer is what
+their messages show of each upload (`bot.messages` views), not the stored rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.messages import AnnouncedView, HeldView
 from bot.slack.visibility import ChannelVisibility
 from storage import announcements as store_announcements
 from storage import held as store_held
@@ -17,8 +19,8 @@ from storage.sql import Db
 
 @dataclass(frozen=True)
 class InFlight:
-    announced: list[Announcement] = field(default_factory=list)
-    held: list[HeldUpload] = field(default_factory=list)
+    announced: list[AnnouncedView] = field(default_factory=list)
+    held: list[HeldView] = field(default_factory=list)
     hidden_unknown: bool = False  # some were hidden: Slack couldn't say who sees their channel
 
 
@@ -35,7 +37,7 @@ class InFlightUploads:
         uploads = await self.store.run(_open_uploads, team_id)
         visible = await self.visibility.visible(user_id, uploads)
         return InFlight(
-            announced=[i for i in visible.items if isinstance(i, Announcement)],
-            held=[i for i in visible.items if isinstance(i, HeldUpload)],
+            announced=[AnnouncedView.of(i) for i in visible.items if isinstance(i, Announcement)],
+            held=[HeldView.of(i) for i in visible.items if isinstance(i, HeldUpload)],
             hidden_unknown=visible.unknown > 0,
         )

@@ -16,13 +16,13 @@ from bot.accounts.acting import call_with_link, poll_link
 from bot.accounts.tokens import TokenService
 from bot.background import PassCounter, WakeableLoop
 from bot.tiktok.client import TikTokClient
-from bot.tiktok.rules import STATUS_VALUES
+from bot.tiktok.rules import GIVE_UP_AFTER_S, STATUS_VALUES
 from bot.uploads.announcing import AnnouncementService
 from bot.uploads.cancel_following import FollowedCancels
 from storage import announcements as store_announcements
 from storage import followed as store_followed
 from storage import leases
-from storage.announcements import GIVE_UP_AFTER_S, Announcement
+from storage.announcements import Announcement
 from storage.db import Store
 from storage.followed import FollowedCancel
 
