@@ -487,8 +487,8 @@ def test_link_messages_are_valid_block_kit_with_hostile_inputs(name):
         lm.team_linked_dm("brand", name, name),
         lm.authorization_removed_dm(name, 3),
         lm.team_authorization_removed_dm("brand", name, "x", ["U1", "U2"]),
-        lm.whoami_message(link, team_rows),
-        lm.link_forgotten_message(forgotten, "https://example.com/consent"),
+        lm.whoami_message(lm.LinkView.of(link), team_rows),
+        lm.link_forgotten_message(lm.ForgottenView.of(forgotten), "https://example.com/consent"),
         lm.retry_gone_message(),
         lm.outcome_message(outcome, ["U1"]),  # messages.outcome_message plus who can fix it
     ]
@@ -554,5 +554,7 @@ def test_a_v2_database_is_migrated_and_its_links_still_read(tmp_path):
     assert Database(path).execute("PRAGMA user_version").fetchone()[0] == 4
 
     assert link is not None and link.linked_via == "" and link.refresh_token == "r"
-    text = " ".join(b["text"]["text"] for b in messages.whoami_message(link)["blocks"])
+    text = " ".join(
+        b["text"]["text"] for b in messages.whoami_message(messages.LinkView.of(link))["blocks"]
+    )
     assert "before the bot asked to confirm links" in text

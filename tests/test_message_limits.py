@@ -169,7 +169,11 @@ def link(**changes) -> Link:
 def test_linking_and_team_messages_are_valid():
     assert_valid(messages.connect_message("https://www.tiktok.com/v2/auth/?" + "x" * 2000))
     assert_valid(messages.connect_message(""))
-    assert_valid(messages.whoami_message(link(), [{"account": "a" * 64, "linked_by": "U2"}] * 30))
+    assert_valid(
+        messages.whoami_message(
+            messages.LinkView.of(link()), [{"account": "a" * 64, "linked_by": "U2"}] * 30
+        )
+    )
     assert_valid(messages.link_unreadable_message("https://example.com/x"))
     assert_valid(messages.not_linked_message(""))
     for code in ("ok", "revoke_failed", "not_linked"):
@@ -224,7 +228,11 @@ def test_the_home_tab_at_its_limits_is_a_valid_view():
     ] * 2
     teams = [SimpleNamespace(account="a" * 64, display_name=HOSTILE_TITLE)] * 30
     uploads = [messages.AnnouncedView.of(announcement(status="PROCESSING_DOWNLOAD"))] * 30
-    for user_link, url in ((link(), ""), (None, "https://example.com/c"), (None, "")):
+    for user_link, url in (
+        (messages.LinkView.of(link()), ""),
+        (None, "https://example.com/c"),
+        (None, ""),
+    ):
         view = messages.home_view(user_link, url, True, teams, uploads, rows, time.time())
         View(**view).validate_json()
         for raw in view["blocks"]:
@@ -305,7 +313,15 @@ def test_list_and_home_with_many_held_and_running_uploads_stay_within_slacks_lim
         )
     teams = [SimpleNamespace(account="a" * 64, display_name=HOSTILE_TITLE)] * 30
     view = messages.home_view(
-        link(), "", True, teams, running, [], NOW, uploads_unknown=True, held=held
+        messages.LinkView.of(link()),
+        "",
+        True,
+        teams,
+        running,
+        [],
+        NOW,
+        uploads_unknown=True,
+        held=held,
     )
     View(**view).validate_json()
     assert len(view["blocks"]) <= 100

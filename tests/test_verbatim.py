@@ -21,7 +21,7 @@ import pytest
 import bot.messages
 from bot.actor import Actor
 from bot.commands.parser import parse
-from bot.messages import AnnouncedView, FollowedView, HeldView
+from bot.messages import AnnouncedView, FollowedView, ForgottenView, HeldView, LinkView
 from bot.outcome import Outcome
 from bot.tiktok.catalog import CATALOG
 from storage.announcements import Announcement
@@ -188,9 +188,9 @@ INPUTS: dict[str, list[Any]] = {
     "result_code": ["ok", "revoke_failed", "not_linked"],
     "url": [URL, ""],
     "connect_url": [URL, ""],
-    "link": [LINK],  # the Home without a link: in the test of its rows below
+    "link": [LinkView.of(LINK)],  # the Home without a link: in the test of its rows below
     "team_rows": [[{"account": "brand", "display_name": NAME, "linked_by": "U2"}]],
-    "forgotten": FORGOTTEN,
+    "forgotten": [ForgottenView.of(f) for f in FORGOTTEN],
     "problem": [p.problem for p in PARSED],
     "word": [p.word for p in PARSED],
     "suggestion": [p.suggestion for p in PARSED],
@@ -289,7 +289,7 @@ def test_list_and_home_rows_with_a_url_in_the_title_are_verbatim():
     assert URL in row["text"]["text"] and row["text"]["verbatim"] is True
     assert row["accessory"]["action_id"] == "cancel_upload"
 
-    for link, connect in ((LINK, ""), (None, URL)):
+    for link, connect in ((LinkView.of(LINK), ""), (None, URL)):
         home = bot.messages.home_view(link, connect, False, [], [a], [], NOW)
         rows = [b for b in home["blocks"] if "accessory" in b]
         assert len(rows) == 2  # the link row and the upload row

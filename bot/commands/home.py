@@ -50,7 +50,7 @@ class HomeService:
         uploads = await self.in_flight.for_user(actor.team_id, actor.user_id)
         rows = await self.store.run(audit.recent_for_user, actor.team_id, actor.user_id)
         return messages.home_view(
-            link,
+            messages.LinkView.of(link) if link else None,
             connect_url,
             is_admin,
             teams,

@@ -128,9 +128,9 @@ class CommandRouter:
             teams = await tokens.store.run(
                 tokens.links.team_links_granted_to, actor.team_id, actor.user_id
             )
-            return messages.whoami_message(link, teams)
+            return messages.whoami_message(messages.LinkView.of(link), teams)
         forgotten = await tokens.forgotten(actor.team_id, "user", actor.user_id)
         url = await self.linking.connect_url(actor)
         if forgotten is not None:
-            return messages.link_forgotten_message(forgotten, url)
+            return messages.link_forgotten_message(messages.ForgottenView.of(forgotten), url)
         return messages.not_linked_message(url)

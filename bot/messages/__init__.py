@@ -6,6 +6,12 @@ an unannounced upload's cancel ended; `announcements` the channel message of an
 upload; `team`, `linking`, `help` and `home` the rest. Everything echoed back is escaped for
 mrkdwn, so no input can ping a channel, render a link or break a message. Callers use
 `from bot import messages` and the names re-exported here.
+
+Builders take plain values: strings, numbers, `bot.outcome.Outcome`, and small views defined
+here (`AnnouncedView`, `HeldView`, `FollowedView`, `LinkView`, `ForgottenView`) that a caller
+copies from its stored row with `View.of(row)`. They return plain dicts; slack_sdk's Block Kit
+models check them in the tests only. May import `bot.tiktok` and the shared modules at the top
+of `bot/`; never `storage`, `slack_sdk`, another room of `bot/`, `handlers` or `sandbox`.
 """
 
 from bot.messages.announcements import (
@@ -42,6 +48,8 @@ from bot.messages.help import HELP_TEXT, PROBLEMS, help_message, usage_message
 from bot.messages.home import DISCONNECT_ACTION, home_view
 from bot.messages.linking import (
     RETRY_KEY_ACTION,
+    ForgottenView,
+    LinkView,
     authorization_removed_dm,
     connect_message,
     disconnect_message,
@@ -80,7 +88,9 @@ from bot.messages.team import (
 __all__ = [
     "AnnouncedView",
     "FollowedView",
+    "ForgottenView",
     "HeldView",
+    "LinkView",
     "CANCEL_ACTION",
     "CMD",
     "CONNECT_ACTION",

@@ -18,6 +18,7 @@ from bot.messages.blocks import (
     when,
 )
 from bot.messages.held import START_UNFINISHED, start_history
+from bot.messages.linking import LinkView
 from bot.messages.outcomes import Words, mention
 from bot.tiktok.catalog import explain
 from bot.tiktok.rules import ending_code
@@ -117,7 +118,7 @@ def _audit_line(row: dict) -> str:
 
 
 def home_view(
-    link,
+    link: LinkView | None,
     connect_url: str,
     is_admin: bool,
     teams,

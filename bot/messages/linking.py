@@ -4,6 +4,7 @@ access or a link stops working."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.messages.blocks import (
@@ -24,6 +25,48 @@ from bot.messages.blocks import (
     when,
     who_can_grant,
 )
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """What the messages show of a person's TikTok link (never its tokens): plain facts,
+    copied by the caller from the stored link (`LinkView.of(link)`)."""
+
+    display_name: str
+    open_id: str
+    scope: str = ""  # comma-separated, as TikTok granted it
+    linked_at: str = ""  # a stored UTC timestamp
+    linked_via: str = ""  # "confirmed" once confirmed on our page
+    access_expires_at: float = 0.0
+    refresh_expires_at: float = 0.0
+
+    @classmethod
+    def of(cls, row) -> LinkView:
+        """The facts of a stored link (any record with these names)."""
+        return cls(
+            display_name=row.display_name,
+            open_id=row.open_id,
+            scope=row.scope,
+            linked_at=row.linked_at,
+            linked_via=row.linked_via,
+            access_expires_at=row.access_expires_at,
+            refresh_expires_at=row.refresh_expires_at,
+        )
+
+
+@dataclass(frozen=True)
+class ForgottenView:
+    """What the messages show of a link the bot forgot because TikTok refused it."""
+
+    display_name: str
+    reason: str  # "refresh_refused" or "authorization_removed"
+    detail: str = ""  # for authorization_removed: TikTok's reason number, as text
+    forgotten_at: str = ""  # a stored UTC timestamp
+
+    @classmethod
+    def of(cls, row) -> ForgottenView:
+        """The facts of a stored tombstone (any record with these names)."""
+        return cls(row.display_name, row.reason, row.detail, row.forgotten_at)
 
 
 def connect_message(url: str) -> Message:
@@ -235,7 +278,7 @@ def team_lines(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def whoami_message(link, team_rows: list[dict] | None = None) -> Message:
+def whoami_message(link: LinkView, team_rows: list[dict] | None = None) -> Message:
     """Which TikTok account you act as, and when and how it was linked."""
     text = f"You act as *{escape(link.display_name)}* on TikTok."
     scopes = ", ".join(code(s) for s in link.scope.split(",") if s) or "none"
@@ -263,7 +306,7 @@ def whoami_message(link, team_rows: list[dict] | None = None) -> Message:
     return message(text, blocks)
 
 
-def link_forgotten_message(forgotten, connect_url: str) -> Message:
+def link_forgotten_message(forgotten: ForgottenView, connect_url: str) -> Message:
     """`whoami` after the bot forgot a link TikTok refused: it stopped working, not "never"."""
     name = escape(forgotten.display_name) if forgotten.display_name else "your TikTok account"
     if forgotten.reason == "authorization_removed":
