@@ -41,7 +41,7 @@ def when(epoch: float, relative: bool = False) -> str:
 
 # Every block is written as the dict Slack reads, keys in the order slack_sdk's models would
 # write them (tests/test_message_dicts.py holds that), so a payload reads the same as before.
-# (Building blocks through the models cost ~0.1 ms a message on the cancel path.)
+# (Building them through the models cost ~0.1 ms a message on the cancel path.)
 # `verbatim` stops Slack from turning bare URLs and #names in echoed text into links; the
 # mentions and date tokens we write ourselves are explicit, so they still work.
 def section(text: str, accessory: dict | None = None) -> dict:
