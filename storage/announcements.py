@@ -9,8 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from storage import polls
-from storage.sql import Db as Database
-from storage.sql import NotFoundError, fetch_one, update_unchanged
+from storage.sql import Db, NotFoundError, update_unchanged
 
 TABLE = "announcements"
 EVENTS = "webhook_events"
@@ -80,12 +79,12 @@ def _from_row(row: dict) -> Announcement:
     )
 
 
-def get(db: Database, publish_id: str) -> Announcement | None:
-    row = fetch_one(db, f"SELECT * FROM {TABLE} WHERE publish_id = ?", (publish_id,))
+def get(db: Db, publish_id: str) -> Announcement | None:
+    row = db.one(f"SELECT * FROM {TABLE} WHERE publish_id = ?", (publish_id,))
     return None if row is None else _from_row(row)
 
 
-def insert(db: Database, a: Announcement) -> None:
+def insert(db: Db, a: Announcement) -> None:
     now = time.time()
     db[TABLE].insert(
         {
@@ -112,8 +111,7 @@ def insert(db: Database, a: Announcement) -> None:
             "cancel_by": a.cancel_by,
             "cancel_at": a.cancel_at,
             "final_at": a.final_at,
-        },
-        pk="publish_id",
+        }
     )
 
 
@@ -126,7 +124,7 @@ def _encode(changes: dict) -> dict:
     return changes
 
 
-def update(db: Database, publish_id: str, **changes) -> Announcement | None:
+def update(db: Db, publish_id: str, **changes) -> Announcement | None:
     """Apply `changes` (column=value; lists and dicts stored as JSON) and return the new row."""
     changes = _encode(changes)
     changes["updated_at"] = time.time()
@@ -137,7 +135,7 @@ def update(db: Database, publish_id: str, **changes) -> Announcement | None:
     return get(db, publish_id)
 
 
-def update_if(db: Database, publish_id: str, expected: dict, **changes) -> Announcement | None:
+def update_if(db: Db, publish_id: str, expected: dict, **changes) -> Announcement | None:
     """Apply `changes` only while the row still holds the `expected` values (compare-and-write);
     the new row, or None when it changed in between (or is gone)."""
     expected, changes = _encode(dict(expected)), _encode(changes)
@@ -145,23 +143,23 @@ def update_if(db: Database, publish_id: str, expected: dict, **changes) -> Annou
     return get(db, publish_id) if changed else None
 
 
-def in_flight(db: Database, team_id: str, limit: int = 50) -> list[Announcement]:
+def in_flight(db: Db, team_id: str, limit: int = 50) -> list[Announcement]:
     rows = db[TABLE].rows_where(
         "team_id = ? AND final = 0", [team_id], order_by="created_at DESC", limit=limit
     )
     return [_from_row(r) for r in rows]
 
 
-def due_for_poll(db: Database, now: float, limit: int = 20) -> list[Announcement]:
+def due_for_poll(db: Db, now: float, limit: int = 20) -> list[Announcement]:
     """The due polls this caller claimed (`storage.polls`)."""
     return [_from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
 
 
-def next_poll_time(db: Database) -> float | None:
+def next_poll_time(db: Db) -> float | None:
     return polls.earliest(db, TABLE)
 
 
-def claim_event(db: Database, event_key: str, event: str) -> bool:
+def claim_event(db: Db, event_key: str, event: str) -> bool:
     """Record a webhook delivery before applying it; False if it was recorded before (a
     redelivery, on this replica or another: the unique key decides). Deliveries older than
     EVENT_MEMORY_S are forgotten (TikTok's signature is stale after 5 minutes, so they could

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from storage.sql import Db as Database
+from storage.sql import Db
 from storage.timefmt import now_iso
 
 TABLE = "audit"
@@ -63,21 +63,21 @@ class AuditFinish:
 # These run on every cancel: one statement each, in the caller's transaction.
 
 
-def _insert(db: Database, values: dict) -> int:
+def _insert(db: Db, values: dict) -> int:
     return db[TABLE].insert_returning_id(values)
 
 
-def start(db: Database, entry: AuditStart) -> int:
+def start(db: Db, entry: AuditStart) -> int:
     return _insert(db, {**asdict(entry), "started_at": now_iso(), "state": "started"})
 
 
-def finish(db: Database, row_id: int, result: AuditFinish) -> None:
+def finish(db: Db, row_id: int, result: AuditFinish) -> None:
     values = {**asdict(result), "finished_at": now_iso(), "state": "finished"}
     assignments = ", ".join(f"{name} = ?" for name in values)
     db.execute(f"UPDATE {TABLE} SET {assignments} WHERE id = ?", [*values.values(), row_id])
 
 
-def record(db: Database, entry: AuditStart, result: AuditFinish) -> int:
+def record(db: Db, entry: AuditStart, result: AuditFinish) -> int:
     """An attempt that made no TikTok call: written started and finished in one statement."""
     now = now_iso()
     return _insert(
@@ -92,11 +92,11 @@ def record(db: Database, entry: AuditStart, result: AuditFinish) -> int:
     )
 
 
-def get(db: Database, row_id: int) -> dict:
+def get(db: Db, row_id: int) -> dict:
     return db[TABLE].get(row_id)
 
 
-def rows_since(db: Database, since_iso: str | None = None) -> list[dict]:
+def rows_since(db: Db, since_iso: str | None = None) -> list[dict]:
     columns = ", ".join(EXPORT_COLUMNS)
     if since_iso:
         sql = f"SELECT {columns} FROM {TABLE} WHERE started_at >= ? ORDER BY id"
@@ -116,7 +116,7 @@ ENDING_COLUMNS = {
 }
 
 
-def recent_for_user(db: Database, team_id: str, user_id: str, limit: int = 10) -> list[dict]:
+def recent_for_user(db: Db, team_id: str, user_id: str, limit: int = 10) -> list[dict]:
     """A person's last attempts, newest first, each with how its upload ended (`ending_*`,
     None when the bot follows no such upload) and who asked TikTok to cancel it
     (`ending_cancel_by`: whoever's cancel TikTok accepted)."""

@@ -22,12 +22,12 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 from storage.group_commit import GroupCommitWorker
 from storage.migrations import migrate
-from storage.sql import Db, fetch_one
+from storage.sql import Db
 
 T = TypeVar("T")
 POSTGRES_WORKERS = 4
 
-__all__ = ["Db", "Store", "database_url", "fetch_one", "open_engine", "redacted"]
+__all__ = ["Db", "Store", "database_url", "open_engine", "redacted"]
 
 
 def database_url(url: str = "", path: str = "") -> str:

@@ -12,8 +12,7 @@ import time
 from dataclasses import dataclass
 
 from storage import polls
-from storage.sql import Db as Database
-from storage.sql import update_unchanged
+from storage.sql import Db, update_unchanged
 
 TABLE = "followed_cancels"
 
@@ -53,12 +52,12 @@ def _from_row(row: dict) -> FollowedCancel:
     return FollowedCancel(**row)
 
 
-def get(db: Database, publish_id: str) -> FollowedCancel | None:
+def get(db: Db, publish_id: str) -> FollowedCancel | None:
     row = db.one(f"SELECT * FROM {TABLE} WHERE publish_id = ?", [publish_id])
     return None if row is None else _from_row(row)
 
 
-def start(db: Database, f: FollowedCancel) -> bool:
+def start(db: Db, f: FollowedCancel) -> bool:
     """Begin following; False if the upload was already followed (that row is kept)."""
     row = {
         "publish_id": f.publish_id,
@@ -74,7 +73,7 @@ def start(db: Database, f: FollowedCancel) -> bool:
     return db[TABLE].insert_if_absent(row)
 
 
-def update_if(db: Database, publish_id: str, expected: dict, **changes) -> FollowedCancel | None:
+def update_if(db: Db, publish_id: str, expected: dict, **changes) -> FollowedCancel | None:
     """Apply `changes` only while the row still holds the `expected` values (compare-and-write);
     the new row, or None when it changed in between (or is gone)."""
     if "final" in changes:
@@ -84,17 +83,17 @@ def update_if(db: Database, publish_id: str, expected: dict, **changes) -> Follo
     return get(db, publish_id) if changed else None
 
 
-def claim_telling(db: Database, publish_id: str, told_before: str, ending: str) -> bool:
+def claim_telling(db: Db, publish_id: str, told_before: str, ending: str) -> bool:
     """Claim the direct message saying `ending`: True for exactly one caller, and only while
     the ending last told is still `told_before` (so the same ending is never told twice)."""
     sql = f"UPDATE {TABLE} SET told = ?, updated_at = ? WHERE publish_id = ? AND told = ?"
     return db.execute(sql, [ending, time.time(), publish_id, told_before]).rowcount == 1
 
 
-def due_for_poll(db: Database, now: float, limit: int = 20) -> list[FollowedCancel]:
+def due_for_poll(db: Db, now: float, limit: int = 20) -> list[FollowedCancel]:
     """The due polls this caller claimed (`storage.polls`)."""
     return [_from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
 
 
-def next_poll_time(db: Database) -> float | None:
+def next_poll_time(db: Db) -> float | None:
     return polls.earliest(db, TABLE)

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.sql import Db as Database
+from storage.sql import Db
 
 TABLE = "held_uploads"
 # `posting`: the row claims its upload_key while its announcement is being posted (no
@@ -70,12 +70,12 @@ def _from_row(row: dict) -> HeldUpload:
     return HeldUpload(**row)
 
 
-def get(db: Database, upload_key: str) -> HeldUpload | None:
+def get(db: Db, upload_key: str) -> HeldUpload | None:
     row = db.one(f"SELECT * FROM {TABLE} WHERE upload_key = ?", [upload_key])
     return _from_row(row) if row else None
 
 
-def insert(db: Database, h: HeldUpload) -> bool:
+def insert(db: Db, h: HeldUpload) -> bool:
     """Store a new held upload; False if the upload_key is taken already. The insert is the
     claim on the upload_key: of two requests with one key (on any replicas), only the one
     whose insert went in announces it."""
@@ -92,23 +92,21 @@ def insert(db: Database, h: HeldUpload) -> bool:
     return True
 
 
-def forget_posting(db: Database, upload_key: str) -> bool:
+def forget_posting(db: Db, upload_key: str) -> bool:
     """Drop the claim of an upload whose announcement Slack refused (still `posting`), so the
     pipeline can send it again."""
     sql = f"DELETE FROM {TABLE} WHERE upload_key = ? AND state = 'posting'"
     return db.execute(sql, [upload_key]).rowcount == 1
 
 
-def forget_abandoned(db: Database, stale_s: float) -> int:
+def forget_abandoned(db: Db, stale_s: float) -> int:
     """Drop claims still `posting` after `stale_s` seconds by the database's clock: the
     process posting the announcement died. Nothing was sent to TikTok."""
     sql = f"DELETE FROM {TABLE} WHERE state = 'posting' AND updated_at < {db.now} - ?"
     return db.execute(sql, [float(stale_s)]).rowcount
 
 
-def move(
-    db: Database, upload_key: str, from_states: tuple[str, ...], **changes
-) -> HeldUpload | None:
+def move(db: Db, upload_key: str, from_states: tuple[str, ...], **changes) -> HeldUpload | None:
     """Set `changes` only while the row is in one of `from_states` (compare-and-write); the
     new row, or None when another caller moved it first."""
     changes.pop("updated_at", None)
@@ -119,7 +117,7 @@ def move(
     return get(db, upload_key) if cursor.rowcount == 1 else None
 
 
-def due(db: Database, now: float, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
+def due(db: Db, now: float, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
     """Held uploads whose window has closed (not claimed: `move` claims each one)."""
     rows = db.query(
         f"SELECT * FROM {TABLE} WHERE state = 'held' AND starts_at <= ? ORDER BY starts_at LIMIT ?",
@@ -128,7 +126,7 @@ def due(db: Database, now: float, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
     return [_from_row(r) for r in rows]
 
 
-def stuck_starting(db: Database, stale_s: float) -> list[HeldUpload]:
+def stuck_starting(db: Db, stale_s: float) -> list[HeldUpload]:
     """Rows whose starter died mid-call: `starting` for more than `stale_s` seconds, by the
     database's clock (the claim's `updated_at` was written by it too), so a replica whose
     clock runs ahead never calls a live start stuck."""
@@ -139,12 +137,12 @@ def stuck_starting(db: Database, stale_s: float) -> list[HeldUpload]:
     return [_from_row(r) for r in rows]
 
 
-def next_start(db: Database) -> float | None:
+def next_start(db: Db) -> float | None:
     row = db.one(f"SELECT MIN(starts_at) AS t FROM {TABLE} WHERE state = 'held'")
     return row["t"] if row and row["t"] is not None else None
 
 
-def open_for_team(db: Database, team_id: str, limit: int = 50) -> list[HeldUpload]:
+def open_for_team(db: Db, team_id: str, limit: int = 50) -> list[HeldUpload]:
     marks = ", ".join("?" for _ in OPEN_STATES)
     rows = db.query(
         f"SELECT * FROM {TABLE} WHERE team_id = ? AND state IN ({marks}) "

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from storage.sql import Db as Database
-from storage.sql import fetch_one
+from storage.sql import Db
 from storage.timefmt import now_iso
 
 TABLE = "links"
@@ -99,9 +98,9 @@ class Links:
         except (InvalidToken, ValueError) as exc:
             raise LinkUnreadable from exc
 
-    def get(self, db: Database, team_id: str, kind: str, owner: str) -> Link | None:
+    def get(self, db: Db, team_id: str, kind: str, owner: str) -> Link | None:
         sql = f"SELECT * FROM {TABLE} WHERE team_id = ? AND kind = ? AND owner = ?"
-        row = fetch_one(db, sql, (team_id, kind, owner))
+        row = db.one(sql, (team_id, kind, owner))
         if row is None:
             return None
         return Link(
@@ -121,12 +120,11 @@ class Links:
             stored_refresh=row["refresh_token"],
         )
 
-    def save(self, db: Database, link: Link) -> None:
+    def save(self, db: Db, link: Link) -> None:
         """Store a new link (replacing any for the same owner) and drop its tombstone."""
         now = now_iso()
-        with db.atomic():
-            self._forget_tombstone(db, *link.key)
-            db[TABLE].upsert(self._row(link, now), pk=("team_id", "kind", "owner"))
+        self._forget_tombstone(db, *link.key)
+        db[TABLE].upsert(self._row(link, now))
 
     def _row(self, link: Link, now: str) -> dict:
         return {
@@ -146,7 +144,7 @@ class Links:
             "updated_at": now,
         }
 
-    def replace_tokens(self, db: Database, read: Link, renewed: Link) -> str | None:
+    def replace_tokens(self, db: Db, read: Link, renewed: Link) -> str | None:
         """Store `renewed`'s tokens only if the row still holds the refresh token `read` had.
 
         Returns the new refresh token's ciphertext; None when the link was disconnected,
@@ -171,11 +169,10 @@ class Links:
             *read.key,
             read.stored_refresh,
         ]
-        with db.atomic():
-            changed = db.execute(sql, params).rowcount
+        changed = db.execute(sql, params).rowcount
         return refresh_ciphertext if changed == 1 else None
 
-    def forget_if_current(self, db: Database, read: Link, reason: str, detail: str = "") -> bool:
+    def forget_if_current(self, db: Db, read: Link, reason: str, detail: str = "") -> bool:
         """Delete the link only if it still holds `read`'s refresh token; leave a tombstone.
 
         False when the row changed since it was read (a newer link won): nothing is deleted.
@@ -186,13 +183,12 @@ class Links:
             f"DELETE FROM {TABLE} WHERE team_id = ? AND kind = ? AND owner = ? "
             "AND refresh_token = ?"
         )
-        with db.atomic():
-            deleted = db.execute(sql, [*read.key, read.stored_refresh]).rowcount == 1
-            if deleted:
-                self._tombstone(db, read, reason, detail)
+        deleted = db.execute(sql, [*read.key, read.stored_refresh]).rowcount == 1
+        if deleted:
+            self._tombstone(db, read, reason, detail)
         return deleted
 
-    def _tombstone(self, db: Database, link: Link, reason: str, detail: str) -> None:
+    def _tombstone(self, db: Db, link: Link, reason: str, detail: str) -> None:
         db[FORGOTTEN].upsert(
             {
                 "team_id": link.team_id,
@@ -204,21 +200,20 @@ class Links:
                 "detail": detail,
                 "forgotten_at": now_iso(),
                 "linked_by": link.linked_by,
-            },
-            pk=("team_id", "kind", "owner"),
+            }
         )
 
     @staticmethod
-    def _forget_tombstone(db: Database, team_id: str, kind: str, owner: str) -> None:
+    def _forget_tombstone(db: Db, team_id: str, kind: str, owner: str) -> None:
         db.execute(
             f"DELETE FROM {FORGOTTEN} WHERE team_id = ? AND kind = ? AND owner = ?",
             [team_id, kind, owner],
         )
 
-    def forgotten(self, db: Database, team_id: str, kind: str, owner: str) -> Forgotten | None:
+    def forgotten(self, db: Db, team_id: str, kind: str, owner: str) -> Forgotten | None:
         """The tombstone of a link the bot forgot, or None."""
         sql = f"SELECT * FROM {FORGOTTEN} WHERE team_id = ? AND kind = ? AND owner = ?"
-        row = fetch_one(db, sql, (team_id, kind, owner))
+        row = db.one(sql, (team_id, kind, owner))
         if row is None:
             return None
         return Forgotten(
@@ -233,14 +228,13 @@ class Links:
             linked_by=row["linked_by"] or "",
         )
 
-    def delete(self, db: Database, team_id: str, kind: str, owner: str) -> None:
+    def delete(self, db: Db, team_id: str, kind: str, owner: str) -> None:
         """The person unlinked it (disconnect, team remove): no tombstone, it was on purpose."""
-        with db.atomic():
-            db[TABLE].delete_where("team_id = ? AND kind = ? AND owner = ?", [team_id, kind, owner])
-            self._forget_tombstone(db, team_id, kind, owner)
+        db[TABLE].delete_where("team_id = ? AND kind = ? AND owner = ?", [team_id, kind, owner])
+        self._forget_tombstone(db, team_id, kind, owner)
 
     def delete_open_id(
-        self, db: Database, open_id: str, reason: str = "authorization_removed", detail: str = ""
+        self, db: Db, open_id: str, reason: str = "authorization_removed", detail: str = ""
     ) -> list[Forgotten]:
         """Forget every link to this TikTok account (TikTok said access was removed).
 
@@ -249,31 +243,30 @@ class Links:
         """
         sql = f"SELECT * FROM {TABLE} WHERE open_id = ?"
         forgotten = []
-        with db.atomic():
-            rows = [dict(r) for r in db.query(sql, [open_id])]
-            for row in rows:
-                delete = (
-                    f"DELETE FROM {TABLE} WHERE team_id = ? AND kind = ? AND owner = ? "
-                    "AND refresh_token = ?"
-                )
-                key = [row["team_id"], row["kind"], row["owner"]]
-                if db.execute(delete, [*key, row["refresh_token"]]).rowcount != 1:
-                    continue
-                now = now_iso()
-                entry = Forgotten(
-                    *key,
-                    open_id=row["open_id"] or "",
-                    display_name=row["display_name"] or "",
-                    reason=reason,
-                    detail=detail,
-                    forgotten_at=now,
-                    linked_by=row["linked_by"] or "",
-                )
-                db[FORGOTTEN].upsert(entry.__dict__, pk=("team_id", "kind", "owner"))
-                forgotten.append(entry)
+        rows = [dict(r) for r in db.query(sql, [open_id])]
+        for row in rows:
+            delete = (
+                f"DELETE FROM {TABLE} WHERE team_id = ? AND kind = ? AND owner = ? "
+                "AND refresh_token = ?"
+            )
+            key = [row["team_id"], row["kind"], row["owner"]]
+            if db.execute(delete, [*key, row["refresh_token"]]).rowcount != 1:
+                continue
+            now = now_iso()
+            entry = Forgotten(
+                *key,
+                open_id=row["open_id"] or "",
+                display_name=row["display_name"] or "",
+                reason=reason,
+                detail=detail,
+                forgotten_at=now,
+                linked_by=row["linked_by"] or "",
+            )
+            db[FORGOTTEN].upsert(entry.__dict__)
+            forgotten.append(entry)
         return forgotten
 
-    def team_accounts(self, db: Database, team_id: str) -> list[dict]:
+    def team_accounts(self, db: Db, team_id: str) -> list[dict]:
         sql = (
             f"SELECT owner AS account, display_name, open_id, access_expires_at, "
             f"refresh_expires_at, linked_by FROM {TABLE} "
@@ -281,7 +274,7 @@ class Links:
         )
         return list(db.query(sql, [team_id]))
 
-    def team_links_granted_to(self, db: Database, team_id: str, user_id: str) -> list[dict]:
+    def team_links_granted_to(self, db: Db, team_id: str, user_id: str) -> list[dict]:
         """The team accounts `user_id` may use: name, TikTok account, who linked it and when."""
         sql = (
             f"SELECT l.owner AS account, l.display_name, l.linked_by, l.linked_at, l.linked_via "
@@ -291,7 +284,7 @@ class Links:
         return list(db.query(sql, [team_id, user_id]))
 
     @staticmethod
-    def rows_without_tokens(db: Database) -> list[dict]:
+    def rows_without_tokens(db: Db) -> list[dict]:
         columns = "team_id, kind, owner, open_id, display_name, scope, access_expires_at, "
         columns += "refresh_expires_at, linked_by, linked_at, linked_via, updated_at"
         return list(db.query(f"SELECT {columns} FROM {TABLE} ORDER BY team_id, kind, owner"))

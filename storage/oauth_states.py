@@ -19,8 +19,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from storage.sql import Db as Database
-from storage.sql import NotFoundError
+from storage.sql import Db, NotFoundError
 
 TABLE = "oauth_states"
 STATE_TTL_SECONDS = 600
@@ -50,31 +49,30 @@ def _hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def create_state(db: Database, pending: PendingLink, now: float | None = None) -> str:
+def create_state(db: Db, pending: PendingLink, now: float | None = None) -> str:
     now = now or time.time()
     state = secrets.token_urlsafe(32)
-    with db.atomic():
-        # Rows still parking tokens stay until the prune has revoked them at TikTok.
-        db[TABLE].delete_where("expires_at < ? AND pending_grant IS NULL", [now - 86400])
-        db[TABLE].insert(
-            {
-                "state_hash": _hash(state),
-                "team_id": pending.team_id,
-                "user_id": pending.user_id,
-                "kind": pending.kind,
-                "owner": pending.owner,
-                "channel_id": pending.channel_id,
-                "retry_publish_id": pending.retry_publish_id,
-                "retry_reason": pending.retry_reason,
-                "created_at": now,
-                "expires_at": now + STATE_TTL_SECONDS,
-                "used_at": None,
-            }
-        )
+    # Rows still parking tokens stay until the prune has revoked them at TikTok.
+    db[TABLE].delete_where("expires_at < ? AND pending_grant IS NULL", [now - 86400])
+    db[TABLE].insert(
+        {
+            "state_hash": _hash(state),
+            "team_id": pending.team_id,
+            "user_id": pending.user_id,
+            "kind": pending.kind,
+            "owner": pending.owner,
+            "channel_id": pending.channel_id,
+            "retry_publish_id": pending.retry_publish_id,
+            "retry_reason": pending.retry_reason,
+            "created_at": now,
+            "expires_at": now + STATE_TTL_SECONDS,
+            "used_at": None,
+        }
+    )
     return state
 
 
-def consume_state(db: Database, state: str, now: float | None = None) -> PendingLink:
+def consume_state(db: Db, state: str, now: float | None = None) -> PendingLink:
     """Mark the state used and return what it was for, or raise `StateProblem`."""
     now = now or time.time()
     if not state or len(state) > 200:
@@ -118,7 +116,7 @@ class Confirmation:
 
 
 def park_for_confirm(
-    db: Database,
+    db: Db,
     state: str,
     pending_grant: str,
     open_id: str,
@@ -142,9 +140,7 @@ def park_for_confirm(
     return token
 
 
-def take_confirmation(
-    db: Database, state: str, token: str, now: float | None = None
-) -> Confirmation:
+def take_confirmation(db: Db, state: str, token: str, now: float | None = None) -> Confirmation:
     """Use the confirm token once: returns what to link, or raises `StateProblem`.
 
     The update is conditional (not confirmed yet, same token hash), so two POSTs racing, on
@@ -154,27 +150,24 @@ def take_confirmation(
     if not state or not token or len(state) > 200 or len(token) > 200:
         raise StateProblem("unknown")
     key = _hash(state)
-    with db.atomic():
-        try:
-            row = db[TABLE].get(key)
-        except NotFoundError:
-            raise StateProblem("unknown") from None
-        if not row.get("confirm_hash") or not hmac.compare_digest(
-            row["confirm_hash"], _hash(token)
-        ):
-            raise StateProblem("unknown")
-        if row["confirmed_at"]:
-            raise StateProblem("used")
-        if (row["confirm_expires_at"] or 0) < now:
-            raise StateProblem("expired")
-        if not row["pending_grant"]:
-            raise StateProblem("used")
-        taken = db.execute(
-            f"UPDATE {TABLE} SET confirmed_at = ?, pending_grant = NULL "
-            "WHERE state_hash = ? AND confirm_hash = ? AND confirmed_at IS NULL "
-            "AND pending_grant IS NOT NULL",
-            [now, key, row["confirm_hash"]],
-        ).rowcount
+    try:
+        row = db[TABLE].get(key)
+    except NotFoundError:
+        raise StateProblem("unknown") from None
+    if not row.get("confirm_hash") or not hmac.compare_digest(row["confirm_hash"], _hash(token)):
+        raise StateProblem("unknown")
+    if row["confirmed_at"]:
+        raise StateProblem("used")
+    if (row["confirm_expires_at"] or 0) < now:
+        raise StateProblem("expired")
+    if not row["pending_grant"]:
+        raise StateProblem("used")
+    taken = db.execute(
+        f"UPDATE {TABLE} SET confirmed_at = ?, pending_grant = NULL "
+        "WHERE state_hash = ? AND confirm_hash = ? AND confirmed_at IS NULL "
+        "AND pending_grant IS NOT NULL",
+        [now, key, row["confirm_hash"]],
+    ).rowcount
     if taken != 1:
         raise StateProblem("used")
     return Confirmation(
@@ -193,7 +186,7 @@ class Parked:
     pending_grant: str  # Fernet ciphertext
 
 
-def expired_parked(db: Database, now: float, limit: int = 50) -> list[Parked]:
+def expired_parked(db: Db, now: float, limit: int = 50) -> list[Parked]:
     """Parked tokens whose confirm page expired before anyone confirmed or declined it."""
     rows = db.query(
         f"SELECT state_hash, pending_grant FROM {TABLE} WHERE pending_grant IS NOT NULL "
@@ -204,7 +197,7 @@ def expired_parked(db: Database, now: float, limit: int = 50) -> list[Parked]:
     return [Parked(r["state_hash"], r["pending_grant"]) for r in rows]
 
 
-def drop_parked(db: Database, parked: Parked) -> bool:
+def drop_parked(db: Db, parked: Parked) -> bool:
     """Delete parked tokens if they are still the ones read (compare-and-write): True for the
     one caller, of several replicas, that dropped them and so revokes them."""
     return (
@@ -216,7 +209,7 @@ def drop_parked(db: Database, parked: Parked) -> bool:
     )
 
 
-def park_again(db: Database, parked: Parked) -> None:
+def park_again(db: Db, parked: Parked) -> None:
     """Put dropped tokens back when TikTok could not be asked to revoke them, so the next
     prune tries again (never over a row that changed meanwhile)."""
     db.execute(

@@ -6,12 +6,12 @@ poll itself then sets the real next time."""
 
 from __future__ import annotations
 
-from storage.sql import Db as Database
+from storage.sql import Db
 
 POLL_CLAIM_S = 60.0  # a claimed poll not done by then (its replica died) is due again
 
 
-def claim_due(db: Database, table: str, now: float, limit: int = 20) -> list[dict]:
+def claim_due(db: Db, table: str, now: float, limit: int = 20) -> list[dict]:
     """The rows of `table` whose poll is due and that this caller claimed."""
     rows = db[table].rows_where(
         "final = 0 AND next_poll_at IS NOT NULL AND next_poll_at <= ?",
@@ -28,7 +28,7 @@ def claim_due(db: Database, table: str, now: float, limit: int = 20) -> list[dic
     return claimed
 
 
-def earliest(db: Database, table: str) -> float | None:
+def earliest(db: Db, table: str) -> float | None:
     """When the next poll of `table` is due (None: nothing to poll)."""
     row = db.execute(
         f"SELECT MIN(next_poll_at) FROM {table} WHERE final = 0 AND next_poll_at IS NOT NULL"

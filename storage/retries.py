@@ -10,35 +10,33 @@ from __future__ import annotations
 import secrets
 import time
 
-from storage.sql import Db as Database
-from storage.sql import fetch_one
+from storage.sql import Db
 
 TABLE = "pending_retries"
 KEEP_SECONDS = 7 * 86400
 
 
 def remember(
-    db: Database, team_id: str, user_id: str, publish_id: str, reason: str, now: float | None = None
+    db: Db, team_id: str, user_id: str, publish_id: str, reason: str, now: float | None = None
 ) -> str:
     """Store the retry; returns its key (22 URL-safe characters)."""
     now = now or time.time()
     key = secrets.token_urlsafe(16)
-    with db.atomic():
-        db[TABLE].delete_where("created_at < ?", [now - KEEP_SECONDS])
-        db[TABLE].insert(
-            {
-                "retry_key": key,
-                "team_id": team_id,
-                "user_id": user_id,
-                "publish_id": publish_id,
-                "reason": reason,
-                "created_at": now,
-            }
-        )
+    db[TABLE].delete_where("created_at < ?", [now - KEEP_SECONDS])
+    db[TABLE].insert(
+        {
+            "retry_key": key,
+            "team_id": team_id,
+            "user_id": user_id,
+            "publish_id": publish_id,
+            "reason": reason,
+            "created_at": now,
+        }
+    )
     return key
 
 
-def recall(db: Database, key: str, team_id: str, user_id: str) -> tuple[str, str] | None:
+def recall(db: Db, key: str, team_id: str, user_id: str) -> tuple[str, str] | None:
     """(publish_id, reason) for this person's key, or None (unknown, pruned, someone else's)."""
     if not key or len(key) > 64:
         return None
@@ -46,7 +44,7 @@ def recall(db: Database, key: str, team_id: str, user_id: str) -> tuple[str, str
         f"SELECT publish_id, reason FROM {TABLE} "
         "WHERE retry_key = ? AND team_id = ? AND user_id = ?"
     )
-    row = fetch_one(db, sql, (key, team_id, user_id))
+    row = db.one(sql, (key, team_id, user_id))
     if row is None:
         return None
     return row["publish_id"] or "", row["reason"] or ""

@@ -3,17 +3,17 @@
 `Db` wraps one SQLAlchemy connection inside one transaction (`Store.run` opens it, commits it
 when the function returns). Queries are portable SQL written once, with `?` placeholders;
 `db["table"]` gives the few row operations the modules need, keyed by the primary key
-`storage.schema` declares. Upserts are
-`INSERT … ON CONFLICT … DO UPDATE`, which both databases speak. `db.now` is the database's
+`storage.schema` declares. Upserts are `INSERT … ON CONFLICT … DO UPDATE`, which both databases
+speak. There is no `atomic()`: a whole `Store.run` call is already one transaction, so several
+statements in one storage function commit together or not at all. `db.now` is the database's
 clock as seconds since the epoch (a SQL expression), for claims that replicas must agree on.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -99,11 +99,6 @@ class Db:
         rows = self.execute(sql, params).dicts()
         return rows[0] if rows else None
 
-    @contextlib.contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Already atomic: the whole `Store.run` call is one transaction."""
-        yield
-
     def __getitem__(self, name: str) -> TableOps:
         return TableOps(self, name)
 
@@ -121,7 +116,7 @@ class TableOps:
         values = list(key) if isinstance(key, tuple | list) else [key]
         return " AND ".join(f"{c} = ?" for c in self.pk), values
 
-    def insert(self, row: Mapping[str, Any], pk: Any = None, replace: bool = False) -> None:
+    def insert(self, row: Mapping[str, Any], replace: bool = False) -> None:
         if replace:
             self.upsert(row)
             return
@@ -145,9 +140,8 @@ class TableOps:
         )
         return self.db.execute(sql, list(row.values())).rowcount == 1
 
-    def upsert(self, row: Mapping[str, Any], pk: Any = None) -> None:
-        """Insert, or update the row with the same primary key (`pk` is accepted and unused:
-        the schema knows the key)."""
+    def upsert(self, row: Mapping[str, Any]) -> None:
+        """Insert, or update the row with the same primary key (the schema knows the key)."""
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
         keys = ", ".join(self.pk)
@@ -186,11 +180,6 @@ class TableOps:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return self.db.query(sql, params)
-
-
-def fetch_one(db: Db, sql: str, params: Sequence[Any]) -> dict | None:
-    """One row as a dict, or None."""
-    return db.one(sql, params)
 
 
 def update_unchanged(

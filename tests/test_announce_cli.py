@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.announcing import (
+from tests.cli_env import env_for, run_bot_cli
+from tests.conftest import buttons, notify, text_of
+from tests.upload_helpers import (
     PID,
     announce,
     stored,
@@ -12,8 +14,6 @@ from tests.announcing import (
     top_posts,
     updates,
 )
-from tests.cli_env import env_for, run_bot_cli
-from tests.conftest import buttons, notify, text_of
 
 # --- python -m bot announce ------------------------------------------------------------------
 

@@ -15,7 +15,9 @@ import time
 import pytest
 from slack_sdk.models.blocks import Block
 
-from tests.announcing import (
+from tests.conftest import NOTIFY, buttons, db_rows, text_of
+from tests.test_app_home import buttons_named, open_home, view_text
+from tests.upload_helpers import (
     accessory_buttons,
     overlapping,
     settle,
@@ -25,11 +27,9 @@ from tests.announcing import (
     wait_until,
     webhook,
 )
-from tests.announcing import announce as announce_upload
-from tests.announcing import make_due as make_due_of
-from tests.announcing import stored as stored_of
-from tests.conftest import NOTIFY, buttons, db_rows, text_of
-from tests.test_app_home import buttons_named, open_home, view_text
+from tests.upload_helpers import announce as announce_upload
+from tests.upload_helpers import make_due as make_due_of
+from tests.upload_helpers import stored as stored_of
 
 PID = "v_pub_url~v2.8100001"
 PID2 = "v_pub_url~v2.8100002"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.announcing import (
+from tests.conftest import NOTIFY, buttons, text_of
+from tests.upload_helpers import (
     PID,
     PID2,
     announce,
@@ -16,7 +17,6 @@ from tests.announcing import (
     updates,
     wait_until,
 )
-from tests.conftest import NOTIFY, buttons, text_of
 
 # --- the Cancel upload button ----------------------------------------------------------------
 

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from sandbox.fakes import Reply
-from tests.announcing import overlapping
 from tests.conftest import button_urls, text_of
+from tests.upload_helpers import overlapping
 
 PID = "v_pub_url~v2.123456789"
 

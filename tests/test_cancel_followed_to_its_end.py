@@ -24,9 +24,9 @@ from bot.uploads.cancel_following import FollowedCancels
 from storage import followed
 from storage.db import Store
 from storage.followed import FollowedCancel
-from tests.announcing import announce, settle, signed_webhook, thread_posts, webhook
 from tests.conftest import NOTIFY, buttons, db_execute, db_rows, text_of
 from tests.test_app_home import open_home, view_text
+from tests.upload_helpers import announce, settle, signed_webhook, thread_posts, webhook
 
 PID = "v_pub_url~v2.9100001"
 PID2 = "v_pub_url~v2.9100002"

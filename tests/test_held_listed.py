@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from tests.announcing import make_due, settle, signed_webhook, stored, thread_posts, updates
 from tests.conftest import buttons, db_execute, text_of
 from tests.test_app_home import home_click, open_home, publishes_for, view_buttons, view_text
 from tests.test_held_uploads import (
@@ -23,6 +22,7 @@ from tests.test_held_uploads import (
     submit,
     until,
 )
+from tests.upload_helpers import make_due, settle, signed_webhook, stored, thread_posts, updates
 
 PRIVATE = "GPRIV"
 

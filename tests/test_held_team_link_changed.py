@@ -16,7 +16,6 @@ import time
 from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
-from tests.announcing import thread_posts, updates
 from tests.conftest import NOTIFY, UPLOAD, buttons, db_execute, text_of
 from tests.test_app_home import open_home, view_text
 from tests.test_held_uploads import (
@@ -30,6 +29,7 @@ from tests.test_held_uploads import (
     submit,
     until,
 )
+from tests.upload_helpers import thread_posts, updates
 
 # What the announcement and its thread say when the team account was relinked elsewhere.
 CHANGED_HEADLINE = (

@@ -11,8 +11,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from sandbox.fakes.server import Reply
-from tests.announcing import thread_posts, top_posts, updates
 from tests.conftest import NOTIFY, UPLOAD, buttons, db_execute, db_rows, text_of
+from tests.upload_helpers import thread_posts, top_posts, updates
 
 ADMIN = "UADMIN"
 BOB = "UBOB"  # granted the team account

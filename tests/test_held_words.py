@@ -27,7 +27,6 @@ from bot.messages import held as held_messages
 from bot.tiktok.catalog import CATALOG
 from sandbox.fakes.server import Reply
 from storage.held import STATES, HeldUpload
-from tests.announcing import thread_posts, top_posts, updates
 from tests.conftest import buttons, db_execute, db_rows, text_of
 from tests.fuzz.blockkit import problems_in
 from tests.test_app_home import open_home, view_text
@@ -42,6 +41,7 @@ from tests.test_held_uploads import (
     submit,
     until,
 )
+from tests.upload_helpers import thread_posts, top_posts, updates
 
 ASK_ADMIN = f"Ask an admin (<@{ADMIN}>)"
 AGAIN = "then have your upload pipeline send the video again with a new upload_key."

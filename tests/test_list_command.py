@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.announcing import (
+from tests.conftest import buttons, db_execute, text_of
+from tests.upload_helpers import (
     PID,
     PID2,
     PID3,
@@ -13,7 +14,6 @@ from tests.announcing import (
     settle,
     signed_webhook,
 )
-from tests.conftest import buttons, db_execute, text_of
 
 # --- /tiktok-cancel list ---------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from sandbox.fakes.server import Reply
-from tests.announcing import (
+from tests.conftest import NOTIFY, buttons, db_rows, notify, text_of
+from tests.upload_helpers import (
     CLEAN_VIDEO,
     HOSTILE,
     PID,
@@ -22,7 +23,6 @@ from tests.announcing import (
     wait_until,
     warning_lines,
 )
-from tests.conftest import NOTIFY, buttons, db_rows, notify, text_of
 
 
 async def test_announce_then_click_cancels_updates_and_threads(hn):

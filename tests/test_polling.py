@@ -9,7 +9,8 @@ import pytest
 
 from storage import leases
 from storage.db import Store
-from tests.announcing import (
+from tests.conftest import NOTIFY, buttons, db_execute, db_rows, text_of
+from tests.upload_helpers import (
     PID,
     announce,
     make_due,
@@ -20,7 +21,6 @@ from tests.announcing import (
     updates,
     wait_until,
 )
-from tests.conftest import NOTIFY, buttons, db_execute, db_rows, text_of
 
 # --- polling ---------------------------------------------------------------------------------
 

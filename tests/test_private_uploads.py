@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.announcing import settle, thread_posts, wait_until
 from tests.conftest import NOTIFY, notify, text_of
 from tests.fuzz.blockkit import problems_in
 from tests.test_app_home import open_home
+from tests.upload_helpers import settle, thread_posts, wait_until
 
 PID = "v_pub_url~v2.6161"
 PRIVATE = "GSECRET"

@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import Block
 
 from sandbox.fakes.server import Reply
 from sandbox.fakes.tiktok import oauth_error
-from tests.announcing import wait_until
 from tests.conftest import buttons, db_execute, db_rows, text_of
+from tests.upload_helpers import wait_until
 
 PID = "v_pub_url~v2.555000111"
 ADMIN = "UADMIN"

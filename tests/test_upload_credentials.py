@@ -11,10 +11,10 @@ import json
 import pytest
 
 from bot.settings import SettingsError, load_settings
-from tests.announcing import top_posts
 from tests.cli_env import env_for, run_bot_cli
 from tests.conftest import NOTIFY, UPLOAD, db_rows, notify
 from tests.test_held_uploads import SOURCE, body, held_harness, inits, submit
+from tests.upload_helpers import top_posts
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from tests.announcing import (
+from tests.conftest import buttons, db_rows, text_of
+from tests.upload_helpers import (
     PID,
     PID2,
     announce,
@@ -22,7 +23,6 @@ from tests.announcing import (
     wait_until,
     webhook,
 )
-from tests.conftest import buttons, db_rows, text_of
 
 # --- webhooks --------------------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from bot import messages
 from bot.tiktok.catalog import CATALOG, FALLBACK
 from sandbox.fakes.server import Reply
 from storage.announcements import Announcement
-from tests.announcing import PID, announce, settle, thread_posts, warning_lines
 from tests.conftest import button_urls, text_of
+from tests.upload_helpers import PID, announce, settle, thread_posts, warning_lines
 
 OWN_ACCOUNT_IF = "If your own linked TikTok account started this upload"
 

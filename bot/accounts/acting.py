@@ -16,11 +16,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.accounts.tokens import RefreshFailure, TokenService
-from bot.tiktok.client import TIMEOUT, ApiResult, with_retries
+from bot.tiktok.client import ApiResult, with_retries
+from bot.tiktok.rules import TIMEOUT
 from storage import grants
 from storage.announcements import Announcement
 from storage.links import Link, Links, LinkUnreadable
-from storage.sql import Db as Database
+from storage.sql import Db
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Acting:
 
 
 def resolve_link(
-    db: Database, links: Links, team_id: str, user_id: str, requested: str = "", announced: str = ""
+    db: Db, links: Links, team_id: str, user_id: str, requested: str = "", announced: str = ""
 ) -> Acting:
     """The rule itself, as one read of the database (runs on the storage thread)."""
     try:

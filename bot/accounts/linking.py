@@ -43,6 +43,9 @@ from storage.timefmt import now_iso
 log = logging.getLogger(__name__)
 
 SCOPES = "user.info.basic,video.upload,video.publish"
+# The answers that offer a "Connect TikTok" button: the person has no usable link of their own
+# (never linked, the bot forgot a dead one, or it can't be read). Cancel and status alike.
+CONNECT_CODES = frozenset({"not_linked", "link_expired", "link_unreadable"})
 
 
 class LinkingNotConfigured(Exception):
@@ -82,6 +85,14 @@ class LinkingService:
     @property
     def configured(self) -> bool:
         return bool(self.settings.tiktok_redirect_uri)
+
+    async def connect_url_for(
+        self, code: str, actor: Actor, publish_id: str = "", reason: str = ""
+    ) -> str:
+        """The consent URL an answer with `code` offers (see `CONNECT_CODES`), else ""."""
+        if code not in CONNECT_CODES:
+            return ""
+        return await self.connect_url(actor, publish_id, reason)
 
     async def connect_url(self, actor: Actor, publish_id: str = "", reason: str = "") -> str:
         """A consent URL that, once used, offers to retry this cancel; "" if not configured."""

@@ -30,13 +30,13 @@ from bot.messages.blocks import (
 )
 from bot.messages.outcomes import Words, mention
 from bot.tiktok.catalog import CATALOG, explain
-from bot.tiktok.client import UNKNOWN_OUTCOME_CODES
 from bot.tiktok.rules import (
     ACCOUNT_CHANGED,
     INTERRUPTED,
     START_AGAIN_CODES,
     START_NOT_SENT_CODES,
     START_REFUSAL_CODES,
+    UNKNOWN_OUTCOME_CODES,
 )
 
 

@@ -16,6 +16,16 @@ from typing import Any
 
 import aiohttp
 
+from bot.tiktok.rules import (
+    BAD_RESPONSE,
+    CONNECTION_FAILED,
+    REFUSED_WITHOUT_ACTING,
+    RETRYABLE_CODES,
+    SERVER_ERROR,
+    TIMEOUT,
+    UNKNOWN_OUTCOME_CODES,
+)
+
 log = logging.getLogger(__name__)
 
 # TikTok documents this path today (Media Transfer Guide). The seed's older copy of the
@@ -40,15 +50,6 @@ POST_INFO_FIELDS = (
 )
 USER_INFO_FIELDS = "open_id,union_id,avatar_url,display_name"
 
-# Our own codes for faults on the way (the catalog explains them like TikTok's codes).
-TIMEOUT = "timeout"
-SERVER_ERROR = "server_error"
-BAD_RESPONSE = "bad_response"
-CONNECTION_FAILED = "connection_failed"
-
-RETRYABLE_CODES = frozenset(
-    {"rate_limit_exceeded", "internal_error", SERVER_ERROR, CONNECTION_FAILED}
-)
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
 
 
@@ -70,16 +71,6 @@ class ApiResult:
 
 
 CancelResult = ApiResult
-
-
-# Codes that leave it unknown whether TikTok acted on the request (no answer, a garbled one,
-# TikTok's own failure).
-UNKNOWN_OUTCOME_CODES = frozenset({TIMEOUT, BAD_RESPONSE, SERVER_ERROR, "internal_error"})
-# Codes that say this try did nothing, or that there is nothing left to do: after an earlier
-# try with an unknown outcome they would hide that it may have acted.
-REFUSED_WITHOUT_ACTING = frozenset(
-    {"rate_limit_exceeded", CONNECTION_FAILED, "publish_not_cancellable"}
-)
 
 
 def outcome_unknown(result: ApiResult) -> bool:

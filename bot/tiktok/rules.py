@@ -30,6 +30,25 @@ STATUS_ERRORS = frozenset(
 FINAL_STATUSES = frozenset({"PUBLISH_COMPLETE", "FAILED", "SEND_TO_USER_INBOX"})
 NO_RETRY_CODES = frozenset({"ok", "publish_not_cancellable", "invalid_publish_id"})
 
+# Our own codes for faults on the way (the catalog explains them like TikTok's codes).
+TIMEOUT = "timeout"
+SERVER_ERROR = "server_error"
+BAD_RESPONSE = "bad_response"
+CONNECTION_FAILED = "connection_failed"
+
+RETRYABLE_CODES = frozenset(
+    {"rate_limit_exceeded", "internal_error", SERVER_ERROR, CONNECTION_FAILED}
+)
+
+# Codes that leave it unknown whether TikTok acted on the request (no answer, a garbled one,
+# TikTok's own failure).
+UNKNOWN_OUTCOME_CODES = frozenset({TIMEOUT, BAD_RESPONSE, SERVER_ERROR, "internal_error"})
+# Codes that say this try did nothing, or that there is nothing left to do: after an earlier
+# try with an unknown outcome they would hide that it may have acted.
+REFUSED_WITHOUT_ACTING = frozenset(
+    {"rate_limit_exceeded", CONNECTION_FAILED, "publish_not_cancellable"}
+)
+
 
 def retry_makes_sense(code: str) -> bool:
     """After a failed cancel, is the button still worth pressing (by anyone)?"""

@@ -144,9 +144,7 @@ class CancelService:
     ) -> Outcome:
         entry = _audit_start(actor, publish_id, reason, account=account)
         audit_id = await self.store.run(audit.record, entry, AuditFinish(outcome=code))
-        connect_url = ""
-        if code in ("not_linked", "link_unreadable", "link_expired"):
-            connect_url = await self.linking.connect_url(actor, publish_id, reason)
+        connect_url = await self.linking.connect_url_for(code, actor, publish_id, reason)
         data = dict(data or {})
         if account:
             data["admins"] = sorted(self.settings.admin_users)
@@ -282,9 +280,7 @@ class CancelService:
                 "audit_id": audit_id,
             },
         )
-        connect_url = ""
-        if code in ("link_expired", "link_unreadable", "not_linked"):
-            connect_url = await self.linking.connect_url(actor, publish_id, reason)
+        connect_url = await self.linking.connect_url_for(code, actor, publish_id, reason)
         return Outcome(
             action="cancel",
             code=code,

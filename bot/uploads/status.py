@@ -64,7 +64,7 @@ class StatusService:
             announced=announced.account if announced else "",
         )
         if acting.link is None:
-            url = await self.linking.connect_url(actor)
+            url = await self.linking.connect_url_for(acting.problem, actor)
             return Outcome(
                 "status", acting.problem, publish_id, actor, title=title, connect_url=url
             )
@@ -81,9 +81,7 @@ class StatusService:
         if result.ok:
             value = result.data.get("status")
             code = value if value in STATUS_VALUES else "unknown"
-        connect_url = ""
-        if code in ("link_expired", "link_unreadable"):
-            connect_url = await self.linking.connect_url(actor)
+        connect_url = await self.linking.connect_url_for(code, actor)
         data, pending = result.data, pending_cancel(announced, follow)
         if code == "PROCESSING_DOWNLOAD" and pending is not None:
             code, data = "cancel_pending", {**result.data, **pending}

@@ -1,5 +1,5 @@
-"""Helpers for the tests of announced uploads: announcing, reading what was posted and stored,
-and webhooks (the `hn` fixture, the bot with NOTIFY_TOKEN set, is in conftest)."""
+"""Helpers for the tests of announced and held uploads: announcing, reading what was posted and
+stored, and webhooks (the `hn` fixture, the bot with NOTIFY_TOKEN set, is in conftest)."""
 
 from __future__ import annotations
 
