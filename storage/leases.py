@@ -5,7 +5,8 @@ change to an announcement at a time: whichever replica takes the lease does the 
 is one conditional statement (insert, or take over a lease whose time ran out because its
 holder died), so two replicas can never both win. A holder gives the lease back when done.
 A set of leases kept until they run out (`take_slot`) is a rate limit all replicas share:
-TikTok's per-link limit on status fetches.
+TikTok's per-link limit on status fetches. The kinds of lease, their names and durations are
+registered in `bot.claims`, which takes and gives them back through these statements.
 
 Every time here is the database's clock (`db.now`), read in the statement that takes,
 renews or checks a lease: a replica whose clock runs ahead can't see a live lease as run out,
@@ -22,7 +23,9 @@ TABLE = "leases"
 
 
 @dataclass(frozen=True)
-class Lease:
+class Holder:
+    """Who holds the lease `name` (and what they said about it) until when."""
+
     name: str
     holder: str
     detail: str
@@ -55,12 +58,12 @@ def take_slot(db: Db, prefix: str, slots: int, holder_id: str, seconds: float) -
     return any(take(db, name, holder_id, seconds) for name in names if name not in busy)
 
 
-def holder(db: Db, name: str) -> Lease | None:
+def holder(db: Db, name: str) -> Holder | None:
     """The lease on `name` while it runs, or None."""
     row = db.one(f"SELECT * FROM {TABLE} WHERE name = ? AND expires_at >= {db.now}", [name])
     if row is None:
         return None
-    return Lease(row["name"], row["holder"], row["detail"] or "", row["expires_at"])
+    return Holder(row["name"], row["holder"], row["detail"] or "", row["expires_at"])
 
 
 def give_back(db: Db, name: str, holder_id: str) -> None:

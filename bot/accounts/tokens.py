@@ -1,10 +1,12 @@
 """Usable TikTok tokens: load a link, refresh it ahead of expiry or when TikTok refuses it.
 
-TikTok rotates refresh tokens (the old one dies), so a refresh happens once per link at a time
-in this process (one lock per link), is shielded from the caller's deadline so a rotated pair
-is never lost, and is stored with a conditional write: only if the row still holds the refresh
-token we refreshed with. So a refresh that returns after `disconnect`, `team remove` or a
-re-link never brings the old link back or overwrites the new one, whichever replica ran it.
+TikTok rotates refresh tokens (the old one dies), so a refresh happens once per link at a time,
+in this process (one lock per link, dropped when nobody waits) and across replicas (a `refresh`
+lease, `bot.claims`: the others wait it out and use what it stored); it is shielded from the
+caller's deadline so a rotated pair is never lost, and stored with a conditional write: only if
+the row still holds the refresh token we refreshed with. So a refresh that returns after
+`disconnect`, `team remove` or a re-link never brings the old link back or overwrites the new
+one, whichever replica ran it.
 
 A link is forgotten only when TikTok definitely refused its refresh token (`invalid_grant`),
 and only if that token is still the stored one (compare-and-delete), checked a moment after
@@ -19,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from dataclasses import dataclass, replace
 
+from bot import claims
+from bot.claims import Lease
+from bot.keyed_locks import KeyedLocks
 from bot.tiktok.client import OAuthResult, TikTokClient
-from storage import leases
 from storage.db import Store
 from storage.links import Forgotten, Link, Links, LinkUnreadable
 
@@ -31,10 +34,6 @@ log = logging.getLogger(__name__)
 
 REFRESH_MARGIN_SECONDS = 300  # refresh when the access token has less than this left
 REFUSED = "invalid_grant"  # TikTok's definite "this refresh token is dead"
-# One refresh per link across replicas: a lease held while TikTok answers (its timeout and
-# the grace after a refusal fit well inside); others wait for it, polling the database.
-REFRESH_LEASE_S = 20.0
-LEASE_POLL_S = 0.2
 REFUSAL_GRACE_S = 1.0  # after a refusal, how long a racing replica has to store its new pair
 # Codes that mean TikTok refused *us* (our client key/secret or app), not the person's link.
 MISCONFIGURED = frozenset({"invalid_client", "unauthorized_client"})
@@ -43,11 +42,6 @@ LINK_EXPIRED = "link_expired"  # TikTok refused the refresh token; the link is f
 REFRESH_UNAVAILABLE = "refresh_unavailable"  # TikTok had trouble; the link is kept
 REFRESH_MISCONFIGURED = "refresh_misconfigured"  # TikTok refused our app; the link is kept
 KEEPS_LINK = frozenset({REFRESH_UNAVAILABLE, REFRESH_MISCONFIGURED})
-
-
-def refresh_lease(key: tuple[str, str, str]) -> str:
-    """The lease that makes one refresh per link at a time, across replicas."""
-    return "refresh:" + ":".join(key)
 
 
 @dataclass(frozen=True)
@@ -75,7 +69,7 @@ class TokenService:
         self.store = store
         self.links = links
         self.tiktok = tiktok
-        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self.locks = KeyedLocks()  # one refresh per link in this process, queued
         self.refusal_grace_s = REFUSAL_GRACE_S
 
     async def load(self, team_id: str, kind: str, owner: str) -> Link | None:
@@ -130,30 +124,23 @@ class TokenService:
         return RefreshFailure("not_linked")
 
     async def _refresh_locked(self, stale: Link) -> Link | RefreshFailure:
-        lock = self._locks.setdefault(stale.key, asyncio.Lock())
-        async with lock:
+        lease = Lease.refresh(stale.key)
+        async with self.locks.hold(lease.name):
             current = await self._now_stored(stale.key)
             if isinstance(current, RefreshFailure):
                 return current
             if current.refresh_token != stale.refresh_token:
                 return current  # refreshed or relinked while we waited
-            lease, holder = refresh_lease(stale.key), uuid.uuid4().hex
-            if not await self.store.run(leases.take, lease, holder, REFRESH_LEASE_S):
-                return await self._after_other_refresh(stale, lease)
-            try:
+            async with claims.holding(self.store, lease, wait=False) as mine:
+                if not mine:
+                    return await self._after_other_refresh(stale, lease)
                 return await self._refresh_with_tiktok(current)
-            finally:
-                await self.store.run(leases.give_back, lease, holder)
 
-    async def _after_other_refresh(self, stale: Link, lease: str) -> Link | RefreshFailure:
+    async def _after_other_refresh(self, stale: Link, lease: Lease) -> Link | RefreshFailure:
         """Another replica is refreshing this link (TikTok rotates refresh tokens, so two at
         once would leave one invalid): wait for its lease to end, then use what it stored."""
         log.info("tiktok.refresh_waiting", extra={"kind": stale.kind})
-        deadline = time.monotonic() + REFRESH_LEASE_S
-        while time.monotonic() < deadline:
-            await asyncio.sleep(LEASE_POLL_S)
-            if await self.store.run(leases.holder, lease) is None:
-                break
+        await claims.wait_out(self.store, lease)
         return await self._now_stored(stale.key)
 
     async def _refresh_with_tiktok(self, current: Link) -> Link | RefreshFailure:

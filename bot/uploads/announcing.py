@@ -29,7 +29,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot import messages
-from bot.claims import held
+from bot.claims import Lease, holding
 from bot.keyed_locks import KeyedLocks
 from bot.outcome import Outcome
 from bot.slack.output import SlackOut, slack_error
@@ -237,7 +237,7 @@ class AnnouncementService:
         return await self.store.run(store_announcements.get, publish_id)
 
     async def announce(self, request: AnnounceRequest) -> AnnounceResult:
-        async with held(self.store, self.locks, f"announce:{request.publish_id}"):
+        async with holding(self.store, Lease.announce(request.publish_id), self.locks):
             existing = await self.get(request.publish_id)
             if existing is not None:
                 return AnnounceResult(False, existing.channel, existing.ts)
@@ -276,7 +276,7 @@ class AnnouncementService:
         if not outcome.announced:
             await self.slack.post_audit(outcome)
             return
-        async with held(self.store, self.locks, f"announcement:{outcome.publish_id}"):
+        async with holding(self.store, Lease.announcement(outcome.publish_id), self.locks):
             a = await self.get(outcome.publish_id)
             if a is None:
                 await self.slack.post_audit(outcome)
@@ -299,7 +299,7 @@ class AnnouncementService:
         self, publish_id: str, status: str, fail_reason: str = "", post_ids: list[str] | None = None
     ) -> bool:
         """Move an upload to TikTok's status; True if anything changed (then Slack is told)."""
-        async with held(self.store, self.locks, f"announcement:{publish_id}"):
+        async with holding(self.store, Lease.announcement(publish_id), self.locks):
             return await self._apply_status(publish_id, status, fail_reason, post_ids)
 
     async def _apply_status(
@@ -338,7 +338,7 @@ class AnnouncementService:
 
     async def stopped_following(self, publish_id: str) -> None:
         """Polling gave up: the message stops promising news and says how to check."""
-        async with held(self.store, self.locks, f"announcement:{publish_id}"):
+        async with holding(self.store, Lease.announcement(publish_id), self.locks):
             a = await self.get(publish_id)
             if a is not None and a.unfollowed:
                 await self.slack.update(a.channel, a.ts, messages.announcement_message(_view(a)))

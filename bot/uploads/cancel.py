@@ -25,12 +25,12 @@ from bot.accounts.linking import LinkingService
 from bot.accounts.tokens import TokenService
 from bot.actor import Actor
 from bot.background import Background
-from bot.claims import new_holder
+from bot.claims import Lease
 from bot.outcome import Outcome
 from bot.settings import Settings
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import record_cancel
-from storage import announcements, audit, followed, leases
+from storage import announcements, audit, followed
 from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
@@ -41,17 +41,11 @@ log = logging.getLogger(__name__)
 OutcomeListener = Callable[[Outcome], Awaitable[None]]
 
 
-def claim_name(team_id: str, publish_id: str) -> str:
-    """The lease that makes one cancel per upload at a time, across replicas."""
-    return f"cancel:{team_id}:{publish_id}"
-
-
 def _finish_and_release(
     db,
     audit_id: int,
     finished: AuditFinish,
-    name: str,
-    claim: str,
+    claim: Lease,
     record: tuple | None = None,
     follow: FollowedCancel | None = None,
 ) -> bool:
@@ -65,7 +59,7 @@ def _finish_and_release(
     if record is not None:
         record_cancel(db, *record)
     following = follow is not None and followed.start(db, follow)
-    leases.give_back(db, name, claim)
+    claim.give_back(db)
     return following
 
 
@@ -162,7 +156,7 @@ class CancelService:
         )
 
     def _prepare(
-        self, db, actor: Actor, publish_id: str, reason: str, account: str, claim: str
+        self, db, actor: Actor, publish_id: str, reason: str, account: str, claim: Lease
     ) -> tuple[Announcement | FollowedCancel | None, Acting | None, int | None, str | None]:
         """One trip to the database: the announcement, which link acts, the claim on the
         upload, the "started" row.
@@ -179,9 +173,8 @@ class CancelService:
         follow = followed.get(db, publish_id) if announced is None else None
         if follow is not None and follow.team_id == actor.team_id:
             return follow, None, None, None  # a cancel TikTok accepted: followed, or ended
-        name = claim_name(actor.team_id, publish_id)
-        if not leases.take(db, name, claim, self.claim_seconds, detail=actor.user_id):
-            current = leases.holder(db, name)
+        if not claim.take(db, detail=actor.user_id):
+            current = claim.current(db)
             return announced, None, None, current.detail if current else ""
         acting = resolve_link(
             db,
@@ -192,7 +185,7 @@ class CancelService:
             announced=announced.account if announced else "",
         )
         if acting.link is None:
-            leases.give_back(db, name, claim)  # nothing will be sent
+            claim.give_back(db)  # nothing will be sent
             return announced, acting, None, None
         link = acting.link
         entry = _audit_start(
@@ -208,7 +201,7 @@ class CancelService:
 
     async def _cancel(self, actor: Actor, publish_id: str, reason: str, account: str) -> Outcome:
         started = time.monotonic()
-        claim = new_holder()
+        claim = Lease.cancel(actor.team_id, publish_id, self.claim_seconds)
         record, acting, audit_id, busy_by = await self.store.run(
             self._prepare, actor, publish_id, reason, account, claim
         )
@@ -263,9 +256,8 @@ class CancelService:
                 asked_at=at,
                 next_poll_at=at + FOLLOW_FIRST_POLL_S,
             )
-        name = claim_name(actor.team_id, publish_id)
         following = await self.store.run(
-            _finish_and_release, audit_id, finished, name, claim, record, follow
+            _finish_and_release, audit_id, finished, claim, record, follow
         )
         if following:
             for callback in self.on_followed:

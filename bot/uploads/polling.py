@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 
 from bot.accounts.acting import call_with_link, poll_link
 from bot.accounts.tokens import TokenService
 from bot.background import PassCounter, WakeableLoop
+from bot.claims import Lease
 from bot.tiktok.client import TikTokClient
 from bot.tiktok.rules import GIVE_UP_AFTER_S, STATUS_VALUES
 from bot.uploads.announcing import AnnouncementService
 from bot.uploads.cancel_following import FollowedCancels
 from storage import announcements as store_announcements
 from storage import followed as store_followed
-from storage import leases
 from storage.announcements import Announcement
 from storage.db import Store
 from storage.followed import FollowedCancel
 
 log = logging.getLogger(__name__)
 
-POLLS_PER_MINUTE_PER_ACCOUNT = 20
 FIRST_DELAY_S = 15.0
 MAX_DELAY_S = 300.0
 
@@ -56,7 +54,6 @@ class StatusPoller(WakeableLoop):
         self.base_delay = base_delay
         self.first_delay = FIRST_DELAY_S
         super().__init__("status-poller")
-        self._holder = uuid.uuid4().hex  # this process, as the holder of rate-limit slots
         self.passes = PassCounter("poller.pass")
 
     async def next_pass(self, timeout: float = 10.0) -> None:
@@ -105,9 +102,7 @@ class StatusPoller(WakeableLoop):
 
     async def _allowed(self, key: str) -> bool:
         """One of the account's status fetches this minute, counted across replicas."""
-        return await self.store.run(
-            leases.take_slot, f"poll-rate:{key}:", POLLS_PER_MINUTE_PER_ACCOUNT, self._holder, 60.0
-        )
+        return await self.store.run(Lease.poll_rate(key).take)
 
     async def _reschedule(self, a: Announcement, delay: float) -> None:
         now = time.time()
