@@ -15,7 +15,7 @@ from bot.claims import KINDS, Lease, holding, wait_out
 from bot.keyed_locks import KeyedLocks
 from storage.db import Store
 from storage.db import database_url as url_for
-from tests.announcing import wait_until
+from tests.upload_helpers import wait_until
 from tests.conftest import db_execute
 
 TEAM = "T1"
