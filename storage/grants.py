@@ -14,7 +14,8 @@ def is_granted(db: Db, team_id: str, account: str, user_id: str) -> bool:
 
 
 def grant(db: Db, team_id: str, account: str, user_ids: list[str], by: str) -> list[str]:
-    """Grant each user; returns those who did not have it already."""
+    """Grant each user; returns those who did not have it already. One transaction: the
+    `Store.run` call this runs in."""
     added = []
     for user_id in user_ids:
         if not is_granted(db, team_id, account, user_id):
@@ -32,7 +33,8 @@ def grant(db: Db, team_id: str, account: str, user_ids: list[str], by: str) -> l
 
 
 def revoke(db: Db, team_id: str, account: str, user_ids: list[str]) -> list[str]:
-    """Take the grant back; returns those who had it."""
+    """Take the grant back; returns those who had it. One transaction: the `Store.run` call
+    this runs in."""
     removed = []
     for user_id in user_ids:
         if is_granted(db, team_id, account, user_id):

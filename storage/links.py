@@ -121,7 +121,8 @@ class Links:
         )
 
     def save(self, db: Db, link: Link) -> None:
-        """Store a new link (replacing any for the same owner) and drop its tombstone."""
+        """Store a new link (replacing any for the same owner) and drop its tombstone, both in
+        the transaction of the `Store.run` call this runs in."""
         now = now_iso()
         self._forget_tombstone(db, *link.key)
         db[TABLE].upsert(self._row(link, now))
@@ -176,6 +177,7 @@ class Links:
         """Delete the link only if it still holds `read`'s refresh token; leave a tombstone.
 
         False when the row changed since it was read (a newer link won): nothing is deleted.
+        The delete and the tombstone commit together, with the `Store.run` call this runs in.
         """
         if not read.stored_refresh:
             return False
@@ -229,7 +231,8 @@ class Links:
         )
 
     def delete(self, db: Db, team_id: str, kind: str, owner: str) -> None:
-        """The person unlinked it (disconnect, team remove): no tombstone, it was on purpose."""
+        """The person unlinked it (disconnect, team remove): no tombstone, it was on purpose.
+        The link and any old tombstone go together, with the `Store.run` call this runs in."""
         db[TABLE].delete_where("team_id = ? AND kind = ? AND owner = ?", [team_id, kind, owner])
         self._forget_tombstone(db, team_id, kind, owner)
 
@@ -239,7 +242,8 @@ class Links:
         """Forget every link to this TikTok account (TikTok said access was removed).
 
         Each row is deleted only as it was read (compare-and-delete) and leaves a tombstone;
-        returns what was forgotten, so the owners can be told.
+        returns what was forgotten, so the owners can be told. Every delete and tombstone is
+        one transaction: the `Store.run` call this runs in.
         """
         sql = f"SELECT * FROM {TABLE} WHERE open_id = ?"
         forgotten = []

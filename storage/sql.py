@@ -83,6 +83,7 @@ class Db:
         return cls(conn.connection.dbapi_connection, conn.dialect.name)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        """Run one statement with `?` placeholders; what it returned, read in full."""
         if self._postgres:
             sql = QMARK.sub("%s", sql.replace("%", "%%"))
         cursor = self._driver.cursor()
@@ -93,13 +94,16 @@ class Db:
             cursor.close()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+        """Every row, as dicts keyed by column name."""
         return self.execute(sql, params).dicts()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict | None:
+        """The first row as a dict, or None when there is none."""
         rows = self.execute(sql, params).dicts()
         return rows[0] if rows else None
 
     def __getitem__(self, name: str) -> TableOps:
+        """`db["table"]`: the row operations on a table of `storage.schema`."""
         return TableOps(self, name)
 
 
@@ -116,15 +120,14 @@ class TableOps:
         values = list(key) if isinstance(key, tuple | list) else [key]
         return " AND ".join(f"{c} = ?" for c in self.pk), values
 
-    def insert(self, row: Mapping[str, Any], replace: bool = False) -> None:
-        if replace:
-            self.upsert(row)
-            return
+    def insert(self, row: Mapping[str, Any]) -> None:
+        """Insert one row (a row with the same primary key already there is an error)."""
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
         self.db.execute(f"INSERT INTO {self.name} ({columns}) VALUES ({marks})", list(row.values()))
 
     def insert_returning_id(self, row: Mapping[str, Any]) -> int:
+        """Insert one row; the integer key the database gave it."""
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
         sql = f"INSERT INTO {self.name} ({columns}) VALUES ({marks}) RETURNING {self.pk[0]}"
@@ -141,7 +144,8 @@ class TableOps:
         return self.db.execute(sql, list(row.values())).rowcount == 1
 
     def upsert(self, row: Mapping[str, Any]) -> None:
-        """Insert, or update the row with the same primary key (the schema knows the key)."""
+        """Insert, or update the row with the same primary key (the key `storage.schema`
+        declares for the table)."""
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
         keys = ", ".join(self.pk)
@@ -151,6 +155,8 @@ class TableOps:
         self.db.execute(sql, list(row.values()))
 
     def update(self, key: Any, changes: Mapping[str, Any]) -> None:
+        """Set `changes` on the row with primary key `key` (a tuple for a composite key);
+        NotFoundError when there is no such row."""
         where, values = self._where_pk(key)
         assignments = ", ".join(f"{c} = ?" for c in changes)
         sql = f"UPDATE {self.name} SET {assignments} WHERE {where}"
@@ -158,6 +164,7 @@ class TableOps:
             raise NotFoundError(self.name)
 
     def get(self, key: Any) -> dict:
+        """The row with primary key `key`; NotFoundError when there is none."""
         where, values = self._where_pk(key)
         row = self.db.one(f"SELECT * FROM {self.name} WHERE {where}", values)
         if row is None:
@@ -165,6 +172,7 @@ class TableOps:
         return row
 
     def delete_where(self, where: str, params: Sequence[Any] = ()) -> int:
+        """Delete the rows matching `where`; how many were deleted."""
         return self.db.execute(f"DELETE FROM {self.name} WHERE {where}", params).rowcount
 
     def rows_where(
@@ -174,6 +182,7 @@ class TableOps:
         order_by: str = "",
         limit: int | None = None,
     ) -> list[dict]:
+        """The rows matching `where`, in `order_by` order, at most `limit` of them."""
         sql = f"SELECT * FROM {self.name} WHERE {where}"
         if order_by:
             sql += f" ORDER BY {order_by}"

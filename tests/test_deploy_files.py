@@ -118,6 +118,6 @@ def test_the_lock_file_pins_every_dependency_exactly_and_satisfies_pyproject():
 
 
 def test_pyproject_asks_for_sqlite_utils_4():
-    """storage/db.py uses Database.atomic(); sqlite-utils 4 is the floor."""
+    """storage/legacy_sqlite.py uses sqlite-utils' Database.atomic(): version 4 is the floor."""
     text = (ROOT / "pyproject.toml").read_text()
     assert '"sqlite-utils>=4"' in text
