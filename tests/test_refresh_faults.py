@@ -435,6 +435,25 @@ async def test_a_refresh_that_returns_after_disconnect_never_brings_the_link_bac
     assert "haven't linked" in text_of(await h.command("whoami"))
 
 
+async def test_a_status_check_whose_link_was_unlinked_meanwhile_offers_to_link_again(racing):
+    """The same race on `status`: the link is gone by the time the refresh returns, so the
+    answer offers Connect, as a cancel's does, and never says linking isn't set up."""
+    h = racing
+    age_access_token(h, "expired")
+    hold, url = await held_cancel(h, f"status {PID}")
+    assert "Unlinked" in text_of(await h.command("disconnect"))
+    h.tiktok.script("token", h.tiktok.token_reply("open-1"))
+
+    hold.release()
+    answer = await answer_of(h, url)
+
+    assert "haven't linked a TikTok account" in text_of(answer)
+    (connect,) = [b for b in buttons(answer) if b.get("text", {}).get("text") == "Connect TikTok"]
+    assert connect["url"].startswith(h.settings.tiktok_authorize_url + "?")
+    assert "Linking isn't set up" not in text_of(answer)
+    assert h.tiktok.calls_to("status") == []
+
+
 async def test_a_refresh_that_returns_after_a_relink_never_overwrites_the_new_link(racing):
     h = racing
     h.tiktok.add_user("open-2", "Second Account")

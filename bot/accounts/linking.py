@@ -25,6 +25,7 @@ from bot.accounts.tokens import TokenService
 from bot.actor import Actor
 from bot.settings import Settings
 from bot.tiktok.client import TikTokClient
+from bot.tiktok.rules import CONNECT_CODES
 from storage import audit, grants, retries
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
@@ -43,9 +44,6 @@ from storage.timefmt import now_iso
 log = logging.getLogger(__name__)
 
 SCOPES = "user.info.basic,video.upload,video.publish"
-# The answers that offer a "Connect TikTok" button: the person has no usable link of their own
-# (never linked, the bot forgot a dead one, or it can't be read). Cancel and status alike.
-CONNECT_CODES = frozenset({"not_linked", "link_expired", "link_unreadable"})
 
 
 class LinkingNotConfigured(Exception):

@@ -28,7 +28,7 @@ from bot.messages.blocks import (
 )
 from bot.outcome import Outcome
 from bot.tiktok.catalog import Explanation, Running, explain, is_known
-from bot.tiktok.rules import ending_code, failure_code
+from bot.tiktok.rules import CONNECT_CODES, ending_code, failure_code
 
 SAMPLE_ID = "v_pub_url~v2.123456789"
 # What `explain` shows where a message names an account: a placeholder, never a real name.
@@ -221,7 +221,7 @@ def outcome_message(outcome: Outcome, admins=(), confirm: str = "") -> Message:
     buttons = []
     if outcome.connect_url:
         buttons.append(connect_button(outcome.connect_url))
-    elif outcome.code in ("not_linked", "link_expired", "link_unreadable"):
+    elif outcome.code in CONNECT_CODES:
         blocks.append(section(linking_not_configured(words.admins)))
     if outcome.code in ("not_granted", "no_such_account", "team_link_expired"):
         blocks.append(grant_hint(words.admins))

@@ -1,5 +1,6 @@
 """TikTok's rules the bot acts on, kept apart from how they are worded: which upload states
-are final, which status values exist, and when pressing Cancel can (still) help.
+are final, which status values exist, when pressing Cancel can (still) help, and which
+answers offer to link an account.
 
 A cancel is best effort (tiktok-api.md §2): TikTok's `ok` means it will try, and only
 `PULL_FROM_URL` downloads can be stopped at all, so an upload in `PROCESSING_UPLOAD` (a file
@@ -29,6 +30,10 @@ STATUS_ERRORS = frozenset(
 )
 FINAL_STATUSES = frozenset({"PUBLISH_COMPLETE", "FAILED", "SEND_TO_USER_INBOX"})
 NO_RETRY_CODES = frozenset({"ok", "publish_not_cancellable", "invalid_publish_id"})
+# The answers that offer a "Connect TikTok" button, cancel and status alike: the person has no
+# usable link of their own (never linked, the bot forgot a dead one, or it can't be read), so
+# linking it is the next step. When linking isn't set up, the answer says that instead.
+CONNECT_CODES = frozenset({"not_linked", "link_expired", "link_unreadable"})
 
 # Our own codes for faults on the way (the catalog explains them like TikTok's codes).
 TIMEOUT = "timeout"
