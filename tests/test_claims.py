@@ -15,8 +15,8 @@ from bot.claims import KINDS, Lease, holding, wait_out
 from bot.keyed_locks import KeyedLocks
 from storage.db import Store
 from storage.db import database_url as url_for
-from tests.upload_helpers import wait_until
 from tests.conftest import db_execute
+from tests.upload_helpers import wait_until
 
 TEAM = "T1"
 PID = "v_pub_url~v2.777000111"
