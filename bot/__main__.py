@@ -220,10 +220,11 @@ def _settings_or_exit():
 
 
 async def _announce(settings, args) -> int:
-    from bot.app import build_services
-    from bot.uploads.announcing import AnnounceError, parse_request
+    from bot.app import build_parts, close
+    from bot.uploads.announcing import AnnounceError
+    from handlers.web.pipeline_request import parse_notification
 
-    services = await build_services(settings)
+    parts = await build_parts(settings)
     try:
         body = {
             "publish_id": args.publish_id,
@@ -233,7 +234,7 @@ async def _announce(settings, args) -> int:
             "source_url": args.source_url or None,
         }
         try:
-            result = await services.announcements.announce(parse_request(body))
+            result = await parts.announcements.announce(parse_notification(body))
         except AnnounceError as error:
             print(f"tiktok-cancel: {error.message}", file=sys.stderr)
             return 1
@@ -241,18 +242,18 @@ async def _announce(settings, args) -> int:
         print(json.dumps({"channel": result.channel, "ts": result.ts, "status": state}))
         return 0
     finally:
-        await services.close()
+        await close(parts)
 
 
 async def _upload(settings, args) -> int:
     import secrets
 
-    from bot.app import build_services
+    from bot.app import build_parts, close
     from bot.uploads import policy as upload_policy
     from bot.uploads.announcing import AnnounceError
-    from bot.uploads.held import parse_upload
+    from handlers.web.pipeline_request import parse_upload
 
-    services = await build_services(settings)
+    parts = await build_parts(settings)
     try:
         body: dict = {
             "upload_key": args.key or "cli-" + secrets.token_hex(8),
@@ -268,7 +269,7 @@ async def _upload(settings, args) -> int:
         try:
             request = parse_upload(body, settings.hold_seconds)
             upload_policy.check(request, settings)  # UPLOAD_ACCOUNTS, UPLOAD_URL_PREFIXES too
-            result = await services.held.submit(request)
+            result = await parts.held.submit(request)
         except AnnounceError as error:
             print(f"tiktok-cancel: {error.message}", file=sys.stderr)
             return 1
@@ -276,7 +277,7 @@ async def _upload(settings, args) -> int:
         print(json.dumps({**result.answer, "status": state}))
         return 0
     finally:
-        await services.close()
+        await close(parts)
 
 
 def upload(args) -> int:

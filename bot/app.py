@@ -1,12 +1,18 @@
-"""Wiring: build the services, the Bolt AsyncApp and the aiohttp server; run in either mode.
+"""Wiring, the one composition root: build every part once, hand each listener and route only
+the use cases it calls, run in either mode, and stop by finishing what is under way.
 
 HTTP mode serves Slack on `POST /slack/events`; Socket Mode (SLACK_APP_TOKEN set) connects
 out with Bolt's aiohttp Socket Mode handler. The bot's own routes run on HOST:PORT in both.
+Only this module (and the CLI) imports `handlers`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
@@ -21,15 +27,16 @@ from bot.accounts.linking import LinkingService
 from bot.accounts.parked_prune import ParkedPrune
 from bot.accounts.team_accounts import AdminCheck, TeamAccounts
 from bot.accounts.tokens import TokenService
+from bot.background import Background
+from bot.commands.buttons import Buttons, ClickReplies
 from bot.commands.home import HomeService
 from bot.commands.router import CommandRouter
-from bot.services import ButtonService, Services
 from bot.settings import Settings
 from bot.slack.output import SlackOut, retry_handlers
 from bot.slack.visibility import ChannelVisibility
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import AnnouncementService
-from bot.uploads.cancel import CancelService
+from bot.uploads.cancel import CancelService, OutcomeListener
 from bot.uploads.cancel_following import FollowedCancels
 from bot.uploads.held import HeldScheduler, HeldUploads
 from bot.uploads.in_flight import InFlightUploads
@@ -37,8 +44,9 @@ from bot.uploads.polling import StatusPoller
 from bot.uploads.private_uploads import PrivateUploads
 from bot.uploads.status import StatusService
 from bot.uploads.webhooks import WebhookReceiver
-from handlers import add_routes, register_actions, register_command, register_events
-from handlers.http_guard import MAX_BODY_BYTES, body_guard, server_options
+from handlers.slack import actions, commands, events
+from handlers.web import routes
+from handlers.web.http_guard import MAX_BODY_BYTES, body_guard, server_options
 from storage import leases
 from storage.db import Store
 from storage.links import Links
@@ -46,16 +54,46 @@ from storage.links import Links
 log = logging.getLogger(__name__)
 
 
-async def build_services(settings: Settings) -> Services:
-    """Every part, sharing one aiohttp session; call inside the running event loop."""
+@dataclass(frozen=True)
+class Parts:
+    """What `build_parts` built, kept by the composition root to wire, start and stop them
+    (and for tests and the sandbox to drive the loops). Nothing here is handed on whole."""
+
+    settings: Settings
+    session: aiohttp.ClientSession
+    store: Store
+    slack: SlackOut
+    tiktok: TikTokClient
+    tokens: TokenService
+    linking: LinkingService
+    link_notices: LinkNotices
+    cancels: CancelService
+    statuses: StatusService
+    router: CommandRouter
+    buttons: Buttons
+    replies: ClickReplies
+    announcements: AnnouncementService
+    webhooks: WebhookReceiver
+    poller: StatusPoller
+    teams: TeamAccounts
+    home: HomeService
+    held: HeldUploads  # held uploads (POST /uploads) and their scheduler
+    held_scheduler: HeldScheduler
+    parked_prune: ParkedPrune  # parked tokens of expired confirm pages
+    work: Background = field(default_factory=lambda: Background("listener"))  # after ack()
+
+
+async def build_parts(
+    settings: Settings, cancel_listeners: Sequence[OutcomeListener] = ()
+) -> Parts:
+    """Every part, sharing one aiohttp session; call inside the running event loop.
+    `cancel_listeners` are told of every finished cancel, after the announcement's update."""
     store = Store(settings.store_url)
     await store.open()  # first: a database that can't be opened leaves no session behind
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
     tiktok = TikTokClient.from_settings(session, settings)
     tokens = TokenService(store, Links(Fernet(settings.token_encryption_key.encode())), tiktok)
     linking = LinkingService(settings, store, tiktok, tokens)
-    cancels = CancelService(settings, store, tiktok, tokens, linking)
-    statuses = StatusService(settings, store, tiktok, tokens, linking)
     slack_client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
@@ -63,8 +101,26 @@ async def build_services(settings: Settings) -> Services:
         retry_handlers=retry_handlers(),
     )
     slack = SlackOut(slack_client, session, settings.audit_channel)
-    announcements = AnnouncementService(store, slack)
-    cancels.listeners.append(announcements.after_cancel)
+
+    # The poller and the held scheduler need the services that wake them, so those are told
+    # through these two (bound to the loops once built, below).
+    def wake_poller() -> None:
+        poller.wake()
+
+    def wake_held_scheduler() -> None:
+        held_scheduler.wake()
+
+    announcements = AnnouncementService(store, slack, on_new=(wake_poller,))
+    cancels = CancelService(
+        settings,
+        store,
+        tiktok,
+        tokens,
+        linking,
+        listeners=(announcements.after_cancel, *cancel_listeners),
+        on_followed=(wake_poller,),
+    )
+    statuses = StatusService(settings, store, tiktok, tokens, linking)
     follows = FollowedCancels(store, slack, tokens)  # unannounced uploads' accepted cancels
     poller = StatusPoller(
         store,
@@ -75,8 +131,6 @@ async def build_services(settings: Settings) -> Services:
         base_delay=settings.retry_base_delay,
         follows=follows,
     )
-    announcements.on_new.append(poller.wake)
-    cancels.on_followed.append(poller.wake)
     teams = TeamAccounts(store, tokens, linking, AdminCheck(settings.admin_users, slack))
     # one memory of who sees which channel, for `list`, the Home tab, status and cancel
     visibility = ChannelVisibility(slack_client)
@@ -91,16 +145,20 @@ async def build_services(settings: Settings) -> Services:
         teams.admins,
         settings.retry_base_delay,
         settings.held_stale_starting_s,
+        on_new=(wake_held_scheduler,),
     )
     held_scheduler = HeldScheduler(held, settings.held_poll_interval)
-    held.on_new.append(held_scheduler.wake)
-    return Services(
+    link_notices = LinkNotices(store, slack, settings.admin_users)
+    home = HomeService(store, tokens, linking, teams, in_flight, slack)
+    return Parts(
         settings=settings,
         session=session,
         store=store,
+        slack=slack,
         tiktok=tiktok,
         tokens=tokens,
         linking=linking,
+        link_notices=link_notices,
         cancels=cancels,
         statuses=statuses,
         router=CommandRouter(
@@ -113,26 +171,48 @@ async def build_services(settings: Settings) -> Services:
             teams,
             private,
         ),
-        buttons=ButtonService(cancels, store, private, settings.admin_users),
-        slack=slack,
+        buttons=Buttons(cancels, store, private, settings.admin_users),
+        replies=ClickReplies(slack, cancels, home),
         announcements=announcements,
         webhooks=WebhookReceiver(
-            settings.tiktok_client_secret,
-            store,
-            announcements,
-            tokens,
-            LinkNotices(store, slack, settings.admin_users),
-            follows,
+            settings.tiktok_client_secret, store, announcements, tokens, link_notices, follows
         ),
         poller=poller,
         teams=teams,
-        home=HomeService(store, tokens, linking, teams, in_flight, slack),
+        home=home,
         held=held,
         held_scheduler=held_scheduler,
         parked_prune=ParkedPrune(
             store, tiktok, tokens.links.fernet, settings.parked_prune_interval
         ),
     )
+
+
+async def drain(parts: Parts, timeout: float = 30.0) -> None:
+    """Finish what is under way: answers, audit posts, webhook updates, DMs after linking.
+    New work that finishing work starts (an audit post after an answer) is waited for too."""
+    await parts.poller.stop()
+    await parts.held_scheduler.stop()
+    await parts.parked_prune.stop()
+
+    def pending() -> list[asyncio.Task]:
+        return [
+            *parts.work.pending(),
+            *parts.link_notices.pending(),
+            *parts.cancels.pending(),
+            *parts.webhooks.pending(),
+        ]
+
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            while waiting := [t for t in pending() if t is not asyncio.current_task()]:
+                await asyncio.gather(*waiting, return_exceptions=True)
+
+
+async def close(parts: Parts) -> None:
+    """Release the shared session and the database (after `drain`)."""
+    await parts.session.close()
+    parts.store.close()
 
 
 class CachedAuthorize:
@@ -168,10 +248,10 @@ class CachedAuthorize:
         return True
 
 
-def build_bolt(services: Services, authorize: CachedAuthorize) -> AsyncApp:
-    settings = services.settings
+def build_bolt(parts: Parts, authorize: CachedAuthorize) -> AsyncApp:
+    settings = parts.settings
     client = AsyncWebClient(
-        base_url=settings.slack_api_url, session=services.session, retry_handlers=retry_handlers()
+        base_url=settings.slack_api_url, session=parts.session, retry_handlers=retry_handlers()
     )
     app = AsyncApp(
         client=client,
@@ -179,20 +259,34 @@ def build_bolt(services: Services, authorize: CachedAuthorize) -> AsyncApp:
         authorize=authorize.for_bolt(),
         logger=logging.getLogger("bolt"),
     )
-    register_command(app, services)
-    register_actions(app, services)
-    register_events(app, services)
+    commands.register(app, router=parts.router, slack=parts.slack, work=parts.work)
+    actions.register(
+        app,
+        buttons=parts.buttons,
+        router=parts.router,
+        held=parts.held,
+        replies=parts.replies,
+        work=parts.work,
+    )
+    events.register(app, home=parts.home, work=parts.work)
     return app
 
 
 class Bot:
     """The running bot. `await start()` serves; `await stop()` drains in-flight work first.
-    `middlewares` run before the bot's own on its HTTP server (the sandbox checks Host)."""
+    `middlewares` run before the bot's own on its HTTP server (the sandbox checks Host);
+    `cancel_listeners` are told of every finished cancel (the sandbox's page follows them)."""
 
-    def __init__(self, settings: Settings, middlewares=()):
+    def __init__(
+        self,
+        settings: Settings,
+        middlewares=(),
+        cancel_listeners: Sequence[OutcomeListener] = (),
+    ):
         self.settings = settings
         self.middlewares = tuple(middlewares)
-        self.services: Services | None = None
+        self.cancel_listeners = tuple(cancel_listeners)
+        self.parts: Parts | None = None  # built by start()
         self.bolt: AsyncApp | None = None
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -200,25 +294,34 @@ class Bot:
 
     async def start(self) -> None:
         settings = self.settings
-        services = await build_services(settings)
-        self.services = services
-        if services.store.dialect == "sqlite":  # one process owns a SQLite file: whatever
-            await services.store.run(leases.clear)  # it held before a restart is dead work
+        parts = await build_parts(settings, self.cancel_listeners)
+        self.parts = parts
+        if parts.store.dialect == "sqlite":  # one process owns a SQLite file: whatever
+            await parts.store.run(leases.clear)  # it held before a restart is dead work
         else:  # replicas share the table: only leases that ran out an hour ago go
-            await services.store.run(leases.prune)
-        authorize = CachedAuthorize(services.slack)
-        self.bolt = build_bolt(services, authorize)
+            await parts.store.run(leases.prune)
+        authorize = CachedAuthorize(parts.slack)
+        self.bolt = build_bolt(parts, authorize)
         await authorize.warm()
-        services.poller.start()
-        if services.held_scheduler is not None:
-            services.held_scheduler.start()
-        if services.parked_prune is not None:
-            services.parked_prune.start()
+        parts.poller.start()
+        parts.held_scheduler.start()
+        parts.parked_prune.start()
         web_app = web.Application(
             client_max_size=MAX_BODY_BYTES + 1,
             middlewares=[*self.middlewares, body_guard(settings.body_timeout)],
         )
-        add_routes(web_app, services, None if settings.socket_mode else self.bolt)
+        routes.register(
+            web_app,
+            settings=settings,
+            store=parts.store,
+            slack=parts.slack,
+            linking=parts.linking,
+            link_notices=parts.link_notices,
+            announcements=parts.announcements,
+            held=parts.held,
+            webhook_receiver=parts.webhooks,
+            bolt=None if settings.socket_mode else self.bolt,
+        )
         self._runner = web.AppRunner(
             web_app, access_log=None, **server_options(settings.header_timeout)
         )
@@ -228,7 +331,7 @@ class Bot:
         self.port = self._runner.addresses[0][1]
         if settings.socket_mode:
             self._socket = AsyncSocketModeHandler(
-                self.bolt, settings.slack_app_token, web_client=services.slack.client
+                self.bolt, settings.slack_app_token, web_client=parts.slack.client
             )
             await self._socket.connect_async()
         log.info(
@@ -243,10 +346,10 @@ class Bot:
         if self._runner is not None:
             for site in list(self._runner.sites):
                 await site.stop()
-        if self.services is not None:
-            await self.services.drain()
+        if self.parts is not None:
+            await drain(self.parts)
         if self._runner is not None:
             await self._runner.cleanup()
-        if self.services is not None:
-            await self.services.close()
+        if self.parts is not None:
+            await close(self.parts)
         log.info("bot.stopped")

@@ -35,6 +35,18 @@ class Background:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    @contextlib.asynccontextmanager
+    async def working(self):
+        """Counts the running task while the block runs: a listener's work after `ack()`,
+        so shutdown waits for it to reach Slack."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            yield
+        finally:
+            self._tasks.discard(task)
+
     def pending(self) -> list[asyncio.Task]:
         return list(self._tasks)
 

@@ -1,8 +1,7 @@
-"""Slack listeners and HTTP routes: parse the request, call one function, render the answer."""
-
-from handlers.slack_actions import register_actions
-from handlers.slack_command import register_command
-from handlers.slack_events import register_events
-from handlers.web_routes import add_routes
-
-__all__ = ["add_routes", "register_actions", "register_command", "register_events"]
+"""Handlers: the bot's doors. `slack/` holds the Slack listeners (the slash command, button
+clicks, events), one `register(app, …)` per kind; `web/` holds the bot's own HTTP routes, one
+module per route, mounted by `web.routes.register`, with the HTML pages they serve and the
+guards that run before them. Each handler parses the request, calls one use case and renders
+the answer. May import `bot` and `storage`; only the composition root (`bot/app.py`) imports
+this package, and nothing here imports `sandbox`. This `__init__` re-exports nothing.
+"""

@@ -373,10 +373,9 @@ class Sandbox:
             # Its confirm page sends no referrer, so the browser's POST from it says
             # `Origin: null`; that request still needs the page's single-use token.
             middlewares=[only_own_pages(lambda: bot_hosts, null_origin=True)],
+            cancel_listeners=[self._cancel_finished],
         )
         await self.bot.start()
-        assert self.bot.services is not None
-        self.bot.services.cancels.listeners.append(self._cancel_finished)
         self.session = aiohttp.ClientSession()
 
     async def stop(self) -> None:
@@ -614,9 +613,9 @@ class Sandbox:
         The answers go to response URLs no one on the page owns, so they don't show; the bot's
         DM saying the account is linked does. True when it linked it now.
         """
-        assert self.bot is not None and self.bot.services is not None
+        assert self.bot is not None and self.bot.parts is not None
         async with self._linking:
-            tokens = self.bot.services.tokens
+            tokens = self.bot.parts.tokens
             with contextlib.suppress(LinkUnreadable):  # an unreadable link is linked again
                 if await tokens.load(self.slack.team_id, "team", TEAM_ACCOUNT) is not None:
                     return False

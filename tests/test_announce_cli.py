@@ -101,7 +101,7 @@ async def test_a_click_by_someone_without_a_link_stays_off_the_public_announceme
     assert status == 201
     answer = await h.click("cancel_upload", PID, user_id="U9")
     assert "haven't linked" in text_of(answer)
-    await h.bot.services.cancels.drain()
+    await h.bot.parts.cancels.drain()
     assert updates(h, body["ts"]) == [], "a personal problem does not rewrite the announcement"
     # answered to the person and kept in the audit log; the channel's thread hears nothing
     assert thread_posts(h, body["ts"]) == []

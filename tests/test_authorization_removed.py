@@ -21,7 +21,7 @@ async def removed(h, open_id: str, content: dict) -> int:
     headers = {"TikTok-Signature": h.tiktok.sign_webhook(body)}
     async with h.session.post(h.url + "/tiktok/webhook", data=body, headers=headers) as resp:
         status = resp.status
-    await h.bot.services.webhooks.drain()  # applied, its DMs sent
+    await h.bot.parts.webhooks.drain()  # applied, its DMs sent
     return status
 
 
@@ -158,7 +158,7 @@ async def test_a_redelivered_removal_tells_once(h):
     for _ in range(2):
         async with h.session.post(h.url + "/tiktok/webhook", data=body, headers=headers) as resp:
             assert resp.status == 200
-        await h.bot.services.webhooks.drain()
+        await h.bot.parts.webhooks.drain()
 
     assert len(dms_to(h, "U1")[before:]) == 1
     assert len(removals(h)) == 1

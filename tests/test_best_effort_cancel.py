@@ -66,8 +66,8 @@ def make_due(h, publish_id: str = PID) -> None:
 
 
 async def stop_poller(h) -> None:
-    await h.bot.services.poller.next_pass()  # the announcement's wake-up is spent
-    await h.bot.services.poller.stop()
+    await h.bot.parts.poller.next_pass()  # the announcement's wake-up is spent
+    await h.bot.parts.poller.stop()
 
 
 def assert_valid_blocks(message: dict) -> None:
@@ -197,7 +197,7 @@ async def test_a_repeated_webhook_posts_nothing_twice(hb):
 async def test_publish_cancelled_found_by_polling_confirms_the_same_way(hb):
     h = hb
     first = await announced_and_stopping(h)
-    poller = h.bot.services.poller
+    poller = h.bot.parts.poller
 
     make_due(h)  # TikTok hasn't decided yet: still stopping, nothing said
     assert await poller.poll_due() == 1
@@ -227,7 +227,7 @@ async def test_the_background_poller_follows_a_stopping_upload_by_itself(hb):
     h.tiktok.cancel_outcome(PID)
     # The poller was woken for a poll 15 s out; bring that forward instead of waiting.
     make_due(h)
-    h.bot.services.poller.wake()
+    h.bot.parts.poller.wake()
     await wait_until(
         lambda: stored(h)["final"] == 1 and len(thread_posts(h, first["ts"])) == 2,
         timeout=10,
@@ -278,7 +278,7 @@ async def test_sent_to_the_inbox_despite_the_cancel_found_by_polling(hb):
     first = await announced_and_stopping(h)
     h.tiktok.cancel_outcome(PID, "SEND_TO_USER_INBOX")
     make_due(h)
-    assert await h.bot.services.poller.poll_due() == 1
+    assert await h.bot.parts.poller.poll_due() == 1
     shown = text_of(updates(h, first["ts"])[-1].params)
     assert "*Sent to the inbox despite the cancel request* \u2014 <@U1>" in shown
     assert "delete the draft from the inbox in the TikTok app" in shown
@@ -427,7 +427,7 @@ async def test_processing_upload_offers_no_cancel_in_announcement_list_or_home(h
         "cancel_upload"
     ]
     make_due(h, PID2)
-    assert await h.bot.services.poller.poll_due() == 1
+    assert await h.bot.parts.poller.poll_due() == 1
     assert stored(h, PID2)["status"] == "PROCESSING_UPLOAD"
 
     update = updates(h, first["ts"])[-1].params

@@ -125,7 +125,7 @@ async def test_two_clicks_while_slack_is_slow_make_one_tiktok_call_and_tell_the_
     first = await announce(h, title="Spring teaser", account="brand")
     slow = h.slack.hold("chat.update", ts=first["ts"])
     make_due(h)  # the poller fetches the status now, and shows it: Slack is slow to take it
-    h.bot.services.poller.wake()
+    h.bot.parts.poller.wake()
     await slow.wait_arrived(timeout=10)
     try:
         one = text_of(await h.click("cancel_upload", PID, user_id="U1"))

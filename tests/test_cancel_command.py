@@ -295,7 +295,7 @@ async def test_text_slack_escaped_is_stored_as_typed_and_shown_escaped_once(h):
     # Slack sends what a person typed as "a & b <c>" like this:
     await h.command(f"{PID} a &amp; b &lt;c&gt;")
     assert h.last_audit()["reason"] == "a & b <c>"
-    await h.bot.services.cancels.drain()
+    await h.bot.parts.cancels.drain()
     (post,) = [c for c in h.slack.calls_to("chat.postMessage") if c.params["channel"] == "CAUDIT"]
     shown = text_of(post.params)
     assert "a &amp; b &lt;c&gt;" in shown

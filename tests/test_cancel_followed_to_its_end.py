@@ -39,7 +39,7 @@ async def hf(h):
     """U1 and U2 linked to the account that started PID; TikTok decides later; polls are
     driven by hand (the background poller is stopped)."""
     await h.restart(notify_token=NOTIFY, audit_channel="CAUDIT")
-    await h.bot.services.poller.stop()
+    await h.bot.parts.poller.stop()
     await h.link("U1", open_id="open-1")
     await h.link("U2", open_id="open-1")
     h.tiktok.settle_cancels = False
@@ -174,7 +174,7 @@ async def test_posted_anyway_dms_how_to_delete_it(hf):
 async def test_polling_finds_the_cancel_and_dms_the_same_way(hf):
     h = hf
     await cancelled_by_u1(h)
-    poller = h.bot.services.poller
+    poller = h.bot.parts.poller
 
     make_due(h)  # TikTok hasn't decided yet: nothing to tell
     assert await poller.poll_due() == 1
@@ -200,7 +200,7 @@ async def test_sent_to_the_inbox_anyway_found_by_polling_says_how_to_delete_the_
     await cancelled_by_u1(h)
     h.tiktok.cancel_outcome(PID, "SEND_TO_USER_INBOX")
     make_due(h)
-    assert await h.bot.services.poller.poll_due() == 1
+    assert await h.bot.parts.poller.poll_due() == 1
     (dm,) = dms_to(h, "U1")
     said = text_of(dm)
     assert (
@@ -213,7 +213,7 @@ async def test_sent_to_the_inbox_anyway_found_by_polling_says_how_to_delete_the_
 
 async def test_polls_use_the_team_account_that_made_the_cancel(h):
     await h.restart(admin_users=frozenset({"UADMIN"}))
-    await h.bot.services.poller.stop()
+    await h.bot.parts.poller.stop()
     await h.link_team("brand", admin="UADMIN", open_id="open-brand")
     await h.command("team grant brand <@U3>", user_id="UADMIN")
     h.tiktok.settle_cancels = False
@@ -226,7 +226,7 @@ async def test_polls_use_the_team_account_that_made_the_cancel(h):
 
     h.tiktok.cancel_outcome(PID)
     make_due(h)
-    assert await h.bot.services.poller.poll_due() == 1
+    assert await h.bot.parts.poller.poll_due() == 1
     (call,) = h.tiktok.calls_to("status")
     assert h.tiktok.grant_for(call.token).open_id == "open-brand"
     (dm,) = dms_to(h, "U3")
@@ -241,7 +241,7 @@ async def test_when_polling_gives_up_the_dm_says_unknown_and_how_to_check(hf):
     await cancelled_by_u1(h)
     db_execute(h, "UPDATE followed_cancels SET asked_at = ?", time.time() - 3 * 3600)
     make_due(h)
-    assert await h.bot.services.poller.poll_due() == 1  # still downloading: then gives up
+    assert await h.bot.parts.poller.poll_due() == 1  # still downloading: then gives up
     row = followed_row(h)
     assert (row["final"], row["next_poll_at"], row["told"]) == (0, None, "unknown")
 
@@ -277,7 +277,7 @@ async def test_a_webhook_during_a_poll_and_a_second_replica_tell_it_once(hf):
     h.tiktok.cancel_outcome(PID)
     make_due(h)
     hold = h.tiktok.hold("status")
-    poll = asyncio.ensure_future(h.bot.services.poller.poll_due())
+    poll = asyncio.ensure_future(h.bot.parts.poller.poll_due())
     try:
         await hold.wait_arrived(timeout=10)  # the poll's fetch is at TikTok now
         cancelled = {"publish_id": PID, "reason": "publish_cancelled"}
@@ -290,8 +290,8 @@ async def test_a_webhook_during_a_poll_and_a_second_replica_tell_it_once(hf):
 
     other = Store(h.settings.store_url)  # another replica hears the same news
     try:
-        services = h.bot.services
-        replica = FollowedCancels(other, services.slack, services.tokens)
+        parts = h.bot.parts
+        replica = FollowedCancels(other, parts.slack, parts.tokens)
         assert await replica.apply_status(PID, "FAILED", "publish_cancelled") is True
     finally:
         other.close()
@@ -303,7 +303,7 @@ async def test_of_two_replicas_claiming_the_same_dm_exactly_one_wins(hf):
     await cancelled_by_u1(h)
     other = Store(h.settings.store_url)  # a second replica's own connection
     try:
-        stores = [h.bot.services.store, other, h.bot.services.store]
+        stores = [h.bot.parts.store, other, h.bot.parts.store]
         claims = [await s.run(followed.claim_telling, PID, "", "publish_cancelled") for s in stores]
         assert claims == [True, False, False]
         # a new ending (after the one told) is claimed once again
@@ -443,7 +443,7 @@ async def test_home_history_says_when_tiktok_never_said(hf):
     await cancelled_by_u1(h)
     db_execute(h, "UPDATE followed_cancels SET asked_at = ?", time.time() - 3 * 3600)
     make_due(h)
-    await h.bot.services.poller.poll_due()
+    await h.bot.parts.poller.poll_due()
     line = history_line(await open_home(h, "U1"), PID)
     assert line.endswith(
         f": TikTok said it would try, but hasn't said how that ended; {STATUS_CMD} checks now."

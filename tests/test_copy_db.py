@@ -89,7 +89,7 @@ async def populate_on_sqlite(h) -> None:
     headers = {"TikTok-Signature": h.tiktok.sign_webhook(body)}
     async with h.session.post(h.url + "/tiktok/webhook", data=body, headers=headers) as resp:
         assert resp.status == 200
-    await h.bot.services.webhooks.drain()
+    await h.bot.parts.webhooks.drain()
     await h.stop()
 
 

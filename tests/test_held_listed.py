@@ -71,7 +71,7 @@ async def test_list_shows_a_missed_window_as_waiting_for_start_now_or_cancel(hb)
     db_execute(
         hb, "UPDATE held_uploads SET starts_at = ? WHERE upload_key = ?", time.time() - 100, "run-1"
     )
-    hb.bot.services.held_scheduler.wake()
+    hb.bot.parts.held_scheduler.wake()
     await until(lambda: row(hb)["state"] == "asking")
     text = text_of(await hb.command("list", user_id=BOB))
     assert "Not started: the bot was down when its window closed" in text
@@ -118,11 +118,11 @@ async def test_a_started_upload_is_followed_by_polls_and_webhooks_and_cancels_be
     await hb.click("start_held", "run-1", user_id=ADMIN)
     publish_id = row(hb)["publish_id"]
     ts = row(hb)["ts"]
-    await hb.bot.services.poller.stop()  # drive polls by hand: no timing races
+    await hb.bot.parts.poller.stop()  # drive polls by hand: no timing races
 
     # a poll with the team account's token finds it downloading
     make_due(hb, publish_id)
-    assert await hb.bot.services.poller.poll_due() == 1
+    assert await hb.bot.parts.poller.poll_due() == 1
     (fetch,) = hb.tiktok.calls_to("status")
     assert hb.tiktok.grant_for(fetch.token).open_id == "open-brand"
     assert stored(hb, publish_id)["status"] == "PROCESSING_DOWNLOAD"
@@ -151,7 +151,7 @@ async def test_a_started_upload_is_followed_by_polls_and_webhooks_and_cancels_be
     said = text_of(thread_posts(hb, ts)[-1].params)
     assert "\u201cSpring teaser\u201d was cancelled, so it won't be posted." in said
     assert f"<@{BOB}> asked TikTok to cancel it <!date^" in said
-    assert await hb.bot.services.poller.poll_due() == 0  # final: no more polls
+    assert await hb.bot.parts.poller.poll_due() == 0  # final: no more polls
 
 
 async def test_home_history_names_held_cancels_and_starts_in_plain_words(hb):

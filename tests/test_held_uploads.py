@@ -94,7 +94,7 @@ def inits(h):
 async def next_scheduler_pass(h) -> None:
     """Until the held scheduler has made a whole pass begun after now: a start it would make
     (a retry, a second init) has been made by then, so its absence is proven."""
-    await h.bot.services.held_scheduler.next_pass()
+    await h.bot.parts.held_scheduler.next_pass()
 
 
 async def test_announced_then_cancelled_in_window_never_calls_init(hb):
@@ -338,7 +338,7 @@ async def test_cli_upload_holds_then_the_running_bot_starts_it(hb, tmp_path):
 async def test_two_starters_at_once_make_one_init(hb):
     """A click and the scheduler (or two replicas) racing: one conditional update wins."""
     await submit(hb, body(hold_s=600))
-    held = hb.bot.services.held
+    held = hb.bot.parts.held
     results = await asyncio.gather(*(held.start("run-1", ADMIN) for _ in range(5)))
     assert sum(r is not None for r in results) == 1
     assert len(inits(hb)) == 1 and row(hb)["state"] == "started"

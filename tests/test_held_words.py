@@ -654,7 +654,7 @@ async def test_a_missed_window_reads_in_voice_shape_everywhere(hb):
     db_execute(
         hb, "UPDATE held_uploads SET starts_at = ? WHERE upload_key = ?", time.time() - 100, "run-1"
     )
-    hb.bot.services.held_scheduler.wake()
+    hb.bot.parts.held_scheduler.wake()
     await until(lambda: row(hb)["state"] == "asking")
     await until(lambda: len(thread_posts(hb, answer["ts"])) == 1)  # posted after the move
     still = "no \u2014 never sent to TikTok; it waits for Start now or Cancel"
@@ -740,7 +740,7 @@ async def test_every_held_state_at_its_limits_is_valid_over_http(hb):
     db_execute(
         hb, "UPDATE held_uploads SET starts_at = ? WHERE upload_key = ?", time.time() - 9e3, keys[5]
     )
-    hb.bot.services.held_scheduler.wake()
+    hb.bot.parts.held_scheduler.wake()
     await until(lambda: row(hb, keys[5])["state"] == "asking")
     await hb.command("list", user_id=BOB)
     await open_home(hb, BOB)

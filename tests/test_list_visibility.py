@@ -131,7 +131,7 @@ async def test_someone_added_to_the_private_channel_sees_it_once_the_memory_expi
     assert cancel_values(await h.command("list", user_id=OUTSIDER)) == [PUBLIC_PID]
     h.slack.add_member(PRIVATE, OUTSIDER)
     # as after its 60 s: the next ask goes to Slack
-    h.bot.services.router.in_flight.visibility.forget()
+    h.bot.parts.router.in_flight.visibility.forget()
 
     assert cancel_values(await h.command("list", user_id=OUTSIDER)) == sorted(
         [PUBLIC_PID, PRIVATE_PID]

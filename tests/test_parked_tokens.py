@@ -33,7 +33,7 @@ def expire_pages(h) -> None:
 
 async def prune_rounds(h, n: int = 2, timeout: float = 10.0) -> None:
     """Wake the prune until `n` more rounds have finished: the last began after this call."""
-    prune = h.bot.services.parked_prune
+    prune = h.bot.parts.parked_prune
     target = prune.rounds + n
     deadline = time.monotonic() + timeout
     while prune.rounds < target:
@@ -49,7 +49,7 @@ async def test_a_page_nobody_confirmed_is_pruned_by_the_loop_and_revoked_once(h)
     assert len(parked_rows(h)) == 1
     expire_pages(h)
 
-    prune = h.bot.services.parked_prune  # no wake-up, nobody starting a link: its own rounds
+    prune = h.bot.parts.parked_prune  # no wake-up, nobody starting a link: its own rounds
     start = prune.rounds
     deadline = time.monotonic() + 10
     while prune.rounds < start + 2:

@@ -30,8 +30,8 @@ async def _announce_with_a_poll_link(h) -> dict:
     await h.link()
     h.tiktok.add_upload(PID)
     first = await announce(h)
-    await h.bot.services.poller.next_pass()  # the announcement's wake-up is spent
-    await h.bot.services.poller.stop()  # drive polls by hand: no timing races
+    await h.bot.parts.poller.next_pass()  # the announcement's wake-up is spent
+    await h.bot.parts.poller.stop()  # drive polls by hand: no timing races
     h.tiktok.script_error("cancel", 500, "internal_error", times=3)
     await h.command(PID)
     await settle(h)
@@ -41,7 +41,7 @@ async def _announce_with_a_poll_link(h) -> dict:
 async def test_polling_follows_download_then_failure_and_stops(hn):
     h = hn
     first = await _announce_with_a_poll_link(h)
-    poller = h.bot.services.poller
+    poller = h.bot.parts.poller
     threads_before = len(thread_posts(h, first["ts"]))
     make_due(h)
     assert await poller.poll_due() == 1
@@ -77,10 +77,10 @@ async def test_polling_uses_the_announcements_team_account(hn):
     await h.link_team("brand", admin="UADMIN", open_id="open-brand")
     h.tiktok.add_upload(PID, open_id="open-brand", status="SEND_TO_USER_INBOX")
     first = await announce(h, account="brand")
-    await h.bot.services.poller.next_pass()  # the announcement's wake-up is spent
-    await h.bot.services.poller.stop()
+    await h.bot.parts.poller.next_pass()  # the announcement's wake-up is spent
+    await h.bot.parts.poller.stop()
     make_due(h)
-    assert await h.bot.services.poller.poll_due() == 1
+    assert await h.bot.parts.poller.poll_due() == 1
     (call,) = h.tiktok.calls_to("status")
     assert h.tiktok.grant_for(call.token).open_id == "open-brand"
     row = stored(h)
@@ -107,7 +107,7 @@ async def test_not_cancellable_click_makes_the_poller_find_where_it_ended(hn):
 async def test_polling_backs_off_between_polls(hn):
     h = hn
     await _announce_with_a_poll_link(h)
-    poller = h.bot.services.poller
+    poller = h.bot.parts.poller
     gaps = []
     for _ in range(3):
         make_due(h)
@@ -120,10 +120,10 @@ async def test_polling_backs_off_between_polls(hn):
 async def test_polling_without_any_link_makes_no_call_and_reschedules(hn):
     h = hn
     await announce(h)
-    await h.bot.services.poller.next_pass()  # the announcement's wake-up is spent
-    await h.bot.services.poller.stop()
+    await h.bot.parts.poller.next_pass()  # the announcement's wake-up is spent
+    await h.bot.parts.poller.stop()
     make_due(h)
-    assert await h.bot.services.poller.poll_due() == 1
+    assert await h.bot.parts.poller.poll_due() == 1
     assert h.tiktok.calls_to("status") == []
     assert stored(h)["next_poll_at"] > time.time()
 
@@ -135,11 +135,11 @@ async def test_polling_keeps_within_20_status_fetches_a_minute_per_account(hn):
     for pid in ids:
         h.tiktok.add_upload(pid)
         await announce(h, publish_id=pid)
-    await h.bot.services.poller.next_pass()  # the announcements' wake-ups are spent
-    await h.bot.services.poller.stop()
+    await h.bot.parts.poller.next_pass()  # the announcements' wake-ups are spent
+    await h.bot.parts.poller.stop()
     # U1 tried (and failed) to cancel each, so U1's link is the one that follows them.
     db_execute(h, "UPDATE announcements SET last_user_id = 'U1', next_poll_at = ?", 0)
-    poller = h.bot.services.poller
+    poller = h.bot.parts.poller
     await poller.poll_due()
     await poller.poll_due()
     assert len(h.tiktok.calls_to("status")) == 20
@@ -153,7 +153,7 @@ async def test_polling_gives_up_two_hours_after_the_announcement(hn):
     await _announce_with_a_poll_link(h)
     db_execute(h, "UPDATE announcements SET created_at = ?", time.time() - 3 * 3600)
     make_due(h)
-    await h.bot.services.poller.poll_due()
+    await h.bot.parts.poller.poll_due()
     row = stored(h)
     assert row["final"] == 0 and row["next_poll_at"] is None
 
@@ -163,7 +163,7 @@ async def test_poller_stops_promptly_when_woken_just_before_shutdown(hn):
     # (SIGTERM -> Bot.stop -> poller.stop) in the same instant must still finish.
     h = hn
     await announce(h)
-    poller = h.bot.services.poller
+    poller = h.bot.parts.poller
     await poller.next_pass()  # the poller is idle now, waiting for the next due time
     poller.wake()  # what AnnouncementService.announce does through on_new
     try:
@@ -176,7 +176,7 @@ async def test_polling_state_survives_a_restart(hn):
     h = hn
     first = await _announce_with_a_poll_link(h)
     make_due(h)
-    await h.bot.services.poller.poll_due()
+    await h.bot.parts.poller.poll_due()
     assert stored(h)["poll_count"] == 1
     await h.stop()
     h.tiktok.set_status(PID, "PUBLISH_COMPLETE")
@@ -198,8 +198,8 @@ async def test_when_polling_gives_up_a_stopping_upload_stops_promising_news(hn):
     await h.link()
     h.tiktok.add_upload(PID)
     first = await announce(h)
-    await h.bot.services.poller.next_pass()
-    await h.bot.services.poller.stop()  # drive polls by hand
+    await h.bot.parts.poller.next_pass()
+    await h.bot.parts.poller.stop()  # drive polls by hand
     answer = await h.command(PID)
     assert "TikTok is stopping" in text_of(answer)
     await settle(h)
@@ -207,7 +207,7 @@ async def test_when_polling_gives_up_a_stopping_upload_stops_promising_news(hn):
     h.tiktok.set_status(PID, "PROCESSING_DOWNLOAD")  # TikTok's cancel never lands
     db_execute(h, "UPDATE announcements SET created_at = ?", time.time() - 3 * 3600)
     make_due(h)
-    assert await h.bot.services.poller.poll_due() == 1  # still downloading: then gives up
+    assert await h.bot.parts.poller.poll_due() == 1  # still downloading: then gives up
     row = stored(h)
     assert (row["final"], row["next_poll_at"]) == (0, None)
     shown = text_of(updates(h, first["ts"])[-1].params)
@@ -233,14 +233,14 @@ async def test_when_polling_gives_up_a_stopping_upload_stops_promising_news(hn):
 async def test_status_fetches_stop_at_twenty_a_minute_per_link_and_the_rest_wait(h):
     await h.restart(notify_token=NOTIFY, admin_users=frozenset({"UADMIN"}))
     await h.link_team("brand", admin="UADMIN", open_id="open-brand")
-    await h.bot.services.poller.next_pass()
-    await h.bot.services.poller.stop()  # drive polls by hand
+    await h.bot.parts.poller.next_pass()
+    await h.bot.parts.poller.stop()  # drive polls by hand
     pids = [f"v_pub_url~v2.77{n:03d}" for n in range(25)]
     for pid in pids:
         h.tiktok.add_upload(pid, open_id="open-brand")
         await announce(h, publish_id=pid, account="brand")
     db_execute(h, "UPDATE announcements SET next_poll_at = ?", time.time() - 1)
-    poller = h.bot.services.poller
+    poller = h.bot.parts.poller
     assert await poller.poll_due() == 20  # one claim takes at most 20
     assert await poller.poll_due() == 5
     assert len(h.tiktok.calls_to("status")) == 20  # the 21st to 25th wait for the next minute
@@ -252,7 +252,7 @@ async def test_status_fetches_stop_at_twenty_a_minute_per_link_and_the_rest_wait
 async def test_the_status_rate_limit_is_counted_in_the_database_for_every_replica(h):
     other = Store(h.settings.store_url)  # a second replica's own connection to the database
     try:
-        replicas = [h.bot.services.store, other]
+        replicas = [h.bot.parts.store, other]
         took = [
             await replicas[n % 2].run(
                 leases.take_slot, "poll-rate:T|team|brand:", 20, f"r{n % 2}", 60

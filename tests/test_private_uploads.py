@@ -87,13 +87,13 @@ async def test_a_second_cancel_does_not_tell_an_outsider_who_asked_first(hp):
     assert "TikTok is stopping" in text_of(first)
     await settle(hp)
     hp.slack.add_member(PRIVATE, OUTSIDER)
-    hp.bot.services.router.private.visibility.forget()
+    hp.bot.parts.router.private.visibility.forget()
     member_view = text_of(await hp.command(PID, user_id=OUTSIDER))
     assert f"<@{OUTSIDER}> asked TikTok to cancel it" in member_view  # a member is told who
     assert TITLE in member_view
 
     hp.slack.remove_member(PRIVATE, OUTSIDER)
-    hp.bot.services.router.private.visibility.forget()
+    hp.bot.parts.router.private.visibility.forget()
     answer = await hp.command(PID, user_id=OUTSIDER)
 
     assert_only_the_id(answer)

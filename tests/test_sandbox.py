@@ -862,7 +862,7 @@ async def test_a_scripted_start_answer_is_explained_and_never_retried(
     assert row["state"] == state and row["code"] == code and not row["publish_id"]
     (entry,) = audit_of(sb, "start_held")
     assert entry["outcome"] == code and entry["user_id"] == ALEX
-    await sb.bot.services.held_scheduler.next_pass()  # it looked again since: no retry
+    await sb.bot.parts.held_scheduler.next_pass()  # it looked again since: no retry
     assert len(sb.tiktok.calls_to("init")) == 1
 
 
@@ -1007,7 +1007,7 @@ async def test_a_cancel_of_an_upload_not_announced_is_posted_in_the_audit_channe
         return next(c for c in state["channels"] if c["id"] == "C0AUDIT")["messages"]
 
     await page.command("v_pub_url~v2.999")  # alex has no link yet: nothing sent to TikTok
-    await sb.bot.services.cancels.drain()  # its listeners (the posts) are done
+    await sb.bot.parts.cancels.drain()  # its listeners (the posts) are done
     assert audit_posts(await page.state()) == []
     await page.link()
     await page.command("v_pub_url~v2.999")

@@ -24,7 +24,7 @@ async def refused_without_effect(h, response_url: str) -> None:
     refused request the bot had acted on anyway would have been served first."""
     sentinel = await h.command(PID)
     assert "TikTok is stopping" in text_of(sentinel)
-    await h.bot.services.cancels.drain()
+    await h.bot.parts.cancels.drain()
     assert len(h.tiktok.calls_to("cancel")) == 1
     assert h.slack.responses.get(response_url, []) == []
     assert [r["outcome"] for r in h.audit_rows() if r["action"] == "cancel"] == ["ok"]

@@ -79,7 +79,7 @@ async def test_webhook_deliveries_older_than_7_days_are_forgotten(h):
 
 async def test_no_per_upload_lock_is_left_after_a_failed_or_a_good_announcement(h):
     await h.restart(notify_token=NOTIFY)
-    announcements = h.bot.services.announcements
+    announcements = h.bot.parts.announcements
     h.slack.fail("chat.postMessage", error="channel_not_found")
     status, _ = await notify(h, {"publish_id": PID, "channel": "C404"})
     assert status == 404
@@ -171,7 +171,7 @@ async def test_a_start_forgets_dead_leases_sqlite_all_postgresql_only_long_expir
         )
     await h.restart()
     left = sorted(r["name"] for r in db_rows(h, "SELECT name FROM leases"))
-    if h.bot.services.store.dialect == "sqlite":
+    if h.bot.parts.store.dialect == "sqlite":
         assert left == []
     else:
         assert left == ["just-expired", "live"]

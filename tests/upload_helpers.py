@@ -121,7 +121,7 @@ async def webhook(h, body: bytes, signature: str | None) -> int:
         headers["TikTok-Signature"] = signature
     async with h.session.post(h.url + "/tiktok/webhook", data=body, headers=headers) as resp:
         status = resp.status
-    await h.bot.services.webhooks.drain()
+    await h.bot.parts.webhooks.drain()
     return status
 
 
@@ -132,8 +132,8 @@ async def signed_webhook(h, event: str, content: dict, user_openid: str = "open-
 
 async def settle(h) -> None:
     """Wait for in-flight cancels, their listener posts and webhook work (real shutdown path)."""
-    await h.bot.services.cancels.drain()
-    await h.bot.services.webhooks.drain()
+    await h.bot.parts.cancels.drain()
+    await h.bot.parts.webhooks.drain()
 
 
 async def overlapping(h, first, second, endpoint: str = "cancel"):

@@ -1,4 +1,6 @@
-"""Telling people when TikTok removed a link's access (the `authorization.removed` webhook).
+"""Telling people about their links: which TikTok account was just linked (a DM, with the
+retry button of the cancel that asked for the link), and when TikTok removed a link's access
+(the `authorization.removed` webhook).
 
 The owner of a personal link gets a DM; for a team account the admins (ADMIN_USERS) and the
 admin who linked it do. Each forgotten link is audited. The link itself was already forgotten
@@ -7,9 +9,12 @@ admin who linked it do. Each forgotten link is audited. The link itself was alre
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot import messages
+from bot.accounts.linking import LinkResult
+from bot.background import Background
 from bot.slack.output import SlackOut
 from storage import audit
 from storage.audit import AuditFinish, AuditStart
@@ -24,6 +29,28 @@ class LinkNotices:
         self.store = store
         self.slack = slack
         self.admin_users = admin_users
+        self._sent = Background("link_notices")  # DMs after linking, sent after the page
+
+    def linked(self, result: LinkResult) -> None:
+        """Tell the person in Slack which TikTok account is linked; offer to retry a cancel.
+        Sent in the background: the browser's page does not wait for Slack."""
+        if result.pending is None or result.link is None:
+            return
+        link = result.link
+        if link.kind == "team":
+            message = messages.team_linked_dm(link.owner, link.display_name, link.open_id)
+        else:
+            message = messages.linked_dm(
+                link.display_name,
+                link.open_id,
+                result.retry_key,
+                result.pending.retry_publish_id,
+            )
+        self._sent.spawn(self.slack.dm(result.pending.user_id, message))
+
+    def pending(self) -> list[asyncio.Task]:
+        """DMs after linking still on their way (shutdown waits for them)."""
+        return self._sent.pending()
 
     def recipients(self, forgotten: Forgotten) -> list[str]:
         if forgotten.kind == "user":

@@ -23,11 +23,7 @@ from bot.messages.announcements import (
     status_line,
 )
 from bot.messages.blocks import (
-    CANCEL_ACTION,
-    CMD,
-    CONNECT_ACTION,
     LINKING_NOT_CONFIGURED,
-    RETRY_ACTION,
     Message,
     cancel_button,
     code,
@@ -45,9 +41,8 @@ from bot.messages.cancel_follow import (
 )
 from bot.messages.held import HeldView
 from bot.messages.help import HELP_TEXT, PROBLEMS, help_message, usage_message
-from bot.messages.home import DISCONNECT_ACTION, home_view
+from bot.messages.home import home_view
 from bot.messages.linking import (
-    RETRY_KEY_ACTION,
     ForgottenView,
     LinkView,
     authorization_removed_dm,
@@ -91,15 +86,9 @@ __all__ = [
     "ForgottenView",
     "HeldView",
     "LinkView",
-    "CANCEL_ACTION",
-    "CMD",
-    "CONNECT_ACTION",
-    "DISCONNECT_ACTION",
     "HELP_TEXT",
     "LINKING_NOT_CONFIGURED",
     "PROBLEMS",
-    "RETRY_ACTION",
-    "RETRY_KEY_ACTION",
     "authorization_removed_dm",
     "link_forgotten_message",
     "reason_number",

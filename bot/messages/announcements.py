@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.interactions import COMMAND as CMD
 from bot.messages.blocks import (
-    CMD,
     Message,
     actions,
     cancel_button,

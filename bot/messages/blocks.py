@@ -7,12 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-CMD = "/tiktok-cancel"
-Message = dict[str, Any]
+from bot.interactions import CANCEL_ACTION, CONNECT_ACTION
 
-CONNECT_ACTION = "connect_tiktok"
-CANCEL_ACTION = "cancel_upload"
-RETRY_ACTION = "retry_cancel"
+Message = dict[str, Any]
 
 
 def escape(text: str) -> str:

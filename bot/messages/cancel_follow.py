@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.messages.blocks import CMD, Message, code, context, escape, message, section, when
+from bot.interactions import COMMAND as CMD
+from bot.messages.blocks import Message, code, context, escape, message, section, when
 from bot.messages.outcomes import Words, explanation_blocks
 from bot.tiktok.catalog import explain
 from bot.tiktok.rules import GIVE_UP_AFTER_S, ending_code

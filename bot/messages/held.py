@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.interactions import CANCEL_HELD_ACTION, START_HELD_ACTION
+from bot.interactions import COMMAND as CMD
 from bot.messages.blocks import (
-    CMD,
     Message,
     actions,
     button,
@@ -81,8 +82,6 @@ class HeldView:
         )
 
 
-CANCEL_HELD_ACTION = "cancel_held"
-START_HELD_ACTION = "start_held"
 PRIVACY_WORDS = {
     "PUBLIC_TO_EVERYONE": "Public",
     "MUTUAL_FOLLOW_FRIENDS": "Friends",

@@ -6,7 +6,8 @@ when it looks like a typo, and one example line; the full list stays behind `hel
 
 from __future__ import annotations
 
-from bot.messages.blocks import CMD, Message, code, escape, message, section
+from bot.interactions import COMMAND as CMD
+from bot.messages.blocks import Message, code, escape, message, section
 from bot.tiktok.ids import MAX_VALUE_LENGTH
 
 SAMPLE_ID = "v_pub_url~v2.123456789"

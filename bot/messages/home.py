@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.interactions import COMMAND as CMD
+from bot.interactions import DISCONNECT_ACTION
 from bot.messages.announcements import HIDDEN_NOTE, NONE_SHOWN, in_flight_blocks
 from bot.messages.blocks import (
-    CMD,
     LINKING_NOT_CONFIGURED,
     button,
     code,
@@ -23,7 +24,6 @@ from bot.messages.outcomes import Words, mention
 from bot.tiktok.catalog import explain
 from bot.tiktok.rules import ending_code
 
-DISCONNECT_ACTION = "disconnect_tiktok"
 HOME_UPLOAD_BLOCKS = 45  # of Slack's 100 per view; the link, accounts and history need the rest
 ACTION_WORDS = {
     "cancel": "Asked to cancel",

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.interactions import COMMAND as CMD
+from bot.interactions import RETRY_KEY_ACTION
 from bot.messages.blocks import (
-    CMD,
     LINKING_NOT_CONFIGURED,
     Message,
     actions,
@@ -119,8 +120,6 @@ def disconnect_message(result_code: str, display_name: str) -> Message:
     text += f"\n*Next:* `{CMD} connect` links an account again."
     return message(text.split("\n")[0], [section(text)])
 
-
-RETRY_KEY_ACTION = "retry_cancel_key"  # the "Cancel it now" button after linking (value: a key)
 
 # TikTok's `authorization.removed` reasons (tiktok-api.md §7).
 REMOVED_REASONS = {

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.interactions import COMMAND as CMD
 from bot.messages.blocks import (
-    CMD,
     Message,
     actions,
     admins_phrase,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.interactions import COMMAND as CMD
 from bot.messages.blocks import (
-    CMD,
     LINKING_NOT_CONFIGURED,
     Message,
     actions,

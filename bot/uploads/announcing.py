@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
-import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,7 +32,6 @@ from bot.claims import Lease, holding
 from bot.keyed_locks import KeyedLocks
 from bot.outcome import Outcome
 from bot.slack.output import SlackOut, slack_error
-from bot.tiktok.ids import MAX_VALUE_LENGTH, PUBLISH_ID
 from bot.tiktok.restrictions import broken_rules
 from bot.tiktok.rules import FINAL_STATUSES
 from storage import announcements as store_announcements
@@ -44,20 +42,7 @@ from storage.sql import Db
 log = logging.getLogger(__name__)
 _view = messages.AnnouncedView.of  # the plain facts the messages show of an announcement
 
-CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
-ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_TITLE = 200
-MAX_URL = 2048
-VIDEO_FIELDS: dict[str, tuple[type, ...]] = {
-    "format": (str,),
-    "codec": (str,),
-    "fps": (int, float),
-    "width": (int,),
-    "height": (int,),
-    "duration_s": (int, float),
-    "size_bytes": (int,),
-}
-MAX_VIDEO_NUMBER = 10**15  # far above any real size in bytes; keeps numbers plain
 FIRST_POLL_DELAY_S = 15.0
 # What "Slack could not be reached" means: the network, not our own code.
 NETWORK_ERRORS = (aiohttp.ClientError, TimeoutError, ConnectionError)
@@ -109,66 +94,6 @@ class AnnounceResult:
     created: bool
     channel: str
     ts: str
-
-
-def _text(
-    body: dict, name: str, limit: int, pattern: re.Pattern | None = None, required: bool = False
-) -> str:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise AnnounceError(400, f"{name} is required")
-        return ""
-    if not isinstance(value, str):
-        raise AnnounceError(400, f"{name} must be a string")
-    value = value.strip()
-    if required and not value:
-        raise AnnounceError(400, f"{name} must not be empty")
-    if len(value) > limit:
-        raise AnnounceError(400, f"{name} is longer than {limit} characters")
-    if value and pattern is not None and not pattern.fullmatch(value):
-        raise AnnounceError(400, f"{name} has characters it may not have")
-    return value
-
-
-def parse_request(body: Any) -> AnnounceRequest:
-    """Check a `POST /notifications` body; `AnnounceError(400, …)` names the bad field."""
-    if not isinstance(body, dict):
-        raise AnnounceError(400, "the body must be a JSON object")
-    source_url = _text(body, "source_url", MAX_URL)
-    if source_url and not source_url.startswith("https://"):
-        raise AnnounceError(400, "source_url must start with https:// (TikTok pulls HTTPS only)")
-    video = body.get("video")
-    if video is None:
-        video = {}
-    if not isinstance(video, dict):
-        raise AnnounceError(400, "video must be an object")
-    checked: dict[str, Any] = {}
-    for name, types in VIDEO_FIELDS.items():
-        value = video.get(name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, types):
-            kind = "a string" if types == (str,) else "a number"
-            raise AnnounceError(400, f"video.{name} must be {kind}")
-        if isinstance(value, str) and len(value) > 64:
-            raise AnnounceError(400, f"video.{name} is longer than 64 characters")
-        # compare before isfinite: an int too big for a float (10**400) makes isfinite raise
-        if not isinstance(value, str) and not (
-            0 <= value <= MAX_VIDEO_NUMBER and math.isfinite(value)
-        ):
-            raise AnnounceError(
-                400, f"video.{name} must be a number from 0 to {MAX_VIDEO_NUMBER:.0e}"
-            )
-        checked[name] = value
-    return AnnounceRequest(
-        publish_id=_text(body, "publish_id", MAX_VALUE_LENGTH, PUBLISH_ID, required=True),
-        channel=_text(body, "channel", 80, CHANNEL, required=True),
-        title=_text(body, "title", MAX_TITLE),
-        account=_text(body, "account", 64, ACCOUNT),
-        source_url=source_url,
-        video=checked,
-    )
 
 
 @contextlib.contextmanager
@@ -225,13 +150,18 @@ def record_cancel(db: Db, publish_id: str, user_id: str, code: str, at: float) -
 
 
 class AnnouncementService:
-    def __init__(self, store: Store, slack: SlackOut):
+    def __init__(self, store: Store, slack: SlackOut, *, on_new: Sequence[Callable[[], None]] = ()):
         self.store = store
         self.slack = slack
         # One announce and one change per upload at a time, across replicas (a lease in the
         # database); in-process waiters queue on `locks`, empty when nothing is going on.
         self.locks = KeyedLocks()
-        self.on_new: list = []  # callbacks (no arguments) told when there is a new upload
+        self.on_new = tuple(on_new)  # told (no arguments) when there is a new upload to follow
+
+    def new_to_follow(self) -> None:
+        """Tell whoever follows uploads (the status poller) that there is one to look at."""
+        for callback in self.on_new:
+            callback()
 
     async def get(self, publish_id: str) -> Announcement | None:
         return await self.store.run(store_announcements.get, publish_id)
@@ -262,8 +192,7 @@ class AnnouncementService:
                 )
             saved = replace(draft, channel=channel, ts=ts)
             await self.store.run(store_announcements.insert, saved)
-        for callback in self.on_new:
-            callback()
+        self.new_to_follow()
         log.info("announce.posted", extra={"warnings": len(saved.warnings)})
         return AnnounceResult(True, saved.channel, saved.ts)
 
@@ -292,8 +221,7 @@ class AnnouncementService:
             return  # about the person, or nothing new about the upload: a thread reply only
         await self.slack.update(a.channel, a.ts, messages.announcement_message(_view(a)))
         if outcome.ok or outcome.code == "publish_not_cancellable":
-            for callback in self.on_new:
-                callback()  # the follower looks soon: how did the cancel end?
+            self.new_to_follow()  # the follower looks soon: how did the cancel end?
 
     async def apply_status(
         self, publish_id: str, status: str, fail_reason: str = "", post_ids: list[str] | None = None

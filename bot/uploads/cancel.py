@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from bot.accounts.acting import Acting, call_with_link, resolve_link
@@ -88,14 +88,17 @@ class CancelService:
         tiktok: TikTokClient,
         tokens: TokenService,
         linking: LinkingService,
+        *,
+        listeners: Sequence[OutcomeListener] = (),
+        on_followed: Sequence[Callable[[], None]] = (),
     ):
         self.settings = settings
         self.store = store
         self.tiktok = tiktok
         self.tokens = tokens
         self.linking = linking
-        self.listeners: list[OutcomeListener] = []
-        self.on_followed: list = []  # callbacks (no arguments): an unannounced cancel to follow
+        self.listeners = tuple(listeners)  # told of every finished cancel (in the background)
+        self.on_followed = tuple(on_followed)  # told (no arguments): a cancel to follow
         # A cancel's claim on its upload outlives the whole attempt (the deadline), so a live
         # holder never loses it; a dead replica's claim frees itself soon after.
         self.claim_seconds = settings.cancel_deadline + 5.0

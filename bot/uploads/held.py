@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,14 +31,10 @@ from bot.tiktok.client import ApiResult, TikTokClient, outcome_unknown
 from bot.tiktok.restrictions import broken_rules
 from bot.tiktok.rules import ACCOUNT_CHANGED, INTERRUPTED, START_AGAIN_CODES
 from bot.uploads.announcing import (
-    ACCOUNT,
-    CHANNEL,
     FIRST_POLL_DELAY_S,
     INTERNAL_ERROR,
-    MAX_URL,
     AnnounceError,
     AnnouncementService,
-    parse_request,
     slack_refusals,
 )
 from bot.uploads.announcing import MAX_TITLE as ANNOUNCED_TITLE
@@ -54,20 +49,6 @@ from storage.links import LinkUnreadable
 log = logging.getLogger(__name__)
 _view = held_messages.HeldView.of  # the plain facts the messages show of a held upload
 
-UPLOAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}")
-PRIVACY_LEVELS = frozenset(
-    {"PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"}
-)
-BOOL_FIELDS = (
-    "disable_comment",
-    "disable_duet",
-    "disable_stitch",
-    "brand_content_toggle",
-    "brand_organic_toggle",
-    "is_aigc",
-)
-MAX_TITLE = 2200
-MAX_HOLD_S = 86400
 CREATOR_INFO_DEADLINE_S = 10.0
 MISSED_GRACE_S = 30.0  # a window closed less than this long ago is never "missed"
 # A row still `starting` this long after its claim: the process making the init died (kill -9)
@@ -91,73 +72,6 @@ class UploadRequest:
     hold_s: float
     post: dict[str, Any]
     video: dict[str, Any]
-
-
-def _string(body: dict, name: str, limit: int, pattern: re.Pattern | None = None) -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise AnnounceError(400, f"{name} is required (a string)")
-    value = value.strip()
-    if len(value) > limit:
-        raise AnnounceError(400, f"{name} is longer than {limit} characters")
-    if pattern is not None and not pattern.fullmatch(value):
-        raise AnnounceError(400, f"{name} has characters it may not have")
-    return value
-
-
-def parse_upload(body: Any, default_hold_s: int) -> UploadRequest:
-    """Check a `POST /uploads` body; `AnnounceError(400, …)` names the bad field."""
-    if not isinstance(body, dict):
-        raise AnnounceError(400, "the body must be a JSON object")
-    upload_key = _string(body, "upload_key", 128, UPLOAD_KEY)
-    channel = _string(body, "channel", 80, CHANNEL)
-    account = _string(body, "account", 64, ACCOUNT)
-    source_url = _string(body, "source_url", MAX_URL)
-    if not source_url.startswith("https://"):
-        raise AnnounceError(400, "source_url must start with https:// (TikTok pulls HTTPS only)")
-    hold = body.get("hold_s", default_hold_s)
-    # Bounds first, arithmetic after: isfinite() of an int too big for a float (10**400) raises.
-    if (
-        isinstance(hold, bool)
-        or not isinstance(hold, int | float)
-        or not 0 <= hold <= MAX_HOLD_S
-        or not math.isfinite(hold)
-    ):
-        raise AnnounceError(400, f"hold_s must be a number of seconds from 0 to {MAX_HOLD_S}")
-    raw_post = body.get("post")
-    if not isinstance(raw_post, dict):
-        raise AnnounceError(400, "post is required (an object with privacy_level)")
-    privacy = raw_post.get("privacy_level")
-    if privacy not in PRIVACY_LEVELS:
-        raise AnnounceError(
-            400, "post.privacy_level must be one of " + ", ".join(sorted(PRIVACY_LEVELS))
-        )
-    post: dict[str, Any] = {"privacy_level": privacy}
-    title = raw_post.get("title")
-    if title is not None:
-        if not isinstance(title, str) or len(title) > MAX_TITLE:
-            raise AnnounceError(
-                400, f"post.title must be a string of at most {MAX_TITLE} characters"
-            )
-        if title:
-            post["title"] = title
-    for name in BOOL_FIELDS:
-        value = raw_post.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, bool):
-            raise AnnounceError(400, f"post.{name} must be true or false")
-        post[name] = value
-    cover = raw_post.get("video_cover_timestamp_ms")
-    if cover is not None:
-        if isinstance(cover, bool) or not isinstance(cover, int) or not 0 <= cover < 2**31:
-            raise AnnounceError(400, "post.video_cover_timestamp_ms must be a whole number")
-        post["video_cover_timestamp_ms"] = cover
-    # The video metadata is checked exactly as POST /notifications checks it.
-    video = parse_request(
-        {"publish_id": "held", "channel": channel, "video": body.get("video")}
-    ).video
-    return UploadRequest(upload_key, channel, account, source_url, float(hold), post, video)
 
 
 def announced_title(caption: str) -> str:
@@ -210,6 +124,8 @@ class HeldUploads:
         admins,
         base_delay: float = 0.5,
         stale_starting_s: float = STALE_STARTING_S,
+        *,
+        on_new: Sequence[Callable[[], None]] = (),
     ):
         self.store = store
         self.slack = slack
@@ -220,7 +136,7 @@ class HeldUploads:
         self.base_delay = base_delay
         self.stale_starting_s = stale_starting_s
         self.locks = KeyedLocks()
-        self.on_new: list = []  # told (no arguments) when a new window is stored
+        self.on_new = tuple(on_new)  # told (no arguments) when a new window is stored
 
     async def get(self, upload_key: str) -> HeldUpload | None:
         return await self.store.run(store_held.get, upload_key)
@@ -507,8 +423,7 @@ class HeldUploads:
             h.channel, h.ts, messages.announcement_message(messages.AnnouncedView.of(a))
         )
         await self.slack.post(h.channel, held_messages.started_reply(_view(after)), thread_ts=h.ts)
-        for callback in self.announcements.on_new:
-            callback()
+        self.announcements.new_to_follow()
         return after
 
     # -- buttons --------------------------------------------------------------------------

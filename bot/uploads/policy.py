@@ -3,8 +3,8 @@
 with a user:password part is always refused: TikTok would be handed the credential, and the
 announcement would show it.
 
-`check` runs after the body is parsed (`bot.uploads.held.parse_upload`) and before anything is
-stored or sent, for `POST /uploads` and `python -m bot upload` alike.
+`check` runs after the body is parsed (`handlers.web.pipeline_request.parse_upload`) and
+before anything is stored or sent, for `POST /uploads` and `python -m bot upload` alike.
 """
 
 from __future__ import annotations

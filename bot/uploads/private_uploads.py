@@ -19,7 +19,8 @@ from dataclasses import replace
 
 from bot import messages
 from bot.actor import Actor
-from bot.messages.blocks import CMD, escape
+from bot.interactions import COMMAND as CMD
+from bot.messages.blocks import escape
 from bot.outcome import Outcome
 from bot.slack.visibility import ChannelVisibility
 from storage import announcements

@@ -91,7 +91,7 @@ async def test_replayed_cancel_calls_tiktok_once_in_the_window_and_is_refused_af
     # replay would have been too, and it wasn't: no third answer, call or row for PID
     h.tiktok.add_upload(SENTINEL_PID, open_id="open-1")
     assert "TikTok is stopping" in text_of(await h.command(SENTINEL_PID))
-    await h.bot.services.cancels.drain()
+    await h.bot.parts.cancels.drain()
     assert len(h.slack.responses[url]) == 2
     assert [c.body.get("publish_id") for c in h.tiktok.calls_to("cancel")] == [
         PID,
@@ -331,7 +331,7 @@ async def cancel_announced(h, publish_id: str, title: str, reason: str) -> dict:
         assert resp.status == 201
         ts = (await resp.json())["ts"]
     answer = await h.command(f"{publish_id} {reason}")
-    await h.bot.services.cancels.drain()
+    await h.bot.parts.cancels.drain()
     posts = [c.params for c in h.slack.calls_to("chat.postMessage")]
     (announcement,) = [
         p for p in posts if not p.get("thread_ts") and publish_id in json.dumps(p["blocks"])
@@ -362,7 +362,7 @@ async def test_title_and_reason_shaped_like_block_kit_stay_text(h):
     # an upload nobody announced: the entry goes to the audit channel, same skeleton
     h.tiktok.add_upload("v_pub_url~v2.6610003", open_id="open-1")
     await h.command(f"v_pub_url~v2.6610003 {INJECT_REASON}")
-    await h.bot.services.cancels.drain()
+    await h.bot.parts.cancels.drain()
     (entry,) = [
         p
         for p in (c.params for c in h.slack.calls_to("chat.postMessage"))

@@ -153,7 +153,7 @@ async def test_a_field_value_cannot_start_a_new_log_line(h, log_text):
     headers = {"TikTok-Signature": h.tiktok.sign_webhook(body)}
     async with h.session.post(h.url + "/tiktok/webhook", data=body, headers=headers) as resp:
         assert resp.status == 200
-    await h.bot.services.webhooks.drain()
+    await h.bot.parts.webhooks.drain()
     log = log_text()
     (line,) = [x for x in log.splitlines() if "webhook.ignored" in x]
     assert "x.y\\n2026-01-01" in line
@@ -182,7 +182,7 @@ async def test_a_secret_in_a_value_the_bot_logs_is_scrubbed_on_the_way_out(h, lo
         headers = {"TikTok-Signature": h.tiktok.sign_webhook(body)}
         async with h.session.post(h.url + "/tiktok/webhook", data=body, headers=headers) as resp:
             assert resp.status == 200
-    await h.bot.services.webhooks.drain()
+    await h.bot.parts.webhooks.drain()
     log = log_text()
     lines = [x for x in log.splitlines() if "webhook.ignored" in x]
     assert len(lines) == len(carried)  # each one was logged...

@@ -5,14 +5,15 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.actor import Actor
-from bot.services import Services
+from bot.background import Background
+from bot.commands.home import HomeService
 
 
-def register_events(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, *, home: HomeService, work: Background) -> None:
     @app.event("app_home_opened")
     async def home_opened(event: dict, body: dict) -> None:
         if event.get("tab", "home") != "home":
             return
         actor = Actor(team_id=body.get("team_id", ""), user_id=event.get("user", ""))
-        async with services.working():
-            await services.home.publish(actor)
+        async with work.working():
+            await home.publish(actor)

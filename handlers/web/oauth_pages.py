@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import html
 
+from aiohttp import web
+
+from bot.interactions import COMMAND
 from bot.messages import fill
 from bot.slack.names import SlackPerson
 from bot.tiktok.catalog import explain
 
-CMD = "/tiktok-cancel"
 CONFIRM_PATH = "confirm"  # relative to /tiktok/oauth/callback, so it works behind a path prefix
 
 PAGE_PROBLEMS = {
@@ -41,6 +43,24 @@ STYLE = (
     "margin:.5rem .5rem 0 0;border-radius:6px;border:1px solid #888;cursor:pointer}"
     "button.link{background:#007a5a;color:#fff;border-color:#007a5a}.warn{color:#8a4b00}"
 )
+
+
+HTML = "text/html"
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def page_response(text: str, status: int = 200) -> web.Response:
+    """An OAuth page: never cached, never framed (so its button can't be clickjacked)."""
+    return web.Response(status=status, text=text, content_type=HTML, headers=PAGE_HEADERS)
 
 
 def _e(text: str) -> str:
@@ -81,7 +101,7 @@ def declined_page(display_name: str) -> str:
 
 
 def link_failed_page(code_: str) -> str:
-    again = f"Go back to Slack and type {CMD} connect to get a fresh link."
+    again = f"Go back to Slack and type {COMMAND} connect to get a fresh link."
     if code_ in PAGE_PROBLEMS:
         title, body = PAGE_PROBLEMS[code_]
         return oauth_page(title, f"{body} {again}")

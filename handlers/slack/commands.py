@@ -5,9 +5,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.actor import Actor
-from bot.services import Services
-
-COMMAND = "/tiktok-cancel"
+from bot.background import Background
+from bot.commands.router import CommandRouter
+from bot.interactions import COMMAND
+from bot.slack.output import SlackOut
 
 
 def unescape_slack(text: str) -> str:
@@ -16,11 +17,11 @@ def unescape_slack(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def register_command(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, *, router: CommandRouter, slack: SlackOut, work: Background) -> None:
     @app.command(COMMAND)
     async def tiktok_cancel(ack: AsyncAck, body: dict) -> None:
         await ack()
-        async with services.working():
+        async with work.working():
             actor = Actor(
                 team_id=body.get("team_id", ""),
                 user_id=body.get("user_id", ""),
@@ -28,5 +29,5 @@ def register_command(app: AsyncApp, services: Services) -> None:
                 source="command",
             )
             text = unescape_slack(body.get("text", ""))
-            message = await services.router.handle(actor, text)
-            await services.slack.respond(body.get("response_url"), message)
+            message = await router.handle(actor, text)
+            await slack.respond(body.get("response_url"), message)

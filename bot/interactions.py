@@ -1,0 +1,15 @@
+"""What Slack calls the bot by: the slash command and every button's `action_id`.
+
+Defined once here; the message builders (`bot.messages`) put them on buttons and in next
+steps, and the listeners (`handlers.slack`) register for them. Imports nothing.
+"""
+
+COMMAND = "/tiktok-cancel"  # the one slash command (manifest.yml declares it too)
+
+CANCEL_ACTION = "cancel_upload"  # an announcement's or an answer's Cancel button (value: id)
+RETRY_ACTION = "retry_cancel"  # retry a cancel (value: JSON with publish_id and reason)
+RETRY_KEY_ACTION = "retry_cancel_key"  # the "Cancel it now" button after linking (value: a key)
+CONNECT_ACTION = "connect_tiktok"  # a URL button: the browser does the rest
+DISCONNECT_ACTION = "disconnect_tiktok"  # the App Home's Disconnect button
+CANCEL_HELD_ACTION = "cancel_held"  # a held upload's Cancel (value: its upload_key)
+START_HELD_ACTION = "start_held"  # a held upload's Start now (value: its upload_key)

@@ -1,0 +1,48 @@
+"""Mounting the bot's own HTTP routes: each route module's `register`, given only what that
+route calls. `/slack/events` only in HTTP mode (Socket Mode connects out instead)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+from bot.accounts.link_notices import LinkNotices
+from bot.accounts.linking import LinkingService
+from bot.settings import Settings
+from bot.slack.output import SlackOut
+from bot.uploads.announcing import AnnouncementService
+from bot.uploads.held import HeldUploads
+from bot.uploads.webhooks import WebhookReceiver
+from handlers.web import (
+    health,
+    notifications,
+    oauth_callback,
+    oauth_confirm,
+    slack_events,
+    uploads,
+    webhooks,
+)
+from storage.db import Store
+
+
+def register(
+    web_app: web.Application,
+    *,
+    settings: Settings,
+    store: Store,
+    slack: SlackOut,
+    linking: LinkingService,
+    link_notices: LinkNotices,
+    announcements: AnnouncementService,
+    held: HeldUploads,
+    webhook_receiver: WebhookReceiver,
+    bolt: AsyncApp | None,
+) -> None:
+    health.register(web_app, store=store, socket_mode=settings.socket_mode)
+    oauth_callback.register(web_app, linking=linking, slack=slack)
+    oauth_confirm.register(web_app, linking=linking, notices=link_notices)
+    notifications.register(web_app, notify_token=settings.notify_token, announcements=announcements)
+    uploads.register(web_app, settings=settings, held=held)
+    webhooks.register(web_app, webhooks=webhook_receiver)
+    if bolt is not None:
+        slack_events.register(web_app, bolt=bolt, signing_secret=settings.slack_signing_secret)

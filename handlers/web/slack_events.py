@@ -1,0 +1,39 @@
+"""`POST /slack/events` (HTTP mode only): a request Slack signed, checked here (one log line
+when refused, never its body), then dispatched to Bolt."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from handlers.web.slack_request_check import SlackRequestRefused, checked_body
+
+log = logging.getLogger(__name__)
+
+
+def _invalid(status: int) -> web.Response:
+    return web.json_response({"error": "invalid request"}, status=status)
+
+
+def register(web_app: web.Application, *, bolt: AsyncApp, signing_secret: str) -> None:
+    async def slack_events(request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            text = checked_body(signing_secret, request.headers, raw)
+        except SlackRequestRefused as refused:
+            return _invalid(refused.status)
+        try:  # a signed payload Bolt cannot read (not a JSON object, …) is a bad request
+            bolt_request = AsyncBoltRequest(
+                body=text, query=request.query_string, headers=request.headers
+            )
+            bolt_response = await bolt.async_dispatch(bolt_request)
+        except Exception as exc:
+            log.warning("slack.request_unreadable", extra={"error": type(exc).__name__})
+            return _invalid(400)
+        return await to_aiohttp_response(bolt_response)
+
+    web_app.router.add_post("/slack/events", slack_events)
