@@ -125,7 +125,7 @@ async def test_one_refresh_per_link_in_a_process_and_no_lock_left_after_it(h):
     db_execute(h, "UPDATE links SET access_expires_at = ?", time.time() - 10)
     for grant in h.tiktok.grants:
         h.tiktok.expire_access_token(grant.access_token)
-    tokens = h.bot.services.tokens
+    tokens = h.bot.parts.tokens
 
     hold = h.tiktok.hold("token", grant_type="refresh_token")
     first = await h.command(PID, wait=False)
