@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from bot.background import Background
 from bot.commands.buttons import Buttons, ClickReplies
 from bot.commands.home import HomeService
 from bot.commands.router import CommandRouter
+from bot.health import database_answers
 from bot.settings import Settings
 from bot.slack.output import SlackOut, retry_handlers
 from bot.slack.visibility import ChannelVisibility
@@ -313,7 +315,7 @@ class Bot:
         routes.register(
             web_app,
             settings=settings,
-            store=parts.store,
+            database_answers=functools.partial(database_answers, parts.store),
             slack=parts.slack,
             linking=parts.linking,
             link_notices=parts.link_notices,

@@ -2,6 +2,6 @@
 `notifications`, `uploads`, `webhooks`, `slack_events`), mounted by `routes.register`; the
 upload pipeline's request parser they share (`pipeline_request`); the HTML pages around
 TikTok's consent (`oauth_pages`); the guards that run before any route (`http_guard`,
-`slack_request_check`). May import `bot`, `storage` (for types), aiohttp and slack_bolt's
-aiohttp adapter; never `handlers.slack` or `sandbox`. Re-exports nothing.
+`slack_request_check`). May import `bot`, aiohttp and slack_bolt's
+aiohttp adapter; never `storage`, `handlers.slack` or `sandbox`. Re-exports nothing.
 """

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
-from storage.db import Store
 
-
-def register(web_app: web.Application, *, store: Store, socket_mode: bool) -> None:
+def register(
+    web_app: web.Application, *, database_answers: Callable[[], Awaitable[None]], socket_mode: bool
+) -> None:
     async def healthz(request: web.Request) -> web.Response:
-        await store.run(lambda db: db.execute("SELECT 1").fetchone())
+        await database_answers()
         return web.json_response({"ok": True, "mode": "socket" if socket_mode else "http"})
 
     web_app.router.add_get("/healthz", healthz)

@@ -3,6 +3,8 @@ route calls. `/slack/events` only in HTTP mode (Socket Mode connects out instead
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
@@ -22,14 +24,13 @@ from handlers.web import (
     uploads,
     webhooks,
 )
-from storage.db import Store
 
 
 def register(
     web_app: web.Application,
     *,
     settings: Settings,
-    store: Store,
+    database_answers: Callable[[], Awaitable[None]],
     slack: SlackOut,
     linking: LinkingService,
     link_notices: LinkNotices,
@@ -38,7 +39,7 @@ def register(
     webhook_receiver: WebhookReceiver,
     bolt: AsyncApp | None,
 ) -> None:
-    health.register(web_app, store=store, socket_mode=settings.socket_mode)
+    health.register(web_app, database_answers=database_answers, socket_mode=settings.socket_mode)
     oauth_callback.register(web_app, linking=linking, slack=slack)
     oauth_confirm.register(web_app, linking=linking, notices=link_notices)
     notifications.register(web_app, notify_token=settings.notify_token, announcements=announcements)
