@@ -1,5 +1,6 @@
-"""The sandbox (`python -m bot sandbox`): its JSON endpoints over HTTP, the consent page, the
-TikTok stand-in's scripted answers and status moves, and the command line.
+"""The sandbox page (`python -m bot sandbox`): its JSON endpoints over HTTP, the consent page,
+the TikTok stand-in's scripted answers and status moves, and /healthz. (Its command line is in
+test_cli_sandbox.py, its Hold form in test_held_uploads_sandbox.py.)
 
 An in-process `Sandbox` on port 0 with a temporary database runs the real bot against the
 stand-ins; the tests talk to it as the page does.
@@ -8,34 +9,29 @@ stand-ins; the tests talk to it as the page does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
-import json
-import os
-import queue
 import re
-import signal
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
-from urllib.parse import urljoin
 
 import aiohttp
 import pytest
 
 from sandbox.server import CHANNEL, PEOPLE, Sandbox, answer_choices, cancel_codes
-from tests.conftest import confirm_form
+from tests.sandbox_page import (
+    ALEX,
+    SAM,
+    Page,
+    allow_link,
+    announcement,
+    blocks_text,
+    button,
+    buttons,
+    confirm_on_page,
+    hold,
+    press,
+    upload,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-ALEX, SAM = "U0ALEX", "U0SAM"
-
-
-# --- a sandbox in this process ------------------------------------------------------------
+# --- a sandbox in this process -------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -54,122 +50,7 @@ async def page(sb):
         yield Page(sb, session)
 
 
-class Page:
-    """What the page does: JSON calls to the sandbox, and reads of /api/state."""
-
-    def __init__(self, sb: Sandbox, session: aiohttp.ClientSession):
-        self.sb = sb
-        self.session = session
-
-    async def post(self, path: str, body: Any, expect: int = 200) -> dict:
-        data = body if isinstance(body, str | bytes) else json.dumps(body)
-        async with self.session.post(
-            path, data=data, headers={"Content-Type": "application/json"}
-        ) as resp:
-            answer = await resp.json()
-            assert resp.status == expect, answer
-            return answer
-
-    async def state(self) -> dict:
-        async with self.session.get("/api/state") as resp:
-            assert resp.status == 200
-            return await resp.json()
-
-    async def until(self, check: Callable[[dict], Any], timeout: float = 10.0) -> Any:
-        """Poll /api/state until `check(state)` is truthy; returns that value."""
-        deadline = time.monotonic() + timeout
-        while True:
-            state = await self.state()
-            found = check(state)
-            if found:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; state: {json.dumps(state)[:3000]}")
-            await asyncio.sleep(0.05)
-
-    async def command(self, text: str, user: str = ALEX) -> dict:
-        """Type `/tiktok-cancel <text>`; returns the ephemeral answer it got."""
-        before = len((await self.state())["ephemeral"][user])
-        result = await self.post("/api/command", {"user": user, "text": text})
-        assert result["status"] == 200
-        return await self.until(
-            lambda s: len(s["ephemeral"][user]) > before and s["ephemeral"][user][-1]
-        )
-
-    async def link(self, user: str = ALEX, account: str = "Alex Rivera") -> None:
-        answer = await self.command("connect", user)
-        url = button(answer, "connect_tiktok")["url"]
-        async with self.session.get(url) as resp:
-            consent = await resp.text()
-        allow = allow_link(consent, account)
-        async with self.session.get(allow) as resp:  # redirected to the bot's callback
-            assert resp.status == 200
-            page, callback = await resp.text(), str(resp.url)
-        assert f"<b>{account}</b>" in page  # the confirm page: nothing linked yet
-        status, done = await confirm_on_page(self.session, callback, page)
-        assert status == 200 and f"Linked as {account}" in done
-        await self.until(lambda s: any("is linked" in m["text"] for m in s["dms"][user]))
-
-    async def announce(self, publish_id: str, **fields: Any) -> dict:
-        body = {"user": ALEX, "publish_id": publish_id, "title": "Spring teaser", **fields}
-        result = await self.post("/api/announce", body)
-        assert result["status"] == 201, result
-        return await self.until(lambda s: announcement(s, publish_id))
-
-    async def cancel_answer(self, publish_id: str, user: str = ALEX) -> dict:
-        return await self.command(publish_id, user)
-
-
-def blocks_text(message: dict) -> str:
-    parts = [message.get("text", "")]
-    for block in message.get("blocks", []):
-        if isinstance(block.get("text"), dict):
-            parts.append(block["text"]["text"])
-        for element in block.get("elements", []):
-            if isinstance(element.get("text"), str):
-                parts.append(element["text"])
-    return "\n".join(parts)
-
-
-def buttons(message: dict) -> list[dict]:
-    found = []
-    for block in message.get("blocks", []):
-        found += [e for e in block.get("elements", []) if e.get("type") == "button"]
-        if (block.get("accessory") or {}).get("type") == "button":
-            found.append(block["accessory"])
-    return found
-
-
-def button(message: dict, action_id: str) -> dict:
-    (found,) = [b for b in buttons(message) if b.get("action_id") == action_id]
-    return found
-
-
-def announcement(state: dict, publish_id: str) -> dict | None:
-    channel = next(c for c in state["channels"] if c["id"] == CHANNEL)
-    for message in channel["messages"]:
-        if publish_id in blocks_text(message) and "TikTok upload" in message["text"]:
-            return message
-    return None
-
-
-async def confirm_on_page(session, callback_url: str, page: str) -> tuple[int, str]:
-    """Press "Link it" on the bot's confirm page (its form posts to `confirm`, relative)."""
-    data = {**confirm_form(page), "choice": "link"}
-    async with session.post(urljoin(callback_url, "confirm"), data=data) as resp:
-        return resp.status, await resp.text()
-
-
-def allow_link(consent_page: str, account: str) -> str:
-    links = re.findall(r'<a class="allow" href="([^"]+)">Allow as ([^<]+)</a>', consent_page)
-    return next(html.unescape(href) for href, name in links if name == account)
-
-
-def upload(state: dict, publish_id: str) -> dict:
-    return next(u for u in state["uploads"] if u["publish_id"] == publish_id)
-
-
-# --- the page and its JSON endpoints ---------------------------------------------------------
+# --- the page and its JSON endpoints -------------------------------------------------------------
 
 
 async def test_page_and_assets_are_served(page):
@@ -463,104 +344,7 @@ async def test_an_announcement_the_bot_refuses_is_passed_on(page):
     assert result["status"] == 400 and result["body"]["error"]
 
 
-# --- production code never imports the sandbox ----------------------------------------------
-
-
-def test_production_modules_never_import_the_sandbox():
-    code = (
-        "import bot.app, bot.__main__, handlers, storage, bot.messages, bot.accounts.linking; "
-        "import sys; print('sandbox' in sys.modules, "
-        "any(m.startswith('sandbox.') for m in sys.modules))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["False", "False"]
-
-
-def test_nothing_outside_sandbox_and_tests_mentions_it():
-    for package in ("bot", "handlers", "storage"):
-        for path in (ROOT / package).rglob("*.py"):
-            text = path.read_text()
-            for line in text.splitlines():
-                if re.match(r"\s*(from|import)\s+sandbox\b", line):
-                    # `python -m bot sandbox` imports it lazily, inside the command only.
-                    assert path.name == "__main__.py" and line.startswith(" "), (path, line)
-
-
-# --- the command line ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def running_sandbox(tmp_path: Path, timeout: float = 30.0) -> Iterator[str]:
-    """`python -m bot sandbox --port 0` as a subprocess; yields the one URL it prints."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TIKTOK_"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--db", str(tmp_path / "sb.db")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
-    reader.start()
-    try:
-        try:
-            first = lines.get(timeout=timeout)
-        except queue.Empty:
-            proc.kill()
-            raise AssertionError(f"no URL printed; stderr: {proc.stderr.read()}") from None
-        match = re.fullmatch(r"tiktok-cancel sandbox: open (http://127\.0\.0\.1:\d+)\n", first)
-        assert match, first
-        yield match.group(1)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    assert proc.returncode == 0, proc.stderr.read()
-    reader.join(timeout=5)
-    rest = []
-    while not lines.empty():
-        rest.append(lines.get())
-    assert "".join(rest).strip() == "", rest
-
-
-def test_cli_prints_one_url_serves_the_page_and_stops_on_sigterm(tmp_path):
-    started = time.monotonic()
-    with running_sandbox(tmp_path) as url:
-        with urllib.request.urlopen(url + "/", timeout=10) as resp:
-            assert resp.status == 200
-            assert "tiktok-cancel sandbox" in resp.read().decode()
-        with urllib.request.urlopen(url + "/api/state", timeout=10) as resp:
-            assert json.load(resp)["channels"][0]["id"] == CHANNEL
-    assert (tmp_path / "sb.db").is_file()
-    assert time.monotonic() - started < 30
-
-
-def test_cli_says_when_the_port_is_taken(tmp_path):
-    import socket
-
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        out = subprocess.run(
-            [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=60,
-        )
-    assert out.returncode == 1
-    assert out.stdout == ""
-    assert f"can't listen on port {port}" in out.stderr and "Traceback" not in out.stderr
+# --- a cancel TikTok accepts, followed on the page -----------------------------------------------
 
 
 async def test_an_accepted_cancel_that_gets_posted_anyway_tells_the_asker(page, sb):
@@ -605,80 +389,7 @@ async def test_an_accepted_cancel_shows_stopping_until_tiktok_has_its_word(page,
     assert not upload(state, "v_pub_url~v2.1021")["stopping"]
 
 
-# --- held uploads (the form's Hold option) and /healthz --------------------------------------
-
-RILEY = "U0RILEY"
-SOURCE = "https://cdn.example.com/teaser.mp4"
-
-
-def hold_body(title: str = "Held teaser", **fields: Any) -> dict:
-    body = {
-        "user": ALEX,
-        "source_url": SOURCE,
-        "hold_s": 30,
-        "post": {"title": title, "privacy_level": "PUBLIC_TO_EVERYONE"},
-        "video": {"format": "mp4", "duration_s": 42.5},
-    }
-    return {**body, **fields}
-
-
-def held_message(state: dict, ts: str) -> dict:
-    channel = next(c for c in state["channels"] if c["id"] == CHANNEL)
-    return next(m for m in channel["messages"] if m["ts"] == ts)
-
-
-def assert_valid_blocks(message: dict) -> None:
-    from slack_sdk.models.blocks import Block
-
-    for block in message["blocks"]:
-        parsed = Block.parse(block)
-        assert parsed is not None, block
-        parsed.validate_json()
-
-
-def db_rows(sb: Sandbox, sql: str, *params: Any) -> list[dict]:
-    """Rows of the sandbox bot's SQLite database, read as an operator would."""
-    import sqlite3
-
-    with contextlib.closing(sqlite3.connect(sb.db_path)) as db:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute(sql, params)]
-
-
-def held_row(sb: Sandbox, upload_key: str) -> dict:
-    (row,) = db_rows(sb, "SELECT * FROM held_uploads WHERE upload_key = ?", upload_key)
-    return row
-
-
-def audit_of(sb: Sandbox, action: str) -> list[dict]:
-    return db_rows(sb, "SELECT * FROM audit WHERE action = ? ORDER BY id", action)
-
-
-async def hold(page: Page, **fields: Any) -> dict:
-    """Hold an upload from the form; returns the bot's 202 answer."""
-    result = await page.post("/api/hold", hold_body(**fields))
-    assert result["status"] == 202, result
-    return result
-
-
-async def press(page: Page, action_id: str, answer: dict, user: str = ALEX) -> dict:
-    """Press a held upload's button (the page asked to confirm first); the clicker's answer."""
-    before = len((await page.state())["ephemeral"][user])
-    body = answer["body"]
-    result = await page.post(
-        "/api/click",
-        {
-            "user": user,
-            "action_id": action_id,
-            "value": body["upload_key"],
-            "channel": CHANNEL,
-            "message_ts": body["ts"],
-        },
-    )
-    assert result == {"status": 200, "answered": True}
-    state = await page.state()
-    assert len(state["ephemeral"][user]) == before + 1
-    return state["ephemeral"][user][-1]
+# --- /healthz ------------------------------------------------------------------------------------
 
 
 async def test_healthz_says_the_sandbox_and_the_bot_are_up(page, sb):
@@ -709,223 +420,7 @@ async def test_healthz_answers_only_its_own_page(sb):
         assert resp.status == 403
 
 
-async def test_the_first_hold_links_brand_then_the_bot_holds_it(page, sb):
-    answer = await hold(page)
-    assert answer["linked"] == "brand"
-    body = answer["body"]
-    assert body["channel"] == CHANNEL and body["upload_key"].startswith("sandbox-")
-    assert body["starts_at"] == pytest.approx(time.time() + 30, abs=5)
-    state = await page.state()
-    message = held_message(state, body["ts"])
-    assert_valid_blocks(message)
-    text = blocks_text(message)
-    assert "\u201cHeld teaser\u201d goes to TikTok as Brand Social <!date^" in text
-    assert "nothing has been sent to TikTok yet" in text
-    cancel, start = button(message, "cancel_held"), button(message, "start_held")
-    assert cancel["confirm"]["title"]["text"] == "Cancel this upload?"
-    assert start["confirm"]["title"]["text"] == "Start it now?"
-    assert cancel["value"] == start["value"] == body["upload_key"]
-    # Linked as an admin would, through the bot: its DM says so; the commands' own answers
-    # went to no one on the page.
-    assert [m["text"] for m in state["dms"][ALEX]] == ["The team account brand is linked"]
-    assert all(e == [] for e in state["ephemeral"].values())
-    assert len(sb.tiktok.calls_to("token")) == 1  # one code exchange
-    assert state["inits"] == 0 and len(sb.tiktok.calls_to("creator_info")) == 1
-
-    second = await hold(page, title="Second teaser")
-    assert second["linked"] == ""  # linked once
-    assert len(sb.tiktok.calls_to("token")) == 1
-    assert second["body"]["upload_key"] != body["upload_key"]
-
-
-async def test_cancel_in_the_window_sends_nothing_to_tiktok(page, sb):
-    answer = await hold(page)
-    said = await press(page, "cancel_held", answer)
-    assert said["text"] == "Cancelled: \u201cHeld teaser\u201d was never sent to TikTok."
-    state = await page.until(lambda s: held_message(s, answer["body"]["ts"])["replies"] and s)
-    message = held_message(state, answer["body"]["ts"])
-    assert_valid_blocks(message)
-    assert "\u201cHeld teaser\u201d was held back and never sent to TikTok." in blocks_text(message)
-    assert "<@U0ALEX> cancelled it" in blocks_text(message)
-    assert buttons(message) == []
-    assert "never sent to TikTok" in blocks_text(message["replies"][0])
-    assert state["inits"] == 0 and sb.tiktok.calls_to("init") == []
-    row = held_row(sb, answer["body"]["upload_key"])
-    assert row["state"] == "cancelled" and row["by_user"] == ALEX and not row["publish_id"]
-    (entry,) = audit_of(sb, "cancel_held")
-    assert entry["user_id"] == ALEX and entry["outcome"] == "held_back"
-    # Pressed again (a second tab): nothing changes.
-    again = await press(page, "start_held", answer)
-    assert "was already cancelled; nothing was sent to TikTok" in again["text"]
-    assert sb.tiktok.calls_to("init") == []
-
-
-async def test_start_now_makes_it_an_announced_upload_followed_by_webhook(page, sb):
-    sb.settle_after_s = 0.3  # TikTok's word on a cancel it accepted
-    answer = await hold(page, title="Start me")
-    said = await press(page, "start_held", answer, user=SAM)  # sam was granted brand
-    (init,) = sb.tiktok.calls_to("init")
-    publish_id = init.response["data"]["publish_id"]
-    named = f"\u201cStart me\u201d as upload `{publish_id}`"
-    assert said["text"] == f"Started: TikTok accepted {named}."
-    assert init.body["post_info"]["title"] == "Start me"
-    assert init.body["source_info"] == {"source": "PULL_FROM_URL", "video_url": SOURCE}
-    state = await page.until(lambda s: held_message(s, answer["body"]["ts"])["replies"] and s)
-    message = held_message(state, answer["body"]["ts"])
-    assert_valid_blocks(message)
-    assert message["text"] == "TikTok upload Start me"
-    assert f"Upload `{publish_id}`" in blocks_text(message)
-    assert button(message, "cancel_upload")["value"] == publish_id
-    said_in_thread = blocks_text(message["replies"][0])
-    assert f"<@U0SAM> started it; TikTok accepted {named}" in said_in_thread
-    assert state["inits"] == 1
-    row = held_row(sb, answer["body"]["upload_key"])
-    assert row["state"] == "started" and row["publish_id"] == publish_id
-    (entry,) = audit_of(sb, "start_held")
-    assert entry["user_id"] == SAM and entry["outcome"] == "ok"
-    assert entry["publish_id"] == publish_id
-    assert upload(state, publish_id) == {
-        "publish_id": publish_id,
-        "status": "PROCESSING_DOWNLOAD",
-        "fail_reason": "",
-        "account": "Brand Social",
-        "next_answer": "",
-        "stopping": False,
-    }
-    # From now on it is an announced upload: a best-effort Cancel with brand's token, and
-    # TikTok's word by webhook.
-    stopping = await page.cancel_answer(publish_id, user=SAM)
-    assert "TikTok is stopping" in stopping["text"]
-    (cancel,) = sb.tiktok.calls_to("cancel")
-    assert sb.tiktok.grant_for(cancel.token).open_id == "open-brand"
-    state = await page.until(
-        lambda s: (
-            "*Cancelled, won't be posted*" in blocks_text(held_message(s, answer["body"]["ts"]))
-            and s
-        )
-    )
-    assert upload(state, publish_id)["status"] == "FAILED"
-    assert len(sb.tiktok.calls_to("init")) == 1
-
-
-async def test_someone_not_granted_brand_is_told_and_nothing_starts(page, sb):
-    answer = await hold(page)
-    said = await press(page, "start_held", answer, user=RILEY)
-    assert said["text"] == (
-        "Only people granted the team account brand (or admins) may start or cancel this "
-        "upload. Nothing changed."
-    )
-    message = held_message(await page.state(), answer["body"]["ts"])
-    assert [b["action_id"] for b in buttons(message)] == ["cancel_held", "start_held"]
-    assert sb.tiktok.calls_to("init") == []
-
-
-@pytest.mark.parametrize(
-    ("answer", "headline", "state", "code"),
-    [
-        (
-            "spam_risk_too_many_posts",
-            "this account has posted too many times through apps today",
-            "refused",
-            "spam_risk_too_many_posts",
-        ),
-        (
-            "privacy_level_option_mismatch",
-            "the privacy setting asked for isn't one this account offers",
-            "refused",
-            "privacy_level_option_mismatch",
-        ),
-        (
-            "5xx",
-            "TikTok may have started \u201cHeld teaser\u201d: we don't know.",
-            "unknown",
-            "internal_error",
-        ),
-    ],
-)
-async def test_a_scripted_start_answer_is_explained_and_never_retried(
-    page, sb, answer, headline, state, code
-):
-    held = await hold(page)
-    result = await page.post("/api/tiktok/init", {"answer": answer})
-    assert result == {"ok": True, "answer": answer}
-    assert (await page.state())["next_init"] == answer
-    await press(page, "start_held", held)
-    shown = await page.until(lambda s: held_message(s, held["body"]["ts"])["replies"] and s)
-    message = held_message(shown, held["body"]["ts"])
-    assert_valid_blocks(message)
-    assert headline in blocks_text(message)
-    assert buttons(message) == []
-    assert shown["next_init"] == "" and shown["inits"] == 1  # spent; one init, no retry
-    assert shown["uploads"] == []  # TikTok made no upload
-    row = held_row(sb, held["body"]["upload_key"])
-    assert row["state"] == state and row["code"] == code and not row["publish_id"]
-    (entry,) = audit_of(sb, "start_held")
-    assert entry["outcome"] == code and entry["user_id"] == ALEX
-    await sb.bot.parts.held_scheduler.next_pass()  # it looked again since: no retry
-    assert len(sb.tiktok.calls_to("init")) == 1
-
-
-async def test_scripting_normal_drops_a_scripted_start_answer(page, sb):
-    await page.post("/api/tiktok/init", {"answer": "spam_risk_too_many_posts"})
-    await page.post("/api/tiktok/init", {"answer": "5xx"})  # replaces it: one answer waits
-    assert sb.tiktok.pending_scripts("init") == 1
-    await page.post("/api/tiktok/init", {"answer": "normal"})
-    state = await page.state()
-    assert state["next_init"] == "" and sb.tiktok.pending_scripts("init") == 0
-    values = [a["value"] for a in state["init_answers"]]
-    assert values[0] == "normal"
-    assert {"spam_risk_too_many_posts", "privacy_level_option_mismatch", "5xx", "hang"} <= set(
-        values
-    )
-    answer = await hold(page)
-    said = await press(page, "start_held", answer)
-    assert said["text"].startswith("Started: TikTok accepted")
-
-
-@pytest.mark.parametrize(
-    ("fields", "error"),
-    [
-        ({"hold_s": "soon"}, "hold_s must be a number of seconds from 0 to 86400"),
-        ({"hold_s": -1}, "hold_s must be a number of seconds from 0 to 86400"),
-        ({"account": "nobody"}, "unknown account nobody: no linked team account has that name"),
-        ({"source_url": "http://cdn.example.com/t.mp4"}, "source_url must start with https://"),
-        (
-            {"post": {"title": "x", "privacy_level": "FOLLOWER_OF_CREATOR"}},
-            "privacy_level FOLLOWER_OF_CREATOR is not offered by account brand now",
-        ),
-        ({"video": {"duration_s": 900}}, "may post at most 600 s"),
-        ({"post": "x"}, "post is required"),
-    ],
-)
-async def test_a_hold_the_bot_refuses_is_passed_on(page, sb, fields, error):
-    result = await page.post("/api/hold", hold_body(**fields))
-    assert result["status"] == 400 and error in result["body"]["error"], result
-    state = await page.state()
-    assert state["channels"][0]["messages"] == [] and state["inits"] == 0
-    # Only a hold with brand links it; one naming another account links nothing.
-    assert result["linked"] == ("" if "account" in fields else "brand")
-
-
-@pytest.mark.parametrize(
-    ("path", "body", "status"),
-    [
-        ("/api/hold", "nope", 400),
-        ("/api/hold", "[1, 2]", 400),
-        ("/api/hold", "[" * 5000, 400),
-        ("/api/command", "[" * 5000, 400),
-        ("/api/tiktok/init", {}, 400),
-        ("/api/tiktok/init", {"answer": "ok_posted"}, 400),
-        ("/api/tiktok/init", {"answer": ["5xx"]}, 400),
-    ],
-)
-async def test_bad_hold_and_init_requests_are_400(page, sb, path, body, status):
-    answer = await page.post(path, body, expect=status)
-    assert answer["error"]
-    assert sb.tiktok.pending_scripts("init") == 0
-
-
-# --- what the TikTok panel says is armed --------------------------------------------------
+# --- what the TikTok panel says is armed ---------------------------------------------------------
 
 
 async def test_the_state_says_what_is_armed_until_each_answer_is_used(page, sb):

@@ -1,0 +1,176 @@
+"""The sandbox page as a test drives it: JSON calls to an in-process `Sandbox`, reads of its
+/api/state, and the small readers of the messages it shows (shared by the sandbox's tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urljoin
+
+import aiohttp
+
+from sandbox.server import CHANNEL, Sandbox
+from tests.conftest import confirm_form
+
+ALEX, SAM = "U0ALEX", "U0SAM"
+
+
+class Page:
+    """What the page does: JSON calls to the sandbox, and reads of /api/state."""
+
+    def __init__(self, sb: Sandbox, session: aiohttp.ClientSession):
+        self.sb = sb
+        self.session = session
+
+    async def post(self, path: str, body: Any, expect: int = 200) -> dict:
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        async with self.session.post(
+            path, data=data, headers={"Content-Type": "application/json"}
+        ) as resp:
+            answer = await resp.json()
+            assert resp.status == expect, answer
+            return answer
+
+    async def state(self) -> dict:
+        async with self.session.get("/api/state") as resp:
+            assert resp.status == 200
+            return await resp.json()
+
+    async def until(self, check: Callable[[dict], Any], timeout: float = 10.0) -> Any:
+        """Poll /api/state until `check(state)` is truthy; returns that value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            state = await self.state()
+            found = check(state)
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; state: {json.dumps(state)[:3000]}")
+            await asyncio.sleep(0.05)
+
+    async def command(self, text: str, user: str = ALEX) -> dict:
+        """Type `/tiktok-cancel <text>`; returns the ephemeral answer it got."""
+        before = len((await self.state())["ephemeral"][user])
+        result = await self.post("/api/command", {"user": user, "text": text})
+        assert result["status"] == 200
+        return await self.until(
+            lambda s: len(s["ephemeral"][user]) > before and s["ephemeral"][user][-1]
+        )
+
+    async def link(self, user: str = ALEX, account: str = "Alex Rivera") -> None:
+        answer = await self.command("connect", user)
+        url = button(answer, "connect_tiktok")["url"]
+        async with self.session.get(url) as resp:
+            consent = await resp.text()
+        allow = allow_link(consent, account)
+        async with self.session.get(allow) as resp:  # redirected to the bot's callback
+            assert resp.status == 200
+            page, callback = await resp.text(), str(resp.url)
+        assert f"<b>{account}</b>" in page  # the confirm page: nothing linked yet
+        status, done = await confirm_on_page(self.session, callback, page)
+        assert status == 200 and f"Linked as {account}" in done
+        await self.until(lambda s: any("is linked" in m["text"] for m in s["dms"][user]))
+
+    async def announce(self, publish_id: str, **fields: Any) -> dict:
+        body = {"user": ALEX, "publish_id": publish_id, "title": "Spring teaser", **fields}
+        result = await self.post("/api/announce", body)
+        assert result["status"] == 201, result
+        return await self.until(lambda s: announcement(s, publish_id))
+
+    async def cancel_answer(self, publish_id: str, user: str = ALEX) -> dict:
+        return await self.command(publish_id, user)
+
+
+def blocks_text(message: dict) -> str:
+    parts = [message.get("text", "")]
+    for block in message.get("blocks", []):
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"]["text"])
+        for element in block.get("elements", []):
+            if isinstance(element.get("text"), str):
+                parts.append(element["text"])
+    return "\n".join(parts)
+
+
+def buttons(message: dict) -> list[dict]:
+    found = []
+    for block in message.get("blocks", []):
+        found += [e for e in block.get("elements", []) if e.get("type") == "button"]
+        if (block.get("accessory") or {}).get("type") == "button":
+            found.append(block["accessory"])
+    return found
+
+
+def button(message: dict, action_id: str) -> dict:
+    (found,) = [b for b in buttons(message) if b.get("action_id") == action_id]
+    return found
+
+
+def announcement(state: dict, publish_id: str) -> dict | None:
+    channel = next(c for c in state["channels"] if c["id"] == CHANNEL)
+    for message in channel["messages"]:
+        if publish_id in blocks_text(message) and "TikTok upload" in message["text"]:
+            return message
+    return None
+
+
+async def confirm_on_page(session, callback_url: str, page: str) -> tuple[int, str]:
+    """Press "Link it" on the bot's confirm page (its form posts to `confirm`, relative)."""
+    data = {**confirm_form(page), "choice": "link"}
+    async with session.post(urljoin(callback_url, "confirm"), data=data) as resp:
+        return resp.status, await resp.text()
+
+
+def allow_link(consent_page: str, account: str) -> str:
+    links = re.findall(r'<a class="allow" href="([^"]+)">Allow as ([^<]+)</a>', consent_page)
+    return next(html.unescape(href) for href, name in links if name == account)
+
+
+def upload(state: dict, publish_id: str) -> dict:
+    return next(u for u in state["uploads"] if u["publish_id"] == publish_id)
+
+
+SOURCE = "https://cdn.example.com/teaser.mp4"
+
+
+def hold_body(title: str = "Held teaser", **fields: Any) -> dict:
+    body = {
+        "user": ALEX,
+        "source_url": SOURCE,
+        "hold_s": 30,
+        "post": {"title": title, "privacy_level": "PUBLIC_TO_EVERYONE"},
+        "video": {"format": "mp4", "duration_s": 42.5},
+    }
+    return {**body, **fields}
+
+
+async def hold(page: Page, **fields: Any) -> dict:
+    """Hold an upload from the form; returns the bot's 202 answer."""
+    result = await page.post("/api/hold", hold_body(**fields))
+    assert result["status"] == 202, result
+    return result
+
+
+async def press(page: Page, action_id: str, answer: dict, user: str = ALEX) -> dict:
+    """Press a held upload's button (the page asked to confirm first); the clicker's answer."""
+    before = len((await page.state())["ephemeral"][user])
+    body = answer["body"]
+    result = await page.post(
+        "/api/click",
+        {
+            "user": user,
+            "action_id": action_id,
+            "value": body["upload_key"],
+            "channel": CHANNEL,
+            "message_ts": body["ts"],
+        },
+    )
+    assert result == {"status": 200, "answered": True}
+    state = await page.state()
+    assert len(state["ephemeral"][user]) == before + 1
+    return state["ephemeral"][user][-1]
