@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from bot import messages
 from sandbox.fakes.slack_requests import block_actions_payload
 from tests.conftest import NOTIFY, notify, text_of
 
@@ -304,3 +305,35 @@ async def test_home_disconnect_click_revokes_unlinks_and_republishes_with_connec
     assert "*Your TikTok link:* none yet" in view_text(republished)
     (row,) = [r for r in h.audit_rows() if r["action"] == "disconnect"]
     assert row["outcome"] == "ok"
+
+
+def test_home_history_is_plain_words_and_date_tokens():
+    rows = [
+        {
+            "action": "disconnect",
+            "outcome": "revoke_failed",
+            "state": "finished",
+            "started_at": "2026-11-30T01:02:03.000Z",
+        },
+        {
+            "action": "cancel",
+            "outcome": "ok",
+            "state": "finished",
+            "publish_id": PID,
+            "started_at": "2026-11-30T01:02:03.000Z",
+        },
+    ]
+    view = messages.home_view(None, "", False, [], [], rows, 0)
+    text = "\n".join(b["text"]["text"] for b in view["blocks"] if "text" in b)
+    assert "revoke_failed" not in text and " UTC \u2014" not in text
+    assert "TikTok didn't confirm it forgot the access" in text
+    assert "<!date^1796000523^" in text
+
+
+def test_home_after_a_forgotten_link_says_it_stopped_working():
+    view = messages.home_view(
+        None, "https://example.com/c", False, [], [], [], 0, link_forgotten=True
+    )
+    text = "\n".join(b["text"]["text"] for b in view["blocks"] if "text" in b)
+    assert "it stopped working, so it needs to be made again" in text
+    assert "none yet" not in text

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from bot import messages
 from sandbox.fakes import Reply
 from tests.conftest import button_urls, text_of
 from tests.upload_helpers import overlapping
@@ -300,3 +301,28 @@ async def test_text_slack_escaped_is_stored_as_typed_and_shown_escaped_once(h):
     shown = text_of(post.params)
     assert "a &amp; b &lt;c&gt;" in shown
     assert "&amp;amp;" not in shown
+
+
+def test_an_internal_problem_about_a_cancel_says_unknown_and_how_to_check():
+    text = text_of(messages.internal_problem_message(PID, {"U0ADMIN"}))
+    assert "before TikTok was asked" not in text
+    assert "can't tell whether TikTok was asked" in text
+    assert "Still running:* unknown" in text
+    assert f"/tiktok-cancel status {PID}" in text
+    assert "<@U0ADMIN>" in text
+
+
+async def test_a_cancel_without_a_log_id_has_no_empty_log_line(h):
+    await h.link()
+    h.tiktok.script("cancel", *[Reply(status=500, body=b"")] * 3)
+    text = text_of(await h.command(PID))
+    assert "log ID: none" not in text
+    assert "log ID below" not in text
+
+
+async def test_cancel_is_accepted_as_a_word(h):
+    await h.link()
+    h.tiktok.add_upload(PID)
+    text = text_of(await h.command(f"cancel {PID} wrong cut"))
+    assert "TikTok is stopping" in text
+    assert h.last_audit()["reason"] == "wrong cut"

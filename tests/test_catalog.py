@@ -7,7 +7,12 @@ import string
 
 import pytest
 
+from bot import messages
+from bot.messages.outcomes import PERSONAL_CODES
+from bot.ops.codes_page import PAGE, render
 from bot.tiktok.catalog import CATALOG, ENTRIES, FALLBACK, Explanation, Running, explain, is_known
+from storage.announcements import Announcement
+from tests.conftest import text_of
 
 CANCEL = [
     "ok",
@@ -217,3 +222,85 @@ def test_shared_codes_read_for_cancel_and_check() -> None:
 
 def test_processing_download_offers_the_cancel_command() -> None:
     assert "`{cmd} {id}`" in explain("PROCESSING_DOWNLOAD").next_step
+
+
+PID = "v_pub_url~v2.123456789"
+
+
+async def test_unknown_codes_are_named_verbatim_everywhere(h):
+    await h.link()
+    h.tiktok.add_upload(PID)
+    h.tiktok.script_error("cancel", 400, "brand_new_code_2027")
+    answer = text_of(await h.command(PID))
+    explained = text_of(await h.command("explain brand_new_code_2027"))
+    words = "TikTok answered `brand_new_code_2027`, which we don't know yet"
+    assert words in answer and words in explained
+    a = Announcement(PID, "T1", "C1", "1.2", last_code="brand_new_code_2027", last_user_id="U1")
+    assert "`brand_new_code_2027`, which we don't know yet" in text_of(
+        messages.announcement_message(messages.AnnouncedView.of(a))
+    )
+
+
+def test_no_answer_anywhere_mentions_the_person_who_installed_it():
+    assert "installed tiktok-cancel" not in PAGE.read_text(encoding="utf-8")
+    assert "installed tiktok-cancel" not in messages.LINKING_NOT_CONFIGURED
+
+
+def test_two_internal_codes_read_differently():
+    pairs = [("internal_error", "server_error"), ("invalid_params", "invalid_param")]
+    for one, other in pairs:
+        a = text_of(messages.explain_message(one))
+        b = text_of(messages.explain_message(other))
+        assert a.split("\n")[2] != b.split("\n")[2], (one, other)
+
+
+def test_the_codes_page_is_generated_from_the_catalog_and_current():
+    assert PAGE.read_text(encoding="utf-8") == render(), (
+        "docs/codes.md is stale: run python -m bot.ops.codes_page"
+    )
+    page = render()
+    assert "### `publish_not_cancellable`" in page
+    assert "TikTok answered `brand_new_code_2027`, which we don't know yet" in page
+
+
+def _longest_literal(template: str) -> str:
+    import string
+
+    return max((lit for lit, *_ in string.Formatter().parse(template)), key=len).strip()
+
+
+SURFACE_CODES = [c for c in __import__("bot.tiktok.catalog", fromlist=["CATALOG"]).CATALOG]
+
+
+@pytest.mark.parametrize("code", SURFACE_CODES)
+def test_a_code_reads_the_same_on_every_surface(code):
+    """The answer, the thread entry, the announcement, `explain` and the Home history all
+    carry the same headline words for one code."""
+    from bot.actor import Actor
+    from bot.outcome import Outcome
+    from bot.tiktok.catalog import explain
+
+    entry = explain(code)
+    words = _longest_literal(entry.headline_for("cancel"))
+    outcome = Outcome("cancel", code, PID, Actor("T1", "U1", "C1"), title="Teaser", announced=True)
+    surfaces = {
+        "answer": text_of(messages.outcome_message(outcome)),
+        "thread": text_of(messages.audit_entry(outcome)),
+        "explain": text_of(messages.explain_message(code)),
+    }
+    if explain(code).kind in ("cancel", "start", "fault", "bot"):
+        a = Announcement(PID, "T1", "C1", "1.2", title="Teaser", last_code=code, last_user_id="U1")
+        surfaces["announcement"] = text_of(
+            messages.announcement_message(messages.AnnouncedView.of(a))
+        )
+        row = {"action": "cancel", "outcome": code, "state": "finished", "publish_id": PID}
+        home = messages.home_view(None, "", False, [], [], [row], 0)
+        surfaces["home"] = "\n".join(b["text"]["text"] for b in home["blocks"] if "text" in b)
+    if entry.kind == "start":  # `explain` shows it as the answer to a start it is
+        surfaces.pop("explain")
+        assert _longest_literal(entry.headline) in text_of(messages.explain_message(code))
+    if code in ("ok",) + tuple(PERSONAL_CODES):
+        surfaces.pop("thread")  # said about someone else there, in the third person
+        surfaces.pop("announcement", None)  # the announcement says who is stopping it
+    for surface, text in surfaces.items():
+        assert words in text, (surface, words)

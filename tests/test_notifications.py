@@ -7,9 +7,10 @@ import json
 
 import pytest
 
+from bot import messages
 from sandbox.fakes.server import Reply
-from tests.conftest import NOTIFY, buttons, db_rows, notify, text_of
-from tests.upload_helpers import (
+from storage.announcements import Announcement
+from tests.announcing import (
     CLEAN_VIDEO,
     HOSTILE,
     PID,
@@ -376,3 +377,17 @@ async def test_confirm_dialog_of_the_button_escapes_the_title(hn):
     if confirm_text.get("type") == "mrkdwn":
         assert "<!channel>" not in confirm_text["text"]
         assert "<https://x|y>" not in confirm_text["text"]
+
+
+def test_internal_fail_reason_in_a_thread_points_at_the_upload_id_not_a_missing_log_id():
+    a = Announcement(PID, "T1", "C1", "1.2", status="FAILED", fail_reason="internal", final=True)
+    text = text_of(messages.final_state_message(messages.AnnouncedView.of(a)))
+    assert "log ID below" not in text
+    assert f"quoting the upload ID `{PID}`" in text
+
+
+def test_the_title_is_named_once_in_an_announcement():
+    a = Announcement(PID, "T1", "C1", "1.2", title="Spring teaser", status="PROCESSING_DOWNLOAD")
+    blocks = messages.announcement_message(messages.AnnouncedView.of(a))["blocks"]
+    text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
+    assert text.count("Spring teaser") == 1

@@ -492,3 +492,14 @@ async def test_a_refresh_that_returns_after_team_remove_never_brings_the_team_ac
     assert [r["kind"] for r in links(h)] == ["user"]  # U1's own link only
     accounts = text_of(await h.command("accounts", user_id=ADMIN))
     assert "No team accounts are linked yet." in accounts
+
+
+async def test_access_token_invalid_says_renewal_worked_and_tiktok_still_refused(h):
+    await h.link()
+    h.tiktok.add_upload(PID)
+    h.tiktok.script_error("cancel", 401, "access_token_invalid", times=2)
+    text = text_of(await h.command(PID))
+    refreshes = [c for c in h.tiktok.calls_to("token") if c.body["grant_type"] == "refresh_token"]
+    assert len(refreshes) == 1, "renewed once before bothering anyone"
+    assert "We renewed the access, which worked, and TikTok still refused it" in text
+    assert "Still running:* yes" in text

@@ -1,5 +1,6 @@
 """What Slack sends the bot and what comes back: signatures, the 3-second ack, stale and
-hostile buttons, usage answers, mrkdwn escaping, `explain`, `status` and the audit post."""
+hostile buttons, usage answers, mrkdwn escaping and the audit post (`explain` is in
+test_explain_command.py, `status` in test_status_command.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from sandbox.fakes.server import Reply
 from sandbox.fakes.slack_requests import block_actions_body, sign, slash_command_body
-from tests.conftest import button_urls, buttons, text_of
+from tests.conftest import text_of
 
 PID = "v_pub_url~v2.123456789"
 ACK_BUDGET_S = 3.0  # Slack's contract: an answer within 3 seconds or the user sees an error
@@ -278,114 +279,6 @@ async def test_hostile_reason_is_kept_in_audit_but_never_echoed_raw(h):
     assert "<https://x" not in posted
 
 
-# --- explain ---------------------------------------------------------------------------
-
-
-def assert_explained(text: str) -> None:
-    assert "Still running:*" in text
-    assert "*Next:*" in text
-
-
-async def test_explain_publish_not_cancellable(h):
-    text = text_of(await h.command("explain publish_not_cancellable"))
-    assert_explained(text)
-    assert "TikTok had already finished with it" in text
-    assert "Still running:* no" in text
-    assert h.tiktok.calls == []
-
-
-@pytest.mark.parametrize("typed", ["PROCESSING_DOWNLOAD", "processing_download"])
-async def test_explain_status_value_is_case_insensitive(h, typed):
-    text = text_of(await h.command(f"explain {typed}"))
-    assert_explained(text)
-    assert "still downloading" in text
-    assert "Still running:* yes" in text
-    assert "isn't a code we know yet" not in text
-
-
-async def test_explain_oauth_error(h):
-    text = text_of(await h.command("explain invalid_grant"))
-    assert "*Next:*" in text
-    assert "Still running" not in text, "linking involves no upload"
-    assert "TikTok couldn't complete the sign-in, so your account wasn't linked." in text
-    assert "example upload" not in text
-
-
-async def test_explain_unknown_code_uses_the_fallback(h):
-    text = text_of(await h.command("explain something_new"))
-    assert_explained(text)
-    assert "TikTok answered `something_new`, which we don't know yet" in text
-    assert "Still running:* unknown" in text
-    assert "something_new" in text
-    # the intro must not claim the bot knows what the code means
-    assert "isn't a code we know yet" in text
-
-
-async def test_explain_without_a_code_asks_for_one(h):
-    text = text_of(await h.command("explain"))
-    assert "Which code?" in text
-
-
-# --- status ----------------------------------------------------------------------------
-
-
-async def status_of(h, state: str, fail_reason: str | None = None) -> dict:
-    await h.link()
-    h.tiktok.add_upload(PID, open_id="open-1", status=state, fail_reason=fail_reason)
-    answer = await h.command(f"status {PID}")
-    assert len(h.tiktok.calls_to("status")) == 1
-    assert h.tiktok.calls_to("cancel") == []
-    assert_explained(text_of(answer))
-    assert PID in text_of(answer)
-    return answer
-
-
-async def test_status_processing_download_offers_cancel(h):
-    answer = await status_of(h, "PROCESSING_DOWNLOAD")
-    text = text_of(answer)
-    assert "still downloading" in text
-    assert "Still running:* yes" in text
-    cancel = [b for b in buttons(answer) if b["action_id"] == "cancel_upload"]
-    assert len(cancel) == 1
-    assert cancel[0]["value"] == PID
-    assert "confirm" in cancel[0]
-
-
-async def test_status_failed_explains_the_reason(h):
-    answer = await status_of(h, "FAILED", fail_reason="frame_rate_check_failed")
-    text = text_of(answer)
-    # one headline and one explanation: the fail reason's, not FAILED's as well
-    assert text.count("failed: the video's frame rate isn't one TikTok accepts.") == 2  # + fallback
-    assert "failed at TikTok" not in text and "Why it failed" not in text
-    assert "Still running:* no" in text
-    assert "TikTok status: `FAILED`, reason `frame_rate_check_failed`" in text
-    assert not [b for b in buttons(answer) if b["action_id"] == "cancel_upload"]
-
-
-async def test_status_publish_complete(h):
-    answer = await status_of(h, "PUBLISH_COMPLETE")
-    text = text_of(answer)
-    assert "has been posted" in text
-    assert "Still running:* no" in text
-    assert not buttons(answer)
-
-
-async def test_status_send_to_user_inbox(h):
-    answer = await status_of(h, "SEND_TO_USER_INBOX")
-    text = text_of(answer)
-    assert "inbox" in text
-    assert "Still running:* no" in text
-    assert not [b for b in buttons(answer) if b["action_id"] == "cancel_upload"]
-
-
-async def test_status_without_a_link_offers_connect(h):
-    h.tiktok.add_upload(PID, open_id="open-1")
-    answer = await h.command(f"status {PID}")
-    urls = button_urls(answer)
-    assert urls and urls[0].startswith(h.settings.tiktok_authorize_url)
-    assert h.tiktok.calls_to("status") == []
-
-
 # --- AUDIT_CHANNEL ---------------------------------------------------------------------
 
 
@@ -453,3 +346,17 @@ async def test_response_url_failing_once_is_retried(h):
     h.slack.fail_response(500)
     answer = await h.command("help")
     assert "/tiktok-cancel status" in text_of(answer)
+
+
+async def test_a_typo_gets_the_nearest_command_and_one_example_not_the_whole_help(h):
+    text = text_of(await h.command(f"stauts {PID}"))
+    assert "We don't know the word `stauts`." in text
+    assert "Did you mean `/tiktok-cancel status`?" in text
+    assert f"For example: `/tiktok-cancel status {PID}`" in text
+    assert "whoami" not in text, "the whole help list is not repeated"
+
+
+async def test_what_was_typed_is_echoed_escaped(h):
+    text = text_of(await h.command("status <!channel>"))
+    assert "<!channel>" not in text
+    assert "&lt;!channel&gt;" in text

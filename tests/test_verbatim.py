@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import bot.messages
+from bot import messages
 from bot.actor import Actor
 from bot.commands.parser import parse
 from bot.messages import AnnouncedView, FollowedView, ForgottenView, HeldView, LinkView
@@ -297,3 +298,12 @@ def test_list_and_home_rows_with_a_url_in_the_title_are_verbatim():
             assert block["text"]["verbatim"] is True
         if link is not None:
             assert NAME in rows[0]["text"]["text"]
+
+
+def test_echoed_text_never_becomes_a_link():
+    a = Announcement(PID, "T1", "C1", "1.2", title="https://evil.example/login")
+    for block in messages.announcement_message(messages.AnnouncedView.of(a))["blocks"]:
+        if block["type"] == "section":
+            assert block["text"]["verbatim"] is True
+        if block["type"] == "context":
+            assert all(e["verbatim"] is True for e in block["elements"])
