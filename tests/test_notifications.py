@@ -391,3 +391,18 @@ def test_the_title_is_named_once_in_an_announcement():
     blocks = messages.announcement_message(messages.AnnouncedView.of(a))["blocks"]
     text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert text.count("Spring teaser") == 1
+
+
+async def test_no_per_upload_lock_is_left_after_a_failed_or_a_good_announcement(h):
+    await h.restart(notify_token=NOTIFY)
+    announcements = h.bot.services.announcements
+    h.slack.fail("chat.postMessage", error="channel_not_found")
+    status, _ = await notify(h, {"publish_id": PID, "channel": "C404"})
+    assert status == 404
+    assert len(announcements.locks) == 0  # was one entry per failed publish_id, forever
+    results = await asyncio.gather(
+        *[notify(h, {"publish_id": PID, "channel": "C1"}) for _ in range(5)]
+    )
+    assert sorted(s for s, _ in results) == [200, 200, 200, 200, 201]
+    assert len(h.slack.calls_to("chat.postMessage")) == 2  # the refused one and one post
+    assert len(announcements.locks) == 0

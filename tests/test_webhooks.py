@@ -23,6 +23,7 @@ from tests.upload_helpers import (
     wait_until,
     webhook,
 )
+from tests.conftest import buttons, db_execute, db_rows, text_of
 
 # --- webhooks --------------------------------------------------------------------------------
 
@@ -217,3 +218,28 @@ async def test_authorization_removed_for_another_open_id_keeps_the_link(hn):
     await h.link()
     assert await signed_webhook(h, "authorization.removed", {"reason": 1}, "open-9") == 200
     assert len(db_rows(h, "SELECT * FROM links WHERE open_id = ?", "open-1")) == 1
+
+
+DAY = 24 * 3600.0
+
+
+async def test_webhook_deliveries_older_than_7_days_are_forgotten(h):
+    now = time.time()
+    old = ("old-key", "post.publish.complete", now - 8 * DAY)
+    recent = ("recent-key", "post.publish.complete", now - 1 * DAY)
+    for row in (old, recent):
+        db_execute(h, "INSERT INTO webhook_events VALUES (?, ?, ?)", *row)
+    body = h.tiktok.webhook_body("post.publish.failed", {"publish_id": PID})
+    headers = {"TikTok-Signature": h.tiktok.sign_webhook(body)}
+    async with h.session.post(h.url + "/tiktok/webhook", data=body, headers=headers) as resp:
+        assert resp.status == 200
+
+    def keys() -> set[str]:
+        return {r["event_key"] for r in db_rows(h, "SELECT event_key FROM webhook_events")}
+
+    deadline = time.monotonic() + 5
+    while not keys() - {"old-key", "recent-key"} and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)  # until this delivery is remembered
+    remembered = keys()
+    assert "old-key" not in remembered
+    assert "recent-key" in remembered and len(remembered) == 2
