@@ -1,4 +1,5 @@
-"""Linking a TikTok account (OAuth): connect, the callback, tokens at rest, refresh, disconnect.
+"""Linking a TikTok account (OAuth): connect, the callback, tokens at rest, disconnect (renewing
+the tokens is in test_token_refresh.py).
 
 Everything is driven over HTTP: signed slash commands and clicks, the browser's visit to the
 OAuth callback, and a scripted fake TikTok. Each test checks what the person sees (the Slack
@@ -7,7 +8,6 @@ message or the HTML page) and what was stored (`links`, `oauth_states`, `audit`)
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import html
 import threading
@@ -22,6 +22,7 @@ from sandbox.fakes.server import Reply
 from storage.db import database_url, open_engine
 from storage.oauth_states import PendingLink, StateProblem, consume_state, create_state
 from storage.sql import Db
+from tests.accounts import assert_connect_button, current_grant, stored_tokens, token_calls
 from tests.conftest import (
     REDIRECT_URI,
     buttons,
@@ -33,7 +34,6 @@ from tests.conftest import (
 )
 
 PID = "v_pub_url~v2.123456789"
-PID2 = "v_pub_url~v2.987654321"
 CONNECT_AGAIN = "/tiktok-cancel connect"
 
 
@@ -48,42 +48,11 @@ def states(h) -> list[dict]:
     return db_rows(h, "SELECT * FROM oauth_states ORDER BY created_at")
 
 
-def stored_tokens(h, user_id: str = "U1") -> tuple[str, str]:
-    """The (access, refresh) pair stored for `user_id`, decrypted with the bot's key."""
-    (row,) = db_rows(h, "SELECT * FROM links WHERE kind = 'user' AND owner = ?", user_id)
-    fernet = Fernet(h.settings.token_encryption_key.encode())
-    return (
-        fernet.decrypt(row["access_token"].encode()).decode(),
-        fernet.decrypt(row["refresh_token"].encode()).decode(),
-    )
-
-
 # --- reading TikTok's side ----------------------------------------------------------------
-
-
-def token_calls(h, grant_type: str | None = None) -> list:
-    return [
-        c
-        for c in h.tiktok.calls_to("token")
-        if grant_type is None or c.body.get("grant_type") == grant_type
-    ]
 
 
 def refresh_calls(h) -> list:
     return token_calls(h, "refresh_token")
-
-
-def current_grant(h):
-    return h.tiktok.grants[-1]
-
-
-def assert_connect_button(h, message: dict) -> str:
-    """The message offers exactly one Connect TikTok URL button; returns its URL."""
-    connect = [b for b in buttons(message) if b.get("action_id") == "connect_tiktok"]
-    assert len(connect) == 1, message
-    url = connect[0]["url"]
-    assert url.startswith(h.settings.tiktok_authorize_url + "?")
-    return url
 
 
 async def finish_consent(h, url: str, open_id: str = "open-1") -> tuple[int, str]:
@@ -508,105 +477,6 @@ async def test_wrong_key_disconnect_unlinks_but_does_not_claim_tiktok_forgot_the
     assert entry["outcome"] != "ok"
 
 
-# --- 9-12. refresh ------------------------------------------------------------------------
-
-
-async def test_access_token_invalid_refreshes_once_retries_and_stores_the_rotated_pair(h):
-    await h.link("U1", "open-1", "Brand Social")
-    old = current_grant(h)
-    h.tiktok.expire_access_token(old.access_token)
-    h.tiktok.add_upload(PID, open_id="open-1")
-    h.tiktok.add_upload(PID2, open_id="open-1")
-
-    answer = await h.command(PID)
-
-    assert "TikTok is stopping" in text_of(answer)
-    flow = [c for c in h.tiktok.calls if c.name == "cancel" or c in refresh_calls(h)]
-    assert [(c.name, c.status) for c in flow] == [("cancel", 401), ("token", 200), ("cancel", 200)]
-    assert flow[0].response["error"]["code"] == "access_token_invalid"
-    assert flow[1].body["refresh_token"] == old.refresh_token
-    new = current_grant(h)
-    assert new is not old
-    assert flow[2].token == new.access_token
-    assert h.tiktok.refresh_count == 1
-    assert stored_tokens(h) == (new.access_token, new.refresh_token)
-    assert h.tiktok.grant_for(old.refresh_token).refresh_revoked  # rotated: old one is dead
-    raw = db_bytes(h)
-    assert new.access_token.encode() not in raw and new.refresh_token.encode() not in raw
-    assert h.last_audit()["outcome"] == "ok"
-
-    second = await h.command(PID2)
-
-    assert "TikTok is stopping" in text_of(second)
-    assert h.tiktok.refresh_count == 1
-    last_cancel = h.tiktok.calls_to("cancel")[-1]
-    assert (last_cancel.token, last_cancel.status) == (new.access_token, 200)
-    assert len(h.tiktok.calls_to("cancel")) == 3
-
-
-async def test_refresh_refused_tells_the_person_to_reconnect(h):
-    await h.link("U1", "open-1", "Brand Social")
-    h.tiktok.expire_access_token(current_grant(h).access_token)
-    h.tiktok.script_error("token", 400, "invalid_grant")
-    h.tiktok.add_upload(PID, open_id="open-1")
-
-    answer = await h.command(PID)
-
-    text = text_of(answer)
-    assert "your TikTok link stopped working and needs to be made again" in text
-    assert "Still running:* yes" in text
-    assert_connect_button(h, answer)
-    assert len(refresh_calls(h)) == 1
-    assert len(h.tiktok.calls_to("cancel")) == 1  # the refused one; no retry without a token
-    entry = h.last_audit()
-    assert (entry["action"], entry["outcome"], entry["publish_id"]) == (
-        "cancel",
-        "link_expired",
-        PID,
-    )
-    assert h.tiktok.uploads[PID].status == "PROCESSING_DOWNLOAD"
-
-
-async def test_token_about_to_expire_is_refreshed_before_the_cancel(h):
-    await h.link("U1", "open-1", "Brand Social")
-    old = current_grant(h)
-    db_execute(h, "UPDATE links SET access_expires_at = ?", time.time() + 120)
-    h.tiktok.add_upload(PID, open_id="open-1")
-
-    answer = await h.command(PID)
-
-    assert "TikTok is stopping" in text_of(answer)
-    flow = [c for c in h.tiktok.calls if c.name == "cancel" or c in refresh_calls(h)]
-    assert [(c.name, c.status) for c in flow] == [("token", 200), ("cancel", 200)]
-    assert flow[0].body["refresh_token"] == old.refresh_token
-    new = current_grant(h)
-    assert flow[1].token == new.access_token
-    assert stored_tokens(h) == (new.access_token, new.refresh_token)
-    (row,) = links(h)
-    assert row["access_expires_at"] == pytest.approx(time.time() + 86400, abs=60)
-
-
-async def test_concurrent_cancels_of_one_user_share_a_single_refresh(h):
-    await h.link("U1", "open-1", "Brand Social")
-    h.tiktok.expire_access_token(current_grant(h).access_token)
-    h.tiktok.add_upload(PID, open_id="open-1")
-    h.tiktok.add_upload(PID2, open_id="open-1")
-
-    first, second = await asyncio.gather(h.command(PID), h.command(PID2))
-
-    assert "TikTok is stopping" in text_of(first)
-    assert "TikTok is stopping" in text_of(second)
-    assert h.tiktok.refresh_count == 1
-    assert len(refresh_calls(h)) == 1
-    new = current_grant(h)
-    ok = [c for c in h.tiktok.calls_to("cancel") if c.status == 200]
-    assert sorted(c.body["publish_id"] for c in ok) == sorted([PID, PID2])
-    assert {c.token for c in ok} == {new.access_token}
-    assert stored_tokens(h) == (new.access_token, new.refresh_token)
-    outcomes = [r["outcome"] for r in h.audit_rows() if r["action"] == "cancel"]
-    assert outcomes == ["ok", "ok"]
-
-
 # --- 13. linking not configured -----------------------------------------------------------
 
 
@@ -621,21 +491,6 @@ async def test_connect_without_redirect_uri_explains_and_makes_no_state(h):
     assert buttons(answer) == []
     assert states(h) == []
     assert h.tiktok.calls == []
-
-
-async def test_a_refused_refresh_forgets_the_dead_link(h):
-    await h.link()
-    (grant,) = h.tiktok.grants
-    h.tiktok.expire_access_token(grant.access_token)
-    h.tiktok.script_error("token", 400, "invalid_grant")
-    await h.command("v_pub_url~v2.1")
-    assert links(h) == []
-    answer = await h.command("whoami")
-    text = text_of(answer)
-    assert "haven't linked" not in text  # the bot forgot it: it stopped working
-    assert "Your TikTok link to *Brand Social* stopped working" in text
-    assert "TikTok refused to renew it" in text
-    assert_connect_button(h, answer)
 
 
 # --- the OAuth state is single-use across replicas (PostgreSQL) ------------------------------

@@ -1,5 +1,6 @@
 """Team accounts: admins, `team connect|grant|revoke|remove`, `as <account>`, `accounts`, the
-one token rule, a shared refresh, and the CLI's `accounts` and `audit export`.
+one token rule, and the CLI's `accounts` and `audit export` (a shared refresh is in
+test_token_refresh.py).
 
 Driven over HTTP like everything else: signed slash commands and clicks, the OAuth round trip
 through the fake TikTok, `POST /notifications` for announced uploads. Each test checks what
@@ -14,8 +15,17 @@ import subprocess
 import sys
 
 import pytest
-from cryptography.fernet import Fernet
 
+from tests.accounts import (
+    BOB,
+    CAROL,
+    cancel_calls,
+    cancel_rows,
+    decrypt,
+    grant_of,
+    team_links,
+    team_with_bob,
+)
 from tests.cli_env import clean_env, database_env
 from tests.conftest import (
     NOTIFY,
@@ -28,10 +38,7 @@ from tests.conftest import (
 )
 
 PID = "v_pub_url~v2.5001"
-PID2 = "v_pub_url~v2.5002"
 ADMIN = "UADMIN"
-BOB = "UBOB"  # granted the team account in most tests
-CAROL = "UCAROL"  # not granted; has her own link in some tests
 DAVE = "UDAVE"  # not granted, no link
 NOBODY = "UNOBODY"  # an ordinary workspace member
 
@@ -44,10 +51,6 @@ async def ha(h):
 
 
 # --- reading SQLite and TikTok's side -------------------------------------------------------
-
-
-def team_links(h) -> list[dict]:
-    return db_rows(h, "SELECT * FROM links WHERE kind = 'team' ORDER BY owner")
 
 
 def grants_of(h, account: str = "brand") -> list[str]:
@@ -65,40 +68,12 @@ def snapshot(h) -> dict:
     }
 
 
-def decrypt(h, value: str) -> str:
-    return Fernet(h.settings.token_encryption_key.encode()).decrypt(value.encode()).decode()
-
-
-def grant_of(h, open_id: str):
-    """The newest tokens the fake TikTok issued for `open_id`."""
-    return [g for g in h.tiktok.grants if g.open_id == open_id][-1]
-
-
-def cancel_calls(h) -> list:
-    return h.tiktok.calls_to("cancel")
-
-
-def refresh_calls(h) -> list:
-    return [c for c in h.tiktok.calls_to("token") if c.body.get("grant_type") == "refresh_token"]
-
-
-def cancel_rows(h) -> list[dict]:
-    return [r for r in h.audit_rows() if r["action"] == "cancel"]
-
-
 def assert_no_secrets(h, text: str) -> None:
     for secret in h.tiktok.all_secrets() + h.settings.secrets():
         assert secret not in text
     for row in db_rows(h, "SELECT access_token, refresh_token FROM links"):
         assert row["access_token"] not in text
         assert row["refresh_token"] not in text
-
-
-async def team_with_bob(h) -> None:
-    """brand linked by UADMIN and granted to UBOB (escaped mention, as Slack sends it)."""
-    await h.link_team()
-    answer = await h.command(f"team grant brand <@{BOB}|bob>", user_id=ADMIN)
-    assert f"<@{BOB}> may now act with" in text_of(answer)
 
 
 async def announce(h, publish_id: str, account: str = "brand", title: str = "") -> dict:
@@ -456,57 +431,6 @@ async def test_status_of_an_announced_upload_uses_the_team_account_for_a_granted
     assert "Couldn't" not in text_of(answer)
     (call,) = h.tiktok.calls_to("status")
     assert call.token == grant_of(h, "open-brand").access_token
-
-
-# --- a shared refresh ------------------------------------------------------------------------
-
-
-async def test_two_people_using_one_stale_team_token_share_one_refresh(ha):
-    h = ha
-    await team_with_bob(h)
-    await h.command(f"team grant brand <@{CAROL}>", user_id=ADMIN)
-    stale = grant_of(h, "open-brand")
-    h.tiktok.expire_access_token(stale.access_token)
-    h.tiktok.add_upload(PID, open_id="open-brand")
-    h.tiktok.add_upload(PID2, open_id="open-brand")
-
-    first, second = await asyncio.gather(
-        h.command(f"as brand {PID}", user_id=BOB),
-        h.command(f"as brand {PID2}", user_id=CAROL),
-    )
-
-    assert "TikTok is stopping" in text_of(first)
-    assert "TikTok is stopping" in text_of(second)
-    assert h.tiktok.refresh_count == 1
-    assert len(refresh_calls(h)) == 1
-    fresh = grant_of(h, "open-brand")
-    assert fresh.access_token != stale.access_token
-    ok = [c for c in cancel_calls(h) if c.status == 200]
-    assert sorted(c.body["publish_id"] for c in ok) == sorted([PID, PID2])
-    assert {c.token for c in ok} == {fresh.access_token}
-    (row,) = team_links(h)
-    assert decrypt(h, row["access_token"]) == fresh.access_token
-    assert decrypt(h, row["refresh_token"]) == fresh.refresh_token
-    assert [r["outcome"] for r in cancel_rows(h)] == ["ok", "ok"]
-
-
-async def test_a_dead_team_link_points_at_the_admins_not_at_the_users_own_connect(ha):
-    """TikTok refuses the team account's refresh token: the granted user can't fix that by
-    linking their own account; an admin has to run `team connect brand` again."""
-    h = ha
-    await team_with_bob(h)
-    h.tiktok.expire_access_token(grant_of(h, "open-brand").access_token)
-    h.tiktok.script_error("token", 400, "invalid_grant")
-    h.tiktok.add_upload(PID, open_id="open-brand")
-
-    answer = await h.command(f"as brand {PID}", user_id=BOB)
-
-    shown = text_of(answer)
-    assert "Couldn't cancel" in shown
-    assert [b for b in buttons(answer) if b.get("action_id") == "connect_tiktok"] == []
-    assert "brand" in shown.replace("`", "")
-    assert f"<@{ADMIN}>" in shown  # who can link it again
-    assert db_rows(h, "SELECT * FROM oauth_states WHERE user_id = ?", BOB) == []
 
 
 # --- team remove -----------------------------------------------------------------------------
