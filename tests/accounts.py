@@ -73,3 +73,11 @@ async def team_with_bob(h) -> None:
     await h.link_team()
     answer = await h.command(f"team grant brand <@{BOB}|bob>", user_id=ADMIN)
     assert f"<@{BOB}> may now act with" in text_of(answer)
+
+
+def assert_no_secrets(h, text: str) -> None:
+    for secret in h.tiktok.all_secrets() + h.settings.secrets():
+        assert secret not in text
+    for row in db_rows(h, "SELECT access_token, refresh_token FROM links"):
+        assert row["access_token"] not in text
+        assert row["refresh_token"] not in text

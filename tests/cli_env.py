@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 
 # Every setting the bot reads: none may leak in from the developer's own environment.
@@ -86,3 +87,26 @@ async def run_bot_cli(
         await proc.wait()
         raise
     return proc.returncode, out.decode(), err.decode()
+
+
+async def cli(h, tmp_path, *args, **env) -> tuple[int, str, str]:
+    """`python -m bot *args` with the harness's settings, DATABASE_URL included."""
+    assert h.settings.database_url
+    return await run_bot_cli(*args, env=env_for(h.settings, **env), cwd=tmp_path)
+
+
+async def run_cli_with_database(h, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = clean_env(**database_env(h.settings))
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+
+
+async def run_cli(tmp_path, env, *args) -> tuple[int, str, str]:
+    return await run_bot_cli(*args, env=env, cwd=tmp_path)

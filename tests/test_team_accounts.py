@@ -1,6 +1,6 @@
 """Team accounts: admins, `team connect|grant|revoke|remove`, `as <account>`, `accounts`, the
-one token rule, and the CLI's `accounts` and `audit export` (a shared refresh is in
-test_token_refresh.py).
+one token rule (a shared refresh is in test_token_refresh.py, the CLI's `accounts` and
+`audit export` in test_cli_accounts.py and test_cli_audit_export.py).
 
 Driven over HTTP like everything else: signed slash commands and clicks, the OAuth round trip
 through the fake TikTok, `POST /notifications` for announced uploads. Each test checks what
@@ -9,16 +9,14 @@ the person reads, which token TikTok saw, and what landed in SQLite.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import subprocess
-import sys
 
 import pytest
 
 from tests.accounts import (
     BOB,
     CAROL,
+    assert_no_secrets,
     cancel_calls,
     cancel_rows,
     decrypt,
@@ -26,7 +24,6 @@ from tests.accounts import (
     team_links,
     team_with_bob,
 )
-from tests.cli_env import clean_env, database_env
 from tests.conftest import (
     NOTIFY,
     button_urls,
@@ -66,14 +63,6 @@ def snapshot(h) -> dict:
         "states": db_rows(h, "SELECT * FROM oauth_states ORDER BY created_at"),
         "audit": db_rows(h, "SELECT * FROM audit ORDER BY id"),
     }
-
-
-def assert_no_secrets(h, text: str) -> None:
-    for secret in h.tiktok.all_secrets() + h.settings.secrets():
-        assert secret not in text
-    for row in db_rows(h, "SELECT access_token, refresh_token FROM links"):
-        assert row["access_token"] not in text
-        assert row["refresh_token"] not in text
 
 
 async def announce(h, publish_id: str, account: str = "brand", title: str = "") -> dict:
@@ -500,63 +489,3 @@ async def test_accounts_for_someone_with_no_grants_says_so(ha):
     assert f"<@{ADMIN}>" in shown
     assert "brand" not in shown and "video" not in shown
     assert_no_secrets(h, json.dumps(answer))
-
-
-# --- CLI: accounts and audit export ----------------------------------------------------------
-
-
-async def run_cli(h, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = clean_env(**database_env(h.settings))
-    return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-    )
-
-
-async def test_cli_accounts_lists_links_and_grants_never_tokens(ha, tmp_path):
-    h = ha
-    await team_with_bob(h)
-    await h.link(CAROL, open_id="open-carol", display_name="Carol Own")
-
-    result = await run_cli(h, tmp_path, "accounts")
-
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    team_line = next(line for line in out.splitlines() if "team account brand" in line)
-    assert "Brand Social" in team_line and "open-brand" in team_line and ADMIN in team_line
-    carol_line = next(line for line in out.splitlines() if f"user {CAROL}" in line)
-    assert "Carol Own" in carol_line and "open-carol" in carol_line
-    grant_lines = [line for line in out.splitlines() if "brand:" in line]
-    assert any(BOB in line and f"granted by {ADMIN}" in line for line in grant_lines)
-    assert any(f"brand: {ADMIN}" in line for line in grant_lines)
-    assert_no_secrets(h, result.stdout + result.stderr)
-
-
-async def test_audit_export_json_has_team_connect_and_grant_changes(ha, tmp_path):
-    h = ha
-    await team_with_bob(h)
-    await h.command(f"team revoke brand <@{BOB}>", user_id=ADMIN)
-    await h.command("team remove brand", user_id=ADMIN)
-
-    result = await run_cli(h, tmp_path, "audit", "export", "--format", "json")
-
-    assert result.returncode == 0, result.stderr
-    exported = json.loads(result.stdout)
-    actions = [r["action"] for r in exported]
-    assert actions == ["team_connect", "grant", "revoke", "team_remove"]
-    connect, grant, revoke, remove = exported
-    assert (connect["user_id"], connect["account_kind"], connect["open_id"]) == (
-        ADMIN,
-        "team",
-        "open-brand",
-    )
-    assert (grant["account"], grant["reason"], grant["user_id"]) == ("brand", BOB, ADMIN)
-    assert (revoke["account"], revoke["reason"]) == ("brand", BOB)
-    assert remove["account"] == "brand"
-    assert all(r["state"] == "finished" for r in exported)
-    assert_no_secrets(h, result.stdout + result.stderr)

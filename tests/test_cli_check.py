@@ -1,19 +1,19 @@
-"""Operator tools: `python -m bot check` and `python -m bot rotate-key`, run as a person would."""
+"""`python -m bot check`, run as a person would: the settings validated, Slack (and its scopes) and
+TikTok called once, and the database named (SQLite or PostgreSQL, reachable or not) without its
+password."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet
+import pytest
 
+from bot.ops.check import describe_database
 from bot.slack.scopes import BOT_SCOPES
-from tests.cli_env import clean_env, env_for, run_bot_cli
-from tests.conftest import db_rows, text_of
-
-
-async def run_cli(tmp_path, env, *args) -> tuple[int, str, str]:
-    return await run_bot_cli(*args, env=env, cwd=tmp_path)
+from tests.cli_env import clean_env, cli, env_for, run_bot_cli, run_cli
+from tests.conftest import NOTIFY
 
 
 async def test_check_reports_all_good_against_working_services(h, tmp_path):
@@ -69,44 +69,55 @@ async def test_check_with_bad_settings_exits_2(tmp_path):
     assert "SLACK_BOT_TOKEN is not set" in err
 
 
-async def test_rotate_key_reencrypts_every_token_and_links_keep_working(h, tmp_path):
-    await h.link()
-    await h.link(user_id="U2", open_id="open-2", display_name="Second")
-    await h.stop()
-    old_key = h.settings.token_encryption_key
-    new_key = Fernet.generate_key().decode()
-    env = env_for(h.settings, TOKEN_ENCRYPTION_KEY=new_key, OLD_TOKEN_ENCRYPTION_KEY=old_key)
-    code, out, _ = await run_cli(tmp_path, env, "rotate-key")
-    assert code == 0, out
-    assert "re-encrypted 2 linked account(s)" in out
-    rows = db_rows(h, "SELECT access_token, refresh_token FROM links")
-    assert len(rows) == 2
-    for access, refresh in (r.values() for r in rows):
-        Fernet(new_key.encode()).decrypt(access.encode())
-        Fernet(new_key.encode()).decrypt(refresh.encode())
-    await h.start(token_encryption_key=new_key)
-    h.tiktok.add_upload("v_pub_url~v2.42")
-    assert "TikTok is stopping" in text_of(await h.command("v_pub_url~v2.42"))
-    # running it again is harmless: everything is already under the new key
-    code, out, _ = await run_cli(tmp_path, env, "rotate-key")
-    assert code == 0 and "re-encrypted 2" in out
+ADMIN = "UADMIN"
 
 
-async def test_rotate_key_needs_both_keys(h, tmp_path):
-    env = env_for(h.settings)
-    code, _, err = await run_cli(tmp_path, env, "rotate-key")
-    assert code == 2
-    assert "OLD_TOKEN_ENCRYPTION_KEY must be set" in err
-    assert h.settings.token_encryption_key not in err
+@pytest.fixture
+async def hp(h, postgres_url):
+    """The bot on a fresh PostgreSQL schema, whatever the suite's default database."""
+    await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
+    return h
 
 
-async def test_rotate_key_with_the_wrong_old_key_says_who_must_reconnect(h, tmp_path):
-    await h.link()
-    env = env_for(
-        h.settings,
-        TOKEN_ENCRYPTION_KEY=Fernet.generate_key().decode(),
-        OLD_TOKEN_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+def where(url: str) -> str:
+    """How `check` should name the test server, worked out from the URL by hand."""
+    parts = urlsplit(url)
+    return f"PostgreSQL {parts.path.lstrip('/')} on {parts.hostname}:{parts.port}"
+
+
+@pytest.mark.needs_postgres
+async def test_check_names_postgres_and_says_it_is_reachable(hp, tmp_path, postgres_url):
+    code, out, err = await cli(hp, tmp_path, "check")
+
+    assert code == 0, out + err
+    assert f"ok       database: {where(postgres_url)}: reachable and up to date" in out.splitlines()
+    assert "all good" in out
+    assert f":{urlsplit(postgres_url).password}@" not in out + err
+
+
+async def test_check_with_postgres_unreachable_is_a_problem_line_without_the_password(h, tmp_path):
+    url = "postgresql://someone:secret-pass-0815@127.0.0.1:9/nodb"
+    code, out, err = await run_bot_cli(
+        "check", env=env_for(h.settings, DATABASE_URL=url), cwd=tmp_path
     )
-    code, out, _ = await run_cli(tmp_path, env, "rotate-key")
+
     assert code == 1
-    assert "1 linked account(s) could be read with neither key" in out
+    (line,) = [line for line in out.splitlines() if "database:" in line]
+    assert line == (
+        "PROBLEM  database: PostgreSQL nodb on 127.0.0.1:9: can't be used: connection failed: "
+        'connection to server at "127.0.0.1", port 9 failed: Connection refused'
+    )
+    assert "secret-pass-0815" not in out + err and "Traceback" not in out + err
+    assert "1 problem(s)" in out
+
+
+def test_describe_database_names_each_kind_without_the_password():
+    assert describe_database("sqlite:///data/tiktok-cancel.sqlite3") == (
+        "SQLite file data/tiktok-cancel.sqlite3"
+    )
+    assert describe_database("postgresql+psycopg://bot:pw-77@db.internal:5433/tiktok") == (
+        "PostgreSQL tiktok on db.internal:5433"
+    )
+    assert describe_database("postgresql+psycopg://bot@/tiktok?host=/run/postgresql") == (
+        "PostgreSQL tiktok on /run/postgresql"
+    )

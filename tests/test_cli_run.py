@@ -1,5 +1,6 @@
-"""`python -m bot …` as an operator runs it: start-up errors, `.env`, keygen, audit export,
-serving until SIGTERM, and an attempt whose process died mid-call staying visible."""
+"""`python -m bot` (`run`, the default) as an operator runs it: start-up errors, `.env`, the
+console script, serving until SIGTERM, and an attempt whose process died mid-call staying
+visible."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import asyncio
 import csv
 import io
 import json
-import os
 import signal
 import socket
 import sqlite3
@@ -22,11 +22,10 @@ from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
 from sandbox.fakes.slack_requests import post_signed, slash_command_body
-from tests.cli_env import SETTING_NAMES, database_env
-from tests.conftest import REDIRECT_URI, button_urls, confirm_form, state_of, text_of
+from tests.cli_process import TIMEOUT_S, clean_env, run_bot
+from tests.conftest import REDIRECT_URI, button_urls, confirm_form, state_of
 
 PID = "v_pub_url~v2.123456789"
-TIMEOUT_S = 20
 REQUIRED = (
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
@@ -34,44 +33,6 @@ REQUIRED = (
     "TIKTOK_CLIENT_SECRET",
     "TOKEN_ENCRYPTION_KEY",
 )
-EXPORT_COLUMNS = (
-    "id",
-    "started_at",
-    "finished_at",
-    "state",
-    "team_id",
-    "user_id",
-    "channel_id",
-    "publish_id",
-    "source",
-    "reason",
-    "outcome",
-    "http_status",
-    "log_id",
-    "latency_ms",
-    "account",
-)
-
-
-def clean_env(**settings: str) -> dict[str, str]:
-    """The test process's environment with no bot setting in it, plus `settings`."""
-    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.update(settings)
-    return env
-
-
-def run_bot(
-    args: list[str], cwd: Path, timeout: float = TIMEOUT_S, **settings: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env=clean_env(**settings),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def valid_settings(**overrides: str) -> dict[str, str]:
@@ -181,19 +142,6 @@ def test_real_environment_wins_over_dotenv(tmp_path):
     assert "LOG_LEVEL" not in result.stderr
 
 
-# --- keygen ----------------------------------------------------------------------------
-
-
-def test_keygen_prints_a_fernet_key(tmp_path):
-    result = run_bot(["keygen"], tmp_path)
-    assert result.returncode == 0, result.stderr
-    key = result.stdout.strip()
-    assert len(result.stdout.strip().splitlines()) == 1
-    token = Fernet(key.encode()).encrypt(b"x")
-    assert Fernet(key.encode()).decrypt(token) == b"x"
-    assert run_bot(["keygen"], tmp_path).stdout.strip() != key
-
-
 # --- console script --------------------------------------------------------------------
 
 
@@ -211,102 +159,6 @@ def test_console_script_exists_and_helps(tmp_path):
     assert result.returncode == 0, result.stderr
     for word in ("keygen", "audit"):
         assert word in result.stdout
-
-
-# --- audit export ----------------------------------------------------------------------
-
-
-async def export(h, tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        run_bot, ["audit", "export", *args], tmp_path, **database_env(h.settings)
-    )
-
-
-async def two_cancels(h) -> None:
-    await h.link()
-    h.tiktok.add_upload(PID, open_id="open-1")
-    assert "TikTok is stopping" in text_of(await h.command(f"{PID} wrong cut"))
-    # TikTok said it would try: the second request is answered from that, with no call
-    assert "TikTok is already stopping" in text_of(await h.command(f"{PID} again, to be sure"))
-
-
-def assert_no_secrets(h, text: str) -> None:
-    for secret in h.tiktok.all_secrets() + h.settings.secrets():
-        assert secret not in text
-
-
-async def test_audit_export_csv(h, tmp_path):
-    await two_cancels(h)
-    result = await export(h, tmp_path, "--format", "csv")
-    assert result.returncode == 0, result.stderr
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert set(EXPORT_COLUMNS) <= set(rows[0])
-    cancels = [r for r in rows if r["publish_id"] == PID]
-    assert [r["outcome"] for r in cancels] == ["ok", "already_stopping"]
-    assert [r["reason"] for r in cancels] == ["wrong cut", "again, to be sure"]
-    first = cancels[0]
-    assert first["state"] == "finished"
-    assert first["team_id"] == "T0001"
-    assert first["user_id"] == "U1"
-    assert first["channel_id"] == "C1"
-    assert first["source"] == "command"
-    assert first["http_status"] == "200"
-    assert cancels[1]["http_status"] == ""  # no TikTok call
-    assert first["log_id"] and first["log_id"] != cancels[1]["log_id"]
-    assert first["account"] == "Brand Social"
-    assert first["started_at"] <= first["finished_at"]
-    assert int(first["latency_ms"]) >= 0
-    assert_no_secrets(h, result.stdout + result.stderr)
-
-
-async def test_audit_export_csv_is_the_default(h, tmp_path):
-    await two_cancels(h)
-    result = await export(h, tmp_path)
-    assert result.returncode == 0
-    assert result.stdout.splitlines()[0].startswith("id,started_at")
-
-
-async def test_audit_export_json(h, tmp_path):
-    await two_cancels(h)
-    result = await export(h, tmp_path, "--format", "json")
-    assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
-    assert all(set(EXPORT_COLUMNS) <= set(r) for r in rows)
-    cancels = [r for r in rows if r["publish_id"] == PID]
-    assert [r["outcome"] for r in cancels] == ["ok", "already_stopping"]
-    assert cancels[0]["http_status"] == 200
-    assert isinstance(cancels[0]["latency_ms"], int)
-    assert_no_secrets(h, result.stdout + result.stderr)
-
-
-async def test_audit_export_since(h, tmp_path):
-    await two_cancels(h)
-    everything = json.loads((await export(h, tmp_path, "--format", "json")).stdout)
-    old = await export(h, tmp_path, "--format", "json", "--since", "2000-01-01")
-    since_old = json.loads(old.stdout)
-    assert since_old == everything
-    future = await export(h, tmp_path, "--format", "json", "--since", "2999-01-01")
-    assert future.returncode == 0
-    assert json.loads(future.stdout) == []
-    future_csv = await export(h, tmp_path, "--since", "2999-01-01")
-    assert future_csv.stdout.strip().splitlines() == [",".join(everything[0])]
-    cut = everything[-1]["started_at"]
-    later = json.loads((await export(h, tmp_path, "--format", "json", "--since", cut)).stdout)
-    assert [r["id"] for r in later] == [everything[-1]["id"]]
-
-
-async def test_audit_export_bad_since(h, tmp_path):
-    result = await export(h, tmp_path, "--since", "last tuesday")
-    assert result.returncode != 0
-    assert "--since" in result.stderr
-    assert "last tuesday" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-async def test_audit_export_bad_format(h, tmp_path):
-    result = await export(h, tmp_path, "--format", "xml")
-    assert result.returncode != 0
-    assert "xml" in result.stderr
 
 
 # --- serving ---------------------------------------------------------------------------

@@ -1,19 +1,15 @@
-"""`python -m bot announce`: the same announcement from a shell step."""
+"""`python -m bot announce`: the same announcement from a shell step, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 
-from tests.cli_env import env_for, run_bot_cli
-from tests.conftest import buttons, notify, text_of
-from tests.upload_helpers import (
-    PID,
-    announce,
-    stored,
-    thread_posts,
-    top_posts,
-    updates,
-)
+import pytest
+
+from tests.announcing import PID, announce, stored, thread_posts, top_posts, updates
+from tests.cli_env import cli, env_for, run_bot_cli
+from tests.conftest import NOTIFY, buttons, notify, text_of
+from tests.pg import pg_rows
 
 # --- python -m bot announce ------------------------------------------------------------------
 
@@ -107,3 +103,36 @@ async def test_a_click_by_someone_without_a_link_stays_off_the_public_announceme
     assert thread_posts(h, body["ts"]) == []
     assert [(r["user_id"], r["outcome"]) for r in h.audit_rows()] == [("U9", "not_linked")]
     assert h.tiktok.calls_to("cancel") == []
+
+
+ADMIN = "UADMIN"
+
+
+ANNOUNCED = "v_pub_url~v2.2002"
+
+
+@pytest.fixture
+async def hp(h, postgres_url):
+    """The bot on a fresh PostgreSQL schema, whatever the suite's default database."""
+    await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
+    return h
+
+
+@pytest.mark.needs_postgres
+async def test_announce_writes_the_announcement_to_postgres(hp, tmp_path, postgres_url):
+    h = hp
+    code, out, err = await cli(
+        h, tmp_path, "announce", "--channel", "C1", ANNOUNCED, "--title", "CLI teaser"
+    )
+
+    assert code == 0, err
+    printed = json.loads(out)
+    assert (printed["channel"], printed["status"]) == ("C1", "posted")
+    rows = pg_rows(postgres_url, "SELECT publish_id, channel, ts, title FROM announcements")
+    assert rows == [
+        {"publish_id": ANNOUNCED, "channel": "C1", "ts": printed["ts"], "title": "CLI teaser"}
+    ]
+    h.tiktok.add_upload(ANNOUNCED)
+    await h.link()
+    answer = await h.click("cancel_upload", ANNOUNCED)
+    assert "TikTok is stopping \u201cCLI teaser\u201d." in text_of(answer)
