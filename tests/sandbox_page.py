@@ -1,14 +1,23 @@
-"""The sandbox page as a test drives it: JSON calls to an in-process `Sandbox`, reads of its
-/api/state, and the small readers of the messages it shows (shared by the sandbox's tests)."""
+"""The sandbox as a test drives it: JSON calls to an in-process `Sandbox`, reads of its
+/api/state, the small readers of the messages it shows, and `python -m bot sandbox` run as a
+subprocess (shared by the sandbox's tests)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
+import os
+import queue
 import re
+import signal
+import subprocess
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -174,3 +183,43 @@ async def press(page: Page, action_id: str, answer: dict, user: str = ALEX) -> d
     state = await page.state()
     assert len(state["ephemeral"][user]) == before + 1
     return state["ephemeral"][user][-1]
+
+
+@contextlib.contextmanager
+def running_sandbox(tmp_path: Path, timeout: float = 30.0) -> Iterator[str]:
+    """`python -m bot sandbox --port 0` as a subprocess; yields the one URL it prints."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TIKTOK_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--db", str(tmp_path / "sb.db")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
+    reader.start()
+    try:
+        try:
+            first = lines.get(timeout=timeout)
+        except queue.Empty:
+            proc.kill()
+            raise AssertionError(f"no URL printed; stderr: {proc.stderr.read()}") from None
+        match = re.fullmatch(r"tiktok-cancel sandbox: open (http://127\.0\.0\.1:\d+)\n", first)
+        assert match, first
+        yield match.group(1)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 0, proc.stderr.read()
+    reader.join(timeout=5)
+    rest = []
+    while not lines.empty():
+        rest.append(lines.get())
+    assert "".join(rest).strip() == "", rest

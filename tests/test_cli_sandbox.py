@@ -3,61 +3,14 @@ port said in one line."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import queue
-import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 
 from sandbox.server import CHANNEL
-
-
-@contextlib.contextmanager
-def running_sandbox(tmp_path: Path, timeout: float = 30.0) -> Iterator[str]:
-    """`python -m bot sandbox --port 0` as a subprocess; yields the one URL it prints."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TIKTOK_"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--db", str(tmp_path / "sb.db")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
-    reader.start()
-    try:
-        try:
-            first = lines.get(timeout=timeout)
-        except queue.Empty:
-            proc.kill()
-            raise AssertionError(f"no URL printed; stderr: {proc.stderr.read()}") from None
-        match = re.fullmatch(r"tiktok-cancel sandbox: open (http://127\.0\.0\.1:\d+)\n", first)
-        assert match, first
-        yield match.group(1)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    assert proc.returncode == 0, proc.stderr.read()
-    reader.join(timeout=5)
-    rest = []
-    while not lines.empty():
-        rest.append(lines.get())
-    assert "".join(rest).strip() == "", rest
+from tests.sandbox_page import running_sandbox
 
 
 def test_cli_prints_one_url_serves_the_page_and_stops_on_sigterm(tmp_path):

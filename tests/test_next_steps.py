@@ -17,7 +17,7 @@ from bot.tiktok.catalog import CATALOG, FALLBACK, REQUESTS, explain
 from sandbox.fakes.server import Reply
 from sandbox.fakes.tiktok import oauth_error
 from tests.conftest import text_of
-from tests.test_refresh_faults import age_access_token
+from tests.test_token_refresh import age_access_token
 
 PID = "v_pub_url~v2.777000111"
 CANCEL_CMD = f"`/tiktok-cancel {PID}`"  # a bare cancel, as a next step writes it

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.screenshot import chromium_options
-from tests.test_sandbox import running_sandbox
+from tests.sandbox_page import running_sandbox
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -1,0 +1,38 @@
+"""`python -m bot upload`: a held upload from a shell step, which the running bot then starts;
+the same key again is `already held`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.announcing import top_posts
+from tests.conftest import text_of
+from tests.test_held_uploads import SOURCE, held_harness, inits, msg, row, until
+
+
+@pytest.fixture
+async def hb(h):
+    return await held_harness(h)
+
+
+async def test_cli_upload_holds_then_the_running_bot_starts_it(hb, tmp_path):
+    from tests.cli_env import env_for, run_bot_cli
+
+    args = ("--channel", "C1", "--account", "brand", "--privacy", "SELF_ONLY")
+    args += ("--title", "From CLI", "--hold", "0.5", "--key", "cli-run-1", SOURCE)
+    code, out, err = await run_bot_cli("upload", *args, env=env_for(hb.settings), cwd=tmp_path)
+    assert code == 0, err
+    printed = json.loads(out)
+    assert printed["upload_key"] == "cli-run-1" and printed["status"] == "held"
+    (post,) = top_posts(hb)
+    assert "\u201cFrom CLI\u201d goes to TikTok as Brand Social TT" in text_of(msg(post))
+    await until(lambda: row(hb, "cli-run-1")["state"] == "started")
+    (call,) = inits(hb)
+    assert call.body["post_info"]["privacy_level"] == "SELF_ONLY"
+    code, out, err = await run_bot_cli("upload", *args, env=env_for(hb.settings), cwd=tmp_path)
+    assert code == 0, err
+    again = json.loads(out)
+    assert again["status"] == "already held" and again["ts"] == printed["ts"]
+    assert len(inits(hb)) == 1 and len(top_posts(hb)) == 1
