@@ -228,3 +228,22 @@ async def test_announced_upload_with_audit_channel_goes_to_the_thread_only(h):
     await settle(h)
     assert len(thread_posts(h, first["ts"])) == 1
     assert top_posts(h, "CAUDIT") == []
+
+
+async def test_an_attempt_that_never_reached_tiktok_stays_out_of_the_channel(hn):
+    h = hn
+    await h.link("U1", "open-1", "Brand Social")
+    h.tiktok.add_upload(PID, open_id="open-1")
+    body = await announce(h, title="Teaser")
+    # U2 has no link: answered, audited, and nothing is posted in the thread
+    answer = await h.click("cancel_upload", PID, user_id="U2")
+    assert "you haven't linked a TikTok account yet" in text_of(answer)
+    audit = [r for r in h.audit_rows() if r["user_id"] == "U2"]
+    assert [(r["action"], r["outcome"]) for r in audit] == [("cancel", "not_linked")]
+    # a later attempt that reached TikTok: its entry is the thread's first and only one
+    await h.click("cancel_upload", PID, user_id="U1")
+    await settle(h)
+    posts = thread_posts(h, body["ts"])
+    assert len(posts) == 1, [p.params for p in posts]
+    assert "<@U1>" in text_of(posts[0].params)
+    assert "<@U2>" not in text_of(posts[0].params)

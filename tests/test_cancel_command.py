@@ -326,3 +326,31 @@ async def test_cancel_is_accepted_as_a_word(h):
     text = text_of(await h.command(f"cancel {PID} wrong cut"))
     assert "TikTok is stopping" in text
     assert h.last_audit()["reason"] == "wrong cut"
+
+
+async def test_a_start_code_answering_a_cancel_does_not_read_refused_to_start(h):
+    await h.link()
+    h.tiktok.add_upload(PID)
+    h.tiktok.script("cancel", Reply(403, json={"error": {"code": "reached_active_user_cap"}}))
+    text = text_of(await h.command(PID))
+    assert "refused to start" not in text
+    assert "TikTok answered with `reached_active_user_cap`" in text
+
+
+async def test_a_refusal_after_a_try_that_may_have_acted_says_unknown(h):
+    """TikTok's own error on the first try, then "too many requests": the first try may have
+    cancelled it, so the answer is TikTok's error (unknown), never "we didn't stop it"."""
+    await h.link()
+    h.tiktok.add_upload(PID)
+    h.tiktok.script(
+        "cancel",
+        Reply(500, json={"error": {"code": "internal_error", "log_id": "L-first"}}),
+        Reply(429, json={"error": {"code": "rate_limit_exceeded", "log_id": "L-second"}}),
+        Reply(429, json={"error": {"code": "rate_limit_exceeded", "log_id": "L-third"}}),
+    )
+    text = text_of(await h.command(PID))
+    assert "TikTok reported an error on its side" in text, text
+    assert "Still running:* unknown" in text
+    assert "too many requests" not in text
+    assert len(h.tiktok.calls_to("cancel")) == 3
+    assert h.last_audit()["outcome"] == "internal_error"

@@ -304,3 +304,9 @@ def test_a_code_reads_the_same_on_every_surface(code):
         surfaces.pop("announcement", None)  # the announcement says who is stopping it
     for surface, text in surfaces.items():
         assert words in text, (surface, words)
+
+
+def test_no_headline_speaks_of_an_app_key():
+    for entry in [*CATALOG.values(), FALLBACK]:
+        for headline in (entry.headline, entry.headline_on_cancel):
+            assert "app key" not in headline, entry.code

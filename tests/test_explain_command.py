@@ -90,3 +90,37 @@ async def test_explain_not_granted_uses_a_placeholder_not_a_real_account(h):
     assert "team grant &lt;account&gt; @you" in text
     assert "team grant your TikTok account" not in text
     assert "brand" not in text
+
+
+OWN_ACCOUNT_IF = "If your own linked TikTok account started this upload"
+
+
+async def test_an_unaudited_app_posts_only_to_private_accounts_as_only_me(h):
+    text = text_of(await h.command("explain unaudited_client_can_only_post_to_private_accounts"))
+    assert 'may only post to private accounts, as "Only me"' in text
+    assert 'visible to that account only ("Only me")' in text
+    assert 'with the privacy "Only me"' in text
+
+
+@pytest.mark.parametrize("code", ["team_link_expired", "not_granted", "no_such_account"])
+async def test_your_own_account_is_offered_only_for_uploads_it_started(h, code):
+    text = text_of(await h.command(f"explain {code}"))
+    assert OWN_ACCOUNT_IF in text
+    assert "or cancel with your own" not in text
+    assert "or use your own linked account" not in text
+
+
+async def test_a_ban_claims_nothing_about_notices_tiktok_does_not_document(h):
+    for code in ("spam_risk_user_banned_from_posting", "spam_risk"):
+        text = text_of(await h.command(f"explain {code}"))
+        assert "notice" not in text, code
+    banned = text_of(await h.command("explain spam_risk_user_banned_from_posting"))
+    assert "TikTok didn't say why or for how long" in banned
+
+
+async def test_invalid_grant_on_a_first_link_says_the_code_could_not_be_exchanged(h):
+    text = text_of(await h.command("explain invalid_grant"))
+    assert "TikTok couldn't complete the sign-in, so your account wasn't linked." in text
+    assert "couldn't exchange the sign-in code" in text
+    assert "had already been used" in text and "return address doesn't match" in text
+    assert "no longer accepts this link" not in text

@@ -60,3 +60,10 @@ async def test_list_shows_the_current_state_of_each_upload(hn):
     text = text_of(await h.command("list"))
     assert "still downloading" in text
     assert "10 min ago" in text
+
+
+async def test_a_list_of_a_new_upload_says_just_now(hn):
+    await announce(hn, title="Fresh")
+    text = text_of(await hn.command("list"))
+    assert "announced just now" in text
+    assert "0 min ago" not in text

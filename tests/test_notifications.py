@@ -406,3 +406,31 @@ async def test_no_per_upload_lock_is_left_after_a_failed_or_a_good_announcement(
     assert sorted(s for s, _ in results) == [200, 200, 200, 200, 201]
     assert len(h.slack.calls_to("chat.postMessage")) == 2  # the refused one and one post
     assert len(announcements.locks) == 0
+
+
+def test_a_cancelled_upload_says_failed_is_how_tiktok_reports_a_cancel():
+    a = Announcement(
+        PID,
+        "T1",
+        "C1",
+        "1.2",
+        status="FAILED",
+        fail_reason="publish_cancelled",
+        final=True,
+        cancel_by="U1",
+        cancel_at=1_700_000_000,
+        final_at=1_700_000_060,
+    )
+    text = text_of(messages.final_state_message(messages.AnnouncedView.of(a)))
+    assert "cancelled, so it won't be posted" in text
+    assert "(how TikTok reports a cancelled upload)" in text
+
+
+async def test_a_restriction_warning_heading_agrees_with_its_bullets(hn):
+    await announce(hn, title="Teaser", video={"format": "avi", "fps": 120})
+    (post,) = hn.slack.calls_to("chat.postMessage")
+    lines = warning_lines(post.params)
+    assert lines, post.params
+    text = text_of(post.params)
+    assert "TikTok will likely reject this upload" in text
+    assert not [line for line in lines if "will fail" in line], lines

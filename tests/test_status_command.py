@@ -73,3 +73,16 @@ async def test_a_failed_status_check_knows_nothing_about_the_upload(h):
     text = text_of(await h.command(f"status {PID}"))
     assert "Still running:* unknown \u2014 we couldn't find out from TikTok just now" in text
     assert "Still running:* yes" not in text
+
+
+async def test_a_failed_status_with_a_reason_we_dont_know_names_it_once(h):
+    await h.link()
+    pid = "v_pub_url~v2.31337"
+    h.tiktok.add_upload(pid)
+    h.tiktok.set_status(pid, "FAILED", fail_reason="brand_new_reason_2027")
+    answer = await h.command(f"status {pid}")
+    text = text_of(answer)
+    assert "failed at TikTok, so it won't be posted" in text
+    assert text.count("brand_new_reason_2027") == 1, text
+    assert "didn't say why" not in text
+    assert "Still running:* no" in text
