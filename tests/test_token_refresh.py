@@ -47,6 +47,7 @@ from tests.conftest import (
 )
 
 PID = "v_pub_url~v2.555000111"
+PID2 = "v_pub_url~v2.987654321"
 
 # What a person reads when TikTok had trouble renewing (their link is kept).
 UNAVAILABLE = "TikTok is having trouble renewing our access to Brand Social."
@@ -114,6 +115,189 @@ async def linked(h):
     await h.link("U1", "open-1", "Brand Social")
     h.tiktok.add_upload(PID, open_id="open-1")
     return h
+
+
+# --- a refresh that works: once, before the cancel or after a refusal, shared --------------------
+
+
+async def test_access_token_invalid_says_renewal_worked_and_tiktok_still_refused(h):
+    await h.link()
+    h.tiktok.add_upload(PID)
+    h.tiktok.script_error("cancel", 401, "access_token_invalid", times=2)
+    text = text_of(await h.command(PID))
+    refreshes = [c for c in h.tiktok.calls_to("token") if c.body["grant_type"] == "refresh_token"]
+    assert len(refreshes) == 1, "renewed once before bothering anyone"
+    assert "We renewed the access, which worked, and TikTok still refused it" in text
+    assert "Still running:* yes" in text
+
+
+async def test_access_token_invalid_refreshes_once_retries_and_stores_the_rotated_pair(h):
+    await h.link("U1", "open-1", "Brand Social")
+    old = current_grant(h)
+    h.tiktok.expire_access_token(old.access_token)
+    h.tiktok.add_upload(PID, open_id="open-1")
+    h.tiktok.add_upload(PID2, open_id="open-1")
+
+    answer = await h.command(PID)
+
+    assert "TikTok is stopping" in text_of(answer)
+    flow = [c for c in h.tiktok.calls if c.name == "cancel" or c in refresh_calls(h)]
+    assert [(c.name, c.status) for c in flow] == [("cancel", 401), ("token", 200), ("cancel", 200)]
+    assert flow[0].response["error"]["code"] == "access_token_invalid"
+    assert flow[1].body["refresh_token"] == old.refresh_token
+    new = current_grant(h)
+    assert new is not old
+    assert flow[2].token == new.access_token
+    assert h.tiktok.refresh_count == 1
+    assert stored_tokens(h) == (new.access_token, new.refresh_token)
+    assert h.tiktok.grant_for(old.refresh_token).refresh_revoked  # rotated: old one is dead
+    raw = db_bytes(h)
+    assert new.access_token.encode() not in raw and new.refresh_token.encode() not in raw
+    assert h.last_audit()["outcome"] == "ok"
+
+    second = await h.command(PID2)
+
+    assert "TikTok is stopping" in text_of(second)
+    assert h.tiktok.refresh_count == 1
+    last_cancel = h.tiktok.calls_to("cancel")[-1]
+    assert (last_cancel.token, last_cancel.status) == (new.access_token, 200)
+    assert len(h.tiktok.calls_to("cancel")) == 3
+
+
+async def test_refresh_refused_tells_the_person_to_reconnect(h):
+    await h.link("U1", "open-1", "Brand Social")
+    h.tiktok.expire_access_token(current_grant(h).access_token)
+    h.tiktok.script_error("token", 400, "invalid_grant")
+    h.tiktok.add_upload(PID, open_id="open-1")
+
+    answer = await h.command(PID)
+
+    text = text_of(answer)
+    assert "your TikTok link stopped working and needs to be made again" in text
+    assert "Still running:* yes" in text
+    assert_connect_button(h, answer)
+    assert len(refresh_calls(h)) == 1
+    assert len(h.tiktok.calls_to("cancel")) == 1  # the refused one; no retry without a token
+    entry = h.last_audit()
+    assert (entry["action"], entry["outcome"], entry["publish_id"]) == (
+        "cancel",
+        "link_expired",
+        PID,
+    )
+    assert h.tiktok.uploads[PID].status == "PROCESSING_DOWNLOAD"
+
+
+async def test_token_about_to_expire_is_refreshed_before_the_cancel(h):
+    await h.link("U1", "open-1", "Brand Social")
+    old = current_grant(h)
+    db_execute(h, "UPDATE links SET access_expires_at = ?", time.time() + 120)
+    h.tiktok.add_upload(PID, open_id="open-1")
+
+    answer = await h.command(PID)
+
+    assert "TikTok is stopping" in text_of(answer)
+    flow = [c for c in h.tiktok.calls if c.name == "cancel" or c in refresh_calls(h)]
+    assert [(c.name, c.status) for c in flow] == [("token", 200), ("cancel", 200)]
+    assert flow[0].body["refresh_token"] == old.refresh_token
+    new = current_grant(h)
+    assert flow[1].token == new.access_token
+    assert stored_tokens(h) == (new.access_token, new.refresh_token)
+    (row,) = links(h)
+    assert row["access_expires_at"] == pytest.approx(time.time() + 86400, abs=60)
+
+
+async def test_concurrent_cancels_of_one_user_share_a_single_refresh(h):
+    await h.link("U1", "open-1", "Brand Social")
+    h.tiktok.expire_access_token(current_grant(h).access_token)
+    h.tiktok.add_upload(PID, open_id="open-1")
+    h.tiktok.add_upload(PID2, open_id="open-1")
+
+    first, second = await asyncio.gather(h.command(PID), h.command(PID2))
+
+    assert "TikTok is stopping" in text_of(first)
+    assert "TikTok is stopping" in text_of(second)
+    assert h.tiktok.refresh_count == 1
+    assert len(refresh_calls(h)) == 1
+    new = current_grant(h)
+    ok = [c for c in h.tiktok.calls_to("cancel") if c.status == 200]
+    assert sorted(c.body["publish_id"] for c in ok) == sorted([PID, PID2])
+    assert {c.token for c in ok} == {new.access_token}
+    assert stored_tokens(h) == (new.access_token, new.refresh_token)
+    outcomes = [r["outcome"] for r in h.audit_rows() if r["action"] == "cancel"]
+    assert outcomes == ["ok", "ok"]
+
+
+async def test_a_refused_refresh_forgets_the_dead_link(h):
+    await h.link()
+    (grant,) = h.tiktok.grants
+    h.tiktok.expire_access_token(grant.access_token)
+    h.tiktok.script_error("token", 400, "invalid_grant")
+    await h.command("v_pub_url~v2.1")
+    assert links(h) == []
+    answer = await h.command("whoami")
+    text = text_of(answer)
+    assert "haven't linked" not in text  # the bot forgot it: it stopped working
+    assert "Your TikTok link to *Brand Social* stopped working" in text
+    assert "TikTok refused to renew it" in text
+    assert_connect_button(h, answer)
+
+
+# --- a shared refresh of a team account ----------------------------------------------------------
+
+
+@pytest.fixture
+async def ha(h):
+    """The harness with UADMIN in ADMIN_USERS and POST /notifications enabled."""
+    await h.restart(admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
+    return h
+
+
+async def test_two_people_using_one_stale_team_token_share_one_refresh(ha):
+    h = ha
+    await team_with_bob(h)
+    await h.command(f"team grant brand <@{CAROL}>", user_id=ADMIN)
+    stale = grant_of(h, "open-brand")
+    h.tiktok.expire_access_token(stale.access_token)
+    h.tiktok.add_upload(PID, open_id="open-brand")
+    h.tiktok.add_upload(PID2, open_id="open-brand")
+
+    first, second = await asyncio.gather(
+        h.command(f"as brand {PID}", user_id=BOB),
+        h.command(f"as brand {PID2}", user_id=CAROL),
+    )
+
+    assert "TikTok is stopping" in text_of(first)
+    assert "TikTok is stopping" in text_of(second)
+    assert h.tiktok.refresh_count == 1
+    assert len(refresh_calls(h)) == 1
+    fresh = grant_of(h, "open-brand")
+    assert fresh.access_token != stale.access_token
+    ok = [c for c in cancel_calls(h) if c.status == 200]
+    assert sorted(c.body["publish_id"] for c in ok) == sorted([PID, PID2])
+    assert {c.token for c in ok} == {fresh.access_token}
+    (row,) = team_links(h)
+    assert decrypt(h, row["access_token"]) == fresh.access_token
+    assert decrypt(h, row["refresh_token"]) == fresh.refresh_token
+    assert [r["outcome"] for r in cancel_rows(h)] == ["ok", "ok"]
+
+
+async def test_a_dead_team_link_points_at_the_admins_not_at_the_users_own_connect(ha):
+    """TikTok refuses the team account's refresh token: the granted user can't fix that by
+    linking their own account; an admin has to run `team connect brand` again."""
+    h = ha
+    await team_with_bob(h)
+    h.tiktok.expire_access_token(grant_of(h, "open-brand").access_token)
+    h.tiktok.script_error("token", 400, "invalid_grant")
+    h.tiktok.add_upload(PID, open_id="open-brand")
+
+    answer = await h.command(f"as brand {PID}", user_id=BOB)
+
+    shown = text_of(answer)
+    assert "Couldn't cancel" in shown
+    assert [b for b in buttons(answer) if b.get("action_id") == "connect_tiktok"] == []
+    assert "brand" in shown.replace("`", "")
+    assert f"<@{ADMIN}>" in shown  # who can link it again
+    assert db_rows(h, "SELECT * FROM oauth_states WHERE user_id = ?", BOB) == []
 
 
 # --- every fault, with a token that still works: the cancel goes through on it ----------------
@@ -517,183 +701,3 @@ async def test_a_refresh_that_returns_after_team_remove_never_brings_the_team_ac
     assert [r["kind"] for r in links(h)] == ["user"]  # U1's own link only
     accounts = text_of(await h.command("accounts", user_id=ADMIN))
     assert "No team accounts are linked yet." in accounts
-
-
-async def test_access_token_invalid_says_renewal_worked_and_tiktok_still_refused(h):
-    await h.link()
-    h.tiktok.add_upload(PID)
-    h.tiktok.script_error("cancel", 401, "access_token_invalid", times=2)
-    text = text_of(await h.command(PID))
-    refreshes = [c for c in h.tiktok.calls_to("token") if c.body["grant_type"] == "refresh_token"]
-    assert len(refreshes) == 1, "renewed once before bothering anyone"
-    assert "We renewed the access, which worked, and TikTok still refused it" in text
-    assert "Still running:* yes" in text
-
-
-PID2 = "v_pub_url~v2.987654321"
-
-
-async def test_access_token_invalid_refreshes_once_retries_and_stores_the_rotated_pair(h):
-    await h.link("U1", "open-1", "Brand Social")
-    old = current_grant(h)
-    h.tiktok.expire_access_token(old.access_token)
-    h.tiktok.add_upload(PID, open_id="open-1")
-    h.tiktok.add_upload(PID2, open_id="open-1")
-
-    answer = await h.command(PID)
-
-    assert "TikTok is stopping" in text_of(answer)
-    flow = [c for c in h.tiktok.calls if c.name == "cancel" or c in refresh_calls(h)]
-    assert [(c.name, c.status) for c in flow] == [("cancel", 401), ("token", 200), ("cancel", 200)]
-    assert flow[0].response["error"]["code"] == "access_token_invalid"
-    assert flow[1].body["refresh_token"] == old.refresh_token
-    new = current_grant(h)
-    assert new is not old
-    assert flow[2].token == new.access_token
-    assert h.tiktok.refresh_count == 1
-    assert stored_tokens(h) == (new.access_token, new.refresh_token)
-    assert h.tiktok.grant_for(old.refresh_token).refresh_revoked  # rotated: old one is dead
-    raw = db_bytes(h)
-    assert new.access_token.encode() not in raw and new.refresh_token.encode() not in raw
-    assert h.last_audit()["outcome"] == "ok"
-
-    second = await h.command(PID2)
-
-    assert "TikTok is stopping" in text_of(second)
-    assert h.tiktok.refresh_count == 1
-    last_cancel = h.tiktok.calls_to("cancel")[-1]
-    assert (last_cancel.token, last_cancel.status) == (new.access_token, 200)
-    assert len(h.tiktok.calls_to("cancel")) == 3
-
-
-async def test_refresh_refused_tells_the_person_to_reconnect(h):
-    await h.link("U1", "open-1", "Brand Social")
-    h.tiktok.expire_access_token(current_grant(h).access_token)
-    h.tiktok.script_error("token", 400, "invalid_grant")
-    h.tiktok.add_upload(PID, open_id="open-1")
-
-    answer = await h.command(PID)
-
-    text = text_of(answer)
-    assert "your TikTok link stopped working and needs to be made again" in text
-    assert "Still running:* yes" in text
-    assert_connect_button(h, answer)
-    assert len(refresh_calls(h)) == 1
-    assert len(h.tiktok.calls_to("cancel")) == 1  # the refused one; no retry without a token
-    entry = h.last_audit()
-    assert (entry["action"], entry["outcome"], entry["publish_id"]) == (
-        "cancel",
-        "link_expired",
-        PID,
-    )
-    assert h.tiktok.uploads[PID].status == "PROCESSING_DOWNLOAD"
-
-
-async def test_token_about_to_expire_is_refreshed_before_the_cancel(h):
-    await h.link("U1", "open-1", "Brand Social")
-    old = current_grant(h)
-    db_execute(h, "UPDATE links SET access_expires_at = ?", time.time() + 120)
-    h.tiktok.add_upload(PID, open_id="open-1")
-
-    answer = await h.command(PID)
-
-    assert "TikTok is stopping" in text_of(answer)
-    flow = [c for c in h.tiktok.calls if c.name == "cancel" or c in refresh_calls(h)]
-    assert [(c.name, c.status) for c in flow] == [("token", 200), ("cancel", 200)]
-    assert flow[0].body["refresh_token"] == old.refresh_token
-    new = current_grant(h)
-    assert flow[1].token == new.access_token
-    assert stored_tokens(h) == (new.access_token, new.refresh_token)
-    (row,) = links(h)
-    assert row["access_expires_at"] == pytest.approx(time.time() + 86400, abs=60)
-
-
-async def test_concurrent_cancels_of_one_user_share_a_single_refresh(h):
-    await h.link("U1", "open-1", "Brand Social")
-    h.tiktok.expire_access_token(current_grant(h).access_token)
-    h.tiktok.add_upload(PID, open_id="open-1")
-    h.tiktok.add_upload(PID2, open_id="open-1")
-
-    first, second = await asyncio.gather(h.command(PID), h.command(PID2))
-
-    assert "TikTok is stopping" in text_of(first)
-    assert "TikTok is stopping" in text_of(second)
-    assert h.tiktok.refresh_count == 1
-    assert len(refresh_calls(h)) == 1
-    new = current_grant(h)
-    ok = [c for c in h.tiktok.calls_to("cancel") if c.status == 200]
-    assert sorted(c.body["publish_id"] for c in ok) == sorted([PID, PID2])
-    assert {c.token for c in ok} == {new.access_token}
-    assert stored_tokens(h) == (new.access_token, new.refresh_token)
-    outcomes = [r["outcome"] for r in h.audit_rows() if r["action"] == "cancel"]
-    assert outcomes == ["ok", "ok"]
-
-
-async def test_a_refused_refresh_forgets_the_dead_link(h):
-    await h.link()
-    (grant,) = h.tiktok.grants
-    h.tiktok.expire_access_token(grant.access_token)
-    h.tiktok.script_error("token", 400, "invalid_grant")
-    await h.command("v_pub_url~v2.1")
-    assert links(h) == []
-    answer = await h.command("whoami")
-    text = text_of(answer)
-    assert "haven't linked" not in text  # the bot forgot it: it stopped working
-    assert "Your TikTok link to *Brand Social* stopped working" in text
-    assert "TikTok refused to renew it" in text
-    assert_connect_button(h, answer)
-
-
-@pytest.fixture
-async def ha(h):
-    """The harness with UADMIN in ADMIN_USERS and POST /notifications enabled."""
-    await h.restart(admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
-    return h
-
-
-async def test_two_people_using_one_stale_team_token_share_one_refresh(ha):
-    h = ha
-    await team_with_bob(h)
-    await h.command(f"team grant brand <@{CAROL}>", user_id=ADMIN)
-    stale = grant_of(h, "open-brand")
-    h.tiktok.expire_access_token(stale.access_token)
-    h.tiktok.add_upload(PID, open_id="open-brand")
-    h.tiktok.add_upload(PID2, open_id="open-brand")
-
-    first, second = await asyncio.gather(
-        h.command(f"as brand {PID}", user_id=BOB),
-        h.command(f"as brand {PID2}", user_id=CAROL),
-    )
-
-    assert "TikTok is stopping" in text_of(first)
-    assert "TikTok is stopping" in text_of(second)
-    assert h.tiktok.refresh_count == 1
-    assert len(refresh_calls(h)) == 1
-    fresh = grant_of(h, "open-brand")
-    assert fresh.access_token != stale.access_token
-    ok = [c for c in cancel_calls(h) if c.status == 200]
-    assert sorted(c.body["publish_id"] for c in ok) == sorted([PID, PID2])
-    assert {c.token for c in ok} == {fresh.access_token}
-    (row,) = team_links(h)
-    assert decrypt(h, row["access_token"]) == fresh.access_token
-    assert decrypt(h, row["refresh_token"]) == fresh.refresh_token
-    assert [r["outcome"] for r in cancel_rows(h)] == ["ok", "ok"]
-
-
-async def test_a_dead_team_link_points_at_the_admins_not_at_the_users_own_connect(ha):
-    """TikTok refuses the team account's refresh token: the granted user can't fix that by
-    linking their own account; an admin has to run `team connect brand` again."""
-    h = ha
-    await team_with_bob(h)
-    h.tiktok.expire_access_token(grant_of(h, "open-brand").access_token)
-    h.tiktok.script_error("token", 400, "invalid_grant")
-    h.tiktok.add_upload(PID, open_id="open-brand")
-
-    answer = await h.command(f"as brand {PID}", user_id=BOB)
-
-    shown = text_of(answer)
-    assert "Couldn't cancel" in shown
-    assert [b for b in buttons(answer) if b.get("action_id") == "connect_tiktok"] == []
-    assert "brand" in shown.replace("`", "")
-    assert f"<@{ADMIN}>" in shown  # who can link it again
-    assert db_rows(h, "SELECT * FROM oauth_states WHERE user_id = ?", BOB) == []
