@@ -247,6 +247,38 @@ async def test_home_history_names_the_team_account_an_attempt_was_about(ha):
     assert "team account brand" in brand
 
 
+def test_home_history_is_plain_words_and_date_tokens():
+    rows = [
+        {
+            "action": "disconnect",
+            "outcome": "revoke_failed",
+            "state": "finished",
+            "started_at": "2026-11-30T01:02:03.000Z",
+        },
+        {
+            "action": "cancel",
+            "outcome": "ok",
+            "state": "finished",
+            "publish_id": PID,
+            "started_at": "2026-11-30T01:02:03.000Z",
+        },
+    ]
+    view = messages.home_view(None, "", False, [], [], rows, 0)
+    text = "\n".join(b["text"]["text"] for b in view["blocks"] if "text" in b)
+    assert "revoke_failed" not in text and " UTC \u2014" not in text
+    assert "TikTok didn't confirm it forgot the access" in text
+    assert "<!date^1796000523^" in text
+
+
+def test_home_after_a_forgotten_link_says_it_stopped_working():
+    view = messages.home_view(
+        None, "https://example.com/c", False, [], [], [], 0, link_forgotten=True
+    )
+    text = "\n".join(b["text"]["text"] for b in view["blocks"] if "text" in b)
+    assert "it stopped working, so it needs to be made again" in text
+    assert "none yet" not in text
+
+
 # --- buttons on the Home -------------------------------------------------------------------
 
 
@@ -305,35 +337,3 @@ async def test_home_disconnect_click_revokes_unlinks_and_republishes_with_connec
     assert "*Your TikTok link:* none yet" in view_text(republished)
     (row,) = [r for r in h.audit_rows() if r["action"] == "disconnect"]
     assert row["outcome"] == "ok"
-
-
-def test_home_history_is_plain_words_and_date_tokens():
-    rows = [
-        {
-            "action": "disconnect",
-            "outcome": "revoke_failed",
-            "state": "finished",
-            "started_at": "2026-11-30T01:02:03.000Z",
-        },
-        {
-            "action": "cancel",
-            "outcome": "ok",
-            "state": "finished",
-            "publish_id": PID,
-            "started_at": "2026-11-30T01:02:03.000Z",
-        },
-    ]
-    view = messages.home_view(None, "", False, [], [], rows, 0)
-    text = "\n".join(b["text"]["text"] for b in view["blocks"] if "text" in b)
-    assert "revoke_failed" not in text and " UTC \u2014" not in text
-    assert "TikTok didn't confirm it forgot the access" in text
-    assert "<!date^1796000523^" in text
-
-
-def test_home_after_a_forgotten_link_says_it_stopped_working():
-    view = messages.home_view(
-        None, "https://example.com/c", False, [], [], [], 0, link_forgotten=True
-    )
-    text = "\n".join(b["text"]["text"] for b in view["blocks"] if "text" in b)
-    assert "it stopped working, so it needs to be made again" in text
-    assert "none yet" not in text

@@ -303,6 +303,9 @@ async def test_text_slack_escaped_is_stored_as_typed_and_shown_escaped_once(h):
     assert "&amp;amp;" not in shown
 
 
+# --- the words of an answer -------------------------------------------------------------------
+
+
 def test_an_internal_problem_about_a_cancel_says_unknown_and_how_to_check():
     text = text_of(messages.internal_problem_message(PID, {"U0ADMIN"}))
     assert "before TikTok was asked" not in text

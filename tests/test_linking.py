@@ -100,6 +100,14 @@ async def test_connect_answers_a_consent_button_with_a_random_state_stored_only_
     assert h.tiktok.calls == []  # making a link talks to nobody
 
 
+async def test_connect_says_the_button_lasts_10_minutes_not_the_link(h):
+    text = text_of(await h.command("connect"))
+    assert "The button works once, for 10 minutes" in text
+    assert "lasts until you disconnect it or TikTok stops renewing it" in text
+    assert "and works for 10 minutes" not in text
+    assert button_urls(await h.command("connect"))
+
+
 # --- 2. callback success ------------------------------------------------------------------
 
 
@@ -181,6 +189,16 @@ async def test_display_name_from_tiktok_is_escaped_on_the_page_in_the_dm_and_in_
     whoami = await h.command("whoami")
     assert "<!channel>" not in str(whoami)
     assert escaped in text_of(whoami)
+
+
+async def test_invalid_grant_on_the_callback_page_says_the_same(h):
+    url = await h.connect_url()
+    state = url.split("state=")[1].split("&")[0]
+    h.tiktok.script_error("token", 400, "invalid_grant")
+    status, page = await h.consent({"code": "spent-code", "state": state})
+    page = html.unescape(page)
+    assert "couldn't exchange the sign-in code" in page
+    assert "no longer accepts this link" not in page
 
 
 # --- 3. cancel before linking, then retry from the DM -------------------------------------
@@ -538,21 +556,3 @@ def test_two_callbacks_with_one_state_on_two_connections_link_once(postgres_url)
         assert results == ["linked", "used"]
     finally:
         engine.dispose()
-
-
-async def test_invalid_grant_on_the_callback_page_says_the_same(h):
-    url = await h.connect_url()
-    state = url.split("state=")[1].split("&")[0]
-    h.tiktok.script_error("token", 400, "invalid_grant")
-    status, page = await h.consent({"code": "spent-code", "state": state})
-    page = html.unescape(page)
-    assert "couldn't exchange the sign-in code" in page
-    assert "no longer accepts this link" not in page
-
-
-async def test_connect_says_the_button_lasts_10_minutes_not_the_link(h):
-    text = text_of(await h.command("connect"))
-    assert "The button works once, for 10 minutes" in text
-    assert "lasts until you disconnect it or TikTok stops renewing it" in text
-    assert "and works for 10 minutes" not in text
-    assert button_urls(await h.command("connect"))

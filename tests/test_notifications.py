@@ -272,6 +272,21 @@ async def test_slack_unreachable_at_start_and_at_announce_is_502_json(h):
     assert stored(h) is None
 
 
+async def test_no_per_upload_lock_is_left_after_a_failed_or_a_good_announcement(h):
+    await h.restart(notify_token=NOTIFY)
+    announcements = h.bot.services.announcements
+    h.slack.fail("chat.postMessage", error="channel_not_found")
+    status, _ = await notify(h, {"publish_id": PID, "channel": "C404"})
+    assert status == 404
+    assert len(announcements.locks) == 0  # was one entry per failed publish_id, forever
+    results = await asyncio.gather(
+        *[notify(h, {"publish_id": PID, "channel": "C1"}) for _ in range(5)]
+    )
+    assert sorted(s for s, _ in results) == [200, 200, 200, 200, 201]
+    assert len(h.slack.calls_to("chat.postMessage")) == 2  # the refused one and one post
+    assert len(announcements.locks) == 0
+
+
 # --- restriction warnings --------------------------------------------------------------------
 
 
@@ -350,6 +365,16 @@ async def test_warnings_are_escaped(hn):
     assert_escaped(post)
 
 
+async def test_a_restriction_warning_heading_agrees_with_its_bullets(hn):
+    await announce(hn, title="Teaser", video={"format": "avi", "fps": 120})
+    (post,) = hn.slack.calls_to("chat.postMessage")
+    lines = warning_lines(post.params)
+    assert lines, post.params
+    text = text_of(post.params)
+    assert "TikTok will likely reject this upload" in text
+    assert not [line for line in lines if "will fail" in line], lines
+
+
 # --- escaping --------------------------------------------------------------------------------
 
 
@@ -379,6 +404,9 @@ async def test_confirm_dialog_of_the_button_escapes_the_title(hn):
         assert "<https://x|y>" not in confirm_text["text"]
 
 
+# --- what the announcement and its thread say -------------------------------------------------
+
+
 def test_internal_fail_reason_in_a_thread_points_at_the_upload_id_not_a_missing_log_id():
     a = Announcement(PID, "T1", "C1", "1.2", status="FAILED", fail_reason="internal", final=True)
     text = text_of(messages.final_state_message(messages.AnnouncedView.of(a)))
@@ -391,21 +419,6 @@ def test_the_title_is_named_once_in_an_announcement():
     blocks = messages.announcement_message(messages.AnnouncedView.of(a))["blocks"]
     text = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert text.count("Spring teaser") == 1
-
-
-async def test_no_per_upload_lock_is_left_after_a_failed_or_a_good_announcement(h):
-    await h.restart(notify_token=NOTIFY)
-    announcements = h.bot.services.announcements
-    h.slack.fail("chat.postMessage", error="channel_not_found")
-    status, _ = await notify(h, {"publish_id": PID, "channel": "C404"})
-    assert status == 404
-    assert len(announcements.locks) == 0  # was one entry per failed publish_id, forever
-    results = await asyncio.gather(
-        *[notify(h, {"publish_id": PID, "channel": "C1"}) for _ in range(5)]
-    )
-    assert sorted(s for s, _ in results) == [200, 200, 200, 200, 201]
-    assert len(h.slack.calls_to("chat.postMessage")) == 2  # the refused one and one post
-    assert len(announcements.locks) == 0
 
 
 def test_a_cancelled_upload_says_failed_is_how_tiktok_reports_a_cancel():
@@ -424,13 +437,3 @@ def test_a_cancelled_upload_says_failed_is_how_tiktok_reports_a_cancel():
     text = text_of(messages.final_state_message(messages.AnnouncedView.of(a)))
     assert "cancelled, so it won't be posted" in text
     assert "(how TikTok reports a cancelled upload)" in text
-
-
-async def test_a_restriction_warning_heading_agrees_with_its_bullets(hn):
-    await announce(hn, title="Teaser", video={"format": "avi", "fps": 120})
-    (post,) = hn.slack.calls_to("chat.postMessage")
-    lines = warning_lines(post.params)
-    assert lines, post.params
-    text = text_of(post.params)
-    assert "TikTok will likely reject this upload" in text
-    assert not [line for line in lines if "will fail" in line], lines

@@ -224,6 +224,14 @@ async def test_reason_over_256_characters_is_refused(h):
     assert h.tiktok.uploads[PID].status == "PROCESSING_DOWNLOAD"
 
 
+async def test_a_typo_gets_the_nearest_command_and_one_example_not_the_whole_help(h):
+    text = text_of(await h.command(f"stauts {PID}"))
+    assert "We don't know the word `stauts`." in text
+    assert "Did you mean `/tiktok-cancel status`?" in text
+    assert f"For example: `/tiktok-cancel status {PID}`" in text
+    assert "whoami" not in text, "the whole help list is not repeated"
+
+
 # --- mrkdwn injection ------------------------------------------------------------------
 
 HOSTILE = ("<!channel>", "<!here>", "<@U999>", "<http", "<https", "<#C1>", "<!subteam")
@@ -277,6 +285,12 @@ async def test_hostile_reason_is_kept_in_audit_but_never_echoed_raw(h):
     posted = json.dumps(posts[0].params)
     assert "<!channel>" not in posted
     assert "<https://x" not in posted
+
+
+async def test_what_was_typed_is_echoed_escaped(h):
+    text = text_of(await h.command("status <!channel>"))
+    assert "<!channel>" not in text
+    assert "&lt;!channel&gt;" in text
 
 
 # --- AUDIT_CHANNEL ---------------------------------------------------------------------
@@ -346,17 +360,3 @@ async def test_response_url_failing_once_is_retried(h):
     h.slack.fail_response(500)
     answer = await h.command("help")
     assert "/tiktok-cancel status" in text_of(answer)
-
-
-async def test_a_typo_gets_the_nearest_command_and_one_example_not_the_whole_help(h):
-    text = text_of(await h.command(f"stauts {PID}"))
-    assert "We don't know the word `stauts`." in text
-    assert "Did you mean `/tiktok-cancel status`?" in text
-    assert f"For example: `/tiktok-cancel status {PID}`" in text
-    assert "whoami" not in text, "the whole help list is not repeated"
-
-
-async def test_what_was_typed_is_echoed_escaped(h):
-    text = text_of(await h.command("status <!channel>"))
-    assert "<!channel>" not in text
-    assert "&lt;!channel&gt;" in text
