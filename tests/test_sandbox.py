@@ -31,7 +31,7 @@ from tests.sandbox_page import (
     upload,
 )
 
-# --- a sandbox in this process -------------------------------------------------------------------
+# --- a sandbox in this process ------------------------------------------------------------
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ async def page(sb):
         yield Page(sb, session)
 
 
-# --- the page and its JSON endpoints -------------------------------------------------------------
+# --- the page and its JSON endpoints ---------------------------------------------------------
 
 
 async def test_page_and_assets_are_served(page):
@@ -420,7 +420,7 @@ async def test_healthz_answers_only_its_own_page(sb):
         assert resp.status == 403
 
 
-# --- what the TikTok panel says is armed ---------------------------------------------------------
+# --- what the TikTok panel says is armed --------------------------------------------------
 
 
 async def test_the_state_says_what_is_armed_until_each_answer_is_used(page, sb):
