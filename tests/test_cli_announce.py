@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from tests.announcing import PID, announce, stored, thread_posts, top_posts, updates
 from tests.cli_env import cli, env_for, run_bot_cli
 from tests.conftest import NOTIFY, buttons, notify, text_of
 from tests.pg import pg_rows
+from tests.upload_helpers import PID, announce, stored, thread_posts, top_posts, updates
 
 # --- python -m bot announce ------------------------------------------------------------------
 

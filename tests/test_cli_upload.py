@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from tests.announcing import top_posts
 from tests.conftest import text_of
 from tests.test_held_uploads import SOURCE, held_harness, inits, msg, row, until
+from tests.upload_helpers import top_posts
 
 
 @pytest.fixture

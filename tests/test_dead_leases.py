@@ -22,7 +22,7 @@ async def test_a_start_forgets_dead_leases_sqlite_all_postgresql_only_long_expir
         )
     await h.restart()
     left = sorted(r["name"] for r in db_rows(h, "SELECT name FROM leases"))
-    if h.bot.services.store.dialect == "sqlite":
+    if h.bot.parts.store.dialect == "sqlite":
         assert left == []
     else:
         assert left == ["just-expired", "live"]

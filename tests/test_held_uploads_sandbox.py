@@ -231,7 +231,7 @@ async def test_a_scripted_start_answer_is_explained_and_never_retried(
     assert row["state"] == state and row["code"] == code and not row["publish_id"]
     (entry,) = audit_of(sb, "start_held")
     assert entry["outcome"] == code and entry["user_id"] == ALEX
-    await sb.bot.services.held_scheduler.next_pass()  # it looked again since: no retry
+    await sb.bot.parts.held_scheduler.next_pass()  # it looked again since: no retry
     assert len(sb.tiktok.calls_to("init")) == 1
 
 

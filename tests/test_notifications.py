@@ -10,7 +10,8 @@ import pytest
 from bot import messages
 from sandbox.fakes.server import Reply
 from storage.announcements import Announcement
-from tests.announcing import (
+from tests.conftest import NOTIFY, buttons, db_rows, notify, text_of
+from tests.upload_helpers import (
     CLEAN_VIDEO,
     HOSTILE,
     PID,
@@ -274,7 +275,7 @@ async def test_slack_unreachable_at_start_and_at_announce_is_502_json(h):
 
 async def test_no_per_upload_lock_is_left_after_a_failed_or_a_good_announcement(h):
     await h.restart(notify_token=NOTIFY)
-    announcements = h.bot.services.announcements
+    announcements = h.bot.parts.announcements
     h.slack.fail("chat.postMessage", error="channel_not_found")
     status, _ = await notify(h, {"publish_id": PID, "channel": "C404"})
     assert status == 404

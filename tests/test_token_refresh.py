@@ -36,7 +36,6 @@ from tests.accounts import (
     team_links,
     team_with_bob,
 )
-from tests.announcing import wait_until
 from tests.conftest import (
     NOTIFY,
     buttons,
@@ -45,6 +44,7 @@ from tests.conftest import (
     db_rows,
     text_of,
 )
+from tests.upload_helpers import wait_until
 
 PID = "v_pub_url~v2.555000111"
 PID2 = "v_pub_url~v2.987654321"

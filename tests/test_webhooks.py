@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.conftest import buttons, db_rows, text_of
+from tests.conftest import buttons, db_execute, db_rows, text_of
 from tests.upload_helpers import (
     PID,
     PID2,
@@ -23,7 +23,6 @@ from tests.upload_helpers import (
     wait_until,
     webhook,
 )
-from tests.conftest import buttons, db_execute, db_rows, text_of
 
 # --- webhooks --------------------------------------------------------------------------------
 
