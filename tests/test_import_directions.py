@@ -3,12 +3,16 @@
 Three rooms, one direction (handlers → bot → storage); only the composition root (`bot/app.py`,
 `bot/__main__.py`) imports `handlers/` and `sandbox/`; inside `bot/`, the rooms import downward
 only (commands → uploads → accounts → slack, tiktok, messages → the shared modules at the top).
-Imports inside functions count too.
+Imports inside functions count too, and the production modules, imported for real, never load
+the sandbox (`python -m bot sandbox` imports it inside the command only).
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -143,3 +147,26 @@ def test_the_rules_see_every_room():
 def test_every_room_says_what_lives_there_and_what_it_may_import(room):
     doc = ast.get_docstring(ast.parse(MODULES[room].read_text()))
     assert doc and len(doc) > 60, f"{room}/__init__.py needs its paragraph"
+
+
+def test_production_modules_never_import_the_sandbox():
+    code = (
+        "import bot.app, bot.__main__, handlers, storage, bot.messages, bot.accounts.linking; "
+        "import sys; print('sandbox' in sys.modules, "
+        "any(m.startswith('sandbox.') for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_nothing_outside_sandbox_and_tests_mentions_it():
+    for package in ("bot", "handlers", "storage"):
+        for path in (ROOT / package).rglob("*.py"):
+            text = path.read_text()
+            for line in text.splitlines():
+                if re.match(r"\s*(from|import)\s+sandbox\b", line):
+                    # `python -m bot sandbox` imports it lazily, inside the command only.
+                    assert path.name == "__main__.py" and line.startswith(" "), (path, line)
