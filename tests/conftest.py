@@ -1,17 +1,16 @@
 """Starts the fake Slack, the fake TikTok and the real bot on loopback ports.
 
-`h` (a `Harness`) drives the bot the way Slack and a person would: signed slash commands and
-button clicks over HTTP, the OAuth consent round trip, and reads of what came back.
+`h` (a `Harness`) drives the bot the way Slack and a person would, through the one driver
+(`sandbox.fakes.driver`): signed slash commands and button clicks over HTTP, the OAuth consent
+round trip; and reads back what came back.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import aiohttp
 import pytest
@@ -22,7 +21,10 @@ from sqlalchemy.pool import NullPool
 from bot.app import Bot
 from bot.settings import Settings
 from sandbox.fakes import FakeSlack, FakeTikTok
-from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
+from sandbox.fakes.driver import Driver, button_urls
+from sandbox.fakes.driver import buttons as buttons  # the tests read these from here too
+from sandbox.fakes.driver import confirm_form as confirm_form
+from sandbox.fakes.driver import state_of as state_of
 from storage.schema import metadata
 
 pytest.register_assert_rewrite("tests.pg")
@@ -95,36 +97,32 @@ class Harness:
         assert self.bot is not None
         return f"http://127.0.0.1:{self.bot.port}"
 
-    # --- Slack requests --------------------------------------------------------------
-    async def post_slack(self, body: str, **kwargs) -> tuple[int, str]:
-        return await post_signed(
+    @property
+    def driver(self) -> Driver:
+        """A person in Slack and in a browser, against this bot as it runs now."""
+        return Driver(
             self.session,
-            self.url + "/slack/events",
-            body,
-            self.settings.slack_signing_secret,
-            **kwargs,
+            self.slack,
+            self.tiktok,
+            self.url,
+            signing_secret=self.settings.slack_signing_secret,
         )
+
+    # --- Slack requests --------------------------------------------------------------
+    async def post_slack(
+        self, body: str, *, timestamp: int | None = None, extra_headers: dict | None = None
+    ) -> tuple[int, str]:
+        return await self.driver.post_slack(body, timestamp=timestamp, headers=extra_headers)
 
     async def command(self, text: str, *, user_id: str = "U1", wait: bool = True) -> dict:
         """Type `/tiktok-cancel <text>`; returns the ephemeral answer."""
-        response_url = self.slack.new_response_url()
-        status, _ = await self.post_slack(
-            slash_command_body(text, response_url=response_url, user_id=user_id)
-        )
-        assert status == 200
-        if not wait:
-            return {"response_url": response_url}
-        (answer,) = await self.slack.wait_for_responses(response_url, 1, timeout=20)
-        return answer
+        if wait:
+            return await self.driver.command(text, user_id=user_id)
+        sent = await self.driver.send_command(text, user_id=user_id)
+        return {"response_url": Driver.acked(sent, text)}
 
     async def click(self, action_id: str, value: str, *, user_id: str = "U1") -> dict:
-        response_url = self.slack.new_response_url()
-        status, _ = await self.post_slack(
-            block_actions_body(action_id, value, response_url=response_url, user_id=user_id)
-        )
-        assert status == 200
-        (answer,) = await self.slack.wait_for_responses(response_url, 1, timeout=20)
-        return answer
+        return await self.driver.click(action_id, value, user_id=user_id)
 
     # --- linking ---------------------------------------------------------------------
     async def connect_url(self, user_id: str = "U1") -> str:
@@ -133,35 +131,21 @@ class Harness:
 
     async def callback(self, params: dict[str, str]) -> tuple[int, str]:
         """The browser's visit to the OAuth callback: the confirm page (nothing linked yet)."""
-        async with self.session.get(self.url + "/tiktok/oauth/callback", params=params) as resp:
-            return resp.status, await resp.text()
+        return await self.driver.callback(params)
 
     async def confirm(self, page: str, choice: str = "link") -> tuple[int, str]:
         """Press "Link it" (or "Don't link") on the confirm page: POST its form back."""
-        form = confirm_form(page)
-        async with self.session.post(
-            self.url + "/tiktok/oauth/confirm", data={**form, "choice": choice}
-        ) as resp:
-            return resp.status, await resp.text()
+        return await self.driver.confirm(page, choice)
 
     async def consent(self, params: dict[str, str], choice: str = "link") -> tuple[int, str]:
         """The callback, then the confirm page's button: what linking a person does."""
-        status, page = await self.callback(params)
-        if status != 200:
-            return status, page
-        return await self.confirm(page, choice)
+        return await self.driver.consent(params, choice)
 
     async def link(
         self, user_id: str = "U1", open_id: str = "open-1", display_name: str = "Brand Social"
     ) -> str:
         """Link `user_id` to a TikTok account through the real consent round trip."""
-        if open_id not in self.tiktok.users:
-            self.tiktok.add_user(open_id=open_id, display_name=display_name)
-        state = state_of(await self.connect_url(user_id))
-        code = self.tiktok.issue_code(open_id)
-        status, page = await self.consent({"code": code, "state": state, "scopes": "x"})
-        assert status == 200, page
-        return page
+        return await self.driver.link(user_id, open_id, display_name)
 
     # --- reading back ----------------------------------------------------------------
     def audit_rows(self) -> list[dict]:
@@ -183,15 +167,9 @@ class Harness:
         `admin` must be an admin to the bot: in ADMIN_USERS (restart with `admin_users=`) or
         a workspace admin/owner on the fake Slack (`slack.set_user(..., is_admin=True)`).
         """
-        if open_id not in self.tiktok.users:
-            self.tiktok.add_user(open_id=open_id, display_name=display_name)
-        answer = await self.command(f"team connect {account}", user_id=admin)
-        urls = button_urls(answer)
-        assert len(urls) == 1, answer
-        code = self.tiktok.issue_code(open_id)
-        status, page = await self.consent({"code": code, "state": state_of(urls[0])})
-        assert status == 200, page
-        return page
+        return await self.driver.link(
+            admin, open_id, display_name, command=f"team connect {account}"
+        )
 
 
 # --- reading the bot's database the way an operator would ---------------------------------
@@ -257,30 +235,6 @@ def text_of(message: dict) -> str:
             elif isinstance(element.get("text"), str):
                 parts.append(element["text"])
     return "\n".join(parts)
-
-
-def buttons(message: dict) -> list[dict]:
-    return [
-        element
-        for block in message.get("blocks", [])
-        if block.get("type") == "actions"
-        for element in block.get("elements", [])
-    ]
-
-
-def button_urls(message: dict) -> list[str]:
-    return [b["url"] for b in buttons(message) if b.get("url")]
-
-
-def confirm_form(page: str) -> dict[str, str]:
-    """The hidden fields of the confirm page's form (state and the confirm token)."""
-    fields = re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page)
-    assert fields, page
-    return {name: html.unescape(value) for name, value in fields}
-
-
-def state_of(url: str) -> str:
-    return parse_qs(urlparse(url).query)["state"][0]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
+from sandbox.fakes.ports import free_port
 from sandbox.fakes.server import Reply
 from sandbox.fakes.slack_requests import post_signed, slash_command_body
 from tests.cli_process import TIMEOUT_S, clean_env, run_bot
@@ -45,12 +45,6 @@ def valid_settings(**overrides: str) -> dict[str, str]:
     }
     values.update(overrides)
     return values
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- start-up errors -------------------------------------------------------------------

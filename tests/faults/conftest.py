@@ -4,9 +4,10 @@
 `FakeSlack` and `FakeTikTok` running in the test process, a free loopback port, the SQLite
 file in `tmp_path` — or a fresh PostgreSQL schema when TEST_DATABASE_URL is set, or
 `DATABASE_URL=<PostgreSQL URL>` as an override —, `LOG_LEVEL=DEBUG`),
-drives it over loopback as Slack and a person would, and reads back what it left (audit
-rows, read through SQLAlchemy from whichever database it uses; its stderr log). It can be
-stopped with any signal and started again on the same database. `replica()` makes a second
+drives it over loopback as Slack and a person would (through `sandbox.fakes.driver`), and
+reads back what it left (audit rows, read through SQLAlchemy from whichever database it
+uses; its stderr log). It can be stopped with any signal and started again on the same
+database. `replica()` makes a second
 process with the same settings and database (its own port and log), for replica tests; both
 talk to the same fakes. Every wait is bounded, and teardown SIGKILLs a process that is
 still running.
@@ -22,7 +23,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -35,8 +35,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy.pool import NullPool
 
 from sandbox.fakes import FakeSlack, FakeTikTok
-from sandbox.fakes.slack_requests import block_actions_body, post_signed, slash_command_body
-from tests.conftest import REDIRECT_URI, button_urls, confirm_form, state_of
+from sandbox.fakes.driver import Driver
+from sandbox.fakes.ports import free_port
+from tests.conftest import REDIRECT_URI
 from tests.pg import database_url_for_test, sqlalchemy_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,13 +46,6 @@ STOP_TIMEOUT_S = 20.0
 ANSWER_TIMEOUT_S = 20.0
 AUDIT_CHANNEL = "CAUDIT"
 ADMIN = "UADMIN"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (bound once by the OS, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def wait_until(
@@ -208,34 +202,35 @@ class BotProcess:
             self._reader.dispose()
             self._reader = None
 
-    # --- Slack's side ------------------------------------------------------------------
+    # --- Slack's side and the browser's, through the one driver -------------------------
+    @property
+    def driver(self) -> Driver:
+        """A person in Slack and in a browser, against this process as it runs now."""
+        return Driver(
+            self.session,
+            self.slack,
+            self.tiktok,
+            self.url,
+            signing_secret=self.env["SLACK_SIGNING_SECRET"],
+            answer_timeout=ANSWER_TIMEOUT_S,
+        )
+
     async def post_slack(
         self, body: str, *, timestamp: int | None = None, headers: dict[str, str] | None = None
     ) -> tuple[int, str]:
         """POST `body` to /slack/events, signed with the signing secret as Slack would."""
-        return await post_signed(
-            self.session,
-            self.url + "/slack/events",
-            body,
-            self.env["SLACK_SIGNING_SECRET"],
-            timestamp,
-            headers,
-        )
+        return await self.driver.post_slack(body, timestamp=timestamp, headers=headers)
 
     async def send_command(self, text: str, *, user_id: str = "U1") -> str:
         """Type `/tiktok-cancel <text>`; returns its response_url once the bot has acked."""
-        response_url = self.slack.new_response_url()
-        body = slash_command_body(text, response_url=response_url, user_id=user_id)
-        status, _ = await self.post_slack(body)
-        assert status == 200
-        return response_url
+        sent = await self.driver.send_command(text, user_id=user_id)
+        return Driver.acked(sent, f"/tiktok-cancel {text}")
 
     async def answer(
         self, response_url: str, count: int = 1, timeout: float = ANSWER_TIMEOUT_S
     ) -> dict:
         """The `count`-th body posted to `response_url` (waiting for it)."""
-        bodies = await self.slack.wait_for_responses(response_url, count, timeout=timeout)
-        return bodies[count - 1]
+        return await self.driver.answer(response_url, count, timeout)
 
     async def command(
         self, text: str, *, user_id: str = "U1", timeout: float = ANSWER_TIMEOUT_S
@@ -245,11 +240,8 @@ class BotProcess:
 
     async def send_click(self, action_id: str, value: str, *, user_id: str = "U1") -> str:
         """Press a button; returns its response_url once the bot has acked."""
-        response_url = self.slack.new_response_url()
-        body = block_actions_body(action_id, value, response_url=response_url, user_id=user_id)
-        status, _ = await self.post_slack(body)
-        assert status == 200
-        return response_url
+        sent = await self.driver.send_click(action_id, value, user_id=user_id)
+        return Driver.acked(sent, f"a click on {action_id}")
 
     async def click(self, action_id: str, value: str, *, user_id: str = "U1") -> dict:
         return await self.answer(await self.send_click(action_id, value, user_id=user_id))
@@ -260,40 +252,27 @@ class BotProcess:
             c for c in self.slack.calls_to("chat.postMessage") if c.params.get("channel") == channel
         ]
 
-    # --- linking, exactly like Harness.link, over HTTP ------------------------------------
     async def link(
         self, user_id: str = "U1", open_id: str = "open-1", display_name: str = "Brand Social"
     ) -> str:
         """Link `user_id` through the real consent round trip; waits for the "linked" DM."""
-        if open_id not in self.tiktok.users:
-            self.tiktok.add_user(open_id=open_id, display_name=display_name)
         dms_before = len(self.posts_to(user_id))
-        answer = await self.command("connect", user_id=user_id)
-        state = state_of(button_urls(answer)[0])
-        code = self.tiktok.issue_code(open_id)
-        status, page = await self.consent({"code": code, "state": state, "scopes": "x"})
-        assert status == 200, page
+        page = await self.driver.link(user_id, open_id, display_name)
         await wait_until(
             lambda: len(self.posts_to(user_id)) > dms_before, 10, f"no linked DM to {user_id}"
         )
         return page
 
     async def callback(self, params: dict[str, str]) -> tuple[int, str]:
-        async with self.session.get(self.url + "/tiktok/oauth/callback", params=params) as resp:
-            return resp.status, await resp.text()
+        return await self.driver.callback(params)
 
     async def confirm(self, page: str, choice: str = "link") -> tuple[int, str]:
         """Press a button on the confirm page the callback showed: POST its form back."""
-        data = {**confirm_form(page), "choice": choice}
-        async with self.session.post(self.url + "/tiktok/oauth/confirm", data=data) as resp:
-            return resp.status, await resp.text()
+        return await self.driver.confirm(page, choice)
 
     async def consent(self, params: dict[str, str]) -> tuple[int, str]:
         """The callback, then "Link it" on its confirm page."""
-        status, page = await self.callback(params)
-        if status != 200:
-            return status, page
-        return await self.confirm(page)
+        return await self.driver.consent(params)
 
     # --- reading back ------------------------------------------------------------------
     def _engine(self) -> sa.Engine:

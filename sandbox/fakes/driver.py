@@ -1,0 +1,284 @@
+"""A person in Slack and in a browser, driving the bot over loopback HTTP.
+
+`Driver` is what the tests, the fault tests, the fuzz suite, the bench and the sandbox use to
+act as Slack would on a person's behalf (signed slash commands, button clicks, the App Home
+tab opened) and as that person's browser would when they link a TikTok account: the bot's
+Connect button, TikTok's consent (a code from `FakeTikTok`), the bot's OAuth callback, then
+"Link it" on the confirm page it shows. Requests are signed with `slack_requests`; answers
+are read back from `FakeSlack`.
+
+The bot's address may move (a restarted bot gets a new port; replicas take turns), so the
+driver is given its base URL or a function returning the URL for the next request. One
+round trip (a command and its wait, or the browser's two visits) uses one base URL.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import aiohttp
+
+from .slack import FakeSlack
+from .slack_requests import block_actions_payload, post_signed, slash_command_body
+from .tiktok import FakeTikTok
+
+ANSWER_TIMEOUT_S = 20.0
+CALLBACK = "/tiktok/oauth/callback"
+CONFIRM = "/tiktok/oauth/confirm"
+
+
+class DriverError(AssertionError):
+    """The bot did not do what a person would see it do (no answer, no Connect button, a
+    refused link). An AssertionError, so a test that meets one fails as it should."""
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A request Slack sent the bot: the HTTP status of its ack and where its answer goes."""
+
+    status: int
+    response_url: str
+
+
+def buttons(message: dict) -> list[dict]:
+    """The buttons in a message's actions blocks."""
+    return [
+        element
+        for block in message.get("blocks", [])
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+    ]
+
+
+def button_urls(message: dict) -> list[str]:
+    """The URLs of a message's link buttons (the bot's Connect button among them)."""
+    return [b["url"] for b in buttons(message) if b.get("url")]
+
+
+def confirm_form(page: str) -> dict[str, str]:
+    """The hidden fields of the bot's confirm page form (the state and the confirm token)."""
+    fields = re.findall(r'<input type=hidden name=(\w+) value="([^"]*)">', page)
+    if not fields:
+        raise DriverError(f"no confirm form on the page: {page[:300]}")
+    return {name: html.unescape(value) for name, value in fields}
+
+
+def state_of(url: str) -> str:
+    """The OAuth `state` a Connect URL carries."""
+    return parse_qs(urlparse(url).query)["state"][0]
+
+
+class Driver:
+    """Acts for people in Slack and in a browser against one bot (or its replicas)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        slack: FakeSlack,
+        tiktok: FakeTikTok,
+        bot_url: str | Callable[[], str],
+        *,
+        signing_secret: str | None = None,
+        answer_timeout: float = ANSWER_TIMEOUT_S,
+    ) -> None:
+        self.session = session
+        self.slack = slack
+        self.tiktok = tiktok
+        self._bot_url = bot_url
+        self.signing_secret = slack.signing_secret if signing_secret is None else signing_secret
+        self.answer_timeout = answer_timeout
+
+    def url(self) -> str:
+        """The bot's base URL for the next request (with replicas, the next one's)."""
+        return self._bot_url() if callable(self._bot_url) else self._bot_url
+
+    # --- as Slack ------------------------------------------------------------------------
+    async def post_slack(
+        self,
+        body: str,
+        *,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+        bot_url: str | None = None,
+    ) -> tuple[int, str]:
+        """POST `body` to /slack/events signed as Slack would; (status, text)."""
+        return await post_signed(
+            self.session,
+            (bot_url or self.url()) + "/slack/events",
+            body,
+            self.signing_secret,
+            timestamp,
+            headers,
+        )
+
+    async def send_command(
+        self,
+        text: str,
+        *,
+        user_id: str = "U1",
+        response_url: str | None = None,
+        bot_url: str | None = None,
+        **fields: str,
+    ) -> Sent:
+        """`/tiktok-cancel <text>` typed by `user_id` (other payload fields, e.g. `user_name`,
+        `channel_id`, as given); returns once the bot has acked."""
+        url = response_url or self.slack.new_response_url()
+        fields.setdefault("team_id", self.slack.team_id)
+        body = slash_command_body(text, response_url=url, user_id=user_id, **fields)
+        status, _ = await self.post_slack(body, bot_url=bot_url)
+        return Sent(status, url)
+
+    async def send_click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user_id: str = "U1",
+        response_url: str | None = None,
+        home: bool = False,
+        bot_url: str | None = None,
+        **fields: str,
+    ) -> Sent:
+        """A button `action_id` pressed by `user_id` on a message (`channel_id`,
+        `message_ts`, … as given) or, with `home`, on the App Home tab (no response_url, no
+        channel); returns once the bot has acked."""
+        url = response_url or self.slack.new_response_url()
+        fields.setdefault("team_id", self.slack.team_id)
+        payload = block_actions_payload(
+            action_id, value, response_url=url, user_id=user_id, **fields
+        )
+        if home:
+            for key in ("response_url", "channel", "message"):
+                payload.pop(key, None)
+            payload["container"] = {"type": "view", "view_id": "VHOME"}
+            payload["view"] = {"id": "VHOME", "type": "home"}
+        body = urlencode({"payload": json.dumps(payload)})
+        status, _ = await self.post_slack(body, bot_url=bot_url)
+        return Sent(status, "" if home else url)
+
+    async def open_home(self, user_id: str) -> int:
+        """`user_id` opens the bot's App Home tab (the `app_home_opened` event); the status."""
+        body = json.dumps(
+            {
+                "token": "deprecated-verification-token",
+                "team_id": self.slack.team_id,
+                "api_app_id": self.slack.app_id,
+                "type": "event_callback",
+                "event_id": "Ev" + secrets.token_hex(6).upper(),
+                "event_time": int(time.time()),
+                "event": {
+                    "type": "app_home_opened",
+                    "user": user_id,
+                    "tab": "home",
+                    "channel": "D" + user_id,
+                },
+            }
+        )
+        status, _ = await self.post_slack(body, headers={"Content-Type": "application/json"})
+        return status
+
+    async def answer(
+        self, response_url: str, count: int = 1, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """The `count`-th body the bot posted to `response_url` (waiting for it)."""
+        bodies = await self.slack.wait_for_responses(
+            response_url, count, timeout=self.answer_timeout if timeout is None else timeout
+        )
+        return bodies[count - 1]
+
+    @staticmethod
+    def acked(sent: Sent, what: str) -> str:
+        """`sent`'s response_url, once sure the bot acked it with 200."""
+        if sent.status != 200:
+            raise DriverError(f"the bot answered HTTP {sent.status} to {what}")
+        return sent.response_url
+
+    async def command(
+        self, text: str, *, user_id: str = "U1", timeout: float | None = None, **fields: str
+    ) -> dict[str, Any]:
+        """Type `/tiktok-cancel <text>` and return the bot's (ephemeral) answer."""
+        sent = await self.send_command(text, user_id=user_id, **fields)
+        url = self.acked(sent, f"/tiktok-cancel {text}")
+        try:
+            return await self.answer(url, timeout=timeout)
+        except DriverError:
+            raise
+        except AssertionError as exc:
+            raise DriverError(f"the bot did not answer /tiktok-cancel {text}: {exc}") from None
+
+    async def click(
+        self, action_id: str, value: str, *, user_id: str = "U1", **fields: str
+    ) -> dict[str, Any]:
+        """Press a button on a message and return the bot's answer at its response_url."""
+        sent = await self.send_click(action_id, value, user_id=user_id, **fields)
+        return await self.answer(self.acked(sent, f"a click on {action_id}"))
+
+    # --- as the person's browser ---------------------------------------------------------
+    async def callback(self, params: dict[str, str], bot_url: str | None = None) -> tuple[int, str]:
+        """The browser back from TikTok at the bot's OAuth callback: the confirm page
+        (nothing is linked yet); (status, page)."""
+        url = (bot_url or self.url()) + CALLBACK
+        async with self.session.get(url, params=params) as resp:
+            return resp.status, await resp.text()
+
+    async def confirm(
+        self, page: str, choice: str = "link", bot_url: str | None = None
+    ) -> tuple[int, str]:
+        """Press "Link it" (`link`) or "Don't link" on the confirm page: POST its form."""
+        data = {**confirm_form(page), "choice": choice}
+        async with self.session.post((bot_url or self.url()) + CONFIRM, data=data) as resp:
+            return resp.status, await resp.text()
+
+    async def consent(
+        self, params: dict[str, str], choice: str = "link", bot_url: str | None = None
+    ) -> tuple[int, str]:
+        """The callback, then the confirm page's button, at one bot: what linking does."""
+        base = bot_url or self.url()
+        status, page = await self.callback(params, base)
+        if status != 200:
+            return status, page
+        return await self.confirm(page, choice, base)
+
+    async def allow(self, connect_url: str, open_id: str, choice: str = "link") -> str:
+        """Follow the bot's Connect URL: TikTok's consent as `open_id` (a code bound to the
+        redirect URI the bot named), then the bot's callback and confirm page; the last page."""
+        query = parse_qs(urlparse(connect_url).query)
+        first = {name: values[0] for name, values in query.items()}
+        if "state" not in first:
+            raise DriverError(f"the Connect URL carries no state: {connect_url}")
+        code = self.tiktok.issue_code(open_id, redirect_uri=first.get("redirect_uri"))
+        params = {"code": code, "state": first["state"], "scopes": first.get("scope", "")}
+        status, page = await self.consent(params, choice)
+        if status != 200:
+            raise DriverError(f"the bot answered HTTP {status} to linking: {page[:300]}")
+        return page
+
+    async def link(
+        self,
+        user_id: str = "U1",
+        open_id: str = "open-1",
+        display_name: str = "Brand Social",
+        *,
+        command: str = "connect",
+        timeout: float | None = None,
+        **fields: str,
+    ) -> str:
+        """Link a TikTok account as a person would: `/tiktok-cancel connect` (or `command`,
+        e.g. `team connect brand` as an admin), the one Connect button in the answer, TikTok's
+        consent as `open_id` (made with `display_name` if TikTok doesn't know it), then "Link
+        it" on the bot's confirm page. Returns that last page."""
+        if open_id not in self.tiktok.users:
+            self.tiktok.add_user(open_id=open_id, display_name=display_name)
+        answer = await self.command(command, user_id=user_id, timeout=timeout, **fields)
+        urls = button_urls(answer)
+        if len(urls) != 1:
+            raise DriverError(f"no one Connect button in the answer: {answer}")
+        return await self.allow(urls[0], open_id)
