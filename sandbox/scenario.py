@@ -1,0 +1,54 @@
+"""Who and where in the sandbox: its people, their TikTok accounts, the team account, the
+channels, and the fixed local names the stand-ins use.
+
+Nothing here leaves the machine. `escape_mentions` turns `@sam` into what Slack sends a
+command for a sandbox person.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CHANNEL = "C0LAUNCH"
+AUDIT_CHANNEL = "C0AUDIT"
+CHANNELS = {CHANNEL: "launches", AUDIT_CHANNEL: "tiktok-audit"}
+# Fixed local names: nothing here leaves the machine. The secrets that let a request act
+# (Slack's signing secret, TikTok's client secret, the pipeline's token) are made per run.
+BOT_TOKEN = "xoxb-sandbox-bot-token"
+CLIENT_KEY = "sandbox_client_key"
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+    open_id: str
+    tiktok_name: str
+    admin: bool = False
+
+
+PEOPLE = (
+    Person("U0ALEX", "alex", "open-alex", "Alex Rivera", admin=True),
+    Person("U0SAM", "sam", "open-sam", "Sam Lee"),
+    Person("U0RILEY", "riley", "open-riley", "Riley Park"),
+)
+BRAND = ("open-brand", "Brand Social")
+# The team account a held upload uses unless the page names another; linked on first use.
+TEAM_ACCOUNT = "brand"
+# Who the sandbox grants it to when it links it (riley is left out: "not granted" to try).
+TEAM_GRANTS = ("alex", "sam")
+ACCOUNTS = tuple((p.open_id, p.tiktok_name) for p in PEOPLE) + (BRAND,)
+
+
+def escape_mentions(text: str) -> str:
+    """`@sam` as Slack sends it to a command with `should_escape` on: `<@U0SAM|sam>`."""
+    names = {p.name: p.user_id for p in PEOPLE}
+
+    def mention(match: re.Match[str]) -> str:
+        user_id = names.get(match.group(2).lower())
+        if user_id is None:
+            return match.group(0)
+        return f"{match.group(1)}<@{user_id}|{match.group(2).lower()}>"
+
+    return re.sub(r"(^|\s)@([A-Za-z][\w.-]*)", mention, text)
