@@ -19,11 +19,12 @@ import aiohttp
 import pytest
 from cryptography.fernet import Fernet
 
+from sandbox.fakes.driver import Driver
 from sandbox.fakes.ports import free_port
 from sandbox.fakes.server import Reply
 from sandbox.fakes.slack_requests import post_signed, slash_command_body
 from tests.cli_process import TIMEOUT_S, clean_env, run_bot
-from tests.conftest import REDIRECT_URI, button_urls, confirm_form, state_of
+from tests.conftest import REDIRECT_URI
 
 PID = "v_pub_url~v2.123456789"
 REQUIRED = (
@@ -249,20 +250,7 @@ async def test_python_m_bot_serves_until_sigterm(slack, tiktok, tmp_path):
 
 async def link_over_http(session, bot: BotProcess, slack, tiktok, user_id: str = "U1") -> None:
     """The Harness's consent round trip, against a bot in another process."""
-    tiktok.add_user(open_id="open-1", display_name="Brand Social")
-    url = slack.new_response_url()
-    body = slash_command_body("connect", response_url=url, user_id=user_id)
-    status, _ = await post_signed(session, bot.url + "/slack/events", body, slack.signing_secret)
-    assert status == 200
-    (answer,) = await slack.wait_for_responses(url, 1, timeout=10)
-    state = state_of(button_urls(answer)[0])
-    params = {"code": tiktok.issue_code("open-1"), "state": state, "scopes": "x"}
-    async with session.get(bot.url + "/tiktok/oauth/callback", params=params) as resp:
-        page = await resp.text()
-        assert resp.status == 200, page
-    data = {**confirm_form(page), "choice": "link"}
-    async with session.post(bot.url + "/tiktok/oauth/confirm", data=data) as resp:
-        assert resp.status == 200, await resp.text()
+    await Driver(session, slack, tiktok, bot.url).link(user_id, "open-1", "Brand Social")
 
 
 def audit_rows(db_path: Path) -> list[dict]:

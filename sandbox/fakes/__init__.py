@@ -6,7 +6,10 @@ Each fake is a small aiohttp server on 127.0.0.1 speaking the real wire format:
 - `FakeSlack`: Web API methods, response_url endpoints and a Socket Mode websocket.
 - `Reply`: a scripted answer (status, body, delay, hang, connection reset).
 
-Signed requests to the bot (HTTP mode) are built in `sandbox.fakes.slack_requests`.
+Signed requests to the bot (HTTP mode) are built in `sandbox.fakes.slack_requests`;
+`sandbox.fakes.driver` sends them for a person, and links their TikTok account through the
+bot's real OAuth round trip, as their browser would. `sandbox.fakes.ports.free_port` names a
+port for a server that must know it before it starts (safe under pytest-xdist).
 """
 
 from .server import Reply
