@@ -171,7 +171,7 @@ def is_tiktok_code(code_: str) -> bool:
 
 # --- where a held upload stands --------------------------------------------------------------
 
-# Why a start that may be tried again failed (tiktok_rules.START_AGAIN_CODES).
+# Why a start that may be tried again failed (bot.tiktok.rules.START_AGAIN_CODES).
 AGAIN_REASONS = {
     "timeout": "TikTok didn't answer in time",
     "bad_response": "TikTok's reply was garbled",
