@@ -28,7 +28,7 @@ from sandbox.fakes.driver import state_of as state_of
 from storage.schema import metadata
 
 pytest.register_assert_rewrite("tests.pg")
-pytest_plugins = ["tests.pg"]
+pytest_plugins = ["tests.pg", "tests.sandbox_page"]
 from tests import pg  # noqa: E402  (after the rewrite hook, as pytest_plugins wants)
 from tests.fuzz import counting  # noqa: E402
 
@@ -49,6 +49,7 @@ def pytest_testnodedown(node, error) -> None:
 
 
 REDIRECT_URI = "https://bot.example.com/tiktok/oauth/callback"
+ADMIN = "UADMIN"  # ADMIN_USERS in tests of admin-only commands
 NOTIFY = "notify-secret-token"  # NOTIFY_TOKEN in tests that announce uploads
 UPLOAD = "upload-secret-token"  # UPLOAD_TOKEN in tests that hold uploads (POST /uploads)
 
@@ -288,3 +289,10 @@ async def h(slack, tiktok, settings):
         await harness.start()
         yield harness
         await harness.stop()
+
+
+@pytest.fixture
+async def hp(h, postgres_url):
+    """The bot on a fresh PostgreSQL schema, whatever the suite's default database."""
+    await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
+    return h

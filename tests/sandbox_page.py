@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import aiohttp
+import pytest
 
 from sandbox.server import CHANNEL, Sandbox
 from tests.conftest import confirm_form
@@ -223,3 +224,22 @@ def running_sandbox(tmp_path: Path, timeout: float = 30.0) -> Iterator[str]:
     while not lines.empty():
         rest.append(lines.get())
     assert "".join(rest).strip() == "", rest
+
+
+# Fixtures (registered for every test by `pytest_plugins` in tests/conftest.py).
+@pytest.fixture
+async def sb(tmp_path):
+    """A sandbox in this process, on its own SQLite file."""
+    sandbox = Sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite3"))
+    await sandbox.start()
+    try:
+        yield sandbox
+    finally:
+        await sandbox.stop()
+
+
+@pytest.fixture
+async def page(sb):
+    """The sandbox's page, driven over HTTP as its JavaScript does."""
+    async with aiohttp.ClientSession(base_url=sb.url) as session:
+        yield Page(sb, session)

@@ -12,16 +12,7 @@ from tests.accounts import (
     team_with_bob,
 )
 from tests.cli_env import cli, env_for, run_bot_cli, run_cli_with_database
-from tests.conftest import NOTIFY, text_of
-
-ADMIN = "UADMIN"
-
-
-@pytest.fixture
-async def hp(h, postgres_url):
-    """The bot on a fresh PostgreSQL schema, whatever the suite's default database."""
-    await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
-    return h
+from tests.conftest import ADMIN, NOTIFY, text_of
 
 
 @pytest.mark.needs_postgres

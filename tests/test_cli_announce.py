@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.cli_env import cli, env_for, run_bot_cli
-from tests.conftest import NOTIFY, buttons, notify, text_of
+from tests.conftest import buttons, notify, text_of
 from tests.pg import pg_rows
 from tests.upload_helpers import PID, announce, stored, thread_posts, top_posts, updates
 
@@ -105,17 +105,7 @@ async def test_a_click_by_someone_without_a_link_stays_off_the_public_announceme
     assert h.tiktok.calls_to("cancel") == []
 
 
-ADMIN = "UADMIN"
-
-
 ANNOUNCED = "v_pub_url~v2.2002"
-
-
-@pytest.fixture
-async def hp(h, postgres_url):
-    """The bot on a fresh PostgreSQL schema, whatever the suite's default database."""
-    await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
-    return h
 
 
 @pytest.mark.needs_postgres

@@ -25,7 +25,7 @@ from tests.cli_env import (
     run_cli_with_database,
 )
 from tests.cli_process import run_bot
-from tests.conftest import NOTIFY, text_of
+from tests.conftest import ADMIN, NOTIFY, text_of
 
 REASONS = {
     "v_pub_url~v2.8800001": '=HYPERLINK("https://evil.example","click")',
@@ -185,16 +185,6 @@ async def test_audit_export_bad_format(h, tmp_path):
     result = await export(h, tmp_path, "--format", "xml")
     assert result.returncode != 0
     assert "xml" in result.stderr
-
-
-ADMIN = "UADMIN"
-
-
-@pytest.fixture
-async def hp(h, postgres_url):
-    """The bot on a fresh PostgreSQL schema, whatever the suite's default database."""
-    await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
-    return h
 
 
 @pytest.mark.needs_postgres

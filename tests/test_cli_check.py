@@ -13,7 +13,6 @@ import pytest
 from bot.ops.check import describe_database
 from bot.slack.scopes import BOT_SCOPES
 from tests.cli_env import clean_env, cli, env_for, run_bot_cli, run_cli
-from tests.conftest import NOTIFY
 
 
 async def test_check_reports_all_good_against_working_services(h, tmp_path):
@@ -67,16 +66,6 @@ async def test_check_with_bad_settings_exits_2(tmp_path):
     code, _, err = await run_cli(tmp_path, env, "check")
     assert code == 2
     assert "SLACK_BOT_TOKEN is not set" in err
-
-
-ADMIN = "UADMIN"
-
-
-@pytest.fixture
-async def hp(h, postgres_url):
-    """The bot on a fresh PostgreSQL schema, whatever the suite's default database."""
-    await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
-    return h
 
 
 def where(url: str) -> str:

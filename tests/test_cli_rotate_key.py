@@ -7,7 +7,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.cli_env import cli, env_for, run_cli
-from tests.conftest import NOTIFY, db_rows, text_of
+from tests.conftest import db_rows, text_of
 from tests.pg import pg_rows
 
 
@@ -54,17 +54,7 @@ async def test_rotate_key_with_the_wrong_old_key_says_who_must_reconnect(h, tmp_
     assert "1 linked account(s) could be read with neither key" in out
 
 
-ADMIN = "UADMIN"
-
-
 PID = "v_pub_url~v2.2001"
-
-
-@pytest.fixture
-async def hp(h, postgres_url):
-    """The bot on a fresh PostgreSQL schema, whatever the suite's default database."""
-    await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
-    return h
 
 
 @pytest.mark.needs_postgres

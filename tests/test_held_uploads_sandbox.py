@@ -8,7 +8,6 @@ import contextlib
 import time
 from typing import Any
 
-import aiohttp
 import pytest
 
 from sandbox.server import CHANNEL, Sandbox
@@ -16,7 +15,6 @@ from tests.sandbox_page import (
     ALEX,
     SAM,
     SOURCE,
-    Page,
     blocks_text,
     button,
     buttons,
@@ -25,23 +23,6 @@ from tests.sandbox_page import (
     press,
     upload,
 )
-
-
-@pytest.fixture
-async def sb(tmp_path):
-    sandbox = Sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite3"))
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
-
-
-@pytest.fixture
-async def page(sb):
-    async with aiohttp.ClientSession(base_url=sb.url) as session:
-        yield Page(sb, session)
-
 
 RILEY = "U0RILEY"
 

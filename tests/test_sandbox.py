@@ -15,11 +15,10 @@ import re
 import aiohttp
 import pytest
 
-from sandbox.server import CHANNEL, PEOPLE, Sandbox, answer_choices, cancel_codes
+from sandbox.server import CHANNEL, PEOPLE, answer_choices, cancel_codes
 from tests.sandbox_page import (
     ALEX,
     SAM,
-    Page,
     allow_link,
     announcement,
     blocks_text,
@@ -32,22 +31,6 @@ from tests.sandbox_page import (
 )
 
 # --- a sandbox in this process ------------------------------------------------------------
-
-
-@pytest.fixture
-async def sb(tmp_path):
-    sandbox = Sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite3"))
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
-
-
-@pytest.fixture
-async def page(sb):
-    async with aiohttp.ClientSession(base_url=sb.url) as session:
-        yield Page(sb, session)
 
 
 # --- the page and its JSON endpoints ---------------------------------------------------------

@@ -15,16 +15,6 @@ from sandbox.server import Sandbox
 ANNOUNCE = {"publish_id": "v_pub_url~v2.7700001", "channel": "C0LAUNCH", "title": "x"}
 
 
-@pytest.fixture
-async def sb(tmp_path):
-    sandbox = Sandbox(port=0, db_path=str(tmp_path / "sandbox.sqlite3"))
-    await sandbox.start()
-    try:
-        yield sandbox
-    finally:
-        await sandbox.stop()
-
-
 async def send(sb, method: str, path: str, headers: dict[str, str], body=None):
     async with (
         aiohttp.ClientSession() as session,
