@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.conftest import text_of
-from tests.test_held_uploads import SOURCE, held_harness, inits, msg, row, until
+from tests.held_helpers import SOURCE, held_harness, inits, msg, row, until
 from tests.upload_helpers import top_posts
 
 

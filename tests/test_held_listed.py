@@ -9,8 +9,7 @@ import time
 import pytest
 
 from tests.conftest import buttons, db_execute, text_of
-from tests.test_app_home import home_click, open_home, publishes_for, view_buttons, view_text
-from tests.test_held_uploads import (
+from tests.held_helpers import (
     ADMIN,
     BOB,
     EVE,
@@ -22,6 +21,7 @@ from tests.test_held_uploads import (
     submit,
     until,
 )
+from tests.test_app_home import home_click, open_home, publishes_for, view_buttons, view_text
 from tests.upload_helpers import make_due, settle, signed_webhook, stored, thread_posts, updates
 
 PRIVATE = "GPRIV"

@@ -17,8 +17,7 @@ from cryptography.fernet import Fernet
 
 from sandbox.fakes.server import Reply
 from tests.conftest import NOTIFY, UPLOAD, buttons, db_execute, text_of
-from tests.test_app_home import open_home, view_text
-from tests.test_held_uploads import (
+from tests.held_helpers import (
     ADMIN,
     BOB,
     assert_valid_blocks,
@@ -29,6 +28,7 @@ from tests.test_held_uploads import (
     submit,
     until,
 )
+from tests.test_app_home import open_home, view_text
 from tests.upload_helpers import thread_posts, updates
 
 # What the announcement and its thread say when the team account was relinked elsewhere.

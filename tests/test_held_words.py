@@ -29,8 +29,7 @@ from sandbox.fakes.server import Reply
 from storage.held import STATES, HeldUpload
 from tests.conftest import buttons, db_execute, db_rows, text_of
 from tests.fuzz.blockkit import problems_in
-from tests.test_app_home import open_home, view_text
-from tests.test_held_uploads import (
+from tests.held_helpers import (
     ADMIN,
     BOB,
     body,
@@ -41,6 +40,7 @@ from tests.test_held_uploads import (
     submit,
     until,
 )
+from tests.test_app_home import open_home, view_text
 from tests.upload_helpers import thread_posts, top_posts, updates
 
 ASK_ADMIN = f"Ask an admin (<@{ADMIN}>)"

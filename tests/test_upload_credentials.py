@@ -13,7 +13,7 @@ import pytest
 from bot.settings import SettingsError, load_settings
 from tests.cli_env import env_for, run_bot_cli
 from tests.conftest import NOTIFY, UPLOAD, db_rows, notify
-from tests.test_held_uploads import SOURCE, body, held_harness, inits, submit
+from tests.held_helpers import SOURCE, body, held_harness, inits, submit
 from tests.upload_helpers import top_posts
 
 

@@ -112,7 +112,7 @@ async def test_a_url_as_a_title_is_not_made_a_link_in_the_announcement(hn):
 
 @pytest.fixture
 async def hb(h):
-    from tests.test_held_uploads import held_harness
+    from tests.held_helpers import held_harness
 
     return await held_harness(h)
 
