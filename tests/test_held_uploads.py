@@ -87,14 +87,22 @@ async def test_window_closes_one_init_with_the_post_and_token(hb):
     assert hb.tiktok.grant_for(call.token).open_id == "open-brand"
     publish_id = row(hb)["publish_id"]
     assert publish_id == "v_pub_url~v2-1.7000001"
-    (announced,) = db_rows(hb, "SELECT * FROM announcements WHERE publish_id = ?", publish_id)
+    # The row says "started" as soon as TikTok answered; the announcement, its update, the
+    # thread reply and the audit's finish follow in their own steps: wait for each.
+    announced_sql = "SELECT * FROM announcements WHERE publish_id = ?"
+    await until(lambda: db_rows(hb, announced_sql, publish_id) != [])
+    (announced,) = db_rows(hb, announced_sql, publish_id)
     assert announced["ts"] == answer["ts"] and announced["account"] == "brand"
     await until(lambda: any(publish_id in text_of_call(c) for c in updates(hb, answer["ts"])))
     last = updates(hb, answer["ts"])[-1]
     message = msg(last)
     assert_valid_blocks(message)
     assert "cancel_upload" in [b["action_id"] for b in buttons(message)]
+    await until(lambda: any("accepted" in c.params["text"] for c in thread_posts(hb, answer["ts"])))
     assert any("accepted" in c.params["text"] for c in thread_posts(hb, answer["ts"]))
+    await until(
+        lambda: [r["state"] for r in hb.audit_rows() if r["action"] == "start_held"] == ["finished"]
+    )
     started = [r for r in hb.audit_rows() if r["action"] == "start_held"]
     assert [(r["outcome"], r["publish_id"], r["state"]) for r in started] == [
         ("ok", publish_id, "finished")
