@@ -55,6 +55,7 @@ class Settings:
     audit_channel: str | None = None
     admin_users: frozenset[str] = frozenset()
     hold_seconds: int = 120  # HOLD_SECONDS: a held upload's window when the request names none
+    approval_hours: int = 24  # APPROVAL_HOURS: how long an upload waits for approval by default
     host: str = "0.0.0.0"
     port: int = 3000
     log_level: str = "INFO"
@@ -202,6 +203,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     else:
         hold_seconds = int(hold_text)
 
+    approval_text = get("APPROVAL_HOURS") or "24"
+    approval_hours = 24
+    if not approval_text.isdigit() or not 1 <= int(approval_text) <= 720:
+        problems.append("APPROVAL_HOURS must be a whole number of hours from 1 to 720")
+    else:
+        approval_hours = int(approval_text)
+
     database = get("DATABASE_URL") or ""
     database_problem = db_url.problem(database) if database else None
     if database_problem:
@@ -247,6 +255,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audit_channel=audit_channel,
         admin_users=admins,
         hold_seconds=hold_seconds,
+        approval_hours=approval_hours,
         host=get("HOST") or "0.0.0.0",
         port=port,
         log_level=log_level,

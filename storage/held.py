@@ -31,10 +31,18 @@ STATES = (
     "asking",
     "retry",
     "account_changed",  # the team account was relinked to another TikTok account: not started
+    "awaiting_approval",  # announced as waiting for approval: never started without it
+    "approved",  # the approvals it needs are in; its start is being claimed
+    "rejected",  # an approver rejected it: never posted
+    "expired",  # nobody approved it in time: never posted
 )
 # The buttons still act: waiting for its window; the window was missed while the bot was
 # down (`asking`); the start failed before TikTok took the video, for a passing reason (`retry`).
 OPEN_STATES = ("held", "asking", "retry")
+# What a Cancel still stops: an open upload, or one waiting for (or just given) its approval.
+CANCELLABLE = (*OPEN_STATES, "awaiting_approval", "approved")
+# Still in play, shown by `list` and the Home.
+LISTED = (*OPEN_STATES, "awaiting_approval")
 CLAIM_LIMIT = 20
 
 
@@ -61,12 +69,23 @@ class HeldUpload:
     by_at: float = 0.0
     updated_at: float = 0.0
     open_id: str = ""  # the TikTok account the team account had when the upload was accepted
+    approvers: tuple[str, ...] = ()  # Slack user and user-group ids; () = no approval asked
+    needed: int = 0
+    approve_by: float = 0.0
+    submitted_by: str = ""
+    reason: str = ""  # why it was rejected
+    avatar_url: str = ""
+
+    @property
+    def needs_approval(self) -> bool:
+        return bool(self.approvers)
 
 
 def _from_row(row: dict) -> HeldUpload:
     row = dict(row)
     row["post"] = json.loads(row.get("post") or "{}")
     row["video"] = json.loads(row.get("video") or "{}")
+    row["approvers"] = tuple(json.loads(row.get("approvers") or "[]"))
     return HeldUpload(**row)
 
 
@@ -85,6 +104,7 @@ def insert(db: Db, h: HeldUpload) -> bool:
     }
     row["post"] = json.dumps(h.post, sort_keys=True)
     row["video"] = json.dumps(h.video, sort_keys=True)
+    row["approvers"] = json.dumps(list(h.approvers)) if h.approvers else ""
     row["updated_at"] = time.time()
     if not db[TABLE].insert_if_absent(row):
         return False
@@ -106,15 +126,46 @@ def forget_abandoned(db: Db, stale_s: float) -> int:
     return db.execute(sql, [float(stale_s)]).rowcount
 
 
-def move(db: Db, upload_key: str, from_states: tuple[str, ...], **changes) -> HeldUpload | None:
-    """Set `changes` only while the row is in one of `from_states` (compare-and-write); the
-    new row, or None when another caller moved it first."""
+def move(
+    db: Db, upload_key: str, from_states: tuple[str, ...], *, condition: str = "", **changes
+) -> HeldUpload | None:
+    """Set `changes` only while the row is in one of `from_states` (compare-and-write) and
+    `condition` (SQL on the row, no parameters) holds; the new row, or None when another
+    caller moved it first."""
     changes.pop("updated_at", None)
+    if "post" in changes:
+        changes["post"] = json.dumps(changes["post"], sort_keys=True)
     sets = ", ".join([*(f"{name} = ?" for name in changes), f"updated_at = {db.now}"])
     marks = ", ".join("?" for _ in from_states)
-    sql = f"UPDATE {TABLE} SET {sets} WHERE upload_key = ? AND state IN ({marks})"
+    extra = f" AND ({condition})" if condition else ""
+    sql = f"UPDATE {TABLE} SET {sets} WHERE upload_key = ? AND state IN ({marks}){extra}"
     cursor = db.execute(sql, [*changes.values(), upload_key, *from_states])
     return get(db, upload_key) if cursor.rowcount == 1 else None
+
+
+def in_time(db: Db) -> str:
+    """The condition of an approval still in time: before `approve_by`, by the database's
+    clock (a replica whose clock runs behind never approves an expired upload)."""
+    return f"approve_by > {db.now}"
+
+
+def expired_approvals(db: Db, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
+    """Uploads still waiting for approval past their `approve_by`, by the database's clock
+    (not claimed: `move` to `expired` claims each one)."""
+    rows = db.query(
+        f"SELECT * FROM {TABLE} WHERE state = 'awaiting_approval' AND approve_by <= {db.now} "
+        "ORDER BY approve_by LIMIT ?",
+        [limit],
+    )
+    return [_from_row(r) for r in rows]
+
+
+def next_expiry(db: Db) -> float | None:
+    """Seconds from now (by the database's clock) until the next approval deadline."""
+    row = db.one(
+        f"SELECT MIN(approve_by) - {db.now} AS t FROM {TABLE} WHERE state = 'awaiting_approval'"
+    )
+    return row["t"] if row and row["t"] is not None else None
 
 
 def due(db: Db, now: float, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
@@ -143,10 +194,11 @@ def next_start(db: Db) -> float | None:
 
 
 def open_for_team(db: Db, team_id: str, limit: int = 50) -> list[HeldUpload]:
-    marks = ", ".join("?" for _ in OPEN_STATES)
+    """Held uploads still in play (waiting for their window, a person, or approval)."""
+    marks = ", ".join("?" for _ in LISTED)
     rows = db.query(
         f"SELECT * FROM {TABLE} WHERE team_id = ? AND state IN ({marks}) "
         "ORDER BY starts_at LIMIT ?",
-        [team_id, *OPEN_STATES, limit],
+        [team_id, *LISTED, limit],
     )
     return [_from_row(r) for r in rows]

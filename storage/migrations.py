@@ -14,7 +14,15 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
 from storage import legacy_sqlite
-from storage.schema import BASELINE, followed_cancels, held_uploads, leases, schema_migrations
+from storage.schema import (
+    BASELINE,
+    approval_links,
+    approvals,
+    followed_cancels,
+    held_uploads,
+    leases,
+    schema_migrations,
+)
 from storage.timefmt import now_iso
 
 MIGRATION_LOCK = 7_301_984_215  # any fixed number: pg_advisory_xact_lock's key for this app
@@ -52,12 +60,34 @@ def _followed_cancels(conn: Connection) -> None:
     followed_cancels.create(conn, checkfirst=True)
 
 
+APPROVAL_COLUMNS = (
+    ("approvers", "TEXT NOT NULL DEFAULT ''"),
+    ("needed", "INTEGER NOT NULL DEFAULT 0"),
+    ("approve_by", "FLOAT NOT NULL DEFAULT 0"),
+    ("submitted_by", "TEXT NOT NULL DEFAULT ''"),
+    ("reason", "TEXT NOT NULL DEFAULT ''"),
+    ("avatar_url", "TEXT NOT NULL DEFAULT ''"),
+)
+
+
+def _approvals(conn: Connection) -> None:
+    """Approval before posting: the held upload's approval columns (empty: a plain held
+    upload, as every row made before this step is), its approvals, the web post page's links."""
+    have = {c["name"] for c in inspect(conn).get_columns(held_uploads.name)}
+    for name, kind in APPROVAL_COLUMNS:
+        if name not in have:
+            conn.execute(text(f"ALTER TABLE held_uploads ADD COLUMN {name} {kind}"))
+    approvals.create(conn, checkfirst=True)
+    approval_links.create(conn, checkfirst=True)
+
+
 STEPS: list[Callable[[Connection], None]] = [
     _baseline,
     _leases,
     _held_uploads,
     _held_open_id,
     _followed_cancels,
+    _approvals,
 ]
 
 

@@ -221,7 +221,46 @@ held_uploads = Table(
     # The TikTok account (open_id) the team account had when the upload was accepted: the
     # start happens only with that one (a relink to another account stops it).
     _text("open_id", nullable=False, server_default=""),
+    # Approval before posting (all empty for a plain held upload): who may approve (JSON list
+    # of Slack user and user-group ids), how many approvals start it, until when (epoch
+    # seconds), who submitted it (never an approver of it), why it was rejected, and the
+    # creator's avatar from the creator_info made at submission.
+    _text("approvers", nullable=False, server_default=""),
+    _int("needed", nullable=False, server_default="0"),
+    _float("approve_by", nullable=False, server_default="0"),
+    _text("submitted_by", nullable=False, server_default=""),
+    _text("reason", nullable=False, server_default=""),
+    _text("avatar_url", nullable=False, server_default=""),
     Index("idx_held_uploads_state_starts_at", "state", "starts_at"),
+)
+
+# One approval of an upload waiting for approval: one row per approver, so each counts once.
+# `approved_at` is the database's clock; `choices` is the post page as that approver sent it.
+approvals = Table(
+    "approvals",
+    metadata,
+    _text("upload_key", nullable=False),
+    _text("team_id", nullable=False),
+    _text("user_id", nullable=False),
+    _float("approved_at", nullable=False),
+    _text("choices", nullable=False, server_default="{}"),  # JSON
+    _text("via", nullable=False, server_default="modal"),  # "modal" or "web"
+    PrimaryKeyConstraint("upload_key", "user_id"),
+)
+
+# The web post page's links: one per person and upload, stored as a hash (the link is the
+# secret), expiring, single use; `form_hash` is the page's CSRF token, made when it is shown.
+approval_links = Table(
+    "approval_links",
+    metadata,
+    _text("token_hash", primary_key=True),
+    _text("team_id", nullable=False),
+    _text("upload_key", nullable=False),
+    _text("user_id", nullable=False),
+    _float("created_at", nullable=False),
+    _float("expires_at", nullable=False),
+    _text("form_hash", nullable=False, server_default=""),
+    _float("used_at"),
 )
 
 # Cancels of uploads the bot did not announce, followed to their end like announced ones: TikTok's
@@ -256,4 +295,4 @@ schema_migrations = Table(
 )
 
 # Every table that holds the deployment's data (not its coordination): what copy-db moves.
-DATA_TABLES = (*BASELINE, held_uploads, followed_cancels)
+DATA_TABLES = (*BASELINE, held_uploads, followed_cancels, approvals)

@@ -11,7 +11,8 @@ only TikTok's own codes are shown, in the small print."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.interactions import CANCEL_HELD_ACTION, START_HELD_ACTION
 from bot.interactions import COMMAND as CMD
@@ -60,6 +61,17 @@ class HeldView:
     by_user: str = ""
     by_at: float = 0.0
     updated_at: float = 0.0
+    # Approval before posting: who may approve (user and user-group ids), how many must, by
+    # when, who sent it, who approved so far (filled by the caller from the approvals), why
+    # it was rejected, the creator's avatar, and the video's facts.
+    approvers: tuple[str, ...] = ()
+    needed: int = 0
+    approve_by: float = 0.0
+    submitted_by: str = ""
+    approved_by: tuple[str, ...] = ()
+    reason: str = ""
+    avatar_url: str = ""
+    video: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, row) -> HeldView:
@@ -79,6 +91,13 @@ class HeldView:
             by_user=row.by_user,
             by_at=row.by_at,
             updated_at=row.updated_at,
+            approvers=tuple(getattr(row, "approvers", ()) or ()),
+            needed=getattr(row, "needed", 0),
+            approve_by=getattr(row, "approve_by", 0.0),
+            submitted_by=getattr(row, "submitted_by", ""),
+            reason=getattr(row, "reason", ""),
+            avatar_url=getattr(row, "avatar_url", ""),
+            video=dict(getattr(row, "video", None) or {}),
         )
 
 
@@ -458,6 +477,7 @@ def _detail(h: HeldView) -> str:
     return ""
 
 
+APPROVAL_STATES = ("awaiting_approval", "approved", "rejected", "expired")
 ICONS = {
     "held": ":raised_hand:",
     "cancelled": ":no_entry_sign:",
@@ -472,7 +492,12 @@ ICONS = {
 
 
 def held_message(h: HeldView, warnings: list[str] | tuple[str, ...] = (), admins=()) -> Message:
-    """The channel message for a held upload, in every state but `started`."""
+    """The channel message for a held upload, in every state but `started` (an upload that
+    waits for approval, or never got it, has its own card: `bot.messages.approval_card`)."""
+    if h.state in APPROVAL_STATES:
+        from bot.messages.approval_card import approval_card
+
+        return approval_card(h, warnings)
     text = headline(h)
     first = f"{ICONS.get(h.state, '')} *{text}*\n" + _shape(h, admins, _detail(h))
     blocks: list[dict] = [section(first)]

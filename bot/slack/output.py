@@ -129,3 +129,18 @@ class SlackOut:
 
     async def dm(self, user_id: str, message: messages.Message) -> None:
         await self.post(user_id, message)
+
+    async def open_view(self, trigger_id: str, view: dict) -> bool:
+        """Open a modal for the person whose click gave `trigger_id` (valid 3 s); False if
+        Slack did not take it."""
+        call = self.client.views_open(trigger_id=trigger_id, view=view)
+        return await self._quietly("views_open", call) is not None
+
+    async def group_members(self, group_id: str) -> frozenset[str] | None:
+        """The members of a Slack user group, or None when Slack would not say."""
+        resp = await self._quietly(
+            "usergroup_members", self.client.usergroups_users_list(usergroup=group_id)
+        )
+        if resp is None or not isinstance(resp.data, dict):
+            return None
+        return frozenset(str(u) for u in resp.data.get("users") or [])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -72,6 +72,21 @@ class UploadRequest:
     hold_s: float
     post: dict[str, Any]
     video: dict[str, Any]
+    # Approval before posting (POST /uploads "approval"): () = none asked by the pipeline
+    # (a team account's `team approvers` rule may still ask for it).
+    approvers: tuple[str, ...] = ()
+    needed: int = 0
+    approve_by: float = 0.0
+    submitted_by: str = ""
+    approval_hours: int = 24  # the deadline when a rule asks for approval and none was given
+
+
+# The `team approvers` rule of a team account: (approvers, needed), or None.
+ApprovalRule = Callable[[str, str], Awaitable[tuple[tuple[str, ...], int] | None]]
+
+
+async def no_rule(team_id: str, account: str) -> None:
+    return None
 
 
 def announced_title(caption: str) -> str:
@@ -89,14 +104,29 @@ class Submitted:
 
 
 def _answer(h: HeldUpload) -> dict[str, Any]:
-    return {"upload_key": h.upload_key, "channel": h.channel, "ts": h.ts, "starts_at": h.starts_at}
+    answer = {"upload_key": h.upload_key, "channel": h.channel, "ts": h.ts}
+    if h.needs_approval:
+        answer["approve_by"] = h.approve_by
+    else:
+        answer["starts_at"] = h.starts_at
+    return answer
+
+
+def pipeline_state(h: HeldUpload) -> str:
+    """The state `GET /uploads/<upload_key>` names (SPEC's list)."""
+    if h.state == "posting":  # its announcement is being posted: nothing went to TikTok
+        return "awaiting_approval" if h.needs_approval else "held"
+    if h.state == "asking":  # its window was missed while the bot was down: still held
+        return "held"
+    return h.state
 
 
 def status_answer(h: HeldUpload) -> dict[str, Any]:
     """What `GET /uploads/<upload_key>` tells the pipeline: the state, and what it needs."""
-    # a claim whose announcement Slack is still taking is held: nothing went to TikTok
-    state = "held" if h.state == "posting" else h.state
-    answer: dict[str, Any] = {**_answer(h), "state": state}
+    answer: dict[str, Any] = {**_answer(h), "state": pipeline_state(h)}
+    if h.state == "rejected":
+        answer["reason"] = h.reason
+        answer["rejected_by"] = h.by_user
     if h.publish_id:
         answer["publish_id"] = h.publish_id
     if h.code and h.state != "started":
@@ -126,6 +156,8 @@ class HeldUploads:
         stale_starting_s: float = STALE_STARTING_S,
         *,
         on_new: Sequence[Callable[[], None]] = (),
+        approval_rule: ApprovalRule = no_rule,
+        on_awaiting: Sequence[Callable[[HeldUpload], Awaitable[None]]] = (),
     ):
         self.store = store
         self.slack = slack
@@ -137,6 +169,9 @@ class HeldUploads:
         self.stale_starting_s = stale_starting_s
         self.locks = KeyedLocks()
         self.on_new = tuple(on_new)  # told (no arguments) when a new window is stored
+        self.approval_rule = approval_rule
+        # told (the stored row) when an upload waiting for approval was announced
+        self.on_awaiting = list(on_awaiting)
 
     async def get(self, upload_key: str) -> HeldUpload | None:
         return await self.store.run(store_held.get, upload_key)
@@ -189,9 +224,19 @@ class HeldUploads:
                     f"TikTok's creator_info check for account {request.account} failed "
                     f"({info.code}); nothing was announced",
                 )
+            rule = await self.approval_rule(team_id, request.account)
+            approvers, needed, approve_by = request.approvers, request.needed, request.approve_by
+            if rule is not None:  # the account's rule, whatever the pipeline sent
+                approvers, needed = rule
+                approve_by = approve_by or time.time() + request.approval_hours * 3600
+            if not approvers and not request.post.get("privacy_level"):
+                raise AnnounceError(
+                    400, "post.privacy_level is required unless the upload waits for approval"
+                )
             options = info.data.get("privacy_level_options") or []
-            level = request.post["privacy_level"]
-            if level not in options:
+            level = request.post.get("privacy_level")
+            # With approval the pipeline's privacy is only a request: the approver picks it.
+            if not approvers and level not in options:
                 offered = ", ".join(str(o) for o in options) or "none"
                 raise AnnounceError(
                     400,
@@ -223,19 +268,30 @@ class HeldUploads:
                 updated_at=now,
                 open_id=link.open_id,
                 state="posting",
+                approvers=tuple(approvers),
+                needed=needed if approvers else 0,
+                approve_by=approve_by if approvers else 0.0,
+                submitted_by=request.submitted_by,
+                avatar_url=str(info.data.get("creator_avatar_url") or ""),
             )
+            if approvers:  # no window: it waits for approval until its deadline
+                draft = replace(draft, starts_at=approve_by, hold_s=0.0)
             if not await self.store.run(store_held.insert, draft):
                 return _repeat(await self.get(request.upload_key) or draft)
             saved = await self._announce_claimed(draft)
         for callback in self.on_new:
             callback()
+        if saved.needs_approval:
+            for notify in self.on_awaiting:
+                await notify(saved)
         log.info("held.announced", extra={"hold_s": request.hold_s})
         return Submitted(True, _answer(saved))
 
     async def _announce_claimed(self, draft: HeldUpload) -> HeldUpload:
         """Post the announcement of an upload whose key this request claimed; the row becomes
         `held` with where Slack placed it. A refused post gives the claim back."""
-        shown = replace(draft, state="held")
+        waiting = "awaiting_approval" if draft.needs_approval else "held"
+        shown = replace(draft, state=waiting)
         try:
             with slack_refusals(draft.channel):
                 channel, ts = await self.slack.post_placed(
@@ -246,7 +302,7 @@ class HeldUploads:
             await self.store.run(store_held.forget_posting, draft.upload_key)
             raise
         saved = await self.store.run(
-            store_held.move, draft.upload_key, ("posting",), state="held", channel=channel, ts=ts
+            store_held.move, draft.upload_key, ("posting",), state=waiting, channel=channel, ts=ts
         )
         if saved is None:  # given up as abandoned while Slack answered (STALE_POSTING_S)
             log.error("held.claim_lost")
@@ -429,6 +485,10 @@ class HeldUploads:
     # -- buttons --------------------------------------------------------------------------
 
     async def may_act(self, h: HeldUpload, user_id: str) -> bool:
+        """May press Cancel or Start now: people granted the account, admins, and for an
+        upload waiting for approval its named approvers and whoever sent it."""
+        if h.needs_approval and user_id in (*h.approvers, h.submitted_by):
+            return True
         granted = await self.store.run(grants.is_granted, h.team_id, h.account, user_id)
         return granted or await self.admins.is_admin(user_id)
 
@@ -460,7 +520,7 @@ class HeldUploads:
         after = await self.store.run(
             store_held.move,
             h.upload_key,
-            store_held.OPEN_STATES,
+            store_held.CANCELLABLE,
             state="cancelled",
             by_user=user_id,
             by_at=now,

@@ -16,6 +16,8 @@ import hmac
 import json
 import math
 import re
+import time
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -51,6 +53,10 @@ BOOL_FIELDS = (
 )
 MAX_CAPTION = 2200  # post.title: TikTok's caption limit
 MAX_HOLD_S = 86400
+SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,30}")
+SLACK_APPROVER = re.compile(r"[UWS][A-Z0-9]{2,30}")  # a user, or a user group (S…)
+MAX_APPROVERS = 100
+MAX_APPROVAL_HOURS = 720
 
 NOT_FOUND = "not found"
 WRONG_BEARER = "missing or wrong bearer token"
@@ -199,8 +205,65 @@ def parse_notification(body: Any) -> AnnounceRequest:
     )
 
 
-def parse_upload(body: Any, default_hold_s: int) -> UploadRequest:
+def _approve_by(value: Any, now: float) -> float:
+    if not isinstance(value, str) or len(value) > 40:
+        raise AnnounceError(
+            400, "approval.approve_by must be a date and time like 2026-12-05T17:00:00Z"
+        )
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise AnnounceError(
+            400, "approval.approve_by must be a date and time like 2026-12-05T17:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        raise AnnounceError(400, "approval.approve_by must name its time zone (Z for UTC)")
+    at = moment.timestamp()
+    if at <= now:
+        raise AnnounceError(400, "approval.approve_by is in the past")
+    if at > now + MAX_APPROVAL_HOURS * 3600:
+        raise AnnounceError(
+            400, f"approval.approve_by is more than {MAX_APPROVAL_HOURS} hours from now"
+        )
+    return at
+
+
+def parse_approval(raw: Any, approval_hours: int, now: float) -> tuple[tuple[str, ...], int, float]:
+    """`approval` of a `POST /uploads` body: (approvers, needed, approve_by)."""
+    if not isinstance(raw, dict):
+        raise AnnounceError(400, "approval must be an object with approvers")
+    approvers = raw.get("approvers")
+    if (
+        not isinstance(approvers, list)
+        or not approvers
+        or not all(isinstance(a, str) and SLACK_APPROVER.fullmatch(a) for a in approvers)
+    ):
+        raise AnnounceError(
+            400, "approval.approvers must be a list of Slack user ids (U…) or user-group ids (S…)"
+        )
+    approvers = list(dict.fromkeys(approvers))
+    if len(approvers) > MAX_APPROVERS:
+        raise AnnounceError(400, f"approval.approvers names more than {MAX_APPROVERS} approvers")
+    needed = raw.get("needed", 1)
+    if isinstance(needed, bool) or not isinstance(needed, int) or not 1 <= needed <= MAX_APPROVERS:
+        raise AnnounceError(
+            400, f"approval.needed must be a whole number from 1 to {MAX_APPROVERS}"
+        )
+    users = [a for a in approvers if not a.startswith("S")]
+    if len(users) == len(approvers) and needed > len(users):
+        raise AnnounceError(
+            400, f"approval.needed is {needed} but only {len(users)} approvers are named"
+        )
+    approve_by = raw.get("approve_by")
+    at = now + approval_hours * 3600 if approve_by is None else _approve_by(approve_by, now)
+    return tuple(approvers), needed, at
+
+
+def parse_upload(
+    body: Any, default_hold_s: int, approval_hours: int = 24, now: float | None = None
+) -> UploadRequest:
     """Check a `POST /uploads` body; `AnnounceError(400, …)` names the bad field."""
+    now = time.time() if now is None else now
     body = json_object(body)
     upload_key = _string(body, "upload_key", 128, UPLOAD_KEY)
     channel = _string(body, "channel", 80, CHANNEL)
@@ -216,15 +279,24 @@ def parse_upload(body: Any, default_hold_s: int) -> UploadRequest:
         or not math.isfinite(hold)
     ):
         raise AnnounceError(400, f"hold_s must be a number of seconds from 0 to {MAX_HOLD_S}")
+    approval = None
+    if body.get("approval") is not None:
+        approval = parse_approval(body["approval"], approval_hours, now)
+    submitted_by = body.get("submitted_by")
+    if submitted_by is not None and (
+        not isinstance(submitted_by, str) or not SLACK_USER.fullmatch(submitted_by)
+    ):
+        raise AnnounceError(400, "submitted_by must be a Slack user id (U…)")
     raw_post = body.get("post")
     if not isinstance(raw_post, dict):
         raise AnnounceError(400, "post is required (an object with privacy_level)")
     privacy = raw_post.get("privacy_level")
-    if privacy not in PRIVACY_LEVELS:
+    # With approval, the approver picks the audience; the pipeline's is only a request.
+    if not (privacy is None and approval) and privacy not in PRIVACY_LEVELS:
         raise AnnounceError(
             400, "post.privacy_level must be one of " + ", ".join(sorted(PRIVACY_LEVELS))
         )
-    post: dict[str, Any] = {"privacy_level": privacy}
+    post: dict[str, Any] = {"privacy_level": privacy} if privacy else {}
     title = raw_post.get("title")
     if title is not None:
         if not isinstance(title, str) or len(title) > MAX_CAPTION:
@@ -246,4 +318,18 @@ def parse_upload(body: Any, default_hold_s: int) -> UploadRequest:
             raise AnnounceError(400, "post.video_cover_timestamp_ms must be a whole number")
         post["video_cover_timestamp_ms"] = cover
     video = video_fields(body.get("video"))  # checked exactly as POST /notifications checks it
-    return UploadRequest(upload_key, channel, account, source_url, float(hold), post, video)
+    approvers, needed, approve_by = approval or ((), 0, 0.0)
+    return UploadRequest(
+        upload_key,
+        channel,
+        account,
+        source_url,
+        float(hold),
+        post,
+        video,
+        approvers=approvers,
+        needed=needed,
+        approve_by=approve_by,
+        submitted_by=submitted_by or "",
+        approval_hours=approval_hours,
+    )
