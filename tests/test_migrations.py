@@ -73,6 +73,6 @@ def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
     conn = sqlite3.connect(path)
     try:
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY version")
-        assert [v for (v,) in versions] == [1, 2, 3, 4, 5]
+        assert [v for (v,) in versions] == [1, 2, 3, 4, 5, 6]
     finally:
         conn.close()
