@@ -267,7 +267,7 @@ async def _upload(settings, args) -> int:
         if args.hold is not None:
             body["hold_s"] = args.hold
         try:
-            request = parse_upload(body, settings.hold_seconds)
+            request = parse_upload(body, settings.hold_seconds, settings.approval_hours)
             upload_policy.check(request, settings)  # UPLOAD_ACCOUNTS, UPLOAD_URL_PREFIXES too
             result = await parts.held.submit(request)
         except AnnounceError as error:

@@ -38,6 +38,7 @@ from bot.slack.output import SlackOut, retry_handlers
 from bot.slack.visibility import ChannelVisibility
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import AnnouncementService
+from bot.uploads.approvals import Approvals
 from bot.uploads.cancel import CancelService, OutcomeListener
 from bot.uploads.cancel_following import FollowedCancels
 from bot.uploads.held import HeldScheduler, HeldUploads
@@ -47,6 +48,7 @@ from bot.uploads.private_uploads import PrivateUploads
 from bot.uploads.status import StatusService
 from bot.uploads.webhooks import WebhookReceiver
 from handlers.slack import actions, commands, events
+from handlers.slack import approvals as approval_listeners
 from handlers.web import routes
 from handlers.web.http_guard import MAX_BODY_BYTES, body_guard, server_options
 from storage import leases
@@ -81,6 +83,7 @@ class Parts:
     home: HomeService
     held: HeldUploads  # held uploads (POST /uploads) and their scheduler
     held_scheduler: HeldScheduler
+    approvals: Approvals  # approval before posting: the post page, approvals, expiry
     parked_prune: ParkedPrune  # parked tokens of expired confirm pages
     work: Background = field(default_factory=lambda: Background("listener"))  # after ack()
 
@@ -149,7 +152,9 @@ async def build_parts(
         settings.held_stale_starting_s,
         on_new=(wake_held_scheduler,),
     )
-    held_scheduler = HeldScheduler(held, settings.held_poll_interval)
+    approvals = Approvals(store, slack, held)
+    held.on_awaiting.append(approvals.notify_approvers)
+    held_scheduler = HeldScheduler(held, settings.held_poll_interval, approvals.expire_due)
     link_notices = LinkNotices(store, slack, settings.admin_users)
     home = HomeService(store, tokens, linking, teams, in_flight, slack)
     return Parts(
@@ -184,6 +189,7 @@ async def build_parts(
         home=home,
         held=held,
         held_scheduler=held_scheduler,
+        approvals=approvals,
         parked_prune=ParkedPrune(
             store, tiktok, tokens.links.fernet, settings.parked_prune_interval
         ),
@@ -262,6 +268,10 @@ def build_bolt(parts: Parts, authorize: CachedAuthorize) -> AsyncApp:
         logger=logging.getLogger("bolt"),
     )
     commands.register(app, router=parts.router, slack=parts.slack, work=parts.work)
+    # before `actions`: its last listener answers any button it does not know
+    approval_listeners.register(
+        app, approvals=parts.approvals, replies=parts.replies, work=parts.work
+    )
     actions.register(
         app,
         buttons=parts.buttons,

@@ -18,3 +18,12 @@ REJECT_ACTION = "reject_upload"  # an approval card's Reject (value: upload_key)
 APPROVE_VIEW = "approve_upload"  # the post-page modal's callback_id (metadata: upload_key)
 REJECT_VIEW = "reject_upload_reason"  # the rejection modal's callback_id (metadata: upload_key)
 OPEN_POST_PAGE_ACTION = "open_post_page"  # a URL button to the web post page (browser only)
+
+# The post page's fields: the modal's input block ids and the web form's input names.
+CAPTION_FIELD = "caption"
+PRIVACY_FIELD = "privacy"
+INTERACTIONS_FIELD = "interactions"  # values: comment, duet, stitch
+COMMERCIAL_FIELD = "commercial"  # value: on
+COMMERCIAL_KIND_FIELD = "commercial_kind"  # values: your_brand, branded
+REASON_FIELD = "reason"  # the rejection modal's reason
+WATCH_VIDEO_ACTION = "watch_video"  # a URL button to the video itself (browser only)

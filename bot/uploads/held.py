@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -196,12 +197,13 @@ class HeldUploads:
             )
         return link
 
-    async def _creator_info(self, link) -> ApiResult:
+    async def creator_info(self, link, deadline_s: float = CREATOR_INFO_DEADLINE_S) -> ApiResult:
+        """A fresh creator_info of `link`'s account (refreshed once on a 401)."""
         done = await call_with_link(
             self.tokens,
             link,
             self.tiktok.creator_info,
-            deadline_s=CREATOR_INFO_DEADLINE_S,
+            deadline_s=deadline_s,
             base_delay=self.base_delay,
         )
         return done.result
@@ -217,7 +219,7 @@ class HeldUploads:
             with slack_refusals(request.channel):
                 team_id = await self.slack.team_id()
             link = await self._team_link(team_id, request.account)
-            info = await self._creator_info(link)
+            info = await self.creator_info(link)
             if not info.ok:
                 raise AnnounceError(
                     400 if not info.retryable else 502,
@@ -402,7 +404,7 @@ class HeldUploads:
             team_id=h.team_id,
             user_id=h.by_user,
             channel_id=h.channel,
-            source="button" if h.by_user else "schedule",
+            source="approval" if h.needs_approval else "button" if h.by_user else "schedule",
             reason=f"held upload {h.upload_key}",
             account=h.account,
             account_kind="team",
@@ -510,6 +512,10 @@ class HeldUploads:
             )
         return held_messages.done_message(_view(after), self._admins())
 
+    def answer_for(self, after: HeldUpload) -> messages.Message:
+        """The answer of whoever's action moved the upload to `after`."""
+        return held_messages.done_message(_view(after), self._admins())
+
     def _admins(self) -> list[str]:
         """Who can relink the team account, named in what a refused start says."""
         return sorted(self.admins.admin_users)
@@ -581,9 +587,15 @@ class HeldScheduler(WakeableLoop):
     """Wakes when the next window closes (or every `interval` s, or when told) and runs due
     starts. Several replicas may run one each: the conditional update picks one starter."""
 
-    def __init__(self, held: HeldUploads, interval: float = 5.0):
+    def __init__(
+        self,
+        held: HeldUploads,
+        interval: float = 5.0,
+        expire: Callable[[], Awaitable[int]] | None = None,
+    ):
         self.held = held
         self.interval = interval
+        self.expire = expire  # ends uploads whose approval deadline passed (Approvals)
         super().__init__("held-scheduler")
         self._busy: set[asyncio.Task] = set()
         self.passes = PassCounter("held.scheduler_pass")
@@ -610,7 +622,12 @@ class HeldScheduler(WakeableLoop):
                 self._busy.add(task)
                 task.add_done_callback(self._busy.discard)
                 await asyncio.shield(task)
+                if self.expire is not None:
+                    await self.expire()
                 nxt = await self.held.store.run(store_held.next_start)
+                deadline = await self.held.store.run(store_held.next_expiry)
+                if deadline is not None:  # seconds from now, by the database's clock
+                    nxt = min(nxt or math.inf, time.time() + max(0.0, deadline))
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -15,17 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.interactions import CAPTION_FIELD, COMMERCIAL_KIND_FIELD, PRIVACY_FIELD
+
 MAX_CAPTION = 2200  # TikTok's caption limit
 INTERACTIONS = ("comment", "duet", "stitch")
 KINDS = ("your_brand", "branded")
 # The names the form's fields have, on the modal (block ids) and the web page (input names).
-CAPTION, PRIVACY, INTERACTIONS_FIELD, COMMERCIAL, COMMERCIAL_KIND = (
-    "caption",
-    "privacy",
-    "interactions",
-    "commercial",
-    "commercial_kind",
-)
+CAPTION, PRIVACY, COMMERCIAL_KIND = CAPTION_FIELD, PRIVACY_FIELD, COMMERCIAL_KIND_FIELD
 PRIVATE = "SELF_ONLY"
 CHOICE_KEYS = (
     "title",
@@ -177,4 +173,19 @@ def check(
             branded=form.commercial and "branded" in kinds,
         ),
         {},
+    )
+
+
+def facts_from_metadata(meta: dict[str, Any]) -> CreatorFacts:
+    """The facts a modal was built from, as `bot.messages.post_page.metadata` kept them."""
+    off = set(meta.get("d") or [])
+    longest = meta.get("m")
+    return CreatorFacts(
+        privacy_options=tuple(str(o) for o in meta.get("o") or [] if isinstance(o, str)),
+        comment_disabled="comment" in off,
+        duet_disabled="duet" in off,
+        stitch_disabled="stitch" in off,
+        max_duration_s=float(longest)
+        if isinstance(longest, int | float) and not isinstance(longest, bool)
+        else None,
     )

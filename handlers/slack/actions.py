@@ -27,7 +27,7 @@ from bot.interactions import (
 from bot.uploads.held import HeldUploads
 
 
-def _actor(body: dict) -> Actor:
+def actor_of(body: dict) -> Actor:
     user = body.get("user") or {}
     team = body.get("team") or {}
     channel = body.get("channel") or {}
@@ -39,7 +39,7 @@ def _actor(body: dict) -> Actor:
     )
 
 
-def _response_url(body: dict) -> str:
+def response_url_of(body: dict) -> str:
     return body.get("response_url") or ""
 
 
@@ -57,17 +57,17 @@ def register(
     async def cancel_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         async with work.working():
-            actor = _actor(body)
+            actor = actor_of(body)
             message = await buttons.cancel_clicked(actor, action.get("value", ""))
-            await replies.send(_response_url(body), actor, message)
+            await replies.send(response_url_of(body), actor, message)
 
     @app.action(RETRY_KEY_ACTION)
     async def retry_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         async with work.working():
-            actor = _actor(body)
+            actor = actor_of(body)
             message = await buttons.retry_clicked(actor, action.get("value", ""))
-            await replies.send(_response_url(body), actor, message)
+            await replies.send(response_url_of(body), actor, message)
 
     @app.action(CONNECT_ACTION)
     async def connect_clicked(ack: AsyncAck) -> None:
@@ -77,25 +77,25 @@ def register(
     async def disconnect_clicked(ack: AsyncAck, body: dict) -> None:
         await ack()
         async with work.working():
-            actor = _actor(body)
+            actor = actor_of(body)
             message = await router.handle(actor, "disconnect")
-            await replies.send(_response_url(body), actor, message)
+            await replies.send(response_url_of(body), actor, message)
 
     @app.action(CANCEL_HELD_ACTION)
     @app.action(START_HELD_ACTION)
     async def held_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
         await ack()
         async with work.working():
-            actor = _actor(body)
+            actor = actor_of(body)
             what = "cancel" if action.get("action_id") == CANCEL_HELD_ACTION else "start"
             message = await held.clicked(
                 what, actor.team_id, actor.user_id, str(action.get("value") or "")
             )
-            await replies.send(_response_url(body), actor, message)
+            await replies.send(response_url_of(body), actor, message)
 
     @app.action(re.compile(".*"))
     async def stale_button(ack: AsyncAck, body: dict) -> None:
         await ack()
         async with work.working():
-            actor = _actor(body)
-            await replies.send(_response_url(body), actor, messages.stale_button_message())
+            actor = actor_of(body)
+            await replies.send(response_url_of(body), actor, messages.stale_button_message())

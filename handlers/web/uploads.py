@@ -28,7 +28,7 @@ def register(web_app: web.Application, *, settings: Settings, held: HeldUploads)
         except AnnounceError as refused:
             return error(refused.status, refused.message)
         try:
-            request_ = parse_upload(body, settings.hold_seconds)
+            request_ = parse_upload(body, settings.hold_seconds, settings.approval_hours)
             upload_policy.check(request_, settings)
             result = await held.submit(request_)
         except AnnounceError as refused:
