@@ -5,7 +5,8 @@ python -m bot keygen                print a new TOKEN_ENCRYPTION_KEY
 python -m bot audit export [--since DATE] [--format csv|json]
 python -m bot announce --channel C… <publish_id> [--title …] [--account …] [--source-url …]
 python -m bot upload --channel C… --account brand --privacy LEVEL [--title …] [--hold S]
-                    [--key K] <source_url>   hold an upload, as POST /uploads does
+                    [--key K] [--approvers U…,S…] [--needed N] <source_url>
+                                    hold an upload (or have it approved), as POST /uploads does
 python -m bot accounts              list linked TikTok accounts and grants (never tokens)
 python -m bot check                 validate settings, call Slack and TikTok once
 python -m bot rotate-key            re-encrypt stored tokens (OLD_TOKEN_ENCRYPTION_KEY → new)
@@ -68,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("--title", default=None)
     upload.add_argument("--hold", type=float, default=None, help="seconds (HOLD_SECONDS)")
     upload.add_argument("--key", default=None, help="upload_key (default: a new one)")
+    upload.add_argument(
+        "--approvers",
+        default=None,
+        help="comma-separated Slack user (U…) and user-group (S…) ids who must approve it",
+    )
+    upload.add_argument("--needed", type=int, default=None, help="approvals needed (default 1)")
     sub.add_parser("accounts", help="list linked TikTok accounts and grants (never tokens)")
     sub.add_parser("check", help="validate the settings and call Slack and TikTok once")
     sub.add_parser(
@@ -266,6 +273,11 @@ async def _upload(settings, args) -> int:
             body["post"]["title"] = args.title
         if args.hold is not None:
             body["hold_s"] = args.hold
+        if args.approvers is not None or args.needed is not None:
+            approvers = [a.strip() for a in (args.approvers or "").split(",") if a.strip()]
+            body["approval"] = {"approvers": approvers}
+            if args.needed is not None:
+                body["approval"]["needed"] = args.needed
         try:
             request = parse_upload(body, settings.hold_seconds, settings.approval_hours)
             upload_policy.check(request, settings)  # UPLOAD_ACCOUNTS, UPLOAD_URL_PREFIXES too
@@ -274,6 +286,8 @@ async def _upload(settings, args) -> int:
             print(f"tiktok-cancel: {error.message}", file=sys.stderr)
             return 1
         state = "held" if result.created else "already held"
+        if "approve_by" in result.answer:
+            state = "awaiting approval" if result.created else "already awaiting approval"
         print(json.dumps({**result.answer, "status": state}))
         return 0
     finally:

@@ -59,6 +59,8 @@ class HomeService:
             time.time(),
             uploads_unknown=uploads.hidden_unknown,
             held=uploads.held,
+            awaiting=uploads.awaiting,
+            user_id=actor.user_id,
             link_forgotten=forgotten,
         )
 

@@ -69,7 +69,12 @@ class CommandRouter:
             case "list":
                 shown = await self.in_flight.for_user(actor.team_id, actor.user_id)
                 return messages.list_message(
-                    shown.announced, time.time(), shown.hidden_unknown, shown.held
+                    shown.announced,
+                    time.time(),
+                    shown.hidden_unknown,
+                    shown.held,
+                    awaiting=shown.awaiting,
+                    user_id=actor.user_id,
                 )
             case "accounts":
                 is_admin, views = await self.teams.visible_to(actor)

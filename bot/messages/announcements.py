@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.interactions import COMMAND as CMD
+from bot.messages.approval_card import waiting_rows
 from bot.messages.blocks import (
     Message,
     actions,
@@ -260,12 +261,23 @@ HELD_SHOWN = 10  # held uploads take two blocks each (the row, then Cancel / Sta
 
 
 def in_flight_blocks(
-    items: Sequence[AnnouncedView], held: Sequence[HeldView], room: int, after_name=None
+    items: Sequence[AnnouncedView],
+    held: Sequence[HeldView],
+    room: int,
+    after_name=None,
+    awaiting: Sequence[HeldView] = (),
+    user_id: str = "",
 ) -> list[dict]:
-    """Held uploads (soonest first) and then the uploads still running, in at most `room`
-    blocks; a last line counts any left out."""
+    """Uploads waiting for approval (those waiting for `user_id` first), held uploads
+    (soonest first), then the uploads still running, in at most `room` blocks; a last line
+    counts any left out."""
     blocks: list[dict] = []
-    held_shown = list(held[: min(HELD_SHOWN, max(0, (room - 3) // 2))])
+    waiting_shown = list(awaiting[: min(HELD_SHOWN, max(0, (room - 3) // 2))])
+    if waiting_shown:
+        blocks.append(section(f"*Waiting for approval* ({len(awaiting)}):"))
+        for h in waiting_shown:
+            blocks.extend(waiting_rows(h, user_id))
+    held_shown = list(held[: min(HELD_SHOWN, max(0, (room - len(blocks) - 3) // 2))])
     if held_shown:
         blocks.append(section(f"*Held, not sent to TikTok yet* ({len(held)}):"))
         for h in held_shown:
@@ -275,7 +287,9 @@ def in_flight_blocks(
     running = items[: max(0, room - len(blocks) - 1)]
     for a in running:
         blocks.append(upload_row(a, after_name(a) if after_name else ""))
-    left_out = len(held) - len(held_shown) + len(items) - len(running)
+    left_out = (
+        len(awaiting) - len(waiting_shown) + len(held) - len(held_shown) + len(items) - len(running)
+    )
     if left_out:
         blocks.append(context(f"{left_out} more not shown here."))
     return blocks
@@ -286,11 +300,14 @@ def list_message(
     now: float,
     hidden_unknown: bool = False,
     held: Sequence[HeldView] = (),
+    awaiting: Sequence[HeldView] = (),
+    user_id: str = "",
 ) -> Message:
-    """`list`: the held uploads and the uploads in flight, in channels the person can see.
+    """`list`: uploads waiting for approval, held uploads and uploads in flight, in channels
+    the person can see.
     `hidden_unknown`: some were hidden because Slack couldn't be asked who may see their
     channel."""
-    if not items and not held:
+    if not items and not held and not awaiting:
         text = (
             NONE_SHOWN
             if hidden_unknown
@@ -310,10 +327,12 @@ def list_message(
         return f" \u2014 announced {age}"
 
     room = LIST_BLOCKS - (1 if hidden_unknown else 0)
-    blocks = in_flight_blocks(items, held, room, announced_ago)
+    blocks = in_flight_blocks(items, held, room, announced_ago, awaiting, user_id)
     if hidden_unknown:
         blocks.append(context(HIDDEN_NOTE))
     counts = []
+    if awaiting:
+        counts.append(f"{len(awaiting)} waiting for approval")
     if held:
         counts.append(f"{len(held)} held")
     if items:

@@ -359,3 +359,16 @@ def rejected_message(h: HeldView) -> Message:
         "*Next step:* nothing; its thread and the pipeline say it was rejected, with your reason.",
     ]
     return message(text, [section("\n".join(lines)), facts_line(h)])
+
+
+def waiting_rows(h: HeldView, user_id: str = "") -> list[dict]:
+    """One upload waiting for approval in `list` and the App Home: its name, whether it
+    waits for you, the count and deadline, and its buttons."""
+    mine = user_id in h.approvers and user_id not in h.approved_by and user_id != h.submitted_by
+    lead = ":point_right: *Waiting for you* — " if mine else ""
+    text = (
+        f"{lead}{held_name(h)} as {_who(h)}\n"
+        f"Approvals: {count_line(h)} of {h.needed} needed, by {when(h.approve_by, relative=True)}."
+        f"\n*Still running:* {still_running(h)}"
+    )
+    return [section(text), approval_buttons(h)]

@@ -129,6 +129,8 @@ def home_view(
     uploads_unknown: bool = False,
     link_forgotten: bool = False,
     held=(),
+    awaiting=(),
+    user_id: str = "",
 ) -> dict:
     """The Home tab: your link, team accounts you may use, uploads in flight, your history."""
     blocks: list[dict] = [section("*tiktok-cancel* \u2014 stop a TikTok upload from Slack.")]
@@ -164,8 +166,8 @@ def home_view(
         )
         title = "*Team accounts*" if is_admin else "*Team accounts you may use*"
         blocks.append(section(f"{title}\n{lines}"))
-    if uploads or held:
-        blocks.extend(in_flight_blocks(uploads, held, HOME_UPLOAD_BLOCKS))
+    if uploads or held or awaiting:
+        blocks.extend(in_flight_blocks(uploads, held, HOME_UPLOAD_BLOCKS, None, awaiting, user_id))
         if uploads_unknown:
             blocks.append(context(HIDDEN_NOTE))
     elif uploads_unknown:

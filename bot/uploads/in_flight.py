@@ -5,11 +5,12 @@ their messages show of each upload (`bot.messages` views), not the stored rows."
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.messages import AnnouncedView, HeldView
 from bot.slack.visibility import ChannelVisibility
 from storage import announcements as store_announcements
+from storage import approvals as store_approvals
 from storage import held as store_held
 from storage.announcements import Announcement
 from storage.db import Store
@@ -21,11 +22,30 @@ from storage.sql import Db
 class InFlight:
     announced: list[AnnouncedView] = field(default_factory=list)
     held: list[HeldView] = field(default_factory=list)
+    # waiting for approval: those this person may approve first, then by deadline
+    awaiting: list[HeldView] = field(default_factory=list)
     hidden_unknown: bool = False  # some were hidden: Slack couldn't say who sees their channel
 
 
-def _open_uploads(db: Db, team_id: str) -> list[HeldUpload | Announcement]:
-    return [*store_held.open_for_team(db, team_id), *store_announcements.in_flight(db, team_id)]
+def _open_uploads(db: Db, team_id: str) -> tuple[list[HeldUpload | Announcement], dict]:
+    """What is under way, and who approved each upload waiting for approval."""
+    held = store_held.open_for_team(db, team_id)
+    approved = {
+        h.upload_key: tuple(store_approvals.approvers_of(db, team_id, h.upload_key))
+        for h in held
+        if h.state == "awaiting_approval"
+    }
+    return [*held, *store_announcements.in_flight(db, team_id)], approved
+
+
+def waiting_order(user_id: str):
+    """Sort key: uploads waiting for `user_id`'s approval first, then the nearest deadline."""
+
+    def key(h: HeldView) -> tuple[bool, float]:
+        mine = user_id in h.approvers and user_id not in h.approved_by
+        return (not mine, h.approve_by)
+
+    return key
 
 
 class InFlightUploads:
@@ -34,10 +54,17 @@ class InFlightUploads:
         self.visibility = visibility
 
     async def for_user(self, team_id: str, user_id: str) -> InFlight:
-        uploads = await self.store.run(_open_uploads, team_id)
+        uploads, approved = await self.store.run(_open_uploads, team_id)
         visible = await self.visibility.visible(user_id, uploads)
+        held = [i for i in visible.items if isinstance(i, HeldUpload)]
+        awaiting = [
+            replace(HeldView.of(h), approved_by=approved.get(h.upload_key, ()))
+            for h in held
+            if h.state == "awaiting_approval"
+        ]
         return InFlight(
             announced=[AnnouncedView.of(i) for i in visible.items if isinstance(i, Announcement)],
-            held=[HeldView.of(i) for i in visible.items if isinstance(i, HeldUpload)],
+            held=[HeldView.of(h) for h in held if h.state != "awaiting_approval"],
+            awaiting=sorted(awaiting, key=waiting_order(user_id)),
             hidden_unknown=visible.unknown > 0,
         )
