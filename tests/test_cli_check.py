@@ -41,7 +41,7 @@ async def test_check_names_the_slack_scopes_the_token_lacks(h, tmp_path):
     assert code == 1
     assert (
         "PROBLEM  slack: the token lacks users:read.email, channels:read, groups:read, "
-        "mpim:read, im:read; add "
+        "mpim:read, im:read, usergroups:read; add "
         "them under OAuth & Permissions (manifest.yml lists them) and reinstall the app to "
         "the workspace"
     ) in out

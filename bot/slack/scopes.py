@@ -13,4 +13,5 @@ BOT_SCOPES = (
     "groups:read",
     "mpim:read",
     "im:read",
+    "usergroups:read",
 )

@@ -2,10 +2,12 @@
 
 `Driver` is what the tests, the fault tests, the fuzz suite, the bench and the sandbox use to
 act as Slack would on a person's behalf (signed slash commands, button clicks, the App Home
-tab opened) and as that person's browser would when they link a TikTok account: the bot's
-Connect button, TikTok's consent (a code from `FakeTikTok`), the bot's OAuth callback, then
-"Link it" on the confirm page it shows. Requests are signed with `slack_requests`; answers
-are read back from `FakeSlack`.
+tab opened, a modal filled in and submitted) and as that person's browser would when they
+link a TikTok account: the bot's Connect button, TikTok's consent (a code from `FakeTikTok`),
+the bot's OAuth callback, then "Link it" on the confirm page it shows. Requests are signed
+with `slack_requests`; answers are read back from `FakeSlack`. Clicks and commands carry a
+trigger id the fake issued, so the bot can open a modal with it; `submit_view` fills in the
+modal a person has open (`view_values.values_for`) and submits it, answering the bot's ack.
 
 The bot's address may move (a restarted bot gets a new port; replicas take turns), so the
 driver is given its base URL or a function returning the URL for the next request. One
@@ -22,13 +24,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import aiohttp
 
 from .slack import FakeSlack
-from .slack_requests import block_actions_payload, post_signed, slash_command_body
+from .slack_modals import new_hash, new_view_id
+from .slack_requests import (
+    block_actions_payload,
+    interactive_body,
+    post_signed,
+    slash_command_body,
+    view_submission_payload,
+)
 from .tiktok import FakeTikTok
+from .view_values import ModalError, unsendable, values_for
 
 ANSWER_TIMEOUT_S = 20.0
 CALLBACK = "/tiktok/oauth/callback"
@@ -69,6 +79,15 @@ def confirm_form(page: str) -> dict[str, str]:
     if not fields:
         raise DriverError(f"no confirm form on the page: {page[:300]}")
     return {name: html.unescape(value) for name, value in fields}
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    """An ack's body as a JSON object, or None (a plain ack's body is empty)."""
+    try:
+        body = json.loads(text) if text.strip() else None
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def state_of(url: str) -> str:
@@ -132,6 +151,7 @@ class Driver:
         `channel_id`, as given); returns once the bot has acked."""
         url = response_url or self.slack.new_response_url()
         fields.setdefault("team_id", self.slack.team_id)
+        fields.setdefault("trigger_id", self.slack.new_trigger_id(user_id))
         body = slash_command_body(text, response_url=url, user_id=user_id, **fields)
         status, _ = await self.post_slack(body, bot_url=bot_url)
         return Sent(status, url)
@@ -149,9 +169,11 @@ class Driver:
     ) -> Sent:
         """A button `action_id` pressed by `user_id` on a message (`channel_id`,
         `message_ts`, … as given) or, with `home`, on the App Home tab (no response_url, no
-        channel); returns once the bot has acked."""
+        channel); returns once the bot has acked. It carries a trigger id the fake issued
+        (the bot may open a modal with it)."""
         url = response_url or self.slack.new_response_url()
         fields.setdefault("team_id", self.slack.team_id)
+        fields.setdefault("trigger_id", self.slack.new_trigger_id(user_id))
         payload = block_actions_payload(
             action_id, value, response_url=url, user_id=user_id, **fields
         )
@@ -160,9 +182,91 @@ class Driver:
                 payload.pop(key, None)
             payload["container"] = {"type": "view", "view_id": "VHOME"}
             payload["view"] = {"id": "VHOME", "type": "home"}
-        body = urlencode({"payload": json.dumps(payload)})
-        status, _ = await self.post_slack(body, bot_url=bot_url)
+        status, _ = await self.post_slack(interactive_body(payload), bot_url=bot_url)
         return Sent(status, "" if home else url)
+
+    async def send_view_submission(
+        self,
+        callback_id: str,
+        private_metadata: str,
+        values: dict[str, Any],
+        *,
+        user_id: str,
+        view_id: str | None = None,
+        bot_url: str | None = None,
+    ) -> tuple[int, dict[str, Any] | None]:
+        """`user_id` submits a modal: a signed `view_submission` whose view is view
+        `view_id` as the fake shows it (or, for an id it never opened, a bare modal) with
+        this callback_id, private_metadata and `state.values` (`values_for` builds them).
+        Sent as given: nothing checks the person could have sent it. Returns the HTTP status
+        and the JSON of the bot's ack (`response_action` …), or None for a plain ack (or a
+        status other than 200, which is no ack); the
+        fake then shows what the ack says (errors, an update, a push, or the modal closed)."""
+        shown = self.slack.view(view_id) if view_id else None
+        if shown is not None:
+            base = dict(shown.view)
+        else:
+            new_id = view_id or new_view_id()
+            base = {
+                "id": new_id,
+                "team_id": self.slack.team_id,
+                "type": "modal",
+                "blocks": [],
+                "root_view_id": new_id,
+                "previous_view_id": None,
+                "app_id": self.slack.app_id,
+                "bot_id": self.slack.bot_id,
+                "hash": new_hash(),
+            }
+        view = {
+            **base,
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+        }
+        payload = view_submission_payload(
+            view,
+            user_id=user_id,
+            team_id=self.slack.team_id,
+            trigger_id=self.slack.new_trigger_id(user_id),
+        )
+        status, text = await self.post_slack(interactive_body(payload), bot_url=bot_url)
+        if status != 200:  # not an ack: the request was refused
+            return status, None
+        ack = _json_object(text)
+        await self.slack.view_answered(str(view["id"]), user_id, ack)
+        return status, ack
+
+    async def submit_view(
+        self,
+        user_id: str,
+        *,
+        callback_id: str | None = None,
+        bot_url: str | None = None,
+        **fields: Any,
+    ) -> tuple[int, dict[str, Any] | None]:
+        """`user_id` fills in the modal they have open (the last one the bot showed them,
+        with `callback_id` if given) — inputs named by block_id set to `fields`, the rest as
+        the bot left them — and presses its submit button. Refused here, as Slack's client
+        refuses it, when a required input is empty or a text too long; (status, ack)."""
+        shown = self.slack.last_view(user_id, callback_id)
+        if shown is None:
+            raise DriverError(
+                f"{user_id} has no modal open"
+                + (f" with callback_id {callback_id!r}" if callback_id else "")
+            )
+        values = values_for(shown, **fields)
+        problems = unsendable(shown, values)
+        if problems:
+            raise ModalError(f"Slack would not send this modal: {'; '.join(problems)}")
+        return await self.send_view_submission(
+            shown.callback_id,
+            shown.private_metadata,
+            values,
+            user_id=user_id,
+            view_id=shown.id,
+            bot_url=bot_url,
+        )
 
     async def open_home(self, user_id: str) -> int:
         """`user_id` opens the bot's App Home tab (the `app_home_opened` event); the status."""

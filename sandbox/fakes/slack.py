@@ -11,6 +11,12 @@ user after the `D`. `set_channel()` declares one private (or a group DM / DM) wi
 `set_members()` / `add_member()` / `remove_member()` change who is in it; `conversations.info`,
 `conversations.members` (paginated) and `users.conversations` answer from that.
 
+Modals (`slack_modals`): `new_trigger_id(user_id)` issues the trigger ids the driver's clicks and
+commands carry; `views.open` / `views.push` need one (used once, within `trigger_ttl` seconds),
+`views.update` finds the view by id; each is a record in `views`, awaited with
+`wait_for_view()`. User groups: `set_usergroup()` declares one with its members, answered by
+`usergroups.list` and `usergroups.users.list` (both need the `usergroups:read` scope).
+
 `hold(method, **match)` keeps a method's answers back until the test releases them: a slow
 Slack, scripted without sleeping (the call is recorded when it arrives; it answers, and its
 effect lands, only after `release()`).
@@ -33,8 +39,11 @@ from aiohttp import WSMsgType, web
 from bot.slack.scopes import BOT_SCOPES
 
 from .server import LoopbackServer, Reply, send_reply
+from .slack_modals import FakeView, Modals
 
 JSON_PARAMS = ("blocks", "attachments", "view", "metadata")
+# Methods that answer `missing_scope` when the bot token lacks this scope.
+SCOPE_NEEDED = {"usergroups.list": "usergroups:read", "usergroups.users.list": "usergroups:read"}
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
 
 
@@ -123,6 +132,42 @@ class SlackHold:
         self.released.set()
 
 
+@dataclass
+class SlackUsergroup:
+    """One user group (`@handle`): what usergroups.list says of it, and its members."""
+
+    id: str
+    team_id: str
+    handle: str
+    name: str
+    users: list[str] = field(default_factory=list)
+    disabled: bool = False
+
+    def to_json(self, with_users: bool = False, with_count: bool = False) -> dict[str, Any]:
+        group: dict[str, Any] = {
+            "id": self.id,
+            "team_id": self.team_id,
+            "is_usergroup": True,
+            "name": self.name,
+            "description": "",
+            "handle": self.handle,
+            "is_external": False,
+            "date_create": 1700000000,
+            "date_update": 1700000000,
+            "date_delete": 1700000001 if self.disabled else 0,
+            "auto_type": None,
+            "created_by": "USLACKBOT",
+            "updated_by": "USLACKBOT",
+            "deleted_by": "USLACKBOT" if self.disabled else None,
+            "prefs": {"channels": [], "groups": []},
+        }
+        if with_users:
+            group["users"] = list(self.users)
+        if with_count:
+            group["user_count"] = len(self.users)
+        return group
+
+
 CONVERSATION_TYPES = ("public_channel", "private_channel", "mpim", "im")
 
 
@@ -179,6 +224,8 @@ class FakeSlack:
         self.calls: list[ApiCall] = []
         self.users: dict[str, SlackUser] = {}
         self.channels: dict[str, SlackChannel] = {}
+        self.usergroups: dict[str, SlackUsergroup] = {}
+        self.modals = Modals(team_id, self.app_id, self.bot_id)
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.acks: dict[str, dict[str, Any]] = {}
@@ -300,6 +347,62 @@ class FakeSlack:
         members = [self.bot_user_id, *(u for u in self.users if u != self.bot_user_id)]
         return SlackChannel(channel_id, "public_channel", members)
 
+    def set_usergroup(
+        self,
+        group_id: str,
+        *,
+        handle: str,
+        users=(),
+        name: str | None = None,
+        disabled: bool = False,
+    ) -> SlackUsergroup:
+        """Declare a user group `@handle` with these members (again: replace it). A disabled
+        group is left out of usergroups.list and answers `no_such_subteam` to
+        usergroups.users.list, unless asked with `include_disabled`."""
+        group = SlackUsergroup(
+            group_id, self.team_id, handle, name or handle.title(), list(users), disabled
+        )
+        self.usergroups[group_id] = group
+        return group
+
+    # -- modals ----------------------------------------------------------------------
+
+    @property
+    def views(self) -> list[FakeView]:
+        """Every view opened, pushed or updated, in order (one record each)."""
+        return self.modals.views
+
+    @property
+    def trigger_ttl(self) -> float | None:
+        """How long a trigger id can open a modal, in seconds (None: for ever)."""
+        return self.modals.ttl
+
+    @trigger_ttl.setter
+    def trigger_ttl(self, seconds: float | None) -> None:
+        self.modals.ttl = seconds
+
+    def new_trigger_id(self, user_id: str = "U1") -> str:
+        """A trigger id for an interaction by `user_id` (what a click or command carries)."""
+        return self.modals.new_trigger_id(user_id)
+
+    def expire_trigger(self, trigger_id: str) -> None:
+        """Make a trigger id too old to open a modal (`expired_trigger_id`), now."""
+        self.modals.expire_trigger(trigger_id)
+
+    def view(self, view_id: str) -> FakeView | None:
+        """View `view_id` as it is now (its latest open, push or update)."""
+        return self.modals.current(view_id)
+
+    def last_view(self, user_id: str, callback_id: str | None = None) -> FakeView | None:
+        """The modal `user_id` has in front of them now (with `callback_id`, if given)."""
+        return self.modals.last(user_id, callback_id)
+
+    async def view_answered(self, view_id: str, user_id: str, ack: dict[str, Any] | None) -> None:
+        """Apply the app's ack of a submission of `view_id` as Slack would (the driver calls
+        this): `errors` keep the modal, `update`/`push` change it, else it closes."""
+        self.modals.answered(view_id, user_id, ack)
+        await self._notify()
+
     def script(self, method: str, *replies: Reply) -> None:
         """Queue raw replies for a Web API method (hangs, resets, odd bodies)."""
         self._scripts[method].extend(replies)
@@ -373,6 +476,25 @@ class FakeSlack:
             lambda: f"expected {count} {method} call(s), got {self.calls_to(method)}",
         )
         return self.calls_to(method)
+
+    async def wait_for_view(
+        self,
+        user_id: str | None = None,
+        callback_id: str | None = None,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> list[FakeView]:
+        """Wait until `count` views (opens, pushes and updates, each one) were shown to
+        `user_id` with `callback_id` (either: any); returns those records."""
+        await self._wait(
+            lambda: len(self.modals.matching(user_id, callback_id)) >= count,
+            timeout,
+            lambda: (
+                f"expected {count} view(s) for user {user_id} with callback_id {callback_id}, "
+                f"got {[(v.method, v.user_id, v.callback_id) for v in self.views]}"
+            ),
+        )
+        return self.modals.matching(user_id, callback_id)
 
     async def wait_for_socket(self, timeout: float = 5.0) -> None:
         """Wait until a Socket Mode client is connected."""
@@ -497,15 +619,23 @@ class FakeSlack:
             reply = queue.popleft()
         else:  # Slack names the token's scopes on every answer
             reply = Reply(
-                json=self._default(method, params, token),
+                json=self._default(call),
                 headers={"x-oauth-scopes": ",".join(self.bot_scopes)},
             )
+            await self._notify()  # its effect (a message, a view) is in place
         return await send_reply(request, reply)
 
-    def _default(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
+    def _default(self, call: ApiCall) -> dict[str, Any]:
+        method, params = call.method, call.params
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
-        if token != expected:
+        if call.token != expected:
             return {"ok": False, "error": "invalid_auth"}
+        needed = SCOPE_NEEDED.get(method)
+        if needed and needed not in self.bot_scopes:
+            provided = ",".join(self.bot_scopes)
+            return {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided}
+        if method in ("views.open", "views.push"):  # the trigger is checked as it arrived
+            return self.modals.open(params, call.time, method)
         handler = self._methods().get(method)
         return handler(params) if handler else {"ok": True}
 
@@ -516,6 +646,9 @@ class FakeSlack:
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
             "views.publish": self._views_publish,
+            "views.update": self.modals.update,
+            "usergroups.list": self._usergroups_list,
+            "usergroups.users.list": self._usergroups_users_list,
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
@@ -584,6 +717,21 @@ class FakeSlack:
         user = self.users.get(user_id) or SlackUser(user_id, self.team_id, user_id.lower())
         return {"ok": True, "user": user.to_json(with_email="users:read.email" in self.bot_scopes)}
 
+    def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        with_disabled = _flag(params.get("include_disabled"))
+        groups = [
+            g.to_json(_flag(params.get("include_users")), _flag(params.get("include_count")))
+            for g in self.usergroups.values()
+            if with_disabled or not g.disabled
+        ]
+        return {"ok": True, "usergroups": groups}
+
+    def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(str(params.get("usergroup") or ""))
+        if group is None or (group.disabled and not _flag(params.get("include_disabled"))):
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(group.users)}
+
     def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
         users = str(params.get("users", "")).split(",")
         if not users[0]:
@@ -633,6 +781,11 @@ class FakeSlack:
             self.on_response(url, body)
         await self._notify()
         return web.Response(text="ok", content_type="text/html")
+
+
+def _flag(value: Any) -> bool:
+    """A boolean Web API argument as Slack reads it (`true`, `1`, JSON true)."""
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def _page(items: list, params: dict[str, Any]) -> tuple[list, str]:

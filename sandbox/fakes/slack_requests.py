@@ -1,4 +1,5 @@
-"""Requests Slack sends TO the bot: signed slash commands and block_actions payloads.
+"""Requests Slack sends TO the bot: signed slash commands, block_actions and view_submission
+payloads.
 
 The payload builders return dicts, reused both for HTTP-mode bodies (urlencoded, signed
 with the signing secret) and for Socket Mode envelopes (`FakeSlack.send_envelope`).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -111,9 +113,39 @@ def block_actions_payload(
     }
 
 
-def block_actions_body(action_id: str, value: str, **kwargs: str) -> str:
+def view_submission_payload(
+    view: dict[str, Any],
+    *,
+    user_id: str = "U1",
+    user_name: str = "alice",
+    team_id: str = "T0001",
+    trigger_id: str = "trig",
+) -> dict[str, object]:
+    """A `view_submission` payload: `user_id` pressed the modal's submit button. `view` is
+    the view as Slack holds it (id, callback_id, private_metadata, blocks, hash, …) with
+    `state.values` filled in as the person left the inputs."""
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
+        "api_app_id": APP_ID,
+        "token": "deprecated-verification-token",
+        "trigger_id": trigger_id,
+        "view": view,
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def interactive_body(payload: dict[str, object]) -> str:
     """`payload=<urlencoded JSON>`, as Slack posts interactivity in HTTP mode."""
-    return urlencode({"payload": json.dumps(block_actions_payload(action_id, value, **kwargs))})
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def block_actions_body(action_id: str, value: str, **kwargs: str) -> str:
+    """A click's `payload=<urlencoded JSON>` body, as Slack posts it in HTTP mode."""
+    return interactive_body(block_actions_payload(action_id, value, **kwargs))
 
 
 async def post_signed(
