@@ -471,3 +471,49 @@ async def test_a_commands_trigger_id_opens_a_modal_for_whoever_typed_it(
     trigger = parse_qs(seen[0])["trigger_id"][0]
     await client_of(slack).views_open(trigger_id=trigger, view=POST_PAGE)
     assert slack.last_view("U9") is not None
+
+
+async def test_an_ack_that_updates_or_pushes_changes_the_modal_the_person_sees(
+    slack: FakeSlack, http: aiohttp.ClientSession
+):
+    thanks = {
+        "type": "modal",
+        "callback_id": "approved",
+        "title": {"type": "plain_text", "text": "Approved"},
+        "blocks": [],
+    }
+    acks = [
+        {"response_action": "update", "view": thanks},
+        {"response_action": "push", "view": {**thanks, "callback_id": "more"}},
+        {"response_action": "clear"},
+    ]
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response(acks.pop(0))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", answer)
+    server = LoopbackServer(app)
+    await server.start()
+    try:
+        driver = driver_for(slack, http, server.url)
+        opened = await client_of(slack).views_open(
+            trigger_id=slack.new_trigger_id("U2"), view=POST_PAGE
+        )
+        assert await driver.submit_view("U2", privacy="SELF_ONLY") == (
+            200,
+            {"response_action": "update", "view": thanks},
+        )
+        now = slack.last_view("U2")
+        assert now is not None and (now.id, now.method) == (opened["view"]["id"], "response_action")
+        assert now.callback_id == "approved"
+
+        await driver.submit_view("U2")  # the update has no inputs: nothing to fill
+        pushed = slack.last_view("U2")
+        assert pushed is not None and pushed.callback_id == "more"
+        assert pushed.view["previous_view_id"] == opened["view"]["id"]
+
+        await driver.submit_view("U2")  # clear: every view in the stack closes
+        assert slack.last_view("U2") is None
+    finally:
+        await server.stop()
