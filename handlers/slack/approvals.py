@@ -10,6 +10,7 @@ modal closes and the approval (or rejection) is made, its answer sent to the per
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -179,3 +180,7 @@ def register(
                 actor.team_id, str(upload_key or "")[:200], actor.user_id, reason
             )
             await replies.send("", actor, answer)
+
+    @app.view(re.compile(".*"))
+    async def stale_modal(ack: AsyncAck) -> None:
+        await ack()  # a modal we no longer know: it closes quietly, nothing changes

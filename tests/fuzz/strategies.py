@@ -255,6 +255,21 @@ def notification_bodies() -> st.SearchStrategy:
 PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
 
 
+def approvals() -> st.SearchStrategy:
+    """`approval` of an upload: approvers, needed and approve_by, well-formed or not."""
+    ids = st.sampled_from(["UALICE", "U1", "SLEADS", "WENT1"]) | st.from_regex(
+        r"[UWS][A-Z0-9]{2,30}", fullmatch=True
+    )
+    dates = st.sampled_from(
+        ["2099-01-01T00:00:00Z", "2026-12-05T17:00:00Z", "2000-01-01T00:00:00Z", "soon", ""]
+    ) | hostile_text(50)
+    typed = st.fixed_dictionaries(
+        {"approvers": st.lists(ids, max_size=105)},
+        optional={"needed": st.one_of(st.integers(-2, 120), NUMBERS), "approve_by": dates},
+    )
+    return st.one_of(typed, typed, maybe(st.dictionaries(st.text(max_size=20), json_values())))
+
+
 def upload_bodies() -> st.SearchStrategy:
     """`POST /uploads` bodies: valid-shaped held uploads with hostile values (most reach the
     creator_info check and the announcement), wrong types and junk anywhere, any JSON at all.
@@ -286,6 +301,8 @@ def upload_bodies() -> st.SearchStrategy:
         optional={
             "hold_s": st.one_of(st.integers(600, 86400), NUMBERS),
             "video": VIDEO,
+            "approval": approvals(),
+            "submitted_by": maybe(st.sampled_from(["UALICE", "U1", "SLEADS"]) | hostile_text(40)),
         },
     )
     junk = st.fixed_dictionaries(
