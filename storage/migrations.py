@@ -14,7 +14,14 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
 from storage import legacy_sqlite
-from storage.schema import BASELINE, followed_cancels, held_uploads, leases, schema_migrations
+from storage.schema import (
+    BASELINE,
+    account_approvers,
+    followed_cancels,
+    held_uploads,
+    leases,
+    schema_migrations,
+)
 from storage.timefmt import now_iso
 
 MIGRATION_LOCK = 7_301_984_215  # any fixed number: pg_advisory_xact_lock's key for this app
@@ -52,12 +59,17 @@ def _followed_cancels(conn: Connection) -> None:
     followed_cancels.create(conn, checkfirst=True)
 
 
+def _account_approvers(conn: Connection) -> None:
+    account_approvers.create(conn, checkfirst=True)
+
+
 STEPS: list[Callable[[Connection], None]] = [
     _baseline,
     _leases,
     _held_uploads,
     _held_open_id,
     _followed_cancels,
+    _account_approvers,
 ]
 
 
