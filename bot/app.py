@@ -51,7 +51,7 @@ from handlers.slack import actions, commands, events
 from handlers.slack import approvals as approval_listeners
 from handlers.web import routes
 from handlers.web.http_guard import MAX_BODY_BYTES, body_guard, server_options
-from storage import leases
+from storage import account_approvers, leases
 from storage.db import Store
 from storage.links import Links
 
@@ -151,6 +151,7 @@ async def build_parts(
         settings.retry_base_delay,
         settings.held_stale_starting_s,
         on_new=(wake_held_scheduler,),
+        approval_rule=lambda team_id, account: store.run(account_approvers.get, team_id, account),
     )
     approvals = Approvals(store, slack, held)
     held.on_awaiting.append(approvals.notify_approvers)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 from storage import legacy_sqlite
 from storage.schema import (
     BASELINE,
+    account_approvers,
     approval_links,
     approvals,
     followed_cancels,
@@ -81,6 +82,10 @@ def _approvals(conn: Connection) -> None:
     approval_links.create(conn, checkfirst=True)
 
 
+def _account_approvers(conn: Connection) -> None:
+    account_approvers.create(conn, checkfirst=True)
+
+
 STEPS: list[Callable[[Connection], None]] = [
     _baseline,
     _leases,
@@ -88,6 +93,7 @@ STEPS: list[Callable[[Connection], None]] = [
     _held_open_id,
     _followed_cancels,
     _approvals,
+    _account_approvers,
 ]
 
 

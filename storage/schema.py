@@ -287,6 +287,20 @@ followed_cancels = Table(
     Index("idx_followed_cancels_next_poll_at", "next_poll_at"),
 )
 
+# The `team approvers` rule: every upload for a team account waits for `needed` approvals from
+# these Slack users or members of these user groups (`approvers`: a JSON list of ids).
+account_approvers = Table(
+    "account_approvers",
+    metadata,
+    _text("team_id", nullable=False),
+    _text("account", nullable=False),
+    _text("approvers", nullable=False),
+    _int("needed", nullable=False),
+    _text("set_by", nullable=False, server_default=""),
+    _float("set_at", nullable=False),  # the database's clock
+    PrimaryKeyConstraint("team_id", "account"),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -295,4 +309,4 @@ schema_migrations = Table(
 )
 
 # Every table that holds the deployment's data (not its coordination): what copy-db moves.
-DATA_TABLES = (*BASELINE, held_uploads, followed_cancels, approvals)
+DATA_TABLES = (*BASELINE, held_uploads, followed_cancels, approvals, account_approvers)

@@ -20,8 +20,10 @@ from tests.approval_helpers import (
 )
 from tests.conftest import UPLOAD, buttons, db_execute, db_rows, text_of
 from tests.held_helpers import (
+    ADMIN,
     EVE,
     assert_valid_blocks,
+    body,
     held_harness,
     inits,
     msg,
@@ -257,3 +259,23 @@ async def test_cancel_while_it_waits_sends_nothing(ha):
     refused = await ha.click("review_upload", "run-1", user_id=CAROL)
     assert "cancelled" in text_of(refused)
     assert inits(ha) == []
+
+
+async def test_a_team_approvers_rule_makes_every_upload_for_the_account_wait(ha):
+    answer = await ha.command(
+        f"team approvers brand <@{ALICE}> <!subteam^{LEADS}|@social-leads> needed 2",
+        user_id=ADMIN,
+    )
+    assert "brand" in text_of(answer)
+    status, answer = await submit(ha, body())  # the pipeline asked for no approval
+    assert status == 202 and "approve_by" in answer
+    stored = row(ha)
+    assert stored["state"] == "awaiting_approval" and stored["needed"] == 2
+    assert json.loads(stored["approvers"]) == [ALICE, LEADS]
+    await next_scheduler_pass(ha)
+    assert inits(ha) == []
+    cleared = await ha.command("team approvers brand none", user_id=ADMIN)
+    assert "brand" in text_of(cleared)
+    status, answer = await submit(ha, body("run-2", hold_s=600))
+    assert status == 202 and "starts_at" in answer
+    assert row(ha, "run-2")["state"] == "held"

@@ -58,8 +58,8 @@ def test_a_crash_while_writing_the_schema_version_never_reruns_a_finished_step(t
         timeout=60,
     )
     assert reopened.returncode == 0, reopened.stderr
-    # baseline, leases, held uploads, their open_id, followed cancels
-    assert reopened.stdout.strip() == "6"
+    # baseline, leases, held uploads, their open_id, followed cancels, approvals, approvers
+    assert reopened.stdout.strip() == "7"
 
 
 def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
@@ -69,10 +69,10 @@ def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
             [sys.executable, "-c", VERSION, path], cwd=REPO, capture_output=True, text=True
         )
         assert run.returncode == 0, run.stderr
-        assert run.stdout.strip() == "6"
+        assert run.stdout.strip() == "7"
     conn = sqlite3.connect(path)
     try:
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY version")
-        assert [v for (v,) in versions] == [1, 2, 3, 4, 5, 6]
+        assert [v for (v,) in versions] == [1, 2, 3, 4, 5, 6, 7]
     finally:
         conn.close()

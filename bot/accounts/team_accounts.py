@@ -1,4 +1,5 @@
-"""Team accounts: shared TikTok accounts an admin links once and grants to named people.
+"""Team accounts: shared TikTok accounts an admin links once and grants to named people,
+and the `team approvers` rule that makes every upload for one wait for approval.
 
 Admins are the Slack user IDs in ADMIN_USERS plus the workspace's admins and owners
 (`users.info`, remembered for five minutes). Every change lands in the audit trail.
@@ -14,7 +15,7 @@ from bot.accounts.linking import LinkingNotConfigured, LinkingService
 from bot.accounts.tokens import TokenService
 from bot.actor import Actor
 from bot.slack.output import SlackOut
-from storage import audit, grants
+from storage import account_approvers, audit, grants
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
 from storage.oauth_states import PendingLink
@@ -57,6 +58,8 @@ class TeamAccountView:
     access_expires_at: float
     refresh_expires_at: float
     users: tuple[str, ...]
+    approvers: tuple[str, ...] = ()  # the `team approvers` rule (admins see it), ids
+    needed: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,25 @@ class TeamChange:
     users: tuple[str, ...] = ()  # whom the change touched
     unchanged: tuple[str, ...] = ()  # named but already so
     connect_url: str = ""
+
+
+@dataclass(frozen=True)
+class ApproversChange:
+    """How `team approvers` ended: `code` is "ok", "unchanged", "not_admin" or
+    "no_such_account"; `previous` is the rule before, as (approvers, needed), or None."""
+
+    code: str
+    account: str
+    approvers: tuple[str, ...] = ()
+    needed: int = 0
+    previous: tuple[tuple[str, ...], int] | None = None
+
+
+def _approvers_reason(approvers: tuple[str, ...], needed: int) -> str:
+    """The audit entry's reason: "approvers U1,S2 needed 2" or "approvers none"."""
+    if not approvers:
+        return "approvers none"
+    return f"approvers {','.join(approvers)} needed {needed}"
 
 
 class TeamAccounts:
@@ -134,6 +156,73 @@ class TeamAccounts:
             await self._audit(actor, "grant" if give else "revoke", account, ",".join(changed))
         return TeamChange("ok", account, tuple(changed), unchanged)
 
+    async def set_approvers(
+        self, actor: Actor, account: str, approvers: tuple[str, ...], needed: int
+    ) -> ApproversChange:
+        """Make every upload for `account` wait for `needed` approvals from `approvers`
+        (Slack user and user-group ids); no approvers clears the rule. Admins only, on a
+        linked team account; a change is audited in the same transaction."""
+        if not approvers:
+            return await self.clear_approvers(actor, account)
+        if not await self.admins.is_admin(actor.user_id):
+            return ApproversChange("not_admin", account)
+        if not await self._exists(actor.team_id, account):
+            return ApproversChange("no_such_account", account)
+        approvers = tuple(approvers)
+
+        def write(db) -> tuple[tuple[tuple[str, ...], int] | None, bool]:
+            before = account_approvers.get(db, actor.team_id, account)
+            if before == (approvers, needed):
+                return before, False
+            account_approvers.put(db, actor.team_id, account, approvers, needed, actor.user_id)
+            audit.record(
+                db,
+                self._audit_entry(actor, "team_approvers", account, approvers, needed),
+                AuditFinish(outcome="ok"),
+            )
+            return before, True
+
+        before, changed = await self.store.run(write)
+        code = "ok" if changed else "unchanged"
+        return ApproversChange(code, account, approvers, needed, before)
+
+    async def clear_approvers(self, actor: Actor, account: str) -> ApproversChange:
+        """`team approvers <account> none`: uploads for it no longer wait for approval
+        (unless the pipeline asks). Admins only; audited when there was a rule."""
+        if not await self.admins.is_admin(actor.user_id):
+            return ApproversChange("not_admin", account)
+        if not await self._exists(actor.team_id, account):
+            return ApproversChange("no_such_account", account)
+
+        def write(db) -> tuple[tuple[str, ...], int] | None:
+            before = account_approvers.get(db, actor.team_id, account)
+            if before is not None:
+                account_approvers.remove(db, actor.team_id, account)
+                audit.record(
+                    db,
+                    self._audit_entry(actor, "team_approvers", account, (), 0),
+                    AuditFinish(outcome="ok"),
+                )
+            return before
+
+        before = await self.store.run(write)
+        return ApproversChange("ok" if before else "unchanged", account, previous=before)
+
+    @staticmethod
+    def _audit_entry(
+        actor: Actor, action: str, account: str, approvers: tuple[str, ...], needed: int
+    ) -> AuditStart:
+        return AuditStart(
+            action=action,
+            team_id=actor.team_id,
+            user_id=actor.user_id,
+            channel_id=actor.channel_id,
+            source=actor.source,
+            reason=_approvers_reason(approvers, needed),
+            account=account,
+            account_kind="team",
+        )
+
     async def remove(self, actor: Actor, account: str) -> TeamChange:
         if not await self.admins.is_admin(actor.user_id):
             return TeamChange("not_admin", account)
@@ -152,10 +241,16 @@ class TeamAccounts:
         def read(db) -> list[TeamAccountView]:
             views = []
             mine = set(grants.accounts_of(db, actor.team_id, actor.user_id))
+            rules = (
+                {r["account"]: r for r in account_approvers.for_team(db, actor.team_id)}
+                if admin
+                else {}
+            )
             for row in self.tokens.links.team_accounts(db, actor.team_id):
                 if not admin and row["account"] not in mine:
                     continue
                 users = grants.users_of(db, actor.team_id, row["account"]) if admin else ()
+                rule = rules.get(row["account"]) or {}
                 views.append(
                     TeamAccountView(
                         account=row["account"],
@@ -164,6 +259,8 @@ class TeamAccounts:
                         access_expires_at=row["access_expires_at"] or 0.0,
                         refresh_expires_at=row["refresh_expires_at"] or 0.0,
                         users=tuple(users),
+                        approvers=tuple(rule.get("approvers", ())),
+                        needed=int(rule.get("needed", 0)),
                     )
                 )
             return views

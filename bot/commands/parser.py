@@ -25,12 +25,19 @@ SUBCOMMANDS = (
     "team",
     "help",
 )
-TEAM_ACTIONS = ("connect", "grant", "revoke", "remove")
+TEAM_ACTIONS = ("connect", "grant", "revoke", "remove", "approvers")
 CODE = re.compile(r"[A-Za-z0-9_.-]+")
 WORD = re.compile(r"[A-Za-z]+")
 ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # Slack escapes mentions as <@U123|name> (or <@U123>) when the command has escaping on.
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+# A user group as Slack sends it in a command's text: <!subteam^S0123|@social-leads> or
+# <!subteam^S0123>.
+GROUP_MENTION = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>")
+APPROVER_ID = re.compile(r"[UWS][A-Z0-9]{1,30}")  # the shape of a Slack user or group id
+NUMBER = re.compile(r"[0-9]{1,6}")
+MAX_APPROVERS = 100  # people and groups named in one `team approvers`
+MAX_NEEDED = 100
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,10 @@ class Parsed:
     account: str = ""  # a team account's short name
     action: str = ""  # for `team`: connect, grant, revoke, remove
     users: tuple[str, ...] = ()  # Slack user IDs named in `team grant/revoke`
+    # `team approvers`: Slack user ("U…"/"W…") and user group ("S…") ids, and how many
+    # approvals an upload needs; no approvers (and needed 0) is `team approvers <account> none`
+    approvers: tuple[str, ...] = ()
+    needed: int = 0
     problem: str = ""  # "", "unknown_word", "missing_id", "malformed_id", "too_long", …
     word: str = ""  # the word the problem is about (shown back, escaped)
     suggestion: str = ""  # a close subcommand for a typo
@@ -68,6 +79,8 @@ def _team(rest: str) -> Parsed:
     if problem:
         return problem
     words = rest.split()
+    if action == "approvers":
+        return _approvers(account, words)
     if action in ("connect", "remove"):
         if words:
             return Parsed("usage", problem="extra_words", word=f"team {action}")
@@ -81,6 +94,47 @@ def _team(rest: str) -> Parsed:
             return Parsed("usage", problem="bad_mention", word=word[:MAX_VALUE_LENGTH])
         users.append(match.group(1))
     return Parsed("team", action=action, account=account, users=tuple(dict.fromkeys(users)))
+
+
+def _approver_id(word: str) -> str:
+    """The Slack id a mention of a person or a user group names; "" when it is neither."""
+    match = MENTION.fullmatch(word) or GROUP_MENTION.fullmatch(word)
+    return match.group(1) if match and APPROVER_ID.fullmatch(match.group(1)) else ""
+
+
+def _approvers(account: str, words: list[str]) -> Parsed:
+    """`team approvers <account> <@user or @group>… [needed N]`, or `… none`."""
+    about = "team approvers"
+    if not words:
+        return Parsed("usage", problem="missing_approvers", word=about)
+    if words[0].lower() == "none":
+        if len(words) > 1:
+            return Parsed("usage", problem="none_alone", word=" ".join(words)[:MAX_VALUE_LENGTH])
+        return Parsed("team", action="approvers", account=account)
+    needed = 1
+    if len(words) >= 2 and words[-2].lower() == "needed":
+        number = words[-1]
+        if not NUMBER.fullmatch(number) or not 1 <= int(number) <= MAX_NEEDED:
+            return Parsed("usage", problem="bad_needed", word=f"needed {number}"[:MAX_VALUE_LENGTH])
+        needed = int(number)
+        words = words[:-2]
+    named: list[str] = []
+    for word in words:
+        if word.lower() == "needed":
+            return Parsed("usage", problem="bad_needed", word=word[:MAX_VALUE_LENGTH])
+        found = _approver_id(word)
+        if not found:
+            return Parsed("usage", problem="bad_approver", word=word[:MAX_VALUE_LENGTH])
+        named.append(found)
+    approvers = tuple(dict.fromkeys(named))
+    if not approvers:
+        return Parsed("usage", problem="missing_approvers", word=about)
+    if len(approvers) > MAX_APPROVERS:
+        return Parsed("usage", problem="too_many_approvers", word=about)
+    people = [a for a in approvers if not a.startswith("S")]
+    if len(people) == len(approvers) and needed > len(people):
+        return Parsed("usage", problem="needed_over_people", word=f"needed {needed}")
+    return Parsed("team", action="approvers", account=account, approvers=approvers, needed=needed)
 
 
 def _as(rest: str) -> Parsed:

@@ -97,6 +97,13 @@ class CommandRouter:
         return messages.help_message()
 
     async def _team(self, actor: Actor, parsed: Parsed) -> messages.Message:
+        if parsed.action == "approvers":
+            rule = await self.teams.set_approvers(
+                actor, parsed.account, parsed.approvers, parsed.needed
+            )
+            return messages.approvers_message(
+                rule.code, rule.account, rule.approvers, rule.needed, rule.previous, self.admins
+            )
         if parsed.action == "connect":
             change = await self.teams.connect(actor, parsed.account)
             if change.code == "ok":

@@ -75,6 +75,7 @@ from bot.messages.outcomes import (
 )
 from bot.messages.team import (
     accounts_message,
+    approvers_message,
     not_admin_message,
     team_change_message,
     team_connect_message,
@@ -97,6 +98,7 @@ __all__ = [
     "team_authorization_removed_dm",
     "Message",
     "accounts_message",
+    "approvers_message",
     "announcement_message",
     "audit_entry",
     "cancel_button",

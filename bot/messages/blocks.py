@@ -181,3 +181,26 @@ def grant_hint(admins) -> dict:
 
 def mentions(users) -> str:
     return ", ".join(f"<@{escape(u)}>" for u in users)
+
+
+def approver_mention(approver: str) -> str:
+    """A Slack user id as a mention, a user group id ("S…") as a group mention."""
+    if approver.startswith("S"):
+        return f"<!subteam^{escape(approver)}>"
+    return f"<@{escape(approver)}>"
+
+
+def approver_mentions(approvers, budget: int = 2000) -> str:
+    """The approvers as mentions, in at most about `budget` characters: those that don't fit
+    are counted ("and 12 more"), never cut in the middle of a mention."""
+    approvers = tuple(approvers)
+    shown: list[str] = []
+    size = 0
+    for approver in approvers:
+        piece = approver_mention(approver)
+        if shown and size + len(piece) + 2 > budget:
+            break
+        shown.append(piece)
+        size += len(piece) + 2
+    more = len(approvers) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more else "")

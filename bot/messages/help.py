@@ -28,7 +28,9 @@ HELP_TEXT = escape(
             f"\u2022 `{CMD} explain <code>` \u2014 what a TikTok code or fail reason means",
             f"\u2022 `{CMD} help` \u2014 this list",
             f"Admins: `{CMD} team connect <account>`, `{CMD} team grant <account> @someone`, "
-            f"`{CMD} team revoke <account> @someone`, `{CMD} team remove <account>`.",
+            f"`{CMD} team revoke <account> @someone`, `{CMD} team remove <account>`, "
+            f"`{CMD} team approvers <account> @someone @group [needed N]` (every upload for it "
+            f"waits for approval; `{CMD} team approvers <account> none` stops that).",
             f"The publish_id is the one your upload pipeline got from TikTok, like `{SAMPLE_ID}`.",
         ]
     )
@@ -46,6 +48,7 @@ EXAMPLES = {
     "as": f"{CMD} as brand {SAMPLE_ID}",
     "accounts": f"{CMD} accounts",
     "team": f"{CMD} team grant brand @alex",
+    "team approvers": f"{CMD} team approvers brand @alex @social-leads needed 2",
     "help": f"{CMD} help",
 }
 
@@ -63,9 +66,31 @@ PROBLEMS = {
     "missing_account": "Which team account? Add its short name after {word}.",
     "malformed_account": "{word} isn't a team account name: use letters, digits, - and _.",
     "team_usage": "{word} isn't something `" + CMD + " team` does: it takes connect, grant, "
-    "revoke or remove.",
+    "revoke, remove or approvers.",
     "missing_users": "Whom? Mention them after the account.",
     "bad_mention": "{word} isn't a Slack mention. Mention people with @, like @alex.",
+    "missing_approvers": "Who approves? Mention people or user groups after the account, or "
+    "write `none` to stop asking for approval. Nothing changed.",
+    "bad_approver": "{word} isn't a mention of a person or a user group, so nothing changed. "
+    "Mention them with @, like @alex or @social-leads.",
+    "none_alone": "`none` stops asking for approval and takes no other words, so nothing changed.",
+    "bad_needed": "{word}: `needed` takes a whole number from 1 to 100 at the end, like "
+    "`needed 2`. Nothing changed.",
+    "too_many_approvers": "That names more than 100 people and groups, so nothing changed. "
+    "Name a user group instead of its members.",
+    "needed_over_people": "{word} is more approvals than the people named, so no upload could "
+    "ever be approved and nothing changed. Name more people or a user group, or lower the "
+    "number.",
+}
+
+# Problems whose example is not the one of the first word shown with them.
+PROBLEM_EXAMPLES = {
+    "missing_approvers": "team approvers",
+    "bad_approver": "team approvers",
+    "none_alone": "team approvers",
+    "bad_needed": "team approvers",
+    "too_many_approvers": "team approvers",
+    "needed_over_people": "team approvers",
 }
 
 
@@ -76,6 +101,8 @@ def help_message() -> Message:
 def _example_for(problem: str, word: str, suggestion: str) -> str:
     if suggestion:
         return EXAMPLES.get(suggestion, EXAMPLES["cancel"])
+    if problem in PROBLEM_EXAMPLES:
+        return EXAMPLES[PROBLEM_EXAMPLES[problem]]
     first = word.split(" ", 1)[0].lower()
     if problem in ("unknown_word", "malformed_id", "too_long", "reason_too_long"):
         first = first if first in EXAMPLES and problem != "unknown_word" else "cancel"

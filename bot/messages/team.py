@@ -1,4 +1,4 @@
-"""Team accounts: connect, grant, revoke, remove, and who may use which."""
+"""Team accounts: connect, grant, revoke, remove, approvers, and who may use which."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from bot.messages.blocks import (
     LINKING_NOT_CONFIGURED,
     Message,
     actions,
+    approver_mentions,
     code,
     connect_button,
     context,
@@ -36,6 +37,68 @@ def team_connect_message(account: str, url: str) -> Message:
     return message(f"Link the team account {escape(account)}", blocks)
 
 
+def _no_such_account(account: str) -> str:
+    return (
+        f"There is no team account {code(account)}, so nothing changed. "
+        f"Link one first with `{CMD} team connect {escape(account)}`."
+    )
+
+
+def _approvals(needed: int) -> str:
+    return "1 approval" if needed == 1 else f"{needed} approvals"
+
+
+def approvers_message(
+    code_: str, account: str, approvers=(), needed: int = 0, previous=None, admins=()
+) -> Message:
+    """The answer to `team approvers <account> …`: `code_` is "ok" (set, replaced or
+    cleared), "unchanged", "not_admin" or "no_such_account"; no `approvers` means the rule was
+    cleared (or there was none to clear); `previous` is the rule before, as (approvers,
+    needed), or None."""
+    if code_ == "not_admin":
+        return not_admin_message(admins)
+    name = code(account)
+    if code_ == "no_such_account":
+        text = _no_such_account(account)
+        return message(text, [section(text)])
+    change = f"`{CMD} team approvers {escape(account)} @someone @group needed N`"
+    stop = f"`{CMD} team approvers {escape(account)} none`"
+    if not approvers:
+        if previous is None:
+            headline = f"Uploads for {name} didn't wait for approval, so nothing changed."
+            return message(headline, [section(headline), context(f"To ask for it: {change}")])
+        headline = f"Uploads for {name} no longer wait for approval."
+        text = (
+            f"*{headline}*\nFrom now on they start when their hold window closes, unless the "
+            "pipeline asks for approval itself. Uploads already waiting for approval still "
+            "wait for theirs."
+        )
+        before = f"It was {_approvals(previous[1])} from {approver_mentions(previous[0], 1000)}."
+        return message(headline, [section(text), context(before, f"To ask again: {change}")])
+    people = approver_mentions(approvers)
+    groups = any(a.startswith("S") for a in approvers)
+    if code_ == "unchanged":
+        headline = f"Uploads for {name} already wait for {_approvals(needed)}, so nothing changed."
+        text = f"{headline}\n*Who may approve:* {people}"
+        return message(
+            headline, [section(text), context(f"To change it: {change}", f"To stop it: {stop}")]
+        )
+    headline = f"Every upload for {name} now waits for {_approvals(needed)} before it starts."
+    text = (
+        f"*{headline}*\n*Who may approve:* {people}"
+        + (" (anyone in a named group may approve)" if groups else "")
+        + "\nEach person counts once, and nobody approves an upload they submitted. This "
+        "holds whatever the pipeline sends; uploads already held or waiting keep what they "
+        "were sent with."
+    )
+    blocks = [section(text)]
+    if previous is not None:
+        was = f"{_approvals(previous[1])} from {approver_mentions(previous[0], 1000)}"
+        blocks.append(context(f"This replaces the rule before: {was}."))
+    blocks.append(context(f"To change it: {change}", f"To stop it: {stop}"))
+    return message(headline, blocks)
+
+
 def team_change_message(
     action: str, code_: str, account: str, users=(), unchanged=(), admins=()
 ) -> Message:
@@ -43,10 +106,7 @@ def team_change_message(
     if code_ == "not_admin":
         return not_admin_message(admins)
     if code_ == "no_such_account":
-        text = (
-            f"There is no team account {name}, so nothing changed. "
-            f"Link one first with `{CMD} team connect {escape(account)}`."
-        )
+        text = _no_such_account(account)
     elif code_ == "linking_not_configured":
         text = LINKING_NOT_CONFIGURED
     elif action == "grant":
@@ -90,6 +150,11 @@ def accounts_message(is_admin: bool, views, admins=()) -> Message:
         )
         if is_admin:
             line += f"; may use it: {mentions(v.users) or 'nobody yet'}"
+        if is_admin and v.approvers:
+            line += (
+                f"; every upload waits for {_approvals(v.needed)} from "
+                f"{approver_mentions(v.approvers, 300)}"
+            )
         lines.append(line)
     usage = f"Cancel with one: `{CMD} as &lt;account&gt; &lt;publish_id&gt;`."
     text = f"{title}\n" + "\n".join(lines)
