@@ -69,7 +69,7 @@ async def test_waits_for_approval_with_a_card_and_a_dm_to_each_approver(ha):
     assert_valid_blocks(shown)
     words = text_of(shown)
     assert "waits for approval" in words and "Brand Social TT" in words
-    assert "0 of 1" in words and "<!subteam^SLEADS>" in words
+    assert "*Approvals:* 0 of 1 needed" in words and "<!subteam^SLEADS>" in words
     assert [b["action_id"] for b in buttons(shown)] == [
         "review_upload",
         "reject_upload",

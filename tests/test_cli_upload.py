@@ -36,3 +36,30 @@ async def test_cli_upload_holds_then_the_running_bot_starts_it(hb, tmp_path):
     again = json.loads(out)
     assert again["status"] == "already held" and again["ts"] == printed["ts"]
     assert len(inits(hb)) == 1 and len(top_posts(hb)) == 1
+
+
+async def test_cli_upload_with_approvers_waits_for_approval(hb, tmp_path):
+    from tests.cli_env import env_for, run_bot_cli
+
+    args = ("--channel", "C1", "--account", "brand", "--privacy", "SELF_ONLY")
+    args += ("--key", "cli-run-2", "--approvers", "UALICE,SLEADS", "--needed", "2", SOURCE)
+    code, out, err = await run_bot_cli("upload", *args, env=env_for(hb.settings), cwd=tmp_path)
+    assert code == 0, err
+    printed = json.loads(out)
+    assert printed["status"] == "awaiting approval" and "approve_by" in printed
+    stored = row(hb, "cli-run-2")
+    assert stored["state"] == "awaiting_approval" and stored["needed"] == 2
+    assert json.loads(stored["approvers"]) == ["UALICE", "SLEADS"]
+    (post,) = top_posts(hb)
+    assert "waits for approval" in text_of(msg(post))
+    code, out, err = await run_bot_cli(
+        "upload",
+        *args[:-3],
+        "--approvers",
+        "not-an-id",
+        SOURCE,
+        env=env_for(hb.settings),
+        cwd=tmp_path,
+    )
+    assert code == 1 and "approval.approvers" in err
+    assert inits(hb) == []

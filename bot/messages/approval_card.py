@@ -58,7 +58,7 @@ def count_line(h: HeldView) -> str:
     """How many approvals are in, and whose."""
     got = len(h.approved_by)
     names = ", ".join(mention(u) for u in h.approved_by)
-    return f"{got} of {h.needed}" + (f" ({names})" if names else "")
+    return f"{got} of {h.needed} needed" + (f" ({names})" if names else "")
 
 
 def video_facts(video: dict) -> str:
@@ -128,7 +128,7 @@ def _detail(h: HeldView) -> str:
         return f"{mention(h.by_user)} rejected it {when(h.by_at)}: \u201c{reason}\u201d"
     if h.state == "expired":
         return (
-            f"Its deadline passed {when(h.approve_by)} with {count_line(h)} approvals in, so "
+            f"Its deadline passed {when(h.approve_by)} with approvals at {count_line(h)}, so "
             "we didn't send it."
         )
     return ""
@@ -141,7 +141,7 @@ def _body(h: HeldView) -> str:
         lines.append(detail)
     if h.state in ("awaiting_approval", "approved"):
         lines.append(f"*Approvers:* {approvers_phrase(h.approvers)}")
-        lines.append(f"*Approvals:* {count_line(h)} needed")
+        lines.append(f"*Approvals:* {count_line(h)}")
         lines.append(f"*Deadline:* {when(h.approve_by, relative=True)}")
     lines.append(f"*Still running:* {still_running(h)}")
     step = next_step(h)
@@ -285,8 +285,8 @@ def approver_notice(h: HeldView, channel: str, web_url: str = "") -> Message:
     text = f"{held_name(h)} waits for your approval before it goes to TikTok as {_who(h)}."
     lines = [
         f"*{text}*",
-        f"It is in <#{escape(channel)}>. {count_line(h)} approvals are in, {h.needed} needed, "
-        f"by {when(h.approve_by, relative=True)}.",
+        f"It is in <#{escape(channel)}>. Approvals: {count_line(h)}, by "
+        f"{when(h.approve_by, relative=True)}.",
         "*Still running:* not yet \u2014 nothing has been sent to TikTok.",
         "*Next step:* press Review and approve to see the post page and approve it, or Reject.",
     ]
@@ -368,7 +368,7 @@ def waiting_rows(h: HeldView, user_id: str = "") -> list[dict]:
     lead = ":point_right: *Waiting for you* — " if mine else ""
     text = (
         f"{lead}{held_name(h)} as {_who(h)}\n"
-        f"Approvals: {count_line(h)} of {h.needed} needed, by {when(h.approve_by, relative=True)}."
+        f"Approvals: {count_line(h)}, by {when(h.approve_by, relative=True)}."
         f"\n*Still running:* {still_running(h)}"
     )
     return [section(text), approval_buttons(h)]

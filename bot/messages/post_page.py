@@ -128,8 +128,7 @@ def post_page_modal(
     nickname = escape(facts.nickname or h.nickname or h.account)
     lines = [
         f"*Posting to TikTok as {nickname}* (team account {escape(h.account)})",
-        f"*Approvals:* {count_line(h)} of the {h.needed} needed \u00b7 *Deadline:* "
-        f"{when(h.approve_by, relative=True)}",
+        f"*Approvals:* {count_line(h)} \u00b7 *Deadline:* {when(h.approve_by, relative=True)}",
         f"*Approvers:* {approvers_phrase(h.approvers)}",
     ]
     if facts.too_long(h.video.get("duration_s")):
