@@ -190,6 +190,16 @@ def stuck_starting(db: Db, stale_s: float) -> list[HeldUpload]:
     return [_from_row(r) for r in rows]
 
 
+def stuck_approved(db: Db, stale_s: float) -> list[HeldUpload]:
+    """Rows `approved` for more than `stale_s` seconds (by the database's clock): the process
+    that took the last approval died before it claimed the start. Nothing was sent to TikTok."""
+    rows = db.query(
+        f"SELECT * FROM {TABLE} WHERE state = 'approved' AND updated_at < {db.now} - ? LIMIT ?",
+        [float(stale_s), CLAIM_LIMIT],
+    )
+    return [_from_row(r) for r in rows]
+
+
 def next_start(db: Db) -> float | None:
     row = db.one(f"SELECT MIN(starts_at) AS t FROM {TABLE} WHERE state = 'held'")
     return row["t"] if row and row["t"] is not None else None

@@ -279,3 +279,21 @@ async def test_a_team_approvers_rule_makes_every_upload_for_the_account_wait(ha)
     status, answer = await submit(ha, body("run-2", hold_s=600))
     assert status == 202 and "starts_at" in answer
     assert row(ha, "run-2")["state"] == "held"
+
+
+async def test_an_approved_upload_whose_starter_died_is_started_once_by_the_scheduler(ha):
+    await submit(ha, approval_body())
+    # as a process leaves it that took the last approval and died before claiming the start
+    db_execute(
+        ha,
+        "UPDATE held_uploads SET state = 'approved', by_user = ?, updated_at = 1, post = ? "
+        "WHERE upload_key = ?",
+        ALICE,
+        json.dumps({"privacy_level": "SELF_ONLY", "title": "Spring teaser"}),
+        "run-1",
+    )
+    await next_scheduler_pass(ha)
+    await until_state(ha, "started")
+    await next_scheduler_pass(ha)
+    (init,) = inits(ha)
+    assert init.body["post_info"]["privacy_level"] == "SELF_ONLY"

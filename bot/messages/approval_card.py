@@ -312,7 +312,8 @@ REFUSALS = {
     "expired": "{name} expired: its deadline passed before enough people approved it, so it "
     "can't be approved now. Nothing changed.",
     "cancelled": "{name} was cancelled, so it can't be approved. Nothing changed.",
-    "started": "{name} was already approved and sent to TikTok. Nothing changed.",
+    "started": "{name} already has the approvals it needed; its message in the channel says "
+    "how its start went. Nothing changed.",
     "creator_info": "TikTok didn't tell us about the account just now ({code}), and the post "
     "page must show it fresh. Nothing changed: try Review and approve again in a minute.",
     "cannot_post": "TikTok says {who} can't post right now ({code}). Nothing changed: try again "

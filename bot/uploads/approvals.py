@@ -204,7 +204,10 @@ class Approvals:
         if not added:
             return await self._not_added(team_id, upload_key, user_id)
         edits = post_choices.edits(h.post, post)
-        await self._audit(h, user_id, "approve_upload", f"via {via}; {cards.choices_line(post)}")
+        changed = f"; changed: {', '.join(edits)}" if edits else ""
+        await self._audit(
+            h, user_id, "approve_upload", f"via {via}; {cards.choices_line(post)}{changed}"
+        )
         count = await self.store.run(store_approvals.count, team_id, upload_key)
         view = await self.view(h)
         await self.slack.post(

@@ -568,6 +568,11 @@ class HeldUploads:
             )
             if after is not None:
                 await self._show(after, held_messages.unknown_reply(_view(after)))
+        # Approved, but the process that took the last approval died before its start: the
+        # approvers' consent stands, and nothing was sent to TikTok, so it starts now.
+        for h in await self.store.run(store_held.stuck_approved, self.stale_starting_s):
+            if await self.start(h.upload_key, h.by_user, ("approved",)) is not None:
+                taken += 1
         for h in await self.store.run(store_held.due, now):
             late = now - h.starts_at
             if late > max(h.hold_s, MISSED_GRACE_S):
