@@ -141,6 +141,8 @@ ANNOUNCEMENT_STATES = [
     {"cancel_by": "U1", "cancel_at": NOW, "poll_count": 9},
 ]
 HELD_STATES = ["held", "starting", "started", "cancelled", "refused", "unknown", "asking", "retry"]
+APPROVAL_STATES = ["awaiting_approval", "approved", "rejected", "expired"]
+APPROVERS = ("U2", "S3")
 OUTCOME_CODES = [*CATALOG, f"new {URL}"]
 FOLLOWED_STATES = [
     {},
@@ -170,7 +172,15 @@ PARSED = [
 # (each one tried while the other parameters keep their first).
 INPUTS: dict[str, list[Any]] = {
     "a": [AnnouncedView.of(announcement(**s)) for s in ANNOUNCEMENT_STATES],
-    "h": [HeldView.of(held(state=s)) for s in HELD_STATES],
+    "h": [
+        *(HeldView.of(held(state=s)) for s in HELD_STATES),
+        *(
+            HeldView.of(
+                held(state=s, approvers=APPROVERS, needed=2, approve_by=NOW, reason=f"no {URL}")
+            )
+            for s in APPROVAL_STATES
+        ),
+    ],
     "f": [FollowedView.of(followed(**s)) for s in FOLLOWED_STATES],
     "outcome": [outcome(c, action) for c in OUTCOME_CODES for action in ("cancel", "status")],
     "items": [[AnnouncedView.of(announcement(**s)) for s in ANNOUNCEMENT_STATES]],
@@ -207,6 +217,14 @@ INPUTS: dict[str, list[Any]] = {
     "code_": ["ok", "not_admin", "no_such_account", "revoke_failed"],
     "users": [["U2", "U3"]],
     "unchanged": [["U4"]],
+    "awaiting": [[HeldView.of(held(state="awaiting_approval", approvers=APPROVERS, needed=1))]],
+    "user_id": ["U2", ""],
+    "via": ["modal", "web"],
+    "post": [{"title": f"new {URL}", "privacy_level": "SELF_ONLY"}, {}],
+    "edits": [["title", "privacy_level"], []],
+    "channel": ["C1"],
+    "web_url": [URL, ""],
+    "tiktok_code": [f"odd {URL}", ""],
 }
 
 
