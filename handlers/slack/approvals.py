@@ -108,25 +108,18 @@ def register(
     app: AsyncApp, *, approvals: Approvals, replies: ClickReplies, work: Background
 ) -> None:
     @app.action(REVIEW_ACTION)
-    async def review_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
-        await ack()
-        async with work.working():
-            actor = actor_of(body)
-            refused = await approvals.open_post_page(
-                actor.team_id,
-                str(action.get("value") or ""),
-                actor.user_id,
-                str(body.get("trigger_id") or ""),
-            )
-            if refused is not None:
-                await replies.send(response_url_of(body), actor, refused)
-
     @app.action(REJECT_ACTION)
-    async def reject_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
+    async def decision_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
+        """Review and approve, or Reject: a modal opens for the clicker, or they are told why not."""
         await ack()
         async with work.working():
             actor = actor_of(body)
-            refused = await approvals.open_reject(
+            open_modal = (
+                approvals.open_post_page
+                if action.get("action_id") == REVIEW_ACTION
+                else approvals.open_reject
+            )
+            refused = await open_modal(
                 actor.team_id,
                 str(action.get("value") or ""),
                 actor.user_id,
