@@ -110,7 +110,7 @@ def register(
     @app.action(REVIEW_ACTION)
     @app.action(REJECT_ACTION)
     async def decision_clicked(ack: AsyncAck, body: dict, action: dict) -> None:
-        """Review and approve, or Reject: a modal opens for the clicker, or they are told why not."""
+        """Review and approve, or Reject: a modal opens for the clicker, or they hear why not."""
         await ack()
         async with work.working():
             actor = actor_of(body)
