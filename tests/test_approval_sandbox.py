@@ -236,3 +236,19 @@ async def test_inputs_the_modal_could_not_hold_are_400(page, sb, values, words):
     )
     assert words in answer["error"]
     assert (await page.state())["modals"][ALEX]["view"]["id"] == view["id"]  # still open
+
+
+async def test_the_web_post_page_link_in_an_approvers_dm_opens_on_the_sandboxs_bot(page, sb):
+    """The approver's DM carries a link button to the bot's web post page (once that page
+    exists: skipped before): the page renders it as a link, and the sandbox's bot answers it."""
+    await hold_for_approval(page)
+    state = await page.until(lambda s: s["dms"][ALEX] and s)
+    links = [b for m in state["dms"][ALEX] for b in buttons(m) if b.get("url")]
+    if not links:
+        pytest.skip("the bot sends no web post page link yet (branch web-post-page)")
+    (link,) = links
+    assert link["action_id"] == "open_post_page"
+    assert link["url"].startswith(sb.bot_url + "/approve/")
+    async with page.session.get(link["url"]) as resp:  # as the browser opens it
+        assert resp.status == 200
+        assert "Post to TikTok" in await resp.text()
