@@ -65,6 +65,20 @@ def page_app(sandbox: Sandbox) -> web.Application:
         )
         return web.json_response(result)
 
+    @routes.post("/api/view")
+    async def submit_view(request: web.Request) -> web.Response:
+        data = await body_of(request)
+        result = await sandbox.submit_view(
+            text_field(data, "user"), text_field(data, "view_id"), data.get("values", {})
+        )
+        return web.json_response(result)
+
+    @routes.post("/api/view/close")
+    async def close_view(request: web.Request) -> web.Response:
+        data = await body_of(request)
+        result = await sandbox.close_view(text_field(data, "user"), text_field(data, "view_id"))
+        return web.json_response(result)
+
     @routes.post("/api/home")
     async def home(request: web.Request) -> web.Response:
         data = await body_of(request)

@@ -1,6 +1,6 @@
 """What the sandbox's page shows: the state `GET /api/state` answers, read from the stand-ins
-(every message, answer and view the bot sent to Slack, every upload at TikTok) and what
-TikTok is scripted to answer next."""
+(every message, answer and view the bot sent to Slack, the modal each person has open, every
+upload at TikTok) and what TikTok is scripted to answer next."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.tiktok.catalog import CATALOG
 from sandbox.answers import UPLOAD_STATES, answer_choices, init_choices
-from sandbox.scenario import ACCOUNTS, CHANNELS, PEOPLE, TEAM_ACCOUNT
+from sandbox.scenario import ACCOUNTS, CHANNELS, PEOPLE, TEAM_ACCOUNT, USERGROUPS
 
 if TYPE_CHECKING:
     from sandbox.server import Sandbox
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 def page_state(sandbox: Sandbox) -> dict[str, Any]:
     """Everything the page shows (`GET /api/state`): channels, DMs, ephemeral answers each
-    person saw, App Home tabs, uploads at TikTok and what TikTok is scripted to answer."""
+    person saw, App Home tabs, the modal each person has open (`modals`: the view as the bot
+    opened it, and the errors shown in it), uploads at TikTok and what TikTok is scripted to
+    answer."""
     channels: dict[str, list[dict]] = {c: [] for c in CHANNELS}
     dms: dict[str, list[dict]] = {p.user_id: [] for p in PEOPLE}
     threads: dict[tuple[str, str], list[dict]] = {}
@@ -71,6 +73,9 @@ def page_state(sandbox: Sandbox) -> dict[str, Any]:
     ]
     return {
         "people": [p.__dict__ for p in PEOPLE],
+        "usergroups": [
+            {"id": g.group_id, "handle": g.handle, "members": list(g.members)} for g in USERGROUPS
+        ],
         "accounts": [{"open_id": o, "name": n} for o, n in ACCOUNTS],
         "channels": [
             {"id": c, "name": CHANNELS.get(c, c), "messages": m} for c, m in channels.items()
@@ -78,6 +83,7 @@ def page_state(sandbox: Sandbox) -> dict[str, Any]:
         "dms": dms,
         "ephemeral": ephemeral,
         "homes": homes,
+        "modals": {p.user_id: sandbox.modals.shown(p.user_id) for p in PEOPLE},
         "uploads": uploads,
         "next_answer_any": _scripted_for(sandbox, ""),
         "armed": armed(sandbox),

@@ -1,8 +1,8 @@
-"""Who and where in the sandbox: its people, their TikTok accounts, the team account, the
-channels, and the fixed local names the stand-ins use.
+"""Who and where in the sandbox: its people, their user group, their TikTok accounts, the
+team account, the channels, and the fixed local names the stand-ins use.
 
-Nothing here leaves the machine. `escape_mentions` turns `@sam` into what Slack sends a
-command for a sandbox person.
+Nothing here leaves the machine. `escape_mentions` turns `@sam` (or `@social-leads`) into
+what Slack sends a command for a sandbox person (or user group).
 """
 
 from __future__ import annotations
@@ -33,6 +33,17 @@ PEOPLE = (
     Person("U0SAM", "sam", "open-sam", "Sam Lee"),
     Person("U0RILEY", "riley", "open-riley", "Riley Park"),
 )
+
+
+@dataclass(frozen=True)
+class Usergroup:
+    group_id: str
+    handle: str
+    members: tuple[str, ...]  # the people's names
+
+
+# A user group an upload may name as its approvers (any one member may approve).
+USERGROUPS = (Usergroup("S0LEADS", "social-leads", ("sam", "riley")),)
 BRAND = ("open-brand", "Brand Social")
 # The team account a held upload uses unless the page names another; linked on first use.
 TEAM_ACCOUNT = "brand"
@@ -41,14 +52,24 @@ TEAM_GRANTS = ("alex", "sam")
 ACCOUNTS = tuple((p.open_id, p.tiktok_name) for p in PEOPLE) + (BRAND,)
 
 
+def user_id_of(name: str) -> str:
+    """The Slack id of the sandbox person called `name`."""
+    return next(p.user_id for p in PEOPLE if p.name == name)
+
+
 def escape_mentions(text: str) -> str:
-    """`@sam` as Slack sends it to a command with `should_escape` on: `<@U0SAM|sam>`."""
+    """`@sam` as Slack sends it to a command with `should_escape` on: `<@U0SAM|sam>`; a user
+    group's `@social-leads` as `<!subteam^S0LEADS|@social-leads>`."""
     names = {p.name: p.user_id for p in PEOPLE}
+    groups = {g.handle: g.group_id for g in USERGROUPS}
 
     def mention(match: re.Match[str]) -> str:
-        user_id = names.get(match.group(2).lower())
+        name = match.group(2).lower()
+        if name in groups:
+            return f"{match.group(1)}<!subteam^{groups[name]}|@{name}>"
+        user_id = names.get(name)
         if user_id is None:
             return match.group(0)
-        return f"{match.group(1)}<@{user_id}|{match.group(2).lower()}>"
+        return f"{match.group(1)}<@{user_id}|{name}>"
 
     return re.sub(r"(^|\s)@([A-Za-z][\w.-]*)", mention, text)

@@ -12,9 +12,10 @@ This module is the `Sandbox` (starting and stopping it all, and acting as Slack,
 pipeline and TikTok for the page) and `serve_sandbox`. The rest has a module each:
 `scenario` (people, accounts, channels), `answers` (what TikTok can be scripted to answer),
 `scripted_tiktok` (the TikTok stand-in that answers so), `page` (the page's HTTP app),
-`page_state` (what it shows), `consent` (TikTok's consent page), `guards` (the middlewares
-and body parsing). Slack's requests and the browser's OAuth round trip are made by the
-tests' driver, `sandbox.fakes.driver`.
+`page_state` (what it shows), `modals` (the modals the bot opened, shown and sent from the
+page), `consent` (TikTok's consent page), `guards` (the middlewares and body parsing).
+Slack's requests and the browser's OAuth round trip are made by the tests' driver,
+`sandbox.fakes.driver`.
 
 JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):
 
@@ -38,8 +39,18 @@ JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):
                                upload and starts it at TikTok (Direct Post init) when the
                                window closes. The first hold with the team account `brand`
                                links it (Brand Social) and grants it to alex and sam, through
-                               the bot's own commands and consent round trip, as an admin would
+                               the bot's own commands and consent round trip, as an admin would.
+                               With "approval": {"approvers", "needed"?, "approve_by"?} (and
+                               "submitted_by"?) it waits for approval instead: the approvers
+                               (the sandbox's people, or its user group S0LEADS @social-leads)
+                               press Review and approve and send the modal it opens
     POST /api/tiktok/init      {"answer"}: what TikTok answers the next Direct Post init
+    POST /api/view             {"user", "view_id", "values": {block_id: text | option value |
+                               [values] | null}}: the person presses the submit button of the
+                               modal the bot opened for them (views.open; /api/state's
+                               "modals"): a signed view_submission, unless Slack's client
+                               would refuse it; answers {"sent", "status", "errors", "closed"}
+    POST /api/view/close       {"user", "view_id"}: the person closes that modal
     GET  /tiktok/consent       TikTok's consent page (the bot's Connect button points here)
     GET  /healthz              200 {"ok", "sandbox", "bot"} while the page and the bot answer
 """
@@ -73,6 +84,7 @@ from sandbox.fakes import FakeSlack
 from sandbox.fakes.driver import Driver, DriverError
 from sandbox.fakes.ports import free_port
 from sandbox.guards import BadRequest, only_own_pages
+from sandbox.modals import PageModals
 from sandbox.page import page_app
 from sandbox.scenario import (
     ACCOUNTS,
@@ -83,8 +95,10 @@ from sandbox.scenario import (
     PEOPLE,
     TEAM_ACCOUNT,
     TEAM_GRANTS,
+    USERGROUPS,
     Person,
     escape_mentions,
+    user_id_of,
 )
 from sandbox.scripted_tiktok import SandboxTikTok
 from storage.links import LinkUnreadable
@@ -112,6 +126,7 @@ class Sandbox:
             team_id="T0SANDBOX",
         )
         self.tiktok = SandboxTikTok()
+        self.modals = PageModals(self.slack)
         self.bot: Bot | None = None
         # Made per run, like the signing secret: a fixed, published token would let any page
         # that reaches the bot's port announce uploads.
@@ -150,6 +165,9 @@ class Sandbox:
         self.slack.on_response = self._response_arrived
         for person in PEOPLE:
             self.slack.set_user(person.user_id, is_admin=person.admin, name=person.name)
+        for group in USERGROUPS:
+            members = [user_id_of(name) for name in group.members]
+            self.slack.set_usergroup(group.group_id, handle=group.handle, users=members)
         for open_id, name in ACCOUNTS:
             self.tiktok.add_user(open_id=open_id, display_name=name)
         self._runner = web.AppRunner(page_app(self), access_log=None)
@@ -294,6 +312,7 @@ class Sandbox:
         home = where == "home"  # Home-tab clicks carry no response_url and no channel
         url = self.slack.new_response_url() if home else self._response_url(person.user_id, channel)
         published = len(self.slack.calls_to("views.publish"))
+        views = len(self.slack.modals.matching(person.user_id, None))
         sent = await self.driver.send_click(
             action_id,
             value,
@@ -304,11 +323,33 @@ class Sandbox:
             channel_id=channel,
             message_ts=message_ts or "0",
         )
+        # The bot answers a click with a message (or, on the Home, by publishing it anew), or
+        # by opening a modal (Review and approve, Reject).
         if home:
-            answered = await self._call_made("views.publish", published, wait)
+            answer = self._call_made("views.publish", published, wait)
         else:
-            answered = await self._answer_at(url, wait)
+            answer = self._answer_at(url, wait)
+        answered = await _first_true(answer, self._view_shown(person.user_id, views, wait))
         return {"status": sent.status, "answered": answered}
+
+    async def _view_shown(self, user_id: str, before: int, timeout: float) -> bool:
+        """Wait (at most `timeout`) until a view was shown to `user_id` after `before`."""
+        if timeout <= 0:
+            return len(self.slack.modals.matching(user_id, None)) > before
+        try:
+            await self.slack.wait_for_view(user_id=user_id, count=before + 1, timeout=timeout)
+        except AssertionError:
+            return False
+        return True
+
+    async def submit_view(self, user_id: str, view_id: str, values: Any) -> dict[str, Any]:
+        """The person presses the submit button of the modal the bot opened for them."""
+        person = self.person(user_id)
+        return await self.modals.submit(self.driver, person.user_id, view_id, values)
+
+    async def close_view(self, user_id: str, view_id: str) -> dict[str, Any]:
+        """The person closes the modal the bot opened for them."""
+        return await self.modals.close(self.person(user_id).user_id, view_id)
 
     async def open_home(self, user_id: str, wait: float = ANSWER_WAIT_S) -> dict[str, Any]:
         person = self.person(user_id)
@@ -510,6 +551,21 @@ class Sandbox:
     def own_hosts(self) -> set[str]:
         """The Host values of this page: its loopback address and port, also as localhost."""
         return {f"{name}:{self.port}" for name in (self.host, "127.0.0.1", "localhost")}
+
+
+async def _first_true(*waits) -> bool:
+    """Run the waits (each True or False once done) together: True as soon as one is True,
+    else False once all are done; the others are then cancelled."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        for done in asyncio.as_completed(tasks):
+            if await done:
+                return True
+        return False
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def serve_sandbox(port: int = 3000, db_path: str | None = None) -> None:

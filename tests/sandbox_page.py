@@ -186,6 +186,33 @@ async def press(page: Page, action_id: str, answer: dict, user: str = ALEX) -> d
     return state["ephemeral"][user][-1]
 
 
+def assert_valid_blocks(message: dict) -> None:
+    from slack_sdk.models.blocks import Block
+
+    for block in message["blocks"]:
+        parsed = Block.parse(block)
+        assert parsed is not None, block
+        parsed.validate_json()
+
+
+def sandbox_rows(sb: Sandbox, sql: str, *params: Any) -> list[dict]:
+    """Rows of the sandbox bot's SQLite database, read as an operator would."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(sb.db_path)) as db:
+        db.row_factory = sqlite3.Row
+        return [dict(r) for r in db.execute(sql, params)]
+
+
+def held_row(sb: Sandbox, upload_key: str) -> dict:
+    (row,) = sandbox_rows(sb, "SELECT * FROM held_uploads WHERE upload_key = ?", upload_key)
+    return row
+
+
+def audit_of(sb: Sandbox, action: str) -> list[dict]:
+    return sandbox_rows(sb, "SELECT * FROM audit WHERE action = ? ORDER BY id", action)
+
+
 @contextlib.contextmanager
 def running_sandbox(tmp_path: Path, timeout: float = 30.0) -> Iterator[str]:
     """`python -m bot sandbox --port 0` as a subprocess; yields the one URL it prints."""

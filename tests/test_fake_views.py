@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sandbox.fakes import FakeSlack, FakeTikTok
 from sandbox.fakes.driver import Driver, DriverError
 from sandbox.fakes.server import LoopbackServer
-from sandbox.fakes.view_values import ModalError, unsendable, values_for
+from sandbox.fakes.view_values import ModalError, unsendable, unsendable_by_field, values_for
 
 CHECKED = "✅"
 
@@ -223,6 +223,21 @@ async def test_views_update_by_external_id_and_views_push_on_top(slack: FakeSlac
     assert slack.last_view("U2").id == pushed["id"]  # type: ignore[union-attr]
 
 
+async def test_close_view_closes_the_top_modal_and_shows_the_one_under_it(slack: FakeSlack):
+    client = client_of(slack)
+    opened = (await client.views_open(trigger_id=slack.new_trigger_id("U2"), view=POST_PAGE))[
+        "view"
+    ]
+    reason = {"type": "modal", "title": {"type": "plain_text", "text": "Why"}, "blocks": []}
+    pushed = (await client.views_push(trigger_id=slack.new_trigger_id("U2"), view=reason))["view"]
+    await slack.close_view(pushed["id"])
+    assert slack.last_view("U2").id == opened["id"]  # type: ignore[union-attr]
+    await slack.close_view(opened["id"])
+    assert slack.last_view("U2") is None
+    assert slack.view(opened["id"]) is not None  # still on record
+    assert [c.method for c in slack.calls] == ["views.open", "views.push"]  # nothing else
+
+
 async def test_wait_for_view_waits_for_the_modal_and_says_what_it_saw(slack: FakeSlack):
     waiting = asyncio.ensure_future(slack.wait_for_view(user_id="U2", callback_id="approve_upload"))
     await client_of(slack).chat_postMessage(channel="C1", text="not a modal")
@@ -290,6 +305,14 @@ def test_unsendable_is_what_slacks_client_refuses():
     assert unsendable(POST_PAGE, too_long) == ["'caption' takes at most 2200 characters"]
     empty = values_for(POST_PAGE, caption="", privacy="SELF_ONLY")
     assert unsendable(POST_PAGE, empty) == ["'caption' is required"]
+    nothing = values_for(POST_PAGE, caption="x" * 2201)
+    assert unsendable_by_field(POST_PAGE, nothing) == {
+        "caption": "takes at most 2200 characters",
+        "privacy": "is required",
+    }
+    # A block_id may be any name, even the helper's own parameter's.
+    view = {"blocks": [{**POST_PAGE["blocks"][0], "block_id": "view"}]}
+    assert values_for(view, view="x")["view"]["caption_input"]["value"] == "x"
 
 
 # -- the driver against a Bolt app: a click, the modal, its submission ---------------------

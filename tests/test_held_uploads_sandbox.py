@@ -4,20 +4,21 @@ panel's scripted answers to a start."""
 
 from __future__ import annotations
 
-import contextlib
 import time
-from typing import Any
 
 import pytest
 
-from sandbox.server import CHANNEL, Sandbox
+from sandbox.server import CHANNEL
 from tests.sandbox_page import (
     ALEX,
     SAM,
     SOURCE,
+    assert_valid_blocks,
+    audit_of,
     blocks_text,
     button,
     buttons,
+    held_row,
     hold,
     hold_body,
     press,
@@ -30,33 +31,6 @@ RILEY = "U0RILEY"
 def held_message(state: dict, ts: str) -> dict:
     channel = next(c for c in state["channels"] if c["id"] == CHANNEL)
     return next(m for m in channel["messages"] if m["ts"] == ts)
-
-
-def assert_valid_blocks(message: dict) -> None:
-    from slack_sdk.models.blocks import Block
-
-    for block in message["blocks"]:
-        parsed = Block.parse(block)
-        assert parsed is not None, block
-        parsed.validate_json()
-
-
-def db_rows(sb: Sandbox, sql: str, *params: Any) -> list[dict]:
-    """Rows of the sandbox bot's SQLite database, read as an operator would."""
-    import sqlite3
-
-    with contextlib.closing(sqlite3.connect(sb.db_path)) as db:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute(sql, params)]
-
-
-def held_row(sb: Sandbox, upload_key: str) -> dict:
-    (row,) = db_rows(sb, "SELECT * FROM held_uploads WHERE upload_key = ?", upload_key)
-    return row
-
-
-def audit_of(sb: Sandbox, action: str) -> list[dict]:
-    return db_rows(sb, "SELECT * FROM audit WHERE action = ? ORDER BY id", action)
 
 
 async def test_the_first_hold_links_brand_then_the_bot_holds_it(page, sb):

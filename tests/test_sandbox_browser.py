@@ -518,3 +518,137 @@ def test_the_readme_screenshot_is_made_by_its_script(browser, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (screenshot.WIDTH, screenshot.HEIGHT)
+
+
+def test_approve_and_reject_in_the_modal_in_a_real_browser(browser, tmp_path):
+    """Needs approval on the form: the card's Review and approve opens the bot's post page as
+    a modal on the page (privacy not chosen, the title as text); left without a privacy it is
+    refused next to the field, the bot's own error shows next to its field, and sent right it
+    closes and the upload starts once. Reject, as sam of @social-leads, asks a reason in a
+    modal and ends it with nothing sent to TikTok."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from sandbox.screenshot import BackgroundSandbox
+
+    d = browser
+    wait = WebDriverWait(
+        d, WAIT_S, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    title = "Held <img src=x onerror=alert(1)> & more"
+
+    def css(selector, within=None):
+        return (within or d).find_elements(By.CSS_SELECTOR, selector)
+
+    def card(name):
+        """The newest channel message about the upload titled `name` (None until it shows)."""
+        found = [m for m in css("#messages > article.message:not(.ephemeral)") if name in m.text]
+        return found[-1] if found else None
+
+    def press(name, label):
+        def click(_):
+            shown = card(name)
+            buttons = [b for b in css(":scope > .blocks button.btn", shown)] if shown else []
+            chosen = [b for b in buttons if b.text == label]
+            if not chosen:
+                return False
+            chosen[0].click()
+            return True
+
+        wait.until(click)
+
+    def modal():
+        return wait.until(lambda _: [x for x in css("dialog#modal[open]") if x.is_displayed()])[0]
+
+    def field(block_id):
+        return css(f'#modal-body .input[data-block-id="{block_id}"]')[0]
+
+    def error_of(block_id):
+        shown = css(".input-error", field(block_id))[0]
+        return shown.text if shown.is_displayed() else ""
+
+    def hold(name):
+        box = d.find_element(By.CSS_SELECTOR, "#announce input[name=title]")
+        box.clear()
+        box.send_keys(name)
+        d.find_element(By.ID, "announce-button").click()
+        wait.until(lambda _: card(name) and "Review and approve" in card(name).text)
+
+    with BackgroundSandbox(str(tmp_path / "sb.db")) as running:
+        sb = running.sb
+        try:
+            d.get(sb.url)
+            wait.until(lambda _: css("#approvers input"))
+            d.find_element(By.ID, "hold").click()
+            d.find_element(By.ID, "needs-approval").click()
+            approvers = {b.get_attribute("value"): b.is_selected() for b in css("#approvers input")}
+            assert approvers == {"U0ALEX": True, "U0SAM": False, "U0RILEY": False, "S0LEADS": False}
+            assert "@social-leads" in d.find_element(By.ID, "approvers").text
+            sender = Select(d.find_element(By.ID, "submitted-by"))
+            assert sender.first_selected_option.get_attribute("value") == "U0RILEY"
+            hold(title)
+            assert not css("#messages img")
+
+            # Review and approve: the bot's post page, as a modal on the page.
+            press(title, "Review and approve")
+            shown = modal()
+            assert d.find_element(By.ID, "modal-title").text == "Post to TikTok"
+            assert d.find_element(By.ID, "modal-submit").text == "Approve and post"
+            caption = css("textarea", field("caption"))[0]
+            assert caption.get_attribute("value") == title
+            privacy = Select(css("select", field("privacy"))[0])
+            assert privacy.first_selected_option.get_attribute("value") == ""
+            assert privacy.first_selected_option.text == "Choose who can see it"
+            assert not [i for i in css("img", shown) if i.get_attribute("src").endswith("/x")]
+            watch = [a for a in css("a.btn", shown) if a.text == "Watch the video"]
+            assert watch and watch[0].get_attribute("href") == "https://cdn.example.com/teaser.mp4"
+            assert "Music Usage Confirmation" in shown.text
+
+            # No privacy: Slack's client refuses it; nothing reaches the bot.
+            d.find_element(By.ID, "modal-submit").click()
+            wait.until(lambda _: error_of("privacy") == "This field is required.")
+            # Commercial content without saying which: the bot's error, next to its field.
+            privacy.select_by_value("MUTUAL_FOLLOW_FRIENDS")
+            css("input[value=on]", field("commercial"))[0].click()
+            d.find_element(By.ID, "modal-submit").click()
+            wait.until(lambda _: "tick Your brand" in error_of("commercial_kind"))
+            assert error_of("privacy") == ""
+            assert running.call(_inits(sb)) == 0
+            # Sent right: the modal closes and the upload starts, once.
+            css("input[value=your_brand]", field("commercial_kind"))[0].click()
+            caption.clear()
+            caption.send_keys("Edited & ready")
+            d.find_element(By.ID, "modal-submit").click()
+            wait.until(lambda _: not css("dialog#modal[open]"))
+            wait.until(lambda _: "has received: 1" in d.find_element(By.ID, "inits").text)
+            (init,) = sb.tiktok.calls_to("init")
+            info = init.body["post_info"]
+            assert info["title"] == "Edited & ready"
+            assert info["privacy_level"] == "MUTUAL_FOLLOW_FRIENDS"
+            assert info["brand_organic_toggle"] is True
+
+            # Reject, as sam (a member of @social-leads, now named too).
+            css("#approvers input[value=S0LEADS]")[0].click()
+            hold("Second teaser")
+            Select(d.find_element(By.ID, "person")).select_by_value("U0SAM")
+            press("Second teaser", "Reject")
+            shown = modal()
+            assert d.find_element(By.ID, "modal-title").text == "Reject upload"
+            reason = css("textarea", field("reason"))[0]
+            reason.send_keys("Wrong <music>")
+            d.find_element(By.ID, "modal-submit").click()
+            wait.until(lambda _: not css("dialog#modal[open]"))
+            wait.until(lambda _: "rejected" in card("Second teaser").text)
+            assert "Wrong <music>" in card("Second teaser").text
+            assert len(sb.tiktok.calls_to("init")) == 1
+        except Exception:
+            messages = css("#messages")
+            print("page text:", messages[0].text if messages else d.page_source[:4000])
+            print("modal:", [m.text for m in css("dialog#modal")])
+            print("console:", d.get_log("browser"))
+            raise
+
+
+async def _inits(sb) -> int:
+    return len(sb.tiktok.calls_to("init"))

@@ -14,8 +14,9 @@ user after the `D`. `set_channel()` declares one private (or a group DM / DM) wi
 Modals (`slack_modals`): `new_trigger_id(user_id)` issues the trigger ids the driver's clicks and
 commands carry; `views.open` / `views.push` need one (used once, within `trigger_ttl` seconds),
 `views.update` finds the view by id; each is a record in `views`, awaited with
-`wait_for_view()`. User groups: `set_usergroup()` declares one with its members, answered by
-`usergroups.list` and `usergroups.users.list` (both need the `usergroups:read` scope).
+`wait_for_view()`; `close_view()` is the person closing one. User groups: `set_usergroup()`
+declares one with its members, answered by `usergroups.list` and `usergroups.users.list`
+(both need the `usergroups:read` scope).
 
 `hold(method, **match)` keeps a method's answers back until the test releases them: a slow
 Slack, scripted without sleeping (the call is recorded when it arrives; it answers, and its
@@ -396,6 +397,13 @@ class FakeSlack:
     def last_view(self, user_id: str, callback_id: str | None = None) -> FakeView | None:
         """The modal `user_id` has in front of them now (with `callback_id`, if given)."""
         return self.modals.last(user_id, callback_id)
+
+    async def close_view(self, view_id: str) -> None:
+        """The person closed view `view_id` (its close button): they see the view under it, if
+        one was pushed over another, else none. (No `view_closed` is sent to the app: that
+        needs `notify_on_close`, which the bot's modals don't ask for.)"""
+        self.modals.closed.add(view_id)
+        await self._notify()
 
     async def view_answered(self, view_id: str, user_id: str, ack: dict[str, Any] | None) -> None:
         """Apply the app's ack of a submission of `view_id` as Slack would (the driver calls

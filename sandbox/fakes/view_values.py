@@ -8,7 +8,8 @@ or conversation picker's ids, a date or time. Inputs not named keep their initia
 are empty), as in Slack, which sends every input block's state.
 
 `unsendable(view, values)` is what Slack's own client would refuse before anything reaches
-the app: a required input left empty, text shorter or longer than the input allows.
+the app: a required input left empty, text shorter or longer than the input allows
+(`unsendable_by_field`: the same, by block_id, as the sandbox's page shows it).
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def _initial(element: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, key: element.get(initial_key, empty)}
 
 
-def values_for(view: Any, **fields: Any) -> dict[str, dict[str, dict[str, Any]]]:
+def values_for(view: Any, /, **fields: Any) -> dict[str, dict[str, dict[str, Any]]]:
     """Slack's `state.values` for `view` (its JSON or a `FakeView`) with the inputs named by
     block_id set to `fields`' values: `{block_id: {action_id: {type, value | …}}}`."""
     blocks = input_blocks(view)
@@ -134,9 +135,10 @@ def values_for(view: Any, **fields: Any) -> dict[str, dict[str, dict[str, Any]]]
     return values
 
 
-def unsendable(view: Any, values: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
-    """What Slack's client would refuse to send in these values (empty: it sends them)."""
-    problems = []
+def unsendable_by_field(view: Any, values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, str]:
+    """What Slack's client would refuse in these values, by block_id: "is required", "needs
+    at least N characters" or "takes at most N characters" (empty: it sends them)."""
+    problems: dict[str, str] = {}
     for block_id, block in input_blocks(view).items():
         element = block["element"]
         for state in (values.get(block_id) or {}).values():
@@ -144,12 +146,19 @@ def unsendable(view: Any, values: dict[str, dict[str, dict[str, Any]]]) -> list[
             value = filled[0] if filled else None
             if value in (None, "", []):
                 if not block.get("optional"):
-                    problems.append(f"{block_id!r} is required")
+                    problems[block_id] = "is required"
                 continue
             if isinstance(value, str) and element.get("type") == "plain_text_input":
                 low, high = element.get("min_length"), element.get("max_length")
                 if low is not None and len(value) < low:
-                    problems.append(f"{block_id!r} needs at least {low} characters")
+                    problems[block_id] = f"needs at least {low} characters"
                 if high is not None and len(value) > high:
-                    problems.append(f"{block_id!r} takes at most {high} characters")
+                    problems[block_id] = f"takes at most {high} characters"
     return problems
+
+
+def unsendable(view: Any, values: dict[str, dict[str, dict[str, Any]]]) -> list[str]:
+    """What Slack's client would refuse to send in these values (empty: it sends them)."""
+    return [
+        f"{block_id!r} {problem}" for block_id, problem in unsendable_by_field(view, values).items()
+    ]

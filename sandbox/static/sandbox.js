@@ -6,8 +6,12 @@
 // upload row that did not change is kept, and one that did is replaced only when the person
 // is not pointing at or pressing something in it (see `busy`), so a click is never lost.
 //
-// Safety: text from messages only ever reaches the DOM through escapeHtml() (mrkdwn()
-// escapes everything it does not itself turn into markup) or through textContent.
+// A modal the bot opened for the person acting (views.open, as the Slack stand-in recorded it)
+// shows in #modal, built from that view; its submit button sends the inputs to /api/view.
+//
+// Safety: text from messages and modals only ever reaches the DOM through escapeHtml()
+// (mrkdwn() escapes everything it does not itself turn into markup) or through textContent;
+// a URL only as an attribute, and only an http(s) one.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
@@ -106,6 +110,8 @@ const EMOJI = {
   rotating_light: "\ud83d\udea8", red_circle: "\ud83d\udd34", large_green_circle: "\ud83d\udfe2",
   clapper: "\ud83c\udfac", movie_camera: "\ud83c\udfa5", raised_hand: "\u270b",
   grey_question: "\u2754", double_vertical_bar: "\u23f8\ufe0f",
+  ballot_box_with_check: "\u2611\ufe0f", no_entry: "\u26d4", arrow_forward: "\u25b6\ufe0f",
+  point_right: "\ud83d\udc49",
 };
 function escapeHtml(text) {
   return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
@@ -191,7 +197,11 @@ function construct(inner) {
     const ago = `<span class="countdown" data-until="${at}">${escapeHtml(fromNow(at))}</span>`;
     return `<time title="${escapeHtml(label)}">${parts.join(ago)}</time>`;
   }
-  if (main.startsWith("!subteam^")) return `<span class="mention">@${escapeHtml(label || "group")}</span>`;
+  if (main.startsWith("!subteam^")) {
+    const group = state && state.usergroups.find((g) => g.id === main.slice(9));
+    const handle = (label || (group ? group.handle : "group")).replace(/^@/, "");
+    return `<span class="mention">@${escapeHtml(handle)}</span>`;
+  }
   if (main.startsWith("!")) return `<span class="mention">@${escapeHtml(main.slice(1))}</span>`;
   const url = decodeSlack(main);
   if (/^https?:\/\//i.test(url)) {
@@ -231,7 +241,10 @@ function button(spec, ctx) {
     b.target = "_blank";
     b.rel = "noopener";
     // Slack tells the app about a link button's click too; the bot only acknowledges it.
-    b.addEventListener("click", () => { api("/api/click", clickBody(spec, ctx)); });
+    if (ctx.where !== "modal") b.addEventListener("click", () => { api("/api/click", clickBody(spec, ctx)); });
+  } else if (ctx.where === "modal") {
+    b.type = "button"; // a button in a modal that is not a link: the bot's modals have none
+    b.disabled = true;
   } else {
     b.type = "button";
     b.addEventListener("click", () => press(spec, ctx, b));
@@ -270,6 +283,19 @@ function confirmDialog(confirm) {
     dialog.showModal();
   });
 }
+// An image block or element: an <img> where `ctx.images` (a modal), else its alt text.
+// Only an https image is loaded; one that does not load shows its alt text.
+function image(spec, ctx, className) {
+  const alt = String(spec.alt_text || "");
+  const url = String(spec.image_url || "");
+  if (!ctx.images || !/^https:\/\//i.test(url)) return el("span", "image-alt", `[image: ${alt}]`);
+  const img = el("img", className);
+  img.alt = alt;
+  img.referrerPolicy = "no-referrer";
+  img.addEventListener("error", () => img.replaceWith(el("span", "image-alt", `[image: ${alt}]`)), { once: true });
+  img.src = url;
+  return img;
+}
 function renderBlocks(blocks, ctx) {
   const box = el("div", "blocks");
   for (const block of blocks || []) {
@@ -284,9 +310,12 @@ function renderBlocks(blocks, ctx) {
       }
       div.appendChild(body);
       if (block.accessory && block.accessory.type === "button") div.appendChild(button(block.accessory, ctx));
+      if (block.accessory && block.accessory.type === "image" && ctx.images) {
+        div.appendChild(image(block.accessory, ctx, "accessory"));
+      }
     } else if (block.type === "context") {
       for (const e of block.elements || []) {
-        if (e.type === "image") div.appendChild(el("span", "image-alt", e.alt_text || ""));
+        if (e.type === "image") div.appendChild(ctx.images ? image(e, ctx, "icon") : el("span", "image-alt", e.alt_text || ""));
         else div.appendChild(setText(el("span"), e));
       }
     } else if (block.type === "actions") {
@@ -296,7 +325,9 @@ function renderBlocks(blocks, ctx) {
     } else if (block.type === "divider") {
       div.appendChild(el("hr"));
     } else if (block.type === "image") {
-      div.appendChild(el("span", "image-alt", `[image: ${block.alt_text || ""}]`));
+      div.appendChild(image(block, ctx, "picture"));
+    } else if (block.type === "input") {
+      div.appendChild(inputBlock(block));
     } else {
       div.appendChild(el("span", "hint", `[${block.type} block]`));
     }
@@ -324,6 +355,189 @@ function renderMessage(msg, ctx, ephemeral) {
   }
   return art;
 }
+
+// --- a modal's inputs ------------------------------------------------------------------------
+// Each input block is a .input with its block_id and element type; inputValues() reads them
+// back as /api/view takes them (a text, an option value or null, a list of option values).
+let inputSeq = 0;
+function optionText(option) {
+  return option && option.text ? String(option.text.text || "") : "";
+}
+function inputBlock(block) {
+  const e = block.element || {};
+  const wrap = el("div", "input");
+  wrap.dataset.blockId = String(block.block_id || "");
+  wrap.dataset.kind = String(e.type || "");
+  const id = `modal-input-${++inputSeq}`;
+  const label = setText(el("label", "input-label"), block.label);
+  if (block.optional) label.appendChild(el("span", "optional", " (optional)"));
+  wrap.appendChild(label);
+  let control = null;
+  if (e.type === "plain_text_input") {
+    control = el(e.multiline ? "textarea" : "input", "control");
+    if (!e.multiline) control.type = "text";
+    control.value = String(e.initial_value || "");
+    if (e.placeholder) control.placeholder = String(e.placeholder.text || "");
+    if (e.multiline) control.rows = 4;
+  } else if (e.type === "static_select") {
+    control = el("select", "control");
+    // No option is chosen unless the view says which (initial_option): the placeholder shows.
+    const none = new Option(e.placeholder ? String(e.placeholder.text || "") : "Select an option", "");
+    none.disabled = true;
+    control.add(none);
+    const groups = e.option_groups ? e.option_groups : [{ options: e.options || [] }];
+    for (const group of groups) {
+      let parent = control;
+      if (group.label) {
+        parent = document.createElement("optgroup");
+        parent.label = String(group.label.text || "");
+        control.appendChild(parent);
+      }
+      for (const o of group.options || []) parent.appendChild(new Option(optionText(o), String(o.value)));
+    }
+    control.value = e.initial_option ? String(e.initial_option.value) : "";
+    if (control.selectedIndex < 0) control.value = "";
+  } else if (e.type === "checkboxes" || e.type === "radio_buttons") {
+    control = el("div", "choices");
+    const kind = e.type === "checkboxes" ? "checkbox" : "radio";
+    const initial = e.type === "checkboxes" ? (e.initial_options || []) : (e.initial_option ? [e.initial_option] : []);
+    const chosen = new Set(initial.map((o) => String(o.value)));
+    for (const o of e.options || []) {
+      const choice = el("label", "choice");
+      const box = el("input");
+      box.type = kind;
+      box.name = id;
+      box.value = String(o.value);
+      box.checked = chosen.has(box.value);
+      choice.appendChild(box);
+      const words = el("span", "choice-text");
+      words.appendChild(setText(el("span"), o.text));
+      if (o.description) words.appendChild(setText(el("span", "choice-about"), o.description));
+      choice.appendChild(words);
+      control.appendChild(choice);
+    }
+  } else {
+    wrap.appendChild(el("span", "hint", `[${e.type || "unknown"} input: not shown in the sandbox]`));
+  }
+  if (control) {
+    control.id = id;
+    if (control.tagName !== "DIV") label.htmlFor = id;
+    wrap.appendChild(control);
+  }
+  if (block.hint) wrap.appendChild(setText(el("div", "input-hint"), block.hint));
+  const error = el("div", "input-error");
+  error.hidden = true;
+  wrap.appendChild(error);
+  return wrap;
+}
+function inputValues(box) {
+  const values = {};
+  for (const wrap of box.querySelectorAll(".input[data-block-id]")) {
+    const kind = wrap.dataset.kind;
+    const id = wrap.dataset.blockId;
+    if (kind === "plain_text_input") values[id] = wrap.querySelector(".control").value;
+    else if (kind === "static_select") values[id] = wrap.querySelector(".control").value || null;
+    else if (kind === "checkboxes") {
+      values[id] = [...wrap.querySelectorAll("input:checked")].map((x) => x.value);
+    } else if (kind === "radio_buttons") {
+      const on = wrap.querySelector("input:checked");
+      values[id] = on ? on.value : null;
+    }
+  }
+  return values;
+}
+
+// --- the modal the person acting has open ----------------------------------------------------
+// Built once per view (its id and hash: an update rebuilds it), so what the person typed stays
+// while the page refreshes; the errors shown in it come from the state on every refresh.
+let modalKey = "";
+const dismissed = new Set(); // views closed here: a state fetched before that may still show one
+function renderModal() {
+  const dialog = $("#modal");
+  let open = state.modals ? state.modals[me()] : null;
+  if (open && dismissed.has(open.view.id)) open = null;
+  if (!open) {
+    modalKey = "";
+    if (dialog.open) dialog.close();
+    return;
+  }
+  const view = open.view;
+  const key = JSON.stringify([me(), view.id, view.hash]);
+  if (key !== modalKey) {
+    modalKey = key;
+    buildModal(view);
+  }
+  showModalErrors(open.errors || {});
+  if (!dialog.open) dialog.showModal();
+}
+function buildModal(view) {
+  const dialog = $("#modal");
+  dialog.dataset.viewId = String(view.id);
+  dialog.dataset.callbackId = String(view.callback_id || "");
+  setText($("#modal-title"), view.title || { type: "plain_text", text: "" });
+  const ctx = { channel: "", ts: "", where: "modal", images: true };
+  $("#modal-body").replaceChildren(renderBlocks(view.blocks, ctx));
+  $("#modal-errors").replaceChildren();
+  const submit = $("#modal-submit");
+  submit.hidden = !view.submit;
+  submit.disabled = false;
+  submit.textContent = view.submit ? String(view.submit.text || "") : "";
+  $("#modal-close").textContent = view.close ? String(view.close.text || "") : "Cancel";
+}
+// Each error next to its input; one for no input of this modal, under them all.
+function showModalErrors(errors) {
+  const shown = new Set();
+  for (const wrap of $("#modal-body").querySelectorAll(".input[data-block-id]")) {
+    const words = errors[wrap.dataset.blockId];
+    const error = wrap.querySelector(".input-error");
+    error.textContent = words || "";
+    error.hidden = !words;
+    wrap.classList.toggle("has-error", Boolean(words));
+    if (words) shown.add(wrap.dataset.blockId);
+  }
+  const rest = Object.entries(errors).filter(([id]) => !shown.has(id));
+  const key = JSON.stringify(rest);
+  const box = $("#modal-errors");
+  if (box.dataset.errors === key) return;
+  box.dataset.errors = key;
+  box.replaceChildren(...rest.map(([id, words]) => el("div", "", `${id}: ${words}`)));
+}
+function modalProblem(text) {
+  const box = $("#modal-errors");
+  box.dataset.errors = "";
+  box.replaceChildren(el("div", "", text));
+}
+$("#modal-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const dialog = $("#modal");
+  const submit = $("#modal-submit");
+  submit.disabled = true;
+  try {
+    const result = await api("/api/view", {
+      user: me(), view_id: dialog.dataset.viewId, values: inputValues($("#modal-body")),
+    });
+    if (result.error) modalProblem(`Not sent: ${result.error}`);
+    else {
+      showModalErrors(result.errors || {});
+      if (result.sent && result.status !== 200) modalProblem(`The bot answered HTTP ${result.status}.`);
+      if (result.closed) { dismissed.add(dialog.dataset.viewId); modalKey = ""; dialog.close(); }
+    }
+  } finally {
+    submit.disabled = false;
+  }
+  await refresh(false, true);
+});
+async function closeModal() {
+  const dialog = $("#modal");
+  const viewId = dialog.dataset.viewId;
+  dismissed.add(viewId);
+  modalKey = "";
+  dialog.close();
+  await api("/api/view/close", { user: me(), view_id: viewId });
+  await refresh(false, true);
+}
+$("#modal-close").addEventListener("click", closeModal);
+$("#modal").addEventListener("cancel", (event) => { event.preventDefault(); closeModal(); });
 
 // --- the views -------------------------------------------------------------------------------
 function currentItems() {
@@ -529,6 +743,7 @@ function render(force) {
   renderNav();
   renderMessages(force);
   renderPanels();
+  renderModal();
 }
 function setup() {
   const people = $("#person");
@@ -566,6 +781,27 @@ function setup() {
     }
     parent.appendChild(new Option(a.label, a.value));
   }
+  const approvers = $("#approvers");
+  const choices = [
+    ...state.people.map((p) => ({ id: p.user_id, text: p.name, about: "" })),
+    ...state.usergroups.map((g) => ({ id: g.id, text: `@${g.handle}`, about: g.members.join(", ") })),
+  ];
+  for (const c of choices) {
+    const label = el("label", "check");
+    const box = el("input");
+    box.type = "checkbox";
+    box.name = "approvers";
+    box.value = c.id;
+    box.checked = c.id === state.people[0].user_id;
+    label.append(box, c.text);
+    if (c.about) label.appendChild(el("span", "hint", `(${c.about})`));
+    approvers.appendChild(label);
+  }
+  const sender = $("#submitted-by");
+  sender.add(new Option("nobody (the pipeline)", ""));
+  for (const p of state.people) sender.add(new Option(p.name, p.user_id));
+  const last = state.people[state.people.length - 1];
+  sender.value = last && last.user_id !== state.people[0].user_id ? last.user_id : "";
   for (const r of state.fail_reasons) $("#fail-reason").add(new Option(r, r));
   $("#fail-reason").value = state.fail_reasons.includes("file_format_check_failed")
     ? "file_format_check_failed" : state.fail_reasons[0];
@@ -657,8 +893,17 @@ function showHold() {
   $("#hold-hint").hidden = !hold;
   $("#account").placeholder = hold ? "brand" : "e.g. brand";
   $("#announce-button").textContent = hold ? "Hold upload" : "Announce";
+  showApproval();
+}
+// "Needs approval" (with Hold): the upload waits for the approvers chosen here.
+function approving() { return holding() && $("#needs-approval").checked; }
+function showApproval() {
+  const on = approving();
+  $("#approval").hidden = !on;
+  $("#approval").disabled = !on;
 }
 $("#hold").addEventListener("change", showHold);
+$("#needs-approval").addEventListener("change", showApproval);
 showHold();
 function numberOr(text) {
   const n = Number(text);
@@ -670,14 +915,26 @@ async function holdUpload(form, video) {
     hold_s: numberOr(String(form.get("hold_s") || "")), channel: CHANNEL, video,
     post: { title: form.get("title"), privacy_level: form.get("privacy_level") },
   };
+  if (approving()) {
+    body.approval = { approvers: form.getAll("approvers"), needed: numberOr(String(form.get("needed") || "")) };
+    const minutes = Number(form.get("approve_within"));
+    const by = new Date(Date.now() + minutes * 60000);
+    if (form.get("approve_within") !== "" && !Number.isNaN(by.getTime())) {
+      body.approval.approve_by = by.toISOString().replace(/\.\d+Z$/, "Z");
+    }
+    body.submitted_by = form.get("submitted_by");
+  }
   const result = await api("/api/hold", body);
   const detail = result.error || (result.body && result.body.error) || "";
   const linked = result.linked
     ? ` First the sandbox linked Brand Social as the team account ${result.linked} and granted`
       + ` it to alex and sam, as an admin would (/tiktok-cancel team connect ${result.linked}).`
     : "";
+  const waits = result.body && result.body.approve_by
+    ? " It waits for approval: Review and approve is on the card, and in each approver's Messages."
+    : "";
   flash(result.error ? `Not sent: ${result.error}`
-    : `The bot answered HTTP ${result.status}${detail ? ": " + detail : ""}.${linked}`, "#announce-result");
+    : `The bot answered HTTP ${result.status}${detail ? ": " + detail : ""}.${waits}${linked}`, "#announce-result");
 }
 $("#announce").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -1,8 +1,9 @@
-"""Fuzzing the sandbox page's `POST /api/hold` (the page's Hold option, passed on to the bot's
-`POST /uploads`), `POST /api/tiktok/init` and `POST /api/tiktok/next`: whatever the body, no
-5xx and no traceback in the answer, every message the bot then sent to the Slack stand-in
-valid by slack_sdk's models, and `/api/state`'s `armed` (what the TikTok panel shows) as
-scripted. The sandbox runs on a loop in a background thread, as the fuzz suite's bot does.
+"""Fuzzing the sandbox page's `POST /api/hold` (the page's Hold option, with or without Needs
+approval, passed on to the bot's `POST /uploads`), `POST /api/view` (the modal the bot opened,
+sent from the page), `POST /api/tiktok/init` and `POST /api/tiktok/next`: whatever the body, no
+5xx and no traceback in the answer, every message and modal the bot then sent to the Slack
+stand-in valid by slack_sdk's models, and `/api/state`'s `armed` (what the TikTok panel shows)
+as scripted. The sandbox runs on a loop in a background thread, as the fuzz suite's bot does.
 """
 
 from __future__ import annotations
@@ -33,6 +34,22 @@ from tests.fuzz.strategies import (
 )
 
 PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
+PEOPLE = ["U0ALEX", "U0SAM", "U0RILEY"]
+APPROVERS = [*PEOPLE, "S0LEADS"]
+
+
+def approval_fields() -> st.SearchStrategy:
+    """The form's Needs approval: approvers among the sandbox's people and its user group,
+    `needed`, a deadline; and the same with junk."""
+    typed = st.fixed_dictionaries(
+        {"approvers": st.lists(st.sampled_from(APPROVERS), min_size=1, max_size=4)},
+        optional={
+            "needed": st.integers(0, 5),
+            "approve_by": st.sampled_from(["2099-01-01T00:00:00Z", "2000-01-01T00:00:00Z"])
+            | hostile_text(30),
+        },
+    )
+    return st.one_of(typed, typed, json_values())
 
 
 class LiveSandbox:
@@ -104,6 +121,8 @@ def hold_bodies() -> st.SearchStrategy:
             "video": st.fixed_dictionaries(
                 {}, optional={"format": hostile_text(10), "duration_s": st.integers(0, 900)}
             ),
+            "approval": approval_fields(),
+            "submitted_by": st.sampled_from(["", *PEOPLE]) | hostile_text(20),
         },
     )
     junk = st.fixed_dictionaries(
@@ -186,3 +205,75 @@ def test_any_next_cancel_script_shows_in_the_armed_state_as_scripted(page, body)
         mine = [a["answer"] for a in armed if a["call"] == "cancel" and a["publish_id"] == key]
         answer = str(body["answer"])
         assert mine == ([] if answer == "normal" else [answer])
+
+
+MODAL_INPUTS = ["caption", "privacy", "interactions", "commercial", "commercial_kind", "reason"]
+
+
+def modal_values() -> st.SearchStrategy:
+    """What the page's modal sends: the post page's inputs with values it offers (or not),
+    texts full of & < >, nulls, wrong types, names it doesn't have, any JSON at all."""
+    value = st.one_of(
+        st.none(),
+        st.sampled_from(PRIVACY),
+        hostile_text(300),
+        st.lists(st.sampled_from(["comment", "duet", "stitch", "on", "your_brand", "branded"])),
+        st.lists(hostile_text(10), max_size=3),
+        json_values(),
+    )
+    names = st.sampled_from(MODAL_INPUTS) | hostile_text(20)
+    return st.one_of(st.dictionaries(names, value, max_size=6), json_values())
+
+
+def review_modal_of(page) -> str:
+    """The id of a post page alex has open: Review and approve pressed on a fresh upload
+    waiting for alex's approval when alex has none open."""
+
+    async def open_one() -> str:
+        sb = page.sb
+        shown = sb.modals.shown("U0ALEX")
+        if shown is not None:
+            return shown["view"]["id"]
+        answer = await sb.hold(
+            {
+                "source_url": "https://cdn.example.com/teaser.mp4",
+                "post": {"title": "Fuzz <b>&</b>", "privacy_level": "SELF_ONLY"},
+                "approval": {"approvers": ["U0ALEX"]},
+                "submitted_by": "U0RILEY",
+            }
+        )
+        assert answer["status"] == 202, answer
+        body = answer["body"]
+        clicked = await sb.click("U0ALEX", "review_upload", body["upload_key"], "C0LAUNCH")
+        assert clicked["answered"], clicked
+        shown = sb.modals.shown("U0ALEX")
+        assert shown is not None
+        return shown["view"]["id"]
+
+    return page.call(open_one())
+
+
+@settings(max_examples=examples(30))
+@given(
+    values=modal_values(),
+    close=st.booleans(),
+    view_id=st.one_of(st.none(), st.none(), hostile_text(20)),
+    user=st.sampled_from(["U0ALEX", "U0ALEX", "U0SAM", "nobody"]),
+)
+def test_any_modal_sent_from_the_page_gets_an_answer(page, values, close, view_id, user):
+    """`POST /api/view` (and `/api/view/close`) with any inputs, for the modal alex has open
+    (or another id, or another person): 200 or a 4xx, never a 5xx or a traceback; the
+    errors answered are text by block_id; every message and modal the bot sent is valid."""
+    count_case()
+    opened = review_modal_of(page)
+    body = {"user": user, "view_id": view_id if view_id is not None else opened, "values": values}
+    path = "/api/view/close" if close else "/api/view"
+    status, text = page.post(path, json_bytes(body))
+    assert status in (200, 400, 409), (status, text[:300])
+    assert "Traceback" not in text
+    if status == 200 and not close:
+        answer = json.loads(text)
+        assert set(answer) == {"sent", "status", "errors", "closed"}
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in answer["errors"].items())
+        assert answer["status"] in (0, 200)
+    assert page.new_problems() == []
