@@ -44,7 +44,9 @@ def register(web_app: web.Application, *, settings: Settings, held: HeldUploads)
             pipeline_request.check_bearer(request, token)
         except AnnounceError as refused:
             return error(refused.status, refused.message)
-        found = await held.get(request.match_info["upload_key"])
+        key = request.match_info["upload_key"]
+        # a key POST /uploads could never have taken (a NUL byte, 10 KB) is not looked up
+        found = await held.get(key) if pipeline_request.UPLOAD_KEY.fullmatch(key) else None
         if found is None:
             return error(404, "no held upload has that upload_key")
         return web.json_response(status_answer(found))
