@@ -143,14 +143,6 @@ def move(
     return get(db, upload_key) if cursor.rowcount == 1 else None
 
 
-def move_in_time(
-    db: Db, upload_key: str, from_states: tuple[str, ...], **changes
-) -> HeldUpload | None:
-    """`move`, only while its approval deadline has not passed by the database's clock (a
-    replica whose clock runs behind never approves an expired upload)."""
-    return move(db, upload_key, from_states, condition=f"approve_by > {db.now}", **changes)
-
-
 def expired_approvals(db: Db, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
     """Uploads still waiting for approval past their `approve_by`, by the database's clock
     (not claimed: `move` to `expired` claims each one)."""

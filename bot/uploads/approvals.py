@@ -5,10 +5,11 @@ An upload waiting for approval (`awaiting_approval`) is never started without it
 only its named approvers (or members of its named user groups) approve or reject; nobody
 approves an upload they sent; each approver counts once (one row each in `approvals`,
 written only while the upload still waits and its deadline has not passed by the database's
-clock). The approval that makes the count moves the upload to `approved` by compare-and-write,
-with the choices made on the post page as its post, and that caller alone starts it through
-`HeldUploads.start` (creator_info again, then exactly one init). Two approvers at once, an
-approval against an expiry or a cancel: one write wins, the others get a plain answer.
+clock). The approval that makes the count moves the upload to `approved` in the transaction
+that writes it, with the choices made on the post page as its post, and that caller alone
+starts it through `HeldUploads.start` (creator_info again, then exactly one init). Two
+approvers at once, an approval against an expiry or a cancel: one write wins, the others get
+a plain answer.
 """
 
 from __future__ import annotations
@@ -199,38 +200,34 @@ class Approvals:
             )
         post = post_choices.post_with(h.post, choices)
         added = await self.store.run(
-            store_approvals.add, team_id, upload_key, user_id, choices.as_dict(), via
+            store_approvals.add,
+            team_id,
+            upload_key,
+            user_id,
+            choices.as_dict(),
+            via,
+            post=post,
+            by_at=time.time(),
         )
-        if not added:
+        if not added.added:
             return await self._not_added(team_id, upload_key, user_id)
         edits = post_choices.edits(h.post, post)
         changed = f"; changed: {', '.join(edits)}" if edits else ""
         await self._audit(
             h, user_id, "approve_upload", f"via {via}; {cards.choices_line(post)}{changed}"
         )
-        count = await self.store.run(store_approvals.count, team_id, upload_key)
-        view = await self.view(h)
+        view = await self.view(added.approved or h)
         await self.slack.post(
             h.channel, cards.approved_reply(view, user_id, via, post, edits), thread_ts=h.ts
         )
-        if count < h.needed:
+        if added.approved is None:
             await self.show(h)
             return cards.counted_message(view)
-        approved = await self.store.run(
-            store_held.move_in_time,
-            upload_key,
-            ("awaiting_approval",),
-            state="approved",
-            post=post,
-            by_user=user_id,
-            by_at=time.time(),
-        )
-        if approved is None:  # expired, rejected or cancelled at this very moment
-            return await self._not_added(team_id, upload_key, user_id, counted=True)
-        await self.show(approved)
+        # The start's claim shows the card (starting), or a cancel that came first shows it
+        # (cancelled): each the winner of its own compare-and-write, so never out of order.
         after = await self.held.start(upload_key, user_id, ("approved",))
         if after is None:
-            now = await self.held.get(upload_key) or approved
+            now = await self.held.get(upload_key) or added.approved
             return cards.refusal_message("cancelled", await self.view(now))
         return self.held.answer_for(after)
 
