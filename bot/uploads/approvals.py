@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from bot import messages
 from bot.messages import approval_card as cards
 from bot.messages import post_page
-from bot.messages.held import HeldView
+from bot.messages.held import APPROVAL_STATES, HeldView
 from bot.slack.output import SlackOut
 from bot.tiktok.client import ApiResult
 from bot.tiktok.restrictions import broken_rules
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 # Where the web post page is, per person (`bot.uploads.approval_links`); "" when not served.
 WebLink = Callable[[str, str, str, float], Awaitable[str]]
 REVIEW_CREATOR_INFO_S = 2.0  # a modal must open within Slack's 3 s trigger window
+MAX_REDRAWS = 5  # a counted approval's card, redrawn while other replicas move the upload
 
 
 async def no_web_link(team_id: str, upload_key: str, user_id: str, expires_at: float) -> str:
@@ -221,7 +222,7 @@ class Approvals:
             h.channel, cards.approved_reply(view, user_id, via, post, edits), thread_ts=h.ts
         )
         if added.approved is None:
-            await self.show(h)
+            await self._show_count(upload_key)
             return cards.counted_message(view)
         # The start's claim shows the card (starting), or a cancel that came first shows it
         # (cancelled): each the winner of its own compare-and-write, so never out of order.
@@ -230,6 +231,25 @@ class Approvals:
             now = await self.held.get(upload_key) or added.approved
             return cards.refusal_message("cancelled", await self.view(now))
         return self.held.answer_for(after)
+
+    async def _show_count(self, upload_key: str) -> None:
+        """The card with an approval counted. Unlike every other card update this one wins
+        no compare-and-write: another replica may move the upload (the last approval, a
+        cancel, the expiry) and show its card before ours lands. So once ours has landed the
+        row is read again, and the card redrawn as it now stands, until nothing changed."""
+        shown = None
+        for _ in range(MAX_REDRAWS):
+            h = await self.held.get(upload_key)
+            if h is None:
+                return
+            if h.state in APPROVAL_STATES:
+                card = cards.approval_card(await self.view(h), broken_rules(h.video))
+            else:
+                card = await self.held.card_of(h)
+            if card == shown:
+                return
+            await self.slack.update(h.channel, h.ts, card)
+            shown = card
 
     async def _not_added(
         self, team_id: str, upload_key: str, user_id: str, counted: bool = False
