@@ -143,6 +143,17 @@ def move(
     return get(db, upload_key) if cursor.rowcount == 1 else None
 
 
+def past_deadline(db: Db, upload_key: str) -> bool:
+    """Whether the upload's approval deadline has passed, by the database's clock (a replica
+    whose clock runs ahead never calls an upload still in time expired)."""
+    row = db.one(
+        f"SELECT approve_by <= {db.now} AS past FROM {TABLE} "
+        "WHERE upload_key = ? AND approve_by > 0",
+        [upload_key],
+    )
+    return bool(row and row["past"])
+
+
 def expired_approvals(db: Db, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:
     """Uploads still waiting for approval past their `approve_by`, by the database's clock
     (not claimed: `move` to `expired` claims each one)."""

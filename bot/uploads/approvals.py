@@ -124,7 +124,7 @@ class Approvals:
             return h.state
         if h.state not in ("awaiting_approval", "posting"):
             return "started"
-        if h.approve_by <= time.time():  # the database decides at the write; this is a hint
+        if await self.store.run(store_held.past_deadline, h.upload_key):
             return "expired"
         if not await self.is_approver(h, user_id):
             return "not_approver"
@@ -261,7 +261,9 @@ class Approvals:
         view = await self.view(h)
         if h.state in ("rejected", "expired", "cancelled"):
             return cards.refusal_message(h.state, view)
-        if h.state == "awaiting_approval" and h.approve_by <= time.time():
+        if h.state == "awaiting_approval" and await self.store.run(
+            store_held.past_deadline, upload_key
+        ):
             return cards.refusal_message("expired", view)
         if not counted and user_id in view.approved_by:
             return cards.refusal_message("already_approved", view)
