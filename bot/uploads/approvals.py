@@ -227,9 +227,11 @@ class Approvals:
         # The start's claim shows the card (starting), or a cancel that came first shows it
         # (cancelled): each the winner of its own compare-and-write, so never out of order.
         after = await self.held.start(upload_key, user_id, ("approved",))
-        if after is None:
+        if after is None:  # cancelled first, or (this caller stalled) the scheduler started it
             now = await self.held.get(upload_key) or added.approved
-            return cards.refusal_message("cancelled", await self.view(now))
+            if now.state == "cancelled":
+                return cards.refusal_message("cancelled", await self.view(now))
+            return self.held.answer_for(now)
         return self.held.answer_for(after)
 
     async def _show_count(self, upload_key: str) -> None:
