@@ -143,12 +143,15 @@ def move(
     return get(db, upload_key) if cursor.rowcount == 1 else None
 
 
-def move_in_time(
-    db: Db, upload_key: str, from_states: tuple[str, ...], **changes
-) -> HeldUpload | None:
-    """`move`, only while its approval deadline has not passed by the database's clock (a
-    replica whose clock runs behind never approves an expired upload)."""
-    return move(db, upload_key, from_states, condition=f"approve_by > {db.now}", **changes)
+def past_deadline(db: Db, upload_key: str) -> bool:
+    """Whether the upload's approval deadline has passed, by the database's clock (a replica
+    whose clock runs ahead never calls an upload still in time expired)."""
+    row = db.one(
+        f"SELECT approve_by <= {db.now} AS past FROM {TABLE} "
+        "WHERE upload_key = ? AND approve_by > 0",
+        [upload_key],
+    )
+    return bool(row and row["past"])
 
 
 def expired_approvals(db: Db, limit: int = CLAIM_LIMIT) -> list[HeldUpload]:

@@ -5,10 +5,11 @@ An upload waiting for approval (`awaiting_approval`) is never started without it
 only its named approvers (or members of its named user groups) approve or reject; nobody
 approves an upload they sent; each approver counts once (one row each in `approvals`,
 written only while the upload still waits and its deadline has not passed by the database's
-clock). The approval that makes the count moves the upload to `approved` by compare-and-write,
-with the choices made on the post page as its post, and that caller alone starts it through
-`HeldUploads.start` (creator_info again, then exactly one init). Two approvers at once, an
-approval against an expiry or a cancel: one write wins, the others get a plain answer.
+clock). The approval that makes the count moves the upload to `approved` in the transaction
+that writes it, with the choices made on the post page as its post, and that caller alone
+starts it through `HeldUploads.start` (creator_info again, then exactly one init). Two
+approvers at once, an approval against an expiry or a cancel: one write wins, the others get
+a plain answer.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 from bot import messages
 from bot.messages import approval_card as cards
 from bot.messages import post_page
-from bot.messages.held import HeldView
+from bot.messages.held import APPROVAL_STATES, HeldView
 from bot.slack.output import SlackOut
 from bot.tiktok.client import ApiResult
 from bot.tiktok.restrictions import broken_rules
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 # Where the web post page is, per person (`bot.uploads.approval_links`); "" when not served.
 WebLink = Callable[[str, str, str, float], Awaitable[str]]
 REVIEW_CREATOR_INFO_S = 2.0  # a modal must open within Slack's 3 s trigger window
+MAX_REDRAWS = 5  # a counted approval's card, redrawn while other replicas move the upload
 
 
 async def no_web_link(team_id: str, upload_key: str, user_id: str, expires_at: float) -> str:
@@ -122,7 +124,7 @@ class Approvals:
             return h.state
         if h.state not in ("awaiting_approval", "posting"):
             return "started"
-        if h.approve_by <= time.time():  # the database decides at the write; this is a hint
+        if await self.store.run(store_held.past_deadline, h.upload_key):
             return "expired"
         if not await self.is_approver(h, user_id):
             return "not_approver"
@@ -199,40 +201,57 @@ class Approvals:
             )
         post = post_choices.post_with(h.post, choices)
         added = await self.store.run(
-            store_approvals.add, team_id, upload_key, user_id, choices.as_dict(), via
+            store_approvals.add,
+            team_id,
+            upload_key,
+            user_id,
+            choices.as_dict(),
+            via,
+            post=post,
+            by_at=time.time(),
         )
-        if not added:
+        if not added.added:
             return await self._not_added(team_id, upload_key, user_id)
         edits = post_choices.edits(h.post, post)
         changed = f"; changed: {', '.join(edits)}" if edits else ""
         await self._audit(
             h, user_id, "approve_upload", f"via {via}; {cards.choices_line(post)}{changed}"
         )
-        count = await self.store.run(store_approvals.count, team_id, upload_key)
-        view = await self.view(h)
+        view = await self.view(added.approved or h)
         await self.slack.post(
             h.channel, cards.approved_reply(view, user_id, via, post, edits), thread_ts=h.ts
         )
-        if count < h.needed:
-            await self.show(h)
+        if added.approved is None:
+            await self._show_count(upload_key)
             return cards.counted_message(view)
-        approved = await self.store.run(
-            store_held.move_in_time,
-            upload_key,
-            ("awaiting_approval",),
-            state="approved",
-            post=post,
-            by_user=user_id,
-            by_at=time.time(),
-        )
-        if approved is None:  # expired, rejected or cancelled at this very moment
-            return await self._not_added(team_id, upload_key, user_id, counted=True)
-        await self.show(approved)
+        # The start's claim shows the card (starting), or a cancel that came first shows it
+        # (cancelled): each the winner of its own compare-and-write, so never out of order.
         after = await self.held.start(upload_key, user_id, ("approved",))
-        if after is None:
-            now = await self.held.get(upload_key) or approved
-            return cards.refusal_message("cancelled", await self.view(now))
+        if after is None:  # cancelled first, or (this caller stalled) the scheduler started it
+            now = await self.held.get(upload_key) or added.approved
+            if now.state == "cancelled":
+                return cards.refusal_message("cancelled", await self.view(now))
+            return self.held.answer_for(now)
         return self.held.answer_for(after)
+
+    async def _show_count(self, upload_key: str) -> None:
+        """The card with an approval counted. Unlike every other card update this one wins
+        no compare-and-write: another replica may move the upload (the last approval, a
+        cancel, the expiry) and show its card before ours lands. So once ours has landed the
+        row is read again, and the card redrawn as it now stands, until nothing changed."""
+        shown = None
+        for _ in range(MAX_REDRAWS):
+            h = await self.held.get(upload_key)
+            if h is None:
+                return
+            if h.state in APPROVAL_STATES:
+                card = cards.approval_card(await self.view(h), broken_rules(h.video))
+            else:
+                card = await self.held.card_of(h)
+            if card == shown:
+                return
+            await self.slack.update(h.channel, h.ts, card)
+            shown = card
 
     async def _not_added(
         self, team_id: str, upload_key: str, user_id: str, counted: bool = False
@@ -244,7 +263,9 @@ class Approvals:
         view = await self.view(h)
         if h.state in ("rejected", "expired", "cancelled"):
             return cards.refusal_message(h.state, view)
-        if h.state == "awaiting_approval" and h.approve_by <= time.time():
+        if h.state == "awaiting_approval" and await self.store.run(
+            store_held.past_deadline, upload_key
+        ):
             return cards.refusal_message("expired", view)
         if not counted and user_id in view.approved_by:
             return cards.refusal_message("already_approved", view)

@@ -547,6 +547,16 @@ class HeldUploads:
         await self._show(after, held_messages.cancelled_reply(_view(after)))
         return after
 
+    async def card_of(self, h: HeldUpload) -> messages.Message:
+        """The channel message of `h` as its last move showed it: the TikTok upload's once
+        started (as its announcement stands now), else the held upload's."""
+        if h.state == "started" and h.publish_id:
+            a = await self.store.run(store_announcements.get, h.publish_id)
+            if a is not None:
+                return messages.announcement_message(messages.AnnouncedView.of(a))
+        admins = self._admins() if h.state in ("refused", "retry") else ()
+        return held_messages.held_message(_view(h), admins=admins)
+
     async def _show(self, h: HeldUpload, reply: messages.Message, admins=()) -> None:
         """The channel message as `h` now stands, and `reply` in its thread."""
         await self.slack.update(

@@ -25,14 +25,18 @@ from storage import held as store_held
 from storage import leases
 from storage.db import Store, database_url
 from storage.held import HeldUpload
+from tests.approval_helpers import ALICE, approval_body, open_post_page
 from tests.conftest import text_of
 from tests.faults.conftest import REPO_ROOT, BotProcess, wait_until
+from tests.faults.test_held_kill import link_brand
+from tests.held_helpers import msg
 
 pytestmark = pytest.mark.needs_postgres
 
 SKEWED_CLOCK = Path(__file__).resolve().parent / "skewed_clock"
 PID = "v_pub_url~v2.8200001"
 TEAM = "T0001"  # the team of every fake Slack request
+APPROVAL_KEY = "run-skew"
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) ", re.MULTILINE)
 
 # What a replica with a clock `ahead` seconds fast sees of the database: the clock it has,
@@ -185,5 +189,35 @@ async def test_a_replica_60_s_ahead_cannot_take_a_cancel_in_flight_on_another(re
         hold.release()
     assert "already under way" in said, said
     assert "<@U1> asked to cancel it" in said, said
+    for bot in (a, b):
+        assert "Traceback" not in bot.log_text(), bot.log_tail()
+
+
+async def test_a_replica_60_s_ahead_approves_an_upload_still_in_time(replicas):
+    """An upload whose approval deadline is 40 s away by the database's clock: B, whose own
+    clock says the deadline passed 20 s ago, opens the post page and takes the approval,
+    and the upload starts once. (Only the database's clock decides "expired".)"""
+    a, b, _ = replicas
+    await link_brand(a)
+    payload = approval_body(APPROVAL_KEY)
+    headers = {"Authorization": f"Bearer {a.env['UPLOAD_TOKEN']}"}
+    async with a.session.post(a.url + "/uploads", json=payload, headers=headers) as resp:
+        assert resp.status == 202, await resp.text()
+    with a._engine().begin() as conn:  # noqa: SLF001 - the test's own reader
+        conn.exec_driver_sql(
+            "UPDATE held_uploads SET approve_by = EXTRACT(EPOCH FROM clock_timestamp()) + 40 "
+            "WHERE upload_key = %(key)s",
+            {"key": APPROVAL_KEY},
+        )
+    await open_post_page(b, ALICE, APPROVAL_KEY)
+    before = len(b.posts_to(ALICE))
+    status, ack = await b.driver.submit_view(ALICE, privacy="SELF_ONLY")
+    assert status == 200 and ack is None
+    await wait_until(lambda: len(b.posts_to(ALICE)) > before, 20, "no answer to ALICE")
+    said = text_of(msg(b.posts_to(ALICE)[before]))
+    assert "Started: TikTok accepted" in said, said
+    (row,) = a.rows("SELECT state FROM held_uploads WHERE upload_key = ?", APPROVAL_KEY)
+    assert row["state"] == "started"
+    assert len(a.tiktok.calls_to("init")) == 1
     for bot in (a, b):
         assert "Traceback" not in bot.log_text(), bot.log_tail()
