@@ -189,6 +189,8 @@ def test_linking_and_team_messages_are_valid():
             display_name=HOSTILE_TITLE,
             refresh_expires_at=NOW,
             users=[f"U{i:08d}" for i in range(40)],
+            approvers=[f"S{i:030d}" for i in range(100)],
+            needed=100,
         )
     ] * 30
     for is_admin in (True, False):
@@ -199,6 +201,12 @@ def test_linking_and_team_messages_are_valid():
             users = [f"U{i:08d}" for i in range(40)]
             assert_valid(messages.team_change_message(action, code, "a" * 64, users, users))
     assert_valid(messages.team_connect_message("a" * 64, "https://example.com/" + "x" * 2000))
+    most = [f"U{i:030d}" for i in range(50)] + [f"S{i:030d}" for i in range(50)]
+    for code in ("ok", "unchanged", "not_admin", "no_such_account"):
+        for approvers, previous in ((most, None), (most, (most, 100)), ((), (most, 1))):
+            assert_valid(
+                messages.approvers_message(code, "a" * 64, approvers, 100, previous, ADMINS)
+            )
     assert_valid(messages.internal_problem_message(LONG_ID, ADMINS))
     assert_valid(messages.internal_problem_message())
     assert_valid(messages.stale_button_message())

@@ -360,3 +360,16 @@ async def test_response_url_failing_once_is_retried(h):
     h.slack.fail_response(500)
     answer = await h.command("help")
     assert "/tiktok-cancel status" in text_of(answer)
+
+
+@pytest.mark.parametrize("reason", ["payload was the wrong cut", "bad payload&x=1"])
+async def test_a_command_that_says_payload_is_served_like_any_other(h, reason):
+    # Bolt read any form body containing the word "payload" as a button payload, found none,
+    # and the command went unanswered (404).
+    await linked_with_upload(h)
+    answer = await h.command(f"{PID} {reason}")
+    assert "TikTok is stopping" in text_of(answer)
+    (row,) = [r for r in h.audit_rows() if r["action"] == "cancel"]
+    assert (row["reason"], row["outcome"]) == (reason, "ok")
+    usage = await h.command("payload")
+    assert "We don't know the word `payload`" in text_of(usage)

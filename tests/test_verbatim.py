@@ -111,7 +111,14 @@ FORGOTTEN = [
     for reason in ("refresh_refused", "authorization_removed")
 ]
 TEAM_VIEWS = [
-    SimpleNamespace(account="brand", display_name=NAME, refresh_expires_at=NOW, users=["U2"])
+    SimpleNamespace(
+        account="brand",
+        display_name=NAME,
+        refresh_expires_at=NOW,
+        users=["U2"],
+        approvers=["U3", "S4"],
+        needed=2,
+    )
 ]
 AUDIT_ROWS = [
     {
@@ -214,7 +221,10 @@ INPUTS: dict[str, list[Any]] = {
     "views": [TEAM_VIEWS, []],
     "audit_rows": [AUDIT_ROWS],
     "action": ["grant", "revoke", "remove", "connect"],
-    "code_": ["ok", "not_admin", "no_such_account", "revoke_failed"],
+    "code_": ["ok", "not_admin", "no_such_account", "revoke_failed", "unchanged"],
+    "approvers": [["U2", "S3"], []],
+    "needed": [2, 1],
+    "previous": [None, (("U4", "S5"), 3)],
     "users": [["U2", "U3"]],
     "unchanged": [["U4"]],
     "awaiting": [[HeldView.of(held(state="awaiting_approval", approvers=APPROVERS, needed=1))]],
