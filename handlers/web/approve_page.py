@@ -49,5 +49,6 @@ def register(web_app: web.Application, *, links: ApprovalLinks) -> None:
         form_token, form = approve_pages.read_form(fields)
         return _answer(await links.submit(request.match_info["token"], form_token, form))
 
-    web_app.router.add_get("/approve/{token}", approve_page)
-    web_app.router.add_post("/approve/{token}", approve_form)
+    # Any path under /approve/ (empty, or with a slash) is a link we didn't make: our page says so.
+    web_app.router.add_get(r"/approve/{token:[\s\S]*}", approve_page)
+    web_app.router.add_post(r"/approve/{token:[\s\S]*}", approve_form)
