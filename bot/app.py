@@ -38,6 +38,7 @@ from bot.slack.output import SlackOut, retry_handlers
 from bot.slack.visibility import ChannelVisibility
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import AnnouncementService
+from bot.uploads.approval_links import ApprovalLinks, public_base
 from bot.uploads.approvals import Approvals
 from bot.uploads.cancel import CancelService, OutcomeListener
 from bot.uploads.cancel_following import FollowedCancels
@@ -84,6 +85,7 @@ class Parts:
     held: HeldUploads  # held uploads (POST /uploads) and their scheduler
     held_scheduler: HeldScheduler
     approvals: Approvals  # approval before posting: the post page, approvals, expiry
+    approval_links: ApprovalLinks  # the web post page's per-person links
     parked_prune: ParkedPrune  # parked tokens of expired confirm pages
     work: Background = field(default_factory=lambda: Background("listener"))  # after ack()
 
@@ -153,7 +155,10 @@ async def build_parts(
         on_new=(wake_held_scheduler,),
         approval_rule=lambda team_id, account: store.run(account_approvers.get, team_id, account),
     )
-    approvals = Approvals(store, slack, held)
+    # The web post page is served where TikTok's OAuth callback is (our one public URL).
+    approval_links = ApprovalLinks(store, public_base(settings.tiktok_redirect_uri))
+    approvals = Approvals(store, slack, held, web_link=approval_links.link_for)
+    approval_links.approvals = approvals
     held.on_awaiting.append(approvals.notify_approvers)
     held_scheduler = HeldScheduler(held, settings.held_poll_interval, approvals.expire_due)
     link_notices = LinkNotices(store, slack, settings.admin_users)
@@ -191,6 +196,7 @@ async def build_parts(
         held=held,
         held_scheduler=held_scheduler,
         approvals=approvals,
+        approval_links=approval_links,
         parked_prune=ParkedPrune(
             store, tiktok, tokens.links.fernet, settings.parked_prune_interval
         ),
@@ -332,6 +338,7 @@ class Bot:
             link_notices=parts.link_notices,
             announcements=parts.announcements,
             held=parts.held,
+            approval_links=parts.approval_links,
             webhook_receiver=parts.webhooks,
             bolt=None if settings.socket_mode else self.bolt,
         )

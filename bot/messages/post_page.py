@@ -47,6 +47,28 @@ KIND_WORDS = {
     ),
 }
 COMMERCIAL_WORDS = "This post promotes a brand, product or service"
+# The page's words, the same on the modal and the web page (`handlers.web.approve_pages`).
+TITLE = "Post to TikTok"
+WATCH_WORDS = "Watch the video"
+CAPTION_LABEL = "Caption"
+PRIVACY_LABEL = "Who can see this post"
+PRIVACY_PLACEHOLDER = "Choose who can see it"
+PRIVACY_HINT = "The upload pipeline asked for: {requested}. TikTok asks you to choose."
+INTERACTIONS_LABEL = "Allow viewers to"
+OFF_LINE = "{off}: turned off in this account's TikTok settings."
+COMMERCIAL_LABEL = "Commercial content disclosure"
+KIND_LABEL = "If it does, it promotes"
+KIND_HINT = (
+    "Your brand: labelled Promotional content. Branded content: labelled Paid "
+    "partnership, and can't be Only me."
+)
+# {music} and {branded} are links to TikTok's two documents, written as each page writes links.
+CONSENT = (
+    "By posting, you agree to TikTok's {music}. With Branded content ticked, you also agree "
+    "to TikTok's {branded}. TikTok may take a few minutes to process the video after it starts."
+)
+MUSIC_USAGE_WORDS = "Music Usage Confirmation"
+BRANDED_POLICY_WORDS = "Branded Content Policy"
 
 ERROR_WORDS = {
     "caption_too_long": f"A TikTok caption is at most {MAX_CAPTION} characters.",
@@ -60,6 +82,17 @@ ERROR_WORDS = {
     "reason_missing": "Say why, in a few words: the thread and the pipeline show it.",
     "reason_too_long": f"A reason is at most {MAX_REASON} characters.",
 }
+
+
+def submit_words(last: bool) -> str:
+    """The submit button: the last approval needed posts it."""
+    return "Approve and post" if last else "Approve"
+
+
+def privacy_hint(requested_level: str) -> str:
+    """Under the privacy choice: what the pipeline asked for, never preselected."""
+    requested = privacy_words(requested_level) if requested_level else "nothing"
+    return PRIVACY_HINT.format(requested=requested)
 
 
 def error_words(code: str, duration_s: Any = None, longest_s: Any = None) -> str:
@@ -138,7 +171,7 @@ def post_page_modal(
     blocks: list[dict] = [section("\n".join(lines), _avatar(facts, h))]
     links = []
     if source_url.startswith("https://") and len(source_url) <= 3000:
-        links.append(button("Watch the video", WATCH_VIDEO_ACTION, url=source_url))
+        links.append(button(WATCH_WORDS, WATCH_VIDEO_ACTION, url=source_url))
     if web_url:
         links.append(button("Open this page in a browser", OPEN_POST_PAGE_ACTION, url=web_url))
     if links:
@@ -151,21 +184,20 @@ def post_page_modal(
     }
     if h.title:
         caption["initial_value"] = h.title[:MAX_CAPTION]
-    blocks.append(_input(CAPTION_FIELD, "Caption", caption, optional=True))
-    requested = privacy_words(h.privacy_level) if h.privacy_level else "nothing"
+    blocks.append(_input(CAPTION_FIELD, CAPTION_LABEL, caption, optional=True))
     privacy = {
         "type": "static_select",
         "action_id": PRIVACY_FIELD,
-        "placeholder": plain_text("Choose who can see it"),
+        "placeholder": plain_text(PRIVACY_PLACEHOLDER),
         "options": [_option(privacy_words(o), o) for o in facts.privacy_options[:100]],
     }
     blocks.append(
         _input(
             PRIVACY_FIELD,
-            "Who can see this post",
+            PRIVACY_LABEL,
             privacy,
             optional=False,
-            hint=f"The upload pipeline asked for: {requested}. TikTok asks you to choose.",
+            hint=privacy_hint(h.privacy_level),
         )
     )
     offered = [_option(w, i) for i, w in INTERACTION_WORDS.items() if not facts.disabled(i)]
@@ -174,17 +206,17 @@ def post_page_modal(
         blocks.append(
             _input(
                 INTERACTIONS_FIELD,
-                "Allow viewers to",
+                INTERACTIONS_LABEL,
                 _checkboxes(INTERACTIONS_FIELD, offered),
                 optional=True,
             )
         )
     if off:
-        blocks.append(context(f"{', '.join(off)}: turned off in this account's TikTok settings."))
+        blocks.append(context(OFF_LINE.format(off=", ".join(off))))
     blocks.append(
         _input(
             COMMERCIAL_FIELD,
-            "Commercial content disclosure",
+            COMMERCIAL_LABEL,
             _checkboxes(COMMERCIAL_FIELD, [_option(COMMERCIAL_WORDS, "on")]),
             optional=True,
         )
@@ -193,27 +225,26 @@ def post_page_modal(
     blocks.append(
         _input(
             COMMERCIAL_KIND_FIELD,
-            "If it does, it promotes",
+            KIND_LABEL,
             _checkboxes(COMMERCIAL_KIND_FIELD, kinds),
             optional=True,
-            hint="Your brand: labelled Promotional content. Branded content: labelled Paid "
-            "partnership, and can't be Only me.",
+            hint=KIND_HINT,
         )
     )
     blocks.append(
         context(
-            f"By posting, you agree to TikTok's <{MUSIC_USAGE_URL}|Music Usage Confirmation>. "
-            f"With Branded content ticked, you also agree to TikTok's "
-            f"<{BRANDED_POLICY_URL}|Branded Content Policy>. TikTok may take a few minutes to "
-            "process the video after it starts."
+            CONSENT.format(
+                music=f"<{MUSIC_USAGE_URL}|{MUSIC_USAGE_WORDS}>",
+                branded=f"<{BRANDED_POLICY_URL}|{BRANDED_POLICY_WORDS}>",
+            )
         )
     )
     return {
         "type": "modal",
         "callback_id": APPROVE_VIEW,
         "private_metadata": metadata(h, facts),
-        "title": plain_text("Post to TikTok"),
-        "submit": plain_text("Approve and post" if last else "Approve"),
+        "title": plain_text(TITLE),
+        "submit": plain_text(submit_words(last)),
         "close": plain_text("Not now"),
         "blocks": blocks,
     }

@@ -132,8 +132,11 @@ class Approvals:
 
     # -- the post page ------------------------------------------------------------------
 
-    async def review(self, team_id: str, upload_key: str, user_id: str) -> Review:
-        """Opening the post page: the checks, then a fresh creator_info for it."""
+    async def review(
+        self, team_id: str, upload_key: str, user_id: str, *, with_web_link: bool = True
+    ) -> Review:
+        """Opening the post page: the checks, then a fresh creator_info for it (and a link to
+        the web post page, unless that page is what is being opened)."""
         h = await self.held.get(upload_key)
         refusal = await self._refusal(h, team_id, user_id)
         if not refusal and h is not None and user_id == h.submitted_by:
@@ -149,7 +152,9 @@ class Approvals:
         facts = await self.creator_facts(h, self.creator_info_deadline_s)
         if isinstance(facts, ApiResult):
             return Review(refusal=cards.refusal_message("creator_info", view, facts.code))
-        web_url = await self.web_link(team_id, upload_key, user_id, h.approve_by)
+        web_url = ""
+        if with_web_link:
+            web_url = await self.web_link(team_id, upload_key, user_id, h.approve_by)
         last = len(view.approved_by) + 1 >= h.needed
         return Review(upload=h, view=view, facts=facts, web_url=web_url, last=last)
 

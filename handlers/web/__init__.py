@@ -1,7 +1,8 @@
 """The bot's own HTTP server: one module per route (`health`, `oauth_callback`, `oauth_confirm`,
-`notifications`, `uploads`, `webhooks`, `slack_events`), mounted by `routes.register`; the
-upload pipeline's request parser they share (`pipeline_request`); the HTML pages around
-TikTok's consent (`oauth_pages`); the guards that run before any route (`http_guard`,
+`notifications`, `uploads`, `approve_page`, `webhooks`, `slack_events`), mounted by
+`routes.register`; the upload pipeline's request parser they share (`pipeline_request`); the
+HTML pages around TikTok's consent (`oauth_pages`) and of the web post page (`approve_pages`);
+the guards that run before any route (`http_guard`,
 `slack_request_check`). May import `bot`, aiohttp and slack_bolt's
 aiohttp adapter; never `storage`, `handlers.slack` or `sandbox`. Re-exports nothing.
 """

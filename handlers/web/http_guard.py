@@ -22,6 +22,8 @@ BODY_LIMITS = {
     "/notifications": 64 * KIB,
     "/tiktok/webhook": 64 * KIB,
 }
+# The web post page's form (POST /approve/<token>): a 2,200-character caption, percent-encoded.
+BODY_LIMIT_PREFIXES = {"/approve/": 32 * KIB}
 DEFAULT_BODY_LIMIT = 16 * KIB  # every other path (GET routes, unknown paths)
 MAX_BODY_BYTES = max(BODY_LIMITS.values())
 # After refusing a body, read and drop what the client still sends for at most this long,
@@ -30,7 +32,12 @@ LINGER_S = 1.0
 
 
 def body_limit(path: str) -> int:
-    return BODY_LIMITS.get(path, DEFAULT_BODY_LIMIT)
+    if path in BODY_LIMITS:
+        return BODY_LIMITS[path]
+    for prefix, limit in BODY_LIMIT_PREFIXES.items():
+        if path.startswith(prefix):
+            return limit
+    return DEFAULT_BODY_LIMIT
 
 
 def server_options(header_timeout: float) -> dict:

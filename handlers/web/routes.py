@@ -13,9 +13,11 @@ from bot.accounts.linking import LinkingService
 from bot.settings import Settings
 from bot.slack.output import SlackOut
 from bot.uploads.announcing import AnnouncementService
+from bot.uploads.approval_links import ApprovalLinks
 from bot.uploads.held import HeldUploads
 from bot.uploads.webhooks import WebhookReceiver
 from handlers.web import (
+    approve_page,
     health,
     notifications,
     oauth_callback,
@@ -36,6 +38,7 @@ def register(
     link_notices: LinkNotices,
     announcements: AnnouncementService,
     held: HeldUploads,
+    approval_links: ApprovalLinks,
     webhook_receiver: WebhookReceiver,
     bolt: AsyncApp | None,
 ) -> None:
@@ -44,6 +47,7 @@ def register(
     oauth_confirm.register(web_app, linking=linking, notices=link_notices)
     notifications.register(web_app, notify_token=settings.notify_token, announcements=announcements)
     uploads.register(web_app, settings=settings, held=held)
+    approve_page.register(web_app, links=approval_links)
     webhooks.register(web_app, webhooks=webhook_receiver)
     if bolt is not None:
         slack_events.register(web_app, bolt=bolt, signing_secret=settings.slack_signing_secret)
