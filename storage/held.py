@@ -126,19 +126,15 @@ def forget_abandoned(db: Db, stale_s: float) -> int:
     return db.execute(sql, [float(stale_s)]).rowcount
 
 
-def move(
-    db: Db, upload_key: str, from_states: tuple[str, ...], *, condition: str = "", **changes
-) -> HeldUpload | None:
-    """Set `changes` only while the row is in one of `from_states` (compare-and-write) and
-    `condition` (SQL on the row, no parameters) holds; the new row, or None when another
-    caller moved it first."""
+def move(db: Db, upload_key: str, from_states: tuple[str, ...], **changes) -> HeldUpload | None:
+    """Set `changes` only while the row is in one of `from_states` (compare-and-write); the
+    new row, or None when another caller moved it first."""
     changes.pop("updated_at", None)
     if "post" in changes:
         changes["post"] = json.dumps(changes["post"], sort_keys=True)
     sets = ", ".join([*(f"{name} = ?" for name in changes), f"updated_at = {db.now}"])
     marks = ", ".join("?" for _ in from_states)
-    extra = f" AND ({condition})" if condition else ""
-    sql = f"UPDATE {TABLE} SET {sets} WHERE upload_key = ? AND state IN ({marks}){extra}"
+    sql = f"UPDATE {TABLE} SET {sets} WHERE upload_key = ? AND state IN ({marks})"
     cursor = db.execute(sql, [*changes.values(), upload_key, *from_states])
     return get(db, upload_key) if cursor.rowcount == 1 else None
 

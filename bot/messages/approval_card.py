@@ -20,6 +20,7 @@ from bot.interactions import (
 from bot.messages.blocks import (
     Message,
     actions,
+    approver_mentions,
     button,
     clip,
     code,
@@ -33,21 +34,12 @@ from bot.messages.blocks import (
 from bot.messages.held import HeldView, held_name, privacy_words
 from bot.messages.outcomes import mention
 
-MAX_SHOWN_APPROVERS = 100
 CAPTION_LIMIT = 1500  # the card's caption excerpt: the rest is on the post page
 REASON_LIMIT = 500
 
 
-def approver_mention(approver: str) -> str:
-    """`<@U…>` for a person, `<!subteam^S…>` for a user group (Slack shows its handle)."""
-    if approver.startswith("S"):
-        return f"<!subteam^{escape(approver)}>"
-    return mention(approver)
-
-
 def approvers_phrase(approvers) -> str:
-    shown = [approver_mention(a) for a in list(approvers)[:MAX_SHOWN_APPROVERS]]
-    return ", ".join(shown) if shown else "nobody"
+    return approver_mentions(approvers) if approvers else "nobody"
 
 
 def _who(h: HeldView) -> str:
