@@ -218,6 +218,7 @@ async def test_reject_asks_a_reason_and_ends_it_never_posted(ha):
     status, ack = await ha.driver.submit_view(CAROL, reason="Wrong <music> & logo")
     assert status == 200 and ack is None
     await until_state(ha, "rejected")
+    await until(lambda: "was rejected" in text_of(card(ha)))  # the card is redrawn after the row
     answer = await state_of(ha)
     assert answer["state"] == "rejected" and answer["reason"] == "Wrong <music> & logo"
     words = text_of(card(ha))

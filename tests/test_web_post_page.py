@@ -195,7 +195,7 @@ async def test_a_link_works_once(hh):
     page = await get_page(h, path)
     done = await post_form(h, path, choices(page.form_token))
     assert done.status == 200, done.text
-    assert "Your approval of \u201cSpring teaser\u201d is in (1 of 2 (@UALICE))." in done.text
+    assert "Your approval of \u201cSpring teaser\u201d is in (1 of 2 needed (@UALICE))." in done.text
 
     again = await post_form(h, path, choices(page.form_token))
     assert again.status == 410
@@ -244,7 +244,7 @@ async def test_a_link_acts_only_as_the_person_it_was_made_for(hh):
     assert [r["user_id"] for r in approvals_rows(h)] == [ALICE]
     ben_page = await get_page(h, ben_path)
     assert ben_page.status == 200
-    assert "Approvals: 1 of 2 (@UALICE) needed" in ben_page.text
+    assert "Approvals: 1 of 2 needed (@UALICE)" in ben_page.text
     assert "Approve and post" in ben_page.text  # Ben's is the last one needed
     done = await post_form(h, ben_path, choices(ben_page.form_token, privacy="SELF_ONLY"))
     assert done.status == 200, done.text

@@ -76,7 +76,7 @@ PROBLEMS = {
 REFUSED_TITLE = "Nothing was approved"
 FIX_BELOW = "Nothing was approved yet: fix what is marked below, then press the button again."
 POSTING_AS = "Posting to TikTok as {nickname} (team account {account})"
-APPROVALS_LINE = "Approvals: {count} needed \u00b7 Deadline: {deadline}"
+APPROVALS_LINE = "Approvals: {count} \u00b7 Deadline: {deadline}"
 NO_PREVIEW = "The video can't be played here: its address isn't an https one."
 NO_PLAYER = "Your browser can't play this video here."
 
