@@ -120,6 +120,15 @@ def test_no_server_fails_under_ci(monkeypatch):
     assert "s3cret-pw" not in str(caught.value)
 
 
+def test_in_cis_sqlite_pass_a_postgres_test_waits_for_the_postgres_pass(monkeypatch):
+    monkeypatch.delenv("TEST_DATABASE_URL", raising=False)
+    monkeypatch.setenv("POSTGRES_PASS_FOLLOWS", "1")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.skip.Exception) as caught:
+        pg.require_postgres()
+    assert "in CI's PostgreSQL pass" in str(caught.value)
+
+
 # --- on the server ---------------------------------------------------------------------------
 
 
