@@ -195,7 +195,9 @@ async def test_a_link_works_once(hh):
     page = await get_page(h, path)
     done = await post_form(h, path, choices(page.form_token))
     assert done.status == 200, done.text
-    assert "Your approval of \u201cSpring teaser\u201d is in (1 of 2 needed (@UALICE))." in done.text
+    assert (
+        "Your approval of \u201cSpring teaser\u201d is in (1 of 2 needed (@UALICE))." in done.text
+    )
 
     again = await post_form(h, path, choices(page.form_token))
     assert again.status == 410
