@@ -34,6 +34,7 @@ from bot.messages.blocks import when
 from bot.messages.held import privacy_words
 from bot.uploads.approval_links import LINK_TTL_S, WebPage
 from bot.uploads.post_choices import PostForm
+from handlers.web import oauth_pages
 from handlers.web.oauth_pages import HTML, PAGE_HEADERS
 
 FORM_TOKEN_FIELD = "form_token"
@@ -148,15 +149,8 @@ def response(text: str, status: int = 200, media: str = "", image: str = "") -> 
 
 
 def shell(title: str, inner: str) -> str:
-    """A whole page; `inner` must already be escaped HTML."""
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        "<meta name=referrer content=no-referrer>"
-        f"<title>{_e(title)} \u2014 tiktok-cancel</title>"
-        f"<style>{STYLE}</style></head><body>"
-        f"<h1>{_e(title)}</h1>{inner}</body></html>"
-    )
+    """A whole page (the OAuth pages' shell, with this page's style); `inner` is escaped."""
+    return oauth_pages.page(title, inner, STYLE)
 
 
 def problem_response(problem: str) -> web.Response:

@@ -67,14 +67,14 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def page(title: str, inner: str) -> str:
+def page(title: str, inner: str, style: str = STYLE) -> str:
     """A whole page; `inner` must already be escaped HTML."""
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
         "<meta name=referrer content=no-referrer>"
         f"<title>{_e(title)} \u2014 tiktok-cancel</title>"
-        f"<style>{STYLE}</style></head><body>"
+        f"<style>{style}</style></head><body>"
         f"<h1>{_e(title)}</h1>{inner}</body></html>"
     )
 
