@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     announce.add_argument("--channel", required=True, help="Slack channel ID, like C0123")
     announce.add_argument("--title", default="")
     announce.add_argument("--account", default="", help="team account that made the upload")
+    announce.add_argument(
+        "--team", default="", help="the Slack workspace (team ID, T…); needed with many workspaces"
+    )
     announce.add_argument("--source-url", default="", help="the video's https URL")
     upload = sub.add_parser(
         "upload", help="hold an upload and start it when its window closes, as POST /uploads"
@@ -65,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("source_url", help="the video's https URL")
     upload.add_argument("--channel", required=True, help="Slack channel ID, like C0123")
     upload.add_argument("--account", required=True, help="the linked team account")
+    upload.add_argument(
+        "--team", default="", help="the Slack workspace (team ID, T…); needed with many workspaces"
+    )
     upload.add_argument("--privacy", required=True, help="privacy_level, e.g. SELF_ONLY")
     upload.add_argument("--title", default=None)
     upload.add_argument("--hold", type=float, default=None, help="seconds (HOLD_SECONDS)")
@@ -226,6 +232,24 @@ def _settings_or_exit():
         raise SystemExit(EXIT_SETTINGS) from None
 
 
+async def _cli_team(parts, team: str) -> str:
+    """The workspace a CLI command acts in: `--team` (with many workspaces it must be
+    installed), else the one workspace's (its bot token's `auth.test`)."""
+    from bot.uploads.announcing import AnnounceError, slack_refusals
+
+    if parts.workspaces.many:
+        if not team:
+            raise AnnounceError(2, "--team T… is needed: this deployment serves many workspaces")
+        if await parts.workspaces.installation(team) is None:
+            raise AnnounceError(2, f"workspace {team} has not installed the app")
+        return team
+    with slack_refusals(""):
+        home = str((await parts.slack.identity("")).get("team_id") or "")
+    if team and team != home:
+        raise AnnounceError(2, f"this deployment serves one workspace, {home}, not {team}")
+    return home
+
+
 async def _announce(settings, args) -> int:
     from bot.app import build_parts, close
     from bot.uploads.announcing import AnnounceError
@@ -241,7 +265,8 @@ async def _announce(settings, args) -> int:
             "source_url": args.source_url or None,
         }
         try:
-            result = await parts.announcements.announce(parse_notification(body))
+            team_id = await _cli_team(parts, args.team)
+            result = await parts.announcements.announce(team_id, parse_notification(body))
         except AnnounceError as error:
             print(f"tiktok-cancel: {error.message}", file=sys.stderr)
             return 1
@@ -281,7 +306,8 @@ async def _upload(settings, args) -> int:
         try:
             request = parse_upload(body, settings.hold_seconds, settings.approval_hours)
             upload_policy.check(request, settings)  # UPLOAD_ACCOUNTS, UPLOAD_URL_PREFIXES too
-            result = await parts.held.submit(request)
+            team_id = await _cli_team(parts, args.team)
+            result = await parts.held.submit(team_id, request)
         except AnnounceError as error:
             print(f"tiktok-cancel: {error.message}", file=sys.stderr)
             return 1

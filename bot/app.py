@@ -26,15 +26,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.accounts.link_notices import LinkNotices
 from bot.accounts.linking import LinkingService
 from bot.accounts.parked_prune import ParkedPrune
+from bot.accounts.pipeline_credentials import PipelineCredentials
 from bot.accounts.team_accounts import AdminCheck, TeamAccounts
 from bot.accounts.tokens import TokenService
+from bot.accounts.workspaces import Defaults, Workspaces
 from bot.background import Background
 from bot.commands.buttons import Buttons, ClickReplies
 from bot.commands.home import HomeService
 from bot.commands.router import CommandRouter
 from bot.health import database_answers
 from bot.settings import Settings
-from bot.slack.output import SlackOut, retry_handlers
+from bot.slack.output import SlackOut, WorkspaceClients, retry_handlers
 from bot.slack.visibility import ChannelVisibility
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import AnnouncementService
@@ -54,6 +56,7 @@ from handlers.web import routes
 from handlers.web.http_guard import MAX_BODY_BYTES, body_guard, server_options
 from storage import account_approvers, leases
 from storage.db import Store
+from storage.installations import Installations
 from storage.links import Links
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,8 @@ class Parts:
     settings: Settings
     session: aiohttp.ClientSession
     store: Store
+    workspaces: Workspaces  # which workspaces, their bot tokens and their own settings
+    pipelines: PipelineCredentials  # which workspace a pipeline request is for
     slack: SlackOut
     tiktok: TikTokClient
     tokens: TokenService
@@ -99,15 +104,31 @@ async def build_parts(
     await store.open()  # first: a database that can't be opened leaves no session behind
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
     tiktok = TikTokClient.from_settings(session, settings)
-    tokens = TokenService(store, Links(Fernet(settings.token_encryption_key.encode())), tiktok)
+    fernet = Fernet(settings.token_encryption_key.encode())
+    tokens = TokenService(store, Links(fernet), tiktok)
     linking = LinkingService(settings, store, tiktok, tokens)
-    slack_client = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        session=session,
-        retry_handlers=retry_handlers(),
+    workspaces = Workspaces(
+        store,
+        Installations(fernet),
+        Defaults(
+            bot_token=settings.slack_bot_token or None,
+            admins=settings.admin_users,
+            audit_channel=settings.audit_channel,
+        ),
     )
-    slack = SlackOut(slack_client, session, settings.audit_channel)
+    clients = WorkspaceClients(session, settings.slack_api_url, workspaces.bot_token)
+    slack = SlackOut(clients, session, workspaces.audit_channel)
+
+    async def home_team() -> str:  # one workspace: the bot token's own
+        return str((await slack.identity("")).get("team_id") or "")
+
+    pipelines = PipelineCredentials(
+        store,
+        many=workspaces.many,
+        notify_token=settings.notify_token,
+        upload_token=settings.upload_token,
+        home_team=home_team,
+    )
 
     # The poller and the held scheduler need the services that wake them, so those are told
     # through these two (bound to the loops once built, below).
@@ -124,6 +145,7 @@ async def build_parts(
         tiktok,
         tokens,
         linking,
+        admins_of=workspaces.admins,
         listeners=(announcements.after_cancel, *cancel_listeners),
         on_followed=(wake_poller,),
     )
@@ -138,9 +160,9 @@ async def build_parts(
         base_delay=settings.retry_base_delay,
         follows=follows,
     )
-    teams = TeamAccounts(store, tokens, linking, AdminCheck(settings.admin_users, slack))
+    teams = TeamAccounts(store, tokens, linking, AdminCheck(workspaces.admins, slack))
     # one memory of who sees which channel, for `list`, the Home tab, status and cancel
-    visibility = ChannelVisibility(slack_client)
+    visibility = ChannelVisibility(slack.client)
     in_flight = InFlightUploads(store, visibility)
     private = PrivateUploads(store, visibility)
     held = HeldUploads(
@@ -161,12 +183,14 @@ async def build_parts(
     approval_links.approvals = approvals
     held.on_awaiting.append(approvals.notify_approvers)
     held_scheduler = HeldScheduler(held, settings.held_poll_interval, approvals.expire_due)
-    link_notices = LinkNotices(store, slack, settings.admin_users)
+    link_notices = LinkNotices(store, slack, workspaces.admins)
     home = HomeService(store, tokens, linking, teams, in_flight, slack)
     return Parts(
         settings=settings,
         session=session,
         store=store,
+        workspaces=workspaces,
+        pipelines=pipelines,
         slack=slack,
         tiktok=tiktok,
         tokens=tokens,
@@ -179,12 +203,12 @@ async def build_parts(
             statuses,
             linking,
             tokens,
-            settings.admin_users,
+            workspaces.admins,
             in_flight,
             teams,
             private,
         ),
-        buttons=Buttons(cancels, store, private, settings.admin_users),
+        buttons=Buttons(cancels, store, private, workspaces.admins),
         replies=ClickReplies(slack, cancels, home),
         announcements=announcements,
         webhooks=WebhookReceiver(
@@ -237,11 +261,12 @@ class CachedAuthorize:
         self.slack = slack
 
     async def result(self) -> AuthorizeResult:
-        identity = await self.slack.identity()
+        identity = await self.slack.identity("")
+        client = await self.slack.client("")
         return AuthorizeResult(
             enterprise_id=identity.get("enterprise_id"),
             team_id=identity.get("team_id"),
-            bot_token=self.slack.client.token,
+            bot_token=client.token,
             bot_id=identity.get("bot_id"),
             bot_user_id=identity.get("user_id"),
         )
@@ -336,6 +361,7 @@ class Bot:
             slack=parts.slack,
             linking=parts.linking,
             link_notices=parts.link_notices,
+            pipelines=parts.pipelines,
             announcements=parts.announcements,
             held=parts.held,
             approval_links=parts.approval_links,
@@ -351,7 +377,7 @@ class Bot:
         self.port = self._runner.addresses[0][1]
         if settings.socket_mode:
             self._socket = AsyncSocketModeHandler(
-                self.bolt, settings.slack_app_token, web_client=parts.slack.client
+                self.bolt, settings.slack_app_token, web_client=await parts.slack.client("")
             )
             await self._socket.connect_async()
         log.info(

@@ -78,12 +78,12 @@ REFRESH = Kind(
 ANNOUNCE = Kind(
     "announce",
     30.0,
-    "one announcement posted per upload (publish_id), however many notifications arrive",
+    "one announcement posted per upload (team, publish_id), however many notifications arrive",
 )
 ANNOUNCEMENT = Kind(
     "announcement",
     30.0,
-    "one change at a time to an upload's announcement (publish_id): a cancel's thread reply, "
+    "one change at a time to an upload's announcement (team, publish_id): a cancel's thread reply, "
     "a new status, polling giving up",
 )
 POLL_RATE = Kind(
@@ -119,12 +119,12 @@ class Lease:
         return cls.of(REFRESH, *link_key)
 
     @classmethod
-    def announce(cls, publish_id: str) -> Lease:
-        return cls.of(ANNOUNCE, publish_id)
+    def announce(cls, team_id: str, publish_id: str) -> Lease:
+        return cls.of(ANNOUNCE, team_id, publish_id)
 
     @classmethod
-    def announcement(cls, publish_id: str) -> Lease:
-        return cls.of(ANNOUNCEMENT, publish_id)
+    def announcement(cls, team_id: str, publish_id: str) -> Lease:
+        return cls.of(ANNOUNCEMENT, team_id, publish_id)
 
     @classmethod
     def poll_rate(cls, link_key: str) -> Lease:

@@ -35,12 +35,15 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True)
 class Settings:
-    slack_bot_token: str = field(repr=False)
+    slack_bot_token: str | None = field(repr=False)  # set: one workspace
     slack_signing_secret: str = field(repr=False)
     tiktok_client_key: str
     tiktok_client_secret: str = field(repr=False)
     token_encryption_key: str = field(repr=False)
     slack_app_token: str | None = field(default=None, repr=False)
+    # Many workspaces (Add to Slack): the Slack app's OAuth credentials, set instead of a bot token.
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
     slack_api_url: str = DEFAULT_SLACK_API_URL
     tiktok_redirect_uri: str | None = None
     tiktok_api_url: str = DEFAULT_TIKTOK_API_URL
@@ -56,6 +59,8 @@ class Settings:
     admin_users: frozenset[str] = frozenset()
     hold_seconds: int = 120  # HOLD_SECONDS: a held upload's window when the request names none
     approval_hours: int = 24  # APPROVAL_HOURS: how long an upload waits for approval by default
+    # AUDIT_RETENTION_DAYS: how long an uninstalled workspace's audit entries are kept for export
+    audit_retention_days: int = 90
     host: str = "0.0.0.0"
     port: int = 3000
     log_level: str = "INFO"
@@ -85,11 +90,17 @@ class Settings:
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
 
+    @property
+    def many_workspaces(self) -> bool:
+        """Installed with Add to Slack into any number of workspaces (no bot token set)."""
+        return not self.slack_bot_token and bool(self.slack_client_id)
+
     def secrets(self) -> list[str]:
         """Every secret value held, for redaction and leak checks (the database password in
         each form it can take: as typed, decoded, re-encoded)."""
         values = [
             self.slack_bot_token,
+            self.slack_client_secret,
             self.slack_signing_secret,
             self.tiktok_client_secret,
             self.token_encryption_key,
@@ -151,9 +162,25 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             return ""
         return value
 
-    bot_token = required("SLACK_BOT_TOKEN", "the bot token, xoxb-…")
-    if bot_token and not bot_token.startswith("xoxb-"):
+    bot_token = get("SLACK_BOT_TOKEN")
+    client_id, slack_client_secret = get("SLACK_CLIENT_ID"), get("SLACK_CLIENT_SECRET")
+    if bot_token and (client_id or slack_client_secret):
+        problems.append(
+            "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: set "
+            "SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+            "(without SLACK_BOT_TOKEN) for many workspaces installed with Add to Slack"
+        )
+    elif bot_token and not bot_token.startswith("xoxb-"):
         problems.append("SLACK_BOT_TOKEN must start with xoxb-")
+    elif not bot_token and not (client_id or slack_client_secret):
+        problems.append(
+            "SLACK_BOT_TOKEN is not set (the bot token, xoxb-…; or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET for many workspaces)"
+        )
+    elif not bot_token and not client_id:
+        problems.append("SLACK_CLIENT_ID is not set (it goes with SLACK_CLIENT_SECRET)")
+    elif not bot_token and not slack_client_secret:
+        problems.append("SLACK_CLIENT_SECRET is not set (it goes with SLACK_CLIENT_ID)")
     signing_secret = required("SLACK_SIGNING_SECRET", "from the Slack app's Basic Information")
     app_token = get("SLACK_APP_TOKEN")
     if app_token and not app_token.startswith("xapp-"):
@@ -210,6 +237,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     else:
         approval_hours = int(approval_text)
 
+    retention_text = get("AUDIT_RETENTION_DAYS") or "90"
+    retention_days = 90
+    if not retention_text.isdigit() or not 1 <= int(retention_text) <= 3650:
+        problems.append("AUDIT_RETENTION_DAYS must be a whole number of days from 1 to 3650")
+    else:
+        retention_days = int(retention_text)
+
     database = get("DATABASE_URL") or ""
     database_problem = db_url.problem(database) if database else None
     if database_problem:
@@ -237,6 +271,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(problems)
     return Settings(
         slack_bot_token=bot_token,
+        slack_client_id=None if bot_token else client_id,
+        slack_client_secret=None if bot_token else slack_client_secret,
         slack_signing_secret=signing_secret,
         slack_app_token=app_token,
         slack_api_url=slack_api_url,
@@ -256,6 +292,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         admin_users=admins,
         hold_seconds=hold_seconds,
         approval_hours=approval_hours,
+        audit_retention_days=retention_days,
         host=get("HOST") or "0.0.0.0",
         port=port,
         log_level=log_level,

@@ -79,9 +79,17 @@ def _from_row(row: dict) -> Announcement:
     )
 
 
-def get(db: Db, publish_id: str) -> Announcement | None:
-    row = db.one(f"SELECT * FROM {TABLE} WHERE publish_id = ?", (publish_id,))
+def get(db: Db, team_id: str, publish_id: str) -> Announcement | None:
+    row = db.one(
+        f"SELECT * FROM {TABLE} WHERE team_id = ? AND publish_id = ?", (team_id, publish_id)
+    )
     return None if row is None else _from_row(row)
+
+
+def teams_of(db: Db, publish_id: str) -> list[str]:
+    """The workspaces that announced `publish_id` (TikTok's webhooks name only the upload)."""
+    rows = db.query(f"SELECT team_id FROM {TABLE} WHERE publish_id = ?", (publish_id,))
+    return sorted(r["team_id"] for r in rows)
 
 
 def insert(db: Db, a: Announcement) -> None:
@@ -124,23 +132,25 @@ def _encode(changes: dict) -> dict:
     return changes
 
 
-def update(db: Db, publish_id: str, **changes) -> Announcement | None:
+def update(db: Db, team_id: str, publish_id: str, **changes) -> Announcement | None:
     """Apply `changes` (column=value; lists and dicts stored as JSON) and return the new row."""
     changes = _encode(changes)
     changes["updated_at"] = time.time()
     try:
-        db[TABLE].update(publish_id, changes)
+        db[TABLE].update((team_id, publish_id), changes)
     except NotFoundError:
         return None
-    return get(db, publish_id)
+    return get(db, team_id, publish_id)
 
 
-def update_if(db: Db, publish_id: str, expected: dict, **changes) -> Announcement | None:
+def update_if(
+    db: Db, team_id: str, publish_id: str, expected: dict, **changes
+) -> Announcement | None:
     """Apply `changes` only while the row still holds the `expected` values (compare-and-write);
     the new row, or None when it changed in between (or is gone)."""
     expected, changes = _encode(dict(expected)), _encode(changes)
-    changed = update_unchanged(db, TABLE, publish_id, expected, changes)
-    return get(db, publish_id) if changed else None
+    changed = update_unchanged(db, TABLE, team_id, publish_id, expected, changes)
+    return get(db, team_id, publish_id) if changed else None
 
 
 def in_flight(db: Db, team_id: str, limit: int = 50) -> list[Announcement]:

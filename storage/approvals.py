@@ -57,17 +57,21 @@ def add(
         return Added(False)
     sql = (
         f"INSERT INTO {TABLE} (upload_key, team_id, user_id, approved_at, choices, via) "
-        f"VALUES (?, ?, ?, {db.now}, ?, ?) ON CONFLICT (upload_key, user_id) DO NOTHING"
+        f"VALUES (?, ?, ?, {db.now}, ?, ?) ON CONFLICT (team_id, upload_key, user_id) DO NOTHING"
     )
     params = [upload_key, team_id, user_id, json.dumps(choices, sort_keys=True), via]
     if db.execute(sql, params).rowcount != 1:
         return Added(False)
     n = count(db, team_id, upload_key)
-    row = db.one(f"SELECT needed FROM {held.TABLE} WHERE upload_key = ?", [upload_key])
+    row = db.one(
+        f"SELECT needed FROM {held.TABLE} WHERE team_id = ? AND upload_key = ?",
+        [team_id, upload_key],
+    )
     if row is None or n < int(row["needed"]):
         return Added(True, n)
     approved = held.move(
         db,
+        team_id,
         upload_key,
         ("awaiting_approval",),
         state="approved",

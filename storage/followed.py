@@ -52,9 +52,17 @@ def _from_row(row: dict) -> FollowedCancel:
     return FollowedCancel(**row)
 
 
-def get(db: Db, publish_id: str) -> FollowedCancel | None:
-    row = db.one(f"SELECT * FROM {TABLE} WHERE publish_id = ?", [publish_id])
+def get(db: Db, team_id: str, publish_id: str) -> FollowedCancel | None:
+    row = db.one(
+        f"SELECT * FROM {TABLE} WHERE team_id = ? AND publish_id = ?", [team_id, publish_id]
+    )
     return None if row is None else _from_row(row)
+
+
+def teams_of(db: Db, publish_id: str) -> list[str]:
+    """The workspaces following `publish_id` (TikTok's webhooks name only the upload)."""
+    rows = db.query(f"SELECT team_id FROM {TABLE} WHERE publish_id = ?", [publish_id])
+    return sorted(r["team_id"] for r in rows)
 
 
 def start(db: Db, f: FollowedCancel) -> bool:
@@ -73,21 +81,27 @@ def start(db: Db, f: FollowedCancel) -> bool:
     return db[TABLE].insert_if_absent(row)
 
 
-def update_if(db: Db, publish_id: str, expected: dict, **changes) -> FollowedCancel | None:
+def update_if(
+    db: Db, team_id: str, publish_id: str, expected: dict, **changes
+) -> FollowedCancel | None:
     """Apply `changes` only while the row still holds the `expected` values (compare-and-write);
     the new row, or None when it changed in between (or is gone)."""
     if "final" in changes:
         changes["final"] = int(changes["final"])
     expected = {k: int(v) if isinstance(v, bool) else v for k, v in expected.items()}
-    changed = update_unchanged(db, TABLE, publish_id, expected, changes)
-    return get(db, publish_id) if changed else None
+    changed = update_unchanged(db, TABLE, team_id, publish_id, expected, changes)
+    return get(db, team_id, publish_id) if changed else None
 
 
-def claim_telling(db: Db, publish_id: str, told_before: str, ending: str) -> bool:
+def claim_telling(db: Db, team_id: str, publish_id: str, told_before: str, ending: str) -> bool:
     """Claim the direct message saying `ending`: True for exactly one caller, and only while
     the ending last told is still `told_before` (so the same ending is never told twice)."""
-    sql = f"UPDATE {TABLE} SET told = ?, updated_at = ? WHERE publish_id = ? AND told = ?"
-    return db.execute(sql, [ending, time.time(), publish_id, told_before]).rowcount == 1
+    sql = (
+        f"UPDATE {TABLE} SET told = ?, updated_at = ? "
+        "WHERE team_id = ? AND publish_id = ? AND told = ?"
+    )
+    params = [ending, time.time(), team_id, publish_id, told_before]
+    return db.execute(sql, params).rowcount == 1
 
 
 def due_for_poll(db: Db, now: float, limit: int = 20) -> list[FollowedCancel]:

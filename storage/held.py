@@ -89,8 +89,10 @@ def _from_row(row: dict) -> HeldUpload:
     return HeldUpload(**row)
 
 
-def get(db: Db, upload_key: str) -> HeldUpload | None:
-    row = db.one(f"SELECT * FROM {TABLE} WHERE upload_key = ?", [upload_key])
+def get(db: Db, team_id: str, upload_key: str) -> HeldUpload | None:
+    row = db.one(
+        f"SELECT * FROM {TABLE} WHERE team_id = ? AND upload_key = ?", [team_id, upload_key]
+    )
     return _from_row(row) if row else None
 
 
@@ -108,15 +110,18 @@ def insert(db: Db, h: HeldUpload) -> bool:
     row["updated_at"] = time.time()
     if not db[TABLE].insert_if_absent(row):
         return False
-    db.execute(f"UPDATE {TABLE} SET updated_at = {db.now} WHERE upload_key = ?", [h.upload_key])
+    db.execute(
+        f"UPDATE {TABLE} SET updated_at = {db.now} WHERE team_id = ? AND upload_key = ?",
+        [h.team_id, h.upload_key],
+    )
     return True
 
 
-def forget_posting(db: Db, upload_key: str) -> bool:
+def forget_posting(db: Db, team_id: str, upload_key: str) -> bool:
     """Drop the claim of an upload whose announcement Slack refused (still `posting`), so the
     pipeline can send it again."""
-    sql = f"DELETE FROM {TABLE} WHERE upload_key = ? AND state = 'posting'"
-    return db.execute(sql, [upload_key]).rowcount == 1
+    sql = f"DELETE FROM {TABLE} WHERE team_id = ? AND upload_key = ? AND state = 'posting'"
+    return db.execute(sql, [team_id, upload_key]).rowcount == 1
 
 
 def forget_abandoned(db: Db, stale_s: float) -> int:
@@ -126,7 +131,9 @@ def forget_abandoned(db: Db, stale_s: float) -> int:
     return db.execute(sql, [float(stale_s)]).rowcount
 
 
-def move(db: Db, upload_key: str, from_states: tuple[str, ...], **changes) -> HeldUpload | None:
+def move(
+    db: Db, team_id: str, upload_key: str, from_states: tuple[str, ...], **changes
+) -> HeldUpload | None:
     """Set `changes` only while the row is in one of `from_states` (compare-and-write); the
     new row, or None when another caller moved it first."""
     changes.pop("updated_at", None)
@@ -134,18 +141,18 @@ def move(db: Db, upload_key: str, from_states: tuple[str, ...], **changes) -> He
         changes["post"] = json.dumps(changes["post"], sort_keys=True)
     sets = ", ".join([*(f"{name} = ?" for name in changes), f"updated_at = {db.now}"])
     marks = ", ".join("?" for _ in from_states)
-    sql = f"UPDATE {TABLE} SET {sets} WHERE upload_key = ? AND state IN ({marks})"
-    cursor = db.execute(sql, [*changes.values(), upload_key, *from_states])
-    return get(db, upload_key) if cursor.rowcount == 1 else None
+    sql = f"UPDATE {TABLE} SET {sets} WHERE team_id = ? AND upload_key = ? AND state IN ({marks})"
+    cursor = db.execute(sql, [*changes.values(), team_id, upload_key, *from_states])
+    return get(db, team_id, upload_key) if cursor.rowcount == 1 else None
 
 
-def past_deadline(db: Db, upload_key: str) -> bool:
+def past_deadline(db: Db, team_id: str, upload_key: str) -> bool:
     """Whether the upload's approval deadline has passed, by the database's clock (a replica
     whose clock runs ahead never calls an upload still in time expired)."""
     row = db.one(
         f"SELECT approve_by <= {db.now} AS past FROM {TABLE} "
-        "WHERE upload_key = ? AND approve_by > 0",
-        [upload_key],
+        "WHERE team_id = ? AND upload_key = ? AND approve_by > 0",
+        [team_id, upload_key],
     )
     return bool(row and row["past"])
 

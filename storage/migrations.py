@@ -11,18 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, text
 
 from storage import legacy_sqlite
 from storage.schema import (
     BASELINE,
     account_approvers,
+    announcements,
     approval_links,
     approvals,
+    audit,
     followed_cancels,
     held_uploads,
     leases,
+    pipeline_tokens,
     schema_migrations,
+    slack_installations,
+    slack_oauth_states,
+    workspace_settings,
 )
 from storage.timefmt import now_iso
 
@@ -86,6 +92,42 @@ def _account_approvers(conn: Connection) -> None:
     account_approvers.create(conn, checkfirst=True)
 
 
+def _rekey(conn: Connection, table: Table) -> None:
+    """Give `table` the primary key `storage.schema` declares now (the Slack team first), keeping
+    every row. PostgreSQL swaps the constraint in place; SQLite can't, so the table is rebuilt
+    (its indexes dropped first: their names are the new table's)."""
+    found = inspect(conn).get_pk_constraint(table.name)
+    wanted = [c.name for c in table.primary_key.columns]
+    if list(found.get("constrained_columns") or []) == wanted:
+        return  # made by this release's baseline
+    conn.execute(text(f"UPDATE {table.name} SET team_id = '' WHERE team_id IS NULL"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f'ALTER TABLE {table.name} DROP CONSTRAINT "{found["name"]}"'))
+        conn.execute(text(f"ALTER TABLE {table.name} ADD PRIMARY KEY ({', '.join(wanted)})"))
+        return
+    for index in table.indexes:
+        conn.execute(text(f"DROP INDEX IF EXISTS {index.name}"))
+    old = f"{table.name}_before_teams"
+    conn.execute(text(f"ALTER TABLE {table.name} RENAME TO {old}"))
+    table.create(conn)
+    have = {c["name"] for c in inspect(conn).get_columns(old)}
+    columns = ", ".join(c.name for c in table.columns if c.name in have)
+    conn.execute(text(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {old}"))
+    conn.execute(text(f"DROP TABLE {old}"))
+
+
+def _workspaces(conn: Connection) -> None:
+    """Many workspaces: every upload's row is keyed by its Slack team too (two workspaces may
+    use the same publish_id or upload_key), audit entries can be retired with their workspace,
+    and the installations, install states, workspace settings and pipeline tokens get tables."""
+    for table in (announcements, held_uploads, approvals, followed_cancels):
+        _rekey(conn, table)
+    if "retired_at" not in {c["name"] for c in inspect(conn).get_columns(audit.name)}:
+        conn.execute(text("ALTER TABLE audit ADD COLUMN retired_at FLOAT"))
+    for table in (slack_installations, slack_oauth_states, workspace_settings, pipeline_tokens):
+        table.create(conn, checkfirst=True)
+
+
 STEPS: list[Callable[[Connection], None]] = [
     _baseline,
     _leases,
@@ -94,6 +136,7 @@ STEPS: list[Callable[[Connection], None]] = [
     _followed_cancels,
     _approvals,
     _account_approvers,
+    _workspaces,
 ]
 
 

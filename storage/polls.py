@@ -21,8 +21,11 @@ def claim_due(db: Db, table: str, now: float, limit: int = 20) -> list[dict]:
     )
     claimed = []
     for row in rows:
-        sql = f"UPDATE {table} SET next_poll_at = ? WHERE publish_id = ? AND next_poll_at = ?"
-        params = [now + POLL_CLAIM_S, row["publish_id"], row["next_poll_at"]]
+        sql = (
+            f"UPDATE {table} SET next_poll_at = ? "
+            "WHERE team_id = ? AND publish_id = ? AND next_poll_at = ?"
+        )
+        params = [now + POLL_CLAIM_S, row["team_id"], row["publish_id"], row["next_poll_at"]]
         if db.execute(sql, params).rowcount == 1:
             claimed.append(row)
     return claimed

@@ -89,6 +89,9 @@ audit = Table(
     _int("latency_ms"),
     _int("attempts"),
     _text("account_rule"),  # why that account: own, as, announcement
+    # When the workspace was uninstalled (epoch seconds); NULL while it is installed. Retired
+    # entries are never shown in Slack again and are deleted AUDIT_RETENTION_DAYS later.
+    _float("retired_at"),
     Index("idx_audit_publish_id", "publish_id"),
     Index("idx_audit_started_at", "started_at"),
 )
@@ -96,8 +99,8 @@ audit = Table(
 announcements = Table(
     "announcements",
     metadata,
-    _text("publish_id", primary_key=True),
-    _text("team_id"),
+    _text("publish_id", nullable=False),
+    _text("team_id", nullable=False),
     _text("channel"),
     _text("ts"),
     _text("title"),
@@ -119,6 +122,7 @@ announcements = Table(
     _text("cancel_by", nullable=False, server_default=""),  # whose cancel TikTok accepted
     _float("cancel_at", nullable=False, server_default="0"),
     _float("final_at", nullable=False, server_default="0"),  # when TikTok's word came
+    PrimaryKeyConstraint("team_id", "publish_id"),
     Index("idx_announcements_team_id_final", "team_id", "final"),
     Index("idx_announcements_next_poll_at", "next_poll_at"),
 )
@@ -198,7 +202,7 @@ leases = Table(
 held_uploads = Table(
     "held_uploads",
     metadata,
-    _text("upload_key", primary_key=True),
+    _text("upload_key", nullable=False),
     _text("team_id", nullable=False),
     _text("channel", nullable=False),
     _text("ts", nullable=False, server_default=""),
@@ -231,6 +235,7 @@ held_uploads = Table(
     _text("submitted_by", nullable=False, server_default=""),
     _text("reason", nullable=False, server_default=""),
     _text("avatar_url", nullable=False, server_default=""),
+    PrimaryKeyConstraint("team_id", "upload_key"),
     Index("idx_held_uploads_state_starts_at", "state", "starts_at"),
 )
 
@@ -245,7 +250,7 @@ approvals = Table(
     _float("approved_at", nullable=False),
     _text("choices", nullable=False, server_default="{}"),  # JSON
     _text("via", nullable=False, server_default="modal"),  # "modal" or "web"
-    PrimaryKeyConstraint("upload_key", "user_id"),
+    PrimaryKeyConstraint("team_id", "upload_key", "user_id"),
 )
 
 # The web post page's links: one per person and upload, stored as a hash (the link is the
@@ -269,7 +274,7 @@ approval_links = Table(
 followed_cancels = Table(
     "followed_cancels",
     metadata,
-    _text("publish_id", primary_key=True),
+    _text("publish_id", nullable=False),
     _text("team_id", nullable=False),
     _text("user_id", nullable=False),  # who asked; the one told how it ended
     _text("link_kind", nullable=False),  # the link that made the cancel, and follows it
@@ -284,6 +289,7 @@ followed_cancels = Table(
     _int("poll_count", nullable=False, server_default="0"),
     _text("told", nullable=False, server_default=""),
     _float("updated_at", nullable=False),
+    PrimaryKeyConstraint("team_id", "publish_id"),
     Index("idx_followed_cancels_next_poll_at", "next_poll_at"),
 )
 
@@ -301,6 +307,62 @@ account_approvers = Table(
     PrimaryKeyConstraint("team_id", "account"),
 )
 
+# Many workspaces (Add to Slack): each workspace's installation. The tokens are Fernet
+# ciphertext, never the raw token; `bot_refresh_token` is "" unless the Slack app rotates tokens
+# (then `bot_token_expires_at` says when the bot token runs out). Times are the database's clock.
+slack_installations = Table(
+    "slack_installations",
+    metadata,
+    _text("team_id", primary_key=True),
+    _text("team_name", nullable=False, server_default=""),
+    _text("enterprise_id", nullable=False, server_default=""),
+    _text("app_id", nullable=False, server_default=""),
+    _text("bot_token", nullable=False),
+    _text("bot_id", nullable=False, server_default=""),
+    _text("bot_user_id", nullable=False, server_default=""),
+    _text("bot_scopes", nullable=False, server_default=""),
+    _text("bot_refresh_token", nullable=False, server_default=""),
+    _float("bot_token_expires_at", nullable=False, server_default="0"),  # 0: never
+    _text("installer_user_id", nullable=False, server_default=""),
+    _float("installed_at", nullable=False),
+    _float("updated_at", nullable=False),
+)
+
+# The Add to Slack flow's `state` values (as their SHA-256): single use, expiring by the
+# database's clock, so any replica can finish an install another one began.
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    metadata,
+    _text("state_hash", primary_key=True),
+    _float("expires_at", nullable=False),
+)
+
+# A workspace's own settings, set by its admins in Slack (`settings admins`, `settings audit`):
+# "" means unset (one workspace: the environment's ADMIN_USERS / AUDIT_CHANNEL apply then).
+workspace_settings = Table(
+    "workspace_settings",
+    metadata,
+    _text("team_id", primary_key=True),
+    _text("admins", nullable=False, server_default=""),  # JSON list of Slack user ids
+    _text("audit_channel", nullable=False, server_default=""),
+    _text("updated_by", nullable=False, server_default=""),
+    _float("updated_at", nullable=False),
+)
+
+# Pipeline credentials of one workspace (`settings pipeline-token`): only the SHA-256 of the
+# secret is kept; `token_id` is the public name an admin revokes it by.
+pipeline_tokens = Table(
+    "pipeline_tokens",
+    metadata,
+    _text("token_id", primary_key=True),
+    _text("team_id", nullable=False),
+    _text("token_hash", nullable=False, unique=True),
+    _text("made_by", nullable=False, server_default=""),
+    _float("made_at", nullable=False),
+    _float("revoked_at"),  # NULL: it works
+    Index("idx_pipeline_tokens_team_id", "team_id"),
+)
+
 schema_migrations = Table(
     "schema_migrations",
     metadata,
@@ -309,4 +371,13 @@ schema_migrations = Table(
 )
 
 # Every table that holds the deployment's data (not its coordination): what copy-db moves.
-DATA_TABLES = (*BASELINE, held_uploads, followed_cancels, approvals, account_approvers)
+DATA_TABLES = (
+    *BASELINE,
+    held_uploads,
+    followed_cancels,
+    approvals,
+    account_approvers,
+    slack_installations,
+    workspace_settings,
+    pipeline_tokens,
+)

@@ -192,13 +192,19 @@ class TableOps:
 
 
 def update_unchanged(
-    db: Db, table: str, publish_id: str, expected: dict[str, Any], changes: dict[str, Any]
+    db: Db,
+    table: str,
+    team_id: str,
+    publish_id: str,
+    expected: dict[str, Any],
+    changes: dict[str, Any],
 ) -> bool:
-    """Apply `changes` to the row of `publish_id` only while it still holds the `expected`
-    values (compare-and-write); `updated_at` is set too. True if the row was changed.
+    """Apply `changes` to the row of (`team_id`, `publish_id`) only while it still holds the
+    `expected` values (compare-and-write); `updated_at` is set too. True if the row was changed.
     IS NOT DISTINCT FROM: equality that also matches NULL, in SQLite (3.39+) and PostgreSQL."""
     changes = {**changes, "updated_at": time.time()}
     sets = ", ".join(f"{name} = ?" for name in changes)
     checks = " AND ".join(f"{name} IS NOT DISTINCT FROM ?" for name in expected) or "1 = 1"
-    sql = f"UPDATE {table} SET {sets} WHERE publish_id = ? AND {checks}"
-    return db.execute(sql, [*changes.values(), publish_id, *expected.values()]).rowcount == 1
+    sql = f"UPDATE {table} SET {sets} WHERE team_id = ? AND publish_id = ? AND {checks}"
+    params = [*changes.values(), team_id, publish_id, *expected.values()]
+    return db.execute(sql, params).rowcount == 1

@@ -292,7 +292,9 @@ async def test_a_webhook_during_a_poll_and_a_second_replica_tell_it_once(hf):
     try:
         parts = h.bot.parts
         replica = FollowedCancels(other, parts.slack, parts.tokens)
-        assert await replica.apply_status(PID, "FAILED", "publish_cancelled") is True
+        assert (
+            await replica.apply_status(h.slack.team_id, PID, "FAILED", "publish_cancelled") is True
+        )
     finally:
         other.close()
     assert len(dms_to(h, "U1")) == 1
@@ -304,10 +306,16 @@ async def test_of_two_replicas_claiming_the_same_dm_exactly_one_wins(hf):
     other = Store(h.settings.store_url)  # a second replica's own connection
     try:
         stores = [h.bot.parts.store, other, h.bot.parts.store]
-        claims = [await s.run(followed.claim_telling, PID, "", "publish_cancelled") for s in stores]
+        claims = [
+            await s.run(followed.claim_telling, h.slack.team_id, PID, "", "publish_cancelled")
+            for s in stores
+        ]
         assert claims == [True, False, False]
         # a new ending (after the one told) is claimed once again
-        assert await other.run(followed.claim_telling, PID, "publish_cancelled", "x") is True
+        assert (
+            await other.run(followed.claim_telling, h.slack.team_id, PID, "publish_cancelled", "x")
+            is True
+        )
     finally:
         other.close()
 

@@ -41,12 +41,14 @@ def test_every_kind_of_lease_is_registered_with_its_name_duration_and_purpose():
     assert Lease.cancel(TEAM, PID, seconds=17.0).seconds == 17.0
     assert Lease.refresh((TEAM, "user", "U1")).name == f"refresh:{TEAM}:user:U1"
     assert Lease.refresh((TEAM, "user", "U1")).seconds == 20.0
-    assert Lease.announce(PID).name == f"announce:{PID}"
-    assert Lease.announcement(PID).name == f"announcement:{PID}"
-    assert Lease.announcement(PID).seconds == 30.0
+    assert Lease.announce(TEAM, PID).name == f"announce:{TEAM}:{PID}"
+    assert Lease.announcement(TEAM, PID).name == f"announcement:{TEAM}:{PID}"
+    assert Lease.announcement(TEAM, PID).seconds == 30.0
     assert Lease.poll_rate("T|team|brand").name == "poll-rate:T|team|brand"
     assert (KINDS["poll-rate"].slots, KINDS["poll-rate"].seconds) == (20, 60.0)
-    assert Lease.announce(PID).holder != Lease.announce(PID).holder  # each claim its own
+    assert (
+        Lease.announce(TEAM, PID).holder != Lease.announce(TEAM, PID).holder
+    )  # each claim its own
 
 
 async def test_one_replica_holds_a_lease_and_the_other_waits_its_turn(replicas):
@@ -54,19 +56,19 @@ async def test_one_replica_holds_a_lease_and_the_other_waits_its_turn(replicas):
     events: list[str] = []
 
     async def second() -> None:
-        async with holding(b, Lease.announcement(PID), KeyedLocks()) as mine:
+        async with holding(b, Lease.announcement(TEAM, PID), KeyedLocks()) as mine:
             events.append(f"b holds ({mine})")
 
-    async with holding(a, Lease.announcement(PID), KeyedLocks()) as mine:
+    async with holding(a, Lease.announcement(TEAM, PID), KeyedLocks()) as mine:
         events.append(f"a holds ({mine})")
         waiting = asyncio.create_task(second())
-        async with holding(b, Lease.announcement(PID), wait=False) as also:
+        async with holding(b, Lease.announcement(TEAM, PID), wait=False) as also:
             assert also is False  # asked once, while `a` holds it
         events.append("a gives back")
     await asyncio.wait_for(waiting, 10)
 
     assert events == ["a holds (True)", "a gives back", "b holds (True)"]
-    assert await b.run(Lease.announcement(PID).current) is None  # given back after the body
+    assert await b.run(Lease.announcement(TEAM, PID).current) is None  # given back after the body
 
 
 async def test_a_replica_that_did_not_get_the_lease_waits_it_out_then_carries_on(replicas):
@@ -106,12 +108,12 @@ async def test_a_cancel_claim_says_who_holds_it_and_only_its_holder_gives_it_bac
 
 async def test_a_lease_whose_holder_died_is_taken_over_when_its_time_runs_out(replicas):
     a, b = replicas
-    dead = Lease.announce(PID)
+    dead = Lease.announce(TEAM, PID)
     assert await a.run(dead.take) is True
     await a.run(
         lambda db: db.execute("UPDATE leases SET expires_at = ? WHERE name = ?", [0, dead.name])
     )
-    async with holding(b, Lease.announce(PID), KeyedLocks()) as mine:
+    async with holding(b, Lease.announce(TEAM, PID), KeyedLocks()) as mine:
         assert mine is True
 
 

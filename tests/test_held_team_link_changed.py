@@ -313,7 +313,7 @@ def test_a_held_upload_stored_before_the_open_id_is_bound_to_the_account_linked_
                     ),
                     {"k": key, "a": account},
                 )
-        assert migrate(engine) == 7  # steps 4 to 7 ran again
+        assert migrate(engine) == 8  # steps 4 to 8 ran again
         with engine.connect() as conn:
             bound = conn.execute(
                 sa.text("SELECT upload_key, open_id FROM held_uploads ORDER BY upload_key")

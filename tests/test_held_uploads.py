@@ -262,7 +262,9 @@ async def test_two_starters_at_once_make_one_init(hb):
     """A click and the scheduler (or two replicas) racing: one conditional update wins."""
     await submit(hb, body(hold_s=600))
     held = hb.bot.parts.held
-    results = await asyncio.gather(*(held.start("run-1", ADMIN) for _ in range(5)))
+    results = await asyncio.gather(
+        *(held.start(hb.slack.team_id, "run-1", ADMIN) for _ in range(5))
+    )
     assert sum(r is not None for r in results) == 1
     assert len(inits(hb)) == 1 and row(hb)["state"] == "started"
 

@@ -59,7 +59,7 @@ def test_a_crash_while_writing_the_schema_version_never_reruns_a_finished_step(t
     )
     assert reopened.returncode == 0, reopened.stderr
     # baseline, leases, held uploads, their open_id, followed cancels, approvals, approvers
-    assert reopened.stdout.strip() == "7"
+    assert reopened.stdout.strip() == "8"
 
 
 def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
@@ -69,10 +69,10 @@ def test_reopening_a_migrated_file_runs_no_step_again(tmp_path):
             [sys.executable, "-c", VERSION, path], cwd=REPO, capture_output=True, text=True
         )
         assert run.returncode == 0, run.stderr
-        assert run.stdout.strip() == "7"
+        assert run.stdout.strip() == "8"
     conn = sqlite3.connect(path)
     try:
         versions = conn.execute("SELECT version FROM schema_migrations ORDER BY version")
-        assert [v for (v,) in versions] == [1, 2, 3, 4, 5, 6, 7]
+        assert [v for (v,) in versions] == [1, 2, 3, 4, 5, 6, 7, 8]
     finally:
         conn.close()

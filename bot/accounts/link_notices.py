@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot import messages
 from bot.accounts.linking import LinkResult
@@ -25,10 +26,15 @@ log = logging.getLogger(__name__)
 
 
 class LinkNotices:
-    def __init__(self, store: Store, slack: SlackOut, admin_users: frozenset[str]):
+    def __init__(
+        self,
+        store: Store,
+        slack: SlackOut,
+        admins_of: Callable[[str], Awaitable[frozenset[str]]],
+    ):
         self.store = store
         self.slack = slack
-        self.admin_users = admin_users
+        self.admins_of = admins_of  # a workspace's named bot admins
         self._sent = Background("link_notices")  # DMs after linking, sent after the page
 
     def linked(self, result: LinkResult) -> None:
@@ -46,16 +52,17 @@ class LinkNotices:
                 result.retry_key,
                 result.pending.retry_publish_id,
             )
-        self._sent.spawn(self.slack.dm(result.pending.user_id, message))
+        self._sent.spawn(self.slack.dm(result.pending.team_id, result.pending.user_id, message))
 
     def pending(self) -> list[asyncio.Task]:
         """DMs after linking still on their way (shutdown waits for them)."""
         return self._sent.pending()
 
-    def recipients(self, forgotten: Forgotten) -> list[str]:
+    async def recipients(self, forgotten: Forgotten) -> list[str]:
         if forgotten.kind == "user":
             return [forgotten.owner]
-        return sorted({*self.admin_users, forgotten.linked_by} - {""})
+        admins = await self.admins_of(forgotten.team_id)
+        return sorted({*admins, forgotten.linked_by} - {""})
 
     async def authorization_removed(self, forgotten: list[Forgotten], reason: object) -> None:
         for entry in forgotten:
@@ -63,11 +70,11 @@ class LinkNotices:
                 message = messages.authorization_removed_dm(entry.display_name, reason)
             else:
                 message = messages.team_authorization_removed_dm(
-                    entry.owner, entry.display_name, reason, self.admin_users
+                    entry.owner, entry.display_name, reason, await self.admins_of(entry.team_id)
                 )
-            told = self.recipients(entry)
+            told = await self.recipients(entry)
             for user_id in told:
-                await self.slack.dm(user_id, message)
+                await self.slack.dm(entry.team_id, user_id, message)
             explained = messages.removed_reason(reason)
             await self.store.run(
                 audit.record,

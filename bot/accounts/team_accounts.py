@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.accounts.linking import LinkingNotConfigured, LinkingService
@@ -26,19 +27,23 @@ ADMIN_CACHE_SECONDS = 300
 
 
 class AdminCheck:
-    def __init__(self, admin_users: frozenset[str], slack: SlackOut):
-        self.admin_users = admin_users
-        self.slack = slack
-        self._cache: dict[str, tuple[bool, float]] = {}
+    """Who may manage the bot in a workspace: its named bot admins (`named`, see
+    `Workspaces.admins`) and its Slack admins and owners."""
 
-    async def is_admin(self, user_id: str) -> bool:
-        if user_id in self.admin_users:
+    def __init__(self, named: Callable[[str], Awaitable[frozenset[str]]], slack: SlackOut):
+        self.named = named
+        self.slack = slack
+        self._cache: dict[tuple[str, str], tuple[bool, float]] = {}
+
+    async def is_admin(self, team_id: str, user_id: str) -> bool:
+        if user_id in await self.named(team_id):
             return True
-        cached = self._cache.get(user_id)
+        cached = self._cache.get((team_id, user_id))
         if cached and time.monotonic() - cached[1] < ADMIN_CACHE_SECONDS:
             return cached[0]
         try:
-            resp = await self.slack.client.users_info(user=user_id)
+            client = await self.slack.client(team_id)
+            resp = await client.users_info(user=user_id)
             user = resp.get("user") or {}
             admin = bool(
                 user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")
@@ -46,7 +51,7 @@ class AdminCheck:
         except Exception as exc:  # Slack unreachable: not an admin this time, not cached
             log.warning("slack.users_info_failed", extra={"error": type(exc).__name__})
             return False
-        self._cache[user_id] = (admin, time.monotonic())
+        self._cache[(team_id, user_id)] = (admin, time.monotonic())
         return admin
 
 
@@ -121,7 +126,7 @@ class TeamAccounts:
         return any(r["account"] == account for r in rows)
 
     async def connect(self, actor: Actor, account: str) -> TeamChange:
-        if not await self.admins.is_admin(actor.user_id):
+        if not await self.admins.is_admin(actor.team_id, actor.user_id):
             return TeamChange("not_admin", account)
         pending = PendingLink(
             team_id=actor.team_id,
@@ -141,7 +146,7 @@ class TeamAccounts:
     async def change_grants(
         self, actor: Actor, account: str, users: tuple[str, ...], give: bool
     ) -> TeamChange:
-        if not await self.admins.is_admin(actor.user_id):
+        if not await self.admins.is_admin(actor.team_id, actor.user_id):
             return TeamChange("not_admin", account)
         if not await self._exists(actor.team_id, account):
             return TeamChange("no_such_account", account)
@@ -164,7 +169,7 @@ class TeamAccounts:
         linked team account; a change is audited in the same transaction."""
         if not approvers:
             return await self.clear_approvers(actor, account)
-        if not await self.admins.is_admin(actor.user_id):
+        if not await self.admins.is_admin(actor.team_id, actor.user_id):
             return ApproversChange("not_admin", account)
         if not await self._exists(actor.team_id, account):
             return ApproversChange("no_such_account", account)
@@ -189,7 +194,7 @@ class TeamAccounts:
     async def clear_approvers(self, actor: Actor, account: str) -> ApproversChange:
         """`team approvers <account> none`: uploads for it no longer wait for approval
         (unless the pipeline asks). Admins only; audited when there was a rule."""
-        if not await self.admins.is_admin(actor.user_id):
+        if not await self.admins.is_admin(actor.team_id, actor.user_id):
             return ApproversChange("not_admin", account)
         if not await self._exists(actor.team_id, account):
             return ApproversChange("no_such_account", account)
@@ -224,7 +229,7 @@ class TeamAccounts:
         )
 
     async def remove(self, actor: Actor, account: str) -> TeamChange:
-        if not await self.admins.is_admin(actor.user_id):
+        if not await self.admins.is_admin(actor.team_id, actor.user_id):
             return TeamChange("not_admin", account)
         result = await self.linking.disconnect(
             actor.team_id, actor.user_id, kind="team", owner=account
@@ -236,7 +241,7 @@ class TeamAccounts:
 
     async def visible_to(self, actor: Actor) -> tuple[bool, list[TeamAccountView]]:
         """(is_admin, accounts): every account for an admin, else those granted to the caller."""
-        admin = await self.admins.is_admin(actor.user_id)
+        admin = await self.admins.is_admin(actor.team_id, actor.user_id)
 
         def read(db) -> list[TeamAccountView]:
             views = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot import messages
 from bot.actor import Actor
@@ -30,12 +31,12 @@ class Buttons:
         cancels: CancelService,
         store: Store,
         private: PrivateUploads,
-        admins: frozenset[str] = frozenset(),
+        admins_of: Callable[[str], Awaitable[frozenset[str]]],
     ):
         self.cancels = cancels
         self.store = store
         self.private = private
-        self._admins = admins
+        self.admins_of = admins_of  # a workspace's named bot admins
 
     @staticmethod
     def read_value(value: str) -> tuple[str, str]:
@@ -65,12 +66,14 @@ class Buttons:
         if parsed.problem:
             return messages.stale_button_message()
         hidden = asyncio.ensure_future(self.private.hidden_from(actor, parsed.publish_id))
+        admins: frozenset[str] = frozenset()
         try:
+            admins = await self.admins_of(actor.team_id)
             outcome = await self.cancels.cancel(actor, parsed.publish_id, parsed.reason)
-            return await self.private.outcome_message(actor, outcome, self._admins, await hidden)
+            return await self.private.outcome_message(actor, outcome, admins, await hidden)
         except Exception:
             log.exception("button.failed")
-            return messages.internal_problem_message(parsed.publish_id, self._admins)
+            return messages.internal_problem_message(parsed.publish_id, admins)
 
 
 class ClickReplies:
@@ -87,6 +90,6 @@ class ClickReplies:
         if response_url:
             await self.slack.respond(response_url, message)
             return
-        await self.slack.dm(actor.user_id, message)
+        await self.slack.dm(actor.team_id, actor.user_id, message)
         await self.cancels.listeners_done()
         await self.home.publish(actor)

@@ -66,8 +66,7 @@ class HomeService:
 
     async def publish(self, actor: Actor) -> None:
         try:
-            await self.slack.client.views_publish(
-                user_id=actor.user_id, view=await self.view(actor)
-            )
+            client = await self.slack.client(actor.team_id)
+            await client.views_publish(user_id=actor.user_id, view=await self.view(actor))
         except Exception as exc:
             log.warning("slack.home_publish_failed", extra={"error": type(exc).__name__})

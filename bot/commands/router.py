@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from bot import messages
 from bot.accounts.linking import LinkingService
@@ -21,6 +22,8 @@ from bot.uploads.private_uploads import PrivateUploads
 from bot.uploads.status import StatusService
 from storage.links import LinkUnreadable
 
+AdminsOf = Callable[[str], Awaitable[frozenset[str]]]
+
 log = logging.getLogger(__name__)
 
 
@@ -31,7 +34,7 @@ class CommandRouter:
         statuses: StatusService,
         linking: LinkingService,
         tokens: TokenService,
-        admins: frozenset[str],
+        admins_of: AdminsOf,
         in_flight: InFlightUploads,
         teams: TeamAccounts,
         private: PrivateUploads,
@@ -40,21 +43,25 @@ class CommandRouter:
         self.statuses = statuses
         self.linking = linking
         self.tokens = tokens
-        self.admins = admins
+        self.admins_of = admins_of  # a workspace's named bot admins
         self.in_flight = in_flight
         self.teams = teams
         self.private = private
 
     async def handle(self, actor: Actor, text: str) -> messages.Message:
         parsed = parse(text)
+        admins: frozenset[str] = frozenset()
         try:
-            return await self._dispatch(actor, parsed)
+            admins = await self.admins_of(actor.team_id)
+            return await self._dispatch(actor, parsed, admins)
         except Exception:
             log.exception("command.failed")
             about = parsed.publish_id if parsed.name == "cancel" else ""
-            return messages.internal_problem_message(about, self.admins)
+            return messages.internal_problem_message(about, admins)
 
-    async def _dispatch(self, actor: Actor, parsed: Parsed) -> messages.Message:
+    async def _dispatch(
+        self, actor: Actor, parsed: Parsed, admins: frozenset[str]
+    ) -> messages.Message:
         match parsed.name:
             case "help":
                 return messages.help_message()
@@ -65,7 +72,7 @@ class CommandRouter:
                 outcome = await self.cancels.cancel(
                     actor, parsed.publish_id, parsed.reason, parsed.account
                 )
-                return await self.private.outcome_message(actor, outcome, self.admins, await hidden)
+                return await self.private.outcome_message(actor, outcome, admins, await hidden)
             case "list":
                 shown = await self.in_flight.for_user(actor.team_id, actor.user_id)
                 return messages.list_message(
@@ -78,13 +85,13 @@ class CommandRouter:
                 )
             case "accounts":
                 is_admin, views = await self.teams.visible_to(actor)
-                return messages.accounts_message(is_admin, views, self.admins)
+                return messages.accounts_message(is_admin, views, admins)
             case "team":
-                return await self._team(actor, parsed)
+                return await self._team(actor, parsed, admins)
             case "status":
                 hidden = asyncio.ensure_future(self.private.hidden_from(actor, parsed.publish_id))
                 outcome = await self.statuses.status(actor, parsed.publish_id)
-                return await self.private.outcome_message(actor, outcome, self.admins, await hidden)
+                return await self.private.outcome_message(actor, outcome, admins, await hidden)
             case "connect":
                 return messages.connect_message(await self.linking.connect_url(actor))
             case "disconnect":
@@ -93,16 +100,16 @@ class CommandRouter:
             case "whoami":
                 return await self._whoami(actor)
             case "explain":
-                return messages.explain_message(self._catalog_code(parsed.code), self.admins)
+                return messages.explain_message(self._catalog_code(parsed.code), admins)
         return messages.help_message()
 
-    async def _team(self, actor: Actor, parsed: Parsed) -> messages.Message:
+    async def _team(self, actor: Actor, parsed: Parsed, admins: frozenset[str]) -> messages.Message:
         if parsed.action == "approvers":
             rule = await self.teams.set_approvers(
                 actor, parsed.account, parsed.approvers, parsed.needed
             )
             return messages.approvers_message(
-                rule.code, rule.account, rule.approvers, rule.needed, rule.previous, self.admins
+                rule.code, rule.account, rule.approvers, rule.needed, rule.previous, admins
             )
         if parsed.action == "connect":
             change = await self.teams.connect(actor, parsed.account)
@@ -119,7 +126,7 @@ class CommandRouter:
             parsed.account,
             change.users,
             change.unchanged,
-            self.admins,
+            admins,
         )
 
     @staticmethod

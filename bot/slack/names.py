@@ -41,11 +41,12 @@ def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-async def person(slack: SlackOut, user_id: str) -> SlackPerson:
-    """Who `user_id` is, as far as Slack says within the deadline."""
+async def person(slack: SlackOut, team_id: str, user_id: str) -> SlackPerson:
+    """Who `user_id` of `team_id` is, as far as Slack says within the deadline."""
     try:
         async with asyncio.timeout(DEADLINE_S):
-            resp = await slack.client.users_info(user=user_id)
+            client = await slack.client(team_id)
+            resp = await client.users_info(user=user_id)
     except Exception as exc:  # Slack unreachable or refusing: the ID will do
         log.warning("slack.users_info_failed", extra={"error": type(exc).__name__})
         return SlackPerson(user_id)
@@ -66,7 +67,7 @@ async def workspace_label(slack: SlackOut, team_id: str) -> str:
     """The workspace's name from `auth.test` when it is this team, else its ID."""
     try:
         async with asyncio.timeout(DEADLINE_S):
-            identity = await slack.identity()
+            identity = await slack.identity(team_id)
     except Exception as exc:
         log.warning("slack.auth_test_failed", extra={"error": type(exc).__name__})
         return team_id

@@ -28,6 +28,9 @@ MAX_MEMBER_PAGES = 20  # beyond 20 000 members we stop reading; absent members c
 MAX_CACHED = 5000  # channels remembered at most (expired ones are dropped first)
 
 
+Where = tuple[str, str]  # (team id, channel id)
+
+
 class HasChannel(Protocol):
     channel: str
 
@@ -52,25 +55,26 @@ class ChannelVisibility:
 
     def __init__(
         self,
-        client: Any,
+        client_of: Callable[[str], Awaitable[Any]],
         ttl: float = 60.0,
         timeout: float = 4.0,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self.client = client
+        self.client_of = client_of  # a workspace's `AsyncWebClient`, by team id
         self.ttl = ttl
         self.timeout = timeout
         self.clock = clock
-        self._public: dict[str, tuple[float, bool]] = {}
-        self._members: dict[str, tuple[float, _Members]] = {}
-        self._asking: dict[tuple[str, str], asyncio.Task] = {}
+        # remembered per (team, channel): two workspaces may both have a channel C1
+        self._public: dict[Where, tuple[float, bool]] = {}
+        self._members: dict[Where, tuple[float, _Members]] = {}
+        self._asking: dict[tuple[str, Where], asyncio.Task] = {}
 
-    async def visible(self, user_id: str, items: Sequence[HasChannel]) -> Visible:
-        """The items (in their order) whose channel `user_id` may see."""
+    async def visible(self, team_id: str, user_id: str, items: Sequence[HasChannel]) -> Visible:
+        """The items (in their order) whose channel `user_id` of `team_id` may see."""
         channels = sorted({item.channel for item in items})
         if not channels:
             return Visible(list(items), 0)
-        tasks = {c: asyncio.ensure_future(self.can_see(user_id, c)) for c in channels}
+        tasks = {c: asyncio.ensure_future(self.can_see(team_id, user_id, c)) for c in channels}
         done, pending = await asyncio.wait(tasks.values(), timeout=self.timeout)
         for task in pending:
             task.cancel()  # only this caller's wrapper; a shared Slack call keeps going
@@ -81,14 +85,15 @@ class ChannelVisibility:
         unknown = sum(1 for item in items if answers[item.channel] is None)
         return Visible(shown, unknown)
 
-    async def can_see(self, user_id: str, channel: str) -> bool | None:
+    async def can_see(self, team_id: str, user_id: str, channel: str) -> bool | None:
         """True or False, or None when Slack couldn't be asked."""
-        public = await self._is_public(channel)
+        where = (team_id, channel)
+        public = await self._is_public(where)
         if public is None:
             return None
         if public:
             return True
-        members = await self._members_of(channel)
+        members = await self._members_of(where)
         if members is None:
             return None
         if user_id and user_id in members.ids:
@@ -102,18 +107,18 @@ class ChannelVisibility:
 
     # --- asking Slack, once per channel at a time, remembered for ttl seconds ------------
 
-    async def _is_public(self, channel: str) -> bool | None:
+    async def _is_public(self, channel: Where) -> bool | None:
         return await self._remembered(self._public, "info", channel, self._ask_public)
 
-    async def _members_of(self, channel: str) -> _Members | None:
+    async def _members_of(self, channel: Where) -> _Members | None:
         return await self._remembered(self._members, "members", channel, self._ask_members)
 
     async def _remembered(
         self,
-        cache: dict[str, tuple[float, Any]],
+        cache: dict[Where, tuple[float, Any]],
         what: str,
-        channel: str,
-        ask: Callable[[str], Awaitable[T]],
+        channel: Where,
+        ask: Callable[[Where], Awaitable[T]],
     ) -> T | None:
         hit = cache.get(channel)
         if hit is not None and hit[0] > self.clock():
@@ -127,10 +132,10 @@ class ChannelVisibility:
 
     async def _ask_and_keep(
         self,
-        cache: dict[str, tuple[float, Any]],
-        key: tuple[str, str],
-        channel: str,
-        ask: Callable[[str], Awaitable[T]],
+        cache: dict[Where, tuple[float, Any]],
+        key: tuple[str, Where],
+        channel: Where,
+        ask: Callable[[Where], Awaitable[T]],
     ) -> T | None:
         try:
             answer = await ask(channel)
@@ -152,7 +157,7 @@ class ChannelVisibility:
         finally:
             self._asking.pop(key, None)
 
-    def _keep(self, cache: dict[str, tuple[float, Any]], channel: str, answer: Any) -> None:
+    def _keep(self, cache: dict[Where, tuple[float, Any]], channel: Where, answer: Any) -> None:
         now = self.clock()
         if len(cache) >= MAX_CACHED:
             for name in [c for c, (expires, _) in cache.items() if expires <= now]:
@@ -161,19 +166,21 @@ class ChannelVisibility:
                 del cache[next(iter(cache))]
         cache[channel] = (now + self.ttl, answer)
 
-    async def _ask_public(self, channel: str) -> bool:
-        resp = await self.client.conversations_info(channel=channel)
+    async def _ask_public(self, where: Where) -> bool:
+        client = await self.client_of(where[0])
+        resp = await client.conversations_info(channel=where[1])
         info = resp.get("channel")
         if not isinstance(info, dict):
             raise ValueError("conversations.info answered without a channel")
         return info.get("is_private") is False and not info.get("is_im") and not info.get("is_mpim")
 
-    async def _ask_members(self, channel: str) -> _Members:
+    async def _ask_members(self, where: Where) -> _Members:
+        client = await self.client_of(where[0])
         ids: set[str] = set()
         cursor = ""
         for _ in range(MAX_MEMBER_PAGES):
-            resp = await self.client.conversations_members(
-                channel=channel, limit=MEMBERS_PAGE, cursor=cursor or None
+            resp = await client.conversations_members(
+                channel=where[1], limit=MEMBERS_PAGE, cursor=cursor or None
             )
             members = resp.get("members")
             if not isinstance(members, list):

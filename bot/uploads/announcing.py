@@ -125,13 +125,15 @@ def changes_record(code: str) -> bool:
     return not (messages.is_personal(code) or code in ANSWERED_FROM_RECORD or code == "in_flight")
 
 
-def record_cancel(db: Db, publish_id: str, user_id: str, code: str, at: float) -> bool:
+def record_cancel(
+    db: Db, team_id: str, publish_id: str, user_id: str, code: str, at: float
+) -> bool:
     """Write how a cancel of an announced upload ended onto its announcement: who tried and
     how it went, and, on TikTok's `ok`, that it is stopping (so a later request is answered
     `already_stopping`, with no second TikTok call). Called inside the transaction that gives
     back the cancel's claim; a compare-and-write, so news that landed meanwhile is kept.
     True if the record changed."""
-    a = store_announcements.get(db, publish_id)
+    a = store_announcements.get(db, team_id, publish_id)
     if a is None or not changes_record(code):
         return False
     changes: dict[str, Any] = {"last_user_id": user_id, "last_code": code, "last_at": at}
@@ -143,7 +145,7 @@ def record_cancel(db: Db, publish_id: str, user_id: str, code: str, at: float) -
     elif code == "publish_not_cancellable":
         changes["next_poll_at"] = time.time()  # find out where it ended up
     expected = {"final": a.final, "status": a.status, "cancel_by": a.cancel_by}
-    updated = store_announcements.update_if(db, publish_id, expected, **changes)
+    updated = store_announcements.update_if(db, team_id, publish_id, expected, **changes)
     if updated is None:
         log.warning("announce.changed_meanwhile", extra={"code": code})
     return updated is not None
@@ -163,18 +165,20 @@ class AnnouncementService:
         for callback in self.on_new:
             callback()
 
-    async def get(self, publish_id: str) -> Announcement | None:
-        return await self.store.run(store_announcements.get, publish_id)
+    async def get(self, team_id: str, publish_id: str) -> Announcement | None:
+        return await self.store.run(store_announcements.get, team_id, publish_id)
 
-    async def announce(self, request: AnnounceRequest) -> AnnounceResult:
-        async with holding(self.store, Lease.announce(request.publish_id), self.locks):
-            existing = await self.get(request.publish_id)
+    async def announce(self, team_id: str, request: AnnounceRequest) -> AnnounceResult:
+        """Post the announcement in `team_id`'s workspace (the one the pipeline's credential
+        belongs to), once per upload there."""
+        async with holding(self.store, Lease.announce(team_id, request.publish_id), self.locks):
+            existing = await self.get(team_id, request.publish_id)
             if existing is not None:
                 return AnnounceResult(False, existing.channel, existing.ts)
             now = time.time()
             draft = Announcement(
                 publish_id=request.publish_id,
-                team_id="",
+                team_id=team_id,
                 channel=request.channel,
                 ts="",
                 title=request.title,
@@ -186,9 +190,8 @@ class AnnouncementService:
                 next_poll_at=now + FIRST_POLL_DELAY_S,
             )
             with slack_refusals(request.channel):
-                draft = replace(draft, team_id=await self.slack.team_id())
                 channel, ts = await self.slack.post_placed(
-                    request.channel, messages.announcement_message(_view(draft))
+                    team_id, request.channel, messages.announcement_message(_view(draft))
                 )
             saved = replace(draft, channel=channel, ts=ts)
             await self.store.run(store_announcements.insert, saved)
@@ -205,8 +208,9 @@ class AnnouncementService:
         if not outcome.announced:
             await self.slack.post_audit(outcome)
             return
-        async with holding(self.store, Lease.announcement(outcome.publish_id), self.locks):
-            a = await self.get(outcome.publish_id)
+        team_id = outcome.actor.team_id
+        async with holding(self.store, Lease.announcement(team_id, outcome.publish_id), self.locks):
+            a = await self.get(team_id, outcome.publish_id)
             if a is None:
                 await self.slack.post_audit(outcome)
                 return
@@ -216,24 +220,34 @@ class AnnouncementService:
         """The Slack side of an attempt: its thread reply, and the announcement shown as the
         record now stands. The record itself (`record_cancel`) was written by the cancel, in
         the transaction that gave back its claim: Slack being slow never delays it."""
-        await self.slack.post(a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
+        await self.slack.post(a.team_id, a.channel, messages.audit_entry(outcome), thread_ts=a.ts)
         if not changes_record(outcome.code):
             return  # about the person, or nothing new about the upload: a thread reply only
-        await self.slack.update(a.channel, a.ts, messages.announcement_message(_view(a)))
+        await self.slack.update(a.team_id, a.channel, a.ts, messages.announcement_message(_view(a)))
         if outcome.ok or outcome.code == "publish_not_cancellable":
             self.new_to_follow()  # the follower looks soon: how did the cancel end?
 
     async def apply_status(
-        self, publish_id: str, status: str, fail_reason: str = "", post_ids: list[str] | None = None
+        self,
+        team_id: str,
+        publish_id: str,
+        status: str,
+        fail_reason: str = "",
+        post_ids: list[str] | None = None,
     ) -> bool:
         """Move an upload to TikTok's status; True if anything changed (then Slack is told)."""
-        async with holding(self.store, Lease.announcement(publish_id), self.locks):
-            return await self._apply_status(publish_id, status, fail_reason, post_ids)
+        async with holding(self.store, Lease.announcement(team_id, publish_id), self.locks):
+            return await self._apply_status(team_id, publish_id, status, fail_reason, post_ids)
 
     async def _apply_status(
-        self, publish_id: str, status: str, fail_reason: str, post_ids: list[str] | None
+        self,
+        team_id: str,
+        publish_id: str,
+        status: str,
+        fail_reason: str,
+        post_ids: list[str] | None,
     ) -> bool:
-        a = await self.get(publish_id)
+        a = await self.get(team_id, publish_id)
         if a is None:
             return False
         post_ids = post_ids if post_ids is not None else a.post_ids
@@ -253,20 +267,22 @@ class AnnouncementService:
                 changes["final_at"] = time.time()
         expected = {"status": a.status, "fail_reason": a.fail_reason, "final": a.final}
         updated = await self.store.run(
-            store_announcements.update_if, publish_id, expected, **changes
+            store_announcements.update_if, team_id, publish_id, expected, **changes
         )
         if updated is None:
             return False
-        await self.slack.update(a.channel, a.ts, messages.announcement_message(_view(updated)))
+        message = messages.announcement_message(_view(updated))
+        await self.slack.update(team_id, a.channel, a.ts, message)
         if final and moved:
             await self.slack.post(
-                a.channel, messages.final_state_message(_view(updated)), thread_ts=a.ts
+                team_id, a.channel, messages.final_state_message(_view(updated)), thread_ts=a.ts
             )
         return True
 
-    async def stopped_following(self, publish_id: str) -> None:
+    async def stopped_following(self, team_id: str, publish_id: str) -> None:
         """Polling gave up: the message stops promising news and says how to check."""
-        async with holding(self.store, Lease.announcement(publish_id), self.locks):
-            a = await self.get(publish_id)
+        async with holding(self.store, Lease.announcement(team_id, publish_id), self.locks):
+            a = await self.get(team_id, publish_id)
             if a is not None and a.unfollowed:
-                await self.slack.update(a.channel, a.ts, messages.announcement_message(_view(a)))
+                message = messages.announcement_message(_view(a))
+                await self.slack.update(team_id, a.channel, a.ts, message)

@@ -86,9 +86,10 @@ class Approvals:
     async def show(self, h: HeldUpload, reply: messages.Message | None = None) -> None:
         """The card as `h` now stands, and `reply` in its thread."""
         view = await self.view(h)
-        await self.slack.update(h.channel, h.ts, cards.approval_card(view, broken_rules(h.video)))
+        card = cards.approval_card(view, broken_rules(h.video))
+        await self.slack.update(h.team_id, h.channel, h.ts, card)
         if reply is not None:
-            await self.slack.post(h.channel, reply, thread_ts=h.ts)
+            await self.slack.post(h.team_id, h.channel, reply, thread_ts=h.ts)
 
     async def is_approver(self, h: HeldUpload, user_id: str) -> bool:
         """Named, or a member of a named user group (asked of Slack each time: a person
@@ -96,7 +97,7 @@ class Approvals:
         if user_id in h.approvers:
             return True
         for group in (a for a in h.approvers if a.startswith("S")):
-            members = await self.slack.group_members(group)
+            members = await self.slack.group_members(h.team_id, group)
             if members and user_id in members:
                 return True
         return False
@@ -124,7 +125,7 @@ class Approvals:
             return h.state
         if h.state not in ("awaiting_approval", "posting"):
             return "started"
-        if await self.store.run(store_held.past_deadline, h.upload_key):
+        if await self.store.run(store_held.past_deadline, h.team_id, h.upload_key):
             return "expired"
         if not await self.is_approver(h, user_id):
             return "not_approver"
@@ -137,7 +138,7 @@ class Approvals:
     ) -> Review:
         """Opening the post page: the checks, then a fresh creator_info for it (and a link to
         the web post page, unless that page is what is being opened)."""
-        h = await self.held.get(upload_key)
+        h = await self.held.get(team_id, upload_key)
         refusal = await self._refusal(h, team_id, user_id)
         if not refusal and h is not None and user_id == h.submitted_by:
             refusal = "own_upload"
@@ -173,7 +174,7 @@ class Approvals:
             web_url=review.web_url,
             last=review.last,
         )
-        if not await self.slack.open_view(trigger_id, modal):
+        if not await self.slack.open_view(team_id, trigger_id, modal):
             return cards.refusal_message("no_trigger", review.view)
         return None
 
@@ -181,12 +182,12 @@ class Approvals:
         self, team_id: str, upload_key: str, user_id: str, trigger_id: str
     ) -> messages.Message | None:
         """Reject: the modal asking why (None), or why this person may not reject it."""
-        h = await self.held.get(upload_key)
+        h = await self.held.get(team_id, upload_key)
         refusal = await self._refusal(h, team_id, user_id)
         view = await self.view(h) if h is not None and h.team_id == team_id else None
         if refusal or view is None:
             return cards.refusal_message(refusal or "gone", view)
-        if not await self.slack.open_view(trigger_id, post_page.reject_modal(view)):
+        if not await self.slack.open_view(team_id, trigger_id, post_page.reject_modal(view)):
             return cards.refusal_message("no_trigger", view)
         return None
 
@@ -196,7 +197,7 @@ class Approvals:
         self, team_id: str, upload_key: str, user_id: str, choices: PostChoices, via: str
     ) -> messages.Message:
         """One approval; the last one needed starts the upload. The approver's answer."""
-        h = await self.held.get(upload_key)
+        h = await self.held.get(team_id, upload_key)
         refusal = await self._refusal(h, team_id, user_id)
         if not refusal and h is not None and user_id == h.submitted_by:
             refusal = "own_upload"
@@ -223,30 +224,29 @@ class Approvals:
             h, user_id, "approve_upload", f"via {via}; {cards.choices_line(post)}{changed}"
         )
         view = await self.view(added.approved or h)
-        await self.slack.post(
-            h.channel, cards.approved_reply(view, user_id, via, post, edits), thread_ts=h.ts
-        )
+        reply = cards.approved_reply(view, user_id, via, post, edits)
+        await self.slack.post(team_id, h.channel, reply, thread_ts=h.ts)
         if added.approved is None:
-            await self._show_count(upload_key)
+            await self._show_count(team_id, upload_key)
             return cards.counted_message(view)
         # The start's claim shows the card (starting), or a cancel that came first shows it
         # (cancelled): each the winner of its own compare-and-write, so never out of order.
-        after = await self.held.start(upload_key, user_id, ("approved",))
+        after = await self.held.start(team_id, upload_key, user_id, ("approved",))
         if after is None:  # cancelled first, or (this caller stalled) the scheduler started it
-            now = await self.held.get(upload_key) or added.approved
+            now = await self.held.get(team_id, upload_key) or added.approved
             if now.state == "cancelled":
                 return cards.refusal_message("cancelled", await self.view(now))
-            return self.held.answer_for(now)
-        return self.held.answer_for(after)
+            return await self.held.answer_for(now)
+        return await self.held.answer_for(after)
 
-    async def _show_count(self, upload_key: str) -> None:
+    async def _show_count(self, team_id: str, upload_key: str) -> None:
         """The card with an approval counted. Unlike every other card update this one wins
         no compare-and-write: another replica may move the upload (the last approval, a
         cancel, the expiry) and show its card before ours lands. So once ours has landed the
         row is read again, and the card redrawn as it now stands, until nothing changed."""
         shown = None
         for _ in range(MAX_REDRAWS):
-            h = await self.held.get(upload_key)
+            h = await self.held.get(team_id, upload_key)
             if h is None:
                 return
             if h.state in APPROVAL_STATES:
@@ -255,21 +255,21 @@ class Approvals:
                 card = await self.held.card_of(h)
             if card == shown:
                 return
-            await self.slack.update(h.channel, h.ts, card)
+            await self.slack.update(team_id, h.channel, h.ts, card)
             shown = card
 
     async def _not_added(
         self, team_id: str, upload_key: str, user_id: str, counted: bool = False
     ) -> messages.Message:
         """Why an approval did not count: approved already, or the upload moved first."""
-        h = await self.held.get(upload_key)
+        h = await self.held.get(team_id, upload_key)
         if h is None:
             return cards.refusal_message("gone", None)
         view = await self.view(h)
         if h.state in ("rejected", "expired", "cancelled"):
             return cards.refusal_message(h.state, view)
         if h.state == "awaiting_approval" and await self.store.run(
-            store_held.past_deadline, upload_key
+            store_held.past_deadline, team_id, upload_key
         ):
             return cards.refusal_message("expired", view)
         if not counted and user_id in view.approved_by:
@@ -280,7 +280,7 @@ class Approvals:
         self, team_id: str, upload_key: str, user_id: str, reason: str
     ) -> messages.Message:
         """Ends it, never posted: the card, the thread, the audit and the pipeline say why."""
-        h = await self.held.get(upload_key)
+        h = await self.held.get(team_id, upload_key)
         refusal = await self._refusal(h, team_id, user_id)
         if refusal or h is None:
             return cards.refusal_message(
@@ -288,6 +288,7 @@ class Approvals:
             )
         after = await self.store.run(
             store_held.move,
+            team_id,
             upload_key,
             ("awaiting_approval",),
             state="rejected",
@@ -307,7 +308,7 @@ class Approvals:
         expired = 0
         for h in await self.store.run(store_held.expired_approvals):
             after = await self.store.run(
-                store_held.move, h.upload_key, ("awaiting_approval",), state="expired"
+                store_held.move, h.team_id, h.upload_key, ("awaiting_approval",), state="expired"
             )
             if after is None:
                 continue
@@ -321,14 +322,14 @@ class Approvals:
         people: set[str] = set()
         for approver in h.approvers:
             if approver.startswith("S"):
-                people |= await self.slack.group_members(approver) or frozenset()
+                people |= await self.slack.group_members(h.team_id, approver) or frozenset()
             else:
                 people.add(approver)
         people.discard(h.submitted_by)
         view = await self.view(h)
         for person in sorted(people):
             url = await self.web_link(h.team_id, h.upload_key, person, h.approve_by)
-            await self.slack.dm(person, cards.approver_notice(view, h.channel, url))
+            await self.slack.dm(h.team_id, person, cards.approver_notice(view, h.channel, url))
 
     async def _audit(
         self, h: HeldUpload, user_id: str, action: str, reason: str, outcome: str = "approved"

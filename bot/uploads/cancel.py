@@ -89,10 +89,12 @@ class CancelService:
         tokens: TokenService,
         linking: LinkingService,
         *,
+        admins_of: Callable[[str], Awaitable[frozenset[str]]],
         listeners: Sequence[OutcomeListener] = (),
         on_followed: Sequence[Callable[[], None]] = (),
     ):
         self.settings = settings
+        self.admins_of = admins_of  # a workspace's named bot admins
         self.store = store
         self.tiktok = tiktok
         self.tokens = tokens
@@ -144,7 +146,7 @@ class CancelService:
         connect_url = await self.linking.connect_url_for(code, actor, publish_id, reason)
         data = dict(data or {})
         if account:
-            data["admins"] = sorted(self.settings.admin_users)
+            data["admins"] = sorted(await self.admins_of(actor.team_id))
         return Outcome(
             "cancel",
             code,
@@ -170,11 +172,11 @@ class CancelService:
         cancel of the upload holds the claim (on any replica), the last value is whose it is
         (a Slack user ID, "" if unknown) and nothing is started; otherwise it is None.
         """
-        announced = announcements.get(db, publish_id)
+        announced = announcements.get(db, actor.team_id, publish_id)
         if announced is not None and (announced.final or announced.stopping):
             return announced, None, None, None
-        follow = followed.get(db, publish_id) if announced is None else None
-        if follow is not None and follow.team_id == actor.team_id:
+        follow = followed.get(db, actor.team_id, publish_id) if announced is None else None
+        if follow is not None:
             return follow, None, None, None  # a cancel TikTok accepted: followed, or ended
         if not claim.take(db, detail=actor.user_id):
             current = claim.current(db)
@@ -244,9 +246,9 @@ class CancelService:
         if link.kind == "team" and code in ("link_expired", "link_unreadable"):
             # A shared account is relinked by an admin, not by whoever happened to use it.
             code, account = "team_link_expired", link.owner
-            data = {"admins": sorted(self.settings.admin_users)}
+            data = {"admins": sorted(await self.admins_of(actor.team_id))}
         at = time.time()
-        record = (publish_id, actor.user_id, code, at) if announced is not None else None
+        record = (actor.team_id, publish_id, actor.user_id, code, at) if announced else None
         follow = None
         if result.code == "ok" and announced is None:  # nobody else will hear how it ends
             follow = FollowedCancel(

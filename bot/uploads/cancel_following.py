@@ -36,8 +36,8 @@ class FollowedCancels:
         self.slack = slack
         self.tokens = tokens
 
-    async def get(self, publish_id: str) -> FollowedCancel | None:
-        return await self.store.run(followed.get, publish_id)
+    async def get(self, team_id: str, publish_id: str) -> FollowedCancel | None:
+        return await self.store.run(followed.get, team_id, publish_id)
 
     async def poll_link(self, f: FollowedCancel) -> Link | None:
         """The link that made the cancel (a person's own, or the team account's) follows it."""
@@ -46,10 +46,12 @@ class FollowedCancels:
         except LinkUnreadable:
             return None
 
-    async def apply_status(self, publish_id: str, status: str, fail_reason: str = "") -> bool:
+    async def apply_status(
+        self, team_id: str, publish_id: str, status: str, fail_reason: str = ""
+    ) -> bool:
         """Move a followed cancel to TikTok's status; True if it is followed (whatever changed).
         At a final state the person who asked is told, once."""
-        f = await self.get(publish_id)
+        f = await self.get(team_id, publish_id)
         if f is None:
             return False
         fail_reason = fail_reason if status == "FAILED" else ""
@@ -58,8 +60,10 @@ class FollowedCancels:
             if status in FINAL_STATUSES:
                 changes.update(final=True, final_at=time.time(), next_poll_at=None)
             expected = {"status": f.status, "fail_reason": f.fail_reason, "final": f.final}
-            updated = await self.store.run(followed.update_if, publish_id, expected, **changes)
-            f = updated or await self.get(publish_id)
+            updated = await self.store.run(
+                followed.update_if, team_id, publish_id, expected, **changes
+            )
+            f = updated or await self.get(team_id, publish_id)
             if f is None:
                 return True
         if f.final:
@@ -78,12 +82,14 @@ class FollowedCancels:
             return  # already said (by this replica or another)
         if ending == "unknown" and f.told:
             return  # an ending was told; "unknown" would only take it back
-        if not await self.store.run(followed.claim_telling, f.publish_id, f.told, ending):
+        if not await self.store.run(
+            followed.claim_telling, f.team_id, f.publish_id, f.told, ending
+        ):
             return  # another replica (or delivery) claimed it
         dm = (
             messages.cancel_unknown_dm(shown)
             if ending == "unknown"
             else messages.cancel_ending_dm(shown)
         )
-        await self.slack.dm(f.user_id, dm)
+        await self.slack.dm(f.team_id, f.user_id, dm)
         log.info("followed_cancel.told", extra={"code": ending})

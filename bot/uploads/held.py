@@ -174,8 +174,8 @@ class HeldUploads:
         # told (the stored row) when an upload waiting for approval was announced
         self.on_awaiting = list(on_awaiting)
 
-    async def get(self, upload_key: str) -> HeldUpload | None:
-        return await self.store.run(store_held.get, upload_key)
+    async def get(self, team_id: str, upload_key: str) -> HeldUpload | None:
+        return await self.store.run(store_held.get, team_id, upload_key)
 
     # -- submission ---------------------------------------------------------------------
 
@@ -208,16 +208,16 @@ class HeldUploads:
         )
         return done.result
 
-    async def submit(self, request: UploadRequest) -> Submitted:
+    async def submit(self, team_id: str, request: UploadRequest) -> Submitted:
+        """Hold (or put up for approval) an upload for `team_id`'s workspace, the one the
+        pipeline's credential belongs to."""
         # In this process, a repeat waits for the first to finish; across replicas, the
         # insert that claims the upload_key decides who posts (never a lease, which a slow
         # Slack could outlast).
-        async with self.locks.hold(f"upload:{request.upload_key}"):
-            existing = await self.get(request.upload_key)
+        async with self.locks.hold(f"upload:{team_id}:{request.upload_key}"):
+            existing = await self.get(team_id, request.upload_key)
             if existing is not None:
                 return _repeat(existing)
-            with slack_refusals(request.channel):
-                team_id = await self.slack.team_id()
             link = await self._team_link(team_id, request.account)
             info = await self.creator_info(link)
             if not info.ok:
@@ -279,7 +279,7 @@ class HeldUploads:
             if approvers:  # no window: it waits for approval until its deadline
                 draft = replace(draft, starts_at=approve_by, hold_s=0.0)
             if not await self.store.run(store_held.insert, draft):
-                return _repeat(await self.get(request.upload_key) or draft)
+                return _repeat(await self.get(team_id, request.upload_key) or draft)
             saved = await self._announce_claimed(draft)
         for callback in self.on_new:
             callback()
@@ -297,14 +297,21 @@ class HeldUploads:
         try:
             with slack_refusals(draft.channel):
                 channel, ts = await self.slack.post_placed(
+                    draft.team_id,
                     draft.channel,
                     held_messages.held_message(_view(shown), broken_rules(draft.video)),
                 )
         except BaseException:
-            await self.store.run(store_held.forget_posting, draft.upload_key)
+            await self.store.run(store_held.forget_posting, draft.team_id, draft.upload_key)
             raise
         saved = await self.store.run(
-            store_held.move, draft.upload_key, ("posting",), state=waiting, channel=channel, ts=ts
+            store_held.move,
+            draft.team_id,
+            draft.upload_key,
+            ("posting",),
+            state=waiting,
+            channel=channel,
+            ts=ts,
         )
         if saved is None:  # given up as abandoned while Slack answered (STALE_POSTING_S)
             log.error("held.claim_lost")
@@ -314,12 +321,13 @@ class HeldUploads:
     # -- starting -------------------------------------------------------------------------
 
     async def start(
-        self, upload_key: str, user_id: str = "", from_states=("held",)
+        self, team_id: str, upload_key: str, user_id: str = "", from_states=("held",)
     ) -> HeldUpload | None:
         """Claim the upload (held → starting) and, if this caller won, make the one init.
         None when another caller moved it first."""
         claimed = await self.store.run(
             store_held.move,
+            team_id,
             upload_key,
             tuple(from_states),
             state="starting",
@@ -329,12 +337,14 @@ class HeldUploads:
         if claimed is None:
             return None
         await self.slack.update(
-            claimed.channel, claimed.ts, held_messages.held_message(_view(claimed))
+            claimed.team_id, claimed.channel, claimed.ts, held_messages.held_message(_view(claimed))
         )
         return await self._init(claimed)
 
     async def _finish(self, h: HeldUpload, **changes) -> HeldUpload:
-        done = await self.store.run(store_held.move, h.upload_key, ("starting",), **changes)
+        done = await self.store.run(
+            store_held.move, h.team_id, h.upload_key, ("starting",), **changes
+        )
         return done or h
 
     async def _init(self, h: HeldUpload) -> HeldUpload:
@@ -436,7 +446,7 @@ class HeldUploads:
             http_status=result.http_status,
             log_id=result.log_id,
         )
-        admins = self._admins()
+        admins = await self._admins(h.team_id)
         reply = (
             held_messages.retry_reply(_view(after))
             if again
@@ -477,10 +487,10 @@ class HeldUploads:
             next_poll_at=now + FIRST_POLL_DELAY_S,
         )
         await self.store.run(store_announcements.insert, a)
-        await self.slack.update(
-            h.channel, h.ts, messages.announcement_message(messages.AnnouncedView.of(a))
-        )
-        await self.slack.post(h.channel, held_messages.started_reply(_view(after)), thread_ts=h.ts)
+        card = messages.announcement_message(messages.AnnouncedView.of(a))
+        await self.slack.update(h.team_id, h.channel, h.ts, card)
+        reply = held_messages.started_reply(_view(after))
+        await self.slack.post(h.team_id, h.channel, reply, thread_ts=h.ts)
         self.announcements.new_to_follow()
         return after
 
@@ -492,39 +502,41 @@ class HeldUploads:
         if h.needs_approval and user_id in (*h.approvers, h.submitted_by):
             return True
         granted = await self.store.run(grants.is_granted, h.team_id, h.account, user_id)
-        return granted or await self.admins.is_admin(user_id)
+        return granted or await self.admins.is_admin(h.team_id, user_id)
 
     async def clicked(
         self, action: str, team_id: str, user_id: str, upload_key: str
     ) -> messages.Message:
-        h = await self.get(upload_key)
-        if h is None or h.team_id != team_id:
+        h = await self.get(team_id, upload_key)
+        if h is None:
             return held_messages.gone_message()
+        admins = await self._admins(team_id)
         if not await self.may_act(h, user_id):
-            return held_messages.not_allowed_message(h.account, self._admins())
+            return held_messages.not_allowed_message(h.account, admins)
         if action == "cancel":
             after = await self.cancel(h, user_id)
         else:
-            after = await self.start(upload_key, user_id, store_held.OPEN_STATES)
+            after = await self.start(team_id, upload_key, user_id, store_held.OPEN_STATES)
         if after is None:
             return held_messages.already_message(
-                _view(await self.get(upload_key) or h), self._admins()
+                _view(await self.get(team_id, upload_key) or h), admins
             )
-        return held_messages.done_message(_view(after), self._admins())
+        return held_messages.done_message(_view(after), admins)
 
-    def answer_for(self, after: HeldUpload) -> messages.Message:
+    async def answer_for(self, after: HeldUpload) -> messages.Message:
         """The answer of whoever's action moved the upload to `after`."""
-        return held_messages.done_message(_view(after), self._admins())
+        return held_messages.done_message(_view(after), await self._admins(after.team_id))
 
-    def _admins(self) -> list[str]:
+    async def _admins(self, team_id: str) -> list[str]:
         """Who can relink the team account, named in what a refused start says."""
-        return sorted(self.admins.admin_users)
+        return sorted(await self.admins.named(team_id))
 
     async def cancel(self, h: HeldUpload, user_id: str) -> HeldUpload | None:
         """Held back: no TikTok call, ever. None when it was started or cancelled first."""
         now = time.time()
         after = await self.store.run(
             store_held.move,
+            h.team_id,
             h.upload_key,
             store_held.CANCELLABLE,
             state="cancelled",
@@ -551,18 +563,17 @@ class HeldUploads:
         """The channel message of `h` as its last move showed it: the TikTok upload's once
         started (as its announcement stands now), else the held upload's."""
         if h.state == "started" and h.publish_id:
-            a = await self.store.run(store_announcements.get, h.publish_id)
+            a = await self.store.run(store_announcements.get, h.team_id, h.publish_id)
             if a is not None:
                 return messages.announcement_message(messages.AnnouncedView.of(a))
-        admins = self._admins() if h.state in ("refused", "retry") else ()
+        admins = await self._admins(h.team_id) if h.state in ("refused", "retry") else ()
         return held_messages.held_message(_view(h), admins=admins)
 
     async def _show(self, h: HeldUpload, reply: messages.Message, admins=()) -> None:
         """The channel message as `h` now stands, and `reply` in its thread."""
-        await self.slack.update(
-            h.channel, h.ts, held_messages.held_message(_view(h), admins=admins)
-        )
-        await self.slack.post(h.channel, reply, thread_ts=h.ts)
+        card = held_messages.held_message(_view(h), admins=admins)
+        await self.slack.update(h.team_id, h.channel, h.ts, card)
+        await self.slack.post(h.team_id, h.channel, reply, thread_ts=h.ts)
 
     # -- the schedule -------------------------------------------------------------------
 
@@ -574,26 +585,31 @@ class HeldUploads:
             log.warning("held.abandoned_posting_forgotten")
         for h in await self.store.run(store_held.stuck_starting, self.stale_starting_s):
             after = await self.store.run(
-                store_held.move, h.upload_key, ("starting",), state="unknown", code=INTERRUPTED
+                store_held.move,
+                h.team_id,
+                h.upload_key,
+                ("starting",),
+                state="unknown",
+                code=INTERRUPTED,
             )
             if after is not None:
                 await self._show(after, held_messages.unknown_reply(_view(after)))
         # Approved, but the process that took the last approval died before its start: the
         # approvers' consent stands, and nothing was sent to TikTok, so it starts now.
         for h in await self.store.run(store_held.stuck_approved, self.stale_starting_s):
-            if await self.start(h.upload_key, h.by_user, ("approved",)) is not None:
+            if await self.start(h.team_id, h.upload_key, h.by_user, ("approved",)) is not None:
                 taken += 1
         for h in await self.store.run(store_held.due, now):
             late = now - h.starts_at
             if late > max(h.hold_s, MISSED_GRACE_S):
                 asked = await self.store.run(
-                    store_held.move, h.upload_key, ("held",), state="asking"
+                    store_held.move, h.team_id, h.upload_key, ("held",), state="asking"
                 )
                 if asked is not None:
                     taken += 1
                     await self._show(asked, held_messages.asking_reply(_view(asked)))
                 continue
-            if await self.start(h.upload_key) is not None:
+            if await self.start(h.team_id, h.upload_key) is not None:
                 taken += 1
         return taken
 

@@ -55,7 +55,7 @@ class InFlightUploads:
 
     async def for_user(self, team_id: str, user_id: str) -> InFlight:
         uploads, approved = await self.store.run(_open_uploads, team_id)
-        visible = await self.visibility.visible(user_id, uploads)
+        visible = await self.visibility.visible(team_id, user_id, uploads)
         held = [i for i in visible.items if isinstance(i, HeldUpload)]
         awaiting = [
             replace(HeldView.of(h), approved_by=approved.get(h.upload_key, ()))

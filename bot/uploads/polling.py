@@ -113,12 +113,13 @@ class StatusPoller(WakeableLoop):
             next_at = now + delay
         await self.store.run(
             store_announcements.update,
+            a.team_id,
             a.publish_id,
             next_poll_at=next_at,
             poll_count=a.poll_count + 1,
         )
         if next_at is None:
-            await self.announcements.stopped_following(a.publish_id)
+            await self.announcements.stopped_following(a.team_id, a.publish_id)
 
     async def poll_one(self, a: Announcement) -> None:
         backoff = min(MAX_DELAY_S, self.first_delay * 2 ** min(a.poll_count, 10))
@@ -129,7 +130,10 @@ class StatusPoller(WakeableLoop):
         key = "|".join(link.key)
         if not await self._allowed(key):
             await self.store.run(
-                store_announcements.update, a.publish_id, next_poll_at=time.time() + 5
+                store_announcements.update,
+                a.team_id,
+                a.publish_id,
+                next_poll_at=time.time() + 5,
             )
             return
         data = await self._fetch_status(link, a.publish_id)
@@ -137,9 +141,13 @@ class StatusPoller(WakeableLoop):
             raw_ids = data.get("publicaly_available_post_id") or []
             post_ids = [str(p) for p in raw_ids] if isinstance(raw_ids, list) else a.post_ids
             await self.announcements.apply_status(
-                a.publish_id, data["status"], str(data.get("fail_reason") or ""), post_ids
+                a.team_id,
+                a.publish_id,
+                data["status"],
+                str(data.get("fail_reason") or ""),
+                post_ids,
             )
-        fresh = await self.announcements.get(a.publish_id)
+        fresh = await self.announcements.get(a.team_id, a.publish_id)
         if fresh is not None and not fresh.final:
             await self._reschedule(fresh, backoff)
 
@@ -170,6 +178,7 @@ class StatusPoller(WakeableLoop):
         if not await self._allowed("|".join(link.key)):
             await self.store.run(
                 store_followed.update_if,
+                f.team_id,
                 f.publish_id,
                 {"final": f.final},
                 next_poll_at=time.time() + 5,
@@ -178,9 +187,9 @@ class StatusPoller(WakeableLoop):
         data = await self._fetch_status(link, f.publish_id)
         if data is not None:
             await self.follows.apply_status(
-                f.publish_id, data["status"], str(data.get("fail_reason") or "")
+                f.team_id, f.publish_id, data["status"], str(data.get("fail_reason") or "")
             )
-        fresh = await self.follows.get(f.publish_id)
+        fresh = await self.follows.get(f.team_id, f.publish_id)
         if fresh is not None and not fresh.final:
             await self._reschedule_followed(fresh, backoff)
 
@@ -191,6 +200,7 @@ class StatusPoller(WakeableLoop):
         next_at = None if gave_up else now + delay
         updated = await self.store.run(
             store_followed.update_if,
+            f.team_id,
             f.publish_id,
             {"final": False},
             next_poll_at=next_at,

@@ -50,11 +50,13 @@ class PrivateUploads:
         """True when `publish_id` was announced in a channel `actor` can't see (or Slack
         couldn't say); False when it wasn't announced or they can see it."""
         try:
-            announced = await self.store.run(announcements.get, publish_id)
+            announced = await self.store.run(announcements.get, actor.team_id, publish_id)
             if announced is None or not announced.channel:
                 return False
             async with asyncio.timeout(self.visibility.timeout):
-                seen = await self.visibility.can_see(actor.user_id, announced.channel)
+                seen = await self.visibility.can_see(
+                    actor.team_id, actor.user_id, announced.channel
+                )
         except Exception as exc:  # can't tell: show only the ID (never raises, see callers)
             log.warning("private_uploads.unknown", extra={"error": type(exc).__name__})
             return True

@@ -52,10 +52,8 @@ class StatusService:
         self.linking = linking
 
     async def status(self, actor: Actor, publish_id: str) -> Outcome:
-        announced = await self.store.run(announcements.get, publish_id)
-        follow = await self.store.run(followed.get, publish_id)
-        if follow is not None and follow.team_id != actor.team_id:
-            follow = None
+        announced = await self.store.run(announcements.get, actor.team_id, publish_id)
+        follow = await self.store.run(followed.get, actor.team_id, publish_id)
         title = announced.title if announced else ""
         acting = await choose_link(
             self.tokens,

@@ -22,6 +22,7 @@ from bot.background import Background
 from bot.uploads.announcing import AnnouncementService
 from bot.uploads.cancel_following import FollowedCancels
 from storage import announcements as store_announcements
+from storage import followed as store_followed
 from storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -120,15 +121,18 @@ class WebhookReceiver:
         publish_id = str(content.get("publish_id") or "")
         status = PUBLISH_EVENTS[name]
         reason = str(content.get("reason") or "") if status == "FAILED" else ""
+        # TikTok names only the upload: every workspace that follows it hears the news.
         if self.follows is not None:
-            await self.follows.apply_status(publish_id, status, reason)
-        a = await self.announcements.get(publish_id)
-        if a is None:
-            return
-        post_ids = list(a.post_ids)
-        post_id = content.get("post_id")
-        if name == "post.publish.publicly_available" and post_id is not None:
-            post_ids = sorted(set(post_ids) | {str(post_id)})
-        elif name == "post.publish.no_longer_publicaly_available" and post_id is not None:
-            post_ids = [p for p in post_ids if p != str(post_id)]
-        await self.announcements.apply_status(publish_id, status, reason, post_ids)
+            for team_id in await self.store.run(store_followed.teams_of, publish_id):
+                await self.follows.apply_status(team_id, publish_id, status, reason)
+        for team_id in await self.store.run(store_announcements.teams_of, publish_id):
+            a = await self.announcements.get(team_id, publish_id)
+            if a is None:
+                continue
+            post_ids = list(a.post_ids)
+            post_id = content.get("post_id")
+            if name == "post.publish.publicly_available" and post_id is not None:
+                post_ids = sorted(set(post_ids) | {str(post_id)})
+            elif name == "post.publish.no_longer_publicaly_available" and post_id is not None:
+                post_ids = [p for p in post_ids if p != str(post_id)]
+            await self.announcements.apply_status(team_id, publish_id, status, reason, post_ids)

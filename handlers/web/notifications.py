@@ -1,5 +1,6 @@
-"""`POST /notifications`: the upload pipeline announces an upload (bearer `NOTIFY_TOKEN`; 404
-while it is unset). 201 with the message's channel and ts, 200 for a repeat."""
+"""`POST /notifications`: the upload pipeline announces an upload (bearer `NOTIFY_TOKEN`, 404
+while it is unset; with many workspaces a workspace's pipeline token, which decides where).
+201 with the message's channel and ts, 200 for a repeat."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 
 from aiohttp import web
 
+from bot.accounts.pipeline_credentials import NOTIFY, PipelineCredentials
 from bot.uploads.announcing import AnnounceError, AnnouncementService
 from handlers.web import pipeline_request
 from handlers.web.pipeline_request import error, parse_notification
@@ -20,15 +22,18 @@ UNKNOWN_INTERNAL_ERROR = (
 
 
 def register(
-    web_app: web.Application, *, notify_token: str, announcements: AnnouncementService
+    web_app: web.Application,
+    *,
+    credentials: PipelineCredentials,
+    announcements: AnnouncementService,
 ) -> None:
     async def notifications(request: web.Request) -> web.Response:
         try:
-            body = await pipeline_request.read(request, notify_token)
+            team_id, body = await pipeline_request.read(request, credentials, NOTIFY)
         except AnnounceError as refused:
             return error(refused.status, refused.message)
         try:
-            result = await announcements.announce(parse_notification(body))
+            result = await announcements.announce(team_id, parse_notification(body))
         except AnnounceError as refused:
             return error(refused.status, refused.message)
         except Exception as exc:  # a bug of ours; never a traceback in the answer

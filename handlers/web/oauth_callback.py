@@ -23,7 +23,7 @@ def register(web_app: web.Application, *, linking: LinkingService, slack: SlackO
         pending = result.pending
         page = oauth_pages.confirm_page(
             kind=pending.kind,
-            slack_user=await slack_names.person(slack, pending.user_id),
+            slack_user=await slack_names.person(slack, pending.team_id, pending.user_id),
             workspace=await slack_names.workspace_label(slack, pending.team_id),
             tiktok_name=result.display_name,
             open_id=result.open_id,

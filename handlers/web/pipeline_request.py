@@ -12,7 +12,6 @@ route runs. Never logs the body or the token.
 
 from __future__ import annotations
 
-import hmac
 import json
 import math
 import re
@@ -22,8 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.accounts.pipeline_credentials import PipelineCredentials
 from bot.tiktok.ids import MAX_VALUE_LENGTH, PUBLISH_ID
-from bot.uploads.announcing import MAX_TITLE, AnnounceError, AnnounceRequest
+from bot.uploads.announcing import MAX_TITLE, AnnounceError, AnnounceRequest, slack_refusals
 from bot.uploads.held import UploadRequest
 
 CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
@@ -77,16 +77,6 @@ def bearer_token(header: str) -> bytes:
     return token.strip().encode("utf-8", "surrogateescape")
 
 
-def check_bearer(request: web.Request, token: str) -> None:
-    """Refused with 404 while the route's token is unset (the route is off), with 401 unless
-    the request carries it as its bearer token (compared in constant time)."""
-    if not token:
-        raise AnnounceError(404, NOT_FOUND)
-    given = bearer_token(request.headers.get("Authorization", ""))
-    if not (given and hmac.compare_digest(given, token.encode())):
-        raise AnnounceError(401, WRONG_BEARER)
-
-
 def _no_constants(name: str):
     raise AnnounceError(400, f"the body is not valid JSON: {name} is not a JSON number")
 
@@ -102,10 +92,26 @@ def json_body(raw: bytes) -> Any:
         raise AnnounceError(400, "the body is not valid JSON (UTF-8)") from None
 
 
-async def read(request: web.Request, token: str) -> Any:
-    """The checked bearer, then the JSON body; `AnnounceError` says why not."""
-    check_bearer(request, token)
-    return json_body(await request.read())
+async def team_of(request: web.Request, credentials: PipelineCredentials, kind: str) -> str:
+    """The workspace the request's bearer token is a credential of: 404 while the route has
+    none configured (one workspace, its token unset), 401 for a missing or wrong token, 502
+    when Slack can't say which workspace the bot token is (one workspace)."""
+    if credentials.route_off(kind):
+        raise AnnounceError(404, NOT_FOUND)
+    given = bearer_token(request.headers.get("Authorization", ""))
+    with slack_refusals(""):
+        team_id = await credentials.team_of(kind, given)
+    if not team_id:
+        raise AnnounceError(401, WRONG_BEARER)
+    return team_id
+
+
+async def read(
+    request: web.Request, credentials: PipelineCredentials, kind: str
+) -> tuple[str, Any]:
+    """The workspace of the checked bearer, then the JSON body; `AnnounceError` says why not."""
+    team_id = await team_of(request, credentials, kind)
+    return team_id, json_body(await request.read())
 
 
 # -- the fields ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.accounts.link_notices import LinkNotices
 from bot.accounts.linking import LinkingService
+from bot.accounts.pipeline_credentials import PipelineCredentials
 from bot.settings import Settings
 from bot.slack.output import SlackOut
 from bot.uploads.announcing import AnnouncementService
@@ -36,6 +37,7 @@ def register(
     slack: SlackOut,
     linking: LinkingService,
     link_notices: LinkNotices,
+    pipelines: PipelineCredentials,
     announcements: AnnouncementService,
     held: HeldUploads,
     approval_links: ApprovalLinks,
@@ -45,8 +47,8 @@ def register(
     health.register(web_app, database_answers=database_answers, socket_mode=settings.socket_mode)
     oauth_callback.register(web_app, linking=linking, slack=slack)
     oauth_confirm.register(web_app, linking=linking, notices=link_notices)
-    notifications.register(web_app, notify_token=settings.notify_token, announcements=announcements)
-    uploads.register(web_app, settings=settings, held=held)
+    notifications.register(web_app, credentials=pipelines, announcements=announcements)
+    uploads.register(web_app, settings=settings, credentials=pipelines, held=held)
     approve_page.register(web_app, links=approval_links)
     webhooks.register(web_app, webhooks=webhook_receiver)
     if bolt is not None:

@@ -1,6 +1,7 @@
 """`POST /uploads` (hold an upload, the bot starts it when its window closes) and
 `GET /uploads/<upload_key>` (where it stands). Bearer `UPLOAD_TOKEN`, never `NOTIFY_TOKEN`:
-this route may post a video publicly; 404 while it is unset."""
+this route may post a video publicly; 404 while it is unset. With many workspaces a
+workspace's pipeline token, which decides the workspace: a key is only ever looked up there."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 
 from aiohttp import web
 
+from bot.accounts.pipeline_credentials import UPLOAD, PipelineCredentials
 from bot.settings import Settings
 from bot.uploads import policy as upload_policy
 from bot.uploads.announcing import AnnounceError
@@ -19,18 +21,22 @@ from handlers.web.pipeline_request import error, parse_upload
 log = logging.getLogger(__name__)
 
 
-def register(web_app: web.Application, *, settings: Settings, held: HeldUploads) -> None:
-    token = settings.upload_token
-
+def register(
+    web_app: web.Application,
+    *,
+    settings: Settings,
+    credentials: PipelineCredentials,
+    held: HeldUploads,
+) -> None:
     async def uploads(request: web.Request) -> web.Response:
         try:
-            body = await pipeline_request.read(request, token)
+            team_id, body = await pipeline_request.read(request, credentials, UPLOAD)
         except AnnounceError as refused:
             return error(refused.status, refused.message)
         try:
             request_ = parse_upload(body, settings.hold_seconds, settings.approval_hours)
             upload_policy.check(request_, settings)
-            result = await held.submit(request_)
+            result = await held.submit(team_id, request_)
         except AnnounceError as refused:
             return error(refused.status, refused.message)
         except Exception as exc:  # a bug of ours; never a traceback in the answer
@@ -41,12 +47,13 @@ def register(web_app: web.Application, *, settings: Settings, held: HeldUploads)
     async def upload_status(request: web.Request) -> web.Response:
         """Where a held upload stands (the same bearer as POST)."""
         try:
-            pipeline_request.check_bearer(request, token)
+            team_id = await pipeline_request.team_of(request, credentials, UPLOAD)
         except AnnounceError as refused:
             return error(refused.status, refused.message)
         key = request.match_info["upload_key"]
         # a key POST /uploads could never have taken (a NUL byte, 10 KB) is not looked up
-        found = await held.get(key) if pipeline_request.UPLOAD_KEY.fullmatch(key) else None
+        valid = pipeline_request.UPLOAD_KEY.fullmatch(key)
+        found = await held.get(team_id, key) if valid else None
         if found is None:
             return error(404, "no held upload has that upload_key")
         return web.json_response(status_answer(found))

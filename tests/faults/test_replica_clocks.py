@@ -127,7 +127,7 @@ def test_a_replica_far_ahead_does_not_call_a_live_start_stuck(store, postgres_ur
     clock runs; the "stuck starting" check counts from the claim by the database's clock."""
     key = "run-clock"
     assert store.call(store_held.insert, starting_upload(key))
-    assert store.call(store_held.move, key, ("held",), state="starting") is not None
+    assert store.call(store_held.move, TEAM, key, ("held",), state="starting") is not None
 
     seen = as_skewed_replica(postgres_url, 180.0, "unused", 120.0)
     assert seen["stuck"] == [], "a replica 180 s ahead took a live start for stuck"

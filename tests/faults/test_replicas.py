@@ -283,6 +283,6 @@ async def test_both_replicas_start_at_once_on_an_empty_schema(replicas):
         async with bot.session.get(bot.url + "/healthz") as resp:
             assert resp.status == 200
     versions = a.rows("SELECT version FROM schema_migrations ORDER BY version")
-    assert versions == [{"version": v} for v in (1, 2, 3, 4, 5, 6, 7)]
+    assert versions == [{"version": v} for v in (1, 2, 3, 4, 5, 6, 7, 8)]
     assert "bot.started" in a.log_text() and "bot.started" in b.log_text()
     assert_clean_logs(a, b)
