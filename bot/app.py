@@ -29,6 +29,7 @@ from bot.accounts.parked_prune import ParkedPrune
 from bot.accounts.pipeline_credentials import PipelineCredentials
 from bot.accounts.team_accounts import AdminCheck, TeamAccounts
 from bot.accounts.tokens import TokenService
+from bot.accounts.uninstall import RetiredAuditPrune, WorkspaceUninstall
 from bot.accounts.workspaces import Defaults, Workspaces
 from bot.background import Background
 from bot.commands.buttons import Buttons, ClickReplies
@@ -92,6 +93,8 @@ class Parts:
     approvals: Approvals  # approval before posting: the post page, approvals, expiry
     approval_links: ApprovalLinks  # the web post page's per-person links
     parked_prune: ParkedPrune  # parked tokens of expired confirm pages
+    uninstall: WorkspaceUninstall  # a workspace that leaves is forgotten
+    retired_audit: RetiredAuditPrune  # and its audit deleted AUDIT_RETENTION_DAYS later
     work: Background = field(default_factory=lambda: Background("listener"))  # after ack()
 
 
@@ -224,6 +227,8 @@ async def build_parts(
         parked_prune=ParkedPrune(
             store, tiktok, tokens.links.fernet, settings.parked_prune_interval
         ),
+        uninstall=WorkspaceUninstall(store, workspaces, fernet, tiktok),
+        retired_audit=RetiredAuditPrune(store, settings.audit_retention_days),
     )
 
 
@@ -233,6 +238,7 @@ async def drain(parts: Parts, timeout: float = 30.0) -> None:
     await parts.poller.stop()
     await parts.held_scheduler.stop()
     await parts.parked_prune.stop()
+    await parts.retired_audit.stop()
 
     def pending() -> list[asyncio.Task]:
         return [
@@ -312,7 +318,7 @@ def build_bolt(parts: Parts, authorize: CachedAuthorize) -> AsyncApp:
         replies=parts.replies,
         work=parts.work,
     )
-    events.register(app, home=parts.home, work=parts.work)
+    events.register(app, home=parts.home, uninstall=parts.uninstall, work=parts.work)
     return app
 
 
@@ -350,6 +356,7 @@ class Bot:
         parts.poller.start()
         parts.held_scheduler.start()
         parts.parked_prune.start()
+        parts.retired_audit.start()
         web_app = web.Application(
             client_max_size=MAX_BODY_BYTES + 1,
             middlewares=[*self.middlewares, body_guard(settings.body_timeout)],

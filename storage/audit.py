@@ -127,6 +127,7 @@ def recent_for_user(db: Db, team_id: str, user_id: str, limit: int = 10) -> list
         f"AS ending_cancel_by FROM {TABLE} x "
         "LEFT JOIN announcements a ON a.publish_id = x.publish_id AND a.team_id = x.team_id "
         "LEFT JOIN followed_cancels f ON f.publish_id = x.publish_id AND f.team_id = x.team_id "
-        "WHERE x.team_id = ? AND x.user_id = ? ORDER BY x.id DESC LIMIT ?"
+        "WHERE x.team_id = ? AND x.user_id = ? AND x.retired_at IS NULL "
+        "ORDER BY x.id DESC LIMIT ?"
     )
     return list(db.query(sql, [team_id, user_id, limit]))
