@@ -119,11 +119,16 @@ def _rekey(conn: Connection, table: Table) -> None:
 def _workspaces(conn: Connection) -> None:
     """Many workspaces: every upload's row is keyed by its Slack team too (two workspaces may
     use the same publish_id or upload_key), audit entries can be retired with their workspace,
-    and the installations, install states, workspace settings and pipeline tokens get tables."""
+    the link confirm page's Sign in with Slack is remembered on its state, and the
+    installations, install states, workspace settings and pipeline tokens get tables."""
     for table in (announcements, held_uploads, approvals, followed_cancels):
         _rekey(conn, table)
     if "retired_at" not in {c["name"] for c in inspect(conn).get_columns(audit.name)}:
         conn.execute(text("ALTER TABLE audit ADD COLUMN retired_at FLOAT"))
+    have = {c["name"] for c in inspect(conn).get_columns("oauth_states")}
+    for name, kind in (("signin_hash", "TEXT"), ("signed_in_at", "FLOAT")):
+        if name not in have:
+            conn.execute(text(f"ALTER TABLE oauth_states ADD COLUMN {name} {kind}"))
     for table in (slack_installations, slack_oauth_states, workspace_settings, pipeline_tokens):
         table.create(conn, checkfirst=True)
 

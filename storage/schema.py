@@ -64,6 +64,10 @@ oauth_states = Table(
     _text("pending_grant"),  # Fernet ciphertext of the exchanged tokens, until confirmed
     _text("open_id"),
     _text("display_name"),
+    # Many workspaces: the confirm page asks the browser to Sign in with Slack first. The
+    # sign-in's single-use state (as its SHA-256), and when Slack said it is the link's person.
+    _text("signin_hash"),
+    _float("signed_in_at"),
 )
 
 audit = Table(
