@@ -2,7 +2,7 @@
 
 python -m bot                       run the bot (same as `run`)
 python -m bot keygen                print a new TOKEN_ENCRYPTION_KEY
-python -m bot audit export [--since DATE] [--format csv|json]
+python -m bot audit export [--since DATE] [--team T…] [--format csv|json]
 python -m bot announce --channel C… <publish_id> [--title …] [--account …] [--source-url …]
 python -m bot upload --channel C… --account brand --privacy LEVEL [--title …] [--hold S]
                     [--key K] [--approvers U…,S…] [--needed N] <source_url>
@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     export = audit_sub.add_parser("export", help="write the audit trail to stdout")
     export.add_argument("--since", help="only attempts from this date (YYYY-MM-DD or ISO time)")
+    export.add_argument("--team", help="only this Slack workspace's entries (team ID, T…)")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     announce = sub.add_parser(
         "announce", help="post an upload announcement, as POST /notifications does"
@@ -172,13 +173,13 @@ def _since(value: str | None) -> str | None:
     return to_iso(moment)
 
 
-def audit_export(since: str | None, fmt: str, out=None) -> int:
+def audit_export(since: str | None, fmt: str, out=None, team: str | None = None) -> int:
     from bot.ops.csv_safe import safe_row
     from storage import audit
 
     out = out or sys.stdout
     since_iso = _since(since)
-    rows = _read_database(lambda db: audit.rows_since(db, since_iso))
+    rows = _read_database(lambda db: audit.rows_since(db, since_iso, team))
     if rows is None:
         return 1
     if fmt == "json":
@@ -427,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         print(Fernet.generate_key().decode())
         return 0
     if args.command == "audit":
-        return audit_export(args.since, args.format)
+        return audit_export(args.since, args.format, team=args.team)
     if args.command == "announce":
         return announce(args)
     if args.command == "upload":

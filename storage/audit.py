@@ -33,6 +33,7 @@ EXPORT_COLUMNS = (
     "log_id",
     "latency_ms",
     "attempts",
+    "retired_at",  # set: the workspace was uninstalled then (kept AUDIT_RETENTION_DAYS)
 )
 
 
@@ -96,12 +97,19 @@ def get(db: Db, row_id: int) -> dict:
     return db[TABLE].get(row_id)
 
 
-def rows_since(db: Db, since_iso: str | None = None) -> list[dict]:
+def rows_since(db: Db, since_iso: str | None = None, team_id: str | None = None) -> list[dict]:
+    """Every entry (from `since_iso` on; of one workspace when `team_id` is given), oldest
+    first: the operator's export, retired entries of uninstalled workspaces included."""
     columns = ", ".join(EXPORT_COLUMNS)
+    where, params = ["1 = 1"], []
     if since_iso:
-        sql = f"SELECT {columns} FROM {TABLE} WHERE started_at >= ? ORDER BY id"
-        return list(db.query(sql, [since_iso]))
-    return list(db.query(f"SELECT {columns} FROM {TABLE} ORDER BY id"))
+        where.append("started_at >= ?")
+        params.append(since_iso)
+    if team_id is not None:
+        where.append("team_id = ?")
+        params.append(team_id)
+    sql = f"SELECT {columns} FROM {TABLE} WHERE {' AND '.join(where)} ORDER BY id"
+    return list(db.query(sql, params))
 
 
 # How the upload of an attempt ended, as the bot knows it now: from its announcement, or from

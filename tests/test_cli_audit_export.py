@@ -239,3 +239,14 @@ async def test_audit_export_json_has_team_connect_and_grant_changes(ha, tmp_path
     assert remove["account"] == "brand"
     assert all(r["state"] == "finished" for r in exported)
     assert_no_secrets(h, result.stdout + result.stderr)
+
+
+async def test_audit_export_team_keeps_one_workspace(h, tmp_path):
+    await two_cancels(h)
+    team = h.slack.team_id
+    mine = json.loads((await export(h, tmp_path, "--format", "json", "--team", team)).stdout)
+    assert [r["publish_id"] for r in mine if r["action"] == "cancel"] == [PID, PID]
+    assert {r["team_id"] for r in mine} == {team}
+    assert all(r["retired_at"] is None for r in mine)
+    other = await export(h, tmp_path, "--format", "json", "--team", "T_OTHER")
+    assert other.returncode == 0 and json.loads(other.stdout) == []
