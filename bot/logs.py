@@ -20,7 +20,8 @@ import sys
 from aiohttp.http_exceptions import HttpProcessingError
 
 TOKEN_SHAPES = re.compile(
-    r"(xox[abposr]-[\w-]+|xapp-[\w-]+|act\.[\w.~-]+|rft\.[\w.~-]+"
+    r"(xox[abeposr]-[\w.-]+|xapp-[\w-]+|act\.[\w.~-]+|rft\.[\w.~-]+|tcp_[\w-]+"
+    r"|(?<=with code: )\S+"
     r"|https?(?::|%3A)(?:/|%2F){2}hooks\.slack\.com\S*|Bearer\s+\S+)",
     re.IGNORECASE,
 )

@@ -123,6 +123,10 @@ def format_with(secrets: list[str], msg: str, *args, **extra) -> str:
         "act.1a2B3c4D5e6F.g~h-i_j",
         "rft.ZZ9yy8XX7ww6",
         "https://hooks.slack.com/commands/T1/123/abc",
+        # many workspaces: rotated bot tokens, their refresh tokens, pipeline tokens
+        "xoxe.xoxb-1-MTIzNDU2.Nzg5MDEy",
+        "xoxe-1-My0xLTEyMzQ1Ng",
+        "tcp_Zm9vYmFyYmF6cXV4-_12",
     ],
 )
 def test_formatter_redacts_token_shapes(token):
@@ -145,6 +149,12 @@ def test_formatter_redacts_bearer_header_and_tokens_in_extras():
     )
     assert "act.abcdef123" not in line
     assert "rft.zzz999" not in line
+
+
+def test_formatter_redacts_the_oauth_code_bolt_logs_when_an_install_fails():
+    code = "1234567890.987654321.abcdef0123456789"
+    line = format_with([], f"Failed to fetch oauth.v2.access result with code: {code} - error: x")
+    assert code not in line and "[redacted]" in line
 
 
 def test_formatter_keeps_ordinary_text():
