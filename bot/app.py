@@ -255,14 +255,18 @@ async def close(parts: Parts) -> None:
 
 
 class CachedAuthorize:
-    """Bolt's authorize: the bot's one `auth.test`, remembered for the process by SlackOut."""
+    """Bolt's authorize: the workspace's bot token and its `auth.test`, remembered per token by
+    SlackOut. One workspace: the one bot token whatever the request's team. Many: the team's
+    installation (read through `Workspaces`, cached a few seconds); none, no authorization."""
 
     def __init__(self, slack: SlackOut):
         self.slack = slack
 
-    async def result(self) -> AuthorizeResult:
-        identity = await self.slack.identity("")
-        client = await self.slack.client("")
+    async def result(self, team_id: str = "") -> AuthorizeResult | None:
+        client = await self.slack.client(team_id)
+        if not client.token:
+            return None  # many workspaces: that team has not installed the app (any more)
+        identity = await self.slack.identity(team_id)
         return AuthorizeResult(
             enterprise_id=identity.get("enterprise_id"),
             team_id=identity.get("team_id"),
@@ -274,8 +278,8 @@ class CachedAuthorize:
     def for_bolt(self):
         """A plain function: Bolt passes arguments by the names a function declares."""
 
-        async def authorize(team_id: str | None = None) -> AuthorizeResult:
-            return await self.result()
+        async def authorize(team_id: str | None = None) -> AuthorizeResult | None:
+            return await self.result(team_id or "")
 
         return authorize
 
