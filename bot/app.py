@@ -29,6 +29,7 @@ from bot.accounts.parked_prune import ParkedPrune
 from bot.accounts.pipeline_credentials import PipelineCredentials
 from bot.accounts.team_accounts import AdminCheck, TeamAccounts
 from bot.accounts.tokens import TokenService
+from bot.accounts.workspace_settings import WorkspaceSettingsService
 from bot.accounts.workspaces import Defaults, Workspaces
 from bot.background import Background
 from bot.commands.buttons import Buttons, ClickReplies
@@ -86,6 +87,7 @@ class Parts:
     webhooks: WebhookReceiver
     poller: StatusPoller
     teams: TeamAccounts
+    workspace_settings: WorkspaceSettingsService  # `settings …`: admins, audit, pipeline tokens
     home: HomeService
     held: HeldUploads  # held uploads (POST /uploads) and their scheduler
     held_scheduler: HeldScheduler
@@ -161,6 +163,14 @@ async def build_parts(
         follows=follows,
     )
     teams = TeamAccounts(store, tokens, linking, AdminCheck(workspaces.admins, slack))
+    workspace_settings = WorkspaceSettingsService(
+        store,
+        workspaces,
+        teams.admins,
+        notify_on=bool(settings.notify_token),
+        upload_on=bool(settings.upload_token),
+        public_url=public_base(settings.tiktok_redirect_uri),
+    )
     # one memory of who sees which channel, for `list`, the Home tab, status and cancel
     visibility = ChannelVisibility(slack.client)
     in_flight = InFlightUploads(store, visibility)
@@ -184,7 +194,7 @@ async def build_parts(
     held.on_awaiting.append(approvals.notify_approvers)
     held_scheduler = HeldScheduler(held, settings.held_poll_interval, approvals.expire_due)
     link_notices = LinkNotices(store, slack, workspaces.admins)
-    home = HomeService(store, tokens, linking, teams, in_flight, slack)
+    home = HomeService(store, tokens, linking, teams, in_flight, slack, workspace_settings)
     return Parts(
         settings=settings,
         session=session,
@@ -207,6 +217,7 @@ async def build_parts(
             in_flight,
             teams,
             private,
+            workspace_settings,
         ),
         buttons=Buttons(cancels, store, private, workspaces.admins),
         replies=ClickReplies(slack, cancels, home),
@@ -216,6 +227,7 @@ async def build_parts(
         ),
         poller=poller,
         teams=teams,
+        workspace_settings=workspace_settings,
         home=home,
         held=held,
         held_scheduler=held_scheduler,
