@@ -14,9 +14,16 @@ import logging
 
 import pytest
 
-from bot.accounts.workspace_settings import MAX_LIVE_TOKENS
+from bot import messages
+from bot.accounts.workspace_settings import (
+    MAX_LIVE_TOKENS,
+    SettingsChange,
+    SettingsView,
+    TokenView,
+)
 from bot.commands.parser import Parsed, parse
 from bot.logs import LIBRARY_LOGGERS, ScrubbingFormatter
+from bot.messages.settings import home_settings_blocks, settings_change_message
 from storage import pipeline_tokens
 from tests.conftest import ADMIN, buttons, db_bytes, db_rows, notify, text_of
 from tests.fuzz.blockkit import problems_in
@@ -248,6 +255,9 @@ async def test_admins_are_replaced_shown_and_audited(many):
 
     again = text_of(await settings_cmd(h, f"admins <@{SAM}>", user_id=SAM))
     assert f"The bot admins here already were <@{SAM}>, so nothing changed." in again
+    await settings_cmd(h, f"admins <@{ALICE}> <@{SAM}>", user_id=SAM)
+    reordered = text_of(await settings_cmd(h, f"admins <@{SAM}> <@{ALICE}>", user_id=SAM))
+    assert "already were" in reordered and "nothing changed" in reordered
 
     cleared = text_of(await settings_cmd(h, "admins none", user_id=SAM))
     assert "This workspace no longer names bot admins." in cleared
@@ -258,6 +268,7 @@ async def test_admins_are_replaced_shown_and_audited(many):
     assert audited == [
         (OWNER, f"admins {ALICE},{SAM}", "ok", "finished"),
         (ALICE, f"admins {SAM}", "ok", "finished"),
+        (SAM, f"admins {ALICE},{SAM}", "ok", "finished"),
         (SAM, "admins none", "ok", "finished"),
     ]
     assert {r["team_id"] for r in settings_audit(h)} == {h.slack.team_id}
@@ -559,10 +570,6 @@ async def test_the_home_shows_the_settings_to_admins_only(many):
 
 
 def test_settings_messages_are_valid_block_kit_at_their_limits():
-    from bot import messages
-    from bot.accounts.workspace_settings import SettingsChange, SettingsView, TokenView
-    from bot.messages.settings import home_settings_blocks, settings_change_message
-
     long_user = "U" + "A" * 255
     hostile = "U<!channel>&<b>"
     people = tuple(f"{long_user[:-4]}{n:04d}" for n in range(100))

@@ -184,7 +184,7 @@ class WorkspaceSettingsService:
 
         def write(db: Db) -> tuple[tuple[str, ...] | None, bool]:
             before = workspace_settings.get(db, actor.team_id).admins
-            if (before is None and not users) or (before is not None and before == users):
+            if (before is None and not users) or (before is not None and set(before) == set(users)):
                 return before, False
             if users:
                 workspace_settings.set_admins(db, actor.team_id, users, actor.user_id)
