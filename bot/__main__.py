@@ -13,6 +13,9 @@ python -m bot rotate-key            re-encrypt stored tokens (OLD_TOKEN_ENCRYPTI
 python -m bot copy-db --to postgresql://…   copy the SQLite database (DATABASE_PATH) into an
                                     empty PostgreSQL one, then set DATABASE_URL to it
 python -m bot copy-db --to-env NAME the same, the target's URL read from the variable NAME
+python -m bot pipeline-token --team T… [--revoke ID | --list]
+                                    make (print once), revoke or list a workspace's pipeline
+                                    tokens (many workspaces)
 
 Every tool reads the database the bot uses: PostgreSQL at DATABASE_URL when it is set, else
 the SQLite file at DATABASE_PATH.
@@ -105,6 +108,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="read the target's URL from the environment variable NAME (or .env), so it "
         "sits in neither `ps` nor the shell's history",
+    )
+    token = sub.add_parser(
+        "pipeline-token",
+        help="make a pipeline token for one installed workspace (many workspaces), printed once",
+    )
+    token.add_argument("--team", required=True, help="the workspace's team ID, like T0123")
+    token_what = token.add_mutually_exclusive_group()
+    token_what.add_argument("--revoke", metavar="ID", help="revoke the token with this id")
+    token_what.add_argument(
+        "--list", action="store_true", help="list the workspace's working tokens (never secrets)"
     )
     sandbox = sub.add_parser(
         "sandbox", help="run the real bot against built-in stand-ins of Slack and TikTok"
@@ -333,6 +346,23 @@ def announce(args) -> int:
     return asyncio.run(_announce(settings, args))
 
 
+def run_pipeline_token(args) -> int:
+    from bot.ops.pipeline_tokens import pipeline_token
+
+    settings = _settings_or_exit()
+    setup_logging("WARNING", settings.secrets())
+    return asyncio.run(
+        pipeline_token(
+            settings,
+            args.team.strip(),
+            sys.stdout,
+            sys.stderr,
+            revoke=args.revoke,
+            list_them=args.list,
+        )
+    )
+
+
 def run_check() -> int:
     from bot.ops.check import check
 
@@ -441,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_rotate_key()
     if args.command == "copy-db":
         return run_copy_db(args.to, args.to_env)
+    if args.command == "pipeline-token":
+        return run_pipeline_token(args)
     if args.command == "sandbox":
         from sandbox.server import serve_sandbox
 

@@ -30,6 +30,7 @@ from bot.accounts.pipeline_credentials import PipelineCredentials
 from bot.accounts.team_accounts import AdminCheck, TeamAccounts
 from bot.accounts.tokens import TokenService
 from bot.accounts.uninstall import RetiredAuditPrune, WorkspaceUninstall
+from bot.accounts.workspace_settings import WorkspaceSettingsService
 from bot.accounts.workspaces import Defaults, Workspaces
 from bot.background import Background
 from bot.commands.buttons import Buttons, ClickReplies
@@ -87,6 +88,7 @@ class Parts:
     webhooks: WebhookReceiver
     poller: StatusPoller
     teams: TeamAccounts
+    workspace_settings: WorkspaceSettingsService  # `settings …`: admins, audit, pipeline tokens
     home: HomeService
     held: HeldUploads  # held uploads (POST /uploads) and their scheduler
     held_scheduler: HeldScheduler
@@ -164,6 +166,14 @@ async def build_parts(
         follows=follows,
     )
     teams = TeamAccounts(store, tokens, linking, AdminCheck(workspaces.admins, slack))
+    workspace_settings = WorkspaceSettingsService(
+        store,
+        workspaces,
+        teams.admins,
+        notify_on=bool(settings.notify_token),
+        upload_on=bool(settings.upload_token),
+        public_url=public_base(settings.tiktok_redirect_uri),
+    )
     # one memory of who sees which channel, for `list`, the Home tab, status and cancel
     visibility = ChannelVisibility(slack.client)
     in_flight = InFlightUploads(store, visibility)
@@ -187,7 +197,7 @@ async def build_parts(
     held.on_awaiting.append(approvals.notify_approvers)
     held_scheduler = HeldScheduler(held, settings.held_poll_interval, approvals.expire_due)
     link_notices = LinkNotices(store, slack, workspaces.admins)
-    home = HomeService(store, tokens, linking, teams, in_flight, slack)
+    home = HomeService(store, tokens, linking, teams, in_flight, slack, workspace_settings)
     return Parts(
         settings=settings,
         session=session,
@@ -210,6 +220,7 @@ async def build_parts(
             in_flight,
             teams,
             private,
+            workspace_settings,
         ),
         buttons=Buttons(cancels, store, private, workspaces.admins),
         replies=ClickReplies(slack, cancels, home),
@@ -219,6 +230,7 @@ async def build_parts(
         ),
         poller=poller,
         teams=teams,
+        workspace_settings=workspace_settings,
         home=home,
         held=held,
         held_scheduler=held_scheduler,
@@ -261,14 +273,18 @@ async def close(parts: Parts) -> None:
 
 
 class CachedAuthorize:
-    """Bolt's authorize: the bot's one `auth.test`, remembered for the process by SlackOut."""
+    """Bolt's authorize: the workspace's bot token and its `auth.test`, remembered per token by
+    SlackOut. One workspace: the one bot token whatever the request's team. Many: the team's
+    installation (read through `Workspaces`, cached a few seconds); none, no authorization."""
 
     def __init__(self, slack: SlackOut):
         self.slack = slack
 
-    async def result(self) -> AuthorizeResult:
-        identity = await self.slack.identity("")
-        client = await self.slack.client("")
+    async def result(self, team_id: str = "") -> AuthorizeResult | None:
+        client = await self.slack.client(team_id)
+        if not client.token:
+            return None  # many workspaces: that team has not installed the app (any more)
+        identity = await self.slack.identity(team_id)
         return AuthorizeResult(
             enterprise_id=identity.get("enterprise_id"),
             team_id=identity.get("team_id"),
@@ -280,8 +296,8 @@ class CachedAuthorize:
     def for_bolt(self):
         """A plain function: Bolt passes arguments by the names a function declares."""
 
-        async def authorize(team_id: str | None = None) -> AuthorizeResult:
-            return await self.result()
+        async def authorize(team_id: str | None = None) -> AuthorizeResult | None:
+            return await self.result(team_id or "")
 
         return authorize
 

@@ -1,7 +1,7 @@
 """Logging: one line per event, `key=value` extras, and secrets scrubbed at every level.
 
 The scrubber is the last line of defence: code never logs a token, but anything shaped like
-a Slack or TikTok token, a response_url (plain or URL-encoded), a `token` field, or a
+a Slack, TikTok or pipeline (tcp_…) token, a response_url (plain or encoded), a `token` field, a
 configured secret is replaced before output. Every record is one line: a carriage return or
 line feed inside a message, an extra or a traceback is written as `\r` / `\n`, so no value
 can start a forged line. A library message known to carry a request body (Bolt's "Invalid

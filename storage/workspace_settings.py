@@ -59,6 +59,11 @@ def set_admins(db: Db, team_id: str, admins: tuple[str, ...] | list[str], by: st
     _put(db, team_id, "admins", json.dumps(list(admins)), by)
 
 
+def clear_admins(db: Db, team_id: str, by: str) -> None:
+    """Forget the workspace's own list (one workspace: ADMIN_USERS applies again)."""
+    _put(db, team_id, "admins", "", by)
+
+
 def set_audit_channel(db: Db, team_id: str, channel: str, by: str) -> None:
     _put(db, team_id, "audit_channel", channel, by)
 

@@ -1,4 +1,5 @@
-"""The App Home tab: built from the same services as everything else, published per user."""
+"""The App Home tab: built from the same services as everything else, published per user
+(with the workspace's settings for its admins)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bot import messages
 from bot.accounts.linking import LinkingService
 from bot.accounts.team_accounts import TeamAccounts
 from bot.accounts.tokens import TokenService
+from bot.accounts.workspace_settings import WorkspaceSettingsService
 from bot.actor import Actor
 from bot.slack.output import SlackOut
 from bot.uploads.in_flight import InFlightUploads
@@ -28,6 +30,7 @@ class HomeService:
         teams: TeamAccounts,
         in_flight: InFlightUploads,
         slack: SlackOut,
+        settings: WorkspaceSettingsService,
     ):
         self.store = store
         self.tokens = tokens
@@ -35,6 +38,7 @@ class HomeService:
         self.teams = teams
         self.in_flight = in_flight
         self.slack = slack
+        self.settings = settings
 
     async def view(self, actor: Actor) -> dict:
         tokens = self.tokens
@@ -49,6 +53,7 @@ class HomeService:
         is_admin, teams = await self.teams.visible_to(actor)
         uploads = await self.in_flight.for_user(actor.team_id, actor.user_id)
         rows = await self.store.run(audit.recent_for_user, actor.team_id, actor.user_id)
+        workspace = await self.settings.view(actor.team_id) if is_admin else None
         return messages.home_view(
             messages.LinkView.of(link) if link else None,
             connect_url,
@@ -62,6 +67,7 @@ class HomeService:
             awaiting=uploads.awaiting,
             user_id=actor.user_id,
             link_forgotten=forgotten,
+            workspace=workspace,
         )
 
     async def publish(self, actor: Actor) -> None:

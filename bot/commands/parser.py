@@ -23,6 +23,7 @@ SUBCOMMANDS = (
     "as",
     "accounts",
     "team",
+    "settings",
     "help",
 )
 TEAM_ACTIONS = ("connect", "grant", "revoke", "remove", "approvers")
@@ -38,6 +39,13 @@ APPROVER_ID = re.compile(r"[UWS][A-Z0-9]{1,30}")  # the shape of a Slack user or
 NUMBER = re.compile(r"[0-9]{1,6}")
 MAX_APPROVERS = 100  # people and groups named in one `team approvers`
 MAX_NEEDED = 100
+SETTINGS_ACTIONS = ("admins", "audit", "pipeline-token")
+USER_ID = re.compile(r"[UW][A-Z0-9]{1,30}")  # the shape of a Slack user id
+# A channel as Slack sends it in a command's text: <#C0123|general> (or <#C0123>, or <#C0123|>).
+CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]{1,30})(?:\|[^>]*)?>")
+TOKEN_ID = re.compile(r"pt_[0-9a-f]{8}")  # a pipeline token's public name
+SECRET_PREFIX = "tcp_"  # a pipeline token's secret: never echoed back
+MAX_ADMINS = 100  # people named in one `settings admins`
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,8 @@ class Parsed:
     # approvals an upload needs; no approvers (and needed 0) is `team approvers <account> none`
     approvers: tuple[str, ...] = ()
     needed: int = 0
+    channel: str = ""  # `settings audit`: the channel id ("" with `none`)
+    token_id: str = ""  # `settings pipeline-token revoke <id>`
     problem: str = ""  # "", "unknown_word", "missing_id", "malformed_id", "too_long", …
     word: str = ""  # the word the problem is about (shown back, escaped)
     suggestion: str = ""  # a close subcommand for a typo
@@ -137,6 +147,83 @@ def _approvers(account: str, words: list[str]) -> Parsed:
     return Parsed("team", action="approvers", account=account, approvers=approvers, needed=needed)
 
 
+def _settings(rest: str) -> Parsed:
+    """`settings`, `settings admins <@user>…|none`, `settings audit <#channel>|none`,
+    `settings pipeline-token`, `settings pipeline-token revoke <id>`."""
+    if not rest:
+        return Parsed("settings", action="show")
+    words = rest.split()
+    if any(w.lower().startswith(SECRET_PREFIX) for w in words):
+        return Parsed("usage", problem="secret_pasted", word="settings pipeline-token")
+    action = words[0].lower()
+    words = words[1:]
+    if action == "admins":
+        return _settings_admins(words)
+    if action == "audit":
+        return _settings_audit(words)
+    if action == "pipeline-token":
+        return _settings_token(words)
+    close = difflib.get_close_matches(action, SETTINGS_ACTIONS, n=1, cutoff=0.6)
+    return Parsed(
+        "usage",
+        problem="settings_usage",
+        word=_cut(action),
+        suggestion=f"settings {close[0]}" if close else "",
+    )
+
+
+def _cut(word: str) -> str:
+    """A word as a usage answer may echo it: at most 256 characters."""
+    return word[:MAX_VALUE_LENGTH]
+
+
+def _settings_admins(words: list[str]) -> Parsed:
+    if not words:
+        return Parsed("usage", problem="missing_admins", word="settings admins")
+    if words[0].lower() == "none":
+        if len(words) > 1:
+            return Parsed("usage", problem="admins_none_alone", word=_cut(" ".join(words)))
+        return Parsed("settings", action="admins")
+    users = []
+    for word in words:
+        match = MENTION.fullmatch(word)
+        if not match or not USER_ID.fullmatch(match.group(1)):
+            return Parsed("usage", problem="bad_admin", word=_cut(word))
+        users.append(match.group(1))
+    named = tuple(dict.fromkeys(users))
+    if len(named) > MAX_ADMINS:
+        return Parsed("usage", problem="too_many_admins", word="settings admins")
+    return Parsed("settings", action="admins", users=named)
+
+
+def _settings_audit(words: list[str]) -> Parsed:
+    if not words:
+        return Parsed("usage", problem="missing_channel", word="settings audit")
+    if len(words) > 1:
+        return Parsed("usage", problem="one_channel", word=_cut(" ".join(words)))
+    if words[0].lower() == "none":
+        return Parsed("settings", action="audit")
+    match = CHANNEL_MENTION.fullmatch(words[0])
+    if not match:
+        return Parsed("usage", problem="bad_channel", word=_cut(words[0]))
+    return Parsed("settings", action="audit", channel=match.group(1))
+
+
+def _settings_token(words: list[str]) -> Parsed:
+    if not words:
+        return Parsed("settings", action="pipeline_token")
+    if words[0].lower() != "revoke":
+        return Parsed("usage", problem="token_usage", word=_cut(words[0]))
+    if len(words) == 1:
+        return Parsed("usage", problem="missing_token_id", word="settings pipeline-token revoke")
+    if len(words) > 2:
+        return Parsed("usage", problem="one_token_id", word=_cut(" ".join(words[1:])))
+    token_id = words[1].lower()
+    if not TOKEN_ID.fullmatch(token_id):
+        return Parsed("usage", problem="bad_token_id", word=_cut(words[1]))
+    return Parsed("settings", action="pipeline_token_revoke", token_id=token_id)
+
+
 def _as(rest: str) -> Parsed:
     account, _, rest = rest.partition(" ")
     problem = check_account("as", account)
@@ -174,6 +261,8 @@ def parse(text: str | None) -> Parsed:
         return _team(rest)
     if word == "as":
         return _as(rest)
+    if word == "settings":
+        return _settings(rest)
     if word == "cancel":
         publish_id, _, reason = rest.partition(" ")
         return check_id("cancel", publish_id, reason.strip())

@@ -13,6 +13,7 @@ from bot import messages
 from bot.accounts.linking import LinkingService
 from bot.accounts.team_accounts import TeamAccounts
 from bot.accounts.tokens import TokenService
+from bot.accounts.workspace_settings import SettingsChange, WorkspaceSettingsService
 from bot.actor import Actor
 from bot.commands.parser import Parsed, parse
 from bot.tiktok.catalog import CATALOG
@@ -38,6 +39,7 @@ class CommandRouter:
         in_flight: InFlightUploads,
         teams: TeamAccounts,
         private: PrivateUploads,
+        settings: WorkspaceSettingsService,
     ):
         self.cancels = cancels
         self.statuses = statuses
@@ -47,6 +49,7 @@ class CommandRouter:
         self.in_flight = in_flight
         self.teams = teams
         self.private = private
+        self.settings = settings
 
     async def handle(self, actor: Actor, text: str) -> messages.Message:
         parsed = parse(text)
@@ -88,6 +91,11 @@ class CommandRouter:
                 return messages.accounts_message(is_admin, views, admins)
             case "team":
                 return await self._team(actor, parsed, admins)
+            case "settings":
+                change = await self._settings(actor, parsed)
+                return messages.settings_change_message(
+                    parsed.action, change, admins, parsed.users, parsed.channel
+                )
             case "status":
                 hidden = asyncio.ensure_future(self.private.hidden_from(actor, parsed.publish_id))
                 outcome = await self.statuses.status(actor, parsed.publish_id)
@@ -128,6 +136,18 @@ class CommandRouter:
             change.unchanged,
             admins,
         )
+
+    async def _settings(self, actor: Actor, parsed: Parsed) -> SettingsChange:
+        match parsed.action:
+            case "admins":
+                return await self.settings.set_admins(actor, parsed.users)
+            case "audit":
+                return await self.settings.set_audit_channel(actor, parsed.channel)
+            case "pipeline_token":
+                return await self.settings.make_pipeline_token(actor)
+            case "pipeline_token_revoke":
+                return await self.settings.revoke_pipeline_token(actor, parsed.token_id)
+        return await self.settings.view_for(actor)
 
     @staticmethod
     def _catalog_code(requested: str) -> str:

@@ -3,7 +3,8 @@
 `blocks` holds the shared pieces (escaping, names, times, sections, buttons); `outcomes` the
 cancel and status answers and audit entries; `cancel_follow` the direct message saying how
 an unannounced upload's cancel ended; `announcements` the channel message of an
-upload; `team`, `linking`, `help` and `home` the rest. Everything echoed back is escaped for
+upload; `settings` a workspace's settings (`settings …`, and the Home's section);
+`team`, `linking`, `help` and `home` the rest. Everything echoed back is escaped for
 mrkdwn, so no input can ping a channel, render a link or break a message. Callers use
 `from bot import messages` and the names re-exported here.
 
@@ -73,6 +74,7 @@ from bot.messages.outcomes import (
     running_line,
     stale_button_message,
 )
+from bot.messages.settings import settings_change_message
 from bot.messages.team import (
     accounts_message,
     approvers_message,
@@ -128,6 +130,7 @@ __all__ = [
     "outcome_message",
     "retry_button",
     "running_line",
+    "settings_change_message",
     "stale_button_message",
     "usage_message",
     "status_line",

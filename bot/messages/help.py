@@ -31,6 +31,11 @@ HELP_TEXT = escape(
             f"`{CMD} team revoke <account> @someone`, `{CMD} team remove <account>`, "
             f"`{CMD} team approvers <account> @someone @group [needed N]` (every upload for it "
             f"waits for approval; `{CMD} team approvers <account> none` stops that).",
+            f"Admins: `{CMD} settings` shows this workspace's bot admins, audit channel and "
+            f"pipeline tokens; `{CMD} settings admins @someone…` names the bot admins, "
+            f"`{CMD} settings audit #channel` picks the audit channel (`none` clears either); "
+            f"`{CMD} settings pipeline-token` makes a token for an upload pipeline (shown once), "
+            f"`{CMD} settings pipeline-token revoke <id>` stops one.",
             f"The publish_id is the one your upload pipeline got from TikTok, like `{SAMPLE_ID}`.",
         ]
     )
@@ -49,6 +54,10 @@ EXAMPLES = {
     "accounts": f"{CMD} accounts",
     "team": f"{CMD} team grant brand @alex",
     "team approvers": f"{CMD} team approvers brand @alex @social-leads needed 2",
+    "settings": f"{CMD} settings",
+    "settings admins": f"{CMD} settings admins @alex @sam",
+    "settings audit": f"{CMD} settings audit #social-audit",
+    "settings pipeline-token": f"{CMD} settings pipeline-token revoke pt_3f9a1c2b",
     "help": f"{CMD} help",
 }
 
@@ -81,6 +90,31 @@ PROBLEMS = {
     "needed_over_people": "{word} is more approvals than the people named, so no upload could "
     "ever be approved and nothing changed. Name more people or a user group, or lower the "
     "number.",
+    "settings_usage": "{word} isn't something `" + CMD + " settings` does: it takes admins, "
+    "audit or pipeline-token. Nothing changed.",
+    "missing_admins": "Who? Mention the people after `settings admins`, or write `none` to "
+    "clear the list. Nothing changed.",
+    "admins_none_alone": "`none` clears the list and takes no other words, so nothing changed.",
+    "bad_admin": "{word} isn't a mention of a person, so nothing changed. Mention them with @, "
+    "like @alex.",
+    "too_many_admins": "That names more than 100 people, so nothing changed.",
+    "missing_channel": "Which channel? Mention it after `settings audit` with #, or write "
+    "`none` to clear it. Nothing changed.",
+    "one_channel": "{word}: `settings audit` takes one channel (or `none`), so nothing changed.",
+    "bad_channel": "{word} isn't a channel mention, so nothing changed. Pick the channel with #, "
+    "like #social-audit.",
+    "token_usage": "{word} isn't something `settings pipeline-token` does: alone it makes a "
+    "token, and `revoke <id>` stops one. Nothing changed.",
+    "missing_token_id": "Which token? Add its id after `revoke`: it starts with pt_, and `"
+    + CMD
+    + " settings` lists them. Nothing changed.",
+    "one_token_id": "{word}: revoke one token at a time, by its id. Nothing changed.",
+    "bad_token_id": "{word} isn't a pipeline token's id (like pt_3f9a1c2b; `"
+    + CMD
+    + " settings` lists them), so nothing changed.",
+    "secret_pasted": "That looks like a pipeline token itself, so we didn't use or show it. "
+    "To revoke one, give its id (like pt_3f9a1c2b; `" + CMD + " settings` lists them). "
+    "Nothing changed.",
 }
 
 # Problems whose example is not the one of the first word shown with them.
@@ -91,6 +125,19 @@ PROBLEM_EXAMPLES = {
     "bad_needed": "team approvers",
     "too_many_approvers": "team approvers",
     "needed_over_people": "team approvers",
+    "settings_usage": "settings",
+    "missing_admins": "settings admins",
+    "admins_none_alone": "settings admins",
+    "bad_admin": "settings admins",
+    "too_many_admins": "settings admins",
+    "missing_channel": "settings audit",
+    "one_channel": "settings audit",
+    "bad_channel": "settings audit",
+    "token_usage": "settings pipeline-token",
+    "missing_token_id": "settings pipeline-token",
+    "one_token_id": "settings pipeline-token",
+    "bad_token_id": "settings pipeline-token",
+    "secret_pasted": "settings pipeline-token",
 }
 
 

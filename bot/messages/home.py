@@ -1,4 +1,5 @@
-"""The App Home tab: the person's link, team accounts, uploads in flight, their history."""
+"""The App Home tab: the person's link, team accounts, uploads in flight, their history, and
+for an admin the workspace's settings."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.messages.blocks import (
 from bot.messages.held import START_UNFINISHED, start_history
 from bot.messages.linking import LinkView
 from bot.messages.outcomes import Words, mention
+from bot.messages.settings import home_settings_blocks
 from bot.tiktok.catalog import explain
 from bot.tiktok.rules import ending_code
 
@@ -36,8 +38,13 @@ ACTION_WORDS = {
     "authorization_removed": "TikTok removed this bot's access to",
     "cancel_held": "Cancelled the held upload",
     "start_held": "Pressed Start now on the held upload",
+    "settings_admins": "Changed this workspace's bot admins",
+    "settings_audit": "Changed this workspace's audit channel",
+    "pipeline_token_made": "Made the pipeline token",
+    "pipeline_token_revoked": "Revoked the pipeline token",
 }
 HELD_ACTIONS = ("cancel_held", "start_held")
+TOKEN_ACTIONS = ("pipeline_token_made", "pipeline_token_revoked")  # reason: the token's id
 # How a non-cancel action ended, in plain words ("ok" says nothing more).
 RESULT_WORDS = {
     "ok": "",
@@ -109,6 +116,8 @@ def _audit_line(row: dict) -> str:
     reason = str(row.get("reason") or "")
     if action_code in HELD_ACTIONS and not subject and reason.startswith("held upload "):
         subject = " " + code(reason.removeprefix("held upload "))  # its upload_key
+    if action_code in TOKEN_ACTIONS and reason:
+        subject = " " + code(reason)
     account = f" {escape(row['account'])}" if row.get("account") else ""
     if action_code in ("cancel", *HELD_ACTIONS) and row.get("account"):
         account = f" as {escape(row['account'])}"
@@ -131,8 +140,10 @@ def home_view(
     held=(),
     awaiting=(),
     user_id: str = "",
+    workspace=None,
 ) -> dict:
-    """The Home tab: your link, team accounts you may use, uploads in flight, your history."""
+    """The Home tab: your link, team accounts you may use, uploads in flight, your history;
+    for an admin, the workspace's settings (`workspace`, a settings view) last."""
     blocks: list[dict] = [section("*tiktok-cancel* \u2014 stop a TikTok upload from Slack.")]
     if link is not None:
         text = (
@@ -177,4 +188,6 @@ def home_view(
     if audit_rows:
         lines = "\n".join(_audit_line(r) for r in audit_rows[:10])
         blocks.append(section(f"*Your last {min(10, len(audit_rows))} actions*\n{lines}"))
+    if workspace is not None:
+        blocks.extend(home_settings_blocks(workspace))
     return {"type": "home", "blocks": blocks[:100]}
