@@ -182,6 +182,13 @@ class TokenService:
         if stored is None:
             # Disconnected, removed or relinked while TikTok answered: don't write.
             log.info("tiktok.refresh_discarded", extra={"kind": current.kind})
-            return await self._now_stored(current.key)
+            after = await self._now_stored(current.key)
+            if isinstance(after, RefreshFailure):
+                # Gone for good (a disconnect, an uninstalled workspace): the pair TikTok just
+                # gave must not outlive it. (A relinked row is left alone: revoking could end
+                # the new link's authorization too.)
+                revoked = await self.tiktok.revoke(grant.access_token)
+                log.info("tiktok.discarded_pair_revoked", extra={"ok": revoked.ok})
+            return after
         log.info("tiktok.refreshed", extra={"kind": current.kind})
         return replace(renewed, stored_refresh=stored)
