@@ -12,6 +12,14 @@ modal a person has open (`view_values.values_for`) and submits it, answering the
 The bot's address may move (a restarted bot gets a new port; replicas take turns), so the
 driver is given its base URL or a function returning the URL for the next request. One
 round trip (a command and its wait, or the browser's two visits) uses one base URL.
+
+Many workspaces: every request Slack sends can come from a given workspace (`team_id=`; the
+fake's default workspace otherwise), with a trigger id issued in that workspace. `send_event`
+sends any Events API event; `uninstall` is a workspace removing the app (its tokens revoked
+at the fake, then `tokens_revoked` and `app_uninstalled` sent, in the order asked). As a
+browser (`browser.Browser`, cookies carried by hand): `install` is "Add to Slack" (the bot's
+install page, Slack's consent for the workspace named, the bot's OAuth redirect) and
+`sign_in` follows a Sign in with Slack URL through the fake to the bot's callback.
 """
 
 from __future__ import annotations
@@ -19,8 +27,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,13 +34,18 @@ from urllib.parse import parse_qs, urlparse
 
 import aiohttp
 
+from .browser import Browser, links_to
 from .slack import FakeSlack
 from .slack_modals import new_hash, new_view_id
 from .slack_requests import (
+    app_home_opened_event,
+    app_uninstalled_event,
     block_actions_payload,
+    event_callback,
     interactive_body,
     post_signed,
     slash_command_body,
+    tokens_revoked_event,
     view_submission_payload,
 )
 from .tiktok import FakeTikTok
@@ -43,6 +54,9 @@ from .view_values import ModalError, unsendable, values_for
 ANSWER_TIMEOUT_S = 20.0
 CALLBACK = "/tiktok/oauth/callback"
 CONFIRM = "/tiktok/oauth/confirm"
+INSTALL = "/slack/install"
+OAUTH_REDIRECT = "/slack/oauth_redirect"
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class DriverError(AssertionError):
@@ -114,6 +128,7 @@ class Driver:
         self._bot_url = bot_url
         self.signing_secret = slack.signing_secret if signing_secret is None else signing_secret
         self.answer_timeout = answer_timeout
+        self.browser = Browser(session)  # the person's browser for installs and sign-ins
 
     def url(self) -> str:
         """The bot's base URL for the next request (with replicas, the next one's)."""
@@ -148,10 +163,10 @@ class Driver:
         **fields: str,
     ) -> Sent:
         """`/tiktok-cancel <text>` typed by `user_id` (other payload fields, e.g. `user_name`,
-        `channel_id`, as given); returns once the bot has acked."""
+        `channel_id`, `team_id` (the workspace), as given); returns once the bot has acked."""
         url = response_url or self.slack.new_response_url()
-        fields.setdefault("team_id", self.slack.team_id)
-        fields.setdefault("trigger_id", self.slack.new_trigger_id(user_id))
+        team_id = fields.setdefault("team_id", self.slack.team_id)
+        fields.setdefault("trigger_id", self.slack.new_trigger_id(user_id, team_id))
         body = slash_command_body(text, response_url=url, user_id=user_id, **fields)
         status, _ = await self.post_slack(body, bot_url=bot_url)
         return Sent(status, url)
@@ -172,8 +187,8 @@ class Driver:
         channel); returns once the bot has acked. It carries a trigger id the fake issued
         (the bot may open a modal with it)."""
         url = response_url or self.slack.new_response_url()
-        fields.setdefault("team_id", self.slack.team_id)
-        fields.setdefault("trigger_id", self.slack.new_trigger_id(user_id))
+        team_id = fields.setdefault("team_id", self.slack.team_id)
+        fields.setdefault("trigger_id", self.slack.new_trigger_id(user_id, team_id))
         payload = block_actions_payload(
             action_id, value, response_url=url, user_id=user_id, **fields
         )
@@ -181,7 +196,12 @@ class Driver:
             for key in ("response_url", "channel", "message"):
                 payload.pop(key, None)
             payload["container"] = {"type": "view", "view_id": "VHOME"}
-            payload["view"] = {"id": "VHOME", "type": "home"}
+            payload["view"] = {
+                "id": "VHOME",
+                "type": "home",
+                "team_id": team_id,
+                "app_installed_team_id": team_id,
+            }
         status, _ = await self.post_slack(interactive_body(payload), bot_url=bot_url)
         return Sent(status, "" if home else url)
 
@@ -194,28 +214,33 @@ class Driver:
         user_id: str,
         view_id: str | None = None,
         bot_url: str | None = None,
+        team_id: str | None = None,
     ) -> tuple[int, dict[str, Any] | None]:
         """`user_id` submits a modal: a signed `view_submission` whose view is view
-        `view_id` as the fake shows it (or, for an id it never opened, a bare modal) with
-        this callback_id, private_metadata and `state.values` (`values_for` builds them).
+        `view_id` as the fake shows it (or, for an id it never opened, a bare modal of
+        workspace `team_id`) with this callback_id, private_metadata and `state.values`
+        (`values_for` builds them), from workspace `team_id` (by default the view's).
         Sent as given: nothing checks the person could have sent it. Returns the HTTP status
         and the JSON of the bot's ack (`response_action` …), or None for a plain ack (or a
         status other than 200, which is no ack); the
         fake then shows what the ack says (errors, an update, a push, or the modal closed)."""
         shown = self.slack.view(view_id) if view_id else None
+        team = team_id or (shown.team_id if shown is not None else "") or self.slack.team_id
         if shown is not None:
             base = dict(shown.view)
         else:
             new_id = view_id or new_view_id()
+            ws = self.slack.workspaces.get(team, self.slack.default)
             base = {
                 "id": new_id,
-                "team_id": self.slack.team_id,
+                "team_id": team,
+                "app_installed_team_id": team,
                 "type": "modal",
                 "blocks": [],
                 "root_view_id": new_id,
                 "previous_view_id": None,
                 "app_id": self.slack.app_id,
-                "bot_id": self.slack.bot_id,
+                "bot_id": ws.bot_id,
                 "hash": new_hash(),
             }
         view = {
@@ -227,8 +252,8 @@ class Driver:
         payload = view_submission_payload(
             view,
             user_id=user_id,
-            team_id=self.slack.team_id,
-            trigger_id=self.slack.new_trigger_id(user_id),
+            team_id=team,
+            trigger_id=self.slack.new_trigger_id(user_id, team),
         )
         status, text = await self.post_slack(interactive_body(payload), bot_url=bot_url)
         if status != 200:  # not an ack: the request was refused
@@ -243,13 +268,15 @@ class Driver:
         *,
         callback_id: str | None = None,
         bot_url: str | None = None,
+        team_id: str | None = None,
         **fields: Any,
     ) -> tuple[int, dict[str, Any] | None]:
-        """`user_id` fills in the modal they have open (the last one the bot showed them,
-        with `callback_id` if given) — inputs named by block_id set to `fields`, the rest as
-        the bot left them — and presses its submit button. Refused here, as Slack's client
-        refuses it, when a required input is empty or a text too long; (status, ack)."""
-        shown = self.slack.last_view(user_id, callback_id)
+        """`user_id` (of workspace `team_id`, if given) fills in the modal they have open (the
+        last one the bot showed them, with `callback_id` if given) — inputs named by block_id
+        set to `fields`, the rest as the bot left them — and presses its submit button.
+        Refused here, as Slack's client refuses it, when a required input is empty or a text
+        too long; (status, ack)."""
+        shown = self.slack.last_view(user_id, callback_id, team_id)
         if shown is None:
             raise DriverError(
                 f"{user_id} has no modal open"
@@ -268,26 +295,86 @@ class Driver:
             bot_url=bot_url,
         )
 
-    async def open_home(self, user_id: str) -> int:
-        """`user_id` opens the bot's App Home tab (the `app_home_opened` event); the status."""
-        body = json.dumps(
-            {
-                "token": "deprecated-verification-token",
-                "team_id": self.slack.team_id,
-                "api_app_id": self.slack.app_id,
-                "type": "event_callback",
-                "event_id": "Ev" + secrets.token_hex(6).upper(),
-                "event_time": int(time.time()),
-                "event": {
-                    "type": "app_home_opened",
-                    "user": user_id,
-                    "tab": "home",
-                    "channel": "D" + user_id,
-                },
-            }
+    async def open_home(
+        self, user_id: str, *, team_id: str | None = None, bot_url: str | None = None
+    ) -> int:
+        """`user_id` (of workspace `team_id`) opens the bot's App Home tab (the
+        `app_home_opened` event); the status."""
+        return await self.send_event(
+            app_home_opened_event(user_id), team_id=team_id, bot_url=bot_url
         )
-        status, _ = await self.post_slack(body, headers={"Content-Type": "application/json"})
+
+    async def send_event(
+        self,
+        event: dict[str, Any],
+        *,
+        team_id: str | None = None,
+        bot_url: str | None = None,
+        authorizations: bool = False,
+        **wrapper: Any,
+    ) -> int:
+        """Send an Events API event (`event`, the inner object) from workspace `team_id`,
+        signed, as JSON; the HTTP status of the ack. With `authorizations`, the wrapper names
+        the workspace's bot installation as Slack's does; `wrapper` sets other wrapper
+        fields (`event_id`, `event_time`, `enterprise_id`)."""
+        team = team_id or self.slack.team_id
+        if authorizations:
+            ws = self.slack.workspaces.get(team, self.slack.default)
+            wrapper.setdefault("bot_user_id", ws.bot_user_id)
+        body = event_callback(event, team_id=team, api_app_id=self.slack.app_id, **wrapper)
+        status, _ = await self.post_slack(
+            json.dumps(body), headers={"Content-Type": "application/json"}, bot_url=bot_url
+        )
         return status
+
+    async def send_app_uninstalled(
+        self, team_id: str | None = None, *, bot_url: str | None = None
+    ) -> int:
+        """Slack's `app_uninstalled` event for workspace `team_id`; the ack's status."""
+        return await self.send_event(app_uninstalled_event(), team_id=team_id, bot_url=bot_url)
+
+    async def send_tokens_revoked(
+        self,
+        team_id: str | None = None,
+        *,
+        oauth=(),
+        bot=(),
+        bot_url: str | None = None,
+    ) -> int:
+        """Slack's `tokens_revoked` event for workspace `team_id`, naming the user ids of the
+        revoked user (`oauth`) and bot (`bot`) tokens; by default the workspace's bot user."""
+        if not oauth and not bot:
+            bot = [self.slack.workspace(team_id).bot_user_id]
+        event = tokens_revoked_event(oauth=oauth, bot=bot)
+        return await self.send_event(event, team_id=team_id, bot_url=bot_url)
+
+    async def uninstall(
+        self,
+        team_id: str | None = None,
+        *,
+        order: tuple[str, ...] = ("tokens_revoked", "app_uninstalled"),
+        bot_url: str | None = None,
+    ) -> list[int]:
+        """Workspace `team_id` removes the app: the fake revokes its tokens, then the bot
+        gets the events in `order` (Slack doesn't promise one; either may come alone); the
+        statuses of their acks, in that order."""
+        team = team_id or self.slack.team_id
+        revoked = self.slack.uninstall(team)
+        if not revoked["bot"]:
+            revoked["bot"] = [self.slack.workspace(team).bot_user_id]
+        statuses = []
+        for name in order:
+            if name == "tokens_revoked":
+                statuses.append(
+                    await self.send_tokens_revoked(
+                        team, oauth=revoked["oauth"], bot=revoked["bot"], bot_url=bot_url
+                    )
+                )
+            elif name == "app_uninstalled":
+                statuses.append(await self.send_app_uninstalled(team, bot_url=bot_url))
+            else:
+                raise ValueError(f"unknown uninstall event {name!r}")
+        return statuses
 
     async def answer(
         self, response_url: str, count: int = 1, timeout: float | None = None
@@ -326,6 +413,67 @@ class Driver:
         return await self.answer(self.acked(sent, f"a click on {action_id}"))
 
     # --- as the person's browser ---------------------------------------------------------
+    async def install(
+        self,
+        bot_url: str | None = None,
+        team_id: str | None = None,
+        *,
+        enterprise_id: str | None = None,
+        org: bool = False,
+        installer: str = "U1",
+        deny: bool = False,
+        browser: Browser | None = None,
+    ) -> tuple[int, str]:
+        """ "Add to Slack" as the installer's browser: the bot's install page (its cookie kept
+        by hand: Bolt's state cookie is `Secure`), the link or redirect to Slack's authorize
+        URL, Slack's consent for workspace `team_id` (org-wide with `org`; refused with
+        `deny`), then the bot's OAuth redirect with the code and state, and any redirects
+        after it. Returns the status and text of the page it ends on. The app's configured
+        Redirect URL, unless a test set one, is the bot's `/slack/oauth_redirect`."""
+        base = bot_url or self.url()
+        if deny:
+            self.slack.deny_next_install()
+        else:
+            self.slack.next_install(
+                team_id, enterprise_id=enterprise_id, org=org, installer=installer
+            )
+        if self.slack.oauth_redirect_url is None:
+            self.slack.oauth_redirect_url = base + OAUTH_REDIRECT
+        browser = browser or self.browser
+        start = await browser.get(base + INSTALL)
+        if start.status in REDIRECTS and start.location:
+            authorize = start.location
+        elif start.status == 200:
+            links = links_to(start.text, self.slack.authorize_url)
+            if len(links) != 1:
+                raise DriverError(
+                    f"no one Add to Slack link on the install page: {start.text[:300]}"
+                )
+            authorize = links[0]
+        else:
+            return start.status, start.text
+        if not authorize.startswith(self.slack.authorize_url):
+            raise DriverError(f"the install page leads elsewhere than Slack: {authorize}")
+        page = await browser.follow(authorize)
+        return page.status, page.text
+
+    async def sign_in(
+        self,
+        url: str,
+        *,
+        team_id: str | None = None,
+        user_id: str | None = None,
+        browser: Browser | None = None,
+    ) -> tuple[int, str]:
+        """Follow a Sign in with Slack URL (Slack's `/openid/connect/authorize`, or a bot
+        page that redirects there) through the fake to the bot's callback (its
+        `redirect_uri`) and on: the page it ends on. With `user_id`, the browser is signed
+        in to Slack as that person of workspace `team_id` first (else as the fake says)."""
+        if user_id is not None:
+            self.slack.sign_in_as(team_id or self.slack.team_id, user_id)
+        page = await (browser or self.browser).follow(url)
+        return page.status, page.text
+
     async def callback(self, params: dict[str, str], bot_url: str | None = None) -> tuple[int, str]:
         """The browser back from TikTok at the bot's OAuth callback: the confirm page
         (nothing is linked yet); (status, page)."""

@@ -6,10 +6,21 @@ hands out response_urls whose posts land in `responses`. A Socket Mode client th
 `apps.connections.open` with the app token gets this fake's websocket URL; tests push
 envelopes with `send_envelope()` and read acks from `acks`.
 
+Workspaces (`slack_workspaces`): the fake starts with one, the default (`team_id`, its bot
+token `bot_token`); `add_workspace()` adds more, each with its own bot token, bot user, people,
+conversations and user groups (`set_user` / `set_channel` / `set_usergroup` take `team_id=`;
+two workspaces may use the same ids). Every Web API call is answered from the workspace its
+bearer token belongs to (`slack_tokens`): a revoked token gets `token_revoked`, an expired one
+`token_expired`, one never issued `invalid_auth`. `calls_for(team)` lists the calls made with
+a team's token; `wrong_team_calls(team)` those made for a team's things with another's token
+(`slack_calls`). Installing ("Add to Slack", `oauth.v2.access`, token rotation) and Sign in
+with Slack are in `slack_oauth`; `uninstall(team)` revokes a workspace's tokens.
+
 Conversations: a channel nobody declared is a public channel; a `D…` id is the DM with the
 user after the `D`. `set_channel()` declares one private (or a group DM / DM) with its members,
 `set_members()` / `add_member()` / `remove_member()` change who is in it; `conversations.info`,
-`conversations.members` (paginated) and `users.conversations` answer from that.
+`conversations.members` (paginated) and `users.conversations` answer from that. A channel,
+user or user group declared only in another workspace is not found.
 
 Modals (`slack_modals`): `new_trigger_id(user_id)` issues the trigger ids the driver's clicks and
 commands carry; `views.open` / `views.push` need one (used once, within `trigger_ttl` seconds),
@@ -31,174 +42,44 @@ import json
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from bot.slack.scopes import BOT_SCOPES
-
 from .server import LoopbackServer, Reply, send_reply
+from .slack_calls import ApiCall, SlackHold, owners_of
 from .slack_modals import FakeView, Modals
+from .slack_oauth import InstallGrant, SignedIn, SlackOAuth, basic_auth
+from .slack_tokens import FakeToken, TokenBook
+from .slack_workspaces import (
+    CONVERSATION_TYPES,
+    DEFAULT_EXPIRES_IN,
+    FakeWorkspace,
+    SlackChannel,
+    SlackUser,
+    SlackUsergroup,
+)
 
 JSON_PARAMS = ("blocks", "attachments", "view", "metadata")
 # Methods that answer `missing_scope` when the bot token lacks this scope.
 SCOPE_NEEDED = {"usergroups.list": "usergroups:read", "usergroups.users.list": "usergroups:read"}
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
+# What a Sign in with Slack token may call (anything else: missing_scope).
+OIDC_METHODS = ("openid.connect.userInfo", "auth.test", "auth.revoke")
 
+__all__ = [
+    "CONVERSATION_TYPES",
+    "ApiCall",
+    "FakeSlack",
+    "FakeWorkspace",
+    "SlackChannel",
+    "SlackHold",
+    "SlackUser",
+    "SlackUsergroup",
+]
 
-@dataclass
-class ApiCall:
-    """One Web API call: method name, merged query/form/JSON params, bearer token."""
-
-    method: str
-    params: dict[str, Any]
-    token: str | None
-    time: float = 0.0
-
-
-@dataclass
-class SlackUser:
-    """What users.info returns for one user. `name` is the handle (unique in the workspace);
-    the display name and real name are the person's own choice and default to the handle;
-    the email is in `profile.email` only while the bot has `users:read.email`."""
-
-    id: str
-    team_id: str
-    name: str
-    is_admin: bool = False
-    is_owner: bool = False
-    is_bot: bool = False
-    deleted: bool = False
-    display_name: str | None = None
-    real_name: str | None = None
-    email: str | None = None
-
-    def to_json(self, with_email: bool = True) -> dict[str, Any]:
-        real_name = self.name.title() if self.real_name is None else self.real_name
-        display_name = self.name if self.display_name is None else self.display_name
-        profile = {"real_name": real_name, "display_name": display_name}
-        if with_email and not self.is_bot:
-            profile["email"] = (
-                self.email if self.email is not None else f"{self.id.lower()}@example.com"
-            )
-        return {
-            "id": self.id,
-            "team_id": self.team_id,
-            "name": self.name,
-            "real_name": real_name,
-            "deleted": self.deleted,
-            "is_admin": self.is_admin,
-            "is_owner": self.is_owner,
-            "is_primary_owner": self.is_owner,
-            "is_bot": self.is_bot,
-            "tz": "UTC",
-            "profile": profile,
-        }
-
-
-@dataclass
-class SlackHold:
-    """Web API calls to one method held back until `release()`: Slack being slow, to script
-    races. `match` keeps only calls whose params have those values (e.g. `channel="C1"`);
-    `count` how many of them are held (later ones answer at once). A held call is recorded
-    when it arrives and answers as usual, with whatever is scripted by then, once released.
-    """
-
-    method: str
-    match: dict[str, str]
-    count: int | None = None
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    released: asyncio.Event = field(default_factory=asyncio.Event)
-    held: int = 0
-
-    def takes(self, call: ApiCall) -> bool:
-        """Whether this hold keeps `call` back (and counts it if so)."""
-        if call.method != self.method or self.released.is_set():
-            return False
-        if any(str(call.params.get(k)) != v for k, v in self.match.items()):
-            return False
-        if self.count is not None and self.held >= self.count:
-            return False
-        self.held += 1
-        self.arrived.set()
-        return True
-
-    async def wait_arrived(self, timeout: float = 5.0) -> None:
-        """Until a matching call is being held."""
-        await asyncio.wait_for(self.arrived.wait(), timeout)
-
-    def release(self) -> None:
-        self.released.set()
-
-
-@dataclass
-class SlackUsergroup:
-    """One user group (`@handle`): what usergroups.list says of it, and its members."""
-
-    id: str
-    team_id: str
-    handle: str
-    name: str
-    users: list[str] = field(default_factory=list)
-    disabled: bool = False
-
-    def to_json(self, with_users: bool = False, with_count: bool = False) -> dict[str, Any]:
-        group: dict[str, Any] = {
-            "id": self.id,
-            "team_id": self.team_id,
-            "is_usergroup": True,
-            "name": self.name,
-            "description": "",
-            "handle": self.handle,
-            "is_external": False,
-            "date_create": 1700000000,
-            "date_update": 1700000000,
-            "date_delete": 1700000001 if self.disabled else 0,
-            "auto_type": None,
-            "created_by": "USLACKBOT",
-            "updated_by": "USLACKBOT",
-            "deleted_by": "USLACKBOT" if self.disabled else None,
-            "prefs": {"channels": [], "groups": []},
-        }
-        if with_users:
-            group["users"] = list(self.users)
-        if with_count:
-            group["user_count"] = len(self.users)
-        return group
-
-
-CONVERSATION_TYPES = ("public_channel", "private_channel", "mpim", "im")
-
-
-@dataclass
-class SlackChannel:
-    """One conversation as conversations.info describes it, with its members."""
-
-    id: str
-    type: str = "public_channel"  # one of CONVERSATION_TYPES
-    members: list[str] = field(default_factory=list)
-    name: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "id": self.id,
-            "created": 1700000000,
-            "is_archived": False,
-            "is_channel": self.type in ("public_channel", "private_channel"),
-            "is_group": False,
-            "is_im": self.type == "im",
-            "is_mpim": self.type == "mpim",
-            "is_private": self.type != "public_channel",
-        }
-        if self.type == "im":
-            others = [m for m in self.members if m != "UBOT"]
-            info["user"] = others[0] if others else ""
-        else:
-            info["name"] = self.name or self.id.lower()
-            info["is_member"] = True
-        return info
+Handler = Callable[[FakeWorkspace, dict[str, Any]], dict[str, Any]]
 
 
 class FakeSlack:
@@ -212,22 +93,27 @@ class FakeSlack:
         bot_user_id: str = "UBOT",
         app_token: str = "xapp-test-app-token",
     ) -> None:
-        self.bot_token = bot_token
         self.signing_secret = signing_secret
-        self.team_id = team_id
-        self.bot_user_id = bot_user_id
-        self.bot_id = "BBOT"
+        self.team_id = team_id  # the default workspace
         self.app_id = "A1"
         self.app_token = app_token
-        # The scopes the bot token has (every answer names them in `x-oauth-scopes`): by
-        # default those manifest.yml asks for. A test may take some away.
-        self.bot_scopes: list[str] = list(BOT_SCOPES)
+        # The app's OAuth credentials and its configured Redirect URL (used when an authorize
+        # request names none).
+        self.client_id = "1000000001.2000000002"
+        self.client_secret = "fake-client-secret"
+        self.oauth_redirect_url: str | None = None
+        self.tokens = TokenBook()
+        self.workspaces: dict[str, FakeWorkspace] = {}
+        self.enterprises: dict[str, str] = {}  # Enterprise Grid org id → name
+        self.oauth = SlackOAuth(self)
+        default = FakeWorkspace(team_id, "Fake", "fake", bot_user_id, "BBOT")
+        self.workspaces[team_id] = default
+        self.tokens.add(FakeToken(bot_token, "bot", team_id, bot_user_id))
+        default.bot_token = bot_token
         self.calls: list[ApiCall] = []
-        self.users: dict[str, SlackUser] = {}
-        self.channels: dict[str, SlackChannel] = {}
-        self.usergroups: dict[str, SlackUsergroup] = {}
-        self.modals = Modals(team_id, self.app_id, self.bot_id)
+        self.modals = Modals(team_id, self.app_id, "BBOT")
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.message_teams: dict[tuple[str, str], str] = {}  # (channel, ts) → its workspace
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.acks: dict[str, dict[str, Any]] = {}
         self.sent_envelopes: list[dict[str, Any]] = []
@@ -238,12 +124,55 @@ class FakeSlack:
         self.on_call: Callable[[ApiCall], None] | None = None
         self._scripts: defaultdict[str, deque[Reply]] = defaultdict(deque)
         self._holds: list[SlackHold] = []
+        self._expected: list[str] = []
         self._response_failures: deque[Reply] = deque()
         self._response_count = 0
         self._ts_seq = 0
         self._sockets: list[web.WebSocketResponse] = []
         self._changed: asyncio.Condition | None = None
         self._server = LoopbackServer(self._make_app())
+
+    # -- the default workspace, as a single-workspace test sees the fake -----------------
+
+    @property
+    def default(self) -> FakeWorkspace:
+        """The workspace the fake started with (`team_id`)."""
+        return self.workspaces[self.team_id]
+
+    @property
+    def bot_token(self) -> str:
+        """The default workspace's bot token."""
+        return self.default.bot_token
+
+    @property
+    def bot_user_id(self) -> str:
+        return self.default.bot_user_id
+
+    @property
+    def bot_id(self) -> str:
+        return self.default.bot_id
+
+    @property
+    def bot_scopes(self) -> list[str]:
+        """The scopes the default workspace's bot token has (every answer names them in
+        `x-oauth-scopes`): by default those manifest.yml asks for. A test may take some away."""
+        return self.default.bot_scopes
+
+    @bot_scopes.setter
+    def bot_scopes(self, scopes: list[str]) -> None:
+        self.default.bot_scopes = list(scopes)
+
+    @property
+    def users(self) -> dict[str, SlackUser]:
+        return self.default.users
+
+    @property
+    def channels(self) -> dict[str, SlackChannel]:
+        return self.default.channels
+
+    @property
+    def usergroups(self) -> dict[str, SlackUsergroup]:
+        return self.default.usergroups
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -256,6 +185,16 @@ class FakeSlack:
     def api_url(self) -> str:
         """Web API base URL with trailing slash (slack_sdk `base_url`)."""
         return self.url + "/api/"
+
+    @property
+    def authorize_url(self) -> str:
+        """Where "Add to Slack" sends the browser (Slack's `/oauth/v2/authorize`)."""
+        return self.url + "/oauth/v2/authorize"
+
+    @property
+    def oidc_authorize_url(self) -> str:
+        """Where "Sign in with Slack" sends the browser (`/openid/connect/authorize`)."""
+        return self.url + "/openid/connect/authorize"
 
     @property
     def socket_url(self) -> str:
@@ -279,6 +218,148 @@ class FakeSlack:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    # -- workspaces, installs and tokens -----------------------------------------------
+
+    def add_workspace(
+        self,
+        team_id: str,
+        name: str | None = None,
+        enterprise_id: str | None = None,
+        *,
+        enterprise_name: str | None = None,
+        domain: str | None = None,
+        bot_user_id: str | None = None,
+        bot_id: str | None = None,
+        rotation: bool = False,
+        expires_in: int = DEFAULT_EXPIRES_IN,
+        installed: bool = True,
+    ) -> FakeWorkspace:
+        """A workspace `team_id` (again: the one there is). Installed (the default), it has a
+        bot token now (`ws.bot_token`; with `rotation`, one that expires in `expires_in`
+        seconds, and `ws.refresh_token`); else it gets one when it installs the app."""
+        if team_id in self.workspaces:
+            return self.workspaces[team_id]
+        if enterprise_id is not None:
+            self.enterprises.setdefault(enterprise_id, enterprise_name or f"Org {enterprise_id}")
+        ws = FakeWorkspace(
+            team_id,
+            name or f"Workspace {team_id}",
+            domain or team_id.lower(),
+            bot_user_id or f"UBOT{team_id}",
+            bot_id or f"BBOT{team_id}",
+            enterprise_id,
+            self.enterprises.get(enterprise_id) if enterprise_id else None,
+            rotation,
+            expires_in,
+            installed=False,
+        )
+        self.workspaces[team_id] = ws
+        if installed:
+            self.install_tokens(ws, ws.bot_scopes)
+        return ws
+
+    def workspace(self, team_id: str | None = None, *, create: bool = False) -> FakeWorkspace:
+        """Workspace `team_id` (the default one when None); with `create`, made (not yet
+        installed) if it is new."""
+        team_id = team_id or self.team_id
+        if team_id not in self.workspaces and create:
+            return self.add_workspace(team_id, installed=False)
+        return self.workspaces[team_id]
+
+    def install_tokens(self, ws: FakeWorkspace, scopes: list[str]) -> dict[str, Any]:
+        """Install the app into `ws`: its bot token (the live one it has, or a new one; with
+        rotation, always a new expiring one and a refresh token), as oauth.v2.access names
+        them."""
+        ws.installed = True
+        live, _ = self.tokens.check(ws.bot_token)
+        if ws.rotation or live is None or live.error():
+            return self.rotate_tokens(ws, scopes)
+        return self._token_answer(ws, live, scopes)
+
+    def rotate_tokens(self, ws: FakeWorkspace, scopes: list[str] | None = None) -> dict[str, Any]:
+        """A new bot token for `ws` (and, with rotation, a new refresh token); the old
+        access token keeps working until it expires."""
+        scopes = list(scopes or ws.bot_scopes)
+        expires_in = ws.expires_in if ws.rotation else None
+        token = self.tokens.issue_bot(
+            ws.team_id,
+            ws.bot_user_id,
+            scopes,
+            enterprise_id=ws.enterprise_id,
+            expires_in=expires_in,
+        )
+        ws.bot_token = token.token
+        if ws.rotation:
+            ws.refresh_token = self.tokens.issue_refresh(ws.team_id, ws.enterprise_id).token
+        return self._token_answer(ws, token, scopes)
+
+    def _token_answer(
+        self, ws: FakeWorkspace, token: FakeToken, scopes: list[str]
+    ) -> dict[str, Any]:
+        answer: dict[str, Any] = {
+            "access_token": token.token,
+            "token_type": "bot",
+            "scope": ",".join(scopes),
+            "bot_user_id": ws.bot_user_id,
+        }
+        if ws.rotation:
+            answer["refresh_token"] = ws.refresh_token
+            answer["expires_in"] = token.expires_in()
+        return answer
+
+    def next_install(
+        self,
+        team_id: str | None = None,
+        *,
+        enterprise_id: str | None = None,
+        org: bool = False,
+        installer: str = "U1",
+    ) -> None:
+        """The next "Add to Slack" installs into workspace `team_id` (made if new; default:
+        the one the authorize request's `team` names, else the default workspace), or, with
+        `org`, org-wide into Enterprise Grid org `enterprise_id`; `installer` presses Allow."""
+        if org and not enterprise_id:
+            raise ValueError("an org-wide install needs enterprise_id")
+        self.oauth.next_install(InstallGrant(team_id, enterprise_id, org, installer))
+
+    def deny_next_install(self) -> None:
+        """The next "Add to Slack" is refused (`?error=access_denied`)."""
+        self.oauth.next_install(InstallGrant(deny=True))
+
+    def sign_in_as(self, team_id: str | None, user_id: str | None = None) -> None:
+        """Who is signed in to Slack in the browser (Sign in with Slack signs in as them);
+        `sign_in_as(None)`: nobody (it answers `error=access_denied`)."""
+        if team_id is None or user_id is None:
+            self.oauth.signed_in = None
+            return
+        self.workspace(team_id, create=True)
+        self.oauth.signed_in = SignedIn(team_id, user_id)
+
+    def uninstall(self, team_id: str) -> dict[str, list[str]]:
+        """The workspace uninstalls the app: every token of it revoked (bot, user, refresh).
+        Returns what the `tokens_revoked` event names: `{"oauth": [...], "bot": [...]}`."""
+        ws = self.workspace(team_id)
+        ws.installed = False
+        return self.tokens.revoke_team(team_id)
+
+    def expire_token(self, token: str) -> None:
+        """Make an access token expired now (`token_expired`), without waiting."""
+        self.tokens.tokens[token].expired = True
+
+    def token(self, token: str) -> FakeToken | None:
+        """What the fake knows of a token it issued (team, kind, revoked, expiry)."""
+        return self.tokens.tokens.get(token)
+
+    @property
+    def install_requests(self) -> list[dict[str, str]]:
+        """The query of every "Add to Slack" authorize visit, in order."""
+        return self.oauth.install_requests
+
+    @property
+    def sign_in_requests(self) -> list[dict[str, str]]:
+        """The query of every Sign in with Slack authorize visit, in order."""
+        return self.oauth.sign_in_requests
+
     # -- setup and scripting ---------------------------------------------------------
 
     def set_user(
@@ -293,12 +374,15 @@ class FakeSlack:
         display_name: str | None = None,
         real_name: str | None = None,
         email: str | None = None,
+        team_id: str | None = None,
     ) -> SlackUser:
-        """Declare a user: `name` is their handle; the display name and real name (their own
-        choice, anyone may copy them) default to it; the email to `<id>@example.com`."""
+        """Declare a user (of workspace `team_id`, by default the default one): `name` is
+        their handle; the display name and real name (their own choice, anyone may copy
+        them) default to it; the email to `<id>@example.com`."""
+        ws = self.workspace(team_id)
         user = SlackUser(
             user_id,
-            self.team_id,
+            ws.team_id,
             name or user_id.lower(),
             is_admin,
             is_owner,
@@ -308,45 +392,46 @@ class FakeSlack:
             real_name,
             email,
         )
-        self.users[user_id] = user
+        ws.users[user_id] = user
         return user
 
     def set_channel(
-        self, channel_id: str, *, private: bool = True, members=(), type: str | None = None
+        self,
+        channel_id: str,
+        *,
+        private: bool = True,
+        members=(),
+        type: str | None = None,
+        team_id: str | None = None,
     ) -> SlackChannel:
-        """Declare a conversation: private (default) or public, or `type` (`mpim`, `im`,
-        …) with these members. The bot is always a member."""
+        """Declare a conversation (of workspace `team_id`): private (default) or public, or
+        `type` (`mpim`, `im`, …) with these members. The bot is always a member."""
         kind = type or ("private_channel" if private else "public_channel")
         if kind not in CONVERSATION_TYPES:
             raise ValueError(f"unknown conversation type {kind!r}; one of {CONVERSATION_TYPES}")
-        channel = SlackChannel(channel_id, kind)
-        self.channels[channel_id] = channel
-        self.set_members(channel_id, members)
+        ws = self.workspace(team_id)
+        channel = SlackChannel(channel_id, kind, bot_user_id=ws.bot_user_id)
+        ws.channels[channel_id] = channel
+        ws.set_members(channel_id, members)
         return channel
 
-    def set_members(self, channel_id: str, members) -> None:
+    def set_members(self, channel_id: str, members, team_id: str | None = None) -> None:
         """Who is in `channel_id` now (the bot stays in)."""
-        channel = self.channel(channel_id)
-        channel.members = [self.bot_user_id, *(m for m in members if m != self.bot_user_id)]
+        self.workspace(team_id).set_members(channel_id, members)
 
-    def add_member(self, channel_id: str, user_id: str) -> None:
-        channel = self.channel(channel_id)
+    def add_member(self, channel_id: str, user_id: str, team_id: str | None = None) -> None:
+        channel = self.channel(channel_id, team_id)
         if user_id not in channel.members:
             channel.members.append(user_id)
 
-    def remove_member(self, channel_id: str, user_id: str) -> None:
-        channel = self.channel(channel_id)
-        if user_id != self.bot_user_id and user_id in channel.members:
+    def remove_member(self, channel_id: str, user_id: str, team_id: str | None = None) -> None:
+        channel = self.channel(channel_id, team_id)
+        if user_id != channel.bot_user_id and user_id in channel.members:
             channel.members.remove(user_id)
 
-    def channel(self, channel_id: str) -> SlackChannel:
+    def channel(self, channel_id: str, team_id: str | None = None) -> SlackChannel:
         """The conversation as this fake sees it (declared, or the default for the id)."""
-        if channel_id in self.channels:
-            return self.channels[channel_id]
-        if channel_id.startswith("D") and len(channel_id) > 1:
-            return SlackChannel(channel_id, "im", [self.bot_user_id, channel_id[1:]])
-        members = [self.bot_user_id, *(u for u in self.users if u != self.bot_user_id)]
-        return SlackChannel(channel_id, "public_channel", members)
+        return self.workspace(team_id).channel(channel_id)
 
     def set_usergroup(
         self,
@@ -356,14 +441,16 @@ class FakeSlack:
         users=(),
         name: str | None = None,
         disabled: bool = False,
+        team_id: str | None = None,
     ) -> SlackUsergroup:
         """Declare a user group `@handle` with these members (again: replace it). A disabled
         group is left out of usergroups.list and answers `no_such_subteam` to
         usergroups.users.list, unless asked with `include_disabled`."""
+        ws = self.workspace(team_id)
         group = SlackUsergroup(
-            group_id, self.team_id, handle, name or handle.title(), list(users), disabled
+            group_id, ws.team_id, handle, name or handle.title(), list(users), disabled
         )
-        self.usergroups[group_id] = group
+        ws.usergroups[group_id] = group
         return group
 
     # -- modals ----------------------------------------------------------------------
@@ -382,9 +469,10 @@ class FakeSlack:
     def trigger_ttl(self, seconds: float | None) -> None:
         self.modals.ttl = seconds
 
-    def new_trigger_id(self, user_id: str = "U1") -> str:
-        """A trigger id for an interaction by `user_id` (what a click or command carries)."""
-        return self.modals.new_trigger_id(user_id)
+    def new_trigger_id(self, user_id: str = "U1", team_id: str | None = None) -> str:
+        """A trigger id for an interaction by `user_id` in workspace `team_id` (what a click
+        or command carries); only that workspace's bot token can open a modal with it."""
+        return self.modals.new_trigger_id(user_id, team_id or self.team_id)
 
     def expire_trigger(self, trigger_id: str) -> None:
         """Make a trigger id too old to open a modal (`expired_trigger_id`), now."""
@@ -394,9 +482,12 @@ class FakeSlack:
         """View `view_id` as it is now (its latest open, push or update)."""
         return self.modals.current(view_id)
 
-    def last_view(self, user_id: str, callback_id: str | None = None) -> FakeView | None:
-        """The modal `user_id` has in front of them now (with `callback_id`, if given)."""
-        return self.modals.last(user_id, callback_id)
+    def last_view(
+        self, user_id: str, callback_id: str | None = None, team_id: str | None = None
+    ) -> FakeView | None:
+        """The modal `user_id` (of workspace `team_id`, if given) has in front of them now
+        (with `callback_id`, if given)."""
+        return self.modals.last(user_id, callback_id, team_id)
 
     async def close_view(self, view_id: str) -> None:
         """The person closed view `view_id` (its close button): they see the view under it, if
@@ -463,6 +554,44 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[ApiCall]:
         return [c for c in self.calls if c.method == method]
 
+    def calls_for(self, team_id: str, method: str | None = None) -> list[ApiCall]:
+        """The calls made with a token of workspace `team_id` (live, revoked or expired),
+        to `method` if given."""
+        return [
+            c
+            for c in self.calls
+            if c.token_team == team_id and (method is None or c.method == method)
+        ]
+
+    def wrong_team_calls(self, team_id: str | None = None) -> list[ApiCall]:
+        """Calls made for one workspace's things with another's token (or none that works
+        for it): a trigger, view or message of team B, a channel / user / user group declared
+        only in team B, or anything inside `expect_team(B)`, but not B's token. With
+        `team_id`, only the calls for that team: `assert not fake.wrong_team_calls("TB")` is
+        "every call for team B carried B's token"."""
+        return [c for c in self.calls if c.wrong_team and (team_id is None or c.is_for(team_id))]
+
+    @contextlib.contextmanager
+    def expect_team(self, team_id: str) -> Iterator[None]:
+        """Every Web API call arriving inside this block is for workspace `team_id`: one
+        made with another's token is a wrong-team call (`wrong_team_calls`)."""
+        self._expected.append(team_id)
+        try:
+            yield
+        finally:
+            self._expected.remove(team_id)
+
+    def messages_in(
+        self, team_id: str | None = None, channel: str | None = None
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """The messages posted with workspace `team_id`'s tokens (in `channel`, if given)."""
+        team_id = team_id or self.team_id
+        return {
+            key: message
+            for key, message in self.messages.items()
+            if self.message_teams.get(key) == team_id and (channel is None or key[0] == channel)
+        }
+
     async def wait_for_responses(
         self, url: str, count: int = 1, timeout: float = 5.0
     ) -> list[dict[str, Any]]:
@@ -491,18 +620,20 @@ class FakeSlack:
         callback_id: str | None = None,
         count: int = 1,
         timeout: float = 5.0,
+        team_id: str | None = None,
     ) -> list[FakeView]:
         """Wait until `count` views (opens, pushes and updates, each one) were shown to
-        `user_id` with `callback_id` (either: any); returns those records."""
+        `user_id` with `callback_id` (in workspace `team_id`; each, if None: any); returns
+        those records."""
         await self._wait(
-            lambda: len(self.modals.matching(user_id, callback_id)) >= count,
+            lambda: len(self.modals.matching(user_id, callback_id, team_id)) >= count,
             timeout,
             lambda: (
                 f"expected {count} view(s) for user {user_id} with callback_id {callback_id}, "
                 f"got {[(v.method, v.user_id, v.callback_id) for v in self.views]}"
             ),
         )
-        return self.modals.matching(user_id, callback_id)
+        return self.modals.matching(user_id, callback_id, team_id)
 
     async def wait_for_socket(self, timeout: float = 5.0) -> None:
         """Wait until a Socket Mode client is connected."""
@@ -609,6 +740,8 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{n}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/oauth/v2/authorize", self.oauth.authorize)
+        app.router.add_get("/openid/connect/authorize", self.oauth.oidc_authorize)
         return app
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
@@ -616,6 +749,12 @@ class FakeSlack:
         params = await _read_params(request)
         token = _bearer(request) or params.pop("token", None)
         call = ApiCall(method, params, token, time.monotonic())
+        call.client = basic_auth(request.headers.get("Authorization", ""))
+        record, error = self.tokens.check(token)
+        call.token_team = record.team_id if record is not None else None
+        call.team_id = call.token_team if not error else None
+        call.owners = owners_of(params, self)
+        call.expected_team = self._expected[-1] if self._expected else None
         self.calls.append(call)
         if self.on_call is not None:
             self.on_call(call)
@@ -626,35 +765,55 @@ class FakeSlack:
         if queue:
             reply = queue.popleft()
         else:  # Slack names the token's scopes on every answer
-            reply = Reply(
-                json=self._default(call),
-                headers={"x-oauth-scopes": ",".join(self.bot_scopes)},
-            )
+            answer, scopes = self._default(call)
+            reply = Reply(json=answer, headers={"x-oauth-scopes": ",".join(scopes)})
             await self._notify()  # its effect (a message, a view) is in place
         return await send_reply(request, reply)
 
-    def _default(self, call: ApiCall) -> dict[str, Any]:
+    def _default(self, call: ApiCall) -> tuple[dict[str, Any], list[str]]:
+        """The answer to `call` (checked as it is now, after any hold), and the scopes the
+        answer names."""
         method, params = call.method, call.params
-        expected = self.app_token if method == "apps.connections.open" else self.bot_token
-        if call.token != expected:
-            return {"ok": False, "error": "invalid_auth"}
+        if method == "apps.connections.open":
+            if call.token != self.app_token:
+                return {"ok": False, "error": "invalid_auth"}, self.bot_scopes
+            return {"ok": True, "url": self.socket_url}, self.bot_scopes
+        if method == "oauth.v2.access":
+            return self.oauth.access(params, call.client), []
+        if method == "openid.connect.token":
+            return self.oauth.oidc_token(params, call.client), []
+        record, error = self.tokens.check(call.token)
+        if record is None or error:
+            return {"ok": False, "error": error}, self.bot_scopes
+        if method == "auth.revoke":
+            if not _flag(params.get("test")):
+                self.tokens.revoke(record.token)
+            return {"ok": True, "revoked": not _flag(params.get("test"))}, record.scopes
+        if record.team_id is None:  # an org-wide install's token
+            return self._org_answer(record, method), record.scopes
+        ws = self.workspaces[record.team_id]
+        scopes = ws.bot_scopes if record.kind == "bot" else record.scopes
+        if method == "openid.connect.userInfo":
+            return self.oauth.user_info(record), scopes
+        if method == "auth.test":
+            return self._auth_test(ws, record), scopes
+        if record.kind == "oidc" and method not in OIDC_METHODS:
+            return _missing_scope("chat:write", scopes), scopes
         needed = SCOPE_NEEDED.get(method)
-        if needed and needed not in self.bot_scopes:
-            provided = ",".join(self.bot_scopes)
-            return {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided}
+        if needed and needed not in scopes:
+            return _missing_scope(needed, scopes), scopes
         if method in ("views.open", "views.push"):  # the trigger is checked as it arrived
-            return self.modals.open(params, call.time, method)
+            return self.modals.open(params, call.time, method, ws.team_id, ws.bot_id), scopes
         handler = self._methods().get(method)
-        return handler(params) if handler else {"ok": True}
+        return (handler(ws, params) if handler else {"ok": True}), scopes
 
-    def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+    def _methods(self) -> dict[str, Handler]:
         return {
-            "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
             "views.publish": self._views_publish,
-            "views.update": self.modals.update,
+            "views.update": lambda ws, params: self.modals.update(params, ws.team_id),
             "usergroups.list": self._usergroups_list,
             "usergroups.users.list": self._usergroups_users_list,
             "users.info": self._users_info,
@@ -662,46 +821,92 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
             "users.conversations": self._users_conversations,
-            "apps.connections.open": self._connections_open,
         }
+
+    # What the fake can tell of whose things a call names (see slack_calls.owners_of).
+
+    def trigger_team(self, trigger_id: Any) -> str | None:
+        return self.modals.trigger_team(trigger_id)
+
+    def view_team(self, params: dict[str, Any]) -> str | None:
+        view = self.modals.find(params)
+        return view.team_id if view is not None else None
+
+    def message_team(self, channel: str, ts: str) -> str | None:
+        return self.message_teams.get((channel, ts))
+
+    def declared_in(self, kind: str, item_id: str) -> set[str]:
+        """The workspaces that declared this channel / user / user group id."""
+        return {t for t, ws in self.workspaces.items() if item_id in getattr(ws, kind)}
+
+    def _foreign(self, ws: FakeWorkspace, kind: str, item_id: str) -> bool:
+        """Declared in another workspace, not in `ws`: not found with `ws`'s token."""
+        declared = self.declared_in(kind, item_id)
+        return bool(declared) and ws.team_id not in declared
+
+    def _foreign_channel(self, ws: FakeWorkspace, channel: str) -> bool:
+        if channel.startswith("D") and len(channel) > 1 and channel not in ws.channels:
+            return self._foreign(ws, "users", channel[1:])
+        return self._foreign(ws, "channels", channel)
 
     def _next_ts(self) -> str:
         self._ts_seq += 1
         micros = self._ts_seq * 100
         return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _auth_test(self, ws: FakeWorkspace, record: FakeToken) -> dict[str, Any]:
+        answer = ws.auth_test()
+        if record.kind != "bot":
+            answer["user_id"], answer["user"] = record.user_id, record.user_id.lower()
+            answer.pop("bot_id")
+        expires_in = record.expires_in()
+        if expires_in is not None:
+            answer["expires_in"] = expires_in
+        return answer
+
+    def _org_answer(self, record: FakeToken, method: str) -> dict[str, Any]:
+        """An org-wide install's token: auth.test says so; anything else needs a team."""
+        if method != "auth.test":
+            return {"ok": False, "error": "team_access_not_granted"}
+        org = str(record.enterprise_id)
         return {
             "ok": True,
-            "url": "https://fake.slack.com/",
-            "team": "Fake",
+            "url": f"https://{org.lower()}.enterprise.slack.com/",
+            "team": self.enterprises.get(org, org),
             "user": "tiktokcancel",
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
+            "user_id": record.user_id,
+            "bot_id": f"BBOT{org}",
+            "enterprise_id": org,
+            "is_enterprise_install": True,
         }
 
-    def _message(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
-        message = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id, "ts": ts}
+    def _message(self, ws: FakeWorkspace, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        message = {"type": "message", "user": ws.bot_user_id, "bot_id": ws.bot_id, "ts": ts}
         message["text"] = params.get("text", "")
         for key in ("blocks", "attachments", "thread_ts"):
             if key in params:
                 message[key] = params[key]
         return message
 
-    def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _post_message(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel")
-        if not channel:
+        if not channel or self._foreign_channel(ws, str(channel)):
             return {"ok": False, "error": "channel_not_found"}
         ts = self._next_ts()
-        message = self._message(params, ts)
+        message = self._message(ws, params, ts)
         self.messages[(str(channel), ts)] = message
+        self.message_teams[(str(channel), ts)] = ws.team_id
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
-    def _update(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _update(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
-        message = self._message(params, ts)
+        if self._foreign_channel(ws, channel):
+            return {"ok": False, "error": "channel_not_found"}
+        if self.message_teams.get((channel, ts), ws.team_id) != ws.team_id:
+            return {"ok": False, "error": "message_not_found"}
+        message = self._message(ws, params, ts)
         self.messages[(channel, ts)] = message
+        self.message_teams[(channel, ts)] = ws.team_id
         return {
             "ok": True,
             "channel": channel,
@@ -710,67 +915,72 @@ class FakeSlack:
             "message": message,
         }
 
-    def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _post_ephemeral(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
+        if self._foreign_channel(ws, str(params.get("channel") or "")):
+            return {"ok": False, "error": "channel_not_found"}
+        if self._foreign(ws, "users", str(params.get("user") or "")):
+            return {"ok": False, "error": "user_not_in_channel"}
         return {"ok": True, "message_ts": self._next_ts()}
 
-    def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _views_publish(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
+        if self._foreign(ws, "users", str(params.get("user_id") or "")):
+            return {"ok": False, "error": "user_not_found"}
         view = params.get("view") if isinstance(params.get("view"), dict) else {}
         view_id = "V" + uuid.uuid4().hex[:10].upper()
-        return {"ok": True, "view": {"id": view_id, "team_id": self.team_id, **view}}
+        return {"ok": True, "view": {"id": view_id, "team_id": ws.team_id, **view}}
 
-    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _users_info(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
         user_id = str(params.get("user", ""))
-        if not user_id:
+        if not user_id or self._foreign(ws, "users", user_id):
             return {"ok": False, "error": "user_not_found"}
-        user = self.users.get(user_id) or SlackUser(user_id, self.team_id, user_id.lower())
-        return {"ok": True, "user": user.to_json(with_email="users:read.email" in self.bot_scopes)}
+        with_email = "users:read.email" in ws.bot_scopes
+        return {"ok": True, "user": ws.user(user_id).to_json(with_email=with_email)}
 
-    def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _usergroups_list(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
         with_disabled = _flag(params.get("include_disabled"))
         groups = [
             g.to_json(_flag(params.get("include_users")), _flag(params.get("include_count")))
-            for g in self.usergroups.values()
+            for g in ws.usergroups.values()
             if with_disabled or not g.disabled
         ]
         return {"ok": True, "usergroups": groups}
 
-    def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        group = self.usergroups.get(str(params.get("usergroup") or ""))
+    def _usergroups_users_list(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
+        group = ws.usergroups.get(str(params.get("usergroup") or ""))
         if group is None or (group.disabled and not _flag(params.get("include_disabled"))):
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(group.users)}
 
-    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _conversations_open(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
         users = str(params.get("users", "")).split(",")
         if not users[0]:
             return {"ok": False, "error": "users_list_not_supplied"}
+        if any(self._foreign(ws, "users", u) for u in users):
+            return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "channel": {"id": "D" + users[0]}}
 
-    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _conversations_info(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = str(params.get("channel", ""))
-        if not channel_id:
+        if not channel_id or self._foreign_channel(ws, channel_id):
             return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": self.channel(channel_id).to_json()}
+        return {"ok": True, "channel": ws.channel(channel_id).to_json()}
 
-    def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _conversations_members(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
         channel_id = str(params.get("channel", ""))
-        if not channel_id:
+        if not channel_id or self._foreign_channel(ws, channel_id):
             return {"ok": False, "error": "channel_not_found"}
-        members = self.channel(channel_id).members
+        members = ws.channel(channel_id).members
         page, cursor = _page(members, params)
         return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
 
-    def _users_conversations(self, params: dict[str, Any]) -> dict[str, Any]:
-        user_id = str(params.get("user") or self.bot_user_id)
+    def _users_conversations(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(params.get("user") or ws.bot_user_id)
         types = str(params.get("types") or "public_channel").split(",")
         found = [
-            c.to_json() for c in self.channels.values() if c.type in types and user_id in c.members
+            c.to_json() for c in ws.channels.values() if c.type in types and user_id in c.members
         ]
         page, cursor = _page(found, params)
         return {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}}
-
-    def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": self.socket_url}
 
     # -- response_url ----------------------------------------------------------------
 
@@ -789,6 +999,10 @@ class FakeSlack:
             self.on_response(url, body)
         await self._notify()
         return web.Response(text="ok", content_type="text/html")
+
+
+def _missing_scope(needed: str, scopes: list[str]) -> dict[str, Any]:
+    return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(scopes)}
 
 
 def _flag(value: Any) -> bool:

@@ -12,6 +12,12 @@ fake answered it (id, hash, `state`, and the app's own fields), who sees it and 
 that opened it. `views.update` finds the view by `view_id` (or `external_id`) and checks
 `hash` when given (`hash_conflict`). What a submission's ack says (`response_action` update,
 push, clear, errors, or a plain ack that closes the modal) is applied by `answered()`.
+
+Several workspaces: a trigger id belongs to the workspace of the interaction it came with
+(`new_trigger_id(user_id, team_id)`), and only that workspace's bot token can open a modal
+with it (another's gets `invalid_trigger_id`); each view records its workspace (`team_id`,
+also in the view as `team_id` / `app_installed_team_id`) and only that workspace's token can
+update it (another's gets `not_found`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ class FakeView:
     trigger_id: str
     view: dict[str, Any]
     time: float = field(default_factory=time.monotonic)
+    team_id: str = ""
 
     @property
     def id(self) -> str:
@@ -58,6 +65,7 @@ class FakeView:
 class _Trigger:
     user_id: str
     issued: float
+    team_id: str = ""
     exchanged: bool = False
 
 
@@ -85,21 +93,29 @@ class Modals:
 
     # -- trigger ids -------------------------------------------------------------------
 
-    def new_trigger_id(self, user_id: str) -> str:
-        """A trigger id for an interaction by `user_id`, issued now."""
+    def new_trigger_id(self, user_id: str, team_id: str | None = None) -> str:
+        """A trigger id for an interaction by `user_id` in workspace `team_id` (by default the
+        one this was made for), issued now."""
         self._seq += 1
         trigger_id = f"{self._seq}.{int(time.time())}.{secrets.token_hex(16)}"
-        self._triggers[trigger_id] = _Trigger(user_id, time.monotonic())
+        self._triggers[trigger_id] = _Trigger(user_id, time.monotonic(), team_id or self.team_id)
         return trigger_id
+
+    def trigger_team(self, trigger_id: Any) -> str | None:
+        """The workspace a trigger id was issued in (None: not one this fake issued)."""
+        trigger = self._triggers.get(trigger_id) if isinstance(trigger_id, str) else None
+        return trigger.team_id if trigger is not None else None
 
     def expire_trigger(self, trigger_id: str) -> None:
         """Make an issued trigger id too old to use (without waiting `ttl` seconds)."""
         self._triggers[trigger_id].issued = float("-inf")
 
-    def _exchange(self, trigger_id: Any, arrived: float) -> tuple[_Trigger | None, str]:
+    def _exchange(
+        self, trigger_id: Any, arrived: float, team_id: str
+    ) -> tuple[_Trigger | None, str]:
         """The trigger a views.open/push may use (spent from now on), or Slack's error."""
         trigger = self._triggers.get(trigger_id) if isinstance(trigger_id, str) else None
-        if trigger is None:
+        if trigger is None or trigger.team_id != team_id:
             return None, "invalid_trigger_id"
         if trigger.exchanged:
             return None, "exchanged_trigger_id"
@@ -114,38 +130,54 @@ class Modals:
         """The latest record of view `view_id` (what the person sees in it now)."""
         return next((v for v in reversed(self.views) if v.id == view_id), None)
 
-    def last(self, user_id: str, callback_id: str | None = None) -> FakeView | None:
-        """The view most recently shown to `user_id` (with `callback_id`, if given) that is
-        still open, as it is now."""
+    def last(
+        self, user_id: str, callback_id: str | None = None, team_id: str | None = None
+    ) -> FakeView | None:
+        """The view most recently shown to `user_id` (of workspace `team_id`, if given; with
+        `callback_id`, if given) that is still open, as it is now."""
         for record in reversed(self.views):
             if record.user_id != user_id or record.id in self.closed:
+                continue
+            if team_id is not None and record.team_id != team_id:
                 continue
             now = self.current(record.id)
             if now is not None and (callback_id is None or now.callback_id == callback_id):
                 return now
         return None
 
-    def matching(self, user_id: str | None, callback_id: str | None) -> list[FakeView]:
+    def matching(
+        self, user_id: str | None, callback_id: str | None, team_id: str | None = None
+    ) -> list[FakeView]:
         return [
             v
             for v in self.views
             if (user_id is None or v.user_id == user_id)
             and (callback_id is None or v.callback_id == callback_id)
+            and (team_id is None or v.team_id == team_id)
         ]
 
-    def open(self, params: dict[str, Any], arrived: float, method: str) -> dict[str, Any]:
-        """views.open or views.push: a new view for the person whose trigger this is."""
+    def open(
+        self,
+        params: dict[str, Any],
+        arrived: float,
+        method: str,
+        team_id: str | None = None,
+        bot_id: str | None = None,
+    ) -> dict[str, Any]:
+        """views.open or views.push with workspace `team_id`'s bot token: a new view for the
+        person whose trigger this is."""
+        team_id = team_id or self.team_id
         view, error = _view_param(params)
         if error:
             return {"ok": False, "error": error}
-        trigger, error = self._exchange(params.get("trigger_id"), arrived)
+        trigger, error = self._exchange(params.get("trigger_id"), arrived, team_id)
         if trigger is None:
             return {"ok": False, "error": error}
         trigger_id = str(params["trigger_id"])
-        previous = self.last(trigger.user_id) if method == "views.push" else None
+        previous = self.last(trigger.user_id, team_id=team_id) if method == "views.push" else None
         view_id = new_view_id()
         answered = {
-            **self._defaults(view_id),
+            **self._defaults(view_id, team_id, bot_id),
             "root_view_id": previous.view["root_view_id"] if previous else view_id,
             "previous_view_id": previous.id if previous else None,
             **view,
@@ -153,22 +185,25 @@ class Modals:
             "hash": new_hash(),
             "state": {"values": {}},
         }
-        self.views.append(FakeView(method, trigger.user_id, trigger_id, answered))
+        self.views.append(FakeView(method, trigger.user_id, trigger_id, answered, team_id=team_id))
         return {"ok": True, "view": answered}
 
-    def update(self, params: dict[str, Any]) -> dict[str, Any]:
-        """views.update: the view found by `view_id` or `external_id` replaced."""
+    def update(self, params: dict[str, Any], team_id: str | None = None) -> dict[str, Any]:
+        """views.update with workspace `team_id`'s token: the view found by `view_id` or
+        `external_id` replaced."""
         view, error = _view_param(params)
         if error:
             return {"ok": False, "error": error}
-        old = self._find(params)
-        if old is None:
+        old = self.find(params)
+        if old is None or old.team_id != (team_id or self.team_id):
             return {"ok": False, "error": "not_found"}
         given_hash = params.get("hash")
         if given_hash and given_hash != old.view.get("hash"):
             return {"ok": False, "error": "hash_conflict"}
         answered = self._replaced(old, view)
-        self.views.append(FakeView("views.update", old.user_id, old.trigger_id, answered))
+        self.views.append(
+            FakeView("views.update", old.user_id, old.trigger_id, answered, team_id=old.team_id)
+        )
         return {"ok": True, "view": answered}
 
     def answered(self, view_id: str, user_id: str, ack: dict[str, Any] | None) -> None:
@@ -181,12 +216,14 @@ class Modals:
             return
         if action == "update" and old is not None and isinstance(new, dict):
             answered = self._replaced(old, new)
-            self.views.append(FakeView("response_action", user_id, old.trigger_id, answered))
+            self.views.append(
+                FakeView("response_action", user_id, old.trigger_id, answered, team_id=old.team_id)
+            )
             return
         if action == "push" and old is not None and isinstance(new, dict):
             pushed_id = new_view_id()
             answered = {
-                **self._defaults(pushed_id),
+                **self._defaults(pushed_id, old.team_id, old.view.get("bot_id")),
                 "root_view_id": old.view.get("root_view_id", old.id),
                 "previous_view_id": old.id,
                 **new,
@@ -194,14 +231,17 @@ class Modals:
                 "hash": new_hash(),
                 "state": {"values": {}},
             }
-            self.views.append(FakeView("response_action", user_id, old.trigger_id, answered))
+            self.views.append(
+                FakeView("response_action", user_id, old.trigger_id, answered, team_id=old.team_id)
+            )
             return
         if action == "clear" and old is not None:
             root = old.view.get("root_view_id", old.id)
             self.closed.update(v.id for v in self.views if v.view.get("root_view_id") == root)
         self.closed.add(view_id)
 
-    def _find(self, params: dict[str, Any]) -> FakeView | None:
+    def find(self, params: dict[str, Any]) -> FakeView | None:
+        """The view a views.update names by `view_id` or `external_id`, as it is now."""
         view_id, external_id = params.get("view_id"), params.get("external_id")
         if view_id:
             return self.current(str(view_id))
@@ -214,7 +254,7 @@ class Modals:
     def _replaced(self, old: FakeView, view: dict[str, Any]) -> dict[str, Any]:
         keep = ("root_view_id", "previous_view_id")
         return {
-            **self._defaults(old.id),
+            **self._defaults(old.id, old.team_id, old.view.get("bot_id")),
             **{k: old.view.get(k) for k in keep},
             **view,
             "id": old.id,
@@ -222,10 +262,13 @@ class Modals:
             "state": {"values": {}},
         }
 
-    def _defaults(self, view_id: str) -> dict[str, Any]:
+    def _defaults(
+        self, view_id: str, team_id: str | None = None, bot_id: str | None = None
+    ) -> dict[str, Any]:
+        team_id = team_id or self.team_id
         return {
             "id": view_id,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "type": "modal",
             "blocks": [],
             "private_metadata": "",
@@ -236,8 +279,8 @@ class Modals:
             "close": None,
             "submit": None,
             "app_id": self.app_id,
-            "app_installed_team_id": self.team_id,
-            "bot_id": self.bot_id,
+            "app_installed_team_id": team_id,
+            "bot_id": bot_id or self.bot_id,
         }
 
 

@@ -1,13 +1,16 @@
 """Requests Slack sends TO the bot: signed slash commands, block_actions and view_submission
-payloads.
+payloads, and Events API `event_callback` bodies (`app_home_opened`, `app_uninstalled`,
+`tokens_revoked`, …).
 
 The payload builders return dicts, reused both for HTTP-mode bodies (urlencoded, signed
-with the signing secret) and for Socket Mode envelopes (`FakeSlack.send_envelope`).
+with the signing secret; events as JSON) and for Socket Mode envelopes
+(`FakeSlack.send_envelope`).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -136,6 +139,64 @@ def view_submission_payload(
         "is_enterprise_install": False,
         "enterprise": None,
     }
+
+
+def event_callback(
+    event: dict[str, Any],
+    *,
+    team_id: str = "T0001",
+    api_app_id: str = APP_ID,
+    bot_user_id: str | None = None,
+    enterprise_id: str | None = None,
+    event_id: str | None = None,
+    event_time: int | None = None,
+) -> dict[str, Any]:
+    """The Events API wrapper around `event` for workspace `team_id`, as Slack posts it;
+    with `bot_user_id`, the `authorizations` naming the installation it is for."""
+    body: dict[str, Any] = {
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "api_app_id": api_app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or "Ev" + secrets.token_hex(6).upper(),
+        "event_time": int(time.time()) if event_time is None else event_time,
+    }
+    if enterprise_id is not None:
+        body["enterprise_id"] = enterprise_id
+    if bot_user_id is not None:
+        body["authorizations"] = [
+            {
+                "enterprise_id": enterprise_id,
+                "team_id": team_id,
+                "user_id": bot_user_id,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ]
+        body["is_ext_shared_channel"] = False
+    return body
+
+
+def app_home_opened_event(user_id: str) -> dict[str, Any]:
+    """`user_id` opened the app's Home tab."""
+    return {"type": "app_home_opened", "user": user_id, "tab": "home", "channel": "D" + user_id}
+
+
+def app_uninstalled_event() -> dict[str, Any]:
+    """The app was uninstalled from the workspace (the wrapper's `team_id` says which)."""
+    return {"type": "app_uninstalled"}
+
+
+def tokens_revoked_event(oauth=(), bot=()) -> dict[str, Any]:
+    """Tokens of the workspace were revoked: the user ids of its user (`oauth`) and bot
+    (`bot`) tokens, as Slack names them (ids, never the tokens)."""
+    tokens: dict[str, list[str]] = {}
+    if oauth:
+        tokens["oauth"] = list(oauth)
+    if bot:
+        tokens["bot"] = list(bot)
+    return {"type": "tokens_revoked", "tokens": tokens}
 
 
 def interactive_body(payload: dict[str, object]) -> str:
