@@ -24,6 +24,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages
 from bot.accounts.link_notices import LinkNotices
 from bot.accounts.linking import LinkingService
 from bot.accounts.parked_prune import ParkedPrune
@@ -366,6 +367,7 @@ def build_bolt(parts: Parts, authorize: CachedAuthorize | None) -> AsyncApp:
                 client=client,
             ),
             installation_store_bot_only=True,
+            user_facing_authorize_error_message=messages.NOT_INSTALLED_TEXT,
             logger=logging.getLogger("bolt"),
         )
     else:
