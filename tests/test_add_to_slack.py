@@ -225,7 +225,7 @@ async def test_refusing_on_slacks_page_installs_nothing(hm):
     assert installations(hm) == []
 
 
-async def test_a_code_slack_wont_take_installs_nothing(hm):
+async def test_a_code_slack_wont_take_installs_nothing_and_is_not_logged(hm, caplog):
     hm.slack.add_workspace(TEAM_B, installed=False)
     step = await consent_for(hm, TEAM_B)
     page = await step.browser.get(step.with_query(code="1700000000.made-up"))
@@ -233,6 +233,9 @@ async def test_a_code_slack_wont_take_installs_nothing(hm):
     assert installations(hm) == []
     (call,) = hm.slack.calls_to("oauth.v2.access")
     assert call.params["code"] == "1700000000.made-up"
+    refused = [r.getMessage() for r in caplog.records if "oauth.v2.access" in r.getMessage()]
+    assert refused == ["oauth.v2.access refused the code (invalid_code)"]
+    assert "made-up" not in caplog.text
 
 
 async def test_slacks_own_error_is_shown_escaped(hm):

@@ -40,6 +40,7 @@ INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 AUTHORIZE_PATH = "/oauth/v2/authorize"
 TEAM_HINT = re.compile(r"T[A-Z0-9]{2,30}")
+SLACK_ERROR = re.compile(r"'error': '([a-z_]{1,60})'")
 
 
 def authorization_url(slack_api_url: str) -> str:
@@ -57,8 +58,9 @@ class _WithoutCodes(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if "with code:" in message:
+            error = SLACK_ERROR.search(message)
             record.msg = "oauth.v2.access refused the code (%s)"
-            record.args = (message.rpartition("error: ")[2][:200],)
+            record.args = (error.group(1) if error else "no answer",)
         return True
 
 
