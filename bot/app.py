@@ -448,9 +448,8 @@ class Bot:
             approval_links=parts.approval_links,
             webhook_receiver=parts.webhooks,
             bolt=None if settings.socket_mode else self.bolt,
+            install_flow=self.bolt.oauth_flow,  # many workspaces: Add to Slack, in both modes
         )
-        if self.bolt.oauth_flow is not None:  # many workspaces: Add to Slack, in both modes
-            slack_install.register(web_app, flow=self.bolt.oauth_flow)
         self._runner = web.AppRunner(
             web_app, access_log=None, **server_options(settings.header_timeout)
         )
