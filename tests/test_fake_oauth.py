@@ -116,6 +116,7 @@ async def test_add_to_slack_installs_the_workspace_named_through_bolts_own_flow(
     driver = driver_for(http, slack, bolt.server.url)
     status, page = await driver.install(team_id="T0002", installer="U9")
     assert status == 200 and "Thank you" in page  # Bolt's success page: the cookie came back
+    assert "slack-app-oauth-state" not in driver.browser.cookies  # Bolt deleted it after
     installed = await bolt.bot("T0002")
     assert installed is not None
     assert (installed.team_id, installed.team_name) == ("T0002", "Brand Two")

@@ -466,11 +466,13 @@ class Driver:
         browser: Browser | None = None,
     ) -> tuple[int, str]:
         """Follow a Sign in with Slack URL (Slack's `/openid/connect/authorize`, or a bot
-        page that redirects there) through the fake to the bot's callback (its
+        page that redirects there; a path is on the bot) through the fake to the bot's callback (its
         `redirect_uri`) and on: the page it ends on. With `user_id`, the browser is signed
         in to Slack as that person of workspace `team_id` first (else as the fake says)."""
         if user_id is not None:
             self.slack.sign_in_as(team_id or self.slack.team_id, user_id)
+        if url.startswith("/"):  # a link on one of the bot's pages
+            url = self.url() + url
         page = await (browser or self.browser).follow(url)
         return page.status, page.text
 

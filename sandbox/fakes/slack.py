@@ -49,6 +49,7 @@ from aiohttp import WSMsgType, web
 
 from .server import LoopbackServer, Reply, send_reply
 from .slack_calls import ApiCall, SlackHold, owners_of
+from .slack_methods import SlackMethods, flag, missing_scope
 from .slack_modals import FakeView, Modals
 from .slack_oauth import InstallGrant, SignedIn, SlackOAuth, basic_auth
 from .slack_tokens import FakeToken, TokenBook
@@ -79,10 +80,8 @@ __all__ = [
     "SlackUsergroup",
 ]
 
-Handler = Callable[[FakeWorkspace, dict[str, Any]], dict[str, Any]]
 
-
-class FakeSlack:
+class FakeSlack(SlackMethods):
     """Fake slack.com. `await start()`, then use `.api_url` as the bot's SLACK_API_URL."""
 
     def __init__(
@@ -143,6 +142,11 @@ class FakeSlack:
     def bot_token(self) -> str:
         """The default workspace's bot token."""
         return self.default.bot_token
+
+    @bot_token.setter
+    def bot_token(self, token: str) -> None:
+        self.tokens.add(FakeToken(token, "bot", self.team_id, self.default.bot_user_id))
+        self.default.bot_token = token
 
     @property
     def bot_user_id(self) -> str:
@@ -262,8 +266,10 @@ class FakeSlack:
         """Workspace `team_id` (the default one when None); with `create`, made (not yet
         installed) if it is new."""
         team_id = team_id or self.team_id
-        if team_id not in self.workspaces and create:
-            return self.add_workspace(team_id, installed=False)
+        if team_id not in self.workspaces:
+            if create:
+                return self.add_workspace(team_id, installed=False)
+            raise KeyError(f"no workspace {team_id!r} in the fake Slack: add_workspace() it first")
         return self.workspaces[team_id]
 
     def install_tokens(self, ws: FakeWorkspace, scopes: list[str]) -> dict[str, Any]:
@@ -786,9 +792,9 @@ class FakeSlack:
         if record is None or error:
             return {"ok": False, "error": error}, self.bot_scopes
         if method == "auth.revoke":
-            if not _flag(params.get("test")):
+            if not flag(params.get("test")):
                 self.tokens.revoke(record.token)
-            return {"ok": True, "revoked": not _flag(params.get("test"))}, record.scopes
+            return {"ok": True, "revoked": not flag(params.get("test"))}, record.scopes
         if record.team_id is None:  # an org-wide install's token
             return self._org_answer(record, method), record.scopes
         ws = self.workspaces[record.team_id]
@@ -798,189 +804,14 @@ class FakeSlack:
         if method == "auth.test":
             return self._auth_test(ws, record), scopes
         if record.kind == "oidc" and method not in OIDC_METHODS:
-            return _missing_scope("chat:write", scopes), scopes
+            return missing_scope("chat:write", scopes), scopes
         needed = SCOPE_NEEDED.get(method)
         if needed and needed not in scopes:
-            return _missing_scope(needed, scopes), scopes
+            return missing_scope(needed, scopes), scopes
         if method in ("views.open", "views.push"):  # the trigger is checked as it arrived
             return self.modals.open(params, call.time, method, ws.team_id, ws.bot_id), scopes
         handler = self._methods().get(method)
         return (handler(ws, params) if handler else {"ok": True}), scopes
-
-    def _methods(self) -> dict[str, Handler]:
-        return {
-            "chat.postMessage": self._post_message,
-            "chat.update": self._update,
-            "chat.postEphemeral": self._post_ephemeral,
-            "views.publish": self._views_publish,
-            "views.update": lambda ws, params: self.modals.update(params, ws.team_id),
-            "usergroups.list": self._usergroups_list,
-            "usergroups.users.list": self._usergroups_users_list,
-            "users.info": self._users_info,
-            "conversations.open": self._conversations_open,
-            "conversations.info": self._conversations_info,
-            "conversations.members": self._conversations_members,
-            "users.conversations": self._users_conversations,
-        }
-
-    # What the fake can tell of whose things a call names (see slack_calls.owners_of).
-
-    def trigger_team(self, trigger_id: Any) -> str | None:
-        return self.modals.trigger_team(trigger_id)
-
-    def view_team(self, params: dict[str, Any]) -> str | None:
-        view = self.modals.find(params)
-        return view.team_id if view is not None else None
-
-    def message_team(self, channel: str, ts: str) -> str | None:
-        return self.message_teams.get((channel, ts))
-
-    def declared_in(self, kind: str, item_id: str) -> set[str]:
-        """The workspaces that declared this channel / user / user group id."""
-        return {t for t, ws in self.workspaces.items() if item_id in getattr(ws, kind)}
-
-    def _foreign(self, ws: FakeWorkspace, kind: str, item_id: str) -> bool:
-        """Declared in another workspace, not in `ws`: not found with `ws`'s token."""
-        declared = self.declared_in(kind, item_id)
-        return bool(declared) and ws.team_id not in declared
-
-    def _foreign_channel(self, ws: FakeWorkspace, channel: str) -> bool:
-        if channel.startswith("D") and len(channel) > 1 and channel not in ws.channels:
-            return self._foreign(ws, "users", channel[1:])
-        return self._foreign(ws, "channels", channel)
-
-    def _next_ts(self) -> str:
-        self._ts_seq += 1
-        micros = self._ts_seq * 100
-        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
-
-    def _auth_test(self, ws: FakeWorkspace, record: FakeToken) -> dict[str, Any]:
-        answer = ws.auth_test()
-        if record.kind != "bot":
-            answer["user_id"], answer["user"] = record.user_id, record.user_id.lower()
-            answer.pop("bot_id")
-        expires_in = record.expires_in()
-        if expires_in is not None:
-            answer["expires_in"] = expires_in
-        return answer
-
-    def _org_answer(self, record: FakeToken, method: str) -> dict[str, Any]:
-        """An org-wide install's token: auth.test says so; anything else needs a team."""
-        if method != "auth.test":
-            return {"ok": False, "error": "team_access_not_granted"}
-        org = str(record.enterprise_id)
-        return {
-            "ok": True,
-            "url": f"https://{org.lower()}.enterprise.slack.com/",
-            "team": self.enterprises.get(org, org),
-            "user": "tiktokcancel",
-            "user_id": record.user_id,
-            "bot_id": f"BBOT{org}",
-            "enterprise_id": org,
-            "is_enterprise_install": True,
-        }
-
-    def _message(self, ws: FakeWorkspace, params: dict[str, Any], ts: str) -> dict[str, Any]:
-        message = {"type": "message", "user": ws.bot_user_id, "bot_id": ws.bot_id, "ts": ts}
-        message["text"] = params.get("text", "")
-        for key in ("blocks", "attachments", "thread_ts"):
-            if key in params:
-                message[key] = params[key]
-        return message
-
-    def _post_message(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        channel = params.get("channel")
-        if not channel or self._foreign_channel(ws, str(channel)):
-            return {"ok": False, "error": "channel_not_found"}
-        ts = self._next_ts()
-        message = self._message(ws, params, ts)
-        self.messages[(str(channel), ts)] = message
-        self.message_teams[(str(channel), ts)] = ws.team_id
-        return {"ok": True, "channel": channel, "ts": ts, "message": message}
-
-    def _update(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
-        if self._foreign_channel(ws, channel):
-            return {"ok": False, "error": "channel_not_found"}
-        if self.message_teams.get((channel, ts), ws.team_id) != ws.team_id:
-            return {"ok": False, "error": "message_not_found"}
-        message = self._message(ws, params, ts)
-        self.messages[(channel, ts)] = message
-        self.message_teams[(channel, ts)] = ws.team_id
-        return {
-            "ok": True,
-            "channel": channel,
-            "ts": ts,
-            "text": message["text"],
-            "message": message,
-        }
-
-    def _post_ephemeral(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        if self._foreign_channel(ws, str(params.get("channel") or "")):
-            return {"ok": False, "error": "channel_not_found"}
-        if self._foreign(ws, "users", str(params.get("user") or "")):
-            return {"ok": False, "error": "user_not_in_channel"}
-        return {"ok": True, "message_ts": self._next_ts()}
-
-    def _views_publish(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        if self._foreign(ws, "users", str(params.get("user_id") or "")):
-            return {"ok": False, "error": "user_not_found"}
-        view = params.get("view") if isinstance(params.get("view"), dict) else {}
-        view_id = "V" + uuid.uuid4().hex[:10].upper()
-        return {"ok": True, "view": {"id": view_id, "team_id": ws.team_id, **view}}
-
-    def _users_info(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        user_id = str(params.get("user", ""))
-        if not user_id or self._foreign(ws, "users", user_id):
-            return {"ok": False, "error": "user_not_found"}
-        with_email = "users:read.email" in ws.bot_scopes
-        return {"ok": True, "user": ws.user(user_id).to_json(with_email=with_email)}
-
-    def _usergroups_list(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        with_disabled = _flag(params.get("include_disabled"))
-        groups = [
-            g.to_json(_flag(params.get("include_users")), _flag(params.get("include_count")))
-            for g in ws.usergroups.values()
-            if with_disabled or not g.disabled
-        ]
-        return {"ok": True, "usergroups": groups}
-
-    def _usergroups_users_list(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        group = ws.usergroups.get(str(params.get("usergroup") or ""))
-        if group is None or (group.disabled and not _flag(params.get("include_disabled"))):
-            return {"ok": False, "error": "no_such_subteam"}
-        return {"ok": True, "users": list(group.users)}
-
-    def _conversations_open(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        users = str(params.get("users", "")).split(",")
-        if not users[0]:
-            return {"ok": False, "error": "users_list_not_supplied"}
-        if any(self._foreign(ws, "users", u) for u in users):
-            return {"ok": False, "error": "user_not_found"}
-        return {"ok": True, "channel": {"id": "D" + users[0]}}
-
-    def _conversations_info(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        channel_id = str(params.get("channel", ""))
-        if not channel_id or self._foreign_channel(ws, channel_id):
-            return {"ok": False, "error": "channel_not_found"}
-        return {"ok": True, "channel": ws.channel(channel_id).to_json()}
-
-    def _conversations_members(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        channel_id = str(params.get("channel", ""))
-        if not channel_id or self._foreign_channel(ws, channel_id):
-            return {"ok": False, "error": "channel_not_found"}
-        members = ws.channel(channel_id).members
-        page, cursor = _page(members, params)
-        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
-
-    def _users_conversations(self, ws: FakeWorkspace, params: dict[str, Any]) -> dict[str, Any]:
-        user_id = str(params.get("user") or ws.bot_user_id)
-        types = str(params.get("types") or "public_channel").split(",")
-        found = [
-            c.to_json() for c in ws.channels.values() if c.type in types and user_id in c.members
-        ]
-        page, cursor = _page(found, params)
-        return {"ok": True, "channels": page, "response_metadata": {"next_cursor": cursor}}
 
     # -- response_url ----------------------------------------------------------------
 
@@ -999,26 +830,6 @@ class FakeSlack:
             self.on_response(url, body)
         await self._notify()
         return web.Response(text="ok", content_type="text/html")
-
-
-def _missing_scope(needed: str, scopes: list[str]) -> dict[str, Any]:
-    return {"ok": False, "error": "missing_scope", "needed": needed, "provided": ",".join(scopes)}
-
-
-def _flag(value: Any) -> bool:
-    """A boolean Web API argument as Slack reads it (`true`, `1`, JSON true)."""
-    return value is True or str(value).lower() in ("true", "1")
-
-
-def _page(items: list, params: dict[str, Any]) -> tuple[list, str]:
-    """One page of `items` by Slack's `limit` and `cursor` (here, an offset); next cursor."""
-    try:
-        limit = max(1, min(1000, int(params.get("limit") or 100)))
-        start = max(0, int(params.get("cursor") or 0))
-    except ValueError:
-        return items[:100], ""
-    end = start + limit
-    return items[start:end], (str(end) if end < len(items) else "")
 
 
 def _bearer(request: web.Request) -> str | None:
