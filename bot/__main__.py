@@ -8,6 +8,7 @@ python -m bot upload --channel C… --account brand --privacy LEVEL [--title …
                     [--key K] [--approvers U…,S…] [--needed N] <source_url>
                                     hold an upload (or have it approved), as POST /uploads does
 python -m bot accounts              list linked TikTok accounts and grants (never tokens)
+python -m bot workspaces            list the workspaces that installed the app (many workspaces)
 python -m bot check                 validate settings, call Slack and TikTok once
 python -m bot rotate-key            re-encrypt stored tokens (OLD_TOKEN_ENCRYPTION_KEY → new)
 python -m bot copy-db --to postgresql://…   copy the SQLite database (DATABASE_PATH) into an
@@ -86,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     upload.add_argument("--needed", type=int, default=None, help="approvals needed (default 1)")
     sub.add_parser("accounts", help="list linked TikTok accounts and grants (never tokens)")
+    sub.add_parser(
+        "workspaces",
+        help="list the workspaces that installed the app with Add to Slack (never tokens)",
+    )
     sub.add_parser("check", help="validate the settings and call Slack and TikTok once")
     sub.add_parser(
         "rotate-key",
@@ -232,6 +237,45 @@ def list_accounts(out=None) -> int:
         out.write(
             f"  {row['team_id']}  {row['account']}: {row['user_id']} "
             f"(granted by {row['granted_by']} at {row['granted_at']})\n"
+        )
+    return 0
+
+
+def list_workspaces(out=None) -> int:
+    """The workspaces installed with Add to Slack: who installed each and when, and whether
+    its token rotates (and runs out when); never a token. With one workspace, says so."""
+    from storage import installations
+    from storage.timefmt import epoch_to_iso
+
+    out = out or sys.stdout
+    env = read_environment()
+    one_token = (env.get("SLACK_BOT_TOKEN") or "").strip()
+    if one_token and not (env.get("SLACK_CLIENT_ID") or "").strip():
+        out.write(
+            "This deployment serves one workspace, the one SLACK_BOT_TOKEN belongs to: nothing "
+            "is installed with Add to Slack (that takes SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+            "instead of SLACK_BOT_TOKEN).\n"
+        )
+        return 0
+    rows = _read_database(installations.rows_without_tokens)
+    if rows is None:
+        return 1
+    out.write("Installed workspaces:\n")
+    if not rows:
+        out.write("  none yet (Add to Slack: open /slack/install on the bot's public address)\n")
+    for row in rows:
+        name = row["team_name"] or "(no name)"
+        installer = row["installer_user_id"] or "unknown"
+        if not row["rotates"]:
+            token = "token does not expire"
+        elif row["bot_token_expires_at"]:
+            until = epoch_to_iso(row["bot_token_expires_at"])
+            token = f"token rotates, current one expires {until}"
+        else:
+            token = "token rotates"
+        out.write(
+            f"  {row['team_id']}  {name}: installed {epoch_to_iso(row['installed_at'])} by "
+            f"{installer}; {token}\n"
         )
     return 0
 
@@ -465,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
         return upload(args)
     if args.command == "accounts":
         return list_accounts()
+    if args.command == "workspaces":
+        return list_workspaces()
     if args.command == "check":
         return run_check()
     if args.command == "rotate-key":

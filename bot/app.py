@@ -21,8 +21,10 @@ from cryptography.fernet import Fernet
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import messages
 from bot.accounts.link_notices import LinkNotices
 from bot.accounts.linking import LinkingService
 from bot.accounts.parked_prune import ParkedPrune
@@ -38,7 +40,11 @@ from bot.commands.home import HomeService
 from bot.commands.router import CommandRouter
 from bot.health import database_answers
 from bot.settings import Settings
+from bot.slack.bot_tokens import BotTokenRotation, rotation_client
+from bot.slack.install_flow import REDIRECT_PATH, InstallFlow, install_flow
+from bot.slack.installation_store import InstallationStore, OAuthStateStore
 from bot.slack.output import SlackOut, WorkspaceClients, retry_handlers
+from bot.slack.scopes import BOT_SCOPES
 from bot.slack.visibility import ChannelVisibility
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import AnnouncementService
@@ -54,8 +60,9 @@ from bot.uploads.status import StatusService
 from bot.uploads.webhooks import WebhookReceiver
 from handlers.slack import actions, commands, events
 from handlers.slack import approvals as approval_listeners
-from handlers.web import routes
+from handlers.web import routes, slack_install
 from handlers.web.http_guard import MAX_BODY_BYTES, body_guard, server_options
+from handlers.web.install_pages import install_page
 from storage import account_approvers, leases
 from storage.db import Store
 from storage.installations import Installations
@@ -112,14 +119,25 @@ async def build_parts(
     fernet = Fernet(settings.token_encryption_key.encode())
     tokens = TokenService(store, Links(fernet), tiktok)
     linking = LinkingService(settings, store, tiktok, tokens)
+    installations = Installations(fernet)
+    rotation = None
+    if settings.many_workspaces:  # one replica at a time rotates a workspace's bot token
+        rotation = BotTokenRotation(
+            store,
+            installations,
+            rotation_client(session, settings.slack_api_url),
+            settings.slack_client_id or "",
+            settings.slack_client_secret or "",
+        )
     workspaces = Workspaces(
         store,
-        Installations(fernet),
+        installations,
         Defaults(
             bot_token=settings.slack_bot_token or None,
             admins=settings.admin_users,
             audit_channel=settings.audit_channel,
         ),
+        rotation=rotation,
     )
     clients = WorkspaceClients(session, settings.slack_api_url, workspaces.bot_token)
     slack = SlackOut(clients, session, workspaces.audit_channel)
@@ -310,17 +328,72 @@ class CachedAuthorize:
         return True
 
 
-def build_bolt(parts: Parts, authorize: CachedAuthorize) -> AsyncApp:
+def slack_redirect_uri(settings: Settings) -> str | None:
+    """Where Slack sends the installer back: the bot's public address (from
+    TIKTOK_REDIRECT_URI, with its path prefix) and /slack/oauth_redirect; None when unknown
+    (Slack then uses the app's one configured Redirect URL)."""
+    base = public_base(settings.tiktok_redirect_uri)
+    return base + REDIRECT_PATH if base else None
+
+
+def build_install_flow(parts: Parts, client: AsyncWebClient) -> InstallFlow:
+    """Add to Slack (many workspaces): Bolt's OAuth flow over our stores and pages."""
+    settings = parts.settings
+    workspaces = parts.workspaces
+    return install_flow(
+        client=client,
+        client_id=settings.slack_client_id or "",
+        client_secret=settings.slack_client_secret or "",
+        scopes=BOT_SCOPES,
+        slack_api_url=settings.slack_api_url,
+        redirect_uri=slack_redirect_uri(settings),
+        installation_store=InstallationStore(
+            parts.store,
+            workspaces.installations,
+            workspaces.usable_installation,
+            workspaces.forget_cached,
+        ),
+        state_store=OAuthStateStore(parts.store),
+        callback_options=slack_install.callback_options(),
+        install_page=install_page,
+    )
+
+
+def build_bolt(parts: Parts, authorize: CachedAuthorize | None) -> AsyncApp:
+    """Bolt with every listener. One workspace: its one token (`authorize`). Many: Bolt's
+    authorize reads our installation store, its `auth.test` answers cached by token (safe: an
+    uninstalled workspace's store gives no token, so its cached answer is never reached)."""
     settings = parts.settings
     client = AsyncWebClient(
         base_url=settings.slack_api_url, session=parts.session, retry_handlers=retry_handlers()
     )
-    app = AsyncApp(
-        client=client,
-        signing_secret=settings.slack_signing_secret,
-        authorize=authorize.for_bolt(),
-        logger=logging.getLogger("bolt"),
-    )
+    if parts.workspaces.many:
+        flow = build_install_flow(parts, client)
+        app = AsyncApp(
+            client=client,
+            signing_secret=settings.slack_signing_secret,
+            oauth_flow=flow,
+            authorize=AsyncInstallationStoreAuthorize(
+                logger=logging.getLogger("bolt"),
+                installation_store=flow.settings.installation_store,
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret,
+                bot_only=True,
+                cache_enabled=True,
+                client=client,
+            ),
+            installation_store_bot_only=True,
+            user_facing_authorize_error_message=messages.NOT_INSTALLED_TEXT,
+            logger=logging.getLogger("bolt"),
+        )
+    else:
+        assert authorize is not None
+        app = AsyncApp(
+            client=client,
+            signing_secret=settings.slack_signing_secret,
+            authorize=authorize.for_bolt(),
+            logger=logging.getLogger("bolt"),
+        )
     commands.register(app, router=parts.router, slack=parts.slack, work=parts.work)
     # before `actions`: its last listener answers any button it does not know
     approval_listeners.register(
@@ -366,9 +439,10 @@ class Bot:
             await parts.store.run(leases.clear)  # it held before a restart is dead work
         else:  # replicas share the table: only leases that ran out an hour ago go
             await parts.store.run(leases.prune)
-        authorize = CachedAuthorize(parts.slack)
+        authorize = None if parts.workspaces.many else CachedAuthorize(parts.slack)
         self.bolt = build_bolt(parts, authorize)
-        await authorize.warm()
+        if authorize is not None:
+            await authorize.warm()
         parts.poller.start()
         parts.held_scheduler.start()
         parts.parked_prune.start()
@@ -390,6 +464,7 @@ class Bot:
             approval_links=parts.approval_links,
             webhook_receiver=parts.webhooks,
             bolt=None if settings.socket_mode else self.bolt,
+            install_flow=self.bolt.oauth_flow,  # many workspaces: Add to Slack, in both modes
         )
         self._runner = web.AppRunner(
             web_app, access_log=None, **server_options(settings.header_timeout)

@@ -94,7 +94,17 @@ POLL_RATE = Kind(
     slots=20,
 )
 
-KINDS: dict[str, Kind] = {k.prefix: k for k in (CANCEL, REFRESH, ANNOUNCE, ANNOUNCEMENT, POLL_RATE)}
+SLACK_TOKEN = Kind(
+    "slack-token",
+    20.0,  # one oauth.v2.access (slack_sdk's timeout and its retries) fits well inside
+    "one bot token rotation per workspace (team), many workspaces with Slack's token rotation "
+    "on: a refresh token is spent once, so two at once would leave the workspace without a "
+    "token; the others wait, then use what it stored",
+)
+
+KINDS: dict[str, Kind] = {
+    k.prefix: k for k in (CANCEL, REFRESH, ANNOUNCE, ANNOUNCEMENT, POLL_RATE, SLACK_TOKEN)
+}
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,10 @@ class Lease:
     @classmethod
     def poll_rate(cls, link_key: str) -> Lease:
         return cls.of(POLL_RATE, link_key)
+
+    @classmethod
+    def slack_token(cls, team_id: str) -> Lease:
+        return cls.of(SLACK_TOKEN, team_id)
 
     # One statement each, for `store.run` or inside a transaction that does more.
 

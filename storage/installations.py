@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from storage.sql import Db
 
@@ -113,6 +113,19 @@ class Installations:
             ],
         )
 
+    def get_with_clock(self, db: Db, team_id: str) -> tuple[Installation | None, float]:
+        """The installation and the database's clock, read together: is its token due for
+        rotation, by the clock every replica shares?"""
+        return self.get(db, team_id), clock(db)
+
+    def store_rotated(
+        self, db: Db, spent: Installation, bot_token: str, refresh_token: str, expires_in: float
+    ) -> bool:
+        """`replace_tokens` with the new token expiring `expires_in` seconds from now by the
+        database's clock."""
+        expires_at = clock(db) + float(expires_in) if expires_in else 0.0
+        return self.replace_tokens(db, spent, bot_token, refresh_token, expires_at)
+
     def replace_tokens(
         self, db: Db, spent: Installation, bot_token: str, refresh_token: str, expires_at: float
     ) -> bool:
@@ -135,18 +148,45 @@ class Installations:
         """Forget the workspace's tokens; True if it was installed."""
         return db[TABLE].delete_where("team_id = ?", [team_id]) > 0
 
-    def reseal(self, db: Db, old: Fernet) -> int:
-        """Re-encrypt every stored token with this key (they were sealed with `old`);
-        how many rows changed (`rotate-key`)."""
-        changed = 0
+    def reseal(self, db: Db, old: Fernet | MultiFernet) -> tuple[int, int]:
+        """Re-encrypt every stored token with this key, reading them with `old` (`rotate-key`
+        passes both keys); (rows changed, rows neither key could read: left as they are, the
+        workspace reinstalls)."""
+        changed = unreadable = 0
         for row in db.query(f"SELECT team_id, bot_token, bot_refresh_token FROM {TABLE}"):
-            values = []
-            for name in ("bot_token", "bot_refresh_token"):
-                raw = row[name]
-                values.append(self._seal(old.decrypt(raw.encode()).decode()) if raw else "")
-            db.execute(
-                f"UPDATE {TABLE} SET bot_token = ?, bot_refresh_token = ? WHERE team_id = ?",
-                [*values, row["team_id"]],
+            try:
+                values = [
+                    self._seal(old.decrypt(row[name].encode()).decode()) if row[name] else ""
+                    for name in ("bot_token", "bot_refresh_token")
+                ]
+            except InvalidToken:
+                unreadable += 1
+                continue
+            db.execute(  # unless a rotation or reinstall changed the row meanwhile
+                f"UPDATE {TABLE} SET bot_token = ?, bot_refresh_token = ? "
+                "WHERE team_id = ? AND bot_token = ? AND bot_refresh_token = ?",
+                [*values, row["team_id"], row["bot_token"], row["bot_refresh_token"]],
             )
             changed += 1
-        return changed
+        return changed, unreadable
+
+
+LISTED = (
+    "team_id, team_name, enterprise_id, bot_user_id, installer_user_id, installed_at, "
+    "updated_at, bot_token_expires_at"
+)
+
+
+def rows_without_tokens(db: Db) -> list[dict]:
+    """Every installation for an operator's list: never a token, only whether it rotates
+    (`rotates`) and when it runs out (`bot_token_expires_at`, 0 = never)."""
+    rows = db.query(
+        f"SELECT {LISTED}, CASE WHEN bot_refresh_token <> '' THEN 1 ELSE 0 END AS rotates "
+        f"FROM {TABLE} ORDER BY team_id"
+    )
+    return [{**row, "rotates": bool(row["rotates"])} for row in rows]
+
+
+def clock(db: Db) -> float:
+    """The database's clock now, in seconds since the epoch."""
+    return float(db.execute(f"SELECT {db.now} AS now").scalar())

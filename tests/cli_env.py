@@ -10,6 +10,8 @@ import sys
 # Every setting the bot reads: none may leak in from the developer's own environment.
 SETTING_NAMES = (
     "SLACK_BOT_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
     "SLACK_API_URL",
@@ -29,6 +31,8 @@ SETTING_NAMES = (
     "AUDIT_CHANNEL",
     "ADMIN_USERS",
     "HOLD_SECONDS",
+    "APPROVAL_HOURS",
+    "AUDIT_RETENTION_DAYS",
     "HOST",
     "PORT",
     "LOG_LEVEL",

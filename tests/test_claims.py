@@ -35,7 +35,14 @@ async def replicas(tmp_path, database_url):
 
 
 def test_every_kind_of_lease_is_registered_with_its_name_duration_and_purpose():
-    assert sorted(KINDS) == ["announce", "announcement", "cancel", "poll-rate", "refresh"]
+    assert sorted(KINDS) == [
+        "announce",
+        "announcement",
+        "cancel",
+        "poll-rate",
+        "refresh",
+        "slack-token",
+    ]
     assert all(kind.guards and kind.seconds > 0 for kind in KINDS.values())
     assert Lease.cancel(TEAM, PID).name == f"cancel:{TEAM}:{PID}"
     assert Lease.cancel(TEAM, PID, seconds=17.0).seconds == 17.0
@@ -46,6 +53,8 @@ def test_every_kind_of_lease_is_registered_with_its_name_duration_and_purpose():
     assert Lease.announcement(TEAM, PID).seconds == 30.0
     assert Lease.poll_rate("T|team|brand").name == "poll-rate:T|team|brand"
     assert (KINDS["poll-rate"].slots, KINDS["poll-rate"].seconds) == (20, 60.0)
+    assert Lease.slack_token(TEAM).name == f"slack-token:{TEAM}"
+    assert Lease.slack_token(TEAM).seconds == 20.0
     assert (
         Lease.announce(TEAM, PID).holder != Lease.announce(TEAM, PID).holder
     )  # each claim its own

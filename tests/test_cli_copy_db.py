@@ -3,7 +3,8 @@
 The SQLite database is made by the real bot over HTTP (links, a team account with a grant, an
 announced upload cancelled, a cancel waiting for its "Cancel it now", a link TikTok removed),
 copied with the CLI as an operator runs it, then the bot started on PostgreSQL serves the
-same links and the same audit. A non-empty target is refused and left as it was; a wrong or
+same links and the same audit. With many workspaces, the installations, workspace settings and
+pipeline tokens move too. A non-empty target is refused and left as it was; a wrong or
 unreachable target is one line, never a traceback, never the password.
 """
 
@@ -11,14 +12,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pytest
 
+from storage import pipeline_tokens, workspace_settings
 from storage.schema import BASELINE
 from tests.cli_env import env_for, run_bot_cli
 from tests.conftest import NOTIFY, button_urls, buttons, notify, state_of, text_of
 from tests.pg import pg_rows
+from tests.workspace_helpers import many_harness
 
 ADMIN = "UADMIN"
 ANNOUNCED = "v_pub_url~v2.1001"  # announced, then cancelled with the button
@@ -253,3 +257,44 @@ async def test_a_wrong_or_unreachable_target_is_one_line(h, tmp_path, to, code, 
     assert status == code and out == ""
     assert err.startswith(line) and len(err.splitlines()) == 1, err
     assert "Traceback" not in err and "secret-pass-0815" not in err
+
+
+WORKSPACE_TABLES = ("slack_installations", "workspace_settings", "pipeline_tokens")
+
+
+@pytest.mark.needs_postgres
+async def test_copy_moves_installations_workspace_settings_and_pipeline_tokens(
+    slack, tiktok, settings, tmp_path, postgres_url
+):
+    """Many workspaces: what Add to Slack, `settings` and `settings pipeline-token` stored
+    moves too, and the bot on PostgreSQL answers the workspace and its pipeline at once."""
+    team = "T0002"
+    sqlite = replace(settings, database_url="")
+    async with many_harness(slack, tiktok, sqlite) as h:
+        ws = slack.add_workspace(team, "Brand Two", installed=False, rotation=True)
+        assert (await h.driver.install(team_id=team, installer="U9"))[0] == 200
+        store = h.bot.parts.store
+        await store.run(workspace_settings.set_admins, team, ["U7"], "U9")
+        await store.run(workspace_settings.set_audit_channel, team, "CAUDIT", "U9")
+        _, secret = await store.run(pipeline_tokens.make, team, "U9")
+        await h.stop()
+        path = sqlite.database_path
+        before = {t: by_key(sqlite_table(path, t)) for t in WORKSPACE_TABLES}
+        assert all(len(rows) == 1 for rows in before.values()), before
+
+        code, out, err = await cli(h, tmp_path, "copy-db", "--to", postgres_url, SLACK_BOT_TOKEN="")
+
+        assert (code, err) == (0, ""), out + err
+        for table in WORKSPACE_TABLES:
+            assert f"  {table}: 1" in out.splitlines()
+            assert by_key(pg_table(postgres_url, table)) == before[table]
+        moved = json.dumps([pg_table(postgres_url, t) for t in WORKSPACE_TABLES], default=str)
+        for value in (ws.bot_token, ws.refresh_token, secret):
+            assert value not in out and value not in moved
+
+        await h.start(database_url=postgres_url)
+        answer = await h.driver.command("help", team_id=team)
+        assert "How to use /tiktok-cancel" in text_of(answer)
+        assert {c.token for c in slack.calls_for(team, "auth.test")} == {ws.bot_token}
+        status, body = await notify(h, {"publish_id": LATER, "channel": "C1"}, token=secret)
+        assert status == 201, body

@@ -6,7 +6,13 @@ ADMIN_USERS / AUDIT_CHANNEL are the defaults its admins may override in Slack. M
 (Add to Slack): a workspace's token is its installation's (`storage.installations`), and only
 its own settings apply. What is read from the database is remembered in this process for
 `cache_s` seconds at most, so an uninstall on another replica stops this one using the
-workspace's token within seconds; this replica forgets at once.
+workspace's token within seconds; this replica forgets at once. A workspace found not
+installed is not remembered: an install on another replica is used here at once.
+
+With the Slack app's token rotation on, a workspace's token is used only once it is fresh
+(`usable_installation`: `bot.slack.bot_tokens` rotates it ahead of expiry, one replica at a
+time); Bolt's authorize (through our installation store) and every background Slack call
+(`bot_token`) take that one path.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.slack.bot_tokens import BotTokenRotation
 from storage import workspace_settings
 from storage.db import Store
 from storage.installations import Installation, Installations
@@ -39,10 +46,12 @@ class Workspaces:
         defaults: Defaults,
         cache_s: float = CACHE_S,
         clock: Callable[[], float] = time.monotonic,
+        rotation: BotTokenRotation | None = None,
     ):
         self.store = store
         self.installations = installations
         self.defaults = defaults
+        self.rotation = rotation  # many workspaces: rotating tokens ahead of expiry
         self.cache_s = cache_s
         self.clock = clock
         self._installs: dict[str, tuple[float, Installation | None]] = {}
@@ -59,14 +68,36 @@ class Workspaces:
         return None
 
     async def installation(self, team_id: str) -> Installation | None:
-        """The workspace's installation (many workspaces), read at most `cache_s` ago."""
+        """The workspace's installation (many workspaces), read at most `cache_s` ago (its
+        token as stored: `usable_installation` for one to use)."""
         found = self._fresh(self._installs, team_id)
         if found is None:
-            found = (self.clock(), await self.store.run(self.installations.get, team_id))
-            if len(self._installs) > 10_000:
-                self._installs.clear()
-            self._installs[team_id] = found
+            installed = await self.store.run(self.installations.get, team_id)
+            if installed is None:
+                self._installs.pop(team_id, None)
+                return None
+            found = self._remember(team_id, installed)
         return found[1]
+
+    def _remember(self, team_id: str, installed: Installation) -> tuple[float, Installation]:
+        if len(self._installs) > 10_000:
+            self._installs.clear()
+        found = (self.clock(), installed)
+        self._installs[team_id] = found
+        return found
+
+    async def usable_installation(self, team_id: str) -> Installation | None:
+        """The workspace's installation with a token to use now: rotated first when it runs
+        out soon (token rotation on); None when the workspace is not installed."""
+        installed = await self.installation(team_id)
+        if installed is None or self.rotation is None:
+            return installed
+        fresh = await self.rotation.fresh(installed)
+        if fresh is None:
+            self._installs.pop(team_id, None)
+        elif fresh is not installed:
+            self._remember(team_id, fresh)
+        return fresh
 
     def forget_cached(self, team_id: str) -> None:
         """Drop what this process remembers of the workspace (after a change here)."""
@@ -77,7 +108,7 @@ class Workspaces:
         """The bot token that workspace's Slack calls carry; None when it is not installed."""
         if not self.many:
             return self.defaults.bot_token
-        installed = await self.installation(team_id)
+        installed = await self.usable_installation(team_id)
         return installed.bot_token if installed is not None and installed.bot_token else None
 
     async def settings(self, team_id: str) -> workspace_settings.WorkspaceSettings:

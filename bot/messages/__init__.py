@@ -41,7 +41,13 @@ from bot.messages.cancel_follow import (
     told_ending,
 )
 from bot.messages.held import HeldView
-from bot.messages.help import HELP_TEXT, PROBLEMS, help_message, usage_message
+from bot.messages.help import (
+    HELP_TEXT,
+    NOT_INSTALLED_TEXT,
+    PROBLEMS,
+    help_message,
+    usage_message,
+)
 from bot.messages.home import home_view
 from bot.messages.linking import (
     ForgottenView,
@@ -117,6 +123,7 @@ __all__ = [
     "fill",
     "final_state_message",
     "help_message",
+    "NOT_INSTALLED_TEXT",
     "home_view",
     "in_flight_ack",
     "internal_problem_message",

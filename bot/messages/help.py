@@ -166,3 +166,12 @@ def usage_message(problem: str, word: str, suggestion: str = "") -> Message:
     example = f"For example: {code(_example_for(problem, word, suggestion))}"
     more = f"`{CMD} help` lists everything it can do."
     return message(said, [section(f"{said}\n{example}\n{more}")])
+
+
+# Bolt's answer to anything from a workspace with no installation (many workspaces): the app
+# was uninstalled there, or never added with Add to Slack.
+NOT_INSTALLED_TEXT = (
+    "tiktok-cancel isn't installed in this workspace any more, so it did nothing. "
+    "Still running: whatever you asked about is unchanged. Next: a workspace admin adds it "
+    "again with Add to Slack."
+)

@@ -1,8 +1,9 @@
 """`python -m bot rotate-key`: every stored token re-encrypted with the new
 TOKEN_ENCRYPTION_KEY, read with OLD_TOKEN_ENCRYPTION_KEY.
 
-The links, and the tokens parked on a link confirm page still waiting for the person to
-confirm; a token neither key can read is counted and left, and its owner asked to reconnect.
+The links, the tokens parked on a link confirm page still waiting for the person to confirm,
+and (many workspaces) every workspace's Slack tokens; a token neither key can read is counted
+and left, and its owner asked to reconnect (a workspace: to add the app again).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from storage.db import Store
+from storage.installations import Installations
 
 Say = Callable[[str], None]
 
@@ -39,7 +41,7 @@ def rotate_key(url: str, new_key: str, old_key: str, say: Say = print) -> int:
             ).rowcount
         return rotated
 
-    def rotate(db) -> tuple[int, int, int]:
+    def rotate(db) -> tuple[int, int, int, tuple[int, int]]:
         changed = unreadable = 0
         for row in db.query("SELECT * FROM links"):
             pk = (row["team_id"], row["kind"], row["owner"])
@@ -53,16 +55,25 @@ def rotate_key(url: str, new_key: str, old_key: str, say: Say = print) -> int:
                 continue
             db["links"].update(pk, updates)
             changed += 1
-        return changed, unreadable, rotate_parked(db)
+        installed = Installations(Fernet(new_key.encode())).reseal(db, keys)
+        return changed, unreadable, rotate_parked(db), installed
 
     store = Store(url)
     try:
-        changed, unreadable, parked = store.call(rotate)
+        changed, unreadable, parked, (workspaces, lost) = store.call(rotate)
     finally:
         store.close()
     say(f"re-encrypted {changed} linked account(s) with the new key")
     if parked:
         say(f"re-encrypted {parked} link(s) still waiting on their confirm page")
+    if workspaces:
+        say(f"re-encrypted the Slack tokens of {workspaces} installed workspace(s)")
+    if lost:
+        say(
+            f"{lost} workspace(s)' Slack tokens could be read with neither key; add the app "
+            "to them again (/slack/install)"
+        )
+        unreadable += lost
     if unreadable:
         say(
             f"{unreadable} linked account(s) could be read with neither key; "

@@ -1,5 +1,6 @@
 """Mounting the bot's own HTTP routes: each route module's `register`, given only what that
-route calls. `/slack/events` only in HTTP mode (Socket Mode connects out instead)."""
+route calls. `/slack/events` only in HTTP mode (Socket Mode connects out instead); Add to Slack
+(`/slack/install`, `/slack/oauth_redirect`) only with many workspaces, in both modes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 
 from bot.accounts.link_notices import LinkNotices
 from bot.accounts.linking import LinkingService
@@ -24,6 +26,7 @@ from handlers.web import (
     oauth_callback,
     oauth_confirm,
     slack_events,
+    slack_install,
     uploads,
     webhooks,
 )
@@ -43,6 +46,7 @@ def register(
     approval_links: ApprovalLinks,
     webhook_receiver: WebhookReceiver,
     bolt: AsyncApp | None,
+    install_flow: AsyncOAuthFlow | None = None,
 ) -> None:
     health.register(web_app, database_answers=database_answers, socket_mode=settings.socket_mode)
     oauth_callback.register(web_app, linking=linking, slack=slack)
@@ -53,3 +57,5 @@ def register(
     webhooks.register(web_app, webhooks=webhook_receiver)
     if bolt is not None:
         slack_events.register(web_app, bolt=bolt, signing_secret=settings.slack_signing_secret)
+    if install_flow is not None:
+        slack_install.register(web_app, flow=install_flow)
