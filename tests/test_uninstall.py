@@ -6,50 +6,16 @@ for AUDIT_RETENTION_DAYS. The other workspace is untouched. A reinstall starts c
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
-from cryptography.fernet import Fernet
 
-from storage import pipeline_tokens
-from storage.links import Link, Links
 from tests.conftest import db_execute, db_rows
 from tests.held_helpers import body, submit, until
-from tests.workspaces_helpers import install, many_workspaces
+from tests.workspaces_helpers import install, many_workspaces, pipeline_token, store_link
 
 TA = "T0001"  # the fake Slack's default workspace
 TB = "TB0002"
 FORGOTTEN = "workspace_forgotten"
-
-
-async def store_link(
-    h, team_id: str, kind: str, owner: str, open_id: str, expires_in: float = 86400
-):
-    """A TikTok link stored as the confirm page would store it (tokens the fake TikTok issued)."""
-    h.tiktok.add_user(open_id, f"Account {open_id}")
-    grant = h.tiktok.issue_token(open_id)
-    link = Link(
-        team_id=team_id,
-        kind=kind,
-        owner=owner,
-        open_id=open_id,
-        display_name=f"Account {open_id}",
-        scope=grant.scope,
-        access_token=grant.access_token,
-        access_expires_at=time.time() + expires_in,
-        refresh_token=grant.refresh_token,
-        refresh_expires_at=time.time() + 86400 * 300,
-        linked_by="UADMIN",
-        linked_via="confirmed",
-    )
-    links = Links(Fernet(h.settings.token_encryption_key.encode()))
-    await h.bot.parts.store.run(links.save, link)
-    return grant
-
-
-async def pipeline_token(h, team_id: str) -> str:
-    _, token = await h.bot.parts.store.run(pipeline_tokens.make, team_id, "UADMIN")
-    return token
 
 
 @pytest.fixture
