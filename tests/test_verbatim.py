@@ -20,6 +20,7 @@ import pytest
 
 import bot.messages
 from bot import messages
+from bot.accounts.workspace_settings import SettingsChange, SettingsView, TokenView
 from bot.actor import Actor
 from bot.commands.parser import parse
 from bot.messages import AnnouncedView, FollowedView, ForgottenView, HeldView, LinkView
@@ -177,7 +178,53 @@ PARSED = [
 ]
 # The inputs of every builder, by parameter name: each a list of the states to build it in
 # (each one tried while the other parameters keep their first).
+SETTINGS_VIEWS = [
+    SettingsView(
+        many=True,
+        admins=("U1", "U2"),
+        admins_from="slack",
+        audit_channel="CAUDIT",
+        audit_from="slack",
+        tokens=(TokenView("pt_1a2b3c4d", "U1", NOW), TokenView("pt_5e6f7a8b", "cli", NOW)),
+        public_url=URL,
+    ),
+    SettingsView(
+        many=False,
+        admins=(),
+        admins_from="environment",
+        audit_channel="",
+        audit_from="",
+        env_admins=("UENV",),
+        env_audit_channel="CENV",
+        notify_on=True,
+    ),
+]
+
 INPUTS: dict[str, list[Any]] = {
+    "view": SETTINGS_VIEWS,
+    "workspace": [None, *SETTINGS_VIEWS],
+    "change": [  # any `settings …` command's end, for the one answer that dispatches
+        SettingsChange("ok", SETTINGS_VIEWS[0], token_id="pt_1a2b3c4d"),
+        SettingsChange("not_admin"),
+        SettingsChange("one_workspace", SETTINGS_VIEWS[1]),
+        SettingsChange("too_many_tokens", SETTINGS_VIEWS[0]),
+    ],
+    "admins_change": [
+        SettingsChange("ok", SETTINGS_VIEWS[0], ("U3",), caller_still_admin=False),
+        SettingsChange("unchanged", SETTINGS_VIEWS[1], None),
+    ],
+    "audit_change": [
+        SettingsChange("ok", SETTINGS_VIEWS[0], "COLD"),
+        SettingsChange("unchanged", SETTINGS_VIEWS[1], None),
+    ],
+    "revoked": [
+        SettingsChange("ok", SETTINGS_VIEWS[0], token_id="pt_1a2b3c4d"),
+        SettingsChange("no_such_token", None, token_id=f"pt_{URL}"),
+    ],
+    "limit": [20],
+    "token_id": ["pt_1a2b3c4d"],
+    "token": ["tcp_" + "Zm9v" * 10],
+    "public_url": [URL, ""],
     "a": [AnnouncedView.of(announcement(**s)) for s in ANNOUNCEMENT_STATES],
     "h": [
         *(HeldView.of(held(state=s)) for s in HELD_STATES),

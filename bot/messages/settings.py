@@ -158,10 +158,10 @@ def _admins_before(previous, view) -> str:
     return f"Before: {_people(previous) or 'nobody named'}."
 
 
-def admins_changed_message(change, users) -> Message:
+def admins_changed_message(admins_change, users) -> Message:
     """`settings admins …` done (or not needed): `users` as typed, () for `none`."""
-    view = change.view
-    if change.code == "unchanged":
+    view = admins_change.view
+    if admins_change.code == "unchanged":
         if users:
             headline = f"The bot admins here already were {_people(users)}, so nothing changed."
         else:
@@ -184,12 +184,12 @@ def admins_changed_message(change, users) -> Message:
     else:
         headline = "This workspace no longer names bot admins."
         text = f"*{headline}*\nSlack's workspace admins and owners are its bot admins."
-    if not change.caller_still_admin:
+    if not admins_change.caller_still_admin:
         text += (
             "\nYou're not one of them now, so you can't change these settings any more; "
             f"who can: {who_can_grant(view.admins)}."
         )
-    blocks = [section(text), context(_admins_before(change.previous, view))]
+    blocks = [section(text), context(_admins_before(admins_change.previous, view))]
     blocks.append(context(f"To change it: {SET_ADMINS}", f"To clear it: {CLEAR_ADMINS}"))
     return message(headline, blocks)
 
@@ -203,10 +203,10 @@ def _audit_before(previous, view) -> str:
     return "Before: none."
 
 
-def audit_changed_message(change, channel: str) -> Message:
+def audit_changed_message(audit_change, channel: str) -> Message:
     """`settings audit …` done (or not needed): `channel` as typed, "" for `none`."""
-    view = change.view
-    if change.code == "unchanged":
+    view = audit_change.view
+    if audit_change.code == "unchanged":
         if channel:
             headline = (
                 f"Audit entries already go to {channel_mention(channel)}, so nothing changed."
@@ -238,7 +238,7 @@ def audit_changed_message(change, channel: str) -> Message:
             f"*{headline}*\nCancels of uploads the bot didn't announce are kept in its audit log "
             "only; announced uploads keep their entries in the announcement's thread."
         )
-    blocks = [section(text), context(_audit_before(change.previous, view))]
+    blocks = [section(text), context(_audit_before(audit_change.previous, view))]
     blocks.append(context(f"To change it: {SET_AUDIT}", f"To clear it: {CLEAR_AUDIT}"))
     return message(headline, blocks)
 
@@ -280,10 +280,10 @@ def too_many_tokens_message(view, limit: int) -> Message:
     return message(headline, [section(text), section(tokens_lines(view))])
 
 
-def token_revoked_message(change) -> Message:
+def token_revoked_message(revoked) -> Message:
     """`settings pipeline-token revoke <id>` done, or no such live token here."""
-    name = code(change.token_id)
-    if change.code == "no_such_token":
+    name = code(revoked.token_id)
+    if revoked.code == "no_such_token":
         headline = f"This workspace has no working pipeline token {name}, so nothing changed."
         text = f"{headline} It may have been revoked already; {SHOW} lists the ones that work."
         return message(headline, [section(text)])
@@ -292,7 +292,7 @@ def token_revoked_message(change) -> Message:
         f"*{headline}*\nA pipeline still using it is refused from now on. If one still needs "
         f"access, give it a new token from {MAKE_TOKEN}."
     )
-    left = len(change.view.tokens)
+    left = len(revoked.view.tokens)
     remaining = "No pipeline tokens are left." if not left else f"{left} still work: {SHOW}."
     return message(headline, [section(text), context(remaining)])
 
