@@ -291,17 +291,15 @@ async def close(parts: Parts) -> None:
 
 
 class CachedAuthorize:
-    """Bolt's authorize: the workspace's bot token and its `auth.test`, remembered per token by
-    SlackOut. One workspace: the one bot token whatever the request's team. Many: the team's
-    installation (read through `Workspaces`, cached a few seconds); none, no authorization."""
+    """Bolt's authorize with one workspace: the one bot token, whatever the request's team, and
+    its `auth.test`, asked once (SlackOut remembers it). Many workspaces use Bolt's own
+    installation-store authorize instead (`build_bolt`)."""
 
     def __init__(self, slack: SlackOut):
         self.slack = slack
 
     async def result(self, team_id: str = "") -> AuthorizeResult | None:
         client = await self.slack.client(team_id)
-        if not client.token:
-            return None  # many workspaces: that team has not installed the app (any more)
         identity = await self.slack.identity(team_id)
         return AuthorizeResult(
             enterprise_id=identity.get("enterprise_id"),
