@@ -60,3 +60,31 @@ async def test_an_install_on_one_replica_is_used_by_the_other_at_once(slack, rep
     for replica in (a, b):
         assert "Traceback" not in replica.log_text(), replica.log_tail()
         assert ws.bot_token not in replica.log_text()
+
+
+async def test_an_uninstall_on_one_replica_stops_the_other_within_seconds(slack, replicas):
+    """The workspace's token stops being used by B within its few seconds of memory (the
+    installation is read again after at most `bot.accounts.workspaces.CACHE_S`)."""
+    a, b = replicas
+    await asyncio.gather(a.start(), b.start())
+    slack.add_workspace(TEAM_B, "Brand Two", installed=False)
+    slack.oauth_redirect_url = a.url + "/slack/oauth_redirect"
+    status, page = await a.driver.install(team_id=TEAM_B)
+    assert status == 200, page
+    for replica in (a, b):  # both know the installation now
+        assert HELP_HEADLINE in text_of(await replica.driver.command("help", team_id=TEAM_B))
+
+    assert await a.driver.uninstall(TEAM_B) == [200, 200]  # the events reach A only
+    deadline = asyncio.get_running_loop().time() + 10.0
+    while a.rows("SELECT team_id FROM slack_installations"):
+        assert asyncio.get_running_loop().time() < deadline, "A did not forget the workspace"
+        await asyncio.sleep(0.1)
+    while True:  # B stops answering for it as soon as its memory of the install runs out
+        answer = await b.driver.command("help", team_id=TEAM_B)
+        if "isn't installed in this workspace" in text_of(answer):
+            break
+        assert asyncio.get_running_loop().time() < deadline, "B kept serving the workspace"
+        await asyncio.sleep(0.2)
+    assert slack.wrong_team_calls() == []
+    for replica in (a, b):
+        assert "Traceback" not in replica.log_text(), replica.log_tail()
