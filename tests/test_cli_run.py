@@ -107,6 +107,35 @@ def test_several_problems_at_once_and_no_secret_printed(tmp_path):
             assert value not in result.stdout + stderr
 
 
+def test_both_slack_modes_at_once_is_a_start_up_error_naming_both(tmp_path):
+    settings = valid_settings(
+        SLACK_CLIENT_ID="1111.2222", SLACK_CLIENT_SECRET="slack-client-secret-0011"
+    )
+    result = run_bot([], tmp_path, **settings)
+    assert result.returncode == 2, result.stderr
+    (problem,) = [line for line in result.stderr.splitlines() if ".env.example" not in line]
+    assert "SLACK_BOT_TOKEN" in problem and "SLACK_CLIENT_ID" in problem
+    assert "SLACK_CLIENT_SECRET" in problem
+    output = result.stdout + result.stderr
+    for key in ("SLACK_BOT_TOKEN", "SLACK_CLIENT_SECRET"):
+        assert settings[key] not in output
+
+
+@pytest.mark.parametrize(
+    "given, missing",
+    [
+        ({"SLACK_CLIENT_ID": "1111.2222"}, "SLACK_CLIENT_SECRET"),
+        ({"SLACK_CLIENT_SECRET": "s-0012"}, "SLACK_CLIENT_ID"),
+    ],
+)
+def test_many_workspaces_needs_both_client_settings(tmp_path, given, missing):
+    settings = {k: v for k, v in valid_settings(**given).items() if k != "SLACK_BOT_TOKEN"}
+    result = run_bot([], tmp_path, **settings)
+    assert result.returncode == 2, result.stderr
+    (problem,) = [line for line in result.stderr.splitlines() if ".env.example" not in line]
+    assert f"{missing} is not set" in problem
+
+
 # --- .env ------------------------------------------------------------------------------
 
 
