@@ -271,6 +271,15 @@ class Sandbox:
         """The sandbox workspace `team_id` names (the first when ""); a 400 for another."""
         return self.workspaces.workspace(team_id).team_id
 
+    def acting(self, user_id: str, team: str = "") -> tuple[Person, str]:
+        """The sandbox person `user_id` acting in workspace `team` (by default the first), and
+        that workspace's id; a 400 for anyone else. The page's browser is then signed in to
+        Slack as them, there: the Slack stand-in's Sign in with Slack (OpenID Connect) signs
+        in as whoever last acted on the page."""
+        person, team_id = self.person(user_id), self.team(team)
+        self.slack.sign_in_as(team_id, person.user_id)
+        return person, team_id
+
     def _response_url(self, user_id: str, channel: str, team_id: str) -> str:
         url = self.slack.new_response_url()
         self.response_owner[url] = (user_id, channel, team_id)
@@ -304,7 +313,7 @@ class Sandbox:
         wait: float = ANSWER_WAIT_S,
         team: str = "",
     ) -> dict[str, Any]:
-        person, team_id = self.person(user_id), self.team(team)
+        person, team_id = self.acting(user_id, team)
         url = self._response_url(person.user_id, channel, team_id)
         sent = await self._send_command(person, text, url, channel, team_id)
         if sent.status == 200 and sent.ack.strip():
@@ -337,7 +346,7 @@ class Sandbox:
         wait: float = ANSWER_WAIT_S,
         team: str = "",
     ) -> dict[str, Any]:
-        person, team_id = self.person(user_id), self.team(team)
+        person, team_id = self.acting(user_id, team)
         home = where == "home"  # Home-tab clicks carry no response_url and no channel
         if home:
             url = self.slack.new_response_url()
@@ -383,17 +392,18 @@ class Sandbox:
         self, user_id: str, view_id: str, values: Any, team: str = ""
     ) -> dict[str, Any]:
         """The person presses the submit button of the modal the bot opened for them."""
-        person, team_id = self.person(user_id), self.team(team)
+        person, team_id = self.acting(user_id, team)
         return await self.modals.submit(self.driver, person.user_id, team_id, view_id, values)
 
     async def close_view(self, user_id: str, view_id: str, team: str = "") -> dict[str, Any]:
         """The person closes the modal the bot opened for them."""
-        return await self.modals.close(self.person(user_id).user_id, self.team(team), view_id)
+        person, team_id = self.acting(user_id, team)
+        return await self.modals.close(person.user_id, team_id, view_id)
 
     async def open_home(
         self, user_id: str, wait: float = ANSWER_WAIT_S, team: str = ""
     ) -> dict[str, Any]:
-        person, team_id = self.person(user_id), self.team(team)
+        person, team_id = self.acting(user_id, team)
         published = len(self.slack.calls_to("views.publish"))
         status = await self.driver.open_home(person.user_id, team_id=team_id)
         return {

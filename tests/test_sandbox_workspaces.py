@@ -10,6 +10,9 @@ Over HTTP, as the page's JavaScript does, against an in-process `Sandbox`.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import aiohttp
 from cryptography.fernet import Fernet
 
 from sandbox.server import CHANNEL
@@ -49,6 +52,39 @@ def nothing_shown(state: dict) -> bool:
         and state["homes"] == {}
         and all(m is None for m in state["modals"].values())
     )
+
+
+async def signed_in_to_slack(sb) -> dict:
+    """Whom the Slack stand-in's Sign in with Slack signs the page's browser in as: its
+    OpenID Connect round trip (authorize, openid.connect.token), then openid.connect.userInfo."""
+    redirect = "http://127.0.0.1:9/callback"
+    query = {
+        "response_type": "code",
+        "scope": "openid",
+        "client_id": sb.slack.client_id,
+        "state": "s",
+        "redirect_uri": redirect,
+    }
+    async with aiohttp.ClientSession() as session:
+        async with session.get(
+            f"{sb.slack.oidc_authorize_url}?{urlencode(query)}", allow_redirects=False
+        ) as resp:
+            assert resp.status == 302
+            (code,) = parse_qs(urlsplit(resp.headers["Location"]).query)["code"]
+        form = {
+            "client_id": sb.slack.client_id,
+            "client_secret": sb.slack.client_secret,
+            "code": code,
+            "redirect_uri": redirect,
+        }
+        async with session.post(sb.slack.api_url + "openid.connect.token", data=form) as resp:
+            token = (await resp.json())["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        async with session.post(
+            sb.slack.api_url + "openid.connect.userInfo", headers=headers
+        ) as resp:
+            claims = await resp.json()
+    return {"team": claims["https://slack.com/team_id"], "user": claims["sub"]}
 
 
 async def add_to_slack(page) -> dict:
@@ -287,3 +323,13 @@ async def test_the_first_workspace_keeps_the_app(page, sb):
     assert never == {"error": "Second workspace has not installed the app"}
     assert installed_teams(sb) == [FIRST]
     assert sb.slack.workspace(FIRST).installed
+
+
+async def test_the_pages_browser_is_signed_in_to_slack_as_whoever_acts(page, sb):
+    """Sign in with Slack (the stand-in's OpenID Connect) signs the page's browser in as the
+    person who last acted on the page, in the workspace shown."""
+    await add_to_slack(page)
+    await page.command("help", user=SAM, team=SECOND)
+    assert await signed_in_to_slack(sb) == {"team": SECOND, "user": SAM}
+    await page.post("/api/home", {"user": ALEX})
+    assert await signed_in_to_slack(sb) == {"team": FIRST, "user": ALEX}
