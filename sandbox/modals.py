@@ -9,7 +9,8 @@ a text too long) is answered here without reaching the bot, and the rest goes to
 a signed `view_submission` through the driver. The bot's ack decides what the person sees:
 `response_action: errors` keeps the modal open with each error next to its input, a plain
 ack closes it. The close button closes it without telling the bot (as in Slack, since the
-bot's modals don't ask for `notify_on_close`).
+bot's modals don't ask for `notify_on_close`). A person has a modal open in one workspace:
+the same person id in another workspace is another person.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ class PageModals:
         # view id -> (the view's hash when they were shown, {block_id: words})
         self._errors: dict[str, tuple[str, dict[str, str]]] = {}
 
-    def shown(self, user_id: str) -> dict[str, Any] | None:
-        """The modal `user_id` has open now, as the bot sent it (and the stand-in answered
-        it: id, hash), with the errors shown in it; None when they have none open."""
-        view = self.slack.last_view(user_id)
+    def shown(self, user_id: str, team_id: str | None = None) -> dict[str, Any] | None:
+        """The modal `user_id` of workspace `team_id` (None: of any) has open now, as the bot
+        sent it (and the stand-in answered it: id, hash), with the errors shown in it; None
+        when they have none open."""
+        view = self.slack.last_view(user_id, team_id=team_id)
         if view is None:
             return None
         return {"view": view.view, "errors": self._errors_of(view)}
@@ -47,19 +49,20 @@ class PageModals:
         shown_hash, errors = self._errors.get(view.id, ("", {}))
         return errors if shown_hash == view.view.get("hash") else {}
 
-    def _open(self, user_id: str, view_id: str) -> FakeView:
-        view = self.slack.last_view(user_id)
+    def _open(self, user_id: str, team_id: str, view_id: str) -> FakeView:
+        view = self.slack.last_view(user_id, team_id=team_id)
         if view is None or view.id != view_id:
             raise BadRequest(f"{user_id} has no modal {view_id!r} open (it was closed)", 409)
         return view
 
     async def submit(
-        self, driver: Driver, user_id: str, view_id: str, inputs: Any
+        self, driver: Driver, user_id: str, team_id: str, view_id: str, inputs: Any
     ) -> dict[str, Any]:
-        """`user_id` presses the submit button of their open modal `view_id`, its inputs as
-        the page sends them. Answers whether it was sent to the bot (`sent`), the bot's HTTP
-        status, the errors now shown by block_id, and whether the modal is `closed`."""
-        view = self._open(user_id, view_id)
+        """`user_id` of workspace `team_id` presses the submit button of their open modal
+        `view_id`, its inputs as the page sends them. Answers whether it was sent to the bot
+        (`sent`), the bot's HTTP status, the errors now shown by block_id, and whether the
+        modal is `closed`."""
+        view = self._open(user_id, team_id, view_id)
         fields = _fields(inputs, input_blocks(view))
         try:
             values = values_for(view, **fields)
@@ -76,7 +79,7 @@ class PageModals:
         errors = _ack_errors(ack)
         now = self.slack.view(view.id)
         self._errors[view.id] = (str(now.view.get("hash") if now else ""), errors)
-        still = self.slack.last_view(user_id)
+        still = self.slack.last_view(user_id, team_id=team_id)
         return {
             "sent": True,
             "status": status,
@@ -84,9 +87,10 @@ class PageModals:
             "closed": still is None or still.id != view.id,
         }
 
-    async def close(self, user_id: str, view_id: str) -> dict[str, Any]:
-        """`user_id` presses the close button of their open modal `view_id`."""
-        view = self._open(user_id, view_id)
+    async def close(self, user_id: str, team_id: str, view_id: str) -> dict[str, Any]:
+        """`user_id` of workspace `team_id` presses the close button of their open modal
+        `view_id`."""
+        view = self._open(user_id, team_id, view_id)
         await self.slack.close_view(view.id)
         self._errors.pop(view.id, None)
         return {"closed": True}

@@ -1,7 +1,7 @@
 """The sandbox's page: the HTTP app on the page's port, serving `index.html` and the JSON
 endpoints it talks to (listed in `sandbox.server`), each parsing its body and calling one
-method of the `Sandbox`, plus TikTok's consent page (`sandbox.consent`). Only requests from
-the page itself get through (`sandbox.guards`)."""
+method of the `Sandbox` (in the workspace the body's `team` names), plus TikTok's consent page
+(`sandbox.consent`). Only requests from the page itself get through (`sandbox.guards`)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,18 @@ def page_app(sandbox: Sandbox) -> web.Application:
         return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
 
     @routes.get("/api/state")
-    async def state(_: web.Request) -> web.Response:
-        return web.json_response(page_state(sandbox), headers={"Cache-Control": "no-store"})
+    async def state(request: web.Request) -> web.Response:
+        team = sandbox.team(request.query.get("team", ""))
+        return web.json_response(page_state(sandbox, team), headers={"Cache-Control": "no-store"})
+
+    @routes.post("/api/install")
+    async def install(request: web.Request) -> web.Response:
+        return web.json_response(await sandbox.install(_team(await body_of(request))))
+
+    @routes.post("/api/uninstall")
+    async def uninstall(request: web.Request) -> web.Response:
+        data = await body_of(request)
+        return web.json_response(await sandbox.uninstall(text_field(data, "team")))
 
     @routes.post("/api/command")
     async def command(request: web.Request) -> web.Response:
@@ -46,6 +56,7 @@ def page_app(sandbox: Sandbox) -> web.Application:
             text_field(data, "user"),
             text,
             text_field(data, "channel", required=False) or CHANNEL,
+            team=_team(data),
         )
         return web.json_response(result)
 
@@ -62,6 +73,7 @@ def page_app(sandbox: Sandbox) -> web.Application:
             text_field(data, "channel", required=False) or CHANNEL,
             text_field(data, "message_ts", required=False),
             where,
+            team=_team(data),
         )
         return web.json_response(result)
 
@@ -69,26 +81,33 @@ def page_app(sandbox: Sandbox) -> web.Application:
     async def submit_view(request: web.Request) -> web.Response:
         data = await body_of(request)
         result = await sandbox.submit_view(
-            text_field(data, "user"), text_field(data, "view_id"), data.get("values", {})
+            text_field(data, "user"),
+            text_field(data, "view_id"),
+            data.get("values", {}),
+            team=_team(data),
         )
         return web.json_response(result)
 
     @routes.post("/api/view/close")
     async def close_view(request: web.Request) -> web.Response:
         data = await body_of(request)
-        result = await sandbox.close_view(text_field(data, "user"), text_field(data, "view_id"))
+        result = await sandbox.close_view(
+            text_field(data, "user"), text_field(data, "view_id"), team=_team(data)
+        )
         return web.json_response(result)
 
     @routes.post("/api/home")
     async def home(request: web.Request) -> web.Response:
         data = await body_of(request)
-        return web.json_response(await sandbox.open_home(text_field(data, "user")))
+        return web.json_response(
+            await sandbox.open_home(text_field(data, "user"), team=_team(data))
+        )
 
     @routes.post("/api/announce")
     async def announce(request: web.Request) -> web.Response:
         data = await body_of(request)
         user = str(data.get("user") or PEOPLE[0].user_id)
-        status, body = await sandbox.announce(data, user)
+        status, body = await sandbox.announce(data, user, team=_team(data))
         return web.json_response({"status": status, "body": body})
 
     @routes.post("/api/tiktok/next")
@@ -111,7 +130,8 @@ def page_app(sandbox: Sandbox) -> web.Application:
 
     @routes.post("/api/hold")
     async def hold(request: web.Request) -> web.Response:
-        return web.json_response(await sandbox.hold(await body_of(request)))
+        data = await body_of(request)
+        return web.json_response(await sandbox.hold(data, team=_team(data)))
 
     @routes.post("/api/tiktok/init")
     async def next_init(request: web.Request) -> web.Response:
@@ -130,3 +150,8 @@ def page_app(sandbox: Sandbox) -> web.Application:
     app.add_routes(consent_routes(sandbox))
     app.router.add_static("/static/", STATIC)
     return app
+
+
+def _team(data: dict) -> str:
+    """The workspace a body names (`team`, a team id; "" for the first)."""
+    return text_field(data, "team", required=False)

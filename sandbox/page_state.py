@@ -1,6 +1,10 @@
 """What the sandbox's page shows: the state `GET /api/state` answers, read from the stand-ins
-(every message, answer and view the bot sent to Slack, the modal each person has open, every
-upload at TikTok) and what TikTok is scripted to answer next."""
+(every message, answer and view the bot sent to Slack in one workspace, the modal each person
+has open there, every upload at TikTok) and what TikTok is scripted to answer next.
+
+Slack's side is one workspace's: what the bot posted with that workspace's token, the answers
+to what its people did, their Home tabs and modals. TikTok's side (uploads, scripted answers)
+is the same whichever workspace the page shows: there is one TikTok."""
 
 from __future__ import annotations
 
@@ -14,15 +18,18 @@ if TYPE_CHECKING:
     from sandbox.server import Sandbox
 
 
-def page_state(sandbox: Sandbox) -> dict[str, Any]:
-    """Everything the page shows (`GET /api/state`): channels, DMs, ephemeral answers each
-    person saw, App Home tabs, the modal each person has open (`modals`: the view as the bot
-    opened it, and the errors shown in it), uploads at TikTok and what TikTok is scripted to
-    answer."""
+def page_state(sandbox: Sandbox, team_id: str) -> dict[str, Any]:
+    """Everything the page shows (`GET /api/state`) of workspace `team_id`: channels, DMs,
+    ephemeral answers each person saw, App Home tabs, the modal each person has open
+    (`modals`: the view as the bot opened it, and the errors shown in it), the workspaces and
+    this one's pipeline token; uploads at TikTok and what TikTok is scripted to answer."""
     channels: dict[str, list[dict]] = {c: [] for c in CHANNELS}
     dms: dict[str, list[dict]] = {p.user_id: [] for p in PEOPLE}
     threads: dict[tuple[str, str], list[dict]] = {}
+    teams = sandbox.slack.message_teams
     for seq, ((channel, ts), message) in enumerate(list(sandbox.slack.messages.items())):
+        if teams.get((channel, ts)) != team_id:
+            continue
         entry = {
             "ts": ts,
             "seq": 2 * seq,
@@ -42,8 +49,8 @@ def page_state(sandbox: Sandbox) -> dict[str, Any]:
             entry["replies"] = threads.get((channel, entry["ts"]), [])
     ephemeral: dict[str, list[dict]] = {p.user_id: [] for p in PEOPLE}
     for url, bodies in list(sandbox.slack.responses.items()):
-        owner, channel = sandbox.response_owner.get(url, ("", ""))
-        if not owner:
+        owner, channel, team = sandbox.response_owner.get(url, ("", "", ""))
+        if not owner or team != team_id:
             continue
         for index, body in enumerate(bodies):
             before = sandbox.response_seq.get((url, index), len(sandbox.slack.messages))
@@ -56,9 +63,27 @@ def page_state(sandbox: Sandbox) -> dict[str, Any]:
                     "blocks": body.get("blocks", []),
                 }
             )
+    # Answers a command's ack carried, in their place among the others.
+    acked: set[str] = set()
+    for url, (body, before) in list(sandbox.ack_answers.items()):
+        owner, channel, team = sandbox.response_owner.get(url, ("", "", ""))
+        if owner and team == team_id:
+            acked.add(owner)
+            ephemeral.setdefault(owner, []).append(
+                {
+                    "id": f"{url.rsplit('/', 1)[-1]}.ack",
+                    "seq": 2 * before - 1,
+                    "channel": channel,
+                    "text": body.get("text", ""),
+                    "blocks": body.get("blocks", []),
+                }
+            )
+    for owner in acked:
+        ephemeral[owner].sort(key=lambda entry: entry["seq"])
     homes: dict[str, Any] = {}
     for call in sandbox.slack.calls_to("views.publish"):
-        homes[str(call.params.get("user_id"))] = call.params.get("view")
+        if call.token_team == team_id:
+            homes[str(call.params.get("user_id"))] = call.params.get("view")
     names = dict(ACCOUNTS)
     uploads = [
         {
@@ -71,7 +96,12 @@ def page_state(sandbox: Sandbox) -> dict[str, Any]:
         }
         for u in sandbox.tiktok.uploads.values()
     ]
+    installed = sandbox.workspaces.installed(team_id)
+    token = sandbox.workspaces.pipeline_tokens.get(team_id, "")
     return {
+        "team": team_id,
+        "installed": installed,
+        "workspaces": sandbox.workspaces.listed(),
         "people": [p.__dict__ for p in PEOPLE],
         "usergroups": [
             {"id": g.group_id, "handle": g.handle, "members": list(g.members)} for g in USERGROUPS
@@ -83,7 +113,7 @@ def page_state(sandbox: Sandbox) -> dict[str, Any]:
         "dms": dms,
         "ephemeral": ephemeral,
         "homes": homes,
-        "modals": {p.user_id: sandbox.modals.shown(p.user_id) for p in PEOPLE},
+        "modals": {p.user_id: sandbox.modals.shown(p.user_id, team_id) for p in PEOPLE},
         "uploads": uploads,
         "next_answer_any": _scripted_for(sandbox, ""),
         "armed": armed(sandbox),
@@ -95,8 +125,7 @@ def page_state(sandbox: Sandbox) -> dict[str, Any]:
         "fail_reasons": sorted(c for c, e in CATALOG.items() if e.kind == "fail_reason"),
         "upload_states": list(UPLOAD_STATES),
         "bot_url": sandbox.bot_url if sandbox.bot else "",
-        "notify_token": sandbox.notify_token,
-        "upload_token": sandbox.upload_token,
+        "pipeline_token": token,
     }
 
 

@@ -1,5 +1,9 @@
-"""Who and where in the sandbox: its people, their user group, their TikTok accounts, the
-team account, the channels, and the fixed local names the stand-ins use.
+"""Who and where in the sandbox: its workspaces, its people, their user group, their TikTok
+accounts, the team account, the channels, and the fixed local names the stand-ins use.
+
+Each workspace has the same people, user group and channels, by the same ids (as two real
+workspaces may): alex in the second workspace is another Slack account than alex in the first,
+and nothing one does shows in the other.
 
 Nothing here leaves the machine. `escape_mentions` turns `@sam` (or `@social-leads`) into
 what Slack sends a command for a sandbox person (or user group).
@@ -9,6 +13,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Workspace:
+    team_id: str
+    name: str
+    domain: str
+
+
+# The first is installed when the sandbox starts; the others by the page's Add to Slack.
+WORKSPACES = (
+    Workspace("T0SANDBOX", "Sandbox", "sandbox"),
+    Workspace("T0002", "Second workspace", "second"),
+)
+FIRST_TEAM = WORKSPACES[0].team_id
 
 CHANNEL = "C0LAUNCH"
 AUDIT_CHANNEL = "C0AUDIT"

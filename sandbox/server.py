@@ -1,26 +1,40 @@
 """`python -m bot sandbox`: the real bot against built-in stand-ins of Slack and TikTok.
 
 One process, all on loopback: the stand-ins (`sandbox.fakes`), the real bot (the same
-`bot.app.Bot` that production runs, in HTTP mode), and a page that shows a Slack-like
-channel rendered from the bot's Block Kit. The page talks to the JSON endpoints below, which
-act as Slack would (signed slash commands, button clicks, events), as the upload pipeline
-would (`POST /notifications`, or `POST /uploads` for a held upload) and as TikTok would
-(consent page, webhooks, scripted answers to a cancel or a Direct Post init).
+`bot.app.Bot` that production runs, in HTTP mode, serving many workspaces: Add to Slack), and
+a page that shows a Slack-like channel rendered from the bot's Block Kit. The page talks to
+the JSON endpoints below, which act as Slack would (signed slash commands, button clicks,
+events), as the upload pipeline would (`POST /notifications`, or `POST /uploads` for a held
+upload) and as TikTok would (consent page, webhooks, scripted answers to a cancel or a Direct
+Post init).
 No settings, no apps: a key, a temporary database and local secrets are made on the spot.
+The first workspace is installed as the sandbox starts; the page's Add to Slack installs the
+second, and every endpoint below acts in the workspace its `team` names (`sandbox.workspaces`).
 
 This module is the `Sandbox` (starting and stopping it all, and acting as Slack, the
 pipeline and TikTok for the page) and `serve_sandbox`. The rest has a module each:
-`scenario` (people, accounts, channels), `answers` (what TikTok can be scripted to answer),
-`scripted_tiktok` (the TikTok stand-in that answers so), `page` (the page's HTTP app),
+`scenario` (workspaces, people, accounts, channels), `answers` (what TikTok can be
+scripted to answer), `scripted_tiktok` (the TikTok stand-in that answers so), `page` (the
+page's HTTP app),
 `page_state` (what it shows), `modals` (the modals the bot opened, shown and sent from the
-page), `consent` (TikTok's consent page), `guards` (the middlewares and body parsing).
+page), `consent` (TikTok's consent page), `guards` (the middlewares and body parsing),
+`workspaces` (which workspaces have the app: Add to Slack, Uninstall, pipeline tokens),
+`linking` (the links the sandbox makes itself, through the bot's own paths).
 Slack's requests and the browser's OAuth round trip are made by the tests' driver,
 `sandbox.fakes.driver`.
 
-JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`):
+JSON endpoints (all answer JSON; a bad body is a 400 `{"error"}`). Every body may name the
+workspace it acts in, `"team"` (a team id of /api/state's "workspaces"; by default the first):
+the person acts there, and the pipeline sends that workspace's pipeline token.
 
-    GET  /api/state            everything the page shows ("armed": the scripted answers
-                               TikTok's next calls will get, each gone once it is used)
+    GET  /api/state?team=T…    everything the page shows of that workspace ("armed": the
+                               scripted answers TikTok's next calls will get, each gone once
+                               it is used; TikTok's panel is the same in every workspace)
+    POST /api/install          {"team"?}: Add to Slack for that workspace (by default the next
+                               one without the app), as its admin's browser does; 409 when it
+                               has the app
+    POST /api/uninstall        {"team"}: that workspace (not the first) removes the app; the
+                               bot forgets it
     POST /api/command          {"user", "text", "channel"?}: a signed slash command
     POST /api/click            {"user", "action_id", "value", "channel"?, "message_ts"?,
                                 "where"?: "message" | "home"}: a signed button click
@@ -59,6 +73,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 import tempfile
 from pathlib import Path
@@ -81,27 +96,25 @@ from sandbox.answers import (
     init_choices,
 )
 from sandbox.fakes import FakeSlack
-from sandbox.fakes.driver import Driver, DriverError
+from sandbox.fakes.driver import Driver, Sent
 from sandbox.fakes.ports import free_port
 from sandbox.guards import BadRequest, only_own_pages
+from sandbox.linking import Linking
 from sandbox.modals import PageModals
 from sandbox.page import page_app
 from sandbox.scenario import (
     ACCOUNTS,
-    AUDIT_CHANNEL,
     BOT_TOKEN,
     BRAND,
     CHANNEL,
+    FIRST_TEAM,
     PEOPLE,
     TEAM_ACCOUNT,
-    TEAM_GRANTS,
-    USERGROUPS,
     Person,
     escape_mentions,
-    user_id_of,
 )
 from sandbox.scripted_tiktok import SandboxTikTok
-from storage.links import LinkUnreadable
+from sandbox.workspaces import SandboxWorkspaces
 
 # Also what the tests and `sandbox.screenshot` read from here.
 __all__ = ["CHANNEL", "PEOPLE", "Sandbox", "answer_choices", "cancel_codes", "serve_sandbox"]
@@ -123,25 +136,27 @@ class Sandbox:
         self.slack = FakeSlack(
             bot_token=BOT_TOKEN,
             signing_secret="sandbox-signing-" + secrets.token_urlsafe(24),
-            team_id="T0SANDBOX",
+            team_id=FIRST_TEAM,
         )
+        # The app's client secret made per run too (the fake's is a published constant).
+        self.slack.client_secret = "sandbox-client-" + secrets.token_urlsafe(24)
         self.tiktok = SandboxTikTok()
         self.modals = PageModals(self.slack)
+        self.workspaces = SandboxWorkspaces(self.slack)
+        self.linking = Linking()
         self.bot: Bot | None = None
-        # Made per run, like the signing secret: a fixed, published token would let any page
-        # that reaches the bot's port announce uploads.
-        self.notify_token = "sandbox-notify-" + secrets.token_urlsafe(12)
-        self.upload_token = "sandbox-upload-" + secrets.token_urlsafe(12)  # POST /uploads only
         self.session: aiohttp.ClientSession | None = None
-        # response_url → (user it answers, channel it was asked in)
-        self.response_owner: dict[str, tuple[str, str]] = {}
+        # response_url → (user it answers, channel it was asked in, their workspace)
+        self.response_owner: dict[str, tuple[str, str, str]] = {}
         # (response_url, index) → position: how many messages were posted before it came
         self.response_seq: dict[tuple[str, int], int] = {}
+        # response_url → (the answer a command's ack carried, its position), shown as Slack
+        # shows it (only Bolt's words to a workspace without the app carry one)
+        self.ack_answers: dict[str, tuple[dict[str, Any], int]] = {}
         self._runner: web.AppRunner | None = None
         self.settle_after_s = CANCEL_SETTLE_S
         self._settling: set[asyncio.Task] = set()
         self.tiktok.on_cancel.append(self._cancel_accepted)
-        self._linking = asyncio.Lock()
 
     @property
     def url(self) -> str:
@@ -163,11 +178,7 @@ class Sandbox:
         await self.slack.start()
         await self.tiktok.start()
         self.slack.on_response = self._response_arrived
-        for person in PEOPLE:
-            self.slack.set_user(person.user_id, is_admin=person.admin, name=person.name)
-        for group in USERGROUPS:
-            members = [user_id_of(name) for name in group.members]
-            self.slack.set_usergroup(group.group_id, handle=group.handle, users=members)
+        self.workspaces.declare()
         for open_id, name in ACCOUNTS:
             self.tiktok.add_user(open_id=open_id, display_name=name)
         self._runner = web.AppRunner(page_app(self), access_log=None)
@@ -177,9 +188,13 @@ class Sandbox:
         self.port = self._runner.addresses[0][1]
         bot_port = free_port()
         bot_hosts = {f"{name}:{bot_port}" for name in ("127.0.0.1", "localhost")}
+        # Many workspaces: the app's credentials at the Slack stand-in, no bot token; no
+        # AUDIT_CHANNEL, NOTIFY_TOKEN or UPLOAD_TOKEN (each workspace sets its own).
         self.bot = Bot(
             Settings(
-                slack_bot_token=self.slack.bot_token,
+                slack_bot_token=None,
+                slack_client_id=self.slack.client_id,
+                slack_client_secret=self.slack.client_secret,
                 slack_signing_secret=self.slack.signing_secret,
                 slack_api_url=self.slack.api_url,
                 tiktok_client_key=self.tiktok.client_key,
@@ -189,9 +204,6 @@ class Sandbox:
                 tiktok_redirect_uri=f"http://127.0.0.1:{bot_port}/tiktok/oauth/callback",
                 token_encryption_key=Fernet.generate_key().decode(),
                 database_path=self.db_path,
-                notify_token=self.notify_token,
-                upload_token=self.upload_token,
-                audit_channel=AUDIT_CHANNEL,
                 host="127.0.0.1",
                 port=bot_port,
             ),
@@ -203,6 +215,7 @@ class Sandbox:
         )
         await self.bot.start()
         self.session = aiohttp.ClientSession()
+        await self.install(FIRST_TEAM)
 
     async def stop(self) -> None:
         for task in list(self._settling):
@@ -254,9 +267,22 @@ class Sandbox:
         assert self.session is not None
         return Driver(self.session, self.slack, self.tiktok, self.bot_url)
 
-    def _response_url(self, user_id: str, channel: str) -> str:
+    def team(self, team_id: str = "") -> str:
+        """The sandbox workspace `team_id` names (the first when ""); a 400 for another."""
+        return self.workspaces.workspace(team_id).team_id
+
+    def acting(self, user_id: str, team: str = "") -> tuple[Person, str]:
+        """The sandbox person `user_id` acting in workspace `team` (by default the first), and
+        that workspace's id; a 400 for anyone else. The page's browser is then signed in to
+        Slack as them, there: the Slack stand-in's Sign in with Slack (OpenID Connect) signs
+        in as whoever last acted on the page."""
+        person, team_id = self.person(user_id), self.team(team)
+        self.slack.sign_in_as(team_id, person.user_id)
+        return person, team_id
+
+    def _response_url(self, user_id: str, channel: str, team_id: str) -> str:
         url = self.slack.new_response_url()
-        self.response_owner[url] = (user_id, channel)
+        self.response_owner[url] = (user_id, channel, team_id)
         return url
 
     async def _answer_at(self, url: str, timeout: float) -> bool:
@@ -280,23 +306,34 @@ class Sandbox:
         return True
 
     async def command(
-        self, user_id: str, text: str, channel: str = CHANNEL, wait: float = ANSWER_WAIT_S
+        self,
+        user_id: str,
+        text: str,
+        channel: str = CHANNEL,
+        wait: float = ANSWER_WAIT_S,
+        team: str = "",
     ) -> dict[str, Any]:
-        person = self.person(user_id)
-        url = self._response_url(person.user_id, channel)
-        status = await self._send_command(person, text, url, channel)
-        return {"status": status, "answered": await self._answer_at(url, wait)}
+        person, team_id = self.acting(user_id, team)
+        url = self._response_url(person.user_id, channel, team_id)
+        sent = await self._send_command(person, text, url, channel, team_id)
+        if sent.status == 200 and sent.ack.strip():
+            self.ack_answers[url] = (_ack_answer(sent.ack), len(self.slack.messages))
+            return {"status": sent.status, "answered": True}
+        return {"status": sent.status, "answered": await self._answer_at(url, wait)}
 
-    async def _send_command(self, person: Person, text: str, url: str, channel: str) -> int:
-        """`/tiktok-cancel <text>` typed by `person`, signed as Slack would; the HTTP status."""
-        sent = await self.driver.send_command(
+    async def _send_command(
+        self, person: Person, text: str, url: str, channel: str, team_id: str
+    ) -> Sent:
+        """`/tiktok-cancel <text>` typed by `person` in workspace `team_id`, signed as Slack
+        would; what the bot acked."""
+        return await self.driver.send_command(
             escape_mentions(text),
             response_url=url,
             user_id=person.user_id,
             user_name=person.name,
             channel_id=channel,
+            team_id=team_id,
         )
-        return sent.status
 
     async def click(
         self,
@@ -307,12 +344,16 @@ class Sandbox:
         message_ts: str = "",
         where: str = "message",
         wait: float = ANSWER_WAIT_S,
+        team: str = "",
     ) -> dict[str, Any]:
-        person = self.person(user_id)
+        person, team_id = self.acting(user_id, team)
         home = where == "home"  # Home-tab clicks carry no response_url and no channel
-        url = self.slack.new_response_url() if home else self._response_url(person.user_id, channel)
+        if home:
+            url = self.slack.new_response_url()
+        else:
+            url = self._response_url(person.user_id, channel, team_id)
         published = len(self.slack.calls_to("views.publish"))
-        views = len(self.slack.modals.matching(person.user_id, None))
+        views = len(self.slack.modals.matching(person.user_id, None, team_id))
         sent = await self.driver.send_click(
             action_id,
             value,
@@ -322,6 +363,7 @@ class Sandbox:
             user_name=person.name,
             channel_id=channel,
             message_ts=message_ts or "0",
+            team_id=team_id,
         )
         # The bot answers a click with a message (or, on the Home, by publishing it anew), or
         # by opening a modal (Review and approve, Reject).
@@ -329,47 +371,76 @@ class Sandbox:
             answer = self._call_made("views.publish", published, wait)
         else:
             answer = self._answer_at(url, wait)
-        answered = await _first_true(answer, self._view_shown(person.user_id, views, wait))
+        shown = self._view_shown(person.user_id, team_id, views, wait)
+        answered = await _first_true(answer, shown)
         return {"status": sent.status, "answered": answered}
 
-    async def _view_shown(self, user_id: str, before: int, timeout: float) -> bool:
-        """Wait (at most `timeout`) until a view was shown to `user_id` after `before`."""
+    async def _view_shown(self, user_id: str, team_id: str, before: int, timeout: float) -> bool:
+        """Wait (at most `timeout`) until a view was shown to `user_id` of workspace `team_id`
+        after `before`."""
         if timeout <= 0:
-            return len(self.slack.modals.matching(user_id, None)) > before
+            return len(self.slack.modals.matching(user_id, None, team_id)) > before
         try:
-            await self.slack.wait_for_view(user_id=user_id, count=before + 1, timeout=timeout)
+            await self.slack.wait_for_view(
+                user_id=user_id, count=before + 1, timeout=timeout, team_id=team_id
+            )
         except AssertionError:
             return False
         return True
 
-    async def submit_view(self, user_id: str, view_id: str, values: Any) -> dict[str, Any]:
+    async def submit_view(
+        self, user_id: str, view_id: str, values: Any, team: str = ""
+    ) -> dict[str, Any]:
         """The person presses the submit button of the modal the bot opened for them."""
-        person = self.person(user_id)
-        return await self.modals.submit(self.driver, person.user_id, view_id, values)
+        person, team_id = self.acting(user_id, team)
+        return await self.modals.submit(self.driver, person.user_id, team_id, view_id, values)
 
-    async def close_view(self, user_id: str, view_id: str) -> dict[str, Any]:
+    async def close_view(self, user_id: str, view_id: str, team: str = "") -> dict[str, Any]:
         """The person closes the modal the bot opened for them."""
-        return await self.modals.close(self.person(user_id).user_id, view_id)
+        person, team_id = self.acting(user_id, team)
+        return await self.modals.close(person.user_id, team_id, view_id)
 
-    async def open_home(self, user_id: str, wait: float = ANSWER_WAIT_S) -> dict[str, Any]:
-        person = self.person(user_id)
+    async def open_home(
+        self, user_id: str, wait: float = ANSWER_WAIT_S, team: str = ""
+    ) -> dict[str, Any]:
+        person, team_id = self.acting(user_id, team)
         published = len(self.slack.calls_to("views.publish"))
-        status = await self.driver.open_home(person.user_id)
+        status = await self.driver.open_home(person.user_id, team_id=team_id)
         return {
             "status": status,
             "answered": await self._call_made("views.publish", published, wait),
         }
 
+    # --- the workspaces: Add to Slack and Uninstall ------------------------------------
+
+    async def install(self, team: str = "") -> dict[str, Any]:
+        """Add to Slack for workspace `team` (by default the next one without the app)."""
+        assert self.bot is not None and self.bot.parts is not None
+        return await self.workspaces.install(self.driver, self.bot.parts, team)
+
+    async def uninstall(self, team: str) -> dict[str, Any]:
+        """Workspace `team` removes the app; the bot forgets it."""
+        assert self.bot is not None and self.bot.parts is not None
+        return await self.workspaces.uninstall(self.driver, self.bot.parts, team)
+
+    def pipeline_token(self, team: str = "") -> str:
+        """Workspace `team`'s pipeline token (what the Upload pipeline forms send)."""
+        return self.workspaces.pipeline_token(team)
+
     # --- acting as the upload pipeline and as TikTok -----------------------------------
 
-    async def announce(self, fields: dict[str, Any], user_id: str = "") -> tuple[int, Any]:
-        """POST /notifications as the pipeline would, after TikTok took the upload.
+    async def announce(
+        self, fields: dict[str, Any], user_id: str = "", team: str = ""
+    ) -> tuple[int, Any]:
+        """POST /notifications as workspace `team`'s pipeline would, after TikTok took the
+        upload.
 
         The upload belongs to `open_id` if given, else to the brand account when a team
         account is named, else to the TikTok account of `user_id` (who acts on the page). It
         starts at TikTok in `tiktok_status` (default PROCESSING_DOWNLOAD: still cancellable).
         """
         assert self.session is not None
+        token = self.pipeline_token(team)
         publish_id = fields.get("publish_id")
         status = str(fields.get("tiktok_status") or "PROCESSING_DOWNLOAD")
         if status not in UPLOAD_STATES:
@@ -382,20 +453,22 @@ class Sandbox:
         body = {
             k: v
             for k, v in fields.items()
-            if k not in ("open_id", "user", "tiktok_status") and v not in ("", None)
+            if k not in ("open_id", "user", "tiktok_status", "team") and v not in ("", None)
         }
         if isinstance(body.get("video"), dict):
             body["video"] = {k: v for k, v in body["video"].items() if v not in ("", None)}
             if not body["video"]:
                 del body["video"]
         body.setdefault("channel", CHANNEL)
-        return await self.as_pipeline("/notifications", body)
+        return await self._post_pipeline("/notifications", body, token)
 
-    async def as_pipeline(self, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-        """POST `body` to the bot's `path` as the upload pipeline would: with UPLOAD_TOKEN for
-        /uploads, NOTIFY_TOKEN for /notifications (each credential does one job)."""
+    async def as_pipeline(self, path: str, body: dict[str, Any], team: str = "") -> tuple[int, Any]:
+        """POST `body` to the bot's `path` as workspace `team`'s upload pipeline would: with
+        its pipeline token (the bot learns the workspace from it)."""
+        return await self._post_pipeline(path, body, self.pipeline_token(team))
+
+    async def _post_pipeline(self, path: str, body: dict[str, Any], token: str) -> tuple[int, Any]:
         assert self.session is not None
-        token = self.upload_token if path == "/uploads" else self.notify_token
         async with self.session.post(
             self.bot_url + path,
             json=body,
@@ -407,80 +480,42 @@ class Sandbox:
                 answer = {"error": "the bot's answer was not JSON"}
             return resp.status, answer
 
-    async def hold(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """POST /uploads as the pipeline would: the bot holds the upload, then starts it.
+    async def hold(self, fields: dict[str, Any], team: str = "") -> dict[str, Any]:
+        """POST /uploads as workspace `team`'s pipeline would: the bot holds the upload, then
+        starts it.
 
         `fields` is the body the pipeline sends; `upload_key` (a fresh one), `account` (the
         team account brand) and `channel` (#launches) may be left out. The bot checks the
         rest and answers as it would the pipeline. A held upload needs a linked team account:
-        the first hold with brand links it first, through the bot's own paths.
+        the first hold with brand in a workspace links it there first, through the bot's own
+        paths (`sandbox.linking`).
         """
         assert self.session is not None
-        body = {k: v for k, v in fields.items() if k != "user" and v not in ("", None)}
+        team_id = self.team(team)
+        token = self.pipeline_token(team_id)
+        body = {
+            k: v for k, v in fields.items() if k not in ("user", "team") and v not in ("", None)
+        }
         body.setdefault("upload_key", "sandbox-" + secrets.token_hex(4))
         body.setdefault("account", TEAM_ACCOUNT)
         body.setdefault("channel", CHANNEL)
         linked = ""
-        if body["account"] == TEAM_ACCOUNT and await self.link_team_account():
+        if body["account"] == TEAM_ACCOUNT and await self.link_team_account(team_id):
             linked = TEAM_ACCOUNT
-        status, answer = await self.as_pipeline("/uploads", body)
+        status, answer = await self._post_pipeline("/uploads", body, token)
         return {"status": status, "body": answer, "linked": linked}
 
-    async def link_team_account(self) -> bool:
-        """Link Brand Social as the team account brand and grant it, unless it is linked.
-
-        Done as an admin would: `/tiktok-cancel team connect brand` (signed, as alex), TikTok's
-        consent for Brand Social, the bot's confirm page, then `team grant brand @alex @sam`.
-        The answers go to response URLs no one on the page owns, so they don't show; the bot's
-        DM saying the account is linked does. True when it linked it now.
-        """
+    async def link_team_account(self, team: str = "") -> bool:
+        """Link Brand Social as the team account brand in workspace `team` and grant it to
+        alex and sam, unless it is linked there; True when it linked it now."""
         assert self.bot is not None and self.bot.parts is not None
-        async with self._linking:
-            tokens = self.bot.parts.tokens
-            with contextlib.suppress(LinkUnreadable):  # an unreadable link is linked again
-                if await tokens.load(self.slack.team_id, "team", TEAM_ACCOUNT) is not None:
-                    return False
-            admin = next(p for p in PEOPLE if p.admin)
-            await self._link(admin, f"team connect {TEAM_ACCOUNT}", BRAND[0], TEAM_ACCOUNT)
-            mentions = " ".join(f"@{name}" for name in TEAM_GRANTS)
-            await self._quiet_command(admin, f"team grant {TEAM_ACCOUNT} {mentions}")
-            return True
+        return await self.linking.team_account(self.driver, self.bot.parts, self.team(team))
 
-    async def link_person(self, user_id: str) -> None:
+    async def link_person(self, user_id: str, team: str = "") -> None:
         """Link the person's own TikTok account as they would: `/tiktok-cancel connect`,
         TikTok's consent as their sandbox account, then "Link it" on the bot's confirm page.
         The bot's DM saying it is linked shows in their Messages (used by sandbox.screenshot)."""
-        person = self.person(user_id)
-        await self._link(person, "connect", person.open_id, person.name)
-
-    async def _link(self, person: Person, command: str, open_id: str, whom: str) -> None:
-        """`/tiktok-cancel <command>` typed by `person` (an answer no one on the page sees),
-        then TikTok's consent as `open_id` for the bot's Connect button in its answer and the
-        bot's confirm page, as a browser would."""
-        try:
-            await self.driver.link(
-                person.user_id,
-                open_id,
-                command=command,
-                timeout=ANSWER_WAIT_S * 2,
-                user_name=person.name,
-                channel_id=CHANNEL,
-            )
-        except DriverError as problem:
-            raise BadRequest(f"the bot did not link {whom} ({problem})", 502) from None
-
-    async def _quiet_command(self, person: Person, text: str) -> dict[str, Any]:
-        """A signed slash command whose answer no one on the page sees; returns the answer."""
-        try:
-            return await self.driver.command(
-                escape_mentions(text),
-                timeout=ANSWER_WAIT_S * 2,
-                user_id=person.user_id,
-                user_name=person.name,
-                channel_id=CHANNEL,
-            )
-        except DriverError:
-            raise BadRequest(f"the bot did not answer /tiktok-cancel {text}", 502) from None
+        await self.linking.person(self.driver, self.person(user_id), self.team(team))
 
     def script_next_init(self, answer: str) -> None:
         """Script TikTok's answer to the next Direct Post init (a held upload's start)."""
@@ -551,6 +586,15 @@ class Sandbox:
     def own_hosts(self) -> set[str]:
         """The Host values of this page: its loopback address and port, also as localhost."""
         return {f"{name}:{self.port}" for name in (self.host, "127.0.0.1", "localhost")}
+
+
+def _ack_answer(ack: str) -> dict[str, Any]:
+    """What Slack shows of a command's ack body: its JSON message, or its text."""
+    with contextlib.suppress(ValueError):
+        body = json.loads(ack)
+        if isinstance(body, dict):
+            return body
+    return {"text": ack}
 
 
 async def _first_true(*waits) -> bool:

@@ -46,16 +46,21 @@ class Page:
             assert resp.status == expect, answer
             return answer
 
-    async def state(self) -> dict:
-        async with self.session.get("/api/state") as resp:
+    async def state(self, team: str = "") -> dict:
+        """/api/state of workspace `team` (by default the first)."""
+        params = {"team": team} if team else {}
+        async with self.session.get("/api/state", params=params) as resp:
             assert resp.status == 200
             return await resp.json()
 
-    async def until(self, check: Callable[[dict], Any], timeout: float = 10.0) -> Any:
-        """Poll /api/state until `check(state)` is truthy; returns that value."""
+    async def until(
+        self, check: Callable[[dict], Any], timeout: float = 10.0, team: str = ""
+    ) -> Any:
+        """Poll /api/state (of workspace `team`) until `check(state)` is truthy; returns that
+        value."""
         deadline = time.monotonic() + timeout
         while True:
-            state = await self.state()
+            state = await self.state(team)
             found = check(state)
             if found:
                 return found
@@ -63,13 +68,15 @@ class Page:
                 raise AssertionError(f"timed out; state: {json.dumps(state)[:3000]}")
             await asyncio.sleep(0.05)
 
-    async def command(self, text: str, user: str = ALEX) -> dict:
-        """Type `/tiktok-cancel <text>`; returns the ephemeral answer it got."""
-        before = len((await self.state())["ephemeral"][user])
-        result = await self.post("/api/command", {"user": user, "text": text})
+    async def command(self, text: str, user: str = ALEX, team: str = "") -> dict:
+        """Type `/tiktok-cancel <text>` (in workspace `team`); returns the ephemeral answer it
+        got."""
+        before = len((await self.state(team))["ephemeral"][user])
+        body = {"user": user, "text": text, **({"team": team} if team else {})}
+        result = await self.post("/api/command", body)
         assert result["status"] == 200
         return await self.until(
-            lambda s: len(s["ephemeral"][user]) > before and s["ephemeral"][user][-1]
+            lambda s: len(s["ephemeral"][user]) > before and s["ephemeral"][user][-1], team=team
         )
 
     async def link(self, user: str = ALEX, account: str = "Alex Rivera") -> None:

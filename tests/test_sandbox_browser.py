@@ -652,3 +652,71 @@ def test_approve_and_reject_in_the_modal_in_a_real_browser(browser, tmp_path):
 
 async def _inits(sb) -> int:
     return len(sb.tiktok.calls_to("init"))
+
+
+def test_add_to_slack_then_switch_workspaces_in_a_real_browser(browser, tmp_path):
+    """Add to Slack on the page installs Second workspace and shows it; a command there is
+    answered there; switching back to Sandbox shows none of it, and Sandbox's announcement
+    none in Second workspace. Uninstall (confirmed in the page's dialog) stays there: a command
+    then gets Bolt's not-installed words, and Add to Slack is back."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from sandbox.screenshot import BackgroundSandbox
+
+    d = browser
+    wait = WebDriverWait(
+        d, WAIT_S, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+    )
+
+    def text_of(element_id: str) -> str:
+        return d.find_element(By.ID, element_id).text
+
+    def options() -> list[str]:
+        return [o.text for o in Select(d.find_element(By.ID, "workspace")).options]
+
+    def type_command(text: str) -> None:
+        box = d.find_element(By.ID, "command")
+        box.clear()
+        box.send_keys(text, Keys.ENTER)
+
+    with BackgroundSandbox(str(tmp_path / "sb.db")) as running:
+        sb = running.sb
+        status, _ = running.call(
+            sb.announce({"publish_id": "v_pub_url~v2.41", "title": "First's"}, "U0ALEX")
+        )
+        assert status == 201
+        d.get(sb.url)
+        wait.until(lambda _: "First's" in text_of("messages"))
+        assert options() == ["Sandbox"] and text_of("workspace-name") == "Sandbox"
+        assert d.find_element(By.ID, "uninstall").get_attribute("hidden") is not None
+
+        d.find_element(By.ID, "add-to-slack").click()
+        wait.until(lambda _: text_of("workspace-name") == "Second workspace")
+        assert options() == ["Sandbox", "Second workspace"]
+        assert Select(d.find_element(By.ID, "workspace")).first_selected_option.text == (
+            "Second workspace"
+        )
+        assert "Installed in Second workspace" in text_of("workspace-result")
+        assert not d.find_element(By.ID, "add-to-slack").is_displayed()
+        wait.until(lambda _: "First's" not in text_of("messages"))
+        type_command("/tiktok-cancel whoami")
+        wait.until(lambda _: "haven't linked a TikTok account" in text_of("messages"))
+        assert "tcp_" in d.find_element(By.ID, "curl").get_attribute("textContent")
+
+        Select(d.find_element(By.ID, "workspace")).select_by_visible_text("Sandbox")
+        wait.until(lambda _: "First's" in text_of("messages"))
+        assert "haven't linked" not in text_of("messages")
+
+        Select(d.find_element(By.ID, "workspace")).select_by_visible_text("Second workspace")
+        wait.until(lambda _: "haven't linked" in text_of("messages"))
+        d.find_element(By.ID, "uninstall").click()
+        wait.until(lambda _: d.find_element(By.ID, "confirm").is_displayed())
+        assert text_of("confirm-title") == "Uninstall from Second workspace?"
+        d.find_element(By.ID, "confirm-ok").click()
+        wait.until(lambda _: "Second workspace (app uninstalled)" in options())
+        assert d.find_element(By.ID, "add-to-slack").is_displayed()
+        type_command("/tiktok-cancel whoami")
+        wait.until(lambda _: "isn't installed in this workspace any more" in text_of("messages"))

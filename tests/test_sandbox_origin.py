@@ -45,7 +45,7 @@ async def test_a_foreign_host_or_origin_is_refused_and_nothing_is_announced(sb, 
     assert "Host or Origin is another site" in text
     assert sb.slack.calls_to("chat.postMessage") == []
     status, _ = await send(sb, "GET", "/api/state", headers)
-    assert status == 403  # nor can it read the state (and the notify token in it)
+    assert status == 403  # nor can it read the state (and the pipeline token in it)
 
 
 @pytest.mark.parametrize(
@@ -63,9 +63,15 @@ async def test_the_page_itself_is_answered(sb, headers):
     assert json.loads(text)["status"] == 201
 
 
-async def test_the_notify_token_is_made_per_run(tmp_path):
-    tokens = {Sandbox(port=0, db_path=str(tmp_path / f"{i}.db")).notify_token for i in (1, 2)}
+async def test_the_pipeline_token_is_made_per_run(sb, tmp_path):
+    other = Sandbox(port=0, db_path=str(tmp_path / "other.sqlite3"))
+    await other.start()
+    try:
+        tokens = {other.pipeline_token(), sb.pipeline_token()}
+    finally:
+        await other.stop()
     assert len(tokens) == 2
+    assert all(t.startswith("tcp_") for t in tokens)  # the bot's own pipeline tokens
 
 
 # --- the bot's own port -----------------------------------------------------------------------
@@ -96,7 +102,7 @@ async def to_bot(sb, method: str, path: str, headers: dict[str, str], body=None)
     ],
 )
 async def test_the_bots_port_refuses_a_foreign_host_or_origin(sb, headers):
-    auth = {"Authorization": f"Bearer {sb.notify_token}"}
+    auth = {"Authorization": f"Bearer {sb.pipeline_token()}"}
     status, text = await to_bot(sb, "POST", "/notifications", {**auth, **headers}, ANNOUNCE)
     assert status == 403
     assert "Host or Origin is another site" in text
@@ -115,7 +121,7 @@ async def test_the_bots_port_refuses_a_foreign_host_or_origin(sb, headers):
     ],
 )
 async def test_the_bots_port_answers_its_own_names(sb, headers):
-    auth = {"Authorization": f"Bearer {sb.notify_token}"}
+    auth = {"Authorization": f"Bearer {sb.pipeline_token()}"}
     status, text = await to_bot(sb, "POST", "/notifications", {**auth, **headers}, ANNOUNCE)
     assert status == 201, text
     assert len(sb.slack.calls_to("chat.postMessage")) == 1
@@ -126,6 +132,8 @@ async def test_each_run_makes_its_own_signing_secret(sb, tmp_path):
     assert other.slack.signing_secret != sb.slack.signing_secret
     assert other.tiktok.client_secret != sb.tiktok.client_secret
     assert "sandbox-signing-secret" not in (other.slack.signing_secret, sb.slack.signing_secret)
+    assert other.slack.client_secret != sb.slack.client_secret  # Add to Slack's app secret
+    assert "fake-client-secret" not in (other.slack.client_secret, sb.slack.client_secret)
     # A command signed with the secret a published constant would give is refused; the
     # run's own secret is what the bot takes.
     body = slash_command_body("help", response_url=sb.slack.new_response_url(), user_id="U0ALEX")
@@ -134,9 +142,3 @@ async def test_each_run_makes_its_own_signing_secret(sb, tmp_path):
         refused, _ = await post_signed(session, url, body, "sandbox-signing-secret")
         taken, _ = await post_signed(session, url, body, sb.slack.signing_secret)
     assert (refused, taken) == (401, 200)
-
-
-async def test_the_upload_token_is_made_per_run_and_is_not_the_notify_token(tmp_path):
-    runs = [Sandbox(port=0, db_path=str(tmp_path / f"{i}.db")) for i in (1, 2)]
-    assert len({run.upload_token for run in runs}) == 2
-    assert all(run.upload_token != run.notify_token for run in runs)

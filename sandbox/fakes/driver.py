@@ -66,10 +66,13 @@ class DriverError(AssertionError):
 
 @dataclass(frozen=True)
 class Sent:
-    """A request Slack sent the bot: the HTTP status of its ack and where its answer goes."""
+    """A request Slack sent the bot: the HTTP status of its ack, where its answer goes, and
+    the ack's body (a command's ack may carry an answer Slack shows, e.g. Bolt's words for a
+    workspace without the app; "" for a plain ack)."""
 
     status: int
     response_url: str
+    ack: str = ""
 
 
 def buttons(message: dict) -> list[dict]:
@@ -168,8 +171,8 @@ class Driver:
         team_id = fields.setdefault("team_id", self.slack.team_id)
         fields.setdefault("trigger_id", self.slack.new_trigger_id(user_id, team_id))
         body = slash_command_body(text, response_url=url, user_id=user_id, **fields)
-        status, _ = await self.post_slack(body, bot_url=bot_url)
-        return Sent(status, url)
+        status, ack = await self.post_slack(body, bot_url=bot_url)
+        return Sent(status, url, ack)
 
     async def send_click(
         self,

@@ -9,6 +9,13 @@
 // A modal the bot opened for the person acting (views.open, as the Slack stand-in recorded it)
 // shows in #modal, built from that view; its submit button sends the inputs to /api/view.
 //
+// Workspaces: the page shows one workspace at a time (#workspace, those with the app), and
+// every call names it (`team`): the state is that workspace's, the person acts in it, the
+// pipeline forms send its pipeline token. Add to Slack installs the next one (the sandbox makes
+// the browser's round trip through the bot's /slack/install) and switches to it; Uninstall
+// removes the app from the one shown (never the first), which stays shown until the person
+// switches away: its history is still there, and the bot no longer answers in it.
+//
 // Safety: text from messages and modals only ever reaches the DOM through escapeHtml()
 // (mrkdwn() escapes everything it does not itself turn into markup) or through textContent;
 // a URL only as an attribute, and only an http(s) one.
@@ -17,6 +24,7 @@
 const $ = (sel) => document.querySelector(sel);
 const CHANNEL = "C0LAUNCH";
 let state = null;
+let team = ""; // the workspace shown ("" until the first state names the first one)
 let view = { kind: "channel", id: CHANNEL };
 let rendered = { messages: "", uploads: "", nav: "", options: "", armed: {} };
 const seenDms = {};
@@ -80,9 +88,11 @@ function patchChildren(box, items) {
 
 async function api(path, body) {
   const init = body === undefined ? { cache: "no-store" } : {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(team ? { team, ...body } : body),
   };
-  const resp = await fetch(path, init);
+  const url = body === undefined && team ? `${path}?team=${encodeURIComponent(team)}` : path;
+  const resp = await fetch(url, init);
   let data = null;
   try { data = await resp.json(); } catch (_) { data = { error: `HTTP ${resp.status}` }; }
   if (!resp.ok && !data.error) data.error = `HTTP ${resp.status}`;
@@ -569,19 +579,20 @@ function renderNav() {
   $("#li-home").className = view.kind === "home" ? "active" : "";
   $("#li-dm").className = view.kind === "dm" ? "active" : "";
   const dms = (state.dms[me()] || []).length;
-  if (view.kind === "dm") seenDms[me()] = dms;
-  const unseen = dms - (seenDms[me()] || 0);
+  const seen = `${team}|${me()}`;
+  if (view.kind === "dm") seenDms[seen] = dms;
+  const unseen = dms - (seenDms[seen] || 0);
   $("#dm-badge").hidden = unseen <= 0;
   $("#dm-badge").textContent = String(unseen);
 }
 function renderMessages(force) {
   const items = currentItems();
-  const key = JSON.stringify([view, me(), items]);
+  const key = JSON.stringify([team, view, me(), items]);
   if (!force && key === rendered.messages) return;
   const box = $("#messages");
   const atBottom = force || box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   $("#composer").hidden = view.kind === "home";
-  const where = `${view.kind}:${view.id}:${me()}`;
+  const where = `${team}:${view.kind}:${view.id}:${me()}`;
   let units;
   if (view.kind === "home") {
     $("#title").textContent = "tiktok-cancel \u00b7 Home";
@@ -738,8 +749,55 @@ function updateMoves() {
     tr.classList.toggle("chosen", tr.dataset.publishId === $("#upload").value);
   }
 }
+// The switcher lists the workspaces that have the app; Add to Slack shows while one has not;
+// Uninstall while the one shown is not the first.
+function renderWorkspaces() {
+  const select = $("#workspace");
+  // (the one shown stays listed if another tab uninstalled it meanwhile)
+  const listed = state.workspaces.filter((w) => w.installed || w.team_id === team);
+  const key = JSON.stringify([listed, team]);
+  if (key !== rendered.workspaces) {
+    rendered.workspaces = key;
+    select.replaceChildren(...listed.map((w) => new Option(
+      w.installed ? w.name : `${w.name} (app uninstalled)`, w.team_id)));
+    select.value = team;
+    $("#workspace-name").textContent = (state.workspaces.find((w) => w.team_id === team) || {}).name || "";
+  }
+  const next = state.workspaces.find((w) => !w.installed);
+  const add = $("#add-to-slack");
+  add.hidden = !next;
+  add.title = next ? `Install the app in ${next.name}, as its admin would` : "";
+  $("#uninstall").hidden = !state.installed || team === state.workspaces[0].team_id;
+}
+function renderCurl() {
+  const key = JSON.stringify([state.bot_url, state.pipeline_token]);
+  if (key === rendered.curl) return;
+  rendered.curl = key;
+  const name = (state.workspaces.find((w) => w.team_id === team) || {}).name || team;
+  $("#curl").textContent = [
+    `(${name}'s pipeline token: the bot learns the workspace from it.)`,
+    "",
+    `curl -sS -X POST ${state.bot_url}/notifications \\`,
+    `  -H "Authorization: Bearer ${state.pipeline_token}" \\`,
+    `  -H "Content-Type: application/json" \\`,
+    `  -d '{"publish_id": "v_pub_url~v2.2001", "channel": "${CHANNEL}", "title": "From curl"}'`,
+    "",
+    "(TikTok only knows uploads announced from this page; others answer invalid_publish_id.)",
+    "",
+    `curl -sS -X POST ${state.bot_url}/uploads \\`,
+    `  -H "Authorization: Bearer ${state.pipeline_token}" \\`,
+    `  -H "Content-Type: application/json" \\`,
+    `  -d '{"upload_key": "from-curl-1", "channel": "${CHANNEL}", "account": "${state.team_account}",`,
+    `       "source_url": "https://cdn.example.com/teaser.mp4", "hold_s": 60,`,
+    `       "post": {"title": "From curl", "privacy_level": "SELF_ONLY"}}'`,
+    "",
+    `(A held upload needs the team account ${state.team_account}: the form's first hold links it.)`,
+  ].join("\n");
+}
 function render(force) {
-  if (!state) return;
+  if (!state || state.team !== team) return; // (a switch's new state is on its way)
+  renderWorkspaces();
+  renderCurl();
   renderNav();
   renderMessages(force);
   renderPanels();
@@ -805,23 +863,6 @@ function setup() {
   for (const r of state.fail_reasons) $("#fail-reason").add(new Option(r, r));
   $("#fail-reason").value = state.fail_reasons.includes("file_format_check_failed")
     ? "file_format_check_failed" : state.fail_reasons[0];
-  $("#curl").textContent = [
-    `curl -sS -X POST ${state.bot_url}/notifications \\`,
-    `  -H "Authorization: Bearer ${state.notify_token}" \\`,
-    `  -H "Content-Type: application/json" \\`,
-    `  -d '{"publish_id": "v_pub_url~v2.2001", "channel": "${CHANNEL}", "title": "From curl"}'`,
-    "",
-    "(TikTok only knows uploads announced from this page; others answer invalid_publish_id.)",
-    "",
-    `curl -sS -X POST ${state.bot_url}/uploads \\`,
-    `  -H "Authorization: Bearer ${state.upload_token}" \\`,
-    `  -H "Content-Type: application/json" \\`,
-    `  -d '{"upload_key": "from-curl-1", "channel": "${CHANNEL}", "account": "${state.team_account}",`,
-    `       "source_url": "https://cdn.example.com/teaser.mp4", "hold_s": 60,`,
-    `       "post": {"title": "From curl", "privacy_level": "SELF_ONLY"}}'`,
-    "",
-    `(A held upload needs the team account ${state.team_account}: the form's first hold links it.)`,
-  ].join("\n");
 }
 
 let refreshing = null;
@@ -831,9 +872,12 @@ async function refresh(force, again = force) {
   if (refreshing) { await refreshing; if (!again) return; }
   refreshing = (async () => {
     try {
+      const asked = team;
       const next = await api("/api/state");
       if (next.error) throw new Error(next.error);
+      if (asked !== team) return; // switched meanwhile: the next refresh shows the new one
       const first = !state;
+      if (first) team = next.team;
       state = next;
       if (first) setup();
       render(force || first);
@@ -857,6 +901,45 @@ document.addEventListener("click", (event) => {
 $("#person").addEventListener("change", () => {
   render(true);
   if (view.kind === "home") api("/api/home", { user: me() }).then(() => refresh());
+});
+// Show workspace `teamId`: its state is fetched anew before anything of it is drawn.
+async function switchTo(teamId) {
+  if (teamId === team) return;
+  team = teamId;
+  $("#workspace").value = teamId;
+  await refresh(true);
+  if (view.kind === "home") api("/api/home", { user: me() }).then(() => refresh());
+}
+$("#workspace").addEventListener("change", () => switchTo($("#workspace").value));
+$("#add-to-slack").addEventListener("click", async () => {
+  const button = $("#add-to-slack");
+  button.disabled = true;
+  flash("Adding the app to the next workspace\u2026", "#workspace-result");
+  const result = await api("/api/install", { team: "" });
+  button.disabled = false;
+  if (result.error) { flash(`Not installed: ${result.error}`, "#workspace-result"); return; }
+  flash(`Installed in ${result.name}: you are in it now.`, "#workspace-result");
+  await switchTo(result.team_id);
+});
+$("#uninstall").addEventListener("click", async () => {
+  const name = $("#workspace").selectedOptions[0] ? $("#workspace").selectedOptions[0].text : team;
+  const sure = await confirmDialog({
+    title: { type: "plain_text", text: `Uninstall from ${name}?` },
+    text: { type: "plain_text", text: "The bot forgets this workspace: its TikTok links, held "
+      + "uploads, settings and pipeline token. Add to Slack installs it again, clean." },
+    confirm: { type: "plain_text", text: "Uninstall" },
+    deny: { type: "plain_text", text: "Keep it" },
+  });
+  if (!sure) return;
+  const button = $("#uninstall");
+  button.disabled = true;
+  const result = await api("/api/uninstall", { team });
+  button.disabled = false;
+  if (result.error) { flash(`Not uninstalled: ${result.error}`, "#workspace-result"); return; }
+  flash(`Uninstalled from ${result.name}: the bot forgot it. What it posted stays, as in `
+    + "Slack; a command now gets Bolt's not-installed answer. Add to Slack installs it again.",
+  "#workspace-result");
+  await refresh(true);
 });
 $("#composer").addEventListener("submit", async (event) => {
   event.preventDefault();

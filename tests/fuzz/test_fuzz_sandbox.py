@@ -1,9 +1,11 @@
 """Fuzzing the sandbox page's `POST /api/hold` (the page's Hold option, with or without Needs
 approval, passed on to the bot's `POST /uploads`), `POST /api/view` (the modal the bot opened,
-sent from the page), `POST /api/tiktok/init` and `POST /api/tiktok/next`: whatever the body, no
+sent from the page), `POST /api/tiktok/init` and `POST /api/tiktok/next`, and its workspaces
+(`POST /api/install`, `/api/uninstall`, and the `team` any call names): whatever the body, no
 5xx and no traceback in the answer, every message and modal the bot then sent to the Slack
-stand-in valid by slack_sdk's models, and `/api/state`'s `armed` (what the TikTok panel shows)
-as scripted. The sandbox runs on a loop in a background thread, as the fuzz suite's bot does.
+stand-in valid by slack_sdk's models, `/api/state`'s `armed` (what the TikTok panel shows)
+as scripted, and its workspaces with the app those the bot has installed. The sandbox runs
+on a loop in a background thread, as the fuzz suite's bot does.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -35,6 +39,7 @@ from tests.fuzz.strategies import (
 
 PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"]
 PEOPLE = ["U0ALEX", "U0SAM", "U0RILEY"]
+TEAMS = ["", "T0SANDBOX", "T0002"]
 APPROVERS = [*PEOPLE, "S0LEADS"]
 
 
@@ -276,4 +281,59 @@ def test_any_modal_sent_from_the_page_gets_an_answer(page, values, close, view_i
         assert set(answer) == {"sent", "status", "errors", "closed"}
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in answer["errors"].items())
         assert answer["status"] in (0, 200)
+    assert page.new_problems() == []
+
+
+def workspace_calls() -> st.SearchStrategy:
+    """A page call naming a workspace: Add to Slack, Uninstall, a command, the Home, an
+    announcement; the sandbox's workspaces (or none) mostly, sometimes any JSON at all."""
+    team = st.sampled_from(TEAMS) | st.sampled_from(TEAMS) | maybe(hostile_text(20))
+
+    def body(**fields: st.SearchStrategy) -> st.SearchStrategy:
+        optional = {} if "team" in fields else {"team": team}
+        typed = st.fixed_dictionaries(fields, optional=optional)
+        return st.one_of(typed, typed, typed, json_values())
+
+    people = st.sampled_from(PEOPLE)
+    return st.one_of(
+        st.tuples(st.just("/api/install"), body()),
+        st.tuples(st.just("/api/uninstall"), body(team=team)),
+        st.tuples(st.just("/api/uninstall"), body(team=st.just("T0002"))),
+        st.tuples(
+            st.just("/api/command"),
+            body(user=people, text=st.sampled_from(["whoami", "help", "settings"])),
+        ),
+        st.tuples(st.just("/api/home"), body(user=people)),
+        st.tuples(
+            st.just("/api/announce"),
+            body(publish_id=st.just("v_pub_url~v2.ws"), user=people, title=hostile_text(40)),
+        ),
+    )
+
+
+def installed_at_the_bot(page) -> set[str]:
+    with contextlib.closing(sqlite3.connect(page.sb.db_path)) as db:
+        return {row[0] for row in db.execute("SELECT team_id FROM slack_installations")}
+
+
+@settings(max_examples=examples(30))
+@given(call=workspace_calls(), shown=st.sampled_from(TEAMS) | hostile_text(20))
+def test_any_workspace_a_call_names_gets_an_answer(page, call, shown):
+    """200 or a 4xx, never a 5xx or a traceback; `/api/state` of any workspace named answers
+    200 or 400; the workspaces it lists with the app are those the bot has installed."""
+    count_case()
+    path, body = call
+    status, text = page.post(path, json_bytes(body))
+    assert status in (200, 400, 409), (status, text[:300])
+    assert "Traceback" not in text
+    query = urllib.parse.urlencode({"team": shown})
+    try:
+        with urllib.request.urlopen(f"{page.sb.url}/api/state?{query}", timeout=30) as resp:
+            state = json.load(resp)
+    except urllib.error.HTTPError as err:
+        assert err.code == 400, err.code
+        assert "Traceback" not in err.read().decode(errors="replace")
+        state = get_state(page)
+    listed = {w["team_id"] for w in state["workspaces"] if w["installed"]}
+    assert listed == installed_at_the_bot(page)
     assert page.new_problems() == []
