@@ -58,36 +58,29 @@ def to_row(installation: SlackInstallation | Bot) -> Installation:
     )
 
 
+def _shared_fields(row: Installation) -> dict:
+    """What Bolt's `Bot` and `Installation` both carry of our row (never the refresh token)."""
+    return {
+        "app_id": row.app_id or None,
+        "enterprise_id": row.enterprise_id or None,
+        "team_id": row.team_id,
+        "team_name": row.team_name or None,
+        "bot_token": row.bot_token,
+        "bot_id": row.bot_id,
+        "bot_user_id": row.bot_user_id,
+        "bot_scopes": row.bot_scopes,
+        "bot_token_expires_at": int(row.bot_token_expires_at) or None,
+        "installed_at": row.installed_at,
+    }
+
+
 def to_bot(row: Installation) -> Bot:
     """What Bolt's authorize reads: the token to use now, without the refresh token."""
-    return Bot(
-        app_id=row.app_id or None,
-        enterprise_id=row.enterprise_id or None,
-        team_id=row.team_id,
-        team_name=row.team_name or None,
-        bot_token=row.bot_token,
-        bot_id=row.bot_id,
-        bot_user_id=row.bot_user_id,
-        bot_scopes=row.bot_scopes,
-        bot_token_expires_at=int(row.bot_token_expires_at) or None,
-        installed_at=row.installed_at,
-    )
+    return Bot(**_shared_fields(row))
 
 
 def to_installation(row: Installation) -> SlackInstallation:
-    return SlackInstallation(
-        app_id=row.app_id or None,
-        enterprise_id=row.enterprise_id or None,
-        team_id=row.team_id,
-        team_name=row.team_name or None,
-        bot_token=row.bot_token,
-        bot_id=row.bot_id,
-        bot_user_id=row.bot_user_id,
-        bot_scopes=row.bot_scopes,
-        bot_token_expires_at=int(row.bot_token_expires_at) or None,
-        user_id=row.installer_user_id,
-        installed_at=row.installed_at,
-    )
+    return SlackInstallation(user_id=row.installer_user_id, **_shared_fields(row))
 
 
 class InstallationStore(AsyncInstallationStore):
