@@ -29,6 +29,7 @@ from bot.accounts.link_notices import LinkNotices
 from bot.accounts.linking import LinkingService
 from bot.accounts.parked_prune import ParkedPrune
 from bot.accounts.pipeline_credentials import PipelineCredentials
+from bot.accounts.slack_signin import SIGNIN_PATH, SlackSignIn
 from bot.accounts.team_accounts import AdminCheck, TeamAccounts
 from bot.accounts.tokens import TokenService
 from bot.accounts.uninstall import RetiredAuditPrune, WorkspaceUninstall
@@ -45,6 +46,7 @@ from bot.slack.install_flow import REDIRECT_PATH, InstallFlow, install_flow
 from bot.slack.installation_store import InstallationStore, OAuthStateStore
 from bot.slack.output import SlackOut, WorkspaceClients, retry_handlers
 from bot.slack.scopes import BOT_SCOPES
+from bot.slack.sign_in import SlackSignInClient
 from bot.slack.visibility import ChannelVisibility
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import AnnouncementService
@@ -85,6 +87,7 @@ class Parts:
     tiktok: TikTokClient
     tokens: TokenService
     linking: LinkingService
+    signin: SlackSignIn  # many workspaces: the link confirm page's Sign in with Slack
     link_notices: LinkNotices
     cancels: CancelService
     statuses: StatusService
@@ -139,6 +142,20 @@ async def build_parts(
         ),
         rotation=rotation,
     )
+    signin = SlackSignIn(store, None, "")
+    if settings.many_workspaces:  # the confirming browser signs in with Slack first
+        base = public_base(settings.tiktok_redirect_uri)
+        signin = SlackSignIn(
+            store,
+            SlackSignInClient(
+                session,
+                settings.slack_api_url,
+                settings.slack_client_id or "",
+                settings.slack_client_secret or "",
+                settings.slack_signin_timeout,
+            ),
+            base + SIGNIN_PATH if base else "",
+        )
     clients = WorkspaceClients(session, settings.slack_api_url, workspaces.bot_token)
     slack = SlackOut(clients, session, workspaces.audit_channel)
 
@@ -226,6 +243,7 @@ async def build_parts(
         tiktok=tiktok,
         tokens=tokens,
         linking=linking,
+        signin=signin,
         link_notices=link_notices,
         cancels=cancels,
         statuses=statuses,
@@ -455,6 +473,7 @@ class Bot:
             database_answers=functools.partial(database_answers, parts.store),
             slack=parts.slack,
             linking=parts.linking,
+            signin=parts.signin,
             link_notices=parts.link_notices,
             pipelines=parts.pipelines,
             announcements=parts.announcements,

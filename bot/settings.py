@@ -68,6 +68,9 @@ class Settings:
     tiktok_request_timeout: float = 5.0
     cancel_deadline: float = 12.0
     retry_base_delay: float = 0.5
+    # Sign in with Slack on the link confirm page (many workspaces): Slack's code traded and
+    # the person named within this many seconds, or the page says Slack was too slow.
+    slack_signin_timeout: float = 10.0
     # The bot's own HTTP server: a client must finish its request headers, and then its body,
     # within these many seconds, or it is disconnected (slow-client protection).
     header_timeout: float = 10.0

@@ -12,8 +12,9 @@ from storage import pipeline_tokens
 from storage.installations import Installation, Installations
 from storage.links import Link, Links
 
-CLIENT_ID = "1111.2222"
-CLIENT_SECRET = "slack-client-secret-for-tests"
+# The fake Slack's app credentials (its Sign in with Slack checks them).
+CLIENT_ID = "1000000001.2000000002"
+CLIENT_SECRET = "fake-client-secret"
 
 
 async def install(h, team_id: str, bot_token: str, name: str = "") -> None:
@@ -36,8 +37,8 @@ async def many_workspaces(h, **overrides):
     they don't apply to any workspace in this mode."""
     settings = {
         "slack_bot_token": None,
-        "slack_client_id": CLIENT_ID,
-        "slack_client_secret": CLIENT_SECRET,
+        "slack_client_id": h.slack.client_id,
+        "slack_client_secret": h.slack.client_secret,
         "admin_users": frozenset({"UENVADMIN"}),
         "audit_channel": "CENVAUDIT",
         "notify_token": "env-notify-token",

@@ -5,7 +5,9 @@ the state, trades the code for tokens and names the account, but does not link: 
 tokens encrypted on the state's row and returns a confirm token for the bot's confirm page.
 `confirm` (the POST from that page) links; `decline` drops the parked tokens and revokes them
 at TikTok. So opening someone else's Connect link cannot quietly link your TikTok account to
-them: the page names whom it would be linked to. `disconnect` revokes and deletes the row.
+them: the page names whom it would be linked to. With many workspaces `confirm` also needs
+the page's browser to have signed in with Slack as that person (`slack_signin`); `decline`
+never does. `disconnect` revokes and deletes the row.
 
 The code can't be traded twice (TikTok's codes are single-use), so the tokens are parked
 rather than exchanged again after the confirm.
@@ -181,9 +183,13 @@ class LinkingService:
         return parked if isinstance(parked, dict) else None
 
     async def confirm(self, state: str, token: str) -> LinkResult:
-        """The POST from the confirm page: link, once."""
+        """The POST from the confirm page: link, once. With many workspaces only a page whose
+        browser signed in with Slack as the link's person (`bot.accounts.slack_signin`):
+        checked in the same conditional update that takes the confirmation."""
         try:
-            confirmation = await self.store.run(take_confirmation, state, token)
+            confirmation = await self.store.run(
+                take_confirmation, state, token, signed_in=self.settings.many_workspaces
+            )
         except StateProblem as problem:
             return LinkResult(False, f"state_{problem.why}")
         pending = confirmation.pending

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -52,8 +51,8 @@ class ParkedPrune(WakeableLoop):
             await self._sleep(self.interval)
 
     async def prune(self, now: float | None = None) -> int:
-        """Delete and revoke every parked token whose page expired; how many were dropped."""
-        now = time.time() if now is None else now
+        """Delete and revoke every parked token whose page expired (by the database's clock,
+        or as of `now`); how many were dropped."""
         dropped = 0
         for parked in await self.store.run(states.expired_parked, now):
             if not await self.store.run(states.drop_parked, parked):

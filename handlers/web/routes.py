@@ -1,6 +1,7 @@
 """Mounting the bot's own HTTP routes: each route module's `register`, given only what that
 route calls. `/slack/events` only in HTTP mode (Socket Mode connects out instead); Add to Slack
-(`/slack/install`, `/slack/oauth_redirect`) only with many workspaces, in both modes."""
+(`/slack/install`, `/slack/oauth_redirect`) and the link confirm page's Sign in with Slack
+(`/slack/signin`) only with many workspaces, in both modes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from bot.accounts.link_notices import LinkNotices
 from bot.accounts.linking import LinkingService
 from bot.accounts.pipeline_credentials import PipelineCredentials
+from bot.accounts.slack_signin import SlackSignIn
 from bot.settings import Settings
 from bot.slack.output import SlackOut
 from bot.uploads.announcing import AnnouncementService
@@ -27,6 +29,7 @@ from handlers.web import (
     oauth_confirm,
     slack_events,
     slack_install,
+    slack_signin,
     uploads,
     webhooks,
 )
@@ -39,6 +42,7 @@ def register(
     database_answers: Callable[[], Awaitable[None]],
     slack: SlackOut,
     linking: LinkingService,
+    signin: SlackSignIn,
     link_notices: LinkNotices,
     pipelines: PipelineCredentials,
     announcements: AnnouncementService,
@@ -49,7 +53,7 @@ def register(
     install_flow: AsyncOAuthFlow | None = None,
 ) -> None:
     health.register(web_app, database_answers=database_answers, socket_mode=settings.socket_mode)
-    oauth_callback.register(web_app, linking=linking, slack=slack)
+    oauth_callback.register(web_app, linking=linking, slack=slack, signin=signin)
     oauth_confirm.register(web_app, linking=linking, notices=link_notices)
     notifications.register(web_app, credentials=pipelines, announcements=announcements)
     uploads.register(web_app, settings=settings, credentials=pipelines, held=held)
@@ -59,3 +63,5 @@ def register(
         slack_events.register(web_app, bolt=bolt, signing_secret=settings.slack_signing_secret)
     if install_flow is not None:
         slack_install.register(web_app, flow=install_flow)
+    if signin.enabled:
+        slack_signin.register(web_app, signin=signin, slack=slack)

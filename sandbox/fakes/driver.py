@@ -4,7 +4,8 @@
 act as Slack would on a person's behalf (signed slash commands, button clicks, the App Home
 tab opened, a modal filled in and submitted) and as that person's browser would when they
 link a TikTok account: the bot's Connect button, TikTok's consent (a code from `FakeTikTok`),
-the bot's OAuth callback, then "Link it" on the confirm page it shows. Requests are signed
+the bot's OAuth callback, then "Link it" on the confirm page it shows (with many workspaces,
+after Sign in with Slack as the person the link is for). Requests are signed
 with `slack_requests`; answers are read back from `FakeSlack`. Clicks and commands carry a
 trigger id the fake issued, so the bot can open a modal with it; `submit_view` fills in the
 modal a person has open (`view_values.values_for`) and submits it, answering the bot's ack.
@@ -19,7 +20,13 @@ sends any Events API event; `uninstall` is a workspace removing the app (its tok
 at the fake, then `tokens_revoked` and `app_uninstalled` sent, in the order asked). As a
 browser (`browser.Browser`, cookies carried by hand): `install` is "Add to Slack" (the bot's
 install page, Slack's consent for the workspace named, the bot's OAuth redirect) and
-`sign_in` follows a Sign in with Slack URL through the fake to the bot's callback.
+`sign_in` follows a Sign in with Slack URL through the fake to the bot's callback. The OAuth
+callback and the confirm form go through the same browser, so the cookie that binds the link
+confirm page's sign-in to it is carried.
+
+The bot's public address (TIKTOK_REDIRECT_URI's, from which it names its `/slack/signin`) is
+made up in tests: a redirect to a `/slack/signin` elsewhere is taken to the bot itself, as a
+load balancer would.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse, urlsplit
 
 import aiohttp
 
@@ -56,6 +63,8 @@ CALLBACK = "/tiktok/oauth/callback"
 CONFIRM = "/tiktok/oauth/confirm"
 INSTALL = "/slack/install"
 OAUTH_REDIRECT = "/slack/oauth_redirect"
+SIGNIN = "/slack/signin"
+MAX_HOPS = 10
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -467,6 +476,7 @@ class Driver:
         team_id: str | None = None,
         user_id: str | None = None,
         browser: Browser | None = None,
+        bot_url: str | None = None,
     ) -> tuple[int, str]:
         """Follow a Sign in with Slack URL (Slack's `/openid/connect/authorize`, or a bot
         page that redirects there; a path is on the bot) through the fake to the bot's callback (its
@@ -474,46 +484,91 @@ class Driver:
         in to Slack as that person of workspace `team_id` first (else as the fake says)."""
         if user_id is not None:
             self.slack.sign_in_as(team_id or self.slack.team_id, user_id)
+        base = bot_url or self.url()
         if url.startswith("/"):  # a link on one of the bot's pages
-            url = self.url() + url
-        page = await (browser or self.browser).follow(url)
+            url = base + url
+        browser = browser or self.browser
+        trail = [url]
+        page = await browser.get(url)
+        while page.status in REDIRECTS and page.location:
+            if len(trail) > MAX_HOPS:
+                raise DriverError(f"more than {MAX_HOPS} redirects: {trail}")
+            target = self.reachable(page.location, base)
+            trail.append(target)
+            page = await browser.get(target)
         return page.status, page.text
+
+    def reachable(self, location: str, base: str) -> str:
+        """`location`, or the bot itself for a redirect to its (made-up) public /slack/signin."""
+        parts = urlsplit(location)
+        if location.startswith((self.slack.url, base)) or not parts.path.endswith(SIGNIN):
+            return location
+        return base + SIGNIN + (f"?{parts.query}" if parts.query else "")
 
     async def callback(self, params: dict[str, str], bot_url: str | None = None) -> tuple[int, str]:
         """The browser back from TikTok at the bot's OAuth callback: the confirm page
-        (nothing is linked yet); (status, page)."""
-        url = (bot_url or self.url()) + CALLBACK
-        async with self.session.get(url, params=params) as resp:
-            return resp.status, await resp.text()
+        (nothing is linked yet; with many workspaces, the page asking to sign in with Slack
+        first, its cookie kept by the browser); (status, page)."""
+        url = (bot_url or self.url()) + CALLBACK + "?" + urlencode(params)
+        page = await self.browser.get(url)
+        return page.status, page.text
 
     async def confirm(
         self, page: str, choice: str = "link", bot_url: str | None = None
     ) -> tuple[int, str]:
         """Press "Link it" (`link`) or "Don't link" on the confirm page: POST its form."""
         data = {**confirm_form(page), "choice": choice}
-        async with self.session.post((bot_url or self.url()) + CONFIRM, data=data) as resp:
-            return resp.status, await resp.text()
+        answer = await self.browser.post((bot_url or self.url()) + CONFIRM, data)
+        return answer.status, answer.text
+
+    def sign_in_links(self, page: str) -> list[str]:
+        """The Sign in with Slack links on a bot page."""
+        return links_to(page, self.slack.oidc_authorize_url)
 
     async def consent(
-        self, params: dict[str, str], choice: str = "link", bot_url: str | None = None
+        self,
+        params: dict[str, str],
+        choice: str = "link",
+        bot_url: str | None = None,
+        *,
+        user_id: str | None = None,
+        team_id: str | None = None,
     ) -> tuple[int, str]:
-        """The callback, then the confirm page's button, at one bot: what linking does."""
+        """The callback, then the confirm page's button, at one bot: what linking does. When
+        the page asks to Sign in with Slack first (many workspaces) and the choice is to
+        link, the browser signs in as `user_id` of `team_id` (else as the fake says)."""
         base = bot_url or self.url()
         status, page = await self.callback(params, base)
         if status != 200:
             return status, page
+        sign_in = self.sign_in_links(page)
+        if sign_in and choice == "link":
+            status, page = await self.sign_in(
+                sign_in[0], team_id=team_id, user_id=user_id, bot_url=base
+            )
+            if status != 200:
+                return status, page
         return await self.confirm(page, choice, base)
 
-    async def allow(self, connect_url: str, open_id: str, choice: str = "link") -> str:
+    async def allow(
+        self,
+        connect_url: str,
+        open_id: str,
+        choice: str = "link",
+        *,
+        user_id: str | None = None,
+        team_id: str | None = None,
+    ) -> str:
         """Follow the bot's Connect URL: TikTok's consent as `open_id` (a code bound to the
-        redirect URI the bot named), then the bot's callback and confirm page; the last page."""
+        redirect URI the bot named), then the bot's callback and confirm page (signing in
+        with Slack as `user_id` of `team_id` if it asks); the last page."""
         query = parse_qs(urlparse(connect_url).query)
         first = {name: values[0] for name, values in query.items()}
         if "state" not in first:
             raise DriverError(f"the Connect URL carries no state: {connect_url}")
         code = self.tiktok.issue_code(open_id, redirect_uri=first.get("redirect_uri"))
         params = {"code": code, "state": first["state"], "scopes": first.get("scope", "")}
-        status, page = await self.consent(params, choice)
+        status, page = await self.consent(params, choice, user_id=user_id, team_id=team_id)
         if status != 200:
             raise DriverError(f"the bot answered HTTP {status} to linking: {page[:300]}")
         return page
@@ -531,11 +586,13 @@ class Driver:
         """Link a TikTok account as a person would: `/tiktok-cancel connect` (or `command`,
         e.g. `team connect brand` as an admin), the one Connect button in the answer, TikTok's
         consent as `open_id` (made with `display_name` if TikTok doesn't know it), then "Link
-        it" on the bot's confirm page. Returns that last page."""
+        it" on the bot's confirm page (signed in with Slack as `user_id` first when the bot
+        asks). Returns that last page."""
         if open_id not in self.tiktok.users:
             self.tiktok.add_user(open_id=open_id, display_name=display_name)
         answer = await self.command(command, user_id=user_id, timeout=timeout, **fields)
         urls = button_urls(answer)
         if len(urls) != 1:
             raise DriverError(f"no one Connect button in the answer: {answer}")
-        return await self.allow(urls[0], open_id)
+        team_id = fields.get("team_id") or self.slack.team_id
+        return await self.allow(urls[0], open_id, user_id=user_id, team_id=team_id)
