@@ -24,6 +24,8 @@ from urllib.parse import urljoin
 import aiohttp
 import pytest
 
+from sandbox.fakes.browser import Browser
+from sandbox.fakes.browser import Page as BrowserPage
 from sandbox.server import CHANNEL, Sandbox
 from tests.conftest import confirm_form
 
@@ -82,14 +84,12 @@ class Page:
     async def link(self, user: str = ALEX, account: str = "Alex Rivera") -> None:
         answer = await self.command("connect", user)
         url = button(answer, "connect_tiktok")["url"]
-        async with self.session.get(url) as resp:
-            consent = await resp.text()
-        allow = allow_link(consent, account)
-        async with self.session.get(allow) as resp:  # redirected to the bot's callback
-            assert resp.status == 200
-            page, callback = await resp.text(), str(resp.url)
-        assert f"<b>{account}</b>" in page  # the confirm page: nothing linked yet
-        status, done = await confirm_on_page(self.session, callback, page)
+        browser = Browser(self.session)  # the person's browser: the sign-in sets a cookie
+        consent = await browser.follow(url)
+        page = await browser.follow(allow_link(consent.text, account))  # the bot's callback
+        assert page.status == 200
+        assert f"<b>{account}</b>" in page.text  # the page: nothing linked yet
+        status, done = await confirm_on_page(browser, page)
         assert status == 200 and f"Linked as {account}" in done
         await self.until(lambda s: any("is linked" in m["text"] for m in s["dms"][user]))
 
@@ -136,11 +136,22 @@ def announcement(state: dict, publish_id: str) -> dict | None:
     return None
 
 
-async def confirm_on_page(session, callback_url: str, page: str) -> tuple[int, str]:
-    """Press "Link it" on the bot's confirm page (its form posts to `confirm`, relative)."""
-    data = {**confirm_form(page), "choice": "link"}
-    async with session.post(urljoin(callback_url, "confirm"), data=data) as resp:
-        return resp.status, await resp.text()
+async def confirm_on_page(browser: Browser, page: BrowserPage) -> tuple[int, str]:
+    """Press "Link it" on the bot's confirm page (its form posts relative to the page). With
+    many workspaces, the page first asks to Sign in with Slack: the browser follows that
+    through the Slack stand-in (signed in as whoever acted on the sandbox page) to the form."""
+    for href in re.findall(r'href="([^"]*openid/connect/authorize[^"]*)"', page.text):
+        page = await browser.follow(html.unescape(href))
+        assert page.status == 200, page.text
+        break
+    data = {**confirm_form(page.text), "choice": "link"}
+    done = await browser.post(urljoin(page.url, form_action(page.text)), data)
+    return done.status, done.text
+
+
+def form_action(page: str) -> str:
+    (action,) = re.findall(r'<form method=post action="([^"]+)">', page)
+    return html.unescape(action)
 
 
 def allow_link(consent_page: str, account: str) -> str:

@@ -15,6 +15,7 @@ import re
 import aiohttp
 import pytest
 
+from sandbox.fakes.browser import Browser
 from sandbox.server import CHANNEL, PEOPLE, answer_choices, cancel_codes
 from tests.sandbox_page import (
     ALEX,
@@ -78,12 +79,11 @@ async def test_connect_consent_callback_links_and_dms(page, sb):
         assert resp.status == 302
         callback = resp.headers["Location"]
     assert callback.startswith(f"{sb.bot_url}/tiktok/oauth/callback?code=")
-    async with page.session.get(callback) as resp:
-        assert resp.status == 200
-        confirm = await resp.text()
-    assert "Link this TikTok account to this Slack account?" in confirm
+    browser = Browser(page.session)
+    confirm = await browser.follow(callback)
+    assert confirm.status == 200
     assert (await page.state())["dms"][ALEX] == []  # nothing linked before the confirm
-    status, done = await confirm_on_page(page.session, callback, confirm)
+    status, done = await confirm_on_page(browser, confirm)
     assert status == 200 and "Linked as Alex Rivera" in done
     dm = await page.until(lambda s: s["dms"][ALEX] and s["dms"][ALEX][-1])
     assert "Alex Rivera" in dm["text"]

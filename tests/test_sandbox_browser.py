@@ -120,7 +120,10 @@ def test_link_announce_cancel_in_a_real_browser(browser, tmp_path):
                 d.switch_to.window(new.pop())
             allow = wait.until(lambda _: d.find_elements(By.LINK_TEXT, "Allow as Alex Rivera"))[0]
             allow.click()
-            # The bot's confirm page names whom it links to; nothing is linked until "Link it".
+            # The bot's page names whom it links to and asks this browser to Sign in with
+            # Slack first (many workspaces); nothing is linked until "Link it".
+            wait.until(lambda _: "Sign in with Slack" in h1_text())
+            d.find_element(By.LINK_TEXT, "Sign in with Slack").click()
             wait.until(lambda _: "Link this TikTok account" in h1_text())
             d.find_element(By.CSS_SELECTOR, "button[value=link]").click()
             wait.until(lambda _: "Linked as Alex Rivera" in h1_text())
