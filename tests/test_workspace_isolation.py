@@ -53,6 +53,7 @@ from tests.isolation_helpers import (
 )
 from tests.post_page_helpers import choices, get_page, post_form
 from tests.upload_helpers import signed_webhook, webhook
+from tests.workspaces_helpers import store_link
 
 STOPPING = "TikTok is stopping"
 PID3 = "v_pub_url~v2.6464"  # known to neither workspace before a case cancels it
@@ -168,6 +169,7 @@ async def status_of_a_followed_cancel(c: Ctx) -> None:
 async def list_command(c: Ctx) -> None:
     shown = await c.command("list")
     assert f"{c.me.mark} title" in shown and f"{c.me.mark} approval" in shown
+    assert "1 waiting for approval, 1 held, 2 still running" in shown  # nothing counted twice
 
 
 async def accounts_command(c: Ctx) -> None:
@@ -175,7 +177,8 @@ async def accounts_command(c: Ctx) -> None:
 
 
 async def accounts_as_admin(c: Ctx) -> None:
-    assert "brand" in await c.command("accounts", UADMIN)
+    shown = await c.command("accounts", UADMIN)
+    assert shown.count("\u2022 `brand`") == 1 and c.me.brand in shown
 
 
 async def whoami_command(c: Ctx) -> None:
@@ -213,7 +216,8 @@ async def team_connect(c: Ctx) -> None:
 
 
 async def settings_shown(c: Ctx) -> None:
-    assert c.me.token_id in await c.command("settings", UADMIN)
+    shown = await c.command("settings", UADMIN)
+    assert c.me.token_id in shown and shown.count("`pt_") == 1
 
 
 async def settings_admins(c: Ctx) -> None:
@@ -222,6 +226,15 @@ async def settings_admins(c: Ctx) -> None:
 
 async def settings_audit(c: Ctx) -> None:
     assert CHANNEL in await c.command(f"settings audit <#{CHANNEL}>", UADMIN)
+
+
+async def settings_by_the_others_named_admin(c: Ctx) -> None:
+    """UBONLY is a bot admin in TB only (its `settings admins`): in TA, a person like any."""
+    assert c.me.team == TA  # TB alone names admins (not in the mirror)
+    c.typed.append("UBONLY")  # their own id, as Slack sends it
+    theirs = await c.command("settings admins <@UBONLY>", "UBONLY")
+    anyone = await c.command("settings admins <@U0NOBODY>", "U0NOBODY")
+    assert theirs.replace("UBONLY", "U0NOBODY") == anyone
 
 
 async def settings_pipeline_token(c: Ctx) -> None:
@@ -364,7 +377,8 @@ async def open_home(c: Ctx, user: str) -> None:
     before = len(c.calls_of_mine("views.publish"))
     assert await c.h.driver.open_home(user, team_id=c.me.team) == 200
     await until(lambda: len(c.calls_of_mine("views.publish")) > before)
-    assert c.me.mark in json.dumps(c.calls_of_mine("views.publish")[-1].params)
+    shown = text_of(c.calls_of_mine("views.publish")[-1].params["view"])
+    assert f"{c.me.mark} title" in shown and "*Uploads still running* (2)" in shown
 
 
 async def home_opened(c: Ctx) -> None:
@@ -490,6 +504,7 @@ ENTRY_POINTS: dict[str, Act] = {
     "command: settings": settings_shown,
     "command: settings admins": settings_admins,
     "command: settings audit": settings_audit,
+    "command: settings admins by the other's named admin": settings_by_the_others_named_admin,
     "command: settings pipeline-token": settings_pipeline_token,
     "command: settings pipeline-token revoke (the other's id)": settings_revoke_the_others_token,
     "command: settings pipeline-token revoke (its own)": settings_revoke_own_token,
@@ -678,6 +693,28 @@ async def test_tiktok_removing_one_workspaces_account_forgets_it_there_only(h, w
     assert calls and {c.token_team for c in calls} == {TA}
     assert [c for c in calls if c.wrong_team] == []
     assert leaks(watch.seen(), markers(h, world.b)) == []
+
+
+async def test_one_tiktok_account_linked_in_both_is_forgotten_in_each_told_in_each(h, world):
+    """An agency links the same TikTok account in both workspaces; TikTok removes the app's
+    access: both links go, and each workspace hears it from its own bot, its own people only
+    (TB's named admins included, TA's Slack admin who linked it)."""
+    for side in (world.a, world.b):
+        await store_link(h, side.team, "team", "shared", "open-shared")
+    watch = Watch(h)
+    body = h.tiktok.webhook_body("authorization.removed", {"reason": 1}, "open-shared")
+    assert await webhook(h, body, h.tiktok.sign_webhook(body)) == 200
+    await h.stop()
+
+    forgotten = db_rows(h, "SELECT team_id, owner FROM forgotten_links")
+    assert sorted((r["team_id"], r["owner"]) for r in forgotten) == [(TA, "shared"), (TB, "shared")]
+    calls = watch.slack_calls()
+    assert [c for c in calls if c.wrong_team] == []
+    dms = {(c.token_team, c.params["channel"]) for c in calls if c.method == "chat.postMessage"}
+    assert dms == {(TA, UADMIN), (TB, UADMIN), (TB, "UBONLY")}
+    for side, other in ((world.a, world.b), (world.b, world.a)):
+        mine = [json.dumps(c.params) for c in calls if c.token_team == side.team]
+        assert leaks(mine, markers(h, other)) == []
 
 
 # --- one publish_id, two workspaces, two cancels at once -------------------------------------
