@@ -26,11 +26,12 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from tests.cli_env import run_cli_with_database
-from tests.conftest import db_execute, db_rows, text_of
+from tests.conftest import Harness, db_execute, db_rows, text_of
 from tests.fuzz.blockkit import problems_in
 from tests.held_helpers import assert_valid_blocks, until
 from tests.isolation_helpers import (
@@ -69,10 +70,10 @@ class Ctx:
     """One case as it runs: the bot, the acting side, the other, and what the case adds to
     what the acting side saw (HTTP bodies, CLI output) or typed itself (echoes allowed)."""
 
-    h: object
+    h: Harness
     me: Side
     other: Side
-    tmp_path: object
+    tmp_path: Path
     seen: list[str] = field(default_factory=list)
     typed: list[str] = field(default_factory=list)
 
