@@ -337,3 +337,27 @@ async def test_home_disconnect_click_revokes_unlinks_and_republishes_with_connec
     assert "*Your TikTok link:* none yet" in view_text(republished)
     (row,) = [r for r in h.audit_rows() if r["action"] == "disconnect"]
     assert row["outcome"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "action, outcome, said",
+    [
+        ("approve_upload", "approved", "Approved an upload for brand."),
+        ("reject_upload", "rejected", "Rejected an upload for brand: it will not be posted"),
+        ("team_approvers", "ok", "Set who approves uploads for the team account brand."),
+    ],
+)
+def test_the_home_history_names_approvals_and_approver_rules(action, outcome, said):
+    row = {
+        "action": action,
+        "outcome": outcome,
+        "state": "finished",
+        "account": "brand",
+        "started_at": "2026-12-05T09:00:00.000Z",
+        "reason": "held upload run-1: via modal",
+        "publish_id": "",
+    }
+    view = messages.home_view(None, "", False, [], [], [row], 1_796_000_000.0)
+    shown = json.dumps(view)
+    assert said in shown
+    assert "Did something" not in shown and "didn't work" not in shown

@@ -42,6 +42,9 @@ ACTION_WORDS = {
     "settings_audit": "Changed this workspace's audit channel",
     "pipeline_token_made": "Made the pipeline token",
     "pipeline_token_revoked": "Revoked the pipeline token",
+    "team_approvers": "Set who approves uploads for the team account",
+    "approve_upload": "Approved an upload for",
+    "reject_upload": "Rejected an upload for",
 }
 HELD_ACTIONS = ("cancel_held", "start_held")
 TOKEN_ACTIONS = ("pipeline_token_made", "pipeline_token_revoked")  # reason: the token's id
@@ -53,6 +56,8 @@ RESULT_WORDS = {
     "declined": "you chose not to link it on our confirm page",
     "link_forgotten": "we forgot the link, so it needs to be made again",
     "held_back": "never sent to TikTok",
+    "approved": "",
+    "rejected": "it will not be posted",
 }
 
 
