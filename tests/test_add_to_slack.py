@@ -23,7 +23,7 @@ from sandbox.fakes.slack_requests import slash_command_payload
 from tests.cli_process import run_bot
 from tests.conftest import db_bytes, db_execute, db_rows, text_of
 from tests.fuzz.counting import count_case
-from tests.workspace_helpers import (
+from tests.install_helpers import (
     INSTALL,
     REDIRECT,
     STATE_COOKIE,

@@ -22,7 +22,7 @@ from storage.schema import BASELINE
 from tests.cli_env import env_for, run_bot_cli
 from tests.conftest import NOTIFY, button_urls, buttons, notify, state_of, text_of
 from tests.pg import pg_rows
-from tests.workspace_helpers import many_harness
+from tests.install_helpers import many_harness
 
 ADMIN = "UADMIN"
 ANNOUNCED = "v_pub_url~v2.1001"  # announced, then cancelled with the button

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from tests.cli_env import cli, env_for, run_cli
 from tests.conftest import db_rows, text_of
 from tests.pg import pg_rows
-from tests.workspace_helpers import many_harness
+from tests.install_helpers import many_harness
 
 
 async def test_rotate_key_reencrypts_every_token_and_links_keep_working(h, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 from tests.cli_env import env_for, run_cli
 from tests.conftest import REDIRECT_URI
-from tests.workspace_helpers import many_harness
+from tests.install_helpers import many_harness
 
 TEAM_B = "T0002"
 TEAM_C = "T0003"

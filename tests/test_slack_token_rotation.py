@@ -17,7 +17,7 @@ from bot.slack.bot_tokens import BotTokenRotation, rotation_client
 from storage.db import Store
 from storage.installations import Installation, Installations
 from tests.conftest import text_of
-from tests.workspace_helpers import installations, many_harness, opened
+from tests.install_helpers import installations, many_harness, opened
 
 TEAM = "T0005"
 HELP_HEADLINE = "How to use /tiktok-cancel"

@@ -1,4 +1,4 @@
-"""Many workspaces in tests: the bot's settings for Add to Slack, a harness that runs it, the
+"""Add to Slack in tests: the bot's settings for many workspaces, a harness that runs it, the
 browser's steps of an install taken one at a time, and the installations read back."""
 
 from __future__ import annotations
