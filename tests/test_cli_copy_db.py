@@ -21,8 +21,8 @@ from storage import pipeline_tokens, workspace_settings
 from storage.schema import BASELINE
 from tests.cli_env import env_for, run_bot_cli
 from tests.conftest import NOTIFY, button_urls, buttons, notify, state_of, text_of
-from tests.pg import pg_rows
 from tests.install_helpers import many_harness
+from tests.pg import pg_rows
 
 ADMIN = "UADMIN"
 ANNOUNCED = "v_pub_url~v2.1001"  # announced, then cancelled with the button

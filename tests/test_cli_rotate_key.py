@@ -9,8 +9,8 @@ from cryptography.fernet import Fernet
 
 from tests.cli_env import cli, env_for, run_cli
 from tests.conftest import db_rows, text_of
-from tests.pg import pg_rows
 from tests.install_helpers import many_harness
+from tests.pg import pg_rows
 
 
 async def test_rotate_key_reencrypts_every_token_and_links_keep_working(h, tmp_path):
