@@ -24,6 +24,7 @@ from storage.schema import (
     followed_cancels,
     held_uploads,
     leases,
+    metadata,
     pipeline_tokens,
     schema_migrations,
     slack_installations,
@@ -158,6 +159,14 @@ def migrate(engine: Engine, sqlite_path: str | None = None) -> int:
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        if not inspect(conn).get_table_names():
+            # An empty database: every step's end is this release's schema, made at once (no
+            # step to inspect or alter anything), with every step recorded as done.
+            metadata.create_all(conn, checkfirst=False)
+            applied = now_iso()
+            rows = [{"version": n, "applied_at": applied} for n in range(1, len(STEPS) + 1)]
+            conn.execute(insert(schema_migrations), rows)
+            return len(STEPS)
         schema_migrations.create(conn, checkfirst=True)
         done = current_version(conn)
         for number, step in enumerate(STEPS[done:], start=done + 1):

@@ -129,3 +129,42 @@ def test_a_store_opened_on_a_fresh_database_is_at_version_8(url):
         assert version.scalar() == 8
     finally:
         store.close()
+
+
+def schema_of(engine: sa.Engine) -> dict:
+    """Every table's columns (name, type, nullable, default), key and indexes, as inspected."""
+    inspector = sa.inspect(engine)
+    found = {}
+    for name in sorted(inspector.get_table_names()):
+        columns = [
+            (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+            for c in inspector.get_columns(name)
+        ]
+        key = inspector.get_pk_constraint(name)["constrained_columns"]
+        indexes = sorted((i["name"], tuple(i["column_names"])) for i in inspector.get_indexes(name))
+        found[name] = (sorted(columns), key, indexes)
+    return found
+
+
+def test_an_empty_database_gets_the_schema_the_steps_make(url, tmp_path, request):
+    """An empty database is made in one go; it must be what running every step makes."""
+    at_once = create(url)
+    try:
+        assert migrate(at_once) == 8
+        made_at_once = schema_of(at_once)
+        with at_once.begin() as conn:
+            versions = conn.execute(sa.text("SELECT version FROM schema_migrations")).all()
+        assert sorted(v for (v,) in versions) == [1, 2, 3, 4, 5, 6, 7, 8]
+    finally:
+        at_once.dispose()
+    other = database_url(pg.database_url_for_test(request), str(tmp_path / "steps.sqlite3"))
+    by_steps = create(other)
+    try:
+        from storage.schema import schema_migrations
+
+        with by_steps.begin() as conn:  # not empty: the steps run one by one
+            schema_migrations.create(conn)
+        assert migrate(by_steps) == 8
+        assert schema_of(by_steps) == made_at_once
+    finally:
+        by_steps.dispose()
