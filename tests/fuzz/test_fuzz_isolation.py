@@ -262,7 +262,7 @@ async def _from_ta(two: TwoWorkspaces, body_for, typed: str, answered: bool = Fa
     assert not {"open-brand-b", "open-u1-b"} & watch.tiktok_accounts()
 
 
-@settings(max_examples=examples(100))
+@settings(max_examples=examples(40))
 @given(text=TEXTS, user=USERS, escaped=st.booleans())
 def test_any_command_from_one_workspace_keeps_to_it(two, text, user, escaped):
     count_case()
@@ -282,7 +282,7 @@ def test_any_command_from_one_workspace_keeps_to_it(two, text, user, escaped):
     assert two.new_problems() == []
 
 
-@settings(max_examples=examples(100))
+@settings(max_examples=examples(40))
 @given(click=CLICKS, user=USERS, on_theirs=st.booleans())
 def test_any_click_from_one_workspace_keeps_to_it(two, click, user, on_theirs):
     """A button on TA's announcement, or on a message naming TB's ts (same channel id)."""
@@ -308,7 +308,7 @@ def test_any_click_from_one_workspace_keeps_to_it(two, click, user, on_theirs):
     assert two.new_problems() == []
 
 
-@settings(max_examples=examples(60))
+@settings(max_examples=examples(40))
 @given(callback_id=VIEWS, metadata=METADATA, form=FORM, user=USERS)
 def test_any_modal_submission_from_one_workspace_keeps_to_it(
     two, callback_id, metadata, form, user

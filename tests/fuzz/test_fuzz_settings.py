@@ -102,7 +102,7 @@ def _check(live, text: str, user: str, escaped: bool) -> None:
     assert live.new_problems() == []
 
 
-@settings(max_examples=examples(80))
+@settings(max_examples=examples(50))
 @given(text=TEXTS, user=USERS, escaped=st.booleans())
 def test_any_settings_text_with_one_workspace_gets_a_valid_answer(live, text, user, escaped):
     count_case()
@@ -110,7 +110,7 @@ def test_any_settings_text_with_one_workspace_gets_a_valid_answer(live, text, us
     _check(live, text, user, escaped)
 
 
-@settings(max_examples=examples(80))
+@settings(max_examples=examples(50))
 @given(text=TEXTS, user=USERS, escaped=st.booleans())
 def test_any_settings_text_with_many_workspaces_gets_a_valid_answer(live, text, user, escaped):
     count_case()
