@@ -72,26 +72,34 @@ class LiveBot:
         self.h = self.call(self._start())
         return self.h
 
+    def settings_for(self, slack: FakeSlack, tiktok: FakeTikTok, **overrides: Any) -> Settings:
+        """The bot's settings against these stand-ins: quick time budgets, its own database."""
+        values: dict[str, Any] = {
+            "slack_bot_token": slack.bot_token,
+            "slack_signing_secret": slack.signing_secret,
+            "slack_api_url": slack.api_url,
+            "tiktok_client_key": tiktok.client_key,
+            "tiktok_client_secret": tiktok.client_secret,
+            "tiktok_redirect_uri": REDIRECT_URI,
+            "tiktok_api_url": tiktok.url,
+            "token_encryption_key": Fernet.generate_key().decode(),
+            "database_path": str(self.tmp_path / "data" / "bot.sqlite3"),
+            "database_url": self.database_url,
+            "host": "127.0.0.1",
+            "port": 0,
+            "tiktok_request_timeout": 1.0,
+            "cancel_deadline": 3.0,
+            "retry_base_delay": 0.01,
+        }
+        return Settings(**{**values, **overrides})
+
     async def _start(self) -> Harness:
         slack, tiktok = FakeSlack(), FakeTikTok()
         await slack.start()
         await tiktok.start()
-        settings_ = Settings(
-            slack_bot_token=slack.bot_token,
-            slack_signing_secret=slack.signing_secret,
-            slack_api_url=slack.api_url,
-            tiktok_client_key=tiktok.client_key,
-            tiktok_client_secret=tiktok.client_secret,
-            tiktok_redirect_uri=REDIRECT_URI,
-            tiktok_api_url=tiktok.url,
-            token_encryption_key=Fernet.generate_key().decode(),
-            database_path=str(self.tmp_path / "data" / "bot.sqlite3"),
-            database_url=self.database_url,
-            host="127.0.0.1",
-            port=0,
-            tiktok_request_timeout=1.0,
-            cancel_deadline=3.0,
-            retry_base_delay=0.01,
+        settings_ = self.settings_for(
+            slack,
+            tiktok,
             notify_token=NOTIFY,
             upload_token=UPLOAD,
             admin_users=frozenset({ADMIN}),

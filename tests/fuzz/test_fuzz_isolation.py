@@ -18,11 +18,9 @@ import json
 
 import aiohttp
 import pytest
-from cryptography.fernet import Fernet
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.settings import Settings
 from sandbox.fakes import FakeSlack, FakeTikTok
 from sandbox.fakes.slack_requests import (
     block_actions_payload,
@@ -30,7 +28,7 @@ from sandbox.fakes.slack_requests import (
     slash_command_body,
     view_submission_payload,
 )
-from tests.conftest import REDIRECT_URI, Harness
+from tests.conftest import Harness
 from tests.fuzz.conftest import LiveBot, examples
 from tests.fuzz.counting import count_case
 from tests.fuzz.strategies import command_texts, hostile_text, json_values, slack_escaped
@@ -176,24 +174,12 @@ class TwoWorkspaces(LiveBot):
         slack, tiktok = FakeSlack(), FakeTikTok()
         await slack.start()
         await tiktok.start()
-        settings_ = Settings(
+        settings_ = self.settings_for(
+            slack,
+            tiktok,
             slack_bot_token=None,
             slack_client_id=CLIENT_ID,
             slack_client_secret=CLIENT_SECRET,
-            slack_signing_secret=slack.signing_secret,
-            slack_api_url=slack.api_url,
-            tiktok_client_key=tiktok.client_key,
-            tiktok_client_secret=tiktok.client_secret,
-            tiktok_redirect_uri=REDIRECT_URI,
-            tiktok_api_url=tiktok.url,
-            token_encryption_key=Fernet.generate_key().decode(),
-            database_path=str(self.tmp_path / "data" / "bot.sqlite3"),
-            database_url=self.database_url,
-            host="127.0.0.1",
-            port=0,
-            tiktok_request_timeout=1.0,
-            cancel_deadline=3.0,
-            retry_base_delay=0.01,
         )
         h = Harness(slack, tiktok, settings_, aiohttp.ClientSession())
         await h.start()
