@@ -4,7 +4,9 @@ migrated through SQLAlchemy, and work run off the event loop.
 `await store.run(fn, *args)` calls `fn(db, *args)` on a worker thread inside one transaction
 (`db` is a `storage.sql.Db`), committed when `fn` returns: short transactions, never on the
 event loop. SQLite gets one thread (one writer, WAL) that commits the calls waiting at once
-together (`storage.group_commit`); PostgreSQL a few worker threads, sharing a pool.
+together (`storage.group_commit`); PostgreSQL runs them on the event loop itself, each
+statement awaited on a kept asyncpg connection (`storage.pg_async`). `Store.call` (the CLI,
+from a thread) and the migrations use SQLAlchemy's synchronous engine.
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
-from storage.group_commit import GroupCommitWorker
+from storage.group_commit import GroupCommitWorker, StoreClosed
 from storage.migrations import migrate
+from storage.pg_async import Pool
 from storage.sql import Db
 
 T = TypeVar("T")
-POSTGRES_WORKERS = 4
+POSTGRES_WORKERS = 4  # the synchronous engine's pool (CLI, migrations)
 
 __all__ = ["Db", "Store", "database_url", "open_engine", "redacted"]
 
@@ -118,12 +120,11 @@ class Store:
         self._kept: Connection | None = None
         self._sqlite: GroupCommitWorker | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._pools: dict[asyncio.AbstractEventLoop, Pool] = {}  # PostgreSQL: one per loop
         if self.dialect == "sqlite":
             self._sqlite = GroupCommitWorker(self._connect_sqlite, self._disconnect_sqlite)
         else:
-            self._executor = ThreadPoolExecutor(
-                max_workers=POSTGRES_WORKERS, thread_name_prefix="db"
-            )
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
 
     @property
     def engine(self) -> Engine:
@@ -135,14 +136,23 @@ class Store:
         if self._sqlite is not None:
             await self.run(lambda db: None)
             return
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, lambda: self.engine)
+        if self._engine is None:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, lambda: self.engine)
 
     async def run(self, fn: Callable[..., T], *args, **kwargs) -> T:
         if self._sqlite is not None:
             return await self._sqlite.submit(_bound(fn, args, kwargs))
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(self.call, fn, *args, **kwargs))
+        pool = self._pools.get(loop)
+        if pool is None:
+            if self._executor is None:
+                raise StoreClosed("the store is closed")
+            await self.open()  # migrated before the first statement
+            for old in [p for p in self._pools if p.is_closed()]:  # a loop that ended
+                self._pools.pop(old).close()
+            pool = self._pools.setdefault(loop, Pool(self.url))
+        return await pool.run(_bound(fn, args, kwargs))
 
     def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
         """fn(db, ...) in one transaction, from a thread that is not running the event loop
@@ -171,8 +181,12 @@ class Store:
         if self._sqlite is not None:
             self._sqlite.close()
             return
-        assert self._executor is not None
-        self._executor.shutdown(wait=True)
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None

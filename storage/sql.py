@@ -45,6 +45,13 @@ class Rows:
         self._columns = [d[0] for d in cursor.description] if cursor.description else []
         self._rows = cursor.fetchall() if self._columns else []
 
+    @classmethod
+    def of(cls, rowcount: int, columns: list[str], rows: Sequence[Sequence[Any]]) -> Rows:
+        """Rows from their parts (a driver without a DB-API cursor: storage.pg_async)."""
+        made = cls.__new__(cls)
+        made.rowcount, made._columns, made._rows = rowcount, columns, rows
+        return made
+
     def fetchone(self) -> tuple | None:
         return tuple(self._rows[0]) if self._rows else None
 

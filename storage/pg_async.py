@@ -1,0 +1,232 @@
+"""PostgreSQL on the event loop: `Store.run` without threads.
+
+Each `Store.run(fn)` on PostgreSQL takes one of the connections this module keeps open
+(asyncpg, on the running loop), begins a transaction and calls `fn(db)` inside a greenlet
+(SQLAlchemy's `greenlet_spawn`): the storage functions stay plain functions, and each of their
+statements waits for PostgreSQL on the loop (`await_only`) instead of blocking a thread. The
+transaction commits when `fn` returns and rolls back when it raises, as on the thread path.
+
+Why: on threads, every statement woke a worker thread that then fought the event loop for the
+GIL, and every call checked a connection out of SQLAlchemy's pool (pinging it first) and went
+through its begin/commit. bench/load.py measured the bot at about 2.8 ms of CPU per command on
+PostgreSQL against 1.2 on SQLite; see bench/README.md for the figures after this change.
+
+Statements are written once with `?` placeholders (storage/sql.py); here they become `$1…`,
+are prepared once per connection and kept. asyncpg checks each parameter against the type
+PostgreSQL expects; where the bot hands a number to a text column (psycopg let PostgreSQL
+convert it), the value is sent as its text, once asyncpg has refused it, before anything is
+sent. The CLI and migrations keep the synchronous engine (`Store.call`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections import deque
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import asyncpg
+from psycopg.conninfo import conninfo_to_dict
+from sqlalchemy import make_url
+from sqlalchemy.util import await_only, greenlet_spawn
+
+from storage.group_commit import StoreClosed
+from storage.sql import Db, Rows
+
+T = TypeVar("T")
+CONNECTIONS = 8  # open connections per process, taken one per transaction
+STATEMENTS_KEPT = 512  # prepared statements kept per connection
+CONNECT_TIMEOUT_S = 10.0
+_QMARK = re.compile(r"\?")
+_OPTION = re.compile(r"-c\s*([\w.]+)=(\S+)")
+
+
+@lru_cache(maxsize=4096)
+def numbered(sql: str) -> str:
+    """`?` placeholders as PostgreSQL's `$1, $2, …`."""
+    counter = iter(range(1, 10_000))
+    return _QMARK.sub(lambda _m: f"${next(counter)}", sql)
+
+
+def connect_arguments(url: str) -> dict[str, Any]:
+    """asyncpg's arguments for a SQLAlchemy PostgreSQL URL, read by libpq's own rules (the
+    same reading `psql "$DATABASE_URL"` makes): host, port, user, password, database, sslmode,
+    and `options=-c name=value` and `application_name` as server settings."""
+    parsed = make_url(url)
+    libpq = "postgresql://" + parsed.render_as_string(hide_password=False).split("://", 1)[1]
+    info = {k: str(v) for k, v in conninfo_to_dict(libpq).items()}
+    server_settings = dict(_OPTION.findall(info.pop("options", "")))
+    if "application_name" in info:
+        server_settings["application_name"] = info.pop("application_name")
+    arguments: dict[str, Any] = {"server_settings": server_settings}
+    for ours, theirs in (
+        ("host", "host"),
+        ("user", "user"),
+        ("password", "password"),
+        ("dbname", "database"),
+        ("passfile", "passfile"),
+    ):
+        if info.get(ours):
+            arguments[theirs] = info[ours]
+    if info.get("port"):
+        arguments["port"] = int(info["port"])
+    if info.get("sslmode"):
+        arguments["ssl"] = info["sslmode"]
+    timeout = info.get("connect_timeout")
+    arguments["timeout"] = float(timeout) if timeout else CONNECT_TIMEOUT_S
+    return arguments
+
+
+def _status_count(status: str | None) -> int:
+    """The row count of a command tag ("INSERT 0 1", "UPDATE 3", "SELECT 2"); -1 without one."""
+    if not status:
+        return -1
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else -1
+
+
+def _as_text(statement, params: Sequence[Any]) -> list[Any]:
+    """The parameters with every non-text value bound for a text column sent as text."""
+    kinds = [p.name for p in statement.get_parameters()]
+    return [
+        str(v) if kind in ("text", "varchar") and v is not None and not isinstance(v, str) else v
+        for kind, v in zip(kinds, params, strict=False)
+    ]
+
+
+class Connection:
+    """One asyncpg connection and the statements prepared on it."""
+
+    def __init__(self, raw: asyncpg.Connection):
+        self.raw = raw
+        self.prepared: dict[str, Any] = {}
+        self.broken = False
+
+    async def execute(self, sql: str, params: Sequence[Any]) -> Rows:
+        statement = self.prepared.get(sql)
+        if statement is None:
+            if len(self.prepared) >= STATEMENTS_KEPT:
+                self.prepared.clear()
+            statement = await self.raw.prepare(numbered(sql))
+            self.prepared[sql] = statement
+        try:
+            records = await statement.fetch(*params)
+        except asyncpg.DataError:  # refused before sending: a number for a text column
+            records = await statement.fetch(*_as_text(statement, params))
+        columns = [a.name for a in statement.get_attributes()]
+        return Rows.of(_status_count(statement.get_statusmsg()), columns, records)
+
+
+class AsyncDb(Db):
+    """`Db` whose statements wait on the event loop (inside `greenlet_spawn`)."""
+
+    def __init__(self, connection: Connection):
+        super().__init__(None, "postgresql")
+        self._connection = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        return await_only(self._connection.execute(sql, params))
+
+
+def _in_transaction(connection: Connection, fn: Callable[[Db], T]) -> T:
+    """On the greenlet: BEGIN, fn(db), COMMIT (ROLLBACK when it raises)."""
+    raw = connection.raw
+    await_only(raw.execute("BEGIN"))
+    try:
+        result = fn(AsyncDb(connection))
+    except BaseException:
+        if not raw.is_closed():
+            await_only(raw.execute("ROLLBACK"))
+        raise
+    await_only(raw.execute("COMMIT"))
+    return result
+
+
+class Pool:
+    """The connections of one event loop: at most `size` open, the last one given back taken
+    first, callers queued in order when all are in use."""
+
+    def __init__(self, url: str, size: int = CONNECTIONS):
+        self.arguments = connect_arguments(url)
+        self.size = size
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._idle: list[Connection] = []
+        self._waiting: deque[asyncio.Future] = deque()
+        self._open = 0
+        self.closed = False
+
+    async def run(self, fn: Callable[[Db], T]) -> T:
+        connection = await self._take()
+        try:
+            return await greenlet_spawn(_in_transaction, connection, fn)
+        except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
+            connection.broken = True
+            raise
+        except BaseException:
+            if connection.raw.is_closed() or connection.raw.is_in_transaction():
+                connection.broken = True  # cancelled mid-statement: its state is unknown
+            raise
+        finally:
+            self._give_back(connection)
+
+    async def _take(self) -> Connection:
+        if self.closed:
+            raise StoreClosed("the store is closed")
+        if self._idle:
+            return self._idle.pop()
+        if self._open < self.size:
+            self._open += 1
+            try:
+                return Connection(await asyncpg.connect(**self.arguments))
+            except BaseException:
+                self._open -= 1
+                raise
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._give_back(waiter.result())  # handed over as it was cancelled
+            raise
+
+    def _give_back(self, connection: Connection) -> None:
+        if connection.broken or self.closed:
+            with contextlib.suppress(Exception):
+                connection.raw.terminate()
+            self._open -= 1
+            if self._waiting and not self.closed:  # someone waits: let them open one
+                self._open += 1
+                asyncio.ensure_future(self._open_for_waiter())
+            return
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append(connection)
+
+    async def _open_for_waiter(self) -> None:
+        try:
+            connection = Connection(await asyncpg.connect(**self.arguments))
+        except Exception as exc:
+            self._open -= 1
+            while self._waiting:
+                waiter = self._waiting.popleft()
+                if not waiter.done():
+                    waiter.set_exception(exc)
+                    return
+            return
+        self._give_back(connection)
+
+    def close(self) -> None:
+        """Close every idle connection (those in use close as they are given back)."""
+        for connection in self._idle:
+            with contextlib.suppress(Exception):  # a loop that ended took its transports
+                connection.raw.terminate()
+        self._open -= len(self._idle)
+        self._idle.clear()
+        self.closed = True
