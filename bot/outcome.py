@@ -25,6 +25,7 @@ class Outcome:
     audit_id: int | None = None
     connect_url: str = ""  # consent page to link an account, when one is needed
     announced: bool = False  # the upload has an announcement (its thread gets the audit)
+    channel: str = ""  # the announcement's channel, when the cancel read it (who may see it)
     # An unannounced upload whose cancel TikTok accepted: it is followed, and whoever asked
     # (`data["by"]`, else the actor) hears how it ended by direct message.
     followed: bool = False

@@ -7,7 +7,6 @@ gave a response_url, else (the App Home) by DM, then republishes the Home.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -65,12 +64,12 @@ class Buttons:
         parsed = check_id("cancel", publish_id, reason)
         if parsed.problem:
             return messages.stale_button_message()
-        hidden = asyncio.ensure_future(self.private.hidden_from(actor, parsed.publish_id))
         admins: frozenset[str] = frozenset()
         try:
             admins = await self.admins_of(actor.team_id)
             outcome = await self.cancels.cancel(actor, parsed.publish_id, parsed.reason)
-            return await self.private.outcome_message(actor, outcome, admins, await hidden)
+            hidden = await self.private.hidden_in(actor, outcome.channel)
+            return await self.private.outcome_message(actor, outcome, admins, hidden)
         except Exception:
             log.exception("button.failed")
             return messages.internal_problem_message(parsed.publish_id, admins)

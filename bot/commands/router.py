@@ -71,11 +71,11 @@ class CommandRouter:
             case "usage":
                 return messages.usage_message(parsed.problem, parsed.word, parsed.suggestion)
             case "cancel":
-                hidden = asyncio.ensure_future(self.private.hidden_from(actor, parsed.publish_id))
                 outcome = await self.cancels.cancel(
                     actor, parsed.publish_id, parsed.reason, parsed.account
                 )
-                return await self.private.outcome_message(actor, outcome, admins, await hidden)
+                hidden = await self.private.hidden_in(actor, outcome.channel)
+                return await self.private.outcome_message(actor, outcome, admins, hidden)
             case "list":
                 shown = await self.in_flight.for_user(actor.team_id, actor.user_id)
                 return messages.list_message(

@@ -212,11 +212,12 @@ class CancelService:
         )
         announced = record if isinstance(record, Announcement) else None
         title = announced.title if announced else ""
+        channel = announced.channel if announced else ""
         if busy_by is not None:  # another cancel of this upload holds the claim, on some replica
             outcome = await self._record_without_call(
                 actor, publish_id, reason, "in_flight", title=title, data={"by": busy_by}
             )
-            return replace(outcome, announced=announced is not None)
+            return replace(outcome, announced=announced is not None, channel=channel)
         if acting is None:  # _prepare found the answer in what we know
             assert record is not None
             return await self._answer_from_record(actor, reason, account, record)
@@ -224,7 +225,7 @@ class CancelService:
             outcome = await self._record_without_call(
                 actor, publish_id, reason, acting.problem, acting.account, title
             )
-            return replace(outcome, announced=announced is not None)
+            return replace(outcome, announced=announced is not None, channel=channel)
         link = acting.link
         call = await call_with_link(
             self.tokens,
@@ -288,6 +289,7 @@ class CancelService:
             account=account,
             data=data,
             announced=announced is not None,
+            channel=channel,
             followed=following,
             http_status=result.http_status,
             log_id=result.log_id,
@@ -316,7 +318,7 @@ class CancelService:
         outcome = await self._record_without_call(
             actor, a.publish_id, reason, code, account, a.title, data=known
         )
-        return replace(outcome, announced=True, account="")
+        return replace(outcome, announced=True, channel=a.channel, account="")
 
     async def _answer_from_followed(
         self, actor: Actor, reason: str, account: str, f: FollowedCancel

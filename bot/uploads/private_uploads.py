@@ -51,12 +51,20 @@ class PrivateUploads:
         couldn't say); False when it wasn't announced or they can see it."""
         try:
             announced = await self.store.run(announcements.get, actor.team_id, publish_id)
-            if announced is None or not announced.channel:
-                return False
+        except Exception as exc:  # can't tell: show only the ID (never raises, see callers)
+            log.warning("private_uploads.unknown", extra={"error": type(exc).__name__})
+            return True
+        return await self.hidden_in(actor, announced.channel if announced else "")
+
+    async def hidden_in(self, actor: Actor, channel: str) -> bool:
+        """True when `actor` can't see `channel` (or Slack couldn't say); False when they can
+        or there is no channel (the upload wasn't announced). A cancel's outcome carries its
+        announcement's channel, read in the cancel's own trip to the database."""
+        if not channel:
+            return False
+        try:
             async with asyncio.timeout(self.visibility.timeout):
-                seen = await self.visibility.can_see(
-                    actor.team_id, actor.user_id, announced.channel
-                )
+                seen = await self.visibility.can_see(actor.team_id, actor.user_id, channel)
         except Exception as exc:  # can't tell: show only the ID (never raises, see callers)
             log.warning("private_uploads.unknown", extra={"error": type(exc).__name__})
             return True
