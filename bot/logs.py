@@ -34,10 +34,10 @@ TOKEN_SHAPES = re.compile(
     r"|https?(?::|%3A)(?:/|%2F){2}hooks\.slack\.com\S*|Bearer\s+\S+)",
     re.IGNORECASE,
 )
-# `token=…`, `"token": "…"`, `'token': '…'` (Slack's legacy verification token, any *_token
-# field) and `response_url=…` in any encoding: the value goes.
+# `token=…`, `token='…'` (an extra, a repr), `"token": "…"`, `'token': '…'` (Slack's legacy
+# verification token, any *_token field) and `response_url=…` in any encoding: the value goes.
 FIELD_SHAPES = re.compile(
-    r"(?i)\b((?:\w*token|response_url)(?:=|%3D|[\"']?\s*:\s*[\"']?))[^\s&\"',}]*"
+    r"(?i)\b((?:\w*token|response_url)(?:=[\"']?|%3D|[\"']?\s*:\s*[\"']?))[^\s&\"',}]*"
 )
 # Library messages that would carry a request body: only the part before it is kept.
 BODY_CARRIERS = ("Invalid request signature detected",)
@@ -109,7 +109,8 @@ class JsonFormatter(ScrubbingFormatter):
             name = key
             while name in JSON_FIELDS or name in entry:
                 name = f"extra_{name}"
-            entry[name] = value
+            # as the text line's `token='…'` would be: a token-named extra's value goes
+            entry[name] = "[redacted]" if FIELD_SHAPES.fullmatch(f"{key}=") else value
         trace = (
             [record.exc_text or self.formatException(record.exc_info)] if record.exc_info else []
         )

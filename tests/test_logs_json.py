@@ -337,6 +337,26 @@ def test_a_traceback_is_one_scrubbed_exc_string():
     assert "ValueError: bad token [redacted] [redacted]\n2026-01-01" in entry["exc"]
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_the_value_of_a_token_named_extra_or_repr_field_goes(log_format):
+    """`extra={"token": …}` and a repr such as `Grant(refresh_token='…')`: an opaque value
+    (no token shape) is redacted by its name, in both formats."""
+    with captured_logging([], log_format, level="INFO") as stream:
+        logging.getLogger("bot.test").info(
+            "grant %s",
+            "Grant(refresh_token='opaque-value-1', scope='video.list')",
+            extra={"token": "opaque-value-2", "response_url": None, "token_count": 3},
+        )
+    log = stream.getvalue()
+    assert "opaque-value" not in log
+    assert "video.list" in log
+    assert "token_count=3" in log or log_format == "json"
+    if log_format == "json":
+        (entry,) = json_entries(log)
+        assert entry["token"] == "[redacted]" and entry["response_url"] == "[redacted]"
+        assert entry["token_count"] == 3
+
+
 def test_an_extra_named_like_a_fixed_field_keeps_both():
     entry = formatted([], "webhook.ignored", event="x.y", time="t", extra_level="l", level="v")
     assert entry["event"] == "webhook.ignored" and entry["extra_event"] == "x.y"
