@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.cpus import Placement
 from bench.results import SetupError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,8 +88,16 @@ class Child:
 
 
 async def start_child(
-    name: str, script: Path, config: dict, workdir: Path, life_s: float, *args: str
+    name: str,
+    script: Path,
+    config: dict,
+    workdir: Path,
+    life_s: float,
+    *args: str,
+    placement: Placement | None = None,
 ) -> Child:
+    """Start `script`, hand it `config`, wait for READY; under `placement`, on the servers'
+    cores (pinned as soon as it exists, and each of its threads again once it serves)."""
     log_path = workdir / f"{name}.log"
     env = {
         **os.environ,
@@ -108,6 +117,8 @@ async def start_child(
             env=env,
         )
     assert proc.stdin is not None and proc.stdout is not None
+    if placement is not None:
+        placement.pin_server(proc.pid)  # before it starts any thread: they inherit it
     proc.stdin.write(json.dumps(config).encode() + b"\n")
     await proc.stdin.drain()
     try:
@@ -121,4 +132,6 @@ async def start_child(
         await proc.wait()
         tail = log_path.read_text(errors="replace")[-3000:]
         raise SetupError(f"{name} did not start (said {line!r}); its stderr:\n{tail}")
+    if placement is not None:
+        placement.pin_server(proc.pid)  # every thread, should one have started before
     return Child(name, proc, int(words[1]), log_path)

@@ -1,10 +1,12 @@
 """The benchmark's command line: `parse_args` turns `python bench/load.py`'s options into
-`Options` (what to run: levels, counts, databases, profiling)."""
+`Options` (what to run: levels, counts, databases, profiling, where the processes run)."""
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+
+from bench.cpus import CPU_MODES
 
 DESCRIPTION = (
     "Load benchmark: the real bot against a bare Bolt baseline, on loopback, with the fakes."
@@ -34,6 +36,7 @@ class Options:
     databases: list[str] | None  # None: all three when PostgreSQL answers, else SQLite only
     postgres_url: str
     baseline_loop: str = "asyncio"  # the baseline's event loop: asyncio's default, or uvloop
+    cpu_mode: str = "shared"  # shared: every process on every core; pinned: load apart
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -75,6 +78,13 @@ def parse_args(argv: list[str] | None = None) -> Options:
         default="asyncio",
         help="the baseline's event loop (default asyncio's own, as a bare Bolt app runs)",
     )
+    parser.add_argument(
+        "--cpu-mode",
+        choices=CPU_MODES,
+        default="shared",
+        help="shared (default): the load, the fakes and the servers share every core; pinned: "
+        "this process (load + fakes) on the last core, the servers on the others",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     levels = args.concurrency or ("10,50" if quick else "10,50,100")
@@ -108,6 +118,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         databases=databases,
         postgres_url=args.postgres_url,
         baseline_loop=args.baseline_loop,
+        cpu_mode=args.cpu_mode,
     )
     if options.users < 1 or options.commands < 1:
         parser.error("--users and --commands must be at least 1")

@@ -196,6 +196,10 @@ def report(bench: Bench) -> bool:
         f"event loops: the bot on {event_loop.loop_name()} (bot.event_loop), "
         f"the baseline on {o.baseline_loop}"
     )
+    print(bench.placement.describe())
+    postgres_note = bench.placement.postgres_note()
+    if postgres_note and any(run.database != "sqlite" for run in bench.results):
+        print(f"note: {postgres_note}")
     for note in bench.notes:
         print(f"note: {note}")
     print(
@@ -213,7 +217,7 @@ def report(bench: Bench) -> bool:
         database_table(bench, run)
 
     print()
-    print("Ratios bot / baseline of the same run")
+    print(f"Ratios bot / baseline of the same run ({bench.placement.describe()})")
     summary(bench)
     if any(run.database == "replicas" for run in bench.results):
         print(replicas_caveat())

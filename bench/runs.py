@@ -16,6 +16,7 @@ import aiohttp
 from cryptography.fernet import Fernet
 
 from bench.children import Child, process_cpu_seconds, start_child
+from bench.cpus import Placement, affinity_of
 from bench.generator import (
     REPLY_TIMEOUT_S,
     Load,
@@ -82,6 +83,7 @@ class Bench:
         self.results: list[DatabaseRun] = []
         self.notes: list[str] = []
         self._bot_settings: dict[str, Any] = {}
+        self.placement = Placement(options.cpu_mode)  # SetupError: pinned on one core
 
     async def choose_databases(self) -> None:
         """The databases asked for; by default all three when PostgreSQL answers."""
@@ -119,8 +121,10 @@ class Bench:
             self.child_life(),
             "--loop",
             self.o.baseline_loop,
+            placement=self.placement,
         )
         self.children.append(baseline)
+        self.check_placement(baseline)
         return Target("baseline", [baseline], lambda _user: BASELINE_OPEN_ID, baseline_success)
 
     def child_life(self) -> float:
@@ -168,13 +172,29 @@ class Bench:
                 "profile": self.profile_path(database, index),
             }
             child = await start_child(
-                name, BENCH / "bot_server.py", config, self.workdir, self.child_life()
+                name,
+                BENCH / "bot_server.py",
+                config,
+                self.workdir,
+                self.child_life(),
+                placement=self.placement,
             )
             self.children.append(child)
+            self.check_placement(child)
             children.append(child)
         return children
 
+    def check_placement(self, child: Child) -> None:
+        """Pinned: the child's threads run on the servers' cores only."""
+        if not self.placement.pinned:
+            return
+        cores = affinity_of(child.proc.pid)
+        if not cores <= self.placement.server_cores:
+            raise SetupError(f"{child.name} could not be pinned: it may run on {sorted(cores)}")
+
     async def run(self) -> None:
+        self.placement.pin_this_process()  # first: every thread started later inherits it
+        print(self.placement.describe(), flush=True)
         await self.choose_databases()
         await self.slack.start()
         await self.tiktok.start()

@@ -380,13 +380,13 @@ async def _upload(settings, args) -> int:
 
 def upload(args) -> int:
     settings = _settings_or_exit()
-    setup_logging("WARNING", settings.secrets())
+    setup_logging("WARNING", settings.secrets(), log_format=settings.log_format)
     return asyncio.run(_upload(settings, args))
 
 
 def announce(args) -> int:
     settings = _settings_or_exit()
-    setup_logging("WARNING", settings.secrets())
+    setup_logging("WARNING", settings.secrets(), log_format=settings.log_format)
     return asyncio.run(_announce(settings, args))
 
 
@@ -394,7 +394,7 @@ def run_pipeline_token(args) -> int:
     from bot.ops.pipeline_tokens import pipeline_token
 
     settings = _settings_or_exit()
-    setup_logging("WARNING", settings.secrets())
+    setup_logging("WARNING", settings.secrets(), log_format=settings.log_format)
     return asyncio.run(
         pipeline_token(
             settings,
@@ -480,7 +480,7 @@ def run() -> int:
     from bot import event_loop
 
     settings = _settings_or_exit()
-    setup_logging(settings.log_level, settings.secrets())
+    setup_logging(settings.log_level, settings.secrets(), log_format=settings.log_format)
     try:
         event_loop.run(serve(settings))  # uvloop where installed; HTTP and Socket Mode alike
     except Exception as exc:

@@ -36,6 +36,7 @@ SETTING_NAMES = (
     "HOST",
     "PORT",
     "LOG_LEVEL",
+    "LOG_FORMAT",
 )
 
 

@@ -71,6 +71,7 @@ def test_no_settings_names_every_missing_variable(tmp_path):
         ("PORT", "70000"),
         ("SLACK_APP_TOKEN", "xoxb-wrong-kind-secret-0006"),
         ("LOG_LEVEL", "LOUD"),
+        ("LOG_FORMAT", "yaml"),
         ("SLACK_API_URL", "ftp://slack.example"),
     ],
 )

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.logs import ScrubbingFormatter, setup_logging
-from tests.conftest import db_bytes, text_of
-
-PID = "v_pub_url~v2.123456789"
-PID2 = "v_pub_url~v2.987654321"
+from tests.conftest import db_bytes
+from tests.secrets_helpers import PID, every_secret, leaks, whole_session
 
 
 @pytest.fixture
@@ -37,31 +35,6 @@ def captured_log(h):
     root.setLevel(saved_level)
     for name, level in saved_library.items():
         logging.getLogger(name).setLevel(level)
-
-
-def every_secret(h) -> list[str]:
-    secrets = h.tiktok.all_secrets() + h.settings.secrets() + [h.slack.bot_token]
-    assert all(len(s) >= 6 for s in secrets)
-    return sorted(set(secrets))
-
-
-def leaks(haystack: str | bytes, secrets: list[str]) -> list[str]:
-    if isinstance(haystack, bytes):
-        return [s for s in secrets if s.encode() in haystack]
-    return [s for s in secrets if s in haystack]
-
-
-async def whole_session(h) -> None:
-    await h.link()
-    assert "Brand Social" in text_of(await h.command("whoami"))
-    h.tiktok.add_upload(PID, open_id="open-1")
-    h.tiktok.add_upload(PID2, open_id="open-1")
-    assert "TikTok is stopping" in text_of(await h.command(f"{PID} first"))
-    h.tiktok.expire_access_token(h.tiktok.grants[-1].access_token)
-    assert "TikTok is stopping" in text_of(await h.command(f"{PID2} after refresh"))
-    assert h.tiktok.refresh_count == 1
-    assert "Unlinked" in text_of(await h.command("disconnect"))
-    assert h.tiktok.revoked
 
 
 async def test_no_secret_anywhere_after_a_debug_session(h, captured_log):

@@ -8,18 +8,21 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from urllib.parse import urlencode
 
 import pytest
 
 from bot.logs import ScrubbingFormatter, setup_logging
 from sandbox.fakes.slack_requests import sign, slash_command_body
 from tests.conftest import text_of
+from tests.log_helpers import (
+    FORGED,
+    LEGACY_TOKEN,
+    PID,
+    assert_nothing_of_the_request,
+    hostile_body,
+    post,
+)
 
-PID = "v_pub_url~v2.4400001"
-LEGACY_TOKEN = "legacy-verification-tok3n"
-HOOK = "https://hooks.slack.com/commands/T0001/123456/abcdefSECRETPATH"
-FORGED = "2026-01-01 00:00:00,000 ERROR bot.app forged.line"
 LIBRARIES = ("slack_bolt", "slack_sdk", "bolt", "aiohttp.access")
 
 
@@ -39,40 +42,6 @@ def log_text(h):
     root.setLevel(saved_level)
     for name, level in saved_library.items():
         logging.getLogger(name).setLevel(level)
-
-
-def hostile_body(padding: int = 0) -> str:
-    """A slash command body carrying everything that must not be logged."""
-    return urlencode(
-        {
-            "token": LEGACY_TOKEN,
-            "team_id": "T0001",
-            "user_id": "U1",
-            "command": "/tiktok-cancel",
-            "text": f"{PID} why\n{FORGED}\r\n" + "z" * padding,
-            "response_url": HOOK,  # urlencode makes it https%3A%2F%2Fhooks.slack.com...
-        }
-    )
-
-
-async def post(h, body: bytes | str, headers: dict[str, str]) -> int:
-    async with h.session.post(h.url + "/slack/events", data=body, headers=headers) as resp:
-        await resp.read()
-        return resp.status
-
-
-def assert_nothing_of_the_request(log: str) -> None:
-    for fragment in (
-        LEGACY_TOKEN,
-        "SECRETPATH",
-        "hooks.slack.com",
-        "hooks%2Eslack",
-        "forged.line",
-        "zzzzzzzz",
-        "why",
-    ):
-        assert fragment not in log, fragment
-    assert "https%3A%2F%2Fhooks" not in log
 
 
 def refused_lines(log: str) -> list[str]:
