@@ -29,7 +29,6 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 import asyncpg
-from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import make_url
 from sqlalchemy.util import await_only, greenlet_spawn
 
@@ -52,12 +51,20 @@ def numbered(sql: str) -> str:
 
 
 def connect_arguments(url: str) -> dict[str, Any]:
-    """asyncpg's arguments for a SQLAlchemy PostgreSQL URL, read by libpq's own rules (the
-    same reading `psql "$DATABASE_URL"` makes): host, port, user, password, database, sslmode,
-    and `options=-c name=value` and `application_name` as server settings."""
+    """asyncpg's arguments for a SQLAlchemy PostgreSQL URL (DATABASE_URL, which
+    bot/database_url.py has already checked reads the same to libpq): host (a Unix socket's
+    folder with `?host=`), port, user, password, database, sslmode, connect_timeout, and
+    `options=-c name=value` and `application_name` as server settings."""
     parsed = make_url(url)
-    libpq = "postgresql://" + parsed.render_as_string(hide_password=False).split("://", 1)[1]
-    info = {k: str(v) for k, v in conninfo_to_dict(libpq).items()}
+    info = {
+        "host": parsed.host or "",
+        "port": str(parsed.port or ""),
+        "user": parsed.username or "",
+        "password": parsed.password or "",
+        "dbname": parsed.database or "",
+    }
+    for key, value in parsed.query.items():  # libpq's ?host=, ?options=, … (decoded)
+        info[key] = value if isinstance(value, str) else value[-1]
     server_settings = dict(_OPTION.findall(info.pop("options", "")))
     if "application_name" in info:
         server_settings["application_name"] = info.pop("application_name")
@@ -131,13 +138,22 @@ class AsyncDb(Db):
         return await_only(self._connection.execute(sql, params))
 
 
+# What says the connection itself is gone (a server restart, a killed backend, the network).
+LOST = (
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    OSError,
+)
+
+
 def _in_transaction(connection: Connection, fn: Callable[[Db], T]) -> T:
-    """On the greenlet: BEGIN, fn(db), COMMIT (ROLLBACK when it raises)."""
+    """On the greenlet, inside the transaction `Pool.run` began: fn(db), then COMMIT
+    (ROLLBACK when fn raises)."""
     raw = connection.raw
-    await_only(raw.execute("BEGIN"))
     try:
         result = fn(AsyncDb(connection))
-    except BaseException:
+    except Exception:
         if not raw.is_closed():
             await_only(raw.execute("ROLLBACK"))
         raise
@@ -159,18 +175,34 @@ class Pool:
         self.closed = False
 
     async def run(self, fn: Callable[[Db], T]) -> T:
-        connection = await self._take()
+        connection = await self._begun()
         try:
             return await greenlet_spawn(_in_transaction, connection, fn)
-        except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError):
-            connection.broken = True
-            raise
-        except BaseException:
-            if connection.raw.is_closed() or connection.raw.is_in_transaction():
-                connection.broken = True  # cancelled mid-statement: its state is unknown
+        except BaseException as exc:
+            raw = connection.raw
+            if not isinstance(exc, Exception) or isinstance(exc, LOST) or raw.is_closed():
+                connection.broken = True  # cancelled mid-statement, or lost: state unknown
+            elif raw.is_in_transaction():
+                connection.broken = True  # the ROLLBACK did not happen
             raise
         finally:
             self._give_back(connection)
+
+    async def _begun(self) -> Connection:
+        """A connection inside a new transaction. A kept connection the server has closed
+        since (a restart) is replaced before anything is sent on it, so such a restart costs
+        no call its error; a new connection that fails too raises."""
+        for attempt in range(self.size + 1):
+            connection = await self._take()
+            try:
+                await connection.raw.execute("BEGIN")
+                return connection
+            except BaseException as exc:
+                connection.broken = True
+                self._give_back(connection)
+                if not isinstance(exc, LOST) or attempt == self.size:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _take(self) -> Connection:
         if self.closed:
