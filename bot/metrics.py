@@ -20,7 +20,6 @@ import contextvars
 import time
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -31,7 +30,8 @@ from prometheus_client import (
 )
 
 PREFIX = "tiktok_cancel_"
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The text format `generate_latest` writes (newer clients name a later version "latest").
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OTHER = "other"
 LIMIT = 500  # label sets one family binds before it counts the rest as "other"
 
