@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # What /metrics counts commands by: the subcommands, and "usage" for one the bot couldn't read.
 COMMAND_KINDS = frozenset((*SUBCOMMANDS, "usage"))
 metrics.commands.prebind(*((kind,) for kind in sorted(COMMAND_KINDS)))
+metrics.replies.prebind(*((kind,) for kind in sorted(COMMAND_KINDS)))
 
 
 class CommandRouter:
