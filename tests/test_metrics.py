@@ -8,7 +8,9 @@ import time
 from dataclasses import replace
 
 import pytest
+from cryptography.fernet import Fernet
 
+from bot.settings import SettingsError, load_settings
 from sandbox.fakes.server import Reply
 from sandbox.fakes.slack_requests import slash_command_payload
 from tests.approval_helpers import approval_body
@@ -323,3 +325,33 @@ async def test_a_wait_for_another_holders_lease_is_timed(h):
     outcome = "tiktok_cancel_token_refreshes_total"
     assert value(after, outcome, outcome="waited") - value(before, outcome, outcome="waited") == 1
     assert ("tiktok_cancel_lease_wait_seconds_count", frozenset({("kind", "cancel")})) in after
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def _env(**values: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "TIKTOK_CLIENT_KEY": "k",
+        "TIKTOK_CLIENT_SECRET": "c",
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        **values,
+    }
+
+
+def test_metrics_settings_are_read_and_the_token_is_a_secret():
+    settings = load_settings(_env(METRICS_TOKEN="m-token-1", METRICS_PORT="9100"))
+    assert (settings.metrics_token, settings.metrics_port) == ("m-token-1", 9100)
+    assert "m-token-1" in settings.secrets() and "m-token-1" not in repr(settings)
+    unset = load_settings(_env())
+    assert (unset.metrics_token, unset.metrics_port) == (None, None)
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "-1", "91OO", "3000", "1e3"])
+def test_a_bad_metrics_port_is_named_without_starting(port):
+    with pytest.raises(SettingsError) as refused:
+        load_settings(_env(METRICS_PORT=port, PORT="3000"))
+    (problem,) = refused.value.problems
+    assert problem.startswith("METRICS_PORT must")
