@@ -24,7 +24,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import messages
+from bot import exposition, messages
 from bot.accounts.link_notices import LinkNotices
 from bot.accounts.linking import LinkingService
 from bot.accounts.parked_prune import ParkedPrune
@@ -44,6 +44,7 @@ from bot.settings import Settings
 from bot.slack.bot_tokens import BotTokenRotation, rotation_client
 from bot.slack.install_flow import REDIRECT_PATH, InstallFlow, install_flow
 from bot.slack.installation_store import InstallationStore, OAuthStateStore
+from bot.slack.metered import MeteredWebClient
 from bot.slack.output import SlackOut, WorkspaceClients, retry_handlers
 from bot.slack.scopes import BOT_SCOPES
 from bot.slack.sign_in import SlackSignInClient
@@ -62,6 +63,7 @@ from bot.uploads.status import StatusService
 from bot.uploads.webhooks import WebhookReceiver
 from handlers.slack import actions, commands, events
 from handlers.slack import approvals as approval_listeners
+from handlers.slack.socket_mode import TimedSocketModeHandler
 from handlers.web import routes, slack_install
 from handlers.web.http_guard import MAX_BODY_BYTES, body_guard, server_options
 from handlers.web.install_pages import install_page
@@ -380,7 +382,7 @@ def build_bolt(parts: Parts, authorize: CachedAuthorize | None) -> AsyncApp:
     authorize reads our installation store, its `auth.test` answers cached by token (safe: an
     uninstalled workspace's store gives no token, so its cached answer is never reached)."""
     settings = parts.settings
-    client = AsyncWebClient(
+    client = MeteredWebClient(
         base_url=settings.slack_api_url, session=parts.session, retry_handlers=retry_handlers()
     )
     if parts.workspaces.many:
@@ -444,7 +446,9 @@ class Bot:
         self.parts: Parts | None = None  # built by start()
         self.bolt: AsyncApp | None = None
         self.port: int | None = None
+        self.metrics_port: int | None = None  # METRICS_PORT's server, when set
         self._runner: web.AppRunner | None = None
+        self._metrics_runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
 
     async def start(self) -> None:
@@ -463,6 +467,7 @@ class Bot:
         parts.held_scheduler.start()
         parts.parked_prune.start()
         parts.retired_audit.start()
+        metrics_page = functools.partial(exposition.page, parts.store)
         web_app = web.Application(
             client_max_size=MAX_BODY_BYTES + 1,
             middlewares=[*self.middlewares, body_guard(settings.body_timeout)],
@@ -482,6 +487,7 @@ class Bot:
             webhook_receiver=parts.webhooks,
             bolt=None if settings.socket_mode else self.bolt,
             install_flow=self.bolt.oauth_flow,  # many workspaces: Add to Slack, in both modes
+            metrics_page=metrics_page,
         )
         self._runner = web.AppRunner(
             web_app, access_log=None, **server_options(settings.header_timeout)
@@ -490,15 +496,33 @@ class Bot:
         site = web.TCPSite(self._runner, settings.host, settings.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        if settings.metrics_port is not None:
+            await self._start_metrics_site(metrics_page)
         if settings.socket_mode:
-            self._socket = AsyncSocketModeHandler(
+            self._socket = TimedSocketModeHandler(
                 self.bolt, settings.slack_app_token, web_client=await parts.slack.client("")
             )
             await self._socket.connect_async()
         log.info(
             "bot.started",
-            extra={"mode": "socket" if settings.socket_mode else "http", "port": self.port},
+            extra={
+                "mode": "socket" if settings.socket_mode else "http",
+                "port": self.port,
+                **({"metrics_port": self.metrics_port} if self.metrics_port else {}),
+            },
         )
+
+    async def _start_metrics_site(self, page) -> None:
+        """METRICS_PORT: a server of its own on HOST, serving only `GET /metrics`."""
+        settings = self.settings
+        metrics_app = web.Application(middlewares=[body_guard(settings.body_timeout)])
+        routes.register_metrics_site(metrics_app, page=page)
+        self._metrics_runner = web.AppRunner(
+            metrics_app, access_log=None, **server_options(settings.header_timeout)
+        )
+        await self._metrics_runner.setup()
+        await web.TCPSite(self._metrics_runner, settings.host, settings.metrics_port).start()
+        self.metrics_port = self._metrics_runner.addresses[0][1]
 
     async def stop(self) -> None:
         """Stop taking new work, finish what is under way, then release everything."""
@@ -507,6 +531,9 @@ class Bot:
         if self._runner is not None:
             for site in list(self._runner.sites):
                 await site.stop()
+        if self._metrics_runner is not None:
+            await self._metrics_runner.cleanup()
+            self._metrics_runner = None
         if self.parts is not None:
             await drain(self.parts)
         if self._runner is not None:

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from bot import metrics
 from bot.keyed_locks import KeyedLocks
 from storage import leases
 from storage.db import Store
@@ -105,6 +106,7 @@ SLACK_TOKEN = Kind(
 KINDS: dict[str, Kind] = {
     k.prefix: k for k in (CANCEL, REFRESH, ANNOUNCE, ANNOUNCEMENT, POLL_RATE, SLACK_TOKEN)
 }
+metrics.lease_waits.prebind(*((prefix,) for prefix in KINDS))
 
 
 @dataclass(frozen=True)
@@ -170,9 +172,12 @@ async def holding(
     holder has it, and the body runs without it (nothing is given back)."""
     async with locks.hold(lease.name) if locks is not None else contextlib.nullcontext():
         mine = await store.run(lease.take)
-        while wait and not mine:
-            await asyncio.sleep(POLL_S)
-            mine = await store.run(lease.take)
+        if wait and not mine:  # another holder has it: wait our turn (what /metrics times)
+            started = time.monotonic()
+            while not mine:
+                await asyncio.sleep(POLL_S)
+                mine = await store.run(lease.take)
+            metrics.lease_wait(lease.kind.prefix, time.monotonic() - started)
         try:
             yield mine
         finally:
@@ -182,8 +187,12 @@ async def holding(
 
 async def wait_out(store: Store, lease: Lease) -> None:
     """Until nobody holds `lease` (its holder gave it back), at most one lease's time."""
-    deadline = time.monotonic() + lease.seconds
-    while time.monotonic() < deadline:
-        await asyncio.sleep(WAIT_OUT_POLL_S)
-        if await store.run(lease.current) is None:
-            return
+    started = time.monotonic()
+    deadline = started + lease.seconds
+    try:
+        while time.monotonic() < deadline:
+            await asyncio.sleep(WAIT_OUT_POLL_S)
+            if await store.run(lease.current) is None:
+                return
+    finally:
+        metrics.lease_wait(lease.kind.prefix, time.monotonic() - started)

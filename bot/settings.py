@@ -64,6 +64,11 @@ class Settings:
     audit_retention_days: int = 90
     host: str = "0.0.0.0"
     port: int = 3000
+    # GET /metrics (Prometheus): on the bot's port with this bearer secret (METRICS_TOKEN), and/or
+    # on a port of its own serving only /metrics, without a token (METRICS_PORT; 0 = any free
+    # port, for tests). Both unset: no /metrics.
+    metrics_token: str | None = field(default=None, repr=False)
+    metrics_port: int | None = None
     log_level: str = "INFO"
     log_format: str = "text"  # LOG_FORMAT: text lines, or one JSON object a line
     # Time budgets (seconds). Not in the spec's table: tuned for a person waiting in Slack.
@@ -112,6 +117,7 @@ class Settings:
             self.slack_app_token,
             self.notify_token,
             self.upload_token,
+            self.metrics_token,
             *db_url.secrets_of(self.database_url),
         ]
         return [v for v in values if v]
@@ -222,6 +228,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         problems.append("PORT must be a whole number from 1 to 65535")
     else:
         port = int(port_text)
+    metrics_port_text = get("METRICS_PORT")
+    metrics_port = None
+    if metrics_port_text is not None:
+        if not metrics_port_text.isdigit() or not 0 < int(metrics_port_text) < 65536:
+            problems.append("METRICS_PORT must be a whole number from 1 to 65535 (or unset)")
+        elif port and int(metrics_port_text) == port:
+            problems.append("METRICS_PORT must differ from PORT (or be unset)")
+        else:
+            metrics_port = int(metrics_port_text)
     log_level = (get("LOG_LEVEL") or "INFO").upper()
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
@@ -303,6 +318,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         audit_retention_days=retention_days,
         host=get("HOST") or "0.0.0.0",
         port=port,
+        metrics_token=get("METRICS_TOKEN"),
+        metrics_port=metrics_port,
         log_level=log_level,
         log_format=log_format,
     )

@@ -98,3 +98,14 @@ def count(db: Db, team_id: str, upload_key: str) -> int:
         [team_id, upload_key],
     )
     return int(row["n"]) if row else 0
+
+
+def still_needed(db: Db) -> int:
+    """Approvals still needed by the uploads waiting for approval, over every workspace (for
+    /metrics): each upload's `needed` less the approvals it has."""
+    row = db.one(
+        f"SELECT COALESCE(SUM(h.needed - (SELECT COUNT(*) FROM {TABLE} a "
+        "WHERE a.team_id = h.team_id AND a.upload_key = h.upload_key)), 0) AS n "
+        f"FROM {held.TABLE} h WHERE h.state = 'awaiting_approval'"
+    )
+    return int(row["n"]) if row else 0

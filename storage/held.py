@@ -220,3 +220,9 @@ def open_for_team(db: Db, team_id: str, limit: int = 50) -> list[HeldUpload]:
         [team_id, *LISTED, limit],
     )
     return [_from_row(r) for r in rows]
+
+
+def count_by_state(db: Db) -> dict[str, int]:
+    """How many held uploads are in each state, over every workspace (for /metrics)."""
+    rows = db.query(f"SELECT state, COUNT(*) AS n FROM {TABLE} GROUP BY state")
+    return {str(r["state"]): int(r["n"]) for r in rows}

@@ -35,6 +35,8 @@ SETTING_NAMES = (
     "AUDIT_RETENTION_DAYS",
     "HOST",
     "PORT",
+    "METRICS_TOKEN",
+    "METRICS_PORT",
     "LOG_LEVEL",
     "LOG_FORMAT",
 )

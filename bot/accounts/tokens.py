@@ -23,7 +23,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-from bot import claims
+from bot import claims, metrics
 from bot.claims import Lease
 from bot.keyed_locks import KeyedLocks
 from bot.tiktok.client import OAuthResult, TikTokClient
@@ -141,6 +141,7 @@ class TokenService:
         once would leave one invalid): wait for its lease to end, then use what it stored."""
         log.info("tiktok.refresh_waiting", extra={"kind": stale.kind})
         await claims.wait_out(self.store, lease)
+        metrics.refresh("waited")
         return await self._now_stored(stale.key)
 
     async def _refresh_with_tiktok(self, current: Link) -> Link | RefreshFailure:
@@ -156,14 +157,18 @@ class TokenService:
                 },
             )
             if result.code != REFUSED:
-                return failure_for(result)  # the link is kept
+                failure = failure_for(result)  # the link is kept
+                metrics.refresh(failure.code)
+                return failure
             # Another replica may have refreshed with the same token a moment ago (so
             # TikTok refused ours) and be about to store its new pair: give it a moment.
             await asyncio.sleep(self.refusal_grace_s)
             forgot = await self.store.run(self.links.forget_if_current, current, "refresh_refused")
             if forgot:
+                metrics.refresh(LINK_EXPIRED)
                 log.info("tiktok.link_forgotten", extra={"kind": current.kind})
                 return RefreshFailure(LINK_EXPIRED, result.http_status, result.log_id, REFUSED)
+            metrics.refresh("superseded")
             return await self._now_stored(current.key)  # a newer link won: keep it
         grant = result.grant
         now = time.time()
@@ -181,6 +186,7 @@ class TokenService:
         stored = await self.store.run(self.links.replace_tokens, current, renewed)
         if stored is None:
             # Disconnected, removed or relinked while TikTok answered: don't write.
+            metrics.refresh("discarded")
             log.info("tiktok.refresh_discarded", extra={"kind": current.kind})
             after = await self._now_stored(current.key)
             if isinstance(after, RefreshFailure):
@@ -190,5 +196,6 @@ class TokenService:
                 revoked = await self.tiktok.revoke(grant.access_token)
                 log.info("tiktok.discarded_pair_revoked", extra={"ok": revoked.ok})
             return after
+        metrics.refresh("refreshed")
         log.info("tiktok.refreshed", extra={"kind": current.kind})
         return replace(renewed, stored_refresh=stored)

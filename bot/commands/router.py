@@ -9,13 +9,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from bot import messages
+from bot import messages, metrics
 from bot.accounts.linking import LinkingService
 from bot.accounts.team_accounts import TeamAccounts
 from bot.accounts.tokens import TokenService
 from bot.accounts.workspace_settings import SettingsChange, WorkspaceSettingsService
 from bot.actor import Actor
-from bot.commands.parser import Parsed, parse
+from bot.commands.parser import SUBCOMMANDS, Parsed, parse
 from bot.tiktok.catalog import CATALOG
 from bot.uploads.cancel import CancelService
 from bot.uploads.in_flight import InFlightUploads
@@ -26,6 +26,11 @@ from storage.links import LinkUnreadable
 AdminsOf = Callable[[str], Awaitable[frozenset[str]]]
 
 log = logging.getLogger(__name__)
+
+# What /metrics counts commands by: the subcommands, and "usage" for one the bot couldn't read.
+COMMAND_KINDS = frozenset((*SUBCOMMANDS, "usage"))
+metrics.commands.prebind(*((kind,) for kind in sorted(COMMAND_KINDS)))
+metrics.replies.prebind(*((kind,) for kind in sorted(COMMAND_KINDS)))
 
 
 class CommandRouter:
@@ -53,6 +58,7 @@ class CommandRouter:
 
     async def handle(self, actor: Actor, text: str) -> messages.Message:
         parsed = parse(text)
+        metrics.command(parsed.name if parsed.name in COMMAND_KINDS else metrics.OTHER)
         admins: frozenset[str] = frozenset()
         try:
             admins = await self.admins_of(actor.team_id)

@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.claims import Lease, holding
 from bot.keyed_locks import KeyedLocks
+from bot.slack.metered import MeteredWebClient
 from bot.slack.output import slack_error
 from storage.db import Store
 from storage.installations import Installation, Installations
@@ -118,4 +119,4 @@ class BotTokenRotation:
 def rotation_client(session, base_url: str) -> AsyncWebClient:
     """The client that spends refresh tokens: no automatic retries (a retried refresh would
     spend a token Slack may already have spent), a timeout inside the lease."""
-    return AsyncWebClient(base_url=base_url, session=session, timeout=REQUEST_TIMEOUT_S)
+    return MeteredWebClient(base_url=base_url, session=session, timeout=REQUEST_TIMEOUT_S)

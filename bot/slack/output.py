@@ -26,8 +26,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import messages
+from bot import messages, metrics
 from bot.outcome import Outcome
+from bot.slack.metered import MeteredWebClient, response_ended
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,7 +72,7 @@ class WorkspaceClients:
         if client is None:
             if len(self._clients) > 1000:  # tokens rotate: forget the old ones' clients
                 self._clients.clear()
-            client = AsyncWebClient(
+            client = MeteredWebClient(
                 token=token,
                 base_url=self.base_url,
                 session=self.session,
@@ -127,10 +128,13 @@ class SlackOut:
             resp = await webhook.send_dict(body)
         except Exception as exc:  # the person gets nothing; the audit row already exists
             log.warning("slack.respond_failed", extra={"error": type(exc).__name__})
+            response_ended(None, None)
             return False
+        response_ended(resp.status_code, resp.body)
         if resp.status_code >= 400:
             log.warning("slack.respond_failed", extra={"http_status": resp.status_code})
             return False
+        metrics.replied()
         return True
 
     @staticmethod

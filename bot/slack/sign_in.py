@@ -28,6 +28,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.metered import MeteredWebClient
 from bot.slack.output import slack_error
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class SlackSignInClient:
 
     def _client(self, token: str | None = None) -> AsyncWebClient:
         # No retry handlers: a code works once, so a second try could only be refused.
-        return AsyncWebClient(token=token, base_url=self.slack_api_url, session=self.session)
+        return MeteredWebClient(token=token, base_url=self.slack_api_url, session=self.session)
 
     async def who_signed_in(self, code: str, redirect_uri: str, nonce: str) -> SignedIn:
         """Trade `code` and ask who it signed in, within the deadline; then give the token

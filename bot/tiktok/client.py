@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from bot import metrics
+from bot.tiktok.catalog import is_known
 from bot.tiktok.rules import (
     BAD_RESPONSE,
     CONNECTION_FAILED,
@@ -51,6 +53,14 @@ POST_INFO_FIELDS = (
 USER_INFO_FIELDS = "open_id,union_id,avatar_url,display_name"
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
+OTHER_CODE = "other_code"  # /metrics: an error code the catalog doesn't know
+metrics.tiktok_calls.prebind((CANCEL_PATH, "ok"), (STATUS_PATH, "ok"), (TOKEN_PATH, "ok"))
+
+
+def counted(path: str, code: str) -> None:
+    """One call's outcome for /metrics: the fixed API path, and `ok`, a code the catalog
+    knows (TikTok's or one of our faults), or `other_code`."""
+    metrics.tiktok_call(path, code if is_known(code) else OTHER_CODE)
 
 
 @dataclass(frozen=True)
@@ -110,6 +120,7 @@ class _Raw:
     body: Any  # parsed JSON, or None
     fault: str | None  # one of the fault codes, when the call did not produce usable JSON
     latency_ms: int
+    path: str = ""
 
 
 class TikTokClient:
@@ -169,9 +180,15 @@ class TikTokClient:
             "tiktok.call",
             extra={"path": path, "http_status": status, "fault": fault, "latency_ms": latency_ms},
         )
-        return _Raw(status, body, fault, latency_ms)
+        return _Raw(status, body, fault, latency_ms, path)
 
     def _envelope(self, raw: _Raw) -> ApiResult:
+        result = self._read_envelope(raw)
+        counted(raw.path, result.code)
+        return result
+
+    @staticmethod
+    def _read_envelope(raw: _Raw) -> ApiResult:
         if raw.fault:
             return ApiResult(False, raw.fault, raw.status, latency_ms=raw.latency_ms)
         error = raw.body.get("error")
@@ -234,6 +251,12 @@ class TikTokClient:
         return self._envelope(raw)
 
     def _oauth(self, raw: _Raw) -> OAuthResult:
+        result = self._read_oauth(raw)
+        counted(raw.path, result.code)
+        return result
+
+    @staticmethod
+    def _read_oauth(raw: _Raw) -> OAuthResult:
         if raw.fault:
             return OAuthResult(False, raw.fault, http_status=raw.status)
         body = raw.body
@@ -277,11 +300,10 @@ class TikTokClient:
 
     async def revoke(self, token: str) -> OAuthResult:
         raw = await self._request("POST", REVOKE_PATH, data=self._client_form(token=token))
-        if raw.fault:
-            return OAuthResult(False, raw.fault, http_status=raw.status)
-        if (raw.status or 0) < 400 and not raw.body.get("error"):
-            return OAuthResult(True, "ok", http_status=raw.status)
-        return self._oauth(raw)
+        if raw.fault or (raw.status or 0) >= 400 or raw.body.get("error"):
+            return self._oauth(raw)
+        counted(REVOKE_PATH, "ok")
+        return OAuthResult(True, "ok", http_status=raw.status)
 
 
 async def with_retries(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
+from bot import metrics
 from bot.accounts.acting import call_with_link, poll_link
 from bot.accounts.tokens import TokenService
 from bot.background import PassCounter, WakeableLoop
@@ -108,6 +109,7 @@ class StatusPoller(WakeableLoop):
         now = time.time()
         if now - a.created_at > GIVE_UP_AFTER_S:
             next_at = None
+            metrics.poll("gave_up")
             log.info("poller.gave_up", extra={"poll_count": a.poll_count})
         else:
             next_at = now + delay
@@ -125,10 +127,12 @@ class StatusPoller(WakeableLoop):
         backoff = min(MAX_DELAY_S, self.first_delay * 2 ** min(a.poll_count, 10))
         link = await poll_link(self.tokens, a)
         if link is None:  # nobody's link can see it yet; webhooks may still come
+            metrics.poll("no_link")
             await self._reschedule(a, MAX_DELAY_S)
             return
         key = "|".join(link.key)
         if not await self._allowed(key):
+            metrics.poll("deferred")
             await self.store.run(
                 store_announcements.update,
                 a.team_id,
@@ -163,7 +167,9 @@ class StatusPoller(WakeableLoop):
         )
         result = call.result
         if result.ok and result.data.get("status") in STATUS_VALUES:
+            metrics.poll("fetched")
             return result.data
+        metrics.poll("no_status")
         return None
 
     async def poll_followed(self, f: FollowedCancel) -> None:
@@ -173,9 +179,11 @@ class StatusPoller(WakeableLoop):
         backoff = min(MAX_DELAY_S, self.first_delay * 2 ** min(f.poll_count, 10))
         link = await self.follows.poll_link(f)
         if link is None:  # the link is gone; webhooks may still come
+            metrics.poll("no_link")
             await self._reschedule_followed(f, MAX_DELAY_S)
             return
         if not await self._allowed("|".join(link.key)):
+            metrics.poll("deferred")
             await self.store.run(
                 store_followed.update_if,
                 f.team_id,
@@ -207,5 +215,6 @@ class StatusPoller(WakeableLoop):
             poll_count=f.poll_count + 1,
         )
         if gave_up and updated is not None:
+            metrics.poll("gave_up")
             log.info("poller.gave_up", extra={"poll_count": f.poll_count})
             await self.follows.stopped_following(updated)

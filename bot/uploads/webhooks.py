@@ -15,7 +15,7 @@ import json
 import logging
 import time
 
-from bot import messages
+from bot import messages, metrics
 from bot.accounts.link_notices import LinkNotices
 from bot.accounts.tokens import TokenService
 from bot.background import Background
@@ -73,15 +73,18 @@ class WebhookReceiver:
         TikTok wants a 200 at once, so Slack updates happen after the answer.
         """
         if not signature or not verify_signature(self.client_secret, signature, body):
+            metrics.webhook("refused")
             return 401
         try:
             event = json.loads(body)
             if not isinstance(event, dict):
+                metrics.webhook("refused")
                 return 400
             name = str(event.get("event") or "")
             content = event.get("content")
             content = json.loads(content) if isinstance(content, str) else content
         except (ValueError, AttributeError):
+            metrics.webhook("refused")
             return 400
         if not isinstance(content, dict):
             content = {}
@@ -99,7 +102,9 @@ class WebhookReceiver:
     async def _apply(self, body: bytes, name: str, event: dict, content: dict) -> None:
         key = hashlib.sha256(body).hexdigest()
         if not await self.store.run(store_announcements.claim_event, key, name[:64]):
+            metrics.webhook("duplicate")
             return  # a redelivery: already applied
+        metrics.webhook("delivered")
         if name in PUBLISH_EVENTS:
             await self._publish_event(name, content)
         elif name == "authorization.removed":

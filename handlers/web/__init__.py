@@ -1,5 +1,6 @@
 """The bot's own HTTP server: one module per route (`health`, `oauth_callback`, `oauth_confirm`,
-`notifications`, `uploads`, `approve_page`, `webhooks`, `slack_events`, and with many
+`notifications`, `uploads`, `approve_page`, `webhooks`, `slack_events`, `metrics` (also
+METRICS_PORT's own server), and with many
 workspaces `slack_install`, Add to Slack, and `slack_signin`, the link confirm page's Sign in
 with Slack), mounted by `routes.register`; the upload pipeline's
 request parser they share (`pipeline_request`); the HTML pages around TikTok's consent

@@ -1,7 +1,8 @@
 """Mounting the bot's own HTTP routes: each route module's `register`, given only what that
 route calls. `/slack/events` only in HTTP mode (Socket Mode connects out instead); Add to Slack
 (`/slack/install`, `/slack/oauth_redirect`) and the link confirm page's Sign in with Slack
-(`/slack/signin`) only with many workspaces, in both modes."""
+(`/slack/signin`) only with many workspaces, in both modes. `/metrics` only with METRICS_TOKEN
+(METRICS_PORT's own server: `register_metrics_site`)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from bot.uploads.webhooks import WebhookReceiver
 from handlers.web import (
     approve_page,
     health,
+    metrics,
     notifications,
     oauth_callback,
     oauth_confirm,
@@ -51,8 +53,11 @@ def register(
     webhook_receiver: WebhookReceiver,
     bolt: AsyncApp | None,
     install_flow: AsyncOAuthFlow | None = None,
+    metrics_page: metrics.Page | None = None,
 ) -> None:
     health.register(web_app, database_answers=database_answers, socket_mode=settings.socket_mode)
+    if metrics_page is not None:
+        metrics.register(web_app, page=metrics_page, token=settings.metrics_token)
     oauth_callback.register(web_app, linking=linking, slack=slack, signin=signin)
     oauth_confirm.register(web_app, linking=linking, notices=link_notices)
     notifications.register(web_app, credentials=pipelines, announcements=announcements)
@@ -65,3 +70,8 @@ def register(
         slack_install.register(web_app, flow=install_flow)
     if signin.enabled:
         slack_signin.register(web_app, signin=signin, slack=slack)
+
+
+def register_metrics_site(web_app: web.Application, *, page: metrics.Page) -> None:
+    """METRICS_PORT's server: `GET /metrics` without a token, and nothing else (404)."""
+    metrics.register_open(web_app, page=page)
