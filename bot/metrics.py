@@ -90,6 +90,12 @@ APPROVALS_WAITING = Gauge(
     "Approvals still needed by uploads waiting for approval (every workspace)",
     registry=REGISTRY,
 )
+DATABASE_ANSWERED = Gauge(
+    PREFIX + "database_answered",
+    "1 when the last GET /metrics read held uploads and approvals from the database; 0 when the "
+    "database did not answer (those two gauges then still show the values read before)",
+    registry=REGISTRY,
+)
 WEBHOOKS = Counter(
     PREFIX + "webhook_deliveries",
     "TikTok webhook deliveries, by result (delivered: applied; duplicate: already applied; "
@@ -242,6 +248,10 @@ def set_held_uploads(counts: dict[str, int], states: tuple[str, ...]) -> None:
 
 def set_approvals_waiting(n: int) -> None:
     APPROVALS_WAITING.set(n)
+
+
+def set_database_answered(answered: bool) -> None:
+    DATABASE_ANSWERED.set(1 if answered else 0)
 
 
 def render() -> bytes:

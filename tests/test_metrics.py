@@ -10,9 +10,11 @@ from dataclasses import replace
 import pytest
 from cryptography.fernet import Fernet
 
+from bot import exposition
 from bot.settings import SettingsError, load_settings
 from sandbox.fakes.server import Reply
 from sandbox.fakes.slack_requests import slash_command_payload
+from storage.db import Store, database_url
 from tests.approval_helpers import approval_body
 from tests.conftest import ADMIN, NOTIFY, UPLOAD, db_execute, db_rows, notify
 from tests.held_helpers import body as held_body
@@ -232,6 +234,18 @@ async def test_held_uploads_by_state_and_approvals_waiting_are_read_from_the_dat
     assert value(samples, "tiktok_cancel_held_uploads", state="awaiting_approval") == 1
     assert value(samples, "tiktok_cancel_held_uploads", state="expired") == 1
     assert value(samples, "tiktok_cancel_approvals_waiting") == 1
+
+
+async def test_a_database_that_does_not_answer_still_gives_a_page_that_says_so(h, tmp_path):
+    samples = await scrape(h)
+    assert value(samples, "tiktok_cancel_database_answered") == 1
+    unreachable = Store(database_url(path=str(tmp_path / "not-a-folder" / "x.sqlite3")))
+    (tmp_path / "not-a-folder").write_text("a file where the folder should be")
+    text = (await exposition.page(unreachable)).decode()
+    assert "tiktok_cancel_database_answered 0.0" in text
+    assert "tiktok_cancel_commands_total" in text  # what this process counted is still there
+    unreachable.close()
+    assert value(await scrape(h), "tiktok_cancel_database_answered") == 1
 
 
 # --- webhooks, polls, refreshes, lease waits -----------------------------------------------------
