@@ -172,6 +172,7 @@ class Pool:
         self._idle: list[Connection] = []
         self._waiting: deque[asyncio.Future] = deque()
         self._open = 0
+        self._every: set[Connection] = set()  # open connections, idle or in use
         self.closed = False
 
     async def run(self, fn: Callable[[Db], T]) -> T:
@@ -212,7 +213,7 @@ class Pool:
         if self._open < self.size:
             self._open += 1
             try:
-                return Connection(await asyncpg.connect(**self.arguments))
+                return self._kept(await asyncpg.connect(**self.arguments))
             except BaseException:
                 self._open -= 1
                 raise
@@ -227,8 +228,7 @@ class Pool:
 
     def _give_back(self, connection: Connection) -> None:
         if connection.broken or self.closed:
-            with contextlib.suppress(Exception):
-                connection.raw.terminate()
+            self._drop(connection)
             self._open -= 1
             if self._waiting and not self.closed:  # someone waits: let them open one
                 self._open += 1
@@ -243,7 +243,7 @@ class Pool:
 
     async def _open_for_waiter(self) -> None:
         try:
-            connection = Connection(await asyncpg.connect(**self.arguments))
+            connection = self._kept(await asyncpg.connect(**self.arguments))
         except Exception as exc:
             self._open -= 1
             while self._waiting:
@@ -254,11 +254,26 @@ class Pool:
             return
         self._give_back(connection)
 
+    def _kept(self, raw: asyncpg.Connection) -> Connection:
+        connection = Connection(raw)
+        self._every.add(connection)
+        return connection
+
+    def _drop(self, connection: Connection) -> None:
+        self._every.discard(connection)
+        with contextlib.suppress(Exception):  # a loop that ended took its transports
+            connection.raw.terminate()
+
     def close(self) -> None:
-        """Close every idle connection (those in use close as they are given back)."""
-        for connection in self._idle:
-            with contextlib.suppress(Exception):  # a loop that ended took its transports
-                connection.raw.terminate()
-        self._open -= len(self._idle)
-        self._idle.clear()
+        """Close every connection, those in use too: a call still under way when the store
+        closes (shutdown has drained what it waits for) fails rather than keep a transaction
+        open on a connection nobody will give back."""
         self.closed = True
+        for connection in list(self._every):
+            self._drop(connection)
+        self._idle.clear()
+        self._open = 0
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_exception(StoreClosed("the store is closed"))
