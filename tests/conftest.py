@@ -292,7 +292,9 @@ async def h(slack, tiktok, settings):
 
 
 @pytest.fixture
-async def hp(h, postgres_url):
-    """The bot on a fresh PostgreSQL schema, whatever the suite's default database."""
+async def hp(postgres_url, h):
+    """The bot on a fresh PostgreSQL schema, whatever the suite's default database. The schema
+    comes first, so the bot stops before its schema is dropped (the drop blocks the event
+    loop, and a transaction the bot began on that loop would hold its tables until then)."""
     await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
     return h
