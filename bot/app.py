@@ -385,11 +385,18 @@ def build_bolt(parts: Parts, authorize: CachedAuthorize | None) -> AsyncApp:
     client = MeteredWebClient(
         base_url=settings.slack_api_url, session=parts.session, retry_handlers=retry_handlers()
     )
+    common = {
+        "client": client,
+        "signing_secret": settings.slack_signing_secret,
+        # POST /slack/events checks the signature before Bolt sees the request (and logs a
+        # refusal without its body); Socket Mode requests are not signed. Once is enough.
+        "request_verification_enabled": False,
+        "logger": logging.getLogger("bolt"),
+    }
     if parts.workspaces.many:
         flow = build_install_flow(parts, client)
         app = AsyncApp(
-            client=client,
-            signing_secret=settings.slack_signing_secret,
+            **common,
             oauth_flow=flow,
             authorize=AsyncInstallationStoreAuthorize(
                 logger=logging.getLogger("bolt"),
@@ -402,16 +409,10 @@ def build_bolt(parts: Parts, authorize: CachedAuthorize | None) -> AsyncApp:
             ),
             installation_store_bot_only=True,
             user_facing_authorize_error_message=messages.NOT_INSTALLED_TEXT,
-            logger=logging.getLogger("bolt"),
         )
     else:
         assert authorize is not None
-        app = AsyncApp(
-            client=client,
-            signing_secret=settings.slack_signing_secret,
-            authorize=authorize.for_bolt(),
-            logger=logging.getLogger("bolt"),
-        )
+        app = AsyncApp(**common, authorize=authorize.for_bolt())
     commands.register(app, router=parts.router, slack=parts.slack, work=parts.work)
     # before `actions`: its last listener answers any button it does not know
     approval_listeners.register(
