@@ -109,21 +109,21 @@ class Connection:
 
     def __init__(self, raw: asyncpg.Connection):
         self.raw = raw
-        self.prepared: dict[str, Any] = {}
+        self.prepared: dict[str, tuple[Any, list[str]]] = {}  # sql: (statement, columns)
         self.broken = False
 
     async def execute(self, sql: str, params: Sequence[Any]) -> Rows:
-        statement = self.prepared.get(sql)
-        if statement is None:
+        kept = self.prepared.get(sql)
+        if kept is None:
             if len(self.prepared) >= STATEMENTS_KEPT:
                 self.prepared.clear()
             statement = await self.raw.prepare(numbered(sql))
-            self.prepared[sql] = statement
+            kept = self.prepared[sql] = (statement, [a.name for a in statement.get_attributes()])
+        statement, columns = kept
         try:
             records = await statement.fetch(*params)
         except asyncpg.DataError:  # refused before sending: a number for a text column
             records = await statement.fetch(*_as_text(statement, params))
-        columns = [a.name for a in statement.get_attributes()]
         return Rows.of(_status_count(statement.get_statusmsg()), columns, records)
 
 

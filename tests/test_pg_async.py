@@ -6,6 +6,7 @@ waiting for a connection."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -13,7 +14,7 @@ from storage.db import Store, database_url
 from storage.pg_async import Pool, connect_arguments, numbered
 from tests.pg import pg_rows
 
-APP = "pg-async-test"
+APP = f"pg-async-test-{uuid.uuid4().hex[:12]}"  # this process's: the test kills its backends
 
 
 def test_placeholders_are_numbered_in_order():
