@@ -11,6 +11,7 @@ clock as seconds since the epoch (a SQL expression), for claims that replicas mu
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -114,14 +115,19 @@ class Db:
         return TableOps(self, name)
 
 
+@functools.cache
+def _primary_key(table: str) -> list[str]:
+    """The primary key's columns of a table of `storage.schema` (read once per table)."""
+    return [c.name for c in metadata.tables[table].primary_key.columns]
+
+
 class TableOps:
     """Row operations on one table, keyed by its primary key."""
 
     def __init__(self, db: Db, name: str):
         self.db = db
         self.name = name
-        self.table = metadata.tables[name]
-        self.pk = [c.name for c in self.table.primary_key.columns]
+        self.pk = _primary_key(name)
 
     def _where_pk(self, key: Any) -> tuple[str, list[Any]]:
         values = list(key) if isinstance(key, tuple | list) else [key]

@@ -17,10 +17,13 @@ never see one another's tables and no database is created per test. The schema i
   The server tried: TEST_DATABASE_URL, else `.ci/postgres.sh`'s default (DEFAULT_SERVER_URL).
 - `pg_rows(url, sql, **params)` and `pg_run(url, fn)`: read or write the test's schema with
   SQLAlchemy, for assertions written out in the test.
+- CI's PostgreSQL pass (`SQLITE_PASS_RAN`, set by .ci/run) skips the tests that cannot reach
+  the suite's database (`reaches_the_database`): they already ran, the same, on SQLite.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import uuid
@@ -219,6 +222,53 @@ def postgres_url_for_test(request: pytest.FixtureRequest) -> str:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("needs_postgres") is not None:
         require_postgres()
+
+
+# --- CI's PostgreSQL pass: only the tests that reach the database ------------------------------
+
+# What reaches the suite's database: these fixtures, and any fixture or test whose code asks
+# for a schema itself (the fuzz and fault suites' module-wide bots) or reads TEST_DATABASE_URL.
+DATABASE_FIXTURES = frozenset({"database_url", "postgres_url", "needs_postgres"})
+ASKS_FOR_A_DATABASE = re.compile(
+    r"database_url_for_test\(|postgres_url_for_test\(|suite_database_url\(|server_url\(|"
+    r"TEST_DATABASE_URL|require_postgres\("
+)
+
+
+def _asks_for_a_database(fn: Callable) -> bool:
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return True  # can't tell: it runs
+    return ASKS_FOR_A_DATABASE.search(source) is not None
+
+
+def reaches_the_database(item: pytest.Item) -> bool:
+    """Whether a test can touch the suite's database: a database fixture in its closure, a
+    fixture or test function that asks for a schema or reads TEST_DATABASE_URL, or the
+    needs_postgres mark. A test that can't (parsing, Block Kit, log formatting, a SQLite file
+    of its own) runs the same on every database."""
+    if item.get_closest_marker("needs_postgres") is not None:
+        return True
+    names = set(getattr(item, "fixturenames", ()))
+    if names & DATABASE_FIXTURES:
+        return True
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info is not None else ()
+    functions = [d.func for defs in definitions for d in defs]
+    functions.append(getattr(item, "function", None))
+    return any(_asks_for_a_database(fn) for fn in functions if fn is not None)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In CI's PostgreSQL pass (.ci/run sets SQLITE_PASS_RAN), a test that cannot reach the
+    database already ran, identically, in the SQLite pass before it: it is skipped."""
+    if not (os.environ.get("SQLITE_PASS_RAN") and suite_database_url()):
+        return
+    skip = pytest.mark.skip(reason="touches no database: ran in CI's SQLite pass")
+    for item in items:
+        if not reaches_the_database(item):
+            item.add_marker(skip)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

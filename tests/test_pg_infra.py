@@ -129,6 +129,50 @@ def test_in_cis_sqlite_pass_a_postgres_test_waits_for_the_postgres_pass(monkeypa
     assert "in CI's PostgreSQL pass" in str(caught.value)
 
 
+@pytest.fixture
+def own_schema(request):
+    """Stands for the fuzz and fault suites' bots, which ask for a schema themselves."""
+    return pg.database_url_for_test(request)
+
+
+def test_a_test_with_a_database_fixture_reaches_the_database(request, database_url):
+    assert pg.reaches_the_database(request.node)
+
+
+def test_a_fixture_that_asks_for_a_schema_itself_reaches_the_database(request, own_schema):
+    assert pg.reaches_the_database(request.node)
+
+
+def test_a_test_of_plain_values_reaches_no_database(request, tmp_path):
+    assert not pg.reaches_the_database(request.node)
+
+
+def test_cis_postgres_pass_skips_only_the_tests_that_reach_no_database(request, monkeypatch):
+    class Item:
+        def __init__(self, reaches: bool):
+            self.fixturenames = ["database_url"] if reaches else []
+            self.function = test_search_path_is_added_as_a_connection_option
+            self.marks = []
+
+        def get_closest_marker(self, name):
+            return None
+
+        def add_marker(self, mark):
+            self.marks.append(mark)
+
+    monkeypatch.setenv("TEST_DATABASE_URL", pg.DEFAULT_SERVER_URL)
+    monkeypatch.delenv("SQLITE_PASS_RAN", raising=False)
+    items = [Item(True), Item(False)]
+    pg.pytest_collection_modifyitems(request.config, items)
+    assert items[0].marks == [] and items[1].marks == []  # SQLITE_PASS_RAN unset: every test
+    monkeypatch.setenv("SQLITE_PASS_RAN", "1")
+    pg.pytest_collection_modifyitems(request.config, items)
+    assert items[0].marks == []
+    assert [m.kwargs["reason"] for m in items[1].marks] == [
+        "touches no database: ran in CI's SQLite pass"
+    ]
+
+
 # --- on the server ---------------------------------------------------------------------------
 
 
