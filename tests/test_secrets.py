@@ -3,7 +3,6 @@ searched for every token (log, SQLite file and its WAL, every Slack message)."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import sys
@@ -11,30 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.logs import ScrubbingFormatter, setup_logging
+from bot.logs import ScrubbingFormatter
 from tests.conftest import db_bytes
+from tests.log_helpers import captured_logging
 from tests.secrets_helpers import PID, every_secret, leaks, whole_session
 
 
 @pytest.fixture
 def captured_log(h):
     """Root logging as the bot sets it up at DEBUG, into a StringIO; restored afterwards."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    saved_library = {
-        name: logging.getLogger(name).level
-        for name in ("slack_bolt", "slack_sdk", "bolt", "aiohttp.access")
-    }
-    stream = io.StringIO()
-    setup_logging("DEBUG", h.settings.secrets(), stream=stream)
-    yield stream
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved_handlers:
-        root.addHandler(handler)
-    root.setLevel(saved_level)
-    for name, level in saved_library.items():
-        logging.getLogger(name).setLevel(level)
+    with captured_logging(h.settings.secrets()) as stream:
+        yield stream
 
 
 async def test_no_secret_anywhere_after_a_debug_session(h, captured_log):

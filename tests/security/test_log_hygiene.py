@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from bot.logs import ScrubbingFormatter, setup_logging
+from bot.logs import ScrubbingFormatter
 from sandbox.fakes.slack_requests import sign, slash_command_body
 from tests.conftest import text_of
 from tests.log_helpers import (
@@ -19,6 +19,7 @@ from tests.log_helpers import (
     LEGACY_TOKEN,
     PID,
     assert_nothing_of_the_request,
+    captured_logging,
     hostile_body,
     post,
 )
@@ -29,19 +30,8 @@ LIBRARIES = ("slack_bolt", "slack_sdk", "bolt", "aiohttp.access")
 @pytest.fixture
 def log_text(h):
     """Root logging as the bot sets it up, at DEBUG, into a StringIO; restored afterwards."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    saved_library = {name: logging.getLogger(name).level for name in LIBRARIES}
-    stream = io.StringIO()
-    setup_logging("DEBUG", h.settings.secrets(), stream=stream)
-    yield stream.getvalue
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved_handlers:
-        root.addHandler(handler)
-    root.setLevel(saved_level)
-    for name, level in saved_library.items():
-        logging.getLogger(name).setLevel(level)
+    with captured_logging(h.settings.secrets()) as stream:
+        yield stream.getvalue
 
 
 def refused_lines(log: str) -> list[str]:
