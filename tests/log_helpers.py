@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -100,3 +101,17 @@ def assert_nothing_of_the_request(log: str) -> None:
     ):
         assert fragment not in log, fragment
     assert "https%3A%2F%2Fhooks" not in log
+
+
+async def send_unparseable_request(port: int) -> bytes:
+    """A request aiohttp can't parse (a bad byte in its line, a control character in a header
+    name, a forged log line after a bare line feed), carrying a token; aiohttp's answer."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"GET /tiktok/oauth/callback?code=" + LEGACY_TOKEN.encode() + b"\xff HTTP/1.1\r\n"
+        b"Host: a\r\nX-Bad\x01: v\n" + FORGED.encode() + b"\r\n\r\n"
+    )
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    return answer

@@ -32,3 +32,18 @@ async def whole_session(h) -> None:
     assert h.tiktok.refresh_count == 1
     assert "Unlinked" in text_of(await h.command("disconnect"))
     assert h.tiktok.revoked
+
+
+# Every token shape the scrubber must take out, in text and JSON logs alike.
+TOKEN_SHAPES = [
+    "xoxb-1234-5678-abcdefABCDEF",
+    "xoxp-1234-abcdef",
+    "xapp-1-A1-123-abcdef",
+    "act.1a2B3c4D5e6F.g~h-i_j",
+    "rft.ZZ9yy8XX7ww6",
+    "https://hooks.slack.com/commands/T1/123/abc",
+    # many workspaces: rotated bot tokens, their refresh tokens, pipeline tokens
+    "xoxe.xoxb-1-MTIzNDU2.Nzg5MDEy",
+    "xoxe-1-My0xLTEyMzQ1Ng",
+    "tcp_Zm9vYmFyYmF6cXV4-_12",
+]

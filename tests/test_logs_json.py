@@ -34,21 +34,11 @@ from tests.log_helpers import (
     json_entries,
     named,
     post,
+    send_unparseable_request,
 )
-from tests.secrets_helpers import every_secret, leaks, whole_session
+from tests.secrets_helpers import TOKEN_SHAPES, every_secret, leaks, whole_session
 
-# The token shapes the text tests use (tests/test_secrets.py), rotated and pipeline ones too.
-TOKENS = [
-    "xoxb-1234-5678-abcdefABCDEF",
-    "xoxp-1234-abcdef",
-    "xapp-1-A1-123-abcdef",
-    "act.1a2B3c4D5e6F.g~h-i_j",
-    "rft.ZZ9yy8XX7ww6",
-    "https://hooks.slack.com/commands/T1/123/abc",
-    "xoxe.xoxb-1-MTIzNDU2.Nzg5MDEy",
-    "xoxe-1-My0xLTEyMzQ1Ng",
-    "tcp_Zm9vYmFyYmF6cXV4-_12",
-]
+TOKENS = TOKEN_SHAPES  # the shapes the text tests use (tests/test_secrets.py)
 
 
 @pytest.fixture
@@ -166,14 +156,7 @@ async def test_a_line_break_in_a_value_stays_inside_its_entry(h, json_log):
 
 
 async def test_a_request_aiohttp_cannot_parse_is_one_entry_without_the_request(h, json_log):
-    reader, writer = await asyncio.open_connection("127.0.0.1", h.bot.port)
-    writer.write(
-        b"GET /tiktok/oauth/callback?code=" + LEGACY_TOKEN.encode() + b"\xff HTTP/1.1\r\n"
-        b"Host: a\r\nX-Bad\x01: v\n" + FORGED.encode() + b"\r\n\r\n"
-    )
-    await writer.drain()
-    answer = await asyncio.wait_for(reader.read(), 5)
-    writer.close()
+    answer = await send_unparseable_request(h.bot.port)
     assert answer.startswith((b"HTTP/1.0 400", b"HTTP/1.1 400"))
     raw, entries = json_log()
     (entry,) = named(entries, "http.bad_request")

@@ -13,7 +13,7 @@ import pytest
 from bot.logs import ScrubbingFormatter
 from tests.conftest import db_bytes
 from tests.log_helpers import captured_logging
-from tests.secrets_helpers import PID, every_secret, leaks, whole_session
+from tests.secrets_helpers import PID, TOKEN_SHAPES, every_secret, leaks, whole_session
 
 
 @pytest.fixture
@@ -73,21 +73,7 @@ def format_with(secrets: list[str], msg: str, *args, **extra) -> str:
     return ScrubbingFormatter(secrets).format(record)
 
 
-@pytest.mark.parametrize(
-    "token",
-    [
-        "xoxb-1234-5678-abcdefABCDEF",
-        "xoxp-1234-abcdef",
-        "xapp-1-A1-123-abcdef",
-        "act.1a2B3c4D5e6F.g~h-i_j",
-        "rft.ZZ9yy8XX7ww6",
-        "https://hooks.slack.com/commands/T1/123/abc",
-        # many workspaces: rotated bot tokens, their refresh tokens, pipeline tokens
-        "xoxe.xoxb-1-MTIzNDU2.Nzg5MDEy",
-        "xoxe-1-My0xLTEyMzQ1Ng",
-        "tcp_Zm9vYmFyYmF6cXV4-_12",
-    ],
-)
+@pytest.mark.parametrize("token", TOKEN_SHAPES)
 def test_formatter_redacts_token_shapes(token):
     line = format_with([], "got %s from TikTok", token)
     assert token not in line

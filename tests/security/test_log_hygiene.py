@@ -5,7 +5,6 @@ any level; no field value can start a new log line. All over HTTP to the running
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 
@@ -22,6 +21,7 @@ from tests.log_helpers import (
     captured_logging,
     hostile_body,
     post,
+    send_unparseable_request,
 )
 
 LIBRARIES = ("slack_bolt", "slack_sdk", "bolt", "aiohttp.access")
@@ -153,14 +153,7 @@ async def test_a_secret_in_a_value_the_bot_logs_is_scrubbed_on_the_way_out(h, lo
 
 async def test_a_request_aiohttp_cannot_parse_is_one_line_without_the_request(h, log_text):
     """aiohttp logs a traceback quoting the bad request line; the bot logs one line."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", h.bot.port)
-    writer.write(
-        b"GET /tiktok/oauth/callback?code=" + LEGACY_TOKEN.encode() + b"\xff HTTP/1.1\r\n"
-        b"Host: a\r\nX-Bad\x01: v\n" + FORGED.encode() + b"\r\n\r\n"
-    )
-    await writer.drain()
-    answer = await asyncio.wait_for(reader.read(), 5)
-    writer.close()
+    answer = await send_unparseable_request(h.bot.port)
     assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400")
     log = log_text()
     (line,) = [x for x in log.splitlines() if "http.bad_request" in x]
