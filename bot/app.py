@@ -177,6 +177,9 @@ async def build_parts(
     def wake_poller() -> None:
         poller.wake()
 
+    def poller_due_by(at: float) -> None:  # a new cancel to follow, first due at `at`
+        poller.wake_by(at)
+
     def wake_held_scheduler() -> None:
         held_scheduler.wake()
 
@@ -189,7 +192,7 @@ async def build_parts(
         linking,
         admins_of=workspaces.admins,
         listeners=(announcements.after_cancel, *cancel_listeners),
-        on_followed=(wake_poller,),
+        on_followed=(poller_due_by,),
     )
     statuses = StatusService(settings, store, tiktok, tokens, linking)
     follows = FollowedCancels(store, slack, tokens)  # unannounced uploads' accepted cancels

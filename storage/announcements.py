@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from storage import polls
-from storage.sql import Db, NotFoundError, update_unchanged
+from storage.sql import Db, NotFoundError, single_write, update_unchanged
 
 TABLE = "announcements"
 EVENTS = "webhook_events"
@@ -165,6 +165,7 @@ def due_for_poll(db: Db, now: float, limit: int = 20) -> list[Announcement]:
     return [_from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
 
 
+@single_write  # one read: no transaction needed on PostgreSQL
 def next_poll_time(db: Db) -> float | None:
     return polls.earliest(db, TABLE)
 

@@ -74,14 +74,24 @@ def _insert(db: Db, values: dict) -> int:
     return db[TABLE].insert_returning_id(values)
 
 
+def started(entry: AuditStart) -> dict:
+    """The columns of a "started" row."""
+    return {**_fields(entry), "started_at": now_iso(), "state": "started"}
+
+
 def start(db: Db, entry: AuditStart) -> int:
-    return _insert(db, {**_fields(entry), "started_at": now_iso(), "state": "started"})
+    return _insert(db, started(entry))
+
+
+def finishing(row_id: int, result: AuditFinish) -> tuple[str, list]:
+    """The UPDATE that finishes row `row_id`, and its parameters."""
+    values = {**_fields(result), "finished_at": now_iso(), "state": "finished"}
+    assignments = ", ".join(f"{name} = ?" for name in values)
+    return f"UPDATE {TABLE} SET {assignments} WHERE id = ?", [*values.values(), row_id]
 
 
 def finish(db: Db, row_id: int, result: AuditFinish) -> None:
-    values = {**_fields(result), "finished_at": now_iso(), "state": "finished"}
-    assignments = ", ".join(f"{name} = ?" for name in values)
-    db.execute(f"UPDATE {TABLE} SET {assignments} WHERE id = ?", [*values.values(), row_id])
+    db.execute(*finishing(row_id, result))
 
 
 def record(db: Db, entry: AuditStart, result: AuditFinish) -> int:

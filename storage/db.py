@@ -152,7 +152,8 @@ class Store:
             for old in [p for p in self._pools if p.is_closed()]:  # a loop that ended
                 self._pools.pop(old).close()
             pool = self._pools.setdefault(loop, Pool(self.url))
-        return await pool.run(_bound(fn, args, kwargs))
+        transaction = not getattr(fn, "single_write", False)
+        return await pool.run(_bound(fn, args, kwargs), transaction=transaction)
 
     def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
         """fn(db, ...) in one transaction, from a thread that is not running the event loop

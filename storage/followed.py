@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 from storage import polls
-from storage.sql import Db, update_unchanged
+from storage.sql import Db, single_write, update_unchanged
 
 TABLE = "followed_cancels"
 
@@ -67,7 +67,12 @@ def teams_of(db: Db, publish_id: str) -> list[str]:
 
 def start(db: Db, f: FollowedCancel) -> bool:
     """Begin following; False if the upload was already followed (that row is kept)."""
-    row = {
+    return db[TABLE].insert_if_absent(first_row(f))
+
+
+def first_row(f: FollowedCancel) -> dict:
+    """The columns of the row that begins following `f`."""
+    return {
         "publish_id": f.publish_id,
         "team_id": f.team_id,
         "user_id": f.user_id,
@@ -78,7 +83,6 @@ def start(db: Db, f: FollowedCancel) -> bool:
         "next_poll_at": f.next_poll_at,
         "updated_at": time.time(),
     }
-    return db[TABLE].insert_if_absent(row)
 
 
 def update_if(
@@ -109,5 +113,6 @@ def due_for_poll(db: Db, now: float, limit: int = 20) -> list[FollowedCancel]:
     return [_from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
 
 
+@single_write  # one read: no transaction needed on PostgreSQL
 def next_poll_time(db: Db) -> float | None:
     return polls.earliest(db, TABLE)

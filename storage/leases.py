@@ -32,14 +32,20 @@ class Holder:
     expires_at: float
 
 
-def take(db: Db, name: str, holder: str, seconds: float, detail: str = "") -> bool:
-    """Take `name` for `seconds` if it is free or expired; True if `holder` has it now."""
-    sql = (
+def take_statement(db: Db) -> str:
+    """The statement that takes a lease: parameters name, holder, detail, seconds; one row
+    changed if it was taken (for a statement that takes one with more, `storage.cancels`)."""
+    return (
         f"INSERT INTO {TABLE} (name, holder, detail, expires_at) VALUES (?, ?, ?, {db.now} + ?) "
         "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, detail = excluded.detail, "
         f"expires_at = excluded.expires_at WHERE {TABLE}.expires_at < {db.now}"
     )
-    return db.execute(sql, [name, holder, detail, float(seconds)]).rowcount == 1
+
+
+def take(db: Db, name: str, holder: str, seconds: float, detail: str = "") -> bool:
+    """Take `name` for `seconds` if it is free or expired; True if `holder` has it now."""
+    params = [name, holder, detail, float(seconds)]
+    return db.execute(take_statement(db), params).rowcount == 1
 
 
 def take_slot(db: Db, prefix: str, slots: int, holder_id: str, seconds: float) -> bool:
@@ -66,9 +72,12 @@ def holder(db: Db, name: str) -> Holder | None:
     return Holder(row["name"], row["holder"], row["detail"] or "", row["expires_at"])
 
 
+GIVE_BACK = f"DELETE FROM {TABLE} WHERE name = ? AND holder = ?"
+
+
 def give_back(db: Db, name: str, holder_id: str) -> None:
     """Release `name` if `holder_id` still holds it (never someone else's later lease)."""
-    db.execute(f"DELETE FROM {TABLE} WHERE name = ? AND holder = ?", [name, holder_id])
+    db.execute(GIVE_BACK, [name, holder_id])
 
 
 def prune(db: Db, older_than_s: float = 3600.0) -> int:

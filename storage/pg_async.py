@@ -33,7 +33,7 @@ from sqlalchemy import make_url
 from sqlalchemy.util import await_only, greenlet_spawn
 
 from storage.group_commit import StoreClosed
-from storage.sql import Db, Rows
+from storage.sql import Db, Rows, SingleWriteBroken
 
 T = TypeVar("T")
 CONNECTIONS = 8  # open connections per process, taken one per transaction
@@ -138,6 +138,27 @@ class AsyncDb(Db):
         return await_only(self._connection.execute(sql, params))
 
 
+def _reads(sql: str) -> bool:
+    return sql.lstrip()[:6].upper() == "SELECT"
+
+
+class AutocommitDb(AsyncDb):
+    """`AsyncDb` for a `single_write` call: no transaction, each statement commits by itself.
+    Reads as it likes; one write, the last statement. `sent` counts what was sent."""
+
+    def __init__(self, connection: Connection):
+        super().__init__(connection)
+        self.sent = 0
+        self._written = False
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        if self._written:
+            raise SingleWriteBroken("a single_write call sent a statement after its write")
+        self._written = not _reads(sql)
+        self.sent += 1
+        return super().execute(sql, params)
+
+
 # What says the connection itself is gone (a server restart, a killed backend, the network).
 LOST = (
     asyncpg.InterfaceError,
@@ -161,6 +182,11 @@ def _in_transaction(connection: Connection, fn: Callable[[Db], T]) -> T:
     return result
 
 
+def _autocommit(db: AutocommitDb, fn: Callable[[Db], T]) -> T:
+    """On the greenlet, without a transaction: fn(db)."""
+    return fn(db)
+
+
 class Pool:
     """The connections of one event loop: at most `size` open, the last one given back taken
     first, callers queued in order when all are in use."""
@@ -175,19 +201,44 @@ class Pool:
         self._every: set[Connection] = set()  # open connections, idle or in use
         self.closed = False
 
-    async def run(self, fn: Callable[[Db], T]) -> T:
+    async def run(self, fn: Callable[[Db], T], *, transaction: bool = True) -> T:
+        """fn(db) in one transaction, or (`transaction=False`, a `single_write` function)
+        without one."""
+        if not transaction:
+            return await self._run_autocommit(fn)
         connection = await self._begun()
         try:
             return await greenlet_spawn(_in_transaction, connection, fn)
         except BaseException as exc:
-            raw = connection.raw
-            if not isinstance(exc, Exception) or isinstance(exc, LOST) or raw.is_closed():
-                connection.broken = True  # cancelled mid-statement, or lost: state unknown
-            elif raw.is_in_transaction():
-                connection.broken = True  # the ROLLBACK did not happen
+            self._after_failure(connection, exc)
             raise
         finally:
             self._give_back(connection)
+
+    async def _run_autocommit(self, fn: Callable[[Db], T]) -> T:
+        """A kept connection the server closed while it sat idle (a restart) fails the
+        call's first statement, before PostgreSQL ran anything on it: that call is made
+        again on another connection, as `_begun` does for BEGIN."""
+        for attempt in range(self.size + 1):
+            connection = await self._take()
+            db = AutocommitDb(connection)
+            try:
+                return await greenlet_spawn(_autocommit, db, fn)
+            except BaseException as exc:
+                self._after_failure(connection, exc)
+                if not (isinstance(exc, LOST) and db.sent == 1) or attempt == self.size:
+                    raise
+            finally:
+                self._give_back(connection)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _after_failure(connection: Connection, exc: BaseException) -> None:
+        raw = connection.raw
+        if not isinstance(exc, Exception) or isinstance(exc, LOST) or raw.is_closed():
+            connection.broken = True  # cancelled mid-statement, or lost: state unknown
+        elif raw.is_in_transaction():
+            connection.broken = True  # the ROLLBACK did not happen
 
     async def _begun(self) -> Connection:
         """A connection inside a new transaction. A kept connection the server has closed

@@ -33,6 +33,21 @@ NOW_SQL = {
 }
 
 
+def single_write(fn):
+    """Mark a storage function that reads what it likes and writes with one statement, its
+    last (or none). On PostgreSQL `Store.run` sends it without a transaction of its own (no
+    BEGIN, no COMMIT: two round trips fewer): each statement commits by itself, the reads see
+    what they would see inside one at READ COMMITTED, and the one write is atomic by itself.
+    A second write, or any statement after the write, raises `SingleWriteBroken` there
+    before it is sent. SQLite runs it in a transaction like any other call."""
+    fn.single_write = True
+    return fn
+
+
+class SingleWriteBroken(RuntimeError):
+    """A `single_write` function sent a statement after its write (a programming error)."""
+
+
 class NotFoundError(LookupError):
     """No row with that primary key."""
 
@@ -148,13 +163,16 @@ class TableOps:
 
     def insert_if_absent(self, row: Mapping[str, Any]) -> bool:
         """Insert unless a row with this primary key exists; True if this call inserted it."""
+        return self.db.execute(self.insert_if_absent_sql(row), list(row.values())).rowcount == 1
+
+    def insert_if_absent_sql(self, row: Mapping[str, Any]) -> str:
+        """The statement of `insert_if_absent` (parameters: the row's values, in order)."""
         columns = ", ".join(row)
         marks = ", ".join("?" * len(row))
         keys = ", ".join(self.pk)
-        sql = (
+        return (
             f"INSERT INTO {self.name} ({columns}) VALUES ({marks}) ON CONFLICT ({keys}) DO NOTHING"
         )
-        return self.db.execute(sql, list(row.values())).rowcount == 1
 
     def upsert(self, row: Mapping[str, Any]) -> None:
         """Insert, or update the row with the same primary key (the key `storage.schema`

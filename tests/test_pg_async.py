@@ -1,7 +1,7 @@
 """PostgreSQL on the event loop (storage/pg_async.py): how `Store.run` reads DATABASE_URL for
 asyncpg, and what a transaction does when its function raises, when a value needs PostgreSQL's
 conversion, when the server closed the kept connections, and when a caller gives up while
-waiting for a connection."""
+waiting for a connection; and `single_write` calls, sent without a transaction of their own."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 
 from storage.db import Store, database_url
 from storage.pg_async import Pool, connect_arguments, numbered
+from storage.sql import SingleWriteBroken, single_write
 from tests.pg import pg_rows
 
 APP = f"pg-async-test-{uuid.uuid4().hex[:12]}"  # this process's: the test kills its backends
@@ -149,3 +150,64 @@ async def test_a_caller_that_gives_up_waiting_for_a_connection_takes_none_away(p
     assert given_up.cancelled()
     assert await pool.run(lambda db: db.execute("SELECT 5").scalar()) == 5
     pool.close()
+
+
+# --- single_write: no transaction of its own --------------------------------------------------
+
+
+@single_write
+def _two_reads_then_a_write(db, name):
+    first = db.execute("SELECT txid_current()").scalar()
+    second = db.execute("SELECT txid_current()").scalar()
+    _lease(db, name, "h")
+    return first, second
+
+
+def _two_reads_in_a_transaction(db):
+    return db.execute("SELECT txid_current()").scalar(), db.execute(
+        "SELECT txid_current()"
+    ).scalar()
+
+
+async def test_a_single_write_call_sends_no_begin_each_statement_is_its_own_transaction(
+    store, postgres_url
+):
+    first, second = await store.run(_two_reads_then_a_write, "single")
+    assert first != second  # each statement committed by itself
+    same = await store.run(_two_reads_in_a_transaction)
+    assert same[0] == same[1]  # an ordinary call is one transaction
+    assert pg_rows(postgres_url, "SELECT name FROM leases") == [{"name": "single"}]
+
+
+async def test_a_statement_after_the_single_write_is_refused_before_it_is_sent(store, postgres_url):
+    @single_write
+    def write_twice(db):
+        _lease(db, "first", "h")
+        _lease(db, "second", "h")
+
+    with pytest.raises(SingleWriteBroken):
+        await store.run(write_twice)
+    # the one write committed by itself (there is no transaction to undo it); nothing after
+    assert pg_rows(postgres_url, "SELECT name FROM leases") == [{"name": "first"}]
+    assert await store.run(lambda db: db.execute("SELECT 1").scalar()) == 1
+
+
+async def test_a_single_write_call_on_connections_the_server_closed_does_not_fail(
+    store, postgres_url
+):
+    pids = await asyncio.gather(
+        *(store.run(lambda db: db.execute("SELECT pg_backend_pid()").scalar()) for _ in "abc")
+    )
+    killed = pg_rows(
+        postgres_url,
+        "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity "
+        "WHERE application_name = :app AND pid <> pg_backend_pid()",
+        app=APP,
+    )
+    assert len(killed) >= len(set(pids)) >= 1
+    results = await asyncio.gather(
+        *(store.run(_two_reads_then_a_write, f"after {n}") for n in "abc")
+    )
+    assert len(results) == 3
+    names = {r["name"] for r in pg_rows(postgres_url, "SELECT name FROM leases")}
+    assert names == {"after a", "after b", "after c"}

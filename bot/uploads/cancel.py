@@ -30,37 +30,29 @@ from bot.outcome import Outcome
 from bot.settings import Settings
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import record_cancel
-from storage import announcements, audit, followed
+from storage import announcements, audit, cancels, followed
 from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
 from storage.followed import FollowedCancel
+from storage.sql import single_write
 
 log = logging.getLogger(__name__)
 
 OutcomeListener = Callable[[Outcome], Awaitable[None]]
 
 
-def _finish_and_release(
-    db,
-    audit_id: int,
-    finished: AuditFinish,
-    claim: Lease,
-    record: tuple | None = None,
-    follow: FollowedCancel | None = None,
-) -> bool:
-    """One transaction after the TikTok call: the "finished" row, the outcome on the
-    announcement (`record`: publish_id, user, code, when; e.g. "stopping" after `ok`), the
-    claim given back, and (for an unannounced upload TikTok said it would try to stop) the
-    start of following it. Never the claim without the record: a request that takes the claim
-    next must find the upload stopping, not a second TikTok call to make. True if this call
-    started following it."""
+def _finish_announced(
+    db, audit_id: int, finished: AuditFinish, claim: Lease, record: tuple
+) -> None:
+    """One transaction after the TikTok call for an announced upload: the "finished" row, the
+    outcome on the announcement (`record`: team, publish_id, user, code, when; e.g.
+    "stopping" after `ok`, a compare-and-write) and the claim given back. Never the claim
+    without the record: a request that takes the claim next must find the upload stopping,
+    not a second TikTok call to make. (An unannounced upload's: `storage.cancels`.)"""
     audit.finish(db, audit_id, finished)
-    if record is not None:
-        record_cancel(db, *record)
-    following = follow is not None and followed.start(db, follow)
+    record_cancel(db, *record)
     claim.give_back(db)
-    return following
 
 
 def _audit_start(actor: Actor, publish_id: str, reason: str, **account: str) -> AuditStart:
@@ -91,7 +83,7 @@ class CancelService:
         *,
         admins_of: Callable[[str], Awaitable[frozenset[str]]],
         listeners: Sequence[OutcomeListener] = (),
-        on_followed: Sequence[Callable[[], None]] = (),
+        on_followed: Sequence[Callable[[float], None]] = (),
     ):
         self.settings = settings
         self.admins_of = admins_of  # a workspace's named bot admins
@@ -100,7 +92,8 @@ class CancelService:
         self.tokens = tokens
         self.linking = linking
         self.listeners = tuple(listeners)  # told of every finished cancel (in the background)
-        self.on_followed = tuple(on_followed)  # told (no arguments): a cancel to follow
+        # told of a new cancel to follow, with when it is first due (`time.time()`)
+        self.on_followed = tuple(on_followed)
         # A cancel's claim on its upload outlives the whole attempt (the deadline), so a live
         # holder never loses it; a dead replica's claim frees itself soon after.
         self.claim_seconds = settings.cancel_deadline + 5.0
@@ -160,27 +153,26 @@ class CancelService:
             data=data,
         )
 
+    @single_write
     def _prepare(
         self, db, actor: Actor, publish_id: str, reason: str, account: str, claim: Lease
-    ) -> tuple[Announcement | FollowedCancel | None, Acting | None, int | None, str | None]:
-        """One trip to the database: the announcement, which link acts, the claim on the
-        upload, the "started" row.
+    ) -> tuple[Announcement | FollowedCancel | None, Acting | None, int | None, bool]:
+        """One trip to the database: the announcement, which link acts, then the claim on
+        the upload with the "started" row (one statement on PostgreSQL, the trip's only
+        write: no transaction of its own there).
 
         No link and no row when the announcement already says how the cancel ends (final, or
         TikTok is stopping it), or when an unannounced upload's cancel is already followed:
-        that request is answered from what we know (the record comes first then). When another
-        cancel of the upload holds the claim (on any replica), the last value is whose it is
-        (a Slack user ID, "" if unknown) and nothing is started; otherwise it is None.
+        that request is answered from what we know (the record comes first then). No row
+        either when no link can act. The last value is True when another cancel of the upload
+        holds the claim (on any replica), whatever the link: nothing is started then.
         """
         announced = announcements.get(db, actor.team_id, publish_id)
         if announced is not None and (announced.final or announced.stopping):
-            return announced, None, None, None
+            return announced, None, None, False
         follow = followed.get(db, actor.team_id, publish_id) if announced is None else None
         if follow is not None:
-            return follow, None, None, None  # a cancel TikTok accepted: followed, or ended
-        if not claim.take(db, detail=actor.user_id):
-            current = claim.current(db)
-            return announced, None, None, current.detail if current else ""
+            return follow, None, None, False  # a cancel TikTok accepted: followed, or ended
         acting = resolve_link(
             db,
             self.tokens.links,
@@ -189,9 +181,8 @@ class CancelService:
             requested=account,
             announced=announced.account if announced else "",
         )
-        if acting.link is None:
-            claim.give_back(db)  # nothing will be sent
-            return announced, acting, None, None
+        if acting.link is None:  # nothing will be sent; one under way is still told of
+            return announced, acting, None, claim.current(db) is not None
         link = acting.link
         entry = _audit_start(
             actor,
@@ -202,18 +193,22 @@ class CancelService:
             account_rule=acting.rule,
             open_id=link.open_id,
         )
-        return announced, acting, audit.start(db, entry), None
+        lease = (claim.name, claim.holder, claim.seconds, actor.user_id)
+        audit_id = cancels.claim_and_start(db, lease, entry)
+        return announced, acting, audit_id, audit_id is None
 
     async def _cancel(self, actor: Actor, publish_id: str, reason: str, account: str) -> Outcome:
         started = time.monotonic()
         claim = Lease.cancel(actor.team_id, publish_id, self.claim_seconds)
-        record, acting, audit_id, busy_by = await self.store.run(
+        record, acting, audit_id, busy = await self.store.run(
             self._prepare, actor, publish_id, reason, account, claim
         )
         announced = record if isinstance(record, Announcement) else None
         title = announced.title if announced else ""
         channel = announced.channel if announced else ""
-        if busy_by is not None:  # another cancel of this upload holds the claim, on some replica
+        if busy:  # another cancel of this upload holds the claim, on some replica
+            current = await self.store.run(claim.current)
+            busy_by = current.detail if current else ""
             outcome = await self._record_without_call(
                 actor, publish_id, reason, "in_flight", title=title, data={"by": busy_by}
             )
@@ -262,12 +257,18 @@ class CancelService:
                 asked_at=at,
                 next_poll_at=at + FOLLOW_FIRST_POLL_S,
             )
-        following = await self.store.run(
-            _finish_and_release, audit_id, finished, claim, record, follow
-        )
+        if record is not None:
+            await self.store.run(_finish_announced, audit_id, finished, claim, record)
+            following = False
+        else:
+            lease = (claim.name, claim.holder)
+            following = await self.store.run(
+                cancels.finish_unannounced, audit_id, finished, lease, follow
+            )
         if following:
+            assert follow is not None
             for callback in self.on_followed:
-                callback()
+                callback(follow.next_poll_at)
         log.info(
             "cancel.finished",
             extra={

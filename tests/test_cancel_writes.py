@@ -1,0 +1,139 @@
+"""A cancel's two writes (storage/cancels.py), on SQLite and on PostgreSQL (one statement each
+there, sent without a transaction): the claim comes with its "started" row or not at all; the
+"finished" row, the claim given back and the follow begun come together. Two `Store`s on one
+database are two replicas.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from storage import cancels
+from storage.audit import AuditFinish, AuditStart
+from storage.db import Store
+from storage.db import database_url as url_for
+from storage.followed import FollowedCancel
+
+TEAM = "T1"
+PID = "v_pub_url~v2.5100001"
+NAME = f"cancel:{TEAM}:{PID}"
+ENTRY = AuditStart(
+    action="cancel", team_id=TEAM, user_id="U1", publish_id=PID, source="command", reason="r"
+)
+FINISHED = AuditFinish(outcome="ok", http_status=200, log_id="log-1", latency_ms=12, attempts=1)
+
+
+def follow(user_id: str = "U1") -> FollowedCancel:
+    return FollowedCancel(
+        publish_id=PID,
+        team_id=TEAM,
+        user_id=user_id,
+        link_kind="user",
+        link_owner=user_id,
+        asked_at=1000.0,
+        next_poll_at=1015.0,
+    )
+
+
+@pytest.fixture
+async def replicas(tmp_path, database_url):
+    stores = [Store(url_for(database_url, path=str(tmp_path / "bot.sqlite3"))) for _ in range(2)]
+    for s in stores:
+        await s.open()
+    yield stores
+    for s in stores:
+        s.close()
+
+
+def rows(store: Store, sql: str):
+    return store.run(lambda db: db.query(sql))
+
+
+def claim(holder: str, user_id: str = "U1"):
+    def run(db):
+        return cancels.claim_and_start(db, (NAME, holder, 30.0, user_id), ENTRY)
+
+    run.single_write = True  # as CancelService._prepare is
+    return run
+
+
+async def test_the_claim_comes_with_its_started_row_and_a_held_claim_writes_nothing(replicas):
+    a, b = replicas
+    first = await a.run(claim("holder-a"))
+    assert isinstance(first, int)
+    assert await b.run(claim("holder-b", "U2")) is None  # held by the other replica
+    audit_rows = await rows(a, "SELECT id, state, user_id, publish_id, reason FROM audit")
+    assert audit_rows == [
+        {"id": first, "state": "started", "user_id": "U1", "publish_id": PID, "reason": "r"}
+    ]
+    leases = await rows(b, "SELECT name, holder, detail FROM leases")
+    assert leases == [{"name": NAME, "holder": "holder-a", "detail": "U1"}]
+
+
+async def test_a_claim_whose_holder_ran_out_is_taken_over_with_a_new_row(replicas):
+    a, b = replicas
+    await a.run(claim("holder-a"))
+    await a.run(lambda db: db.execute("UPDATE leases SET expires_at = 1.0"))  # holder died
+    second = await b.run(claim("holder-b", "U2"))
+    assert isinstance(second, int)
+    assert [r["holder"] for r in await rows(a, "SELECT holder FROM leases")] == ["holder-b"]
+    assert len(await rows(a, "SELECT id FROM audit")) == 2
+
+
+async def test_finishing_writes_the_row_gives_the_claim_back_and_begins_following(replicas):
+    a, b = replicas
+    audit_id = await a.run(claim("holder-a"))
+    following = await a.run(
+        cancels.finish_unannounced, audit_id, FINISHED, (NAME, "holder-a"), follow()
+    )
+    assert following is True
+    row = (await rows(b, "SELECT * FROM audit"))[0]
+    assert (row["state"], row["outcome"], row["http_status"], row["log_id"]) == (
+        "finished",
+        "ok",
+        200,
+        "log-1",
+    )
+    assert (row["latency_ms"], row["attempts"]) == (12, 1)
+    assert await rows(b, "SELECT name FROM leases") == []
+    followed = await rows(
+        b, "SELECT team_id, publish_id, user_id, next_poll_at FROM followed_cancels"
+    )
+    assert followed == [
+        {"team_id": TEAM, "publish_id": PID, "user_id": "U1", "next_poll_at": 1015.0}
+    ]
+
+
+async def test_an_upload_already_followed_keeps_its_row_and_the_claim_is_still_given_back(
+    replicas,
+):
+    a, b = replicas
+    first = await a.run(claim("holder-a"))
+    assert await a.run(cancels.finish_unannounced, first, FINISHED, (NAME, "holder-a"), follow())
+    second = await b.run(claim("holder-b", "U2"))
+    following = await b.run(
+        cancels.finish_unannounced, second, FINISHED, (NAME, "holder-b"), follow("U2")
+    )
+    assert following is False
+    assert [r["user_id"] for r in await rows(a, "SELECT user_id FROM followed_cancels")] == ["U1"]
+    assert await rows(a, "SELECT name FROM leases") == []
+    assert [r["state"] for r in await rows(a, "SELECT state FROM audit ORDER BY id")] == [
+        "finished",
+        "finished",
+    ]
+
+
+async def test_without_a_follow_only_the_row_and_the_claim_and_never_anothers_claim(replicas):
+    a, b = replicas
+    audit_id = await a.run(claim("holder-a"))
+    await a.run(lambda db: db.execute("UPDATE leases SET expires_at = 1.0"))
+    await b.run(claim("holder-b", "U2"))  # took the claim over from a holder that ran out
+    refused = AuditFinish(outcome="publish_not_cancellable", http_status=400, attempts=1)
+    assert (
+        await a.run(cancels.finish_unannounced, audit_id, refused, (NAME, "holder-a"), None)
+        is False
+    )
+    assert [r["holder"] for r in await rows(a, "SELECT holder FROM leases")] == ["holder-b"]
+    assert await rows(a, "SELECT publish_id FROM followed_cancels") == []
+    outcomes = await rows(a, "SELECT outcome FROM audit ORDER BY id")
+    assert [r["outcome"] for r in outcomes] == ["publish_not_cancellable", None]
