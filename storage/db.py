@@ -5,7 +5,8 @@ migrated through SQLAlchemy, and work run off the event loop.
 (`db` is a `storage.sql.Db`), committed when `fn` returns: short transactions, never on the
 event loop. SQLite gets one thread (one writer, WAL) that commits the calls waiting at once
 together (`storage.group_commit`); PostgreSQL runs them on the event loop itself, each
-statement awaited on a kept asyncpg connection (`storage.pg_async`). `Store.call` (the CLI,
+statement awaited on a kept asyncpg connection (`storage.pg_async`), and a function marked
+`storage.sql.single_write` (reads, then at most one write) without BEGIN and COMMIT there. `Store.call` (the CLI,
 from a thread) and the migrations use SQLAlchemy's synchronous engine.
 """
 
