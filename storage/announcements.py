@@ -52,7 +52,7 @@ class Announcement:
         return not self.final and self.next_poll_at is None and self.poll_count > 0
 
 
-def _from_row(row: dict) -> Announcement:
+def from_row(row: dict) -> Announcement:
     return Announcement(
         publish_id=row["publish_id"],
         team_id=row["team_id"] or "",
@@ -83,7 +83,7 @@ def get(db: Db, team_id: str, publish_id: str) -> Announcement | None:
     row = db.one(
         f"SELECT * FROM {TABLE} WHERE team_id = ? AND publish_id = ?", (team_id, publish_id)
     )
-    return None if row is None else _from_row(row)
+    return None if row is None else from_row(row)
 
 
 def teams_of(db: Db, publish_id: str) -> list[str]:
@@ -157,12 +157,12 @@ def in_flight(db: Db, team_id: str, limit: int = 50) -> list[Announcement]:
     rows = db[TABLE].rows_where(
         "team_id = ? AND final = 0", [team_id], order_by="created_at DESC", limit=limit
     )
-    return [_from_row(r) for r in rows]
+    return [from_row(r) for r in rows]
 
 
 def due_for_poll(db: Db, now: float, limit: int = 20) -> list[Announcement]:
     """The due polls this caller claimed (`storage.polls`)."""
-    return [_from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
+    return [from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
 
 
 @single_write  # one read: no transaction needed on PostgreSQL

@@ -10,10 +10,42 @@ nor given back without the "finished" one (and the follow).
 
 from __future__ import annotations
 
-from storage import audit, followed, leases
+import functools
+
+from storage import announcements, audit, followed, leases
+from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.followed import FollowedCancel
+from storage.schema import metadata
 from storage.sql import Db, single_write
+
+
+@functools.cache
+def _known_query() -> tuple[str, list[str], list[str]]:
+    """The statement of `known`, and the announcement's and the followed cancel's columns,
+    in the order it returns them."""
+    mine = [c.name for c in metadata.tables[announcements.TABLE].columns]
+    theirs = [c.name for c in metadata.tables[followed.TABLE].columns]
+    columns = ", ".join([*(f"a.{c}" for c in mine), *(f"f.{c}" for c in theirs)])
+    sql = (
+        f"SELECT {columns} FROM (SELECT 1 AS one) AS asked "
+        f"LEFT JOIN {announcements.TABLE} a ON a.team_id = ? AND a.publish_id = ? "
+        f"LEFT JOIN {followed.TABLE} f ON f.team_id = ? AND f.publish_id = ?"
+    )
+    return sql, mine, theirs
+
+
+def known(db: Db, team_id: str, publish_id: str) -> Announcement | FollowedCancel | None:
+    """What the bot knows of the upload, in one statement: its announcement, else the
+    following of its cancel (at most one of the two exists), else None."""
+    sql, mine, theirs = _known_query()
+    row = db.execute(sql, [team_id, publish_id, team_id, publish_id]).fetchone()
+    assert row is not None  # the LEFT JOINs keep the one row asked for
+    announced = dict(zip(mine, row[: len(mine)], strict=True))
+    if announced["publish_id"] is not None:
+        return announcements.from_row(announced)
+    follow = dict(zip(theirs, row[len(mine) :], strict=True))
+    return None if follow["publish_id"] is None else followed.from_row(follow)
 
 
 def claim_and_start(db: Db, lease: tuple[str, str, float, str], entry: AuditStart) -> int | None:

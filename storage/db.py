@@ -6,8 +6,8 @@ migrated through SQLAlchemy, and work run off the event loop.
 event loop. SQLite gets one thread (one writer, WAL) that commits the calls waiting at once
 together (`storage.group_commit`); PostgreSQL runs them on the event loop itself, each
 statement awaited on a kept asyncpg connection (`storage.pg_async`), and a function marked
-`storage.sql.single_write` (reads, then at most one write) without BEGIN and COMMIT there. `Store.call` (the CLI,
-from a thread) and the migrations use SQLAlchemy's synchronous engine.
+`storage.sql.single_write` (reads, then at most one write) without BEGIN and COMMIT there.
+`Store.call` (the CLI, from a thread) and the migrations use SQLAlchemy's synchronous engine.
 """
 
 from __future__ import annotations

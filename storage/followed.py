@@ -46,7 +46,7 @@ class FollowedCancel:
         return not self.final and self.next_poll_at is None and self.poll_count > 0
 
 
-def _from_row(row: dict) -> FollowedCancel:
+def from_row(row: dict) -> FollowedCancel:
     row = dict(row)
     row["final"] = bool(row["final"])
     return FollowedCancel(**row)
@@ -56,7 +56,7 @@ def get(db: Db, team_id: str, publish_id: str) -> FollowedCancel | None:
     row = db.one(
         f"SELECT * FROM {TABLE} WHERE team_id = ? AND publish_id = ?", [team_id, publish_id]
     )
-    return None if row is None else _from_row(row)
+    return None if row is None else from_row(row)
 
 
 def teams_of(db: Db, publish_id: str) -> list[str]:
@@ -110,7 +110,7 @@ def claim_telling(db: Db, team_id: str, publish_id: str, told_before: str, endin
 
 def due_for_poll(db: Db, now: float, limit: int = 20) -> list[FollowedCancel]:
     """The due polls this caller claimed (`storage.polls`)."""
-    return [_from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
+    return [from_row(row) for row in polls.claim_due(db, TABLE, now, limit)]
 
 
 @single_write  # one read: no transaction needed on PostgreSQL

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from storage import cancels
+from storage import announcements, cancels, followed
+from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
 from storage.db import database_url as url_for
@@ -137,3 +138,23 @@ async def test_without_a_follow_only_the_row_and_the_claim_and_never_anothers_cl
     assert await rows(a, "SELECT publish_id FROM followed_cancels") == []
     outcomes = await rows(a, "SELECT outcome FROM audit ORDER BY id")
     assert [r["outcome"] for r in outcomes] == ["publish_not_cancellable", None]
+
+
+async def test_what_is_known_of_an_upload_is_its_announcement_or_its_follow_or_nothing(replicas):
+    a, b = replicas
+    other = "v_pub_url~v2.5100002"
+    assert await a.run(cancels.known, TEAM, PID) is None
+    await a.run(followed.start, follow())
+    known = await b.run(cancels.known, TEAM, PID)
+    assert isinstance(known, FollowedCancel)
+    assert (known.publish_id, known.user_id, known.next_poll_at) == (PID, "U1", 1015.0)
+    assert await b.run(cancels.known, "T2", PID) is None  # another workspace's upload
+    title = "Launch & <b>day</b> 🎉"
+    await a.run(
+        announcements.insert,
+        Announcement(publish_id=other, team_id=TEAM, channel="C1", ts="1.2", title=title),
+    )
+    announced = await b.run(cancels.known, TEAM, other)
+    assert isinstance(announced, Announcement)
+    assert (announced.publish_id, announced.channel, announced.title) == (other, "C1", title)
+    assert announced.final is False and announced.video == {}

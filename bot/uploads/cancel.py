@@ -30,7 +30,7 @@ from bot.outcome import Outcome
 from bot.settings import Settings
 from bot.tiktok.client import TikTokClient
 from bot.uploads.announcing import record_cancel
-from storage import announcements, audit, cancels, followed
+from storage import audit, cancels
 from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
@@ -167,12 +167,12 @@ class CancelService:
         either when no link can act. The last value is True when another cancel of the upload
         holds the claim (on any replica), whatever the link: nothing is started then.
         """
-        announced = announcements.get(db, actor.team_id, publish_id)
+        known = cancels.known(db, actor.team_id, publish_id)
+        if isinstance(known, FollowedCancel):
+            return known, None, None, False  # a cancel TikTok accepted: followed, or ended
+        announced = known
         if announced is not None and (announced.final or announced.stopping):
             return announced, None, None, False
-        follow = followed.get(db, actor.team_id, publish_id) if announced is None else None
-        if follow is not None:
-            return follow, None, None, False  # a cancel TikTok accepted: followed, or ended
         acting = resolve_link(
             db,
             self.tokens.links,
