@@ -1,11 +1,13 @@
-"""A cancel's two writes: the claim with its "started" row, and the "finished" row with the
-claim given back (and, for an upload the bot did not announce, following it begun).
+"""A cancel's statements on its way: what is known of the upload (`known`: its announcement or
+its followed cancel, one read), then its two writes: the claim with its "started" row, and the
+"finished" row with the claim given back (and, for an upload the bot did not announce,
+following it begun).
 
-Each is one statement on PostgreSQL (data-modifying CTEs), run by `Store.run` without a
-transaction of its own (`single_write`): with the reads before it, a cancel makes five round
-trips there instead of twelve. On SQLite each is the same steps as separate statements inside
-the group commit's transaction. Either way the claim is never taken without the "started" row,
-nor given back without the "finished" one (and the follow).
+Each write is one statement on PostgreSQL (data-modifying CTEs), in a call `Store.run` sends
+without a transaction of its own (`single_write`): with the reads before it, a cancel makes
+four round trips there instead of twelve. On SQLite each is the same steps as separate
+statements inside the group commit's transaction. Either way the claim is never taken without
+the "started" row, nor given back without the "finished" one (and the follow).
 """
 
 from __future__ import annotations
