@@ -55,12 +55,10 @@ def claim_and_start(db: Db, lease: tuple[str, str, float, str], entry: AuditStar
     id, or None when another holder has the lease (nothing written). One statement on
     PostgreSQL: the last of a `single_write` call."""
     name, holder, seconds, detail = lease
+    if db.dialect != "postgresql":
+        return audit.start(db, entry) if leases.take(db, name, holder, seconds, detail) else None
     claim = [name, holder, detail, float(seconds)]
     row = audit.started(entry)
-    if db.dialect != "postgresql":
-        if db.execute(leases.take_statement(db), claim).rowcount != 1:
-            return None
-        return db[audit.TABLE].insert_returning_id(row)
     columns = ", ".join(row)
     marks = ", ".join("?" * len(row))
     sql = (
@@ -81,12 +79,12 @@ def finish_unannounced(
 ) -> bool:
     """The "finished" row, the lease (name, holder) given back, and `follow` begun (TikTok's
     `ok`); True if this call began following it."""
-    update, update_params = audit.finishing(audit_id, finished)
     if db.dialect != "postgresql":
-        db.execute(update, update_params)
+        audit.finish(db, audit_id, finished)
         following = follow is not None and followed.start(db, follow)
-        db.execute(leases.GIVE_BACK, list(lease))
+        leases.give_back(db, *lease)
         return following
+    update, update_params = audit.finishing(audit_id, finished)
     parts = [f"finished AS ({update})", f"released AS ({leases.GIVE_BACK})"]
     params = [*update_params, *lease]
     answer = "SELECT 0"

@@ -182,11 +182,6 @@ def _in_transaction(connection: Connection, fn: Callable[[Db], T]) -> T:
     return result
 
 
-def _autocommit(db: AutocommitDb, fn: Callable[[Db], T]) -> T:
-    """On the greenlet, without a transaction: fn(db)."""
-    return fn(db)
-
-
 class Pool:
     """The connections of one event loop: at most `size` open, the last one given back taken
     first, callers queued in order when all are in use."""
@@ -223,7 +218,7 @@ class Pool:
             connection = await self._take()
             db = AutocommitDb(connection)
             try:
-                return await greenlet_spawn(_autocommit, db, fn)
+                return await greenlet_spawn(fn, db)  # no transaction around it
             except BaseException as exc:
                 self._after_failure(connection, exc)
                 if not (isinstance(exc, LOST) and db.sent == 1) or attempt == self.size:

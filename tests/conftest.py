@@ -25,6 +25,8 @@ from sandbox.fakes.driver import Driver, button_urls
 from sandbox.fakes.driver import buttons as buttons  # the tests read these from here too
 from sandbox.fakes.driver import confirm_form as confirm_form
 from sandbox.fakes.driver import state_of as state_of
+from storage.db import Store
+from storage.db import database_url as url_for
 from storage.schema import metadata
 
 pytest.register_assert_rewrite("tests.pg")
@@ -298,3 +300,14 @@ async def hp(postgres_url, h):
     loop, and a transaction the bot began on that loop would hold its tables until then)."""
     await h.restart(database_url=postgres_url, admin_users=frozenset({ADMIN}), notify_token=NOTIFY)
     return h
+
+
+@pytest.fixture
+async def store_replicas(tmp_path, database_url):
+    """Two replicas' stores on one database (this test's SQLite file or PostgreSQL schema)."""
+    stores = [Store(url_for(database_url, path=str(tmp_path / "bot.sqlite3"))) for _ in range(2)]
+    for s in stores:
+        await s.open()
+    yield stores
+    for s in stores:
+        s.close()

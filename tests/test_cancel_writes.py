@@ -6,13 +6,10 @@ database are two replicas.
 
 from __future__ import annotations
 
-import pytest
-
 from storage import announcements, cancels, followed
 from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
-from storage.db import database_url as url_for
 from storage.followed import FollowedCancel
 
 TEAM = "T1"
@@ -36,16 +33,6 @@ def follow(user_id: str = "U1") -> FollowedCancel:
     )
 
 
-@pytest.fixture
-async def replicas(tmp_path, database_url):
-    stores = [Store(url_for(database_url, path=str(tmp_path / "bot.sqlite3"))) for _ in range(2)]
-    for s in stores:
-        await s.open()
-    yield stores
-    for s in stores:
-        s.close()
-
-
 def rows(store: Store, sql: str):
     return store.run(lambda db: db.query(sql))
 
@@ -58,8 +45,8 @@ def claim(holder: str, user_id: str = "U1"):
     return run
 
 
-async def test_the_claim_comes_with_its_started_row_and_a_held_claim_writes_nothing(replicas):
-    a, b = replicas
+async def test_the_claim_comes_with_its_started_row_and_a_held_claim_writes_nothing(store_replicas):
+    a, b = store_replicas
     first = await a.run(claim("holder-a"))
     assert isinstance(first, int)
     assert await b.run(claim("holder-b", "U2")) is None  # held by the other replica
@@ -71,8 +58,8 @@ async def test_the_claim_comes_with_its_started_row_and_a_held_claim_writes_noth
     assert leases == [{"name": NAME, "holder": "holder-a", "detail": "U1"}]
 
 
-async def test_a_claim_whose_holder_ran_out_is_taken_over_with_a_new_row(replicas):
-    a, b = replicas
+async def test_a_claim_whose_holder_ran_out_is_taken_over_with_a_new_row(store_replicas):
+    a, b = store_replicas
     await a.run(claim("holder-a"))
     await a.run(lambda db: db.execute("UPDATE leases SET expires_at = 1.0"))  # holder died
     second = await b.run(claim("holder-b", "U2"))
@@ -81,8 +68,8 @@ async def test_a_claim_whose_holder_ran_out_is_taken_over_with_a_new_row(replica
     assert len(await rows(a, "SELECT id FROM audit")) == 2
 
 
-async def test_finishing_writes_the_row_gives_the_claim_back_and_begins_following(replicas):
-    a, b = replicas
+async def test_finishing_writes_the_row_gives_the_claim_back_and_begins_following(store_replicas):
+    a, b = store_replicas
     audit_id = await a.run(claim("holder-a"))
     following = await a.run(
         cancels.finish_unannounced, audit_id, FINISHED, (NAME, "holder-a"), follow()
@@ -106,9 +93,9 @@ async def test_finishing_writes_the_row_gives_the_claim_back_and_begins_followin
 
 
 async def test_an_upload_already_followed_keeps_its_row_and_the_claim_is_still_given_back(
-    replicas,
+    store_replicas,
 ):
-    a, b = replicas
+    a, b = store_replicas
     first = await a.run(claim("holder-a"))
     assert await a.run(cancels.finish_unannounced, first, FINISHED, (NAME, "holder-a"), follow())
     second = await b.run(claim("holder-b", "U2"))
@@ -124,8 +111,8 @@ async def test_an_upload_already_followed_keeps_its_row_and_the_claim_is_still_g
     ]
 
 
-async def test_without_a_follow_only_the_row_and_the_claim_and_never_anothers_claim(replicas):
-    a, b = replicas
+async def test_without_a_follow_only_the_row_and_the_claim_and_never_anothers_claim(store_replicas):
+    a, b = store_replicas
     audit_id = await a.run(claim("holder-a"))
     await a.run(lambda db: db.execute("UPDATE leases SET expires_at = 1.0"))
     await b.run(claim("holder-b", "U2"))  # took the claim over from a holder that ran out
@@ -140,8 +127,10 @@ async def test_without_a_follow_only_the_row_and_the_claim_and_never_anothers_cl
     assert [r["outcome"] for r in outcomes] == ["publish_not_cancellable", None]
 
 
-async def test_what_is_known_of_an_upload_is_its_announcement_or_its_follow_or_nothing(replicas):
-    a, b = replicas
+async def test_what_is_known_of_an_upload_is_its_announcement_or_its_follow_or_nothing(
+    store_replicas,
+):
+    a, b = store_replicas
     other = "v_pub_url~v2.5100002"
     assert await a.run(cancels.known, TEAM, PID) is None
     await a.run(followed.start, follow())

@@ -9,29 +9,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from bot.claims import KINDS, Lease, holding, wait_out
 from bot.keyed_locks import KeyedLocks
-from storage.db import Store
-from storage.db import database_url as url_for
 from tests.conftest import db_execute
 from tests.upload_helpers import wait_until
 
 TEAM = "T1"
 PID = "v_pub_url~v2.777000111"
 PID2 = "v_pub_url~v2.777000222"
-
-
-@pytest.fixture
-async def replicas(tmp_path, database_url):
-    """Two replicas' stores on one database."""
-    stores = [Store(url_for(database_url, path=str(tmp_path / "bot.sqlite3"))) for _ in range(2)]
-    for s in stores:
-        await s.open()
-    yield stores
-    for s in stores:
-        s.close()
 
 
 def test_every_kind_of_lease_is_registered_with_its_name_duration_and_purpose():
@@ -60,8 +45,8 @@ def test_every_kind_of_lease_is_registered_with_its_name_duration_and_purpose():
     )  # each claim its own
 
 
-async def test_one_replica_holds_a_lease_and_the_other_waits_its_turn(replicas):
-    a, b = replicas
+async def test_one_replica_holds_a_lease_and_the_other_waits_its_turn(store_replicas):
+    a, b = store_replicas
     events: list[str] = []
 
     async def second() -> None:
@@ -80,8 +65,8 @@ async def test_one_replica_holds_a_lease_and_the_other_waits_its_turn(replicas):
     assert await b.run(Lease.announcement(TEAM, PID).current) is None  # given back after the body
 
 
-async def test_a_replica_that_did_not_get_the_lease_waits_it_out_then_carries_on(replicas):
-    a, b = replicas
+async def test_a_replica_that_did_not_get_the_lease_waits_it_out_then_carries_on(store_replicas):
+    a, b = store_replicas
     lease = Lease.refresh((TEAM, "user", "U1"))
     events: list[str] = []
 
@@ -103,8 +88,8 @@ async def test_a_replica_that_did_not_get_the_lease_waits_it_out_then_carries_on
     assert events == ["b asked (False)", "a gives back", "b waited it out"]
 
 
-async def test_a_cancel_claim_says_who_holds_it_and_only_its_holder_gives_it_back(replicas):
-    a, b = replicas
+async def test_a_cancel_claim_says_who_holds_it_and_only_its_holder_gives_it_back(store_replicas):
+    a, b = store_replicas
     first, second = Lease.cancel(TEAM, PID), Lease.cancel(TEAM, PID)
     assert await a.run(first.take, "U1") is True
     assert await b.run(second.take, "U2") is False
@@ -115,8 +100,8 @@ async def test_a_cancel_claim_says_who_holds_it_and_only_its_holder_gives_it_bac
     assert await b.run(second.take, "U2") is True
 
 
-async def test_a_lease_whose_holder_died_is_taken_over_when_its_time_runs_out(replicas):
-    a, b = replicas
+async def test_a_lease_whose_holder_died_is_taken_over_when_its_time_runs_out(store_replicas):
+    a, b = store_replicas
     dead = Lease.announce(TEAM, PID)
     assert await a.run(dead.take) is True
     await a.run(
