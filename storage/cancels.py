@@ -50,19 +50,35 @@ def known(db: Db, team_id: str, publish_id: str) -> Announcement | FollowedCance
     return None if follow["publish_id"] is None else followed.from_row(follow)
 
 
+# The upload's cancel is settled: TikTok accepted one (it is followed, or its announcement
+# says stopping) or the upload is final. Parameters: team, publish_id, team, publish_id.
+SETTLED = (
+    f"EXISTS (SELECT 1 FROM {followed.TABLE} WHERE team_id = ? AND publish_id = ?) "
+    f"OR EXISTS (SELECT 1 FROM {announcements.TABLE} WHERE team_id = ? AND publish_id = ? "
+    "AND (COALESCE(final, 0) <> 0 OR cancel_by <> ''))"
+)
+
+
 def claim_and_start(db: Db, lease: tuple[str, str, float, str], entry: AuditStart) -> int | None:
     """Take the lease (name, holder, seconds, detail) and write the "started" row; the row's
-    id, or None when another holder has the lease (nothing written). One statement on
-    PostgreSQL: the last of a `single_write` call."""
+    id, or None when another holder has the lease or the upload's cancel is settled (nothing
+    written). One statement on PostgreSQL: the last of a `single_write` call.
+
+    "Settled" is judged in the statement that takes the lease, not only by what `known` read
+    before it: on PostgreSQL another replica's cancel can record "stopping" (or begin
+    following) and give the lease back between the two, and the lease must not be taken for
+    a second TikTok call then. (SQLite's transaction keeps both in one snapshot anyway.)"""
     name, holder, seconds, detail = lease
+    settled = [entry.team_id, entry.publish_id] * 2
     if db.dialect != "postgresql":
-        return audit.start(db, entry) if leases.take(db, name, holder, seconds, detail) else None
-    claim = [name, holder, detail, float(seconds)]
+        taken = leases.take(db, name, holder, seconds, detail, unless=(SETTLED, settled))
+        return audit.start(db, entry) if taken else None
+    claim = [name, holder, detail, float(seconds), *settled]
     row = audit.started(entry)
     columns = ", ".join(row)
     marks = ", ".join("?" * len(row))
     sql = (
-        f"WITH claim AS ({leases.take_statement(db)} RETURNING 1) "
+        f"WITH claim AS ({leases.take_statement(db, SETTLED)} RETURNING 1) "
         f"INSERT INTO {audit.TABLE} ({columns}) SELECT {marks} FROM claim RETURNING id"
     )
     found = db.execute(sql, [*claim, *row.values()]).scalar()

@@ -32,20 +32,33 @@ class Holder:
     expires_at: float
 
 
-def take_statement(db: Db) -> str:
-    """The statement that takes a lease: parameters name, holder, detail, seconds; one row
-    changed if it was taken (for a statement that takes one with more, `storage.cancels`)."""
+def take_statement(db: Db, unless: str = "") -> str:
+    """The statement that takes a lease: parameters name, holder, detail, seconds (then those
+    of `unless`); one row changed if it was taken (for a statement that takes one with more,
+    `storage.cancels`). `unless`, a condition: when it holds, nothing is taken, judged in the
+    same statement as the take (the work the lease would guard has become needless)."""
+    row = f"?, ?, ?, {db.now} + ?"
+    source = f"VALUES ({row})" if not unless else f"SELECT {row} WHERE NOT ({unless})"
     return (
-        f"INSERT INTO {TABLE} (name, holder, detail, expires_at) VALUES (?, ?, ?, {db.now} + ?) "
+        f"INSERT INTO {TABLE} (name, holder, detail, expires_at) {source} "
         "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, detail = excluded.detail, "
         f"expires_at = excluded.expires_at WHERE {TABLE}.expires_at < {db.now}"
     )
 
 
-def take(db: Db, name: str, holder: str, seconds: float, detail: str = "") -> bool:
-    """Take `name` for `seconds` if it is free or expired; True if `holder` has it now."""
-    params = [name, holder, detail, float(seconds)]
-    return db.execute(take_statement(db), params).rowcount == 1
+def take(
+    db: Db,
+    name: str,
+    holder: str,
+    seconds: float,
+    detail: str = "",
+    unless: tuple[str, list] = ("", []),
+) -> bool:
+    """Take `name` for `seconds` if it is free or expired (and the condition `unless`, SQL
+    and its parameters, does not hold); True if `holder` has it now."""
+    condition, condition_params = unless
+    params = [name, holder, detail, float(seconds), *condition_params]
+    return db.execute(take_statement(db, condition), params).rowcount == 1
 
 
 def take_slot(db: Db, prefix: str, slots: int, holder_id: str, seconds: float) -> bool:

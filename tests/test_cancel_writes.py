@@ -1,16 +1,25 @@
 """A cancel's two writes (storage/cancels.py), on SQLite and on PostgreSQL (one statement each
 there, sent without a transaction): the claim comes with its "started" row or not at all; the
-"finished" row, the claim given back and the follow begun come together. Two `Store`s on one
-database are two replicas.
+"finished" row, the claim given back and the follow begun come together. No claim is taken
+for an upload whose cancel is settled (followed, stopping or final), judged in the claim's own
+statement: on PostgreSQL another replica can settle it after the request read it, and the
+last test makes that happen end to end. Two `Store`s on one database are two replicas.
 """
 
 from __future__ import annotations
+
+import asyncio
+import time
+
+import psycopg
 
 from storage import announcements, cancels, followed
 from storage.announcements import Announcement
 from storage.audit import AuditFinish, AuditStart
 from storage.db import Store
 from storage.followed import FollowedCancel
+from tests.conftest import db_rows, text_of
+from tests.upload_helpers import wait_until
 
 TEAM = "T1"
 PID = "v_pub_url~v2.5100001"
@@ -97,8 +106,9 @@ async def test_an_upload_already_followed_keeps_its_row_and_the_claim_is_still_g
 ):
     a, b = store_replicas
     first = await a.run(claim("holder-a"))
+    await a.run(lambda db: db.execute("UPDATE leases SET expires_at = 1.0"))  # a ran late
+    second = await b.run(claim("holder-b", "U2"))  # took over; both calls got TikTok's ok
     assert await a.run(cancels.finish_unannounced, first, FINISHED, (NAME, "holder-a"), follow())
-    second = await b.run(claim("holder-b", "U2"))
     following = await b.run(
         cancels.finish_unannounced, second, FINISHED, (NAME, "holder-b"), follow("U2")
     )
@@ -147,3 +157,102 @@ async def test_what_is_known_of_an_upload_is_its_announcement_or_its_follow_or_n
     assert isinstance(announced, Announcement)
     assert (announced.publish_id, announced.channel, announced.title) == (other, "C1", title)
     assert announced.final is False and announced.video == {}
+
+
+async def test_no_claim_is_taken_for_an_upload_whose_cancel_another_replica_settled(
+    store_replicas,
+):
+    """What `known` read can be stale by the time the claim is taken (on PostgreSQL another
+    replica's cancel can record "stopping" and give the claim back in between): the claim
+    statement itself refuses when the upload is followed, stopping or final."""
+    a, b = store_replicas
+    await a.run(followed.start, follow())  # TikTok accepted another replica's cancel
+    assert await b.run(claim("holder-b", "U2")) is None
+    assert await rows(b, "SELECT id FROM audit") == []
+    assert await rows(b, "SELECT name FROM leases") == []
+
+
+async def test_an_announced_upload_is_claimed_until_it_is_stopping_or_final(store_replicas):
+    a, b = store_replicas
+    await a.run(
+        announcements.insert, Announcement(publish_id=PID, team_id=TEAM, channel="C1", ts="1.2")
+    )
+    first = await b.run(claim("holder-b"))  # announced, nothing settled: the claim is taken
+    assert isinstance(first, int)
+    await b.run(cancels.finish_unannounced, first, FINISHED, (NAME, "holder-b"), None)
+    await a.run(announcements.update, TEAM, PID, cancel_by="U1", cancel_at=1000.0)  # stopping
+    assert await b.run(claim("holder-c", "U3")) is None
+    await a.run(announcements.update, TEAM, PID, cancel_by="", final=True, status="PUBLISHED")
+    assert await b.run(claim("holder-d", "U4")) is None  # final
+    assert [r["holder"] for r in await rows(a, "SELECT holder FROM leases")] == []
+    assert len(await rows(a, "SELECT id FROM audit")) == 1
+
+
+async def test_another_workspaces_settled_upload_with_the_same_id_does_not_refuse_the_claim(
+    store_replicas,
+):
+    a, b = store_replicas
+    elsewhere = FollowedCancel(
+        publish_id=PID,
+        team_id="T2",
+        user_id="U9",
+        link_kind="user",
+        link_owner="U9",
+        asked_at=1000.0,
+        next_poll_at=1015.0,
+    )
+    await a.run(followed.start, elsewhere)
+    await a.run(
+        announcements.insert,
+        Announcement(publish_id=PID, team_id="T2", channel="C9", ts="1.3", final=True),
+    )
+    assert isinstance(await b.run(claim("holder-b")), int)
+
+
+def waits_for_the_links_table(postgres_url: str) -> bool:
+    """A connection of this test's schema waits for a lock on its `links` table."""
+    with psycopg.connect(postgres_url) as watcher:
+        (waiting,) = watcher.execute(
+            "SELECT count(*) FROM pg_locks WHERE relation = 'links'::regclass AND NOT granted"
+        ).fetchone()
+    return waiting > 0
+
+
+async def test_a_cancel_that_read_the_upload_before_another_replica_settled_it_calls_tiktok_no_more(
+    hp, postgres_url
+):
+    """PostgreSQL, end to end. The request reads what is known of the upload (nothing), then
+    another replica's cancel begins following it and gives its claim back, and only then does
+    the request take the claim. It is answered from that record; TikTok is not asked again.
+
+    The other replica is a transaction on its own connection that holds `links` locked: the
+    request's next read (which link acts) waits for it, so the record is committed between
+    the request's first statement and its claim, with no sleep."""
+    h = hp
+    await h.link("U1", open_id="open-1")
+    h.tiktok.add_upload(PID, open_id="open-1")
+    other = FollowedCancel(
+        publish_id=PID,
+        team_id=h.slack.team_id,
+        user_id="U2",
+        link_kind="user",
+        link_owner="U2",
+        account="Brand Social",
+        asked_at=time.time() - 5,
+        next_poll_at=time.time() + 3600,
+    )
+    row = followed.first_row(other)
+    insert = (
+        f"INSERT INTO followed_cancels ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})"
+    )
+    with psycopg.connect(postgres_url) as replica:
+        replica.execute("LOCK TABLE links IN ACCESS EXCLUSIVE MODE")
+        replica.execute(insert, list(row.values()))
+        answer = asyncio.create_task(h.command(PID))
+        await wait_until(lambda: waits_for_the_links_table(postgres_url), what="the request")
+        replica.commit()
+    assert "TikTok is already stopping" in text_of(await answer)
+    assert h.tiktok.calls_to("cancel") == []
+    audit_rows = db_rows(h, "SELECT user_id, outcome FROM audit WHERE publish_id = ?", PID)
+    assert audit_rows == [{"user_id": "U1", "outcome": "already_stopping"}]
+    assert db_rows(h, "SELECT name FROM leases WHERE name LIKE 'cancel:%'") == []

@@ -55,6 +55,21 @@ def _finish_announced(
     claim.give_back(db)
 
 
+def _settled(known: Announcement | FollowedCancel | None) -> bool:
+    """What the bot knows already says how a cancel of the upload ends (no TikTok call): a
+    cancel TikTok accepted (followed, or the announcement says stopping), or a final upload.
+    `storage.cancels.SETTLED` is the same test in SQL."""
+    if isinstance(known, FollowedCancel):
+        return True
+    return known is not None and (known.final or known.stopping)
+
+
+@single_write  # reads only
+def _after_refusal(db, team_id: str, publish_id: str, claim: Lease) -> tuple:
+    """After the claim was refused: what is known of the upload now, and who holds the claim."""
+    return cancels.known(db, team_id, publish_id), claim.current(db)
+
+
 def _audit_start(actor: Actor, publish_id: str, reason: str, **account: str) -> AuditStart:
     return AuditStart(
         action="cancel",
@@ -165,14 +180,14 @@ class CancelService:
         TikTok is stopping it), or when an unannounced upload's cancel is already followed:
         that request is answered from what we know (the record comes first then). No row
         either when no link can act. The last value is True when another cancel of the upload
-        holds the claim (on any replica), whatever the link: nothing is started then.
+        holds the claim (on any replica), whatever the link, or when the claim was refused
+        because that upload's cancel was settled after `known` read it (another replica's
+        cancel recorded it between the two): nothing is started then.
         """
         known = cancels.known(db, actor.team_id, publish_id)
-        if isinstance(known, FollowedCancel):
-            return known, None, None, False  # a cancel TikTok accepted: followed, or ended
-        announced = known
-        if announced is not None and (announced.final or announced.stopping):
-            return announced, None, None, False
+        if _settled(known):
+            return known, None, None, False
+        announced = known if isinstance(known, Announcement) else None
         acting = resolve_link(
             db,
             self.tokens.links,
@@ -206,8 +221,11 @@ class CancelService:
         announced = record if isinstance(record, Announcement) else None
         title = announced.title if announced else ""
         channel = announced.channel if announced else ""
-        if busy:  # another cancel of this upload holds the claim, on some replica
-            current = await self.store.run(claim.current)
+        if busy:  # another cancel of this upload holds the claim, or has just settled it
+            record, current = await self.store.run(_after_refusal, actor.team_id, publish_id, claim)
+            if _settled(record):  # it ended while we looked: answer from what it recorded
+                assert record is not None
+                return await self._answer_from_record(actor, reason, account, record)
             busy_by = current.detail if current else ""
             outcome = await self._record_without_call(
                 actor, publish_id, reason, "in_flight", title=title, data={"by": busy_by}
