@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 import psycopg
 
@@ -30,8 +31,8 @@ ENTRY = AuditStart(
 FINISHED = AuditFinish(outcome="ok", http_status=200, log_id="log-1", latency_ms=12, attempts=1)
 
 
-def follow(user_id: str = "U1") -> FollowedCancel:
-    return FollowedCancel(
+def follow(user_id: str = "U1", **changes) -> FollowedCancel:
+    made = FollowedCancel(
         publish_id=PID,
         team_id=TEAM,
         user_id=user_id,
@@ -40,6 +41,7 @@ def follow(user_id: str = "U1") -> FollowedCancel:
         asked_at=1000.0,
         next_poll_at=1015.0,
     )
+    return replace(made, **changes)
 
 
 def rows(store: Store, sql: str):
@@ -192,16 +194,7 @@ async def test_another_workspaces_settled_upload_with_the_same_id_does_not_refus
     store_replicas,
 ):
     a, b = store_replicas
-    elsewhere = FollowedCancel(
-        publish_id=PID,
-        team_id="T2",
-        user_id="U9",
-        link_kind="user",
-        link_owner="U9",
-        asked_at=1000.0,
-        next_poll_at=1015.0,
-    )
-    await a.run(followed.start, elsewhere)
+    await a.run(followed.start, follow("U9", team_id="T2"))
     await a.run(
         announcements.insert,
         Announcement(publish_id=PID, team_id="T2", channel="C9", ts="1.3", final=True),
@@ -231,12 +224,9 @@ async def test_a_cancel_that_read_the_upload_before_another_replica_settled_it_c
     h = hp
     await h.link("U1", open_id="open-1")
     h.tiktok.add_upload(PID, open_id="open-1")
-    other = FollowedCancel(
-        publish_id=PID,
+    other = follow(
+        "U2",
         team_id=h.slack.team_id,
-        user_id="U2",
-        link_kind="user",
-        link_owner="U2",
         account="Brand Social",
         asked_at=time.time() - 5,
         next_poll_at=time.time() + 3600,
